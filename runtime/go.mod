@@ -1,0 +1,3 @@
+module github.com/connectorgen/connectorgen/runtime
+
+go 1.24

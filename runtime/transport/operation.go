@@ -1,0 +1,53 @@
+// Package transport is the runtime's HTTP middleware layer: the chain
+// auth → rate limit → retry → circuit breaker → observer → net/http that every
+// generated client sends its requests through.
+//
+// This file holds the operation metadata that generated code attaches to each
+// request. It is a leaf: it imports only the standard library so that both the
+// rest package (which builds requests) and every middleware can read it.
+package transport
+
+import "context"
+
+// Operation describes one API operation as the generator saw it in the spec.
+// Generated code declares one package-level value per operation and never
+// modifies it; the runtime treats it as read-only.
+type Operation struct {
+	// ID is the operationId from the spec (or the synthesized one).
+	ID string
+	// Method is the HTTP method in upper case.
+	Method string
+	// PathTemplate is the path as written in the spec, e.g. "/leads/{id}".
+	PathTemplate string
+	// Idempotent is true when repeating the request has no additional effect:
+	// GET, HEAD, OPTIONS, PUT, DELETE, TRACE, or an operation the spec marks
+	// with x-idempotent: true.
+	Idempotent bool
+	// IdempotencyKeyHeader names the header the API accepts as an idempotency
+	// key (e.g. "Idempotency-Key"), when the spec documents one.
+	IdempotencyKeyHeader string
+	// Security lists the alternative security requirements: the request is
+	// authorised when every scheme of any one alternative is applied. An empty
+	// alternative means the operation may be called anonymously. A nil slice
+	// means the operation needs no credentials at all.
+	Security []SecurityRequirement
+}
+
+// SecurityRequirement is one alternative of an operation's security: the
+// names of the security schemes (keys of components.securitySchemes) that
+// must all be applied.
+type SecurityRequirement []string
+
+type operationKey struct{}
+
+// WithOperation returns a context carrying op. The rest package calls it for
+// every request so middlewares can make per-operation decisions.
+func WithOperation(ctx context.Context, op *Operation) context.Context {
+	return context.WithValue(ctx, operationKey{}, op)
+}
+
+// OperationFrom returns the operation attached to ctx, or nil.
+func OperationFrom(ctx context.Context) *Operation {
+	op, _ := ctx.Value(operationKey{}).(*Operation)
+	return op
+}
