@@ -51,3 +51,25 @@ func OperationFrom(ctx context.Context) *Operation {
 	op, _ := ctx.Value(operationKey{}).(*Operation)
 	return op
 }
+
+// CallInfo collects facts about one logical call (all of its attempts) that
+// the middlewares learn and the code reporting errors needs. The rest package
+// attaches a fresh CallInfo to each call's context; the retry middleware
+// updates it. It is owned by a single call and never shared.
+type CallInfo struct {
+	// Attempts is how many times the request was sent (1 when not retried).
+	Attempts int
+}
+
+type callInfoKey struct{}
+
+// WithCallInfo returns a context carrying info.
+func WithCallInfo(ctx context.Context, info *CallInfo) context.Context {
+	return context.WithValue(ctx, callInfoKey{}, info)
+}
+
+// CallInfoFrom returns the CallInfo attached to ctx, or nil.
+func CallInfoFrom(ctx context.Context) *CallInfo {
+	info, _ := ctx.Value(callInfoKey{}).(*CallInfo)
+	return info
+}
