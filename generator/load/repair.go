@@ -1,0 +1,333 @@
+package load
+
+import (
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v4"
+)
+
+// refSite is one {$ref: …} mapping found in a document.
+type refSite struct {
+	obj    *yaml.Node // the mapping holding $ref
+	value  *yaml.Node // the $ref value node
+	ref    string
+	segs   []string   // pointer segments of obj
+	parent *yaml.Node // mapping or sequence holding obj
+	index  int        // position of obj in parent.Content
+}
+
+// walkNodes calls fn for every mapping and sequence node reachable from n
+// without following aliases, with the pointer segments leading to it.
+func walkNodes(n *yaml.Node, segs []string, fn func(n, parent *yaml.Node, index int, segs []string)) {
+	var rec func(n, parent *yaml.Node, index int, segs []string, depth int)
+	rec = func(n, parent *yaml.Node, index int, segs []string, depth int) {
+		if n == nil || depth > 400 {
+			return
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for i, c := range n.Content {
+				rec(c, n, i, segs, depth+1)
+			}
+		case yaml.MappingNode:
+			fn(n, parent, index, segs)
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				rec(n.Content[i+1], n, i+1, append(segs[:len(segs):len(segs)], n.Content[i].Value), depth+1)
+			}
+		case yaml.SequenceNode:
+			fn(n, parent, index, segs)
+			for i, c := range n.Content {
+				rec(c, n, i, append(segs[:len(segs):len(segs)], itoa(i)), depth+1)
+			}
+		}
+	}
+	rec(n, nil, 0, segs, 0)
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+// collectRefs finds every $ref in d that is a reference (not a property
+// called "$ref", not inside an example value).
+func collectRefs(d *document) []refSite {
+	var out []refSite
+	walkNodes(d.root, nil, func(n, parent *yaml.Node, index int, segs []string) {
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		k, v := mapGet(n, "$ref")
+		if k == nil || v == nil || v.Kind != yaml.ScalarNode {
+			return
+		}
+		if len(segs) > 0 && (segs[len(segs)-1] == "properties" || segs[len(segs)-1] == "patternProperties") {
+			return
+		}
+		if classify(segs) == kindValue || inExtension(segs) {
+			return
+		}
+		out = append(out, refSite{obj: n, value: v, ref: v.Value, segs: segs, parent: parent, index: index})
+	})
+	return out
+}
+
+// inExtension reports whether segs pass through a specification extension
+// ("x-…" key), whose content is opaque to OpenAPI. A property or component
+// that happens to be named "x-…" is not an extension.
+func inExtension(segs []string) bool {
+	for i, s := range segs {
+		if !strings.HasPrefix(s, "x-") {
+			continue
+		}
+		if i > 0 {
+			switch segs[i-1] {
+			case "properties", "patternProperties", "schemas", "definitions", "$defs", "paths":
+				continue
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// repairDocument fixes defects that do not involve references.
+func (l *loader) repairDocument(d *document) {
+	top := d.top()
+	if _, info := mapGet(top, "info"); info != nil {
+		if _, v := mapGet(info, "version"); v != nil && v.Kind == yaml.ScalarNode && v.ShortTag() != "!!str" {
+			l.diags.Warnf(d.pos(v), "info.version %s is not a string; read as %q", v.Value, v.Value)
+			v.Tag = "!!str"
+		}
+	}
+	walkNodes(d.root, nil, func(n, parent *yaml.Node, index int, segs []string) {
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		l.repairSchemaRequired(d, n, segs)
+		l.repairTupleItems(d, n, segs)
+	})
+}
+
+// repairSchemaRequired handles a boolean "required" on a schema: on a
+// property it moves to the parent's required list; elsewhere it is dropped.
+func (l *loader) repairSchemaRequired(d *document, n *yaml.Node, segs []string) {
+	k, v := mapGet(n, "required")
+	if k == nil || v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" || classify(segs) != kindSchema {
+		return
+	}
+	removeKey(n, "required")
+	isProperty := len(segs) >= 2 && segs[len(segs)-2] == "properties"
+	if !isProperty {
+		l.diags.Warnf(d.pos(k), "\"required: %s\" on a schema that is not a property has no meaning; ignored", v.Value)
+		return
+	}
+	prop := segs[len(segs)-1]
+	owner, _, depth := walkPointer(d.top(), segs[:len(segs)-2])
+	if depth != len(segs)-2 || owner == nil || owner.Kind != yaml.MappingNode {
+		return
+	}
+	if strings.EqualFold(v.Value, "true") {
+		l.diags.Warnf(d.pos(k), "property %q: \"required: true\" belongs in the parent schema's required list; moved there", prop)
+		addRequired(owner, prop)
+	} else {
+		l.diags.Warnf(d.pos(k), "property %q: \"required: false\" is not valid on a property; ignored", prop)
+	}
+}
+
+// repairTupleItems reads the draft-4 tuple form "items: [A, B]", which
+// vendors use to mean "each item is A or B", as "items: {anyOf: [A, B]}".
+func (l *loader) repairTupleItems(d *document, n *yaml.Node, segs []string) {
+	k, v := mapGet(n, "items")
+	if k == nil || v == nil || v.Kind != yaml.SequenceNode || classify(segs) != kindSchema {
+		return
+	}
+	if len(v.Content) == 1 {
+		l.diags.Warnf(d.pos(k), "\"items\" is a list of one schema; read as that schema")
+		setValue(n, "items", v.Content[0])
+		return
+	}
+	l.diags.Warnf(d.pos(k), "\"items\" is a list of %d schemas (tuple form); read as anyOf", len(v.Content))
+	setValue(n, "items", &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column,
+		Content: []*yaml.Node{scalar("anyOf"), v}})
+}
+
+// setValue replaces the value of key in mapping m.
+func setValue(m *yaml.Node, key string, v *yaml.Node) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = v
+			return
+		}
+	}
+}
+
+func removeKey(m *yaml.Node, key string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = append(m.Content[:i:i], m.Content[i+2:]...)
+			return
+		}
+	}
+}
+
+func addRequired(owner *yaml.Node, prop string) {
+	_, req := mapGet(owner, "required")
+	if req == nil || req.Kind != yaml.SequenceNode {
+		if req != nil {
+			removeKey(owner, "required")
+		}
+		req = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		owner.Content = append(owner.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "required"}, req)
+	}
+	for _, c := range req.Content {
+		if c.Value == prop {
+			return
+		}
+	}
+	req.Content = append(req.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: prop})
+}
+
+// repairRefs checks every $ref of d and repairs the ones that resolve to
+// nothing or to the wrong kind of object.
+func (l *loader) repairRefs(d *document) {
+	removed := map[*yaml.Node]bool{}
+	for _, r := range collectRefs(d) {
+		file, ptr, _ := strings.Cut(r.ref, "#")
+		ctx := classify(r.segs)
+		if isRemote(file) {
+			if !l.opts.AllowRemoteRefs {
+				l.dangling(d, r, ctx, "remote references are not fetched; pass -allow-remote-refs to fetch them", removed)
+			}
+			continue
+		}
+		target := d
+		if file != "" {
+			target = l.docs[filepath.Join(filepath.Dir(d.abs), filepath.FromSlash(unescapeFile(file)))]
+		}
+		if target == nil {
+			l.dangling(d, r, ctx, "file not found", removed)
+			continue
+		}
+		tsegs := splitPointer(ptr)
+		node, _, depth := walkPointer(target.top(), tsegs)
+		if depth != len(tsegs) || node == nil {
+			l.dangling(d, r, ctx, "no such target", removed)
+			continue
+		}
+		tk := classify(tsegs)
+		if ctx == kindOther || tk == kindOther || tk == ctx || file != "" {
+			continue
+		}
+		if (ctx == kindResponse || ctx == kindRequestBody) && (tk == kindResponse || tk == kindRequestBody) {
+			l.diags.Warnf(d.pos(r.value), "$ref %q refers to a %s where a %s is expected; its content is used", r.ref, tk, ctx)
+			inlineCopy(r.obj, node, ctx)
+			continue
+		}
+		if ctx == kindSchema && tk == kindMediaType {
+			continue
+		}
+		l.dangling(d, r, ctx, "it is a "+tk.String()+", not a "+ctx.String(), removed)
+	}
+	if len(removed) > 0 {
+		prune(d.root, removed)
+	}
+}
+
+// dangling replaces an unusable reference with the most faithful stand-in
+// for its context, or marks it for removal, and warns.
+func (l *loader) dangling(d *document, r refSite, ctx objKind, why string, removed map[*yaml.Node]bool) {
+	pos := d.pos(r.value)
+	switch ctx {
+	case kindSchema:
+		l.diags.Warnf(pos, "unresolved $ref %q (%s): the value is kept as raw JSON", r.ref, why)
+		setMapping(r.obj, "x-connectorgen-unresolved", r.ref)
+	case kindResponse:
+		l.diags.Warnf(pos, "unresolved $ref %q (%s): the response body is kept as raw JSON", r.ref, why)
+		r.obj.Content = nil
+		appendScalar2(r.obj, "description", "unresolved reference "+r.ref)
+		content := mappingOf("application/json", mappingOf("schema", mappingOf("x-connectorgen-unresolved", scalar(r.ref))))
+		r.obj.Content = append(r.obj.Content, scalar("content"), content)
+	case kindRequestBody:
+		l.diags.Warnf(pos, "unresolved $ref %q (%s): the request body is sent as raw JSON", r.ref, why)
+		r.obj.Content = nil
+		content := mappingOf("application/json", mappingOf("schema", mappingOf("x-connectorgen-unresolved", scalar(r.ref))))
+		r.obj.Content = append(r.obj.Content, scalar("content"), content)
+	case kindParameter:
+		l.diags.Warnf(pos, "unresolved $ref %q (%s): the parameter is dropped", r.ref, why)
+		removed[r.obj] = true
+	case kindPathItem:
+		l.diags.Warnf(pos, "unresolved $ref %q (%s): this path and its operations are skipped", r.ref, why)
+		removed[r.obj] = true
+	default:
+		l.diags.Warnf(pos, "unresolved $ref %q (%s): ignored", r.ref, why)
+		removed[r.obj] = true
+	}
+}
+
+func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+
+func mappingOf(key string, v *yaml.Node) *yaml.Node {
+	return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{scalar(key), v}}
+}
+
+func appendScalar2(m *yaml.Node, key, value string) {
+	m.Content = append(m.Content, scalar(key), scalar(value))
+}
+
+// setMapping replaces m's $ref by key: value, keeping its other members
+// (a description next to a $ref, say).
+func setMapping(m *yaml.Node, key, value string) {
+	removeKey(m, "$ref")
+	m.Content = append(m.Content, scalar(key), scalar(value))
+}
+
+// inlineCopy replaces the reference mapping with a copy of target, keeping
+// a description the reference carried, and adding the one a response needs.
+func inlineCopy(obj, target *yaml.Node, ctx objKind) {
+	_, desc := mapGet(obj, "description")
+	cp := *deref(target)
+	obj.Content = append([]*yaml.Node(nil), cp.Content...)
+	if desc != nil {
+		removeKey(obj, "description")
+		obj.Content = append(obj.Content, scalar("description"), desc)
+	}
+	if ctx == kindResponse {
+		if k, _ := mapGet(obj, "description"); k == nil {
+			appendScalar2(obj, "description", "")
+		}
+	}
+	if ctx == kindRequestBody {
+		removeKey(obj, "headers")
+		removeKey(obj, "links")
+	}
+}
+
+// prune deletes removed nodes from their parents: sequence items, or the
+// key/value pairs of mappings.
+func prune(n *yaml.Node, removed map[*yaml.Node]bool) {
+	walkNodes(n, nil, func(n, _ *yaml.Node, _ int, _ []string) {
+		switch n.Kind {
+		case yaml.SequenceNode:
+			out := n.Content[:0]
+			for _, c := range n.Content {
+				if !removed[c] {
+					out = append(out, c)
+				}
+			}
+			n.Content = out
+		case yaml.MappingNode:
+			out := n.Content[:0]
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if !removed[n.Content[i+1]] {
+					out = append(out, n.Content[i], n.Content[i+1])
+				}
+			}
+			n.Content = out
+		}
+	})
+}
