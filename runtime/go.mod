@@ -1,3 +1,5 @@
 module github.com/connectorgen/connectorgen/runtime
 
-go 1.24
+go 1.24.0
+
+require golang.org/x/time v0.14.0

@@ -7,7 +7,10 @@
 // rest package (which builds requests) and every middleware can read it.
 package transport
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Operation describes one API operation as the generator saw it in the spec.
 // Generated code declares one package-level value per operation and never
@@ -59,6 +62,14 @@ func OperationFrom(ctx context.Context) *Operation {
 type CallInfo struct {
 	// Attempts is how many times the request was sent (1 when not retried).
 	Attempts int
+	// RetryReason says why the current attempt is a retry: an HTTP status
+	// code such as "503", "network" or "timeout". Empty on the first attempt.
+	// Set by the retry middleware before each attempt; read by the observer
+	// middleware for its log record.
+	RetryReason string
+	// RetryWait is how long the retry middleware waited before the current
+	// attempt (0 on the first attempt).
+	RetryWait time.Duration
 }
 
 type callInfoKey struct{}
