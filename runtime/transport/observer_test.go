@@ -60,7 +60,9 @@ func (staticAuth) Wrap(next http.RoundTripper) http.RoundTripper {
 		return next.RoundTrip(r)
 	})
 }
-func (staticAuth) SensitiveNames() ([]string, []string) { return []string{"x-custom-key"}, []string{"my_key"} }
+func (staticAuth) SensitiveNames() ([]string, []string) {
+	return []string{"x-custom-key"}, []string{"my_key"}
+}
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
