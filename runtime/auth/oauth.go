@@ -1,0 +1,467 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/connectorgen/connectorgen/runtime/observe"
+	"github.com/connectorgen/connectorgen/runtime/secret"
+	"github.com/connectorgen/connectorgen/runtime/transport"
+)
+
+// TokenHook receives every token obtained from the token endpoint, before any
+// request uses it. Persist it (at least its RefreshToken, which providers may
+// rotate on every refresh) so that a restart resumes with it. A hook error is
+// reported to the Observer and Logger; the token is used all the same.
+type TokenHook func(ctx context.Context, tok *oauth2.Token) error
+
+// OAuthConfig configures an OAuth 2.0 credential.
+type OAuthConfig struct {
+	// TokenURL is the token endpoint.
+	TokenURL string
+	// ClientID and ClientSecret identify the client.
+	ClientID     string
+	ClientSecret secret.Secret
+	// Scopes are requested with the client credentials grant (and with the
+	// refresh grant when set).
+	Scopes []string
+	// EndpointParams are extra token request parameters (e.g. audience).
+	EndpointParams url.Values
+	// AuthStyle says how the client authenticates to the token endpoint.
+	// The zero value (AutoDetect) is treated as AuthStyleInHeader (HTTP
+	// basic, which RFC 6749 requires servers to support): auto-detection
+	// costs a second token request on every failure. Set AuthStyleInParams
+	// for providers that need it.
+	AuthStyle oauth2.AuthStyle
+	// RefreshToken is the refresh grant's initial refresh token. It may also
+	// come with Token.
+	RefreshToken secret.Secret
+	// Token is an initial token, e.g. the one the TokenHook persisted.
+	Token *oauth2.Token
+	// EarlyRefresh renews a token this long before it expires (at most half
+	// of its lifetime). Default 60 s.
+	EarlyRefresh time.Duration
+	// RefreshTimeout bounds one token request. Default 30 s.
+	RefreshTimeout time.Duration
+	// HTTPClient sends token requests. Default: a client over
+	// http.DefaultTransport with a 30 s timeout.
+	HTTPClient *http.Client
+	// OnToken persists new tokens; see TokenHook.
+	OnToken TokenHook
+	// System and Observer receive token refresh reports; Logger gets a
+	// warning when OnToken fails.
+	System   string
+	Observer observe.Observer
+	Logger   *slog.Logger
+	// Now is the clock for expiry checks. Default time.Now.
+	Now func() time.Time
+}
+
+const (
+	grantClientCredentials = iota
+	grantRefreshToken
+)
+
+// OAuth is an OAuth 2.0 credential: it sends "Authorization: Bearer <access
+// token>", fetches and refreshes the token at the token endpoint (through
+// golang.org/x/oauth2), refreshes early, lets one goroutine refresh while the
+// others wait for its result, and renews once when the API answers 401. A
+// permanent failure (invalid_grant and other errors that a retry cannot fix)
+// is remembered: later calls fail fast with the same
+// *ReauthorizationRequiredError without contacting the token endpoint, until
+// SetToken supplies new credentials. Safe for concurrent use.
+type OAuth struct {
+	cfg    OAuthConfig
+	grant  int
+	scheme string
+	cc     *clientcredentials.Config
+	conf   *oauth2.Config
+	client *http.Client
+
+	mu           sync.Mutex
+	tok          *oauth2.Token
+	header       secret.Secret // "Bearer <access token>"
+	refreshAt    time.Time     // when the token is renewed (early)
+	refreshToken secret.Secret
+	flight       *flight
+	permanent    error
+}
+
+type flight struct {
+	done   chan struct{}
+	header secret.Secret
+	err    error
+}
+
+// ClientCredentials returns an OAuth credential using the client
+// credentials grant.
+func ClientCredentials(cfg OAuthConfig) (*OAuth, error) {
+	if cfg.ClientID == "" {
+		return nil, errors.New("auth: client credentials need a client ID")
+	}
+	return newOAuth(cfg, grantClientCredentials)
+}
+
+// RefreshToken returns an OAuth credential using the refresh token grant
+// (for tokens a person authorised once, e.g. through the authorization code
+// flow). It needs cfg.RefreshToken or cfg.Token with a refresh token.
+func RefreshToken(cfg OAuthConfig) (*OAuth, error) {
+	if cfg.RefreshToken.IsZero() && (cfg.Token == nil || cfg.Token.RefreshToken == "") {
+		return nil, errors.New("auth: refresh token grant needs a refresh token")
+	}
+	return newOAuth(cfg, grantRefreshToken)
+}
+
+func newOAuth(cfg OAuthConfig, grant int) (*OAuth, error) {
+	if cfg.TokenURL == "" {
+		return nil, errors.New("auth: OAuth needs a token URL")
+	}
+	if _, err := url.Parse(cfg.TokenURL); err != nil {
+		return nil, errors.New("auth: invalid token URL")
+	}
+	if cfg.EarlyRefresh <= 0 {
+		cfg.EarlyRefresh = time.Minute
+	}
+	if cfg.RefreshTimeout <= 0 {
+		cfg.RefreshTimeout = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.AuthStyle == oauth2.AuthStyleAutoDetect {
+		cfg.AuthStyle = oauth2.AuthStyleInHeader
+	}
+	o := &OAuth{cfg: cfg, grant: grant, client: cfg.HTTPClient}
+	if o.client == nil {
+		o.client = &http.Client{Timeout: 30 * time.Second}
+	}
+	o.refreshToken = cfg.RefreshToken
+	switch grant {
+	case grantClientCredentials:
+		o.cc = &clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret.Reveal(), TokenURL: cfg.TokenURL,
+			Scopes: cfg.Scopes, EndpointParams: cfg.EndpointParams, AuthStyle: cfg.AuthStyle}
+	case grantRefreshToken:
+		o.conf = &oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret.Reveal(), Scopes: cfg.Scopes,
+			Endpoint: oauth2.Endpoint{TokenURL: cfg.TokenURL, AuthStyle: cfg.AuthStyle}}
+	}
+	if cfg.Token != nil {
+		o.setTokenLocked(cfg.Token)
+	}
+	return o, nil
+}
+
+// SetToken replaces the current token (and its refresh token, when set) and
+// clears a remembered permanent failure, e.g. after a person re-authorised
+// the connector.
+func (o *OAuth) SetToken(tok *oauth2.Token) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.permanent = nil
+	o.setTokenLocked(tok)
+}
+
+// setTokenLocked installs tok; o.mu is held (or o is not shared yet).
+func (o *OAuth) setTokenLocked(tok *oauth2.Token) {
+	if tok.RefreshToken != "" {
+		o.refreshToken = secret.New(tok.RefreshToken)
+	}
+	if tok.AccessToken == "" {
+		o.tok, o.header, o.refreshAt = nil, secret.Secret{}, time.Time{}
+		return
+	}
+	o.tok = tok
+	o.header = secret.New(tok.Type() + " " + tok.AccessToken)
+	if tok.Expiry.IsZero() {
+		o.refreshAt = time.Time{}
+		return
+	}
+	margin := o.cfg.EarlyRefresh
+	if life := tok.Expiry.Sub(o.cfg.Now()); life/2 < margin {
+		margin = life / 2
+	}
+	if margin < 0 {
+		margin = 0
+	}
+	o.refreshAt = tok.Expiry.Add(-margin)
+}
+
+// freshLocked reports whether the current token can be used without
+// refreshing.
+func (o *OAuth) freshLocked(now time.Time) bool {
+	return o.tok != nil && (o.refreshAt.IsZero() || now.Before(o.refreshAt))
+}
+
+// validLocked reports whether the current token has not expired yet.
+func (o *OAuth) validLocked(now time.Time) bool {
+	return o.tok != nil && (o.tok.Expiry.IsZero() || now.Before(o.tok.Expiry))
+}
+
+// Apply sets the Authorization header, refreshing the token first when it
+// is missing or due.
+func (o *OAuth) Apply(req *http.Request) error {
+	h, err := o.authorization(req.Context(), "")
+	if err != nil {
+		return err
+	}
+	req.Header["Authorization"] = []string{h}
+	return nil
+}
+
+// Invalidate renews the token after rejected was answered 401, unless the
+// token changed since rejected was made.
+func (o *OAuth) Invalidate(ctx context.Context, rejected *http.Request) error {
+	_, err := o.authorization(ctx, rejected.Header.Get("Authorization"))
+	return err
+}
+
+// authorization returns the header value to send. A non-empty stale is a
+// header value the server rejected: a token with that value is renewed.
+func (o *OAuth) authorization(ctx context.Context, stale string) (string, error) {
+	o.mu.Lock()
+	if o.permanent != nil {
+		err := o.permanent
+		o.mu.Unlock()
+		return "", err
+	}
+	now := o.cfg.Now()
+	forced := stale != ""
+	if o.tok != nil && (forced && o.header.Reveal() != stale || !forced && o.freshLocked(now)) {
+		h := o.header.Reveal()
+		o.mu.Unlock()
+		return h, nil
+	}
+	f := o.flight
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		o.flight = f
+		go o.refresh(f, forced)
+	}
+	o.mu.Unlock()
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	if f.err == nil {
+		return f.header.Reveal(), nil
+	}
+	var perm *ReauthorizationRequiredError
+	if !errors.As(f.err, &perm) && !forced {
+		// A transient failure: keep using a token that has not expired.
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if o.validLocked(o.cfg.Now()) {
+			return o.header.Reveal(), nil
+		}
+	}
+	return "", f.err
+}
+
+// refresh runs one token request for flight f, detached from any caller's
+// cancellation.
+func (o *OAuth) refresh(f *flight, forced bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), o.cfg.RefreshTimeout)
+	defer cancel()
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.client)
+	start := time.Now()
+	var tok *oauth2.Token
+	var err error
+	switch o.grant {
+	case grantClientCredentials:
+		tok, err = o.cc.Token(ctx)
+	case grantRefreshToken:
+		o.mu.Lock()
+		rt := o.refreshToken.Reveal()
+		o.mu.Unlock()
+		tok, err = o.conf.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
+	}
+	outcome := observe.TokenRefreshed
+	if err == nil && tok.AccessToken == "" {
+		err = errors.New("token endpoint returned no access token")
+	}
+	if err != nil {
+		err = o.classify(err)
+		outcome = observe.TokenFailed
+		var perm *ReauthorizationRequiredError
+		if errors.As(err, &perm) {
+			outcome = observe.TokenReauthorize
+		}
+	} else if o.cfg.OnToken != nil {
+		if herr := o.cfg.OnToken(ctx, tok); herr != nil {
+			o.report(forced, observe.TokenPersistFailed, time.Since(start))
+			if o.cfg.Logger != nil {
+				o.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "oauth token could not be persisted",
+					slog.String("system", o.cfg.System), slog.String("scheme", o.scheme), slog.String("error", herr.Error()))
+			}
+		}
+	}
+	o.mu.Lock()
+	if err != nil {
+		f.err = err
+		var perm *ReauthorizationRequiredError
+		if errors.As(err, &perm) {
+			o.permanent = err
+		}
+	} else {
+		o.setTokenLocked(tok)
+		f.header = o.header
+	}
+	o.flight = nil
+	o.mu.Unlock()
+	close(f.done)
+	o.report(forced, outcome, time.Since(start))
+}
+
+func (o *OAuth) report(forced bool, outcome observe.TokenOutcome, d time.Duration) {
+	if o.cfg.Observer != nil {
+		o.cfg.Observer.ObserveTokenRefresh(observe.TokenRefresh{System: o.cfg.System, Scheme: o.scheme, Forced: forced, Outcome: outcome, Duration: d})
+	}
+}
+
+// permanentCodes are RFC 6749 error codes that no retry can fix.
+func permanentCode(code string) bool {
+	switch code {
+	case "invalid_grant", "invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope":
+		return true
+	}
+	return false
+}
+
+// classify turns an x/oauth2 error into a ReauthorizationRequiredError
+// (permanent) or a TokenError (transient), neither of which carries the
+// response body or any secret.
+func (o *OAuth) classify(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		permanent := permanentCode(re.ErrorCode) ||
+			re.ErrorCode == "" && (status == http.StatusBadRequest || status == http.StatusUnauthorized || status == http.StatusForbidden)
+		if permanent {
+			return &ReauthorizationRequiredError{Scheme: o.scheme, Code: re.ErrorCode, Status: status, Description: safeDescription(re.ErrorDescription)}
+		}
+		kind := transport.ErrAuth
+		switch {
+		case status == http.StatusTooManyRequests:
+			kind = transport.ErrRateLimited
+		case status >= 500:
+			kind = transport.ErrServer
+		}
+		return &TokenError{Scheme: o.scheme, Kind: kind, Status: status, Code: re.ErrorCode}
+	}
+	kind := transport.ErrNetwork
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		kind = transport.ErrTimeout
+	}
+	return &TokenError{Scheme: o.scheme, Kind: kind, Err: stripURL(err)}
+}
+
+// safeDescription keeps a short, printable error_description.
+func safeDescription(s string) string {
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// stripURL removes the URL (which could carry parameters) from a *url.Error.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: "token endpoint", Err: ue.Err}
+	}
+	return err
+}
+
+// ReauthorizationRequiredError is a permanent OAuth failure: the token
+// endpoint rejected the grant or the client (invalid_grant, invalid_client,
+// ...). A person must authorise the connector again (or fix the client
+// credentials); until then every call fails fast with this error. It matches
+// transport.ErrAuth.
+type ReauthorizationRequiredError struct {
+	Scheme      string
+	Code        string
+	Status      int
+	Description string
+}
+
+func (e *ReauthorizationRequiredError) Error() string {
+	var b strings.Builder
+	b.WriteString("auth: security scheme ")
+	b.WriteString(quote(e.Scheme))
+	b.WriteString(": re-authorisation required: token endpoint answered ")
+	if e.Code != "" {
+		b.WriteString(e.Code)
+	} else {
+		b.WriteString("status ")
+		b.WriteString(strconv.Itoa(e.Status))
+	}
+	if e.Description != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Description)
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// Is reports whether target is transport.ErrAuth.
+func (e *ReauthorizationRequiredError) Is(target error) bool { return target == transport.ErrAuth }
+
+// TokenError is a transient failure to obtain a token (network, timeout,
+// 5xx, 429); a later call tries again. It matches its Kind.
+type TokenError struct {
+	Scheme string
+	Kind   transport.Kind
+	Status int
+	Code   string
+	Err    error
+}
+
+func (e *TokenError) Error() string {
+	var b strings.Builder
+	b.WriteString("auth: security scheme ")
+	b.WriteString(quote(e.Scheme))
+	b.WriteString(": cannot obtain token: ")
+	b.WriteString(e.Kind.Error())
+	if e.Status != 0 {
+		b.WriteString(" (status ")
+		b.WriteString(strconv.Itoa(e.Status))
+		if e.Code != "" {
+			b.WriteString(", " + e.Code)
+		}
+		b.WriteByte(')')
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the network cause, if any.
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// Is reports whether target is e's Kind.
+func (e *TokenError) Is(target error) bool {
+	k, ok := target.(transport.Kind)
+	return ok && k == e.Kind
+}
