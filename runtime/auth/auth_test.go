@@ -96,7 +96,9 @@ func TestCredentialKinds(t *testing.T) {
 		}
 	}
 	check("hdr", func(r *http.Request) bool { return r.Header.Get("X-Api-Key") == "k-hdr" })
-	check("qry", func(r *http.Request) bool { return r.URL.Query().Get("api_key") == "k q&y" && r.URL.Query().Get("page") == "2" })
+	check("qry", func(r *http.Request) bool {
+		return r.URL.Query().Get("api_key") == "k q&y" && r.URL.Query().Get("page") == "2"
+	})
 	check("ck", func(r *http.Request) bool {
 		c1, err1 := r.Cookie("session")
 		c2, err2 := r.Cookie("pref")

@@ -81,7 +81,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 	ts.rotate = true
 
 	oauthCC, _ := ClientCredentials(OAuthConfig{TokenURL: ts.URL, ClientID: "client-id", ClientSecret: secret.New("client-secret-XYZ"),
-		Token: &oauth2.Token{AccessToken: "revoked-S3CR3T", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour)},
+		Token:  &oauth2.Token{AccessToken: "revoked-S3CR3T", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour)},
 		Logger: logger, OnToken: func(context.Context, *oauth2.Token) error { return errors.New("state store down") }})
 	oauthRT, _ := RefreshToken(OAuthConfig{TokenURL: ts.URL, ClientID: "client-id", ClientSecret: secret.New("client-secret-XYZ"),
 		RefreshToken: secret.New("refresh-S3CR3T"), Logger: logger})
