@@ -260,9 +260,13 @@ func Test401ForcesOneRefreshAndOneRetry(t *testing.T) {
 	cred, _ := ClientCredentials(OAuthConfig{TokenURL: ts.URL, ClientID: "client-id", ClientSecret: secret.New("client-secret-XYZ"),
 		Token: &oauth2.Token{AccessToken: "revoked", TokenType: "Bearer", Expiry: time.Now().Add(time.Hour)}})
 	c := oauthClient(t, api.URL, cred)
-	resp, err := do(t, c, opReq(t, context.Background(), oauthOp, api.URL))
+	info := &transport.CallInfo{}
+	resp, err := do(t, c, opReq(t, transport.WithCallInfo(context.Background(), info), oauthOp, api.URL))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("status %v err %v", resp, err)
+	}
+	if info.Attempts != 2 {
+		t.Errorf("CallInfo.Attempts = %d, want 2 (the resend after renewal counts)", info.Attempts)
 	}
 	if ts.hits.Load() != 1 || api.hits.Load() != 2 || ts.lastGrant != "client_credentials" {
 		t.Fatalf("token hits %d api hits %d", ts.hits.Load(), api.hits.Load())

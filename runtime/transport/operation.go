@@ -2,6 +2,16 @@
 // auth → rate limit → retry → circuit breaker → observer → net/http that every
 // generated client sends its requests through.
 //
+// The middlewares are built from one Config by Chain (or one by one by
+// RateLimit, Retry, CircuitBreaker and Observe); the auth middleware lives in
+// the auth package and plugs in through the Authenticator interface.
+//
+// The package must not: import anything but the standard library,
+// golang.org/x/time and the runtime's observe package; keep package-level
+// mutable state (shared budgets and breakers live in registries the caller
+// owns); sleep without honouring the context; or put a secret into a log
+// record or an error message.
+//
 // This file holds the operation metadata that generated code attaches to each
 // request. It is a leaf: it imports only the standard library so that both the
 // rest package (which builds requests) and every middleware can read it.

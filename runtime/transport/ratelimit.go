@@ -202,12 +202,7 @@ func (l *Limiter) wait(ctx context.Context, clock Clock, maxWait time.Duration, 
 				return &Error{Kind: ErrRateLimited, OperationID: operationID(op), Method: method, Attempts: attempts,
 					Err: constError("rate limiter cannot admit the request")}
 			}
-			if bd := res.DelayFrom(at); bd > 0 {
-				d += bd
-				if reason != "reset" {
-					reason = "bucket"
-				}
-			}
+			d += res.DelayFrom(at)
 		}
 	}
 	if d <= 0 {

@@ -160,7 +160,9 @@ func (t *retryRT) RoundTrip(req *http.Request) (*http.Response, error) {
 		ctx = WithCallInfo(ctx, info)
 		req = req.WithContext(ctx)
 	}
-	info.Attempts, info.RetryReason, info.RetryWait = 0, "", 0
+	// Attempts keeps counting when the same call passes through again (the
+	// auth middleware resends once after renewing a token on 401).
+	info.RetryReason, info.RetryWait = "", 0
 	op := OperationFrom(ctx)
 	start := t.clock.Now()
 	resp, err := t.loop(ctx, req, op, info)
@@ -206,8 +208,9 @@ func idempotentMethod(m string) bool {
 
 func (t *retryRT) loop(ctx context.Context, req *http.Request, op *Operation, info *CallInfo) (*http.Response, error) {
 	retryable := t.canRetry(req, op)
+	base := info.Attempts
 	for attempt := 1; ; attempt++ {
-		info.Attempts = attempt
+		info.Attempts = base + attempt
 		areq := req
 		if attempt > 1 {
 			var err error
@@ -324,6 +327,11 @@ func (t *retryRT) send(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		cancel(nil)
 		return nil, err
+	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// The body is the upgraded connection (an io.ReadWriteCloser) and
+		// outlives the attempt: leave it, and its context, alone.
+		return resp, nil
 	}
 	g.ReadCloser = resp.Body
 	resp.Body = g
