@@ -75,6 +75,7 @@ func atoiDigits(s string) (int, bool) {
 // dateError reports a string that is not a date.
 type dateError struct{ input string }
 
+// Error describes the rejected input.
 func (e *dateError) Error() string {
 	return "oas: invalid date " + quoteInput(e.input) + `: want "YYYY-MM-DD"`
 }

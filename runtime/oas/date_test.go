@@ -232,3 +232,24 @@ func TestFileIsZero(t *testing.T) {
 		t.Fatal("a File with content is not zero")
 	}
 }
+
+func TestDateAndUUIDAsMapKeys(t *testing.T) {
+	u := MustParseUUID("00000000-0000-4000-8000-000000000001")
+	in := struct {
+		ByDate map[Date]int    `json:"by_date"`
+		ByID   map[UUID]string `json:"by_id"`
+	}{map[Date]int{NewDate(2024, 1, 2): 1, NewDate(2023, 12, 31): 2}, map[UUID]string{u: "x"}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"by_date":{"2023-12-31":2,"2024-01-02":1},"by_id":{"00000000-0000-4000-8000-000000000001":"x"}}`
+	if string(b) != want {
+		t.Fatalf("got %s", b)
+	}
+	out := in
+	out.ByDate, out.ByID = nil, nil
+	if err := json.Unmarshal(b, &out); err != nil || out.ByDate[NewDate(2024, 1, 2)] != 1 || out.ByID[u] != "x" {
+		t.Fatalf("round trip: %+v %v", out, err)
+	}
+}

@@ -130,6 +130,7 @@ type extraError struct {
 	err error
 }
 
+// Error names the helper and, when known, the key.
 func (e *extraError) Error() string {
 	if e.key != "" {
 		return "oas: " + e.op + ": key " + quoteInput(e.key) + ": " + e.err.Error()
@@ -137,4 +138,5 @@ func (e *extraError) Error() string {
 	return "oas: " + e.op + ": " + e.err.Error()
 }
 
+// Unwrap returns the cause.
 func (e *extraError) Unwrap() error { return e.err }

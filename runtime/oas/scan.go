@@ -14,6 +14,7 @@ const errSyntax = scanError("invalid JSON")
 
 type scanError string
 
+// Error returns the message.
 func (e scanError) Error() string { return string(e) }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -56,6 +56,7 @@ func fromHex(c byte) (byte, bool) {
 // uuidError reports a string that is not a canonical UUID.
 type uuidError struct{ input string }
 
+// Error describes the rejected input.
 func (e *uuidError) Error() string {
 	return "oas: invalid UUID " + quoteInput(e.input) + ": want 36 characters in the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
 }

@@ -254,6 +254,14 @@ func TestRequestURLBuilding(t *testing.T) {
 			}
 		})
 	}
+	// A literal without a leading slash still yields an absolute path.
+	c3 := newClient(t, srv.URL)
+	r := c3.NewRequest(context.Background(), getLead)
+	r.AppendPath("leads")
+	send(t, c3, r)
+	if req, _ := s.last(t); req.RequestURI != "/leads" {
+		t.Fatalf("relative literal: %q", req.RequestURI)
+	}
 	// A root base URL with no path sends "/".
 	c2 := newClient(t, srv.URL+"/")
 	send(t, c2, c2.NewRequest(context.Background(), getLead))

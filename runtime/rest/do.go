@@ -43,6 +43,9 @@ func (c *Client) Do(r *Request) (*http.Response, error) {
 	r.sent = true
 
 	// URL: one allocation holds both the path and the query.
+	if len(r.path) == 0 || r.path[0] != '/' {
+		r.path = append([]byte{'/'}, r.path...) // a request line needs an absolute path
+	}
 	u := &r.u
 	u.Scheme, u.Host = r.scheme, r.host
 	var full string
@@ -60,9 +63,6 @@ func (c *Client) Do(r *Request) (*http.Response, error) {
 		full = string(buf)
 		u.RawQuery = full[n+1:]
 		full = full[:n]
-	}
-	if full == "" {
-		full = "/"
 	}
 	u.Path, u.RawPath = full, ""
 	if bytes.IndexByte(r.path, '%') >= 0 {

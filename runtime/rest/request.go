@@ -60,6 +60,7 @@ const errNilClient = constError("rest: nil *Client")
 
 type constError string
 
+// Error returns the message.
 func (e constError) Error() string { return string(e) }
 
 // NewRequest starts a request for op. The method is op.Method (GET when
