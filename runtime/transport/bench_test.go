@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/connectorgen/connectorgen/runtime/observe"
 )
@@ -77,4 +78,46 @@ func BenchmarkChainNoAttemptTimeout(b *testing.B) {
 	rt := Chain(Config{System: "crm", RateLimit: RateLimitConfig{Rate: 1e9, Burst: 1 << 20},
 		Observer: observe.NewMemory(observe.MemoryOptions{}), Retry: RetryConfig{AttemptTimeout: -1}}, base)
 	benchRoundTrip(b, rt, srv.URL)
+}
+
+// BenchmarkChainOverheadPaired alternates raw and chained requests within
+// one loop, so that machine noise affects both alike, and reports each one's
+// mean time and the ratio.
+func BenchmarkChainOverheadPaired(b *testing.B) {
+	srv := benchServer()
+	defer srv.Close()
+	rawBase, chainBase := newBenchTransport(), newBenchTransport()
+	defer rawBase.CloseIdleConnections()
+	defer chainBase.CloseIdleConnections()
+	chain := Chain(Config{System: "crm", RateLimit: RateLimitConfig{Rate: 1e9, Burst: 1 << 20},
+		Observer: observe.NewMemory(observe.MemoryOptions{})}, chainBase)
+	ctx := WithCallInfo(WithOperation(context.Background(), getOp), &CallInfo{})
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	one := func(rt http.RoundTripper) time.Duration {
+		start := time.Now()
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return time.Since(start)
+	}
+	var raw, chained time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%2 == 0 {
+			raw += one(rawBase)
+			chained += one(chain)
+		} else {
+			chained += one(chain)
+			raw += one(rawBase)
+		}
+	}
+	b.ReportMetric(float64(raw.Nanoseconds())/float64(b.N), "raw-ns/op")
+	b.ReportMetric(float64(chained.Nanoseconds())/float64(b.N), "chain-ns/op")
+	b.ReportMetric(float64(chained)/float64(raw), "ratio")
 }
