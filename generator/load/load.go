@@ -372,3 +372,29 @@ func yamlErrorText(err error) string {
 	return strings.TrimPrefix(err.Error(), "yaml: ")
 }
 
+// Keys returns the keys of the mapping at l in document order, or nil when
+// l is not a mapping. Later stages use it to keep the spec's property order,
+// which kin-openapi's maps do not preserve.
+func (s *Spec) Keys(l Loc) []string {
+	abs := l.File
+	if abs == "" {
+		abs = s.rootAbs
+	}
+	d := s.docs[abs]
+	if d == nil {
+		return nil
+	}
+	segs := splitPointer(l.Pointer)
+	if s.Swagger && abs == s.rootAbs {
+		segs = swaggerSegments(segs)
+	}
+	node, _, depth := walkPointer(d.top(), segs)
+	if depth != len(segs) || node == nil || node.Kind != yaml.MappingNode {
+		return nil
+	}
+	keys := make([]string, 0, len(node.Content)/2)
+	for _, kv := range mappingPairs(node, 0) {
+		keys = append(keys, kv[0].Value)
+	}
+	return keys
+}

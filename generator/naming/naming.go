@@ -337,3 +337,52 @@ func PackageName(s string) (ok bool, reason string) {
 	}
 	return true, ""
 }
+
+// ValueName returns the identifier suffix for an enum value: its exported
+// form, with an underscore between adjacent numbers so that "1-10" and
+// "110" stay distinct ("1_10", "110"), and symbols spelled where the value
+// has nothing else ("+" → "Plus", "" → "Empty").
+func ValueName(v string) string {
+	if v == "" {
+		return "Empty"
+	}
+	words := Words(v)
+	var b strings.Builder
+	if spelled := spellLeadingSymbols(v); spelled != "" && (len(words) == 0 || isDigits(words[0][:1])) {
+		return strings.ReplaceAll(spelled, " ", "")
+	}
+	for i, w := range words {
+		if i > 0 && endsWithDigit(words[i-1]) && w[0] >= '0' && w[0] <= '9' {
+			b.WriteByte('_')
+		}
+		b.WriteString(caseWord(w))
+	}
+	if s := b.String(); s != "" {
+		if trailing := trailingSymbols(v); trailing != "" {
+			return s + trailing
+		}
+		return s
+	}
+	var sym strings.Builder
+	for i := 0; i < len(v); i++ {
+		sym.WriteString(symbolWord(v[i]))
+	}
+	return sym.String()
+}
+
+// trailingSymbols spells symbols ending a value when they carry meaning
+// ("1000+" → "Plus").
+func trailingSymbols(v string) string {
+	i := len(v)
+	for i > 0 && symbolWord(v[i-1]) != "" && v[i-1] != '_' && v[i-1] != ' ' && v[i-1] != '.' {
+		i--
+	}
+	if i == len(v) || i == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for j := i; j < len(v); j++ {
+		b.WriteString(symbolWord(v[j]))
+	}
+	return b.String()
+}

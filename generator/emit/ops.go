@@ -1,0 +1,575 @@
+package emit
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/connectorgen/connectorgen/generator/ir"
+)
+
+func (e *emitter) operationsFile(f *jen.File) {
+	decoders := map[string]bool{}
+	for _, op := range e.pkg.Operations {
+		e.opDescriptor(f, op)
+		if op.ParamsType != "" {
+			e.paramsStruct(f, op)
+		}
+		if op.Result.Kind == ir.ResultMulti {
+			e.resultStruct(f, op)
+		}
+		if op.Pagination != nil && op.Pagination.PageMethod != "" {
+			e.delegatingMethod(f, op)
+			e.fetchMethod(f, op)
+		} else {
+			e.method(f, op)
+		}
+		if op.Pagination != nil {
+			e.pagesIterator(f, op)
+			e.itemsIterator(f, op)
+		}
+		if op.ErrorDecoder != "" && !decoders[op.ErrorDecoder] {
+			decoders[op.ErrorDecoder] = true
+			e.errorDecoder(f, op)
+		}
+	}
+}
+
+var styleConst = map[string]string{
+	"simple": "StyleSimple", "label": "StyleLabel", "matrix": "StyleMatrix", "form": "StyleForm",
+	"spaceDelimited": "StyleSpaceDelimited", "pipeDelimited": "StylePipeDelimited", "deepObject": "StyleDeepObject",
+}
+
+func style(s string) jen.Code { return jen.Qual(ir.PkgRest, styleConst[s]) }
+
+// opDescriptor emits the read-only operation metadata the runtime reads.
+func (e *emitter) opDescriptor(f *jen.File, op *ir.Operation) {
+	d := jen.Dict{
+		jen.Id("ID"):           jen.Lit(op.ID),
+		jen.Id("Method"):       jen.Lit(op.HTTPMethod),
+		jen.Id("PathTemplate"): jen.Lit(op.Path),
+	}
+	if op.Idempotent {
+		d[jen.Id("Idempotent")] = jen.True()
+	}
+	if op.IdempotencyKeyHeader != "" {
+		d[jen.Id("IdempotencyKeyHeader")] = jen.Lit(op.IdempotencyKeyHeader)
+	}
+	if op.Security != nil {
+		var alts []jen.Code
+		for _, alt := range op.Security {
+			var names []jen.Code
+			for _, n := range alt {
+				names = append(names, jen.Lit(n))
+			}
+			alts = append(alts, jen.Values(names...))
+		}
+		d[jen.Id("Security")] = jen.Index().Qual(ir.PkgRest, "SecurityRequirement").Values(alts...)
+	}
+	f.Add(comment(op.VarName + " describes " + op.HTTPMethod + " " + op.Path + " to the runtime. It is never modified."))
+	f.Var().Id(op.VarName).Op("=").Qual(ir.PkgRest, "Operation").Values(d)
+}
+
+func paramDoc(p *ir.Param) string {
+	doc := fmt.Sprintf("%s is the %s parameter %q", p.FieldName, p.In, p.Name)
+	if p.Required {
+		doc += " (required)"
+	}
+	doc += "."
+	if p.Doc != "" {
+		doc += "\n" + docLines("", p.Doc, "")
+	}
+	if p.Deprecated != "" {
+		doc += "\n\nDeprecated: " + p.Deprecated
+	}
+	return doc
+}
+
+// paramsStruct emits the operation's params struct.
+func (e *emitter) paramsStruct(f *jen.File, op *ir.Operation) {
+	var fields []jen.Code
+	for _, p := range op.Params {
+		fields = append(fields, jen.Comment(paramDoc(p)), jen.Id(p.FieldName).Add(typeCode(p.Type)))
+	}
+	f.Add(comment(op.ParamsType + " holds the parameters of " + op.MethodName + "."))
+	f.Type().Id(op.ParamsType).Struct(fields...)
+}
+
+// resultStruct emits the multi-status result struct.
+func (e *emitter) resultStruct(f *jen.File, op *ir.Operation) {
+	fields := []jen.Code{jen.Comment("StatusCode is the response's HTTP status."), jen.Id("StatusCode").Int()}
+	for _, r := range op.Result.Responses {
+		doc := r.FieldName + " is set when the status is " + statusText(r)
+		if r.Doc != "" {
+			doc += ": " + oneLine(r.Doc)
+		}
+		if r.Content == ir.ContentNone {
+			continue
+		}
+		fields = append(fields, jen.Comment(doc+"."), jen.Id(r.FieldName).Add(multiFieldType(r)))
+	}
+	f.Add(comment(op.Result.TypeName + " is the result of " + op.MethodName + ": one field per documented success status."))
+	f.Type().Id(op.Result.TypeName).Struct(fields...)
+}
+
+func statusText(r *ir.Response) string {
+	switch {
+	case r.Status != 0:
+		return fmt.Sprint(r.Status)
+	case r.Class != 0:
+		return fmt.Sprintf("%dXX", r.Class)
+	}
+	return "any other 2xx"
+}
+
+func multiFieldType(r *ir.Response) jen.Code {
+	switch r.Content {
+	case ir.ContentText:
+		return jen.Op("*").String()
+	case ir.ContentBinary:
+		return jen.Index().Byte()
+	}
+	if r.Pointer {
+		return jen.Op("*").Add(typeCode(r.Type))
+	}
+	return typeCode(r.Type)
+}
+
+// signature returns an operation method's parameters and results.
+func (e *emitter) signature(op *ir.Operation) (params, results []jen.Code) {
+	params = append(params, jen.Id("ctx").Qual("context", "Context"))
+	if op.ParamsType != "" {
+		params = append(params, jen.Id("p").Id(op.ParamsType))
+	}
+	if op.Body != nil {
+		params = append(params, jen.Id("body").Add(typeCode(op.Body.Type)))
+	}
+	if rt := resultType(op); rt != nil {
+		results = append(results, rt)
+	}
+	results = append(results, jen.Error())
+	return params, results
+}
+
+func resultType(op *ir.Operation) jen.Code {
+	switch op.Result.Kind {
+	case ir.ResultSingle:
+		r := op.Result.Single
+		switch r.Content {
+		case ir.ContentText:
+			return jen.String()
+		case ir.ContentBinary:
+			return jen.Index().Byte()
+		}
+		if r.Pointer {
+			return jen.Op("*").Add(typeCode(r.Type))
+		}
+		return typeCode(r.Type)
+	case ir.ResultMulti:
+		return jen.Op("*").Id(op.Result.TypeName)
+	}
+	return nil
+}
+
+// errValue is the first result returned alongside an error.
+func errValue(op *ir.Operation) jen.Code {
+	switch op.Result.Kind {
+	case ir.ResultSingle:
+		r := op.Result.Single
+		switch {
+		case r.Content == ir.ContentText:
+			return jen.Lit("")
+		case r.Content == ir.ContentBinary, r.Pointer:
+			return jen.Nil()
+		}
+		return jen.Id("zero")
+	case ir.ResultMulti:
+		return jen.Nil()
+	}
+	return nil
+}
+
+// retFn builds the return statement of an error path.
+type retFn func(err jen.Code) jen.Code
+
+// ret builds a return statement with the error-path first result.
+func ret(op *ir.Operation, err jen.Code) jen.Code {
+	if v := errValue(op); v != nil {
+		return jen.Return(v, err)
+	}
+	return jen.Return(err)
+}
+
+// methodRet is the retFn of an operation method.
+func methodRet(op *ir.Operation) retFn { return func(err jen.Code) jen.Code { return ret(op, err) } }
+
+func methodDoc(op *ir.Operation) string {
+	text := op.Summary
+	if op.Doc != "" && op.Doc != op.Summary {
+		if text != "" {
+			text += "\n\n"
+		}
+		text += op.Doc
+	}
+	if text != "" {
+		text += "\n\n"
+	}
+	text += op.HTTPMethod + " " + op.Path
+	if op.Pagination != nil {
+		text += "\n\nThe results are paginated; " + op.Pagination.PagesMethod + " and " + op.Pagination.ItemsMethod + " iterate over every page."
+	}
+	return docLines(op.MethodName, text, op.Deprecated)
+}
+
+// method emits the operation's client method.
+func (e *emitter) method(f *jen.File, op *ir.Operation) {
+	params, results := e.signature(op)
+	var body []jen.Code
+	if errValue(op) != nil && op.Result.Kind == ir.ResultSingle && !op.Result.Single.Pointer && op.Result.Single.Content == ir.ContentJSON {
+		body = append(body, jen.Var().Id("zero").Add(typeCode(op.Result.Single.Type)))
+	}
+	r := methodRet(op)
+	body = append(body, e.buildRequest(op, false, r)...)
+	body = append(body, e.send(r)...)
+	body = append(body, e.handleSuccess(op, false)...)
+	body = append(body, ret(op, e.newError(op)))
+	f.Add(comment(methodDoc(op)))
+	f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id(op.MethodName).Params(params...).Params(results...).Block(body...)
+}
+
+// buildRequest emits the statements creating req: path, query, headers,
+// cookies and body. With next set, a non-empty next URL replaces the path
+// and query.
+func (e *emitter) buildRequest(op *ir.Operation, next bool, r retFn) []jen.Code {
+	stmts := []jen.Code{
+		jen.Id("req").Op(":=").Id("c").Dot("rc").Dot("NewRequest").Call(jen.Id("ctx"), jen.Op("&").Id(op.VarName)),
+	}
+	var pathAndQuery []jen.Code
+	for _, part := range op.PathParts {
+		if part.Param == nil {
+			pathAndQuery = append(pathAndQuery, jen.Id("req").Dot("AppendPath").Call(jen.Lit(part.Literal)))
+			continue
+		}
+		pathAndQuery = append(pathAndQuery, e.paramStmts(part.Param, r)...)
+	}
+	for _, p := range op.Params {
+		if p.In == ir.InQuery {
+			pathAndQuery = append(pathAndQuery, e.paramStmts(p, r)...)
+		}
+	}
+	if next {
+		stmts = append(stmts, jen.If(jen.Id("next").Op("!=").Lit("")).Block(
+			jen.If(jen.Err().Op(":=").Id("req").Dot("SetURL").Call(jen.Id("next")), jen.Err().Op("!=").Nil()).Block(
+				r(jen.Err()),
+			),
+		).Else().Block(pathAndQuery...))
+	} else {
+		stmts = append(stmts, pathAndQuery...)
+	}
+	for _, p := range op.Params {
+		if p.In == ir.InHeader || p.In == ir.InCookie {
+			stmts = append(stmts, e.paramStmts(p, r)...)
+		}
+	}
+	if accept := acceptHeader(op); accept != "" {
+		stmts = append(stmts, jen.Id("req").Dot("SetHeader").Call(jen.Lit("Accept"), jen.False(), jen.Qual(ir.PkgRest, "Scalar").Call(jen.Lit(accept))))
+	}
+	if op.Body != nil {
+		stmts = append(stmts, e.bodyStmts(op, r)...)
+	}
+	return stmts
+}
+
+func acceptHeader(op *ir.Operation) string {
+	var cts []string
+	for _, r := range op.Result.Responses {
+		if r.ContentType != "" && !slices.Contains(cts, r.ContentType) {
+			cts = append(cts, r.ContentType)
+		}
+	}
+	return strings.Join(cts, ", ")
+}
+
+// paramStmts emits the statements adding one parameter to req.
+func (e *emitter) paramStmts(p *ir.Param, r retFn) []jen.Code {
+	field := jen.Id("p").Dot(p.FieldName)
+	valueType := p.Type
+	if p.Type.Kind == ir.Opt {
+		valueType = p.Type.Elem
+	}
+	add := func(v jen.Code) jen.Code {
+		switch p.In {
+		case ir.InPath:
+			return jen.Id("req").Dot("AppendPathParam").Call(jen.Lit(p.Name), style(p.Style), jen.Lit(p.Explode), v)
+		case ir.InQuery:
+			return jen.Id("req").Dot("AddQuery").Call(jen.Lit(p.Name), style(p.Style), jen.Lit(p.Explode), v)
+		case ir.InHeader:
+			return jen.Id("req").Dot("SetHeader").Call(jen.Lit(p.Name), jen.Lit(p.Explode), v)
+		}
+		return jen.Id("req").Dot("AddCookie").Call(jen.Lit(p.Name), jen.Lit(p.Explode), v)
+	}
+	encode := func(v jen.Code) []jen.Code {
+		switch {
+		case p.Format.JSON:
+			return []jen.Code{jen.Block(
+				jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(v),
+				jen.If(jen.Err().Op("!=").Nil()).Block(r(jen.Err())),
+				add(jen.Qual(ir.PkgRest, "Scalar").Call(jen.String().Call(jen.Id("b")))),
+			)}
+		case p.Format.Any:
+			return []jen.Code{jen.Block(
+				jen.List(jen.Id("pv"), jen.Err()).Op(":=").Qual(ir.PkgRest, "AnyParam").Call(v),
+				jen.If(jen.Err().Op("!=").Nil()).Block(r(jen.Err())),
+				add(jen.Id("pv")),
+			)}
+		}
+		return []jen.Code{add(formatParam(p.Format, valueType, v))}
+	}
+	switch p.Presence {
+	case ir.ViaGet:
+		return []jen.Code{jen.If(jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Add(field).Dot("Get").Call(), jen.Id("ok")).Block(encode(jen.Id("v"))...)}
+	case ir.ViaNil:
+		return []jen.Code{jen.If(field.Clone().Op("!=").Nil()).Block(encode(field)...)}
+	case ir.ViaIsZero:
+		return []jen.Code{jen.If(jen.Op("!").Add(field.Clone()).Dot("IsZero").Call()).Block(encode(field)...)}
+	}
+	return encode(field)
+}
+
+// formatParam converts a scalar or list value to a rest.Param.
+func formatParam(pf ir.ParamFormat, t *ir.TypeRef, v jen.Code) jen.Code {
+	rest := func(name string, args ...jen.Code) jen.Code { return jen.Qual(ir.PkgRest, name).Call(args...) }
+	if pf.List {
+		switch pf.Scalar {
+		case ir.ScalarString:
+			return rest("List", rest("FormatStrings", v))
+		case ir.ScalarInt:
+			return rest("List", rest("FormatInts", v))
+		case ir.ScalarFloat:
+			return rest("List", rest("FormatFloats", v))
+		case ir.ScalarBool:
+			return rest("List", rest("FormatBools", v))
+		case ir.ScalarStringer:
+			return rest("List", rest("FormatStringers", v))
+		}
+	}
+	plain := t.Kind == ir.Builtin
+	switch pf.Scalar {
+	case ir.ScalarString:
+		if plain {
+			return rest("Scalar", v)
+		}
+		return rest("Scalar", jen.String().Call(v))
+	case ir.ScalarInt:
+		return rest("Scalar", rest("FormatInt", v))
+	case ir.ScalarUint:
+		return rest("Scalar", rest("FormatUint", v))
+	case ir.ScalarFloat:
+		return rest("Scalar", rest("FormatFloat", v))
+	case ir.ScalarBool:
+		if plain {
+			return rest("Scalar", rest("FormatBool", v))
+		}
+		return rest("Scalar", rest("FormatBool", jen.Bool().Call(v)))
+	case ir.ScalarTime:
+		return rest("Scalar", rest("FormatTime", v))
+	}
+	return rest("Scalar", jen.Add(v).Dot("String").Call())
+}
+
+// bodyStmts emits the statements setting the request body.
+func (e *emitter) bodyStmts(op *ir.Operation, r retFn) []jen.Code {
+	b := op.Body
+	ct := jen.Lit(b.ContentType)
+	var set []jen.Code
+	switch b.Kind {
+	case ir.BodyJSON:
+		set = []jen.Code{jen.If(jen.Err().Op(":=").Id("req").Dot("SetJSONBody").Call(ct, jen.Id("body")), jen.Err().Op("!=").Nil()).Block(r(jen.Err()))}
+	case ir.BodyForm:
+		args := []jen.Code{jen.Id("body")}
+		for _, enc := range b.Encodings {
+			args = append(args, jen.Qual(ir.PkgRest, "FieldEncoding").Values(jen.Dict{
+				jen.Id("Name"): jen.Lit(enc.Name), jen.Id("Style"): style(enc.Style), jen.Id("Explode"): jen.Lit(enc.Explode),
+			}))
+		}
+		set = []jen.Code{jen.If(jen.Err().Op(":=").Id("req").Dot("SetFormBody").Call(args...), jen.Err().Op("!=").Nil()).Block(r(jen.Err()))}
+	case ir.BodyMultipart:
+		set = []jen.Code{jen.If(jen.Err().Op(":=").Id("req").Dot("SetMultipartBody").Call(jen.Id("body")), jen.Err().Op("!=").Nil()).Block(r(jen.Err()))}
+	case ir.BodyText:
+		return []jen.Code{jen.Id("req").Dot("SetBody").Call(ct, jen.Qual("strings", "NewReader").Call(jen.Id("body")))}
+	case ir.BodyBinary:
+		return []jen.Code{jen.If(jen.Id("body").Op("!=").Nil()).Block(jen.Id("req").Dot("SetBody").Call(ct, jen.Id("body")))}
+	}
+	switch b.Presence {
+	case ir.ViaNil:
+		return []jen.Code{jen.If(jen.Id("body").Op("!=").Nil()).Block(set...)}
+	case ir.ViaIsZero:
+		return []jen.Code{jen.If(jen.Op("!").Id("body").Dot("IsZero").Call()).Block(set...)}
+	}
+	return set
+}
+
+// send emits the Do call and the deferred close.
+func (e *emitter) send(r retFn) []jen.Code {
+	return []jen.Code{
+		jen.List(jen.Id("resp"), jen.Err()).Op(":=").Id("c").Dot("rc").Dot("Do").Call(jen.Id("req")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(r(jen.Err())),
+		jen.Defer().Id("resp").Dot("Body").Dot("Close").Call(),
+	}
+}
+
+func is2xx() jen.Code {
+	return jen.Id("resp").Dot("StatusCode").Op(">=").Lit(200).Op("&&").Id("resp").Dot("StatusCode").Op("<").Lit(300)
+}
+
+// newError emits the typed error for a non-2xx response.
+func (e *emitter) newError(op *ir.Operation) jen.Code {
+	decoder := jen.Nil()
+	if op.ErrorDecoder != "" {
+		decoder = jen.Id(op.ErrorDecoder)
+	}
+	return jen.Id("c").Dot("rc").Dot("NewError").Call(jen.Id("req"), jen.Id("resp"), decoder)
+}
+
+// handleSuccess emits the 2xx branch. In a fetch method (withNext) the
+// results also carry the next page's URL.
+func (e *emitter) handleSuccess(op *ir.Operation, withNext bool) []jen.Code {
+	res := op.Result
+	okRet := func(v jen.Code) jen.Code {
+		if withNext {
+			if v == nil {
+				v = jen.Nil()
+			}
+			return jen.Return(v, jen.Id("nextLink"), jen.Nil())
+		}
+		if v == nil {
+			return jen.Return(jen.Nil())
+		}
+		return jen.Return(v, jen.Nil())
+	}
+	errRet := func(err jen.Code) jen.Code {
+		if withNext {
+			return fetchRet(op)(err)
+		}
+		return ret(op, err)
+	}
+	var branch []jen.Code
+	if withNext {
+		if op.Pagination.Kind == ir.PageLinkHeader {
+			branch = append(branch, jen.Id("nextLink").Op(":=").Qual(ir.PkgRest, "NextLink").Call(jen.Id("resp").Dot("Header")))
+		} else {
+			branch = append(branch, jen.Id("nextLink").Op(":=").Lit(""))
+		}
+	}
+	switch res.Kind {
+	case ir.ResultNone:
+		branch = append(branch,
+			jen.List(jen.Id("_"), jen.Id("_")).Op("=").Qual("io", "Copy").Call(jen.Qual("io", "Discard"), jen.Qual("io", "LimitReader").Call(jen.Id("resp").Dot("Body"), jen.Lit(1<<16))),
+			okRet(nil))
+	case ir.ResultSingle:
+		r := res.Single
+		var empty []jen.Code
+		has204 := false
+		for _, other := range res.Responses {
+			if other.Content == ir.ContentNone && other.Status != 0 {
+				empty = append(empty, jen.Lit(other.Status))
+				has204 = has204 || other.Status == 204
+			}
+		}
+		if !has204 {
+			empty = append(empty, jen.Qual("net/http", "StatusNoContent"))
+		}
+		branch = append(branch, jen.Switch(jen.Id("resp").Dot("StatusCode")).Block(jen.Case(empty...).Block(okRet(errValue(op)))))
+		branch = append(branch, decodeInto(r, jen.Id("out"), errRet, true)...)
+		if r.Pointer {
+			branch = append(branch, okRet(jen.Op("&").Id("out")))
+		} else {
+			branch = append(branch, okRet(jen.Id("out")))
+		}
+	case ir.ResultMulti:
+		branch = append(branch, jen.Id("out").Op(":=").Op("&").Id(res.TypeName).Values(jen.Dict{jen.Id("StatusCode"): jen.Id("resp").Dot("StatusCode")}))
+		var cases []jen.Code
+		for _, r := range res.Responses {
+			if r.Content == ir.ContentNone {
+				continue
+			}
+			var cond jen.Code
+			switch {
+			case r.Status != 0:
+				cond = jen.Id("resp").Dot("StatusCode").Op("==").Lit(r.Status)
+			case r.Class != 0:
+				cond = jen.Id("resp").Dot("StatusCode").Op("/").Lit(100).Op("==").Lit(r.Class)
+			default:
+				cond = jen.True()
+			}
+			cases = append(cases, jen.Case(cond).Block(decodeMulti(r, errRet)...))
+		}
+		branch = append(branch, jen.Switch().Block(cases...), okRet(jen.Id("out")))
+	}
+	return []jen.Code{jen.If(is2xx()).Block(branch...)}
+}
+
+// decodeInto declares v and decodes the body into it.
+func decodeInto(r *ir.Response, v jen.Code, errRet func(jen.Code) jen.Code, declare bool) []jen.Code {
+	switch r.Content {
+	case ir.ContentText:
+		return []jen.Code{
+			jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual(ir.PkgRest, "ReadBody").Call(jen.Id("resp")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(errRet(jen.Err())),
+			jen.Add(v).Op(":=").String().Call(jen.Id("b")),
+		}
+	case ir.ContentBinary:
+		return []jen.Code{
+			jen.List(v, jen.Err()).Op(":=").Qual(ir.PkgRest, "ReadBody").Call(jen.Id("resp")),
+			jen.If(jen.Err().Op("!=").Nil()).Block(errRet(jen.Err())),
+		}
+	}
+	return []jen.Code{
+		jen.Var().Add(v).Add(typeCode(r.Type)),
+		jen.If(jen.Err().Op(":=").Qual(ir.PkgRest, "DecodeJSON").Call(jen.Id("resp"), jen.Op("&").Add(v)), jen.Err().Op("!=").Nil()).Block(errRet(jen.Err())),
+	}
+}
+
+// decodeMulti decodes one status's body into its result field.
+func decodeMulti(r *ir.Response, errRet func(jen.Code) jen.Code) []jen.Code {
+	stmts := decodeInto(r, jen.Id("v"), errRet, true)
+	switch {
+	case r.Content == ir.ContentText, r.Pointer:
+		stmts = append(stmts, jen.Id("out").Dot(r.FieldName).Op("=").Op("&").Id("v"))
+	default:
+		stmts = append(stmts, jen.Id("out").Dot(r.FieldName).Op("=").Id("v"))
+	}
+	return stmts
+}
+
+// errorDecoder emits the function decoding documented error models.
+func (e *emitter) errorDecoder(f *jen.File, op *ir.Operation) {
+	var cases []jen.Code
+	var fallback []jen.Code
+	decode := func(t *ir.TypeRef) []jen.Code {
+		return []jen.Code{
+			jen.Var().Id("m").Add(typeCode(t)),
+			jen.If(jen.Qual("encoding/json", "Unmarshal").Call(jen.Id("body"), jen.Op("&").Id("m")).Op("==").Nil()).Block(jen.Return(jen.Op("&").Id("m"))),
+		}
+	}
+	for _, m := range op.Errors {
+		switch {
+		case m.Status != 0:
+			cases = append(cases, jen.Case(jen.Id("status").Op("==").Lit(m.Status)).Block(decode(m.Type)...))
+		case m.Class != 0:
+			cases = append(cases, jen.Case(jen.Id("status").Op("/").Lit(100).Op("==").Lit(m.Class)).Block(decode(m.Type)...))
+		default:
+			fallback = decode(m.Type)
+		}
+	}
+	var body []jen.Code
+	if len(cases) > 0 {
+		body = append(body, jen.Switch().Block(cases...))
+	}
+	body = append(body, fallback...)
+	body = append(body, jen.Return(jen.Nil()))
+	f.Add(comment(op.ErrorDecoder + " decodes the error models documented for a status; the result becomes rest.Error.Model."))
+	f.Func().Id(op.ErrorDecoder).Params(jen.Id("status").Int(), jen.Id("body").Index().Byte()).Any().Block(body...)
+}

@@ -1,0 +1,172 @@
+// Package generator is connectorgen's pipeline: load → bind → lower → emit
+// → output. Generate functions are pure: they read inputs and return files
+// and diagnostics; writing and checking the disk is the output stage's job.
+//
+// A panic anywhere in the pipeline is a connectorgen bug; it is recovered
+// and reported as an internal-error diagnostic naming the input, never as a
+// crash.
+package generator
+
+import (
+	"fmt"
+	"path"
+	"runtime/debug"
+	"strings"
+
+	"github.com/connectorgen/connectorgen/generator/config"
+	"github.com/connectorgen/connectorgen/generator/diag"
+	"github.com/connectorgen/connectorgen/generator/emit"
+	"github.com/connectorgen/connectorgen/generator/ir"
+	"github.com/connectorgen/connectorgen/generator/load"
+	"github.com/connectorgen/connectorgen/generator/lower"
+	"github.com/connectorgen/connectorgen/generator/naming"
+	"github.com/connectorgen/connectorgen/generator/output"
+)
+
+// Header marks every generated file.
+const Header = emit.Header
+
+// Version is connectorgen's version.
+const Version = "0.1.0"
+
+// Options control generation.
+type Options struct {
+	// Strict turns warnings (spec defects worked around) into errors.
+	Strict bool
+	// AllowRemoteRefs lets specs' $refs fetch http(s) documents.
+	AllowRemoteRefs bool
+}
+
+// SpecStats summarises one generated client.
+type SpecStats struct {
+	Spec       string
+	Package    string
+	Operations int // operations in the spec
+	Methods    int // client methods generated for them
+	Skipped    []ir.Skipped
+	Types      int
+}
+
+// Result is the outcome of a generation.
+type Result struct {
+	// Files are the generated files, relative to the output root.
+	Files []output.File
+	// Dirs are the root-relative directories the generator owns, where a
+	// generated file it no longer produces is stale.
+	Dirs        []string
+	Diagnostics diag.List
+	Stats       []SpecStats
+}
+
+// OK reports whether generation produced files (no error diagnostics).
+func (r *Result) OK() bool { return !r.Diagnostics.HasErrors() }
+
+// GenerateSpec generates one client package, named pkg, from the spec at
+// specPath. Files are relative to the package directory.
+func GenerateSpec(specPath, pkg string, opts Options) (res *Result) {
+	res = &Result{}
+	defer recoverBug(res, specPath)
+	files, stats, diags := generateClient(specPath, pkg, opts)
+	res.Diagnostics = finish(diags, opts)
+	if res.Diagnostics.HasErrors() {
+		return res
+	}
+	res.Files, res.Dirs = files, []string{"."}
+	res.Stats = []SpecStats{stats}
+	return res
+}
+
+// GenerateConfig generates every package a connector config declares.
+// Files are relative to the config's output directory (OutputDir).
+func GenerateConfig(cfg *config.File, opts Options) (res *Result) {
+	res = &Result{}
+	defer recoverBug(res, cfg.Path)
+	var diags diag.List
+	for _, sys := range cfg.Systems {
+		if ok, reason := naming.PackageName(sys.Package); !ok {
+			diags.Errorf(sys.PackagePos, "system %q: %s", sys.Name, reason)
+			continue
+		}
+		o := opts
+		o.AllowRemoteRefs = o.AllowRemoteRefs || sys.AllowRemoteRefs
+		files, stats, d := generateClient(cfg.SpecPath(sys), sys.Package, o)
+		diags.Append(d)
+		if d.HasErrors() {
+			continue
+		}
+		for _, f := range files {
+			f.Path = path.Join(sys.Package, f.Path)
+			res.Files = append(res.Files, f)
+		}
+		res.Dirs = append(res.Dirs, sys.Package)
+		res.Stats = append(res.Stats, stats)
+	}
+	res.Diagnostics = finish(diags, opts)
+	if res.Diagnostics.HasErrors() {
+		res.Files, res.Dirs = nil, nil
+	}
+	return res
+}
+
+func generateClient(specPath, pkg string, opts Options) ([]output.File, SpecStats, diag.List) {
+	stats := SpecStats{Spec: specPath, Package: pkg}
+	spec, diags := load.Load(specPath, load.Options{AllowRemoteRefs: opts.AllowRemoteRefs})
+	if spec == nil {
+		return nil, stats, diags
+	}
+	stats.Spec = spec.Path
+	p, ld := lower.Lower(spec, lower.Options{Package: pkg})
+	diags.Append(ld)
+	if p == nil {
+		return nil, stats, diags
+	}
+	stats.Operations = p.SpecOperations
+	stats.Methods = len(p.Operations)
+	stats.Skipped = p.Skipped
+	stats.Types = len(p.Types)
+	if opts.Strict && diags.Warnings() != nil {
+		return nil, stats, diags
+	}
+	files, err := emit.Client(p)
+	if err != nil {
+		diags.Errorf(diag.Pos{File: spec.Path}, "%v", err)
+		return nil, stats, diags
+	}
+	var out []output.File
+	for _, f := range files {
+		out = append(out, output.File{Path: f.Name, Content: f.Content})
+	}
+	return out, stats, diags
+}
+
+// finish applies -strict and sorts.
+func finish(diags diag.List, opts Options) diag.List {
+	if opts.Strict {
+		for i := range diags {
+			if diags[i].Severity == diag.Warning {
+				diags[i].Severity = diag.Error
+				diags[i].Msg += " (error because of -strict)"
+			}
+		}
+	}
+	return diags.Sort()
+}
+
+// recoverBug turns a panic into an internal-error diagnostic.
+func recoverBug(res *Result, input string) {
+	if r := recover(); r != nil {
+		stack := string(debug.Stack())
+		if i := strings.Index(stack, "panic("); i >= 0 {
+			stack = stack[i:]
+		}
+		if len(stack) > 2000 {
+			stack = stack[:2000]
+		}
+		res.Files, res.Dirs = nil, nil
+		res.Diagnostics = append(res.Diagnostics, diag.Diagnostic{
+			Pos:      diag.Pos{File: input},
+			Severity: diag.Error,
+			Msg:      fmt.Sprintf("internal error: %v\nThis is a connectorgen bug; please report it with the input that triggered it.\n%s", r, stack),
+		})
+	}
+}
