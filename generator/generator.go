@@ -10,6 +10,7 @@ package generator
 import (
 	"fmt"
 	"path"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 
@@ -35,6 +36,12 @@ type Options struct {
 	Strict bool
 	// AllowRemoteRefs lets specs' $refs fetch http(s) documents.
 	AllowRemoteRefs bool
+	// OutputDir is where the package will be written. Generated files name
+	// their spec relative to it, so the output is the same whichever
+	// directory the generator runs in (go generate runs in the package
+	// directory, CI at the repository root). Empty means the working
+	// directory.
+	OutputDir string
 }
 
 // SpecStats summarises one generated client.
@@ -89,6 +96,7 @@ func GenerateConfig(cfg *config.File, opts Options) (res *Result) {
 		}
 		o := opts
 		o.AllowRemoteRefs = o.AllowRemoteRefs || sys.AllowRemoteRefs
+		o.OutputDir = filepath.Join(opts.OutputDir, sys.Package)
 		files, stats, d := generateClient(cfg.SpecPath(sys), sys.Package, o)
 		diags.Append(d)
 		if d.HasErrors() {
@@ -115,7 +123,7 @@ func generateClient(specPath, pkg string, opts Options) ([]output.File, SpecStat
 		return nil, stats, diags
 	}
 	stats.Spec = spec.Path
-	p, ld := lower.Lower(spec, lower.Options{Package: pkg})
+	p, ld := lower.Lower(spec, lower.Options{Package: pkg, SourcePath: relativeTo(opts.OutputDir, specPath)})
 	diags.Append(ld)
 	if p == nil {
 		return nil, stats, diags
@@ -137,6 +145,21 @@ func generateClient(specPath, pkg string, opts Options) ([]output.File, SpecStat
 		out = append(out, output.File{Path: f.Name, Content: f.Content})
 	}
 	return out, stats, diags
+}
+
+// relativeTo names path relative to dir, with forward slashes.
+func relativeTo(dir, path string) string {
+	if dir == "" {
+		dir = "."
+	}
+	absDir, err1 := filepath.Abs(dir)
+	absPath, err2 := filepath.Abs(path)
+	if err1 == nil && err2 == nil {
+		if rel, err := filepath.Rel(absDir, absPath); err == nil {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return filepath.ToSlash(path)
 }
 
 // finish applies -strict and sorts.

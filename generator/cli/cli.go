@@ -124,6 +124,7 @@ func runGenerate(args []string, stdout, stderr io.Writer, check bool) int {
 		if f.out != "" {
 			root = f.out
 		}
+		opts.OutputDir = root
 		res = generator.GenerateConfig(cfg, opts)
 	case f.spec != "":
 		if f.pkg == "" || f.out == "" {
@@ -131,6 +132,7 @@ func runGenerate(args []string, stdout, stderr io.Writer, check bool) int {
 			return ExitUsage
 		}
 		root = f.out
+		opts.OutputDir = root
 		res = generator.GenerateSpec(f.spec, f.pkg, opts)
 	default:
 		fmt.Fprintf(stderr, "connectorgen %s: need -spec FILE -package NAME -out DIR, or -config FILE\n", name)

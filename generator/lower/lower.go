@@ -39,6 +39,9 @@ import (
 type Options struct {
 	// Package is the Go package name.
 	Package string
+	// SourcePath names the spec in generated files; empty means the
+	// diagnostic path.
+	SourcePath string
 }
 
 // Lower builds the IR for spec. Diagnostics hold warnings for constructs
@@ -57,7 +60,7 @@ func Lower(spec *load.Spec, opts Options) (*ir.Package, diag.List) {
 		pkg: &ir.Package{
 			Name: opts.Package,
 			Source: ir.Source{
-				Path:           spec.Path,
+				Path:           cmp.Or(opts.SourcePath, spec.Path),
 				OpenAPIVersion: spec.Version,
 				Hash:           spec.Hash,
 			},
