@@ -2,9 +2,24 @@ module github.com/connectorgen/connectorgen/golden
 
 go 1.25.0
 
-require github.com/connectorgen/connectorgen/runtime v0.0.0
+require (
+	github.com/connectorgen/connectorgen v0.0.0-00010101000000-000000000000
+	github.com/connectorgen/connectorgen/runtime v0.0.0
+	github.com/google/go-cmp v0.7.0
+)
 
-require golang.org/x/time v0.14.0 // indirect
+require (
+	github.com/dave/jennifer v1.7.1 // indirect
+	github.com/getkin/kin-openapi v0.153.0 // indirect
+	github.com/go-openapi/jsonpointer v0.22.5 // indirect
+	github.com/go-openapi/swag/jsonname v0.25.5 // indirect
+	github.com/iancoleman/strcase v0.3.0 // indirect
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
+	go.yaml.in/yaml/v4 v4.0.0 // indirect
+	golang.org/x/oauth2 v0.35.0 // indirect
+	golang.org/x/text v0.14.0 // indirect
+	golang.org/x/time v0.14.0 // indirect
+)
 
 replace (
 	github.com/connectorgen/connectorgen => ../

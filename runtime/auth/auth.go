@@ -135,6 +135,18 @@ type Set struct {
 // only ever sent to baseURL's origin, and baseURL must be https unless its
 // host is a loopback address (localhost, 127.0.0.0/8, ::1).
 func NewSet(baseURL string) (*Set, error) {
+	return newSet(baseURL, false)
+}
+
+// NewInsecureSet is NewSet that also accepts a plain-http base URL on any
+// host, so that credentials travel in clear text. It exists for development
+// against servers on a trusted network (rest.WithInsecureHTTP uses it); do
+// not use it in production.
+func NewInsecureSet(baseURL string) (*Set, error) {
+	return newSet(baseURL, true)
+}
+
+func newSet(baseURL string, insecure bool) (*Set, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil {
 		return nil, errors.New("auth: invalid base URL")
@@ -147,7 +159,7 @@ func NewSet(baseURL string) (*Set, error) {
 	switch s.scheme {
 	case "https":
 	case "http":
-		if !loopback(s.host) {
+		if !insecure && !loopback(s.host) {
 			return nil, errors.New("auth: base URL " + u.Redacted() + " is not https: credentials are only sent over plain http to loopback addresses")
 		}
 	default:
@@ -172,6 +184,26 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// Origin returns the origin credentials are sent to, as
+// scheme://host:port in lower case with the port always present (for
+// example "https://api.example.com:443", "http://[::1]:8080").
+func (s *Set) Origin() string {
+	return s.scheme + "://" + net.JoinHostPort(s.host, s.port)
+}
+
+// Clone returns a new Set for the same origin with the same credentials
+// and default requirements; adding to the clone leaves s unchanged. The
+// credentials themselves are shared (an OAuth token refreshed through one
+// Set is seen by the other).
+func (s *Set) Clone() *Set {
+	c := &Set{scheme: s.scheme, host: s.host, port: s.port, creds: make(map[string]Credential, len(s.creds))}
+	for k, v := range s.creds {
+		c.creds[k] = v
+	}
+	c.defaults = append([]transport.SecurityRequirement(nil), s.defaults...)
+	return c
 }
 
 // Add registers c for the security scheme named scheme and returns s.
@@ -212,6 +244,23 @@ func (s *Set) SensitiveNames() (headers, query []string) {
 		}
 	}
 	return headers, query
+}
+
+// mayAuthorize reports whether req may carry credentials: its URL is on the
+// base URL's origin and, when it is a redirect hop (http.Client sets
+// req.Response), every earlier request of the redirect chain was too. A
+// request that left the origin never gets credentials again, even when
+// another origin redirects it back.
+func (s *Set) mayAuthorize(req *http.Request) bool {
+	if !s.sameOrigin(req.URL) {
+		return false
+	}
+	for resp, hops := req.Response, 0; resp != nil && resp.Request != nil && hops < 64; resp, hops = resp.Request.Response, hops+1 {
+		if !s.sameOrigin(resp.Request.URL) {
+			return false
+		}
+	}
+	return true
 }
 
 // sameOrigin reports whether u is on the base URL's origin.
@@ -306,7 +355,10 @@ func (s *Set) missing(op *transport.Operation, reqs []transport.SecurityRequirem
 // choose), applies them to a copy of the request, and on a 401 response
 // invalidates renewable credentials once and resends (when the body can be
 // replayed). Requests to another origin get no credentials: any
-// credential-carrying header or query parameter is stripped from them.
+// credential-carrying header or query parameter is stripped from them. The
+// same holds for every redirect hop (http.Client sends each through the
+// transport): a hop to another origin, and any hop after the chain has left
+// the origin, is stripped.
 func (s *Set) Wrap(next http.RoundTripper) http.RoundTripper {
 	h, q := s.SensitiveNames()
 	strip := append([]string{"Authorization", "Cookie"}, h...)
@@ -324,7 +376,7 @@ type authRT struct {
 }
 
 func (t *authRT) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !t.set.sameOrigin(req.URL) {
+	if !t.set.mayAuthorize(req) {
 		return t.next.RoundTrip(t.stripped(req))
 	}
 	op := transport.OperationFrom(req.Context())

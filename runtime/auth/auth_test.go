@@ -233,3 +233,74 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// TestRedirectBackToOriginGetsNoCredentials: once a redirect chain has left
+// the base URL's origin, a hop that comes back gets no credentials either
+// (the other origin chose that URL).
+func TestRedirectBackToOriginGetsNoCredentials(t *testing.T) {
+	var apiSeen seen
+	var apiURL string
+	otherSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, apiURL+"/back", http.StatusTemporaryRedirect)
+	}))
+	defer otherSrv.Close()
+	api := httptest.NewServer(apiSeen.handler(200))
+	defer api.Close()
+	apiURL = api.URL
+
+	set, _ := NewSet(api.URL)
+	set.Add("bearer", Bearer(secret.New("b"))).Add("key", APIKeyHeader("X-Key", secret.New("k")))
+	c := &http.Client{Transport: set.Wrap(http.DefaultTransport)}
+	op := &transport.Operation{ID: "a", Method: "GET", Security: []transport.SecurityRequirement{{"bearer", "key"}}}
+
+	// Direct request to the API: authorised.
+	if _, err := do(t, c, opReq(t, context.Background(), op, api.URL+"/direct")); err != nil {
+		t.Fatal(err)
+	}
+	if r := apiSeen.last(t); r.Header.Get("Authorization") != "Bearer b" || r.Header.Get("X-Key") != "k" {
+		t.Fatalf("same origin must be authorised: %v", r.Header)
+	}
+	// Request to the other origin, which redirects back to the API.
+	if _, err := do(t, c, opReq(t, context.Background(), op, otherSrv.URL+"/hop")); err != nil {
+		t.Fatal(err)
+	}
+	r := apiSeen.last(t)
+	if r.URL.Path != "/back" {
+		t.Fatalf("redirect not followed: %s", r.URL.Path)
+	}
+	if r.Header.Get("Authorization") != "" || r.Header.Get("X-Key") != "" {
+		t.Fatalf("a redirect back from another origin carried credentials: %v", r.Header)
+	}
+}
+
+func TestSetOriginCloneInsecure(t *testing.T) {
+	for u, want := range map[string]string{
+		"https://API.example.com/v2":  "https://api.example.com:443",
+		"http://localhost:8080/x":     "http://localhost:8080",
+		"http://[::1]/":               "http://[::1]:80",
+		"https://api.example.com:444": "https://api.example.com:444",
+	} {
+		s, err := NewSet(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Origin() != want {
+			t.Errorf("Origin(%q) = %q want %q", u, s.Origin(), want)
+		}
+	}
+	s, _ := NewSet("https://api.example.com")
+	s.Add("a", Bearer(secret.New("x"))).WithDefault(transport.SecurityRequirement{"a"})
+	c := s.Clone().Add("b", Bearer(secret.New("y")))
+	if !c.Has("a") || !c.Has("b") || s.Has("b") || c.Origin() != s.Origin() || len(c.defaults) != 1 {
+		t.Fatalf("clone: a=%v b=%v orig b=%v", c.Has("a"), c.Has("b"), s.Has("b"))
+	}
+	if _, err := NewSet("http://10.0.0.1"); err == nil {
+		t.Fatal("NewSet must refuse plain http to a non-loopback host")
+	}
+	if s, err := NewInsecureSet("http://10.0.0.1:8080"); err != nil || s.Origin() != "http://10.0.0.1:8080" {
+		t.Fatalf("NewInsecureSet: %v", err)
+	}
+	if _, err := NewInsecureSet("ftp://10.0.0.1"); err == nil {
+		t.Fatal("NewInsecureSet must still refuse other schemes")
+	}
+}

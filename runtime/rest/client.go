@@ -45,6 +45,7 @@ type settings struct {
 	insecure     bool
 	headers      []headerKV
 	maxErrorBody int
+	chain        chainSettings
 	err          error
 }
 
@@ -58,16 +59,22 @@ func (s *settings) fail(err error) {
 type Option func(*settings)
 
 // WithHTTPClient makes the client send through hc: hc.Transport is the
-// innermost transport, under every middleware (http.DefaultTransport when
-// nil), and hc.Timeout, hc.Jar and hc.CheckRedirect apply to every call. hc
-// itself is not modified.
+// innermost transport, under the transport chain and every middleware
+// (http.DefaultTransport when nil), so its connection pool, proxy and TLS
+// settings are used; hc.Timeout (which bounds a whole call, retries
+// included), hc.Jar and hc.CheckRedirect apply to every call. hc itself is
+// not modified.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(s *settings) { s.hc = hc }
 }
 
-// WithMiddleware wraps the transport with mw. The first middleware listed is
-// the outermost (it sees each request first); several calls append, so
+// WithMiddleware wraps the transport with mw, outside the transport chain:
+// a middleware sees each logical call once (before authentication, rate
+// limiting and retries) and its final outcome. The first middleware listed
+// is the outermost (it sees each request first); several calls append, so
 // WithMiddleware(a), WithMiddleware(b) equals WithMiddleware(a, b).
+// Requests sent to another origin ([Request.SetURL]) bypass these
+// middlewares, so credentials they might add stay on the base URL's origin.
 func WithMiddleware(mw ...func(http.RoundTripper) http.RoundTripper) Option {
 	return func(s *settings) {
 		for _, m := range mw {
@@ -143,6 +150,18 @@ func WithMaxErrorBody(n int) Option {
 // 127.0.0.0/8, ::1) or [WithInsecureHTTP] is given. A trailing '/' is
 // removed; the path is kept, and operation paths are appended to it. The
 // base URL may not carry user information, a query or a fragment.
+//
+// Every request goes through the WithMiddleware middlewares, then the
+// transport chain
+//
+//	auth → rate limit → retry → circuit breaker → observer → hc.Transport
+//
+// built from the options, with safe defaults when none is given: up to 4
+// attempts for idempotent requests (and non-idempotent ones carrying an
+// idempotency key) with capped exponential backoff and Retry-After honoured,
+// a 30 s per-attempt timeout, waits when the server reports an exhausted
+// rate budget, and a circuit breaker opening after 5 consecutive failures.
+// Authentication is on when [WithCredential] or [WithAuth] is given.
 func New(baseURL string, opts ...Option) (*Client, error) {
 	s := settings{userAgent: DefaultUserAgent, maxErrorBody: DefaultMaxErrorBody}
 	for _, o := range opts {
@@ -182,26 +201,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		}
 	}
 
-	inner := http.DefaultTransport
-	var hc http.Client
-	if s.hc != nil {
-		if s.hc.Transport != nil {
-			inner = s.hc.Transport
-		}
-		hc.Timeout, hc.Jar, hc.CheckRedirect = s.hc.Timeout, s.hc.Jar, s.hc.CheckRedirect
-	}
-	bare := hc
-	bare.Transport = inner
-	rt := inner
-	for i := len(s.middleware) - 1; i >= 0; i-- {
-		rt = s.middleware[i](rt)
-		if rt == nil {
-			return nil, errors.New("rest: a middleware returned a nil RoundTripper")
-		}
-	}
-	hc.Transport = rt
-
-	return &Client{
+	c := &Client{
 		base:       base,
 		basePath:   basePath,
 		origin:     originOf(base),
@@ -209,9 +209,38 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		userAgent:  s.userAgent,
 		headers:    s.headers,
 		maxErrBody: s.maxErrorBody,
-		hc:         &hc,
-		bare:       &bare,
-	}, nil
+	}
+	set, err := s.chain.buildAuth(base, c.origin, s.insecure)
+	if err != nil {
+		return nil, err
+	}
+	if s.chain.system == "" {
+		s.chain.system = strings.ToLower(base.Hostname())
+	}
+	same, other := s.chain.buildChain(set)
+
+	inner := http.DefaultTransport
+	var hc http.Client
+	var userRedirect func(*http.Request, []*http.Request) error
+	if s.hc != nil {
+		if s.hc.Transport != nil {
+			inner = s.hc.Transport
+		}
+		hc.Timeout, hc.Jar, userRedirect = s.hc.Timeout, s.hc.Jar, s.hc.CheckRedirect
+	}
+	hc.CheckRedirect = c.checkRedirect(userRedirect)
+	bare := hc
+	bare.Transport = other(inner)
+	rt := same(inner)
+	for i := len(s.middleware) - 1; i >= 0; i-- {
+		rt = s.middleware[i](rt)
+		if rt == nil {
+			return nil, errors.New("rest: a middleware returned a nil RoundTripper")
+		}
+	}
+	hc.Transport = rt
+	c.hc, c.bare = &hc, &bare
+	return c, nil
 }
 
 // checkScheme enforces https, allowing http for loopback hosts or when

@@ -557,7 +557,7 @@ func TestDoErrorClassification(t *testing.T) {
 		}
 		addr := ln.Addr().String()
 		ln.Close()
-		c := newClient(t, "http://"+addr+"/v1")
+		c := newClient(t, "http://"+addr+"/v1", WithoutRetries())
 		r := c.NewRequest(context.Background(), getLead)
 		r.AppendPath("/leads")
 		r.AddQuery("api_key", StyleForm, true, Scalar("SECRET"))
@@ -642,7 +642,7 @@ func TestDoErrorClassification(t *testing.T) {
 				conn.Close()
 			}
 		}()
-		c := newClient(t, "http://"+ln.Addr().String())
+		c := newClient(t, "http://"+ln.Addr().String(), WithoutRetries())
 		if _, err := c.Do(c.NewRequest(context.Background(), getLead)); !errors.Is(err, transport.ErrNetwork) {
 			t.Fatalf("want ErrNetwork: %v", err)
 		}

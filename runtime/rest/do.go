@@ -21,7 +21,15 @@ import (
 // built (kind transport.ErrValidation), or sending failed. Such errors are
 // *SendError values: errors.Is matches their kind (transport.ErrNetwork,
 // transport.ErrTimeout, or the kind a middleware reported) as well as the
-// cause, so context.Canceled and context.DeadlineExceeded match too.
+// cause, so context.Canceled and context.DeadlineExceeded match too, and
+// errors.As reaches the transport chain's own errors unchanged
+// (*transport.RetryLaterError, *transport.Error with ErrUnavailable,
+// *auth.MissingCredentialsError, *auth.ReauthorizationRequiredError,
+// *auth.TokenError).
+//
+// When retries are exhausted on a retryable status, the last response is
+// returned (not an error), so that the caller can turn it into an *Error
+// whose Attempts counts every attempt.
 //
 // A Request can be sent only once.
 func (c *Client) Do(r *Request) (*http.Response, error) {
@@ -142,6 +150,7 @@ func (c *Client) Do(r *Request) (*http.Response, error) {
 		hc = c.bare
 	}
 	resp, err := hc.Do(req)
+	attempts := r.info.Attempts
 	if r.info.Attempts == 0 {
 		r.info.Attempts = 1
 	}
@@ -149,7 +158,9 @@ func (c *Client) Do(r *Request) (*http.Response, error) {
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close()
 		}
-		return nil, r.sendError(classify(ctx, err), err)
+		e := r.sendError(classify(ctx, err), err)
+		e.Attempts = attempts
+		return nil, e
 	}
 	return resp, nil
 }
@@ -190,6 +201,10 @@ type SendError struct {
 	URL string
 	// Err is the cause.
 	Err error
+	// Attempts is how many attempts the retry middleware made (0 when the
+	// request was refused before any was sent: invalid, no credentials,
+	// rate budget exhausted for longer than the client waits).
+	Attempts int
 
 	kind transport.Kind
 }

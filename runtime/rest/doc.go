@@ -4,12 +4,25 @@
 // them through a configurable chain of http.RoundTripper middlewares and an
 // http.Client, and turns responses into decoded values or typed errors.
 //
-// Generated code is its main caller. The package is deliberately mechanical:
-// it knows nothing about any particular API, never retries, authenticates,
-// rate-limits or logs by itself (those are middlewares from the transport
-// package and its siblings, installed with [WithMiddleware]), holds no
-// package-level mutable state, never panics on bad input and imports only the
-// standard library and the runtime's transport package.
+// Generated code is its main caller. The package knows nothing about any
+// particular API. [New] installs the runtime's transport chain
+//
+//	auth → rate limit → retry → circuit breaker → observer → net/http
+//
+// (transport.ChainMiddleware, with auth.Set as the authenticator) with safe
+// defaults, so every client is resilient without configuration; options
+// such as [WithRetry], [WithRateLimit], [WithBreaker], [WithObserver],
+// [WithLogger] and [WithCredential] tune it. The package holds no
+// package-level mutable state, never panics on bad input and imports only
+// the standard library and the runtime's transport, auth and observe
+// packages (and, through auth, golang.org/x/oauth2).
+//
+// Credentials never leave the base URL's origin: requests sent with
+// [Request.SetURL] to another origin skip the auth middleware, the
+// [WithMiddleware] middlewares and the static headers; redirects to another
+// origin lose the static headers and credential headers, and a redirect
+// chain that has left the origin never gets credentials again; plain-http
+// redirects are refused like plain-http base URLs.
 //
 // Encoding conventions, where OpenAPI leaves a choice:
 //   - Percent-encoding of values: path values use url.PathEscape semantics per

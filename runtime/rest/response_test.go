@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/connectorgen/connectorgen/runtime/transport"
@@ -35,7 +36,7 @@ func TestNewError(t *testing.T) {
 		headers   map[string]string
 		body      string
 		opts      []Option
-		attempts  int // set by a fake retry middleware
+		attempts  int // MaxAttempts of the real retry middleware (0: no retries)
 		kind      transport.Kind
 		wantBody  string
 		wantModel any
@@ -75,15 +76,11 @@ func TestNewError(t *testing.T) {
 				io.WriteString(w, tt.body)
 			}))
 			defer srv.Close()
-			retry := func(next http.RoundTripper) http.RoundTripper {
-				return rtFunc(func(req *http.Request) (*http.Response, error) {
-					if info := transport.CallInfoFrom(req.Context()); info != nil && tt.attempts > 0 {
-						info.Attempts = tt.attempts
-					}
-					return next.RoundTrip(req)
-				})
+			retry := WithoutRetries()
+			if tt.attempts > 0 {
+				retry = WithRetry(transport.RetryConfig{MaxAttempts: tt.attempts, BaseDelay: time.Millisecond})
 			}
-			c := newClient(t, srv.URL+"/v1", append(tt.opts, WithMiddleware(retry))...)
+			c := newClient(t, srv.URL+"/v1", append(tt.opts, retry)...)
 			r := c.NewRequest(context.Background(), getLead)
 			r.AppendPath("/leads/")
 			r.AppendPathParam("id", StyleSimple, false, Scalar("42"))
