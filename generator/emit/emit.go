@@ -8,8 +8,10 @@ package emit
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/dave/jennifer/jen"
 
@@ -26,25 +28,38 @@ type File struct {
 	Content []byte
 }
 
-// Client renders the client package for pkg.
+// Client renders the client package for pkg. The files are built and
+// formatted concurrently; formatting dominates on large specs.
 func Client(pkg *ir.Package) ([]File, error) {
 	e := &emitter{pkg: pkg}
-	var files []File
-	for _, f := range []struct {
+	parts := []struct {
 		name  string
 		build func(*jen.File)
 	}{
 		{"client_gen.go", e.clientFile},
 		{"types_gen.go", e.typesFile},
 		{"operations_gen.go", e.operationsFile},
-	} {
-		jf := e.newFile()
-		f.build(jf)
-		var buf bytes.Buffer
-		if err := jf.Render(&buf); err != nil {
-			return nil, fmt.Errorf("rendering %s: %w (this is a connectorgen bug; please report it)", f.name, err)
-		}
-		files = append(files, File{Name: f.name, Content: buf.Bytes()})
+	}
+	files := make([]File, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			jf := e.newFile()
+			part.build(jf)
+			var buf bytes.Buffer
+			if err := jf.Render(&buf); err != nil {
+				errs[i] = fmt.Errorf("rendering %s: %w (this is a connectorgen bug; please report it)", part.name, err)
+				return
+			}
+			files[i] = File{Name: part.name, Content: buf.Bytes()}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return files, nil
 }
