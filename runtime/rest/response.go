@@ -77,7 +77,7 @@ func DecodeJSON(resp *http.Response, v any) error {
 			Operation:   operationOf(resp),
 			StatusCode:  resp.StatusCode,
 			ContentType: resp.Header.Get("Content-Type"),
-			Snippet:     snippet(b, maxSnippet),
+			Snippet:     safeSnippet(b, maxSnippet),
 			Err:         errors.New("reading the body: " + err.Error()),
 			kind:        classify(requestContext(resp), err),
 		}
@@ -90,7 +90,7 @@ func DecodeJSON(resp *http.Response, v any) error {
 			Operation:   operationOf(resp),
 			StatusCode:  resp.StatusCode,
 			ContentType: resp.Header.Get("Content-Type"),
-			Snippet:     snippet(b, maxSnippet),
+			Snippet:     safeSnippet(b, maxSnippet),
 			Err:         err,
 		}
 	}
@@ -111,6 +111,16 @@ func operationOf(resp *http.Response) string {
 		}
 	}
 	return ""
+}
+
+// safeSnippet is snippet of b with secret-looking values redacted
+// (transport.RedactSecrets): servers sometimes echo credentials in bodies,
+// and error messages end up in logs.
+func safeSnippet(b []byte, max int) string {
+	if len(b) > 4*max {
+		b = b[:4*max]
+	}
+	return snippet(transport.RedactSecrets(b), max)
 }
 
 // snippet returns at most max bytes of b as valid UTF-8 on one line.
@@ -145,7 +155,8 @@ type DecodeError struct {
 	StatusCode int
 	// ContentType is the response's Content-Type header.
 	ContentType string
-	// Snippet is the start of the body (at most 512 bytes, one line).
+	// Snippet is the start of the body (at most 512 bytes, one line), with
+	// secret-looking values redacted.
 	Snippet string
 	// Err is the decoder's error.
 	Err error
@@ -219,7 +230,9 @@ type Error struct {
 	StatusCode int
 	// Header holds the response headers.
 	Header http.Header
-	// Body is the start of the response body, bounded by WithMaxErrorBody.
+	// Body is the start of the response body, bounded by WithMaxErrorBody,
+	// as the server sent it. Error quotes at most 200 bytes of it with
+	// secret-looking values redacted; print Body itself with care.
 	Body []byte
 	// Model is the decoded documented error model, or nil.
 	Model any
@@ -237,7 +250,9 @@ type Error struct {
 //
 //	getLead: GET https://api.example.com/leads/42: 404 Not Found: {"message":"no such lead"}
 //
-// with at most 200 bytes of the body.
+// with at most 200 bytes of the body, secret-looking values (JSON members
+// such as "access_token", name=value pairs such as api_key=…, "Bearer …"
+// credentials) redacted.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Operation != "" {
@@ -259,7 +274,7 @@ func (e *Error) Error() string {
 		b.WriteString(" ")
 		b.WriteString(text)
 	}
-	if s := snippet(e.Body, errorSnippet); s != "" {
+	if s := safeSnippet(e.Body, errorSnippet); s != "" {
 		b.WriteString(": ")
 		b.WriteString(s)
 		if e.truncated && !strings.HasSuffix(s, "…") {

@@ -332,3 +332,34 @@ func TestNextLink(t *testing.T) {
 		t.Fatal("NextLinkURL without link")
 	}
 }
+
+func TestErrorTextRedactsEchoedSecrets(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/bad" {
+			w.WriteHeader(401)
+			io.WriteString(w, `{"message":"token Bearer tok-S3CRET rejected","api_key":"key-S3CRET"}`)
+			return
+		}
+		io.WriteString(w, `{"id":1,"client_secret":"cs-S3CRET","x":`)
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL, WithoutRetries())
+	r := c.NewRequest(context.Background(), getLead)
+	r.AppendPath("/bad")
+	resp := send(t, c, r)
+	err := c.NewError(r, resp, nil)
+	if msg := err.Error(); strings.Contains(msg, "S3CRET") || !strings.Contains(msg, "token Bearer [REDACTED] rejected") {
+		t.Fatalf("error text: %s", msg)
+	}
+	var e *Error
+	if !errors.As(err, &e) || !strings.Contains(string(e.Body), "key-S3CRET") {
+		t.Fatal("Body keeps the raw bytes")
+	}
+	var v map[string]any
+	err = DecodeJSON(send(t, c, c.NewRequest(context.Background(), getLead)), &v)
+	var de *DecodeError
+	if !errors.As(err, &de) || strings.Contains(err.Error(), "S3CRET") || !strings.Contains(de.Snippet, `"client_secret":"[REDACTED]"`) {
+		t.Fatalf("decode error: %v", err)
+	}
+}

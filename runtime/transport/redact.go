@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"bytes"
+	"encoding/base64"
 	"mime"
 	"net/http"
 	"net/url"
@@ -330,4 +332,77 @@ func skipValue(b []byte, i int) (int, bool) {
 		}
 	}
 	return len(b), false
+}
+
+// RedactSecrets returns a copy of text with secret-looking values replaced
+// by Redacted, for error messages that quote a response body: in JSON, the
+// values of members whose names look secret (password, token, secret,
+// api_key, authorization, …; anything after a malformed or truncated point
+// is dropped); in other text, the values of such name=value pairs; and
+// everywhere, the credentials following "Bearer " or "Basic ". It never
+// fails.
+func RedactSecrets(text []byte) []byte {
+	var out []byte
+	if looksJSON(text) {
+		out = redactJSON(text)
+	} else {
+		out = []byte(newRedactor(nil, nil).text(string(text)))
+	}
+	return redactAuthSchemes(out)
+}
+
+// redactAuthSchemes replaces the token after each (case-insensitive)
+// "Bearer " or "Basic " in b.
+func redactAuthSchemes(b []byte) []byte {
+	var out []byte
+	last := 0
+	for i := 0; i < len(b); i++ {
+		var n int
+		basic := false
+		switch {
+		case hasFoldPrefix(b[i:], "bearer "):
+			n = len("bearer ")
+		case hasFoldPrefix(b[i:], "basic "):
+			n, basic = len("basic "), true
+		default:
+			continue
+		}
+		if i > 0 && isNameByte(b[i-1]) {
+			continue // part of a longer word
+		}
+		start := i + n
+		for start < len(b) && b[start] == ' ' {
+			start++
+		}
+		end := start
+		for end < len(b) && isTokenByte(b[end]) {
+			end++
+		}
+		if end == start || basic && !basicCredential(b[start:end]) {
+			continue
+		}
+		out = append(append(out, b[last:start]...), Redacted...)
+		last, i = end, end-1
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
+}
+
+// basicCredential reports whether tok is base64 of "user:password" (so
+// that "basic" in prose is left alone).
+func basicCredential(tok []byte) bool {
+	dec, err := base64.StdEncoding.DecodeString(string(tok))
+	return err == nil && bytes.IndexByte(dec, ':') >= 0
+}
+
+func hasFoldPrefix(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && strings.EqualFold(string(b[:len(prefix)]), prefix)
+}
+
+// isTokenByte reports whether c may appear in a bearer token (RFC 6750
+// b64token) or a basic credential.
+func isTokenByte(c byte) bool {
+	return isNameByte(c) || c == '~' || c == '+' || c == '/' || c == '='
 }
