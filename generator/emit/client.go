@@ -1,6 +1,7 @@
 package emit
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -15,6 +16,7 @@ func (e *emitter) clientFile(f *jen.File) {
 	e.serverConsts(f)
 	e.securityConsts(f)
 	e.optionAlias(f)
+	e.credentialOptions(f)
 	e.clientType(f)
 	e.newClientFunc(f)
 	e.baseURLMethod(f)
@@ -125,9 +127,10 @@ func (e *emitter) clientType(f *jen.File) {
 }
 
 func (e *emitter) newClientFunc(f *jen.File) {
-	f.Add(comment("NewClient returns a client for the API at baseURL (one of the Server constants, or any other deployment)."))
+	f.Add(comment("NewClient returns a client for the API at baseURL (one of the Server constants, or any other deployment).\nRequests go through the runtime's transport chain (auth, rate limit, retries, circuit breaker, observer); opts configure it,\nand the system name in logs and metrics defaults to " + strconv.Quote(e.pkg.Name) + "."))
 	f.Func().Id("NewClient").Params(jen.Id("baseURL").String(), jen.Id("opts").Op("...").Id("Option")).Params(jen.Op("*").Id("Client"), jen.Error()).Block(
-		jen.List(jen.Id("rc"), jen.Err()).Op(":=").Qual(ir.PkgRest, "New").Call(jen.Id("baseURL"), jen.Id("opts").Op("...")),
+		jen.Id("all").Op(":=").Append(jen.Index().Id("Option").Values(jen.Qual(ir.PkgRest, "WithSystem").Call(jen.Lit(e.pkg.Name))), jen.Id("opts").Op("...")),
+		jen.List(jen.Id("rc"), jen.Err()).Op(":=").Qual(ir.PkgRest, "New").Call(jen.Id("baseURL"), jen.Id("all").Op("...")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(jen.Op("&").Id("Client").Values(jen.Dict{jen.Id("rc"): jen.Id("rc")}), jen.Nil()),
 	)
@@ -137,5 +140,54 @@ func (e *emitter) baseURLMethod(f *jen.File) {
 	f.Add(comment("BaseURL returns a copy of the base URL requests are sent to."))
 	f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id("BaseURL").Params().Op("*").Qual("net/url", "URL").Block(
 		jen.Return(jen.Id("c").Dot("rc").Dot("BaseURL").Call()),
+	)
+}
+
+// credentialOptions emits one client option per security scheme, so users
+// pass credentials (never headers) and the runtime applies them to the
+// operations that need them.
+func (e *emitter) credentialOptions(f *jen.File) {
+	for _, s := range e.pkg.SecuritySchemes {
+		if s.TokenURLConst != "" {
+			f.Add(comment(s.TokenURLConst + " is the OAuth 2.0 token endpoint of the " + s.Key + " scheme; use it in auth.OAuthConfig."))
+			f.Const().Id(s.TokenURLConst).Op("=").Lit(s.TokenURL)
+		}
+		if s.OptionName == "" {
+			continue
+		}
+		e.credentialOption(f, s)
+	}
+}
+
+func (e *emitter) credentialOption(f *jen.File, s *ir.SecurityScheme) {
+	secretT := jen.Qual(ir.PkgSecret, "Secret")
+	var params []jen.Code
+	var cred jen.Code
+	var doc string
+	switch {
+	case s.Type == "apiKey":
+		fn := map[string]string{"header": "APIKeyHeader", "query": "APIKeyQuery", "cookie": "APIKeyCookie"}[s.In]
+		if fn == "" {
+			fn = "APIKeyHeader"
+		}
+		params = []jen.Code{jen.Id("key").Add(secretT)}
+		cred = jen.Qual(ir.PkgAuth, fn).Call(jen.Lit(s.ParamName), jen.Id("key"))
+		doc = s.OptionName + " authenticates with the API key of the " + s.Key + " scheme, sent as the " + s.In + " " + s.ParamName + "."
+	case s.Type == "http" && s.Scheme == "basic":
+		params = []jen.Code{jen.Id("username").String(), jen.Id("password").Add(secretT)}
+		cred = jen.Qual(ir.PkgAuth, "Basic").Call(jen.Id("username"), jen.Id("password"))
+		doc = s.OptionName + " authenticates with HTTP basic credentials (the " + s.Key + " scheme)."
+	case s.Type == "oauth2":
+		params = []jen.Code{jen.Id("o").Op("*").Qual(ir.PkgAuth, "OAuth")}
+		cred = jen.Id("o")
+		doc = s.OptionName + " authenticates with OAuth 2.0 tokens (the " + s.Key + " scheme), refreshed as needed; build o with auth.ClientCredentials or auth.RefreshToken."
+	default: // http bearer and other http schemes, openIdConnect
+		params = []jen.Code{jen.Id("token").Add(secretT)}
+		cred = jen.Qual(ir.PkgAuth, "Bearer").Call(jen.Id("token"))
+		doc = s.OptionName + " authenticates with a bearer token (the " + s.Key + " scheme)."
+	}
+	f.Add(comment(doc))
+	f.Func().Id(s.OptionName).Params(params...).Id("Option").Block(
+		jen.Return(jen.Qual(ir.PkgRest, "WithCredential").Call(jen.Id(s.ConstName), cred)),
 	)
 }

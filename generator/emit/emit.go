@@ -73,6 +73,8 @@ func (e *emitter) newFile() *jen.File {
 	f.HeaderComment(Header)
 	f.HeaderComment("Source: " + e.pkg.Source.Path + sourceSuffix(e.pkg.Source))
 	f.ImportName(ir.PkgOAS, "oas")
+	f.ImportName(ir.PkgAuth, "auth")
+	f.ImportName(ir.PkgSecret, "secret")
 	f.ImportName(ir.PkgRest, "rest")
 	f.ImportName(ir.PkgTransport, "transport")
 	f.ImportName("encoding/json", "json")

@@ -12,6 +12,8 @@ import "github.com/connectorgen/connectorgen/generator/diag"
 
 // Import paths the IR refers to.
 const (
+	PkgAuth      = "github.com/connectorgen/connectorgen/runtime/auth"
+	PkgSecret    = "github.com/connectorgen/connectorgen/runtime/secret"
 	PkgOAS       = "github.com/connectorgen/connectorgen/runtime/oas"
 	PkgRest      = "github.com/connectorgen/connectorgen/runtime/rest"
 	PkgTransport = "github.com/connectorgen/connectorgen/runtime/transport"

@@ -311,6 +311,15 @@ type SecurityScheme struct {
 	Doc          string
 	// ConstName is the Go constant holding the scheme key.
 	ConstName string
+	// OptionName is the client option that supplies this scheme's
+	// credential ("" for mutualTLS, which is configured on the
+	// http.Client).
+	OptionName string
+	// TokenURLConst names the constant holding an OAuth 2.0 token URL
+	// ("" when the scheme has none).
+	TokenURLConst string
+	// TokenURL is the token URL of the first flow that has one.
+	TokenURL string
 }
 
 // OAuthFlow is one OAuth 2.0 flow of a scheme.

@@ -204,7 +204,21 @@ func (l *lowerer) lowerSecuritySchemes() {
 				})
 			}
 		}
-		sc.ConstName = l.pkgNS.Claim("security scheme "+key, "Security"+naming.Exported(key), "SecurityScheme"+naming.Exported(key))
+		base := naming.Exported(key)
+		if base == "" {
+			base = "Scheme"
+		}
+		sc.ConstName = l.pkgNS.Claim("security scheme "+key, "Security"+base, "SecurityScheme"+base)
+		if s.Type != "mutualTLS" {
+			sc.OptionName = l.pkgNS.Claim("option for security scheme "+key, "With"+base, "With"+base+"Credential")
+		}
+		for _, fl := range sc.Flows {
+			if fl.TokenURL != "" {
+				sc.TokenURL = fl.TokenURL
+				sc.TokenURLConst = l.pkgNS.Claim("token URL of security scheme "+key, base+"TokenURL")
+				break
+			}
+		}
 		l.pkg.SecuritySchemes = append(l.pkg.SecuritySchemes, sc)
 	}
 }

@@ -29,7 +29,7 @@ const (
 	// OpenAPIVersion is the OpenAPI (or Swagger) version of the spec.
 	OpenAPIVersion = "3.0.3"
 	// SpecHash is the SHA-256 of the spec's files; it changes whenever they do.
-	SpecHash = "sha256:427c268d438d2a28907bae32eadcd45e0450fae9e62becbb537f423c79baf7b7"
+	SpecHash = "sha256:93e209e9e0354041970b989dc26e7993d4079e95d0ea3b09ab06bc93abec8ab6"
 )
 
 // Option configures a Client; see the rest package for the options.
@@ -41,8 +41,11 @@ type Client struct {
 }
 
 // NewClient returns a client for the API at baseURL (one of the Server constants, or any other deployment).
+// Requests go through the runtime's transport chain (auth, rate limit, retries, circuit breaker, observer); opts configure it,
+// and the system name in logs and metrics defaults to "naming".
 func NewClient(baseURL string, opts ...Option) (*Client, error) {
-	rc, err := rest.New(baseURL, opts...)
+	all := append([]Option{rest.WithSystem("naming")}, opts...)
+	rc, err := rest.New(baseURL, all...)
 	if err != nil {
 		return nil, err
 	}

@@ -7,8 +7,66 @@ import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
+	"io"
 	"net/http"
 )
+
+// opBaseURLGetBaseURL describes GET /base-url to the runtime. It is never modified.
+var opBaseURLGetBaseURL = rest.Operation{
+	ID:           "baseURL",
+	Idempotent:   true,
+	Method:       "GET",
+	PathTemplate: "/base-url",
+}
+
+// BaseURLGetBaseURLParams holds the parameters of BaseURLGetBaseURL.
+type BaseURLGetBaseURLParams struct {
+	// Q is the query parameter "q".
+	Q oas.Opt[string]
+}
+
+// BaseURLGetBaseURL: GET /base-url
+func (c *Client) BaseURLGetBaseURL(ctx context.Context, p BaseURLGetBaseURLParams) error {
+	req := c.rc.NewRequest(ctx, &opBaseURLGetBaseURL)
+	req.AppendPath("/base-url")
+	if v, ok := p.Q.Get(); ok {
+		req.AddQuery("q", rest.StyleForm, true, rest.Scalar(v))
+	}
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
+		return nil
+	}
+	return c.rc.NewError(req, resp, nil)
+}
+
+// opGetHealth describes GET /health to the runtime. It is never modified.
+var opGetHealth = rest.Operation{
+	ID:           "get /health",
+	Idempotent:   true,
+	Method:       "GET",
+	PathTemplate: "/health",
+}
+
+// GetHealth: GET /health
+func (c *Client) GetHealth(ctx context.Context) error {
+	req := c.rc.NewRequest(ctx, &opGetHealth)
+	req.AppendPath("/health")
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
+		return nil
+	}
+	return c.rc.NewError(req, resp, nil)
+}
 
 // opGetUserByID describes GET /users/{user_id} to the runtime. It is never modified.
 var opGetUserByID = rest.Operation{
@@ -26,10 +84,12 @@ type GetUserByIDParams struct {
 	Type oas.Opt[string]
 	// QueryType is the query parameter "@type".
 	QueryType oas.Opt[string]
+	// HeaderType is the header parameter "Type".
+	HeaderType oas.Opt[string]
 }
 
 // GetUserByID: GET /users/{user_id}
-func (c *Client) GetUserByID(ctx context.Context, p GetUserByIDParams) (*UserModel, error) {
+func (c *Client) GetUserByID(ctx context.Context, p GetUserByIDParams) (*UserModel2, error) {
 	req := c.rc.NewRequest(ctx, &opGetUserByID)
 	req.AppendPath("/users/")
 	req.AppendPathParam("user_id", rest.StyleSimple, false, rest.Scalar(p.UserID))
@@ -38,6 +98,9 @@ func (c *Client) GetUserByID(ctx context.Context, p GetUserByIDParams) (*UserMod
 	}
 	if v, ok := p.QueryType.Get(); ok {
 		req.AddQuery("@type", rest.StyleForm, true, rest.Scalar(v))
+	}
+	if v, ok := p.HeaderType.Get(); ok {
+		req.SetHeader("Type", false, rest.Scalar(v))
 	}
 	req.SetHeader("Accept", false, rest.Scalar("application/json"))
 	resp, err := c.rc.Do(req)
@@ -50,11 +113,112 @@ func (c *Client) GetUserByID(ctx context.Context, p GetUserByIDParams) (*UserMod
 		case http.StatusNoContent:
 			return nil, nil
 		}
-		var out UserModel
+		var out UserModel2
 		if err := rest.DecodeJSON(resp, &out); err != nil {
 			return nil, err
 		}
 		return &out, nil
 	}
 	return nil, c.rc.NewError(req, resp, nil)
+}
+
+// opListUsers describes GET /v1/users to the runtime. It is never modified.
+var opListUsers = rest.Operation{
+	ID:           "listUsers",
+	Idempotent:   true,
+	Method:       "GET",
+	PathTemplate: "/v1/users",
+}
+
+// ListUsers: GET /v1/users
+func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
+	var zero []User
+	req := c.rc.NewRequest(ctx, &opListUsers)
+	req.AppendPath("/v1/users")
+	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return zero, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		switch resp.StatusCode {
+		case http.StatusNoContent:
+			return zero, nil
+		}
+		var out []User
+		if err := rest.DecodeJSON(resp, &out); err != nil {
+			return zero, err
+		}
+		return out, nil
+	}
+	return zero, c.rc.NewError(req, resp, nil)
+}
+
+// opListUsersGetV2Users describes GET /v2/users to the runtime. It is never modified.
+var opListUsersGetV2Users = rest.Operation{
+	ID:           "listUsers",
+	Idempotent:   true,
+	Method:       "GET",
+	PathTemplate: "/v2/users",
+}
+
+// ListUsersGetV2Users: GET /v2/users
+func (c *Client) ListUsersGetV2Users(ctx context.Context) ([]UserModel, error) {
+	var zero []UserModel
+	req := c.rc.NewRequest(ctx, &opListUsersGetV2Users)
+	req.AppendPath("/v2/users")
+	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return zero, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		switch resp.StatusCode {
+		case http.StatusNoContent:
+			return zero, nil
+		}
+		var out []UserModel
+		if err := rest.DecodeJSON(resp, &out); err != nil {
+			return zero, err
+		}
+		return out, nil
+	}
+	return zero, c.rc.NewError(req, resp, nil)
+}
+
+// opPaint describes POST /colors to the runtime. It is never modified.
+var opPaint = rest.Operation{
+	ID:           "paint",
+	Method:       "POST",
+	PathTemplate: "/colors",
+}
+
+// PaintParams2 holds the parameters of Paint.
+type PaintParams2 struct {
+	// DryRun is the query parameter "dry-run".
+	DryRun oas.Opt[bool]
+}
+
+// Paint: POST /colors
+func (c *Client) Paint(ctx context.Context, p PaintParams2, body PaintRequest2) error {
+	req := c.rc.NewRequest(ctx, &opPaint)
+	req.AppendPath("/colors")
+	if v, ok := p.DryRun.Get(); ok {
+		req.AddQuery("dry-run", rest.StyleForm, true, rest.Scalar(rest.FormatBool(v)))
+	}
+	if err := req.SetJSONBody("application/json", body); err != nil {
+		return err
+	}
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
+		return nil
+	}
+	return c.rc.NewError(req, resp, nil)
 }

@@ -10,45 +10,95 @@ type ClientModel struct {
 	Name oas.Opt[string] `json:"name,omitzero"`
 }
 
+// Color: the "Color" schema.
+//
+// Values not listed by the spec decode without error; IsKnown tells them apart.
+type Color string
+
+// Values of Color listed by the spec.
+const (
+	ColorRed2     Color = "red"
+	ColorGreen    Color = "green"
+	ColorPlus     Color = "+"
+	ColorMinus    Color = "-"
+	Color1000Plus Color = "1000+"
+	ColorAB       Color = "a b"
+)
+
+// IsKnown reports whether v is one of the values the spec lists.
+func (v Color) IsKnown() bool {
+	switch v {
+	case ColorRed2, ColorGreen, ColorPlus, ColorMinus, Color1000Plus, ColorAB:
+		return true
+	}
+	return false
+}
+
+// ColorRed: the "ColorRed" schema.
+type ColorRed struct {
+	Shade oas.Opt[string] `json:"shade,omitzero"`
+}
+
+// PaintParams: the "PaintParams" schema.
+type PaintParams struct {
+	X oas.Opt[string] `json:"x,omitzero"`
+}
+
+// PaintRequest: the "PaintRequest" schema.
+type PaintRequest struct {
+	Y oas.Opt[string] `json:"y,omitzero"`
+}
+
+// PaintRequest2 is generated from the API description.
+type PaintRequest2 struct {
+	Color oas.Opt[Color] `json:"color,omitzero"`
+}
+
 // User: the "User" schema.
 type User struct {
 	Name oas.Opt[string] `json:"name,omitzero"`
 }
 
-// UserModel: the "user" schema.
+// UserModel: the "UserModel" schema.
 type UserModel struct {
-	ID         oas.Opt[string]          `json:"id,omitzero"`
-	ID2        oas.Opt[int64]           `json:"ID,omitzero"`
-	HTMLURL    oas.Opt[string]          `json:"html_url,omitzero"`
-	Plus1      oas.Opt[int64]           `json:"+1,omitzero"`
-	Minus1     oas.Opt[int64]           `json:"-1,omitzero"`
-	Type       oas.Opt[string]          `json:"type,omitzero"`
-	AtType     oas.Opt[string]          `json:"@type,omitzero"`
-	X3dSecure  oas.Opt[bool]            `json:"3d_secure,omitzero"`
-	UserIDs    []string                 `json:"user_ids,omitzero"`
-	OAuthToken oas.Opt[string]          `json:"oauth_token,omitzero"`
-	Status     oas.Opt[UserModelStatus] `json:"status,omitzero"`
+	Nickname oas.Opt[string] `json:"nickname,omitzero"`
 }
 
-// UserModelStatus is generated from the API description.
+// UserModel2: the "user" schema.
+type UserModel2 struct {
+	ID         oas.Opt[string]           `json:"id,omitzero"`
+	ID2        oas.Opt[int64]            `json:"ID,omitzero"`
+	HTMLURL    oas.Opt[string]           `json:"html_url,omitzero"`
+	Plus1      oas.Opt[int64]            `json:"+1,omitzero"`
+	Minus1     oas.Opt[int64]            `json:"-1,omitzero"`
+	Type       oas.Opt[string]           `json:"type,omitzero"`
+	AtType     oas.Opt[string]           `json:"@type,omitzero"`
+	X3dSecure  oas.Opt[bool]             `json:"3d_secure,omitzero"`
+	UserIDs    []string                  `json:"user_ids,omitzero"`
+	OAuthToken oas.Opt[string]           `json:"oauth_token,omitzero"`
+	APIKeyIDs  []string                  `json:"api_key_ids,omitzero"`
+	Status     oas.Opt[UserModel2Status] `json:"status,omitzero"`
+}
+
+// UserModel2Status is generated from the API description.
 //
 // Values not listed by the spec decode without error; IsKnown tells them apart.
-type UserModelStatus string
+type UserModel2Status string
 
-// Values of UserModelStatus listed by the spec.
+// Values of UserModel2Status listed by the spec.
 const (
-	UserModelStatusActive    UserModelStatus = "active"
-	UserModelStatusInActive  UserModelStatus = "in-active"
-	UserModelStatusInActive2 UserModelStatus = "in_active"
-	UserModelStatusEmpty     UserModelStatus = ""
-	UserModelStatus1_10      UserModelStatus = "1-10"
-	UserModelStatus110       UserModelStatus = "110"
+	UserModel2StatusActive    UserModel2Status = "active"
+	UserModel2StatusInActive  UserModel2Status = "in-active"
+	UserModel2StatusInActive2 UserModel2Status = "in_active"
+	UserModel2StatusEmpty     UserModel2Status = ""
+	UserModel2Status1_10      UserModel2Status = "1-10"
+	UserModel2Status110       UserModel2Status = "110"
 )
 
 // IsKnown reports whether v is one of the values the spec lists.
-func (v UserModelStatus) IsKnown() bool {
+func (v UserModel2Status) IsKnown() bool {
 	switch v {
-	case UserModelStatusActive, UserModelStatusInActive, UserModelStatusInActive2, UserModelStatusEmpty, UserModelStatus1_10, UserModelStatus110:
+	case UserModel2StatusActive, UserModel2StatusInActive, UserModel2StatusInActive2, UserModel2StatusEmpty, UserModel2Status1_10, UserModel2Status110:
 		return true
 	}
 	return false
