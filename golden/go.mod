@@ -6,6 +6,7 @@ require (
 	github.com/connectorgen/connectorgen v0.0.0-00010101000000-000000000000
 	github.com/connectorgen/connectorgen/runtime v0.0.0
 	github.com/google/go-cmp v0.7.0
+	golang.org/x/oauth2 v0.35.0
 )
 
 require (
@@ -16,7 +17,6 @@ require (
 	github.com/iancoleman/strcase v0.3.0 // indirect
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
 	go.yaml.in/yaml/v4 v4.0.0 // indirect
-	golang.org/x/oauth2 v0.35.0 // indirect
 	golang.org/x/text v0.14.0 // indirect
 	golang.org/x/time v0.14.0 // indirect
 )

@@ -1,6 +1,7 @@
 package emit
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -239,6 +240,12 @@ func (e *emitter) unionWhich(f *jen.File, t *ir.Type) {
 			}
 			cases = append(cases, jen.Case(vals...).Block(jen.Return(jen.Lit(v.Name))))
 		}
+		if len(cases) == len(t.Variants) && !hasEmptyValue(t.Variants) {
+			// Every variant has its discriminator values: a value that
+			// names none of them is a variant this code does not know,
+			// however well its fields happen to fit a known one.
+			cases = append(cases, jen.Case(jen.Lit("")).Block(), jen.Default().Block(jen.Return(jen.Lit(""))))
+		}
 		if len(cases) > 0 {
 			body = append(body, jen.Switch(jen.Id("u").Dot(t.UnionMethods.DiscriminatorValue).Call()).Block(cases...))
 		}
@@ -275,6 +282,16 @@ func (e *emitter) unionWhich(f *jen.File, t *ir.Type) {
 	body = append(body, jen.Return(jen.Lit("")))
 	f.Add(comment(t.UnionMethods.Which + " returns the name of the variant the value holds (the X of AsX), or \"\" when it matches none."))
 	f.Func().Params(jen.Id("u").Id(t.Name)).Id(t.UnionMethods.Which).Params().String().Block(body...)
+}
+
+// hasEmptyValue reports whether "" selects a variant.
+func hasEmptyValue(vs []*ir.Variant) bool {
+	for _, v := range vs {
+		if slices.Contains(v.DiscriminatorValues, "") {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *emitter) unionAs(f *jen.File, t *ir.Type, v *ir.Variant) {

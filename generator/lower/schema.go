@@ -769,6 +769,7 @@ func (l *lowerer) fillUnion(t *ir.Type, s *openapi3.Schema, loc load.Loc) {
 		}
 	}
 	names := naming.NewScope()
+	claimedValues := map[string]bool{}
 	for i, v := range vs {
 		vloc := l.variantLoc(s, loc, i)
 		vt, _ := l.typeFor(v, vloc, t.Name+variantHint(v, i))
@@ -781,7 +782,14 @@ func (l *lowerer) fillUnion(t *ir.Type, s *openapi3.Schema, loc load.Loc) {
 			JSONKind:   l.jsonKind(v),
 		}
 		if t.Discriminator != "" {
-			variant.DiscriminatorValues = discriminatorValues(s.Discriminator, v)
+			// A value selects the first variant it names: two cases with
+			// one value would not compile.
+			for _, dv := range discriminatorValues(s.Discriminator, v) {
+				if !claimedValues[dv] {
+					claimedValues[dv] = true
+					variant.DiscriminatorValues = append(variant.DiscriminatorValues, dv)
+				}
+			}
 		}
 		t.Variants = append(t.Variants, variant)
 	}

@@ -205,7 +205,9 @@ func (r *redactor) body(contentType string, b []byte, truncated bool) string {
 	var s string
 	switch {
 	case mt == "application/json" || strings.HasSuffix(mt, "+json") || (mt == "" && looksJSON(b)):
-		s = string(redactJSON(b))
+		// Members with secret names, then secrets quoted inside string
+		// values (error details such as "api_key=… rejected").
+		s = string(redactAuthSchemes([]byte(r.text(string(redactJSON(b))))))
 	case mt == "application/x-www-form-urlencoded":
 		s = r.form(string(b))
 	default:
@@ -338,17 +340,14 @@ func skipValue(b []byte, i int) (int, bool) {
 // by Redacted, for error messages that quote a response body: in JSON, the
 // values of members whose names look secret (password, token, secret,
 // api_key, authorization, …; anything after a malformed or truncated point
-// is dropped); in other text, the values of such name=value pairs; and
-// everywhere, the credentials following "Bearer " or "Basic ". It never
-// fails.
+// is dropped); and everywhere (JSON string values included) the values of
+// such name=value pairs and the credentials following "Bearer " or
+// "Basic ". It never fails.
 func RedactSecrets(text []byte) []byte {
-	var out []byte
 	if looksJSON(text) {
-		out = redactJSON(text)
-	} else {
-		out = []byte(newRedactor(nil, nil).text(string(text)))
+		text = redactJSON(text)
 	}
-	return redactAuthSchemes(out)
+	return redactAuthSchemes([]byte(newRedactor(nil, nil).text(string(text))))
 }
 
 // redactAuthSchemes replaces the token after each (case-insensitive)

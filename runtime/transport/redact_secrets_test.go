@@ -12,6 +12,7 @@ func TestRedactSecrets(t *testing.T) {
 		{`{"message":"token Bearer abc.def-123 rejected"}`, `{"message":"token Bearer [REDACTED] rejected"}`},
 		{`{"message":"bad header basic dXNlcjpwdw=="}`, `{"message":"bad header basic [REDACTED]"}`},
 		{`{"message":"truncated secret \"Bearer abc`, `{"message":"…`},
+		{`{"detail":"request with api_key=k-1 failed","n":1}`, `{"detail":"request with api_key=[REDACTED] failed","n":1}`},
 		{`<html>api_key=k123&x=1</html>`, `<html>api_key=[REDACTED]&x=1</html>`},
 		{`Authorization: Bearer xyz`, `Authorization: Bearer [REDACTED]`},
 		{`a basic fact`, `a basic fact`},
