@@ -66,7 +66,7 @@ const (
 	// OpenAPIVersion is the OpenAPI (or Swagger) version of the spec.
 	OpenAPIVersion = "3.0.3"
 	// SpecHash is the SHA-256 of the spec's files; it changes whenever they do.
-	SpecHash = "sha256:5bc52e1ab97135189506868438b299074f6a258a811eed1181647b4dc72d560a"
+	SpecHash = "sha256:fcd1f17fafc59857d52f17b996e8af3ded311e36150307686fcce4df10a262a8"
 )
 
 // Base URLs from the spec's servers; pass one to NewClient.

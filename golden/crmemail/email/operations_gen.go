@@ -361,6 +361,100 @@ func (c *Client) CreateList(ctx context.Context, p CreateListParams, body ListWr
 	return nil, c.rc.NewError(req, resp, errorModelsCreateBatch)
 }
 
+// opCreateSender describes POST /senders to the runtime. It is never modified.
+var opCreateSender = rest.Operation{
+	ID:                   "createSender",
+	IdempotencyKeyHeader: "Idempotency-Key",
+	Method:               "POST",
+	PathTemplate:         "/senders",
+	Security:             []rest.SecurityRequirement{{"apiKey"}},
+}
+
+// CreateSenderParams holds the parameters of CreateSender.
+type CreateSenderParams struct {
+	/*
+	   IdempotencyKey is the header parameter "Idempotency-Key".
+	   A unique client-generated key (a UUID is recommended). A retry with the same key within 24 hours returns the first result instead of acting again.
+	*/
+	IdempotencyKey oas.Opt[string]
+}
+
+// CreateSender: Add a sender
+//
+// Registers a sender identity. Fails with 409 if the address exists.
+//
+// POST /senders
+func (c *Client) CreateSender(ctx context.Context, p CreateSenderParams, body SenderWrite) (*Sender, error) {
+	req := c.rc.NewRequest(ctx, &opCreateSender)
+	req.AppendPath("/senders")
+	if v, ok := p.IdempotencyKey.Get(); ok {
+		req.SetHeader("Idempotency-Key", false, rest.Scalar(v))
+	}
+	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	if err := req.SetJSONBody("application/json", body); err != nil {
+		return nil, err
+	}
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		switch resp.StatusCode {
+		case http.StatusNoContent:
+			return nil, nil
+		}
+		var out Sender
+		if err := rest.DecodeJSON(resp, &out); err != nil {
+			return nil, err
+		}
+		return &out, nil
+	}
+	return nil, c.rc.NewError(req, resp, errorModelsCreateSender)
+}
+
+// errorModelsCreateSender decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorModelsCreateSender(status int, body []byte) any {
+	switch {
+	case status == 400:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	case status == 401:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	case status == 409:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	case status == 422:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	case status == 429:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	case status == 500:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	case status == 503:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	}
+	return nil
+}
+
 // opDeleteMember describes DELETE /lists/{list_id}/members/{member_id} to the runtime. It is never modified.
 var opDeleteMember = rest.Operation{
 	ID:           "deleteMember",
@@ -1016,6 +1110,151 @@ func (c *Client) ListMembersItems(ctx context.Context, p ListMembersParams) iter
 	}
 }
 
+// opListSenders describes GET /senders to the runtime. It is never modified.
+var opListSenders = rest.Operation{
+	ID:           "listSenders",
+	Idempotent:   true,
+	Method:       "GET",
+	PathTemplate: "/senders",
+	Security:     []rest.SecurityRequirement{{"apiKey"}},
+}
+
+// ListSendersParams holds the parameters of ListSenders.
+type ListSendersParams struct {
+	/*
+	   Offset is the query parameter "offset".
+	   Number of records to skip.
+	*/
+	Offset oas.Opt[int32]
+	/*
+	   Count is the query parameter "count".
+	   Number of records to return.
+	*/
+	Count oas.Opt[int32]
+	/*
+	   Email is the query parameter "email".
+	   Only return the sender with this address (case-insensitive).
+	*/
+	Email oas.Opt[string]
+}
+
+// ListSenders: List senders
+//
+// Returns the verified sender identities that campaigns can be sent from, optionally only the one with an exact email address.
+//
+// GET /senders
+//
+// The results are paginated; ListSendersPages and ListSendersItems iterate over every page.
+func (c *Client) ListSenders(ctx context.Context, p ListSendersParams) (*SenderCollection, error) {
+	req := c.rc.NewRequest(ctx, &opListSenders)
+	req.AppendPath("/senders")
+	if v, ok := p.Offset.Get(); ok {
+		req.AddQuery("offset", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+	}
+	if v, ok := p.Count.Get(); ok {
+		req.AddQuery("count", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+	}
+	if v, ok := p.Email.Get(); ok {
+		req.AddQuery("email", rest.StyleForm, true, rest.Scalar(v))
+	}
+	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		switch resp.StatusCode {
+		case http.StatusNoContent:
+			return nil, nil
+		}
+		var out SenderCollection
+		if err := rest.DecodeJSON(resp, &out); err != nil {
+			return nil, err
+		}
+		return &out, nil
+	}
+	return nil, c.rc.NewError(req, resp, errorModelsListSenders)
+}
+
+// ListSendersPages calls ListSenders for each page in turn (offset pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
+func (c *Client) ListSendersPages(ctx context.Context, p ListSendersParams) iter.Seq2[*SenderCollection, error] {
+	return func(yield func(*SenderCollection, error) bool) {
+		for {
+			page, err := c.ListSenders(ctx, p)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(page, nil) {
+				return
+			}
+			if page == nil {
+				return
+			}
+			var items []Sender
+			items = page.Senders
+			if len(items) == 0 {
+				return
+			}
+			if lim, ok := p.Count.Get(); ok && int64(len(items)) < int64(lim) {
+				return
+			}
+			p.Offset = oas.Some(int32(p.Offset.Or(0) + int32(len(items))))
+		}
+	}
+}
+
+// ListSendersItems yields every item of every page of ListSenders, fetching pages as it goes.
+func (c *Client) ListSendersItems(ctx context.Context, p ListSendersParams) iter.Seq2[Sender, error] {
+	return func(yield func(Sender, error) bool) {
+		for page, err := range c.ListSendersPages(ctx, p) {
+			if err != nil {
+				var zero Sender
+				yield(zero, err)
+				return
+			}
+			if page == nil {
+				continue
+			}
+			var items []Sender
+			items = page.Senders
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// errorModelsListSenders decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorModelsListSenders(status int, body []byte) any {
+	switch {
+	case status == 401:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	case status == 429:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	case status == 500:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	case status == 503:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	}
+	return nil
+}
+
 // opListTags describes GET /lists/{list_id}/tags to the runtime. It is never modified.
 var opListTags = rest.Operation{
 	ID:           "listTags",
@@ -1245,6 +1484,90 @@ func (c *Client) UpdateMember(ctx context.Context, p UpdateMemberParams, body Me
 		return &out, nil
 	}
 	return nil, c.rc.NewError(req, resp, errorModelsAddMember)
+}
+
+// opUpdateSender describes PATCH /senders/{sender_id} to the runtime. It is never modified.
+var opUpdateSender = rest.Operation{
+	ID:           "updateSender",
+	Method:       "PATCH",
+	PathTemplate: "/senders/{sender_id}",
+	Security:     []rest.SecurityRequirement{{"apiKey"}},
+}
+
+// UpdateSenderParams holds the parameters of UpdateSender.
+type UpdateSenderParams struct {
+	/*
+	   SenderID is the path parameter "sender_id" (required).
+	   The sender's ID.
+	*/
+	SenderID string
+}
+
+// UpdateSender: Update a sender
+//
+// PATCH /senders/{sender_id}
+func (c *Client) UpdateSender(ctx context.Context, p UpdateSenderParams, body SenderWrite) (*Sender, error) {
+	req := c.rc.NewRequest(ctx, &opUpdateSender)
+	req.AppendPath("/senders/")
+	req.AppendPathParam("sender_id", rest.StyleSimple, false, rest.Scalar(p.SenderID))
+	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	if err := req.SetJSONBody("application/json", body); err != nil {
+		return nil, err
+	}
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		switch resp.StatusCode {
+		case http.StatusNoContent:
+			return nil, nil
+		}
+		var out Sender
+		if err := rest.DecodeJSON(resp, &out); err != nil {
+			return nil, err
+		}
+		return &out, nil
+	}
+	return nil, c.rc.NewError(req, resp, errorModelsUpdateSender)
+}
+
+// errorModelsUpdateSender decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorModelsUpdateSender(status int, body []byte) any {
+	switch {
+	case status == 401:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	case status == 404:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	case status == 422:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	case status == 429:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	case status == 500:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	case status == 503:
+		var m APIError
+		if json.Unmarshal(body, &m) == nil {
+			return &m
+		}
+	}
+	return nil
 }
 
 // opUpsertMember describes PUT /lists/{list_id}/members/{member_id} to the runtime. It is never modified.

@@ -346,6 +346,8 @@ type MemberMergeFields struct {
 	Tier oas.Opt[MemberMergeFieldsTier] `json:"TIER,omitzero"`
 	// Account reference in the sender's own systems.
 	Account oas.Opt[string] `json:"ACCOUNT,omitzero"`
+	// ID of the sender identity nurture mail to this member comes from.
+	Sender oas.Opt[string] `json:"SENDER,omitzero"`
 	// Properties not declared by the schema, by name.
 	AdditionalProperties map[string]string `json:"-"`
 }
@@ -368,7 +370,7 @@ func (v *MemberMergeFields) UnmarshalJSON(data []byte) error {
 	}
 	extra, err := oas.UnmarshalExtra[string](data, func(k string) bool {
 		switch k {
-		case "FNAME", "LNAME", "COMPANY", "MOBILE", "LANDLINE", "TIER", "ACCOUNT":
+		case "FNAME", "LNAME", "COMPANY", "MOBILE", "LANDLINE", "TIER", "ACCOUNT", "SENDER":
 			return true
 		}
 		return false
@@ -492,6 +494,26 @@ type MemberWrite struct {
 type Ping struct {
 	// Human-readable status.
 	HealthStatus string `json:"health_status"`
+}
+
+// Sender: A verified identity campaigns are sent from.
+type Sender struct {
+	// Read-only: set by the server and ignored in requests.
+	ID    string `json:"id,omitzero"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+// SenderCollection: One page of senders.
+type SenderCollection struct {
+	Senders    []Sender `json:"senders"`
+	TotalItems int32    `json:"total_items"`
+}
+
+// SenderWrite: The writable sender fields; createSender needs both.
+type SenderWrite struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
 }
 
 // Tag: A tag defined on a list.

@@ -1,0 +1,5 @@
+//go:build !race
+
+package crm_test
+
+const raceEnabled = false
