@@ -418,7 +418,10 @@ func (l *lowerer) mediaKind(ct string, mt *openapi3.MediaType) string {
 		}
 		return kind
 	case "any", "other":
-		if s == nil || isBinaryString {
+		// A media type that is not JSON, with no schema or a schema that
+		// says nothing about the value, can carry any bytes: only a byte
+		// stream round-trips it.
+		if s == nil || isBinaryString || isConstraintOnly(s) {
 			return "binary"
 		}
 		if sh := l.shapeOf(s); sh == shapeScalar && types(s)[0] == "string" {
@@ -449,7 +452,13 @@ func (l *lowerer) lowerBody(src *opSource, rb *openapi3.RequestBodyRef, loc load
 	b := &ir.Body{ContentType: ct, Required: rb.Value.Required, Doc: strings.TrimSpace(rb.Value.Description)}
 	mloc := loc.Child("content", ct, "schema")
 	hint := op.MethodName + "Request"
-	switch l.mediaKind(ct, mt) {
+	kind := l.mediaKind(ct, mt)
+	if strings.Contains(ct, "*") {
+		// A range such as */* or image/* says what the server accepts; a
+		// request must name one concrete media type.
+		b.ContentType = concreteMediaType(kind)
+	}
+	switch kind {
 	case "json":
 		b.Kind = ir.BodyJSON
 		t, _ := l.typeFor(mt.Schema, mloc, hint)
@@ -488,6 +497,22 @@ func (l *lowerer) lowerBody(src *opSource, rb *openapi3.RequestBodyRef, loc load
 		b.Type, b.Presence = ir.QualRef(ir.PkgIO, "Reader"), ir.ViaNil
 	}
 	return b
+}
+
+// concreteMediaType is the media type sent for a body whose declared type
+// is a range (*/*, application/*, image/*).
+func concreteMediaType(kind string) string {
+	switch kind {
+	case "json":
+		return "application/json"
+	case "text":
+		return "text/plain; charset=utf-8"
+	case "form":
+		return "application/x-www-form-urlencoded"
+	case "multipart":
+		return "multipart/form-data"
+	}
+	return "application/octet-stream"
 }
 
 // optionalArg is the type of an argument (a parameter field or a body)
