@@ -458,7 +458,7 @@ func (e *emitter) handleSuccess(op *ir.Operation, withNext bool) []jen.Code {
 	var branch []jen.Code
 	if withNext {
 		if op.Pagination.Kind == ir.PageLinkHeader {
-			branch = append(branch, jen.Id("nextLink").Op(":=").Qual(ir.PkgRest, "NextLink").Call(jen.Id("resp").Dot("Header")))
+			branch = append(branch, jen.Id("nextLink").Op(":=").Qual(ir.PkgRest, "NextLinkURL").Call(jen.Id("resp")))
 		} else {
 			branch = append(branch, jen.Id("nextLink").Op(":=").Lit(""))
 		}
@@ -483,6 +483,11 @@ func (e *emitter) handleSuccess(op *ir.Operation, withNext bool) []jen.Code {
 		}
 		branch = append(branch, jen.Switch(jen.Id("resp").Dot("StatusCode")).Block(jen.Case(empty...).Block(okRet(errValue(op)))))
 		branch = append(branch, decodeInto(r, jen.Id("out"), errRet, true)...)
+		if withNext && op.Pagination.Kind == ir.PageNextURL {
+			branch = append(branch, walk(func() jen.Code { return jen.Id("out") }, op.Pagination.NextURL, func(v func() jen.Code) []jen.Code {
+				return []jen.Code{jen.Id("nextLink").Op("=").String().Call(v())}
+			}, 0)...)
+		}
 		if r.Pointer {
 			branch = append(branch, okRet(jen.Op("&").Id("out")))
 		} else {

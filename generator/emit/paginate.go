@@ -2,6 +2,7 @@ package emit
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/dave/jennifer/jen"
 
@@ -53,7 +54,9 @@ func (e *emitter) fetchMethod(f *jen.File, op *ir.Operation) {
 	body = append(body, e.send(r)...)
 	body = append(body, e.handleSuccess(op, true)...)
 	body = append(body, r(e.newError(op)))
-	f.Add(comment(op.Pagination.PageMethod + " fetches one page of " + op.MethodName + ", from next when it is set, and returns the next page's URL (\"\" after the last page)."))
+	f.Add(comment(op.Pagination.PageMethod + " fetches one page of " + op.MethodName + ": the first page p selects when next is \"\", else the page at the URL next,\n" +
+		"and returns it with the URL of the page after it (\"\" after the last page). Save that URL to resume with " + op.Pagination.PagesFromMethod + " later.\n" +
+		"A next URL on another origin than the client's base URL is fetched without credentials."))
 	f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id(op.Pagination.PageMethod).Params(params...).Params(results...).Block(body...)
 }
 
@@ -147,7 +150,9 @@ func (e *emitter) pagesIterator(f *jen.File, op *ir.Operation) {
 	}
 	urlKinds := pg.Kind == ir.PageNextURL || pg.Kind == ir.PageLinkHeader
 	if urlKinds {
-		pre = append(pre, jen.Id("next").Op(":=").Lit(""))
+		e.pagesDelegate(f, op, params, args)
+		params = append(params, jen.Id("start").String())
+		pre = append(pre, jen.Id("next").Op(":=").Id("start"))
 		loop = append(loop, jen.List(jen.Id("page"), jen.Id("link"), jen.Err()).Op(":=").Id("c").Dot(pg.PageMethod).Call(append(args, jen.Id("next"))...))
 	} else {
 		loop = append(loop, jen.List(jen.Id("page"), jen.Err()).Op(":=").Id("c").Dot(op.MethodName).Call(args...))
@@ -160,11 +165,29 @@ func (e *emitter) pagesIterator(f *jen.File, op *ir.Operation) {
 		loop = append(loop, jen.If(jen.Id("page").Op("==").Nil()).Block(jen.Return()))
 	}
 	loop = append(loop, e.advance(op, pg)...)
-	f.Add(comment(pg.PagesMethod + " calls " + op.MethodName + " for each page in turn (" + pg.Kind.String() + " pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p."))
-	f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id(pg.PagesMethod).Params(params...).Qual("iter", "Seq2").Types(pageType(op), jen.Error()).Block(
+	name := pg.PagesMethod
+	doc := pg.PagesMethod + " calls " + op.MethodName + " for each page in turn (" + pg.Kind.String() + " pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p."
+	if urlKinds {
+		name = pg.PagesFromMethod
+		doc = pg.PagesFromMethod + " yields every page of " + op.MethodName + " (" + pg.Kind.String() + " pagination), starting at the URL start (a next URL returned by " + pg.PageMethod + "),\n" +
+			"or at the first page p selects when start is \"\"."
+	}
+	f.Add(comment(doc))
+	f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id(name).Params(params...).Qual("iter", "Seq2").Types(pageType(op), jen.Error()).Block(
 		jen.Return(jen.Func().Params(jen.Id("yield").Func().Params(pageType(op), jen.Error()).Bool()).Block(
 			append(pre, jen.For().Block(loop...))...,
 		)),
+	)
+}
+
+// pagesDelegate emits the pages iterator of a URL-following operation,
+// which starts at the first page.
+func (e *emitter) pagesDelegate(f *jen.File, op *ir.Operation, params, args []jen.Code) {
+	pg := op.Pagination
+	f.Add(comment(pg.PagesMethod + " calls " + op.MethodName + " for each page in turn (" + pg.Kind.String() + " pagination), starting from the page p selects, and yields each page.\n" +
+		"To resume later, save the next URL " + pg.PageMethod + " returns and pass it to " + pg.PagesFromMethod + "."))
+	f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id(pg.PagesMethod).Params(params...).Qual("iter", "Seq2").Types(pageType(op), jen.Error()).Block(
+		jen.Return(jen.Id("c").Dot(pg.PagesFromMethod).Call(append(slices.Clone(args), jen.Lit(""))...)),
 	)
 }
 
@@ -247,14 +270,7 @@ func (e *emitter) advance(op *ir.Operation, pg *ir.Pagination) []jen.Code {
 		stmts = append(stmts, jen.If(jen.Len(jen.Id("items")).Op("==").Lit(0)).Block(jen.Return()))
 		stmts = append(stmts, limitStop()...)
 		return append(stmts, assignParam(pg.PageParam, jen.Add(currentParam(pg.PageParam, jen.Lit(int(pg.FirstPage)))).Op("+").Lit(1)))
-	case ir.PageNextURL:
-		stmts := walk(page, pg.NextURL, func(v func() jen.Code) []jen.Code {
-			return []jen.Code{jen.Id("link").Op("=").String().Call(v())}
-		}, 0)
-		return append(stmts,
-			jen.If(jen.Id("link").Op("==").Lit("").Op("||").Id("link").Op("==").Id("next")).Block(jen.Return()),
-			jen.Id("next").Op("=").Id("link"))
-	case ir.PageLinkHeader:
+	case ir.PageNextURL, ir.PageLinkHeader:
 		return []jen.Code{
 			jen.If(jen.Id("link").Op("==").Lit("").Op("||").Id("link").Op("==").Id("next")).Block(jen.Return()),
 			jen.Id("next").Op("=").Id("link"),

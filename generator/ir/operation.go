@@ -290,9 +290,11 @@ type Pagination struct {
 	FirstPage int64
 	// NextURL leads from the page to the next page's URL (PageNextURL).
 	NextURL []Step
-	// PagesMethod and ItemsMethod are the iterator methods; PageMethod is
-	// the unexported single-page method used by URL-following kinds.
-	PagesMethod, ItemsMethod, PageMethod string
+	// PagesMethod and ItemsMethod are the iterator methods. URL-following
+	// kinds also have PageMethod, which fetches one page (from a next URL
+	// when given) and returns the URL of the page after it, and
+	// PagesFromMethod, the pages iterator starting at a saved next URL.
+	PagesMethod, ItemsMethod, PageMethod, PagesFromMethod string
 	// Declared is true when the spec declared the scheme rather than it
 	// being detected.
 	Declared bool

@@ -165,7 +165,8 @@ func (l *lowerer) lowerPagination(src *opSource) {
 		pg.PagesMethod = l.methodNS.Claim("pages of "+op.ID, op.MethodName+"Pages")
 		pg.ItemsMethod = l.methodNS.Claim("items of "+op.ID, op.MethodName+"Items")
 		if pg.Kind == ir.PageNextURL || pg.Kind == ir.PageLinkHeader {
-			pg.PageMethod = "fetch" + op.MethodName
+			pg.PageMethod = l.methodNS.Claim("page of "+op.ID, op.MethodName+"Page")
+			pg.PagesFromMethod = l.methodNS.Claim("pages from a URL of "+op.ID, op.MethodName+"PagesFrom")
 		}
 	}
 }
