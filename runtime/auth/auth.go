@@ -61,18 +61,27 @@ func APIKeyHeader(name string, key secret.Secret) Credential {
 
 // Bearer sends "Authorization: Bearer <token>".
 func Bearer(token secret.Secret) Credential {
-	return &headerCred{name: "Authorization", value: secret.New("Bearer " + token.Reveal())}
+	return &headerCred{name: "Authorization", value: secret.New("Bearer " + token.Reveal()), parts: []secret.Secret{token}}
 }
 
 // Basic sends HTTP basic authentication.
 func Basic(username string, password secret.Secret) Credential {
 	enc := base64.StdEncoding.EncodeToString([]byte(username + ":" + password.Reveal()))
-	return &headerCred{name: "Authorization", value: secret.New("Basic " + enc)}
+	return &headerCred{name: "Authorization", value: secret.New("Basic " + enc), parts: []secret.Secret{password, secret.New(enc)}}
 }
 
 type headerCred struct {
 	name  string
 	value secret.Secret
+	parts []secret.Secret // the secret pieces of value (token, password, encoding), for redaction
+}
+
+func (c *headerCred) appendSecrets(dst []string) []string {
+	dst = append(dst, c.value.Reveal())
+	for _, p := range c.parts {
+		dst = append(dst, p.Reveal())
+	}
+	return dst
 }
 
 func (c *headerCred) Apply(req *http.Request) error {
@@ -84,12 +93,18 @@ func (c *headerCred) sensitiveNames() ([]string, []string) { return []string{c.n
 
 // APIKeyQuery sends key as the query parameter name.
 func APIKeyQuery(name string, key secret.Secret) Credential {
-	return &queryCred{name: name, pair: secret.New(url.QueryEscape(name) + "=" + url.QueryEscape(key.Reveal()))}
+	return &queryCred{name: name, key: key, pair: secret.New(url.QueryEscape(name) + "=" + url.QueryEscape(key.Reveal()))}
 }
 
 type queryCred struct {
 	name string
+	key  secret.Secret
 	pair secret.Secret
+}
+
+func (c *queryCred) appendSecrets(dst []string) []string {
+	k := c.key.Reveal()
+	return append(dst, k, url.QueryEscape(k), url.PathEscape(k))
 }
 
 func (c *queryCred) Apply(req *http.Request) error {
@@ -106,10 +121,14 @@ func (c *queryCred) sensitiveNames() ([]string, []string) { return nil, []string
 // APIKeyCookie sends key as the cookie name.
 func APIKeyCookie(name string, key secret.Secret) Credential {
 	ck := &http.Cookie{Name: name, Value: key.Reveal()}
-	return &cookieCred{pair: secret.New(ck.String())}
+	return &cookieCred{key: key, pair: secret.New(ck.String())}
 }
 
-type cookieCred struct{ pair secret.Secret }
+type cookieCred struct{ key, pair secret.Secret }
+
+func (c *cookieCred) appendSecrets(dst []string) []string {
+	return append(dst, c.key.Reveal(), c.pair.Reveal())
+}
 
 func (c *cookieCred) Apply(req *http.Request) error {
 	if prev := req.Header.Get("Cookie"); prev != "" {

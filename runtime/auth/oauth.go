@@ -92,6 +92,7 @@ type OAuth struct {
 	mu           sync.Mutex
 	tok          *oauth2.Token
 	header       secret.Secret // "Bearer <access token>"
+	prevAccess   secret.Secret // the access token header replaced last, for redaction
 	refreshAt    time.Time     // when the token is renewed (early)
 	refreshToken secret.Secret
 	flight       *flight
@@ -177,10 +178,16 @@ func (o *OAuth) setTokenLocked(tok *oauth2.Token) {
 		o.refreshToken = secret.New(tok.RefreshToken)
 	}
 	if tok.AccessToken == "" {
+		if !o.header.IsZero() {
+			o.prevAccess = o.header
+		}
 		o.tok, o.header, o.refreshAt = nil, secret.Secret{}, time.Time{}
 		return
 	}
 	o.tok = tok
+	if !o.header.IsZero() {
+		o.prevAccess = o.header
+	}
 	o.header = secret.New(tok.Type() + " " + tok.AccessToken)
 	if tok.Expiry.IsZero() {
 		o.refreshAt = time.Time{}
@@ -302,7 +309,8 @@ func (o *OAuth) refresh(f *flight, forced bool) {
 			o.report(forced, observe.TokenPersistFailed, time.Since(start))
 			if o.cfg.Logger != nil {
 				o.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "oauth token could not be persisted",
-					slog.String("system", o.cfg.System), slog.String("scheme", o.scheme), slog.String("error", herr.Error()))
+					slog.String("system", o.cfg.System), slog.String("scheme", o.scheme),
+					slog.String("error", string(o.redactWith(transport.RedactSecrets([]byte(herr.Error())), tok.AccessToken, tok.RefreshToken))))
 			}
 		}
 	}
@@ -329,6 +337,32 @@ func (o *OAuth) report(forced bool, outcome observe.TokenOutcome, d time.Duratio
 	}
 }
 
+// appendSecrets lists the values o sends or holds: the client secret, the
+// refresh token (as configured and current) and the access token (current
+// and previous), with and without the "Bearer " prefix.
+func (o *OAuth) appendSecrets(dst []string) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	dst = append(dst, o.cfg.ClientSecret.Reveal(), o.cfg.RefreshToken.Reveal(), o.refreshToken.Reveal())
+	for _, h := range [...]secret.Secret{o.header, o.prevAccess} {
+		v := h.Reveal()
+		dst = append(dst, v)
+		if _, tok, ok := strings.Cut(v, " "); ok {
+			dst = append(dst, tok)
+		}
+	}
+	return dst
+}
+
+// redact replaces o's own secrets in text (see Set.Redact).
+func (o *OAuth) redact(text []byte) []byte { return o.redactWith(text) }
+
+// redactWith replaces o's own secrets and extra values in text.
+func (o *OAuth) redactWith(text []byte, extra ...string) []byte {
+	var buf [12]string
+	return redactValues(text, append(o.appendSecrets(buf[:0]), extra...))
+}
+
 // permanentCodes are RFC 6749 error codes that no retry can fix.
 func permanentCode(code string) bool {
 	switch code {
@@ -351,7 +385,8 @@ func (o *OAuth) classify(err error) error {
 		permanent := permanentCode(re.ErrorCode) ||
 			re.ErrorCode == "" && (status == http.StatusBadRequest || status == http.StatusUnauthorized || status == http.StatusForbidden)
 		if permanent {
-			return &ReauthorizationRequiredError{Scheme: o.scheme, Code: re.ErrorCode, Status: status, Description: safeDescription(re.ErrorDescription)}
+			return &ReauthorizationRequiredError{Scheme: o.scheme, Code: re.ErrorCode, Status: status,
+				Description: safeDescription(string(o.redact(transport.RedactSecrets([]byte(re.ErrorDescription)))))}
 		}
 		kind := transport.ErrAuth
 		switch {

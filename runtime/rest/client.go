@@ -31,8 +31,9 @@ type Client struct {
 	userAgent  string
 	headers    []headerKV // static headers, canonical names, in option order
 	maxErrBody int
-	hc         *http.Client // middleware chain + innermost transport
-	bare       *http.Client // innermost transport only (cross-origin requests)
+	hc         *http.Client        // middleware chain + innermost transport
+	bare       *http.Client        // innermost transport only (cross-origin requests)
+	redact     func([]byte) []byte // replaces the credentials' values in text, or nil
 }
 
 type headerKV struct{ name, value string }
@@ -213,6 +214,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	set, err := s.chain.buildAuth(base, c.origin, s.insecure)
 	if err != nil {
 		return nil, err
+	}
+	if set != nil {
+		c.redact = set.Redact
 	}
 	if s.chain.system == "" {
 		s.chain.system = strings.ToLower(base.Hostname())

@@ -109,6 +109,7 @@ func (c *Client) Do(r *Request) (*http.Response, error) {
 		r.setHeader("Content-Type", r.contentType)
 	}
 
+	r.info.Redact = c.redact
 	ctx := transport.WithOperation(r.ctx, r.op)
 	ctx = transport.WithCallInfo(ctx, &r.info)
 	tmpl := http.Request{

@@ -77,7 +77,7 @@ func DecodeJSON(resp *http.Response, v any) error {
 			Operation:   operationOf(resp),
 			StatusCode:  resp.StatusCode,
 			ContentType: resp.Header.Get("Content-Type"),
-			Snippet:     safeSnippet(b, maxSnippet),
+			Snippet:     safeSnippet(redactorOf(resp)(b), maxSnippet),
 			Err:         errors.New("reading the body: " + err.Error()),
 			kind:        classify(requestContext(resp), err),
 		}
@@ -90,7 +90,7 @@ func DecodeJSON(resp *http.Response, v any) error {
 			Operation:   operationOf(resp),
 			StatusCode:  resp.StatusCode,
 			ContentType: resp.Header.Get("Content-Type"),
-			Snippet:     safeSnippet(b, maxSnippet),
+			Snippet:     safeSnippet(redactorOf(resp)(b), maxSnippet),
 			Err:         err,
 		}
 	}
@@ -103,6 +103,20 @@ func requestContext(resp *http.Response) context.Context {
 	}
 	return context.Background()
 }
+
+// redactorOf returns the function replacing the credential values of the
+// client that sent resp's request (transport.CallInfo.Redact), or the
+// identity.
+func redactorOf(resp *http.Response) func([]byte) []byte {
+	if resp.Request != nil {
+		if info := transport.CallInfoFrom(resp.Request.Context()); info != nil && info.Redact != nil {
+			return info.Redact
+		}
+	}
+	return noRedact
+}
+
+func noRedact(b []byte) []byte { return b }
 
 func operationOf(resp *http.Response) string {
 	if resp.Request != nil {
@@ -228,11 +242,14 @@ type Error struct {
 	URL string
 	// StatusCode is the response status.
 	StatusCode int
-	// Header holds the response headers.
+	// Header holds the response headers, with the values of the client's
+	// own credentials replaced by "[REDACTED]" (a Set-Cookie may echo one).
 	Header http.Header
 	// Body is the start of the response body, bounded by WithMaxErrorBody,
-	// as the server sent it. Error quotes at most 200 bytes of it with
-	// secret-looking values redacted; print Body itself with care.
+	// as the server sent it except that the values of the client's own
+	// credentials (auth.Set.Redact) are replaced by "[REDACTED]". Error
+	// quotes at most 200 bytes of it with secret-looking values (by name)
+	// redacted too; print Body itself with care.
 	Body []byte
 	// Model is the decoded documented error model, or nil.
 	Model any
@@ -341,10 +358,49 @@ func (c *Client) NewError(r *Request, resp *http.Response, decode func(status in
 		_, _ = io.CopyN(io.Discard, resp.Body, maxDrain)
 		resp.Body.Close()
 	}
+	redact := redactorOf(resp)
+	if c != nil && c.redact != nil {
+		redact = c.redact
+	}
+	e.Body = redact(e.Body)
+	e.Header = redactHeader(e.Header, redact)
 	if decode != nil {
 		e.Model = decode(resp.StatusCode, e.Body)
 	}
 	return e
+}
+
+// redactHeader returns h, or a copy of it with redact applied to every
+// value when that changes any.
+func redactHeader(h http.Header, redact func([]byte) []byte) http.Header {
+	var out http.Header
+	for k, vs := range h {
+		for i, v := range vs {
+			if r := redact([]byte(v)); string(r) != v {
+				if out == nil {
+					out = h.Clone()
+				}
+				out[k][i] = string(r)
+			}
+		}
+	}
+	if out == nil {
+		return h
+	}
+	return out
+}
+
+// GoString renders e for %#v without the raw Body and Header, which may echo
+// credentials the redaction cannot recognise: the fields identifying the
+// call, and Error's text (whose body excerpt is redacted).
+func (e *Error) GoString() string {
+	if e == nil {
+		return "(*rest.Error)(nil)"
+	}
+	return "&rest.Error{Operation:" + strconv.Quote(e.Operation) + ", Method:" + strconv.Quote(e.Method) +
+		", URL:" + strconv.Quote(e.URL) + ", StatusCode:" + strconv.Itoa(e.StatusCode) +
+		", RequestID:" + strconv.Quote(e.RequestID) + ", Attempts:" + strconv.Itoa(e.Attempts) +
+		", Message:" + strconv.Quote(e.Error()) + "}"
 }
 
 // readBounded reads at most max bytes of r, ignoring read errors (what was

@@ -22,6 +22,16 @@ type Authenticator interface {
 	SensitiveNames() (headers, query []string)
 }
 
+// SecretRedactor is implemented by Authenticators that can find the
+// credential values they send in arbitrary text and replace them (auth.Set
+// does). The observer middleware applies it to every logged URL, header
+// value, body and error message, on top of the name-based redaction, so
+// that a server echoing a credential in an unnamed place ("invalid key
+// abc123") does not put it in a log.
+type SecretRedactor interface {
+	Redact(text []byte) []byte
+}
+
 // Config configures the whole chain. The zero Config is a safe default:
 // retries on (4 attempts, 1 s base backoff, 30 s per-attempt timeout),
 // adaptive rate limiting from response headers without a local bucket, a
@@ -83,6 +93,9 @@ func (c Config) withDefaults() Config {
 			query = append(query, q...)
 		}
 		c.redactor = newRedactor(headers, query)
+		if sr, ok := c.Auth.(SecretRedactor); ok {
+			c.redactor.known = sr.Redact
+		}
 	}
 	return c
 }

@@ -34,22 +34,25 @@ const (
 	ErrAuth
 )
 
-var kindNames = [...]string{
-	ErrUnknown:     "unknown error",
-	ErrClient:      "client error",
-	ErrServer:      "server error",
-	ErrRateLimited: "rate limited",
-	ErrTimeout:     "timeout",
-	ErrNetwork:     "network error",
-	ErrValidation:  "validation error",
-	ErrUnavailable: "unavailable",
-	ErrAuth:        "authentication error",
-}
-
 // Error implements error so that a Kind can be an errors.Is target.
 func (k Kind) Error() string {
-	if k >= 0 && int(k) < len(kindNames) {
-		return kindNames[k]
+	switch k {
+	case ErrClient:
+		return "client error"
+	case ErrServer:
+		return "server error"
+	case ErrRateLimited:
+		return "rate limited"
+	case ErrTimeout:
+		return "timeout"
+	case ErrNetwork:
+		return "network error"
+	case ErrValidation:
+		return "validation error"
+	case ErrUnavailable:
+		return "unavailable"
+	case ErrAuth:
+		return "authentication error"
 	}
 	return "unknown error"
 }

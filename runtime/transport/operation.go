@@ -80,6 +80,11 @@ type CallInfo struct {
 	// RetryWait is how long the retry middleware waited before the current
 	// attempt (0 on the first attempt).
 	RetryWait time.Duration
+	// Redact, when not nil, replaces the credential values of the call's
+	// client in text (see SecretRedactor). The rest package sets it from the
+	// client's credentials; code that builds errors quoting a response body
+	// (rest.NewError, rest.DecodeJSON) applies it.
+	Redact func(text []byte) []byte
 }
 
 type callInfoKey struct{}

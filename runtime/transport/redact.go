@@ -40,6 +40,18 @@ func secretFieldParts() []string {
 type redactor struct {
 	headers map[string]struct{} // canonical header keys
 	query   map[string]struct{} // lower-case names
+	known   func([]byte) []byte // replaces known credential values (SecretRedactor), or nil
+}
+
+// knownString applies r.known to s.
+func (r *redactor) knownString(s string) string {
+	if r.known == nil || s == "" {
+		return s
+	}
+	if b := r.known([]byte(s)); string(b) != s {
+		return string(b)
+	}
+	return s
 }
 
 func newRedactor(headers, query []string) *redactor {
@@ -102,7 +114,7 @@ func (r *redactor) url(u *url.URL) string {
 	if c.User != nil {
 		s = strings.Replace(s, url.PathEscape(Redacted)+"@", Redacted+"@", 1)
 	}
-	return s
+	return r.knownString(s)
 }
 
 // form redacts secret values in a URL query or form-encoded body.
@@ -136,6 +148,11 @@ func (r *redactor) form(q string) string {
 // text redacts "name=value" occurrences of secret query names in free text
 // such as error messages that embed a URL.
 func (r *redactor) text(s string) string {
+	return r.knownString(r.namedValues(s))
+}
+
+// namedValues is text without the known-value pass.
+func (r *redactor) namedValues(s string) string {
 	if !strings.ContainsAny(s, "=") {
 		return s
 	}
@@ -188,6 +205,8 @@ func (r *redactor) header(h http.Header) []string {
 		v := strings.Join(h[k], ", ")
 		if r.secretHeader(http.CanonicalHeaderKey(k)) {
 			v = Redacted
+		} else {
+			v = r.knownString(v)
 		}
 		out = append(out, k+": "+v)
 	}
@@ -209,7 +228,7 @@ func (r *redactor) body(contentType string, b []byte, truncated bool) string {
 		// values (error details such as "api_key=… rejected").
 		s = string(redactAuthSchemes([]byte(r.text(string(redactJSON(b))))))
 	case mt == "application/x-www-form-urlencoded":
-		s = r.form(string(b))
+		s = r.knownString(r.form(string(b)))
 	default:
 		if mt == "" {
 			mt = "unknown content type"
@@ -347,7 +366,7 @@ func RedactSecrets(text []byte) []byte {
 	if looksJSON(text) {
 		text = redactJSON(text)
 	}
-	return redactAuthSchemes([]byte(newRedactor(nil, nil).text(string(text))))
+	return redactAuthSchemes([]byte(newRedactor(nil, nil).namedValues(string(text))))
 }
 
 // redactAuthSchemes replaces the token after each (case-insensitive)

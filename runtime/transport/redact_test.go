@@ -1,6 +1,8 @@
 package transport
 
 import (
+	"bytes"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -48,5 +50,44 @@ func TestRedactURLAndText(t *testing.T) {
 	}
 	if b := r.body("application/octet-stream", []byte("binary-secret"), false); strings.Contains(b, "binary-secret") {
 		t.Errorf("binary body %s", b)
+	}
+}
+
+// knownAuth is an Authenticator that also redacts one known value.
+type knownAuth struct{ value string }
+
+func (knownAuth) Wrap(next http.RoundTripper) http.RoundTripper { return next }
+func (knownAuth) SensitiveNames() ([]string, []string)          { return nil, nil }
+func (a knownAuth) Redact(b []byte) []byte {
+	return bytes.ReplaceAll(b, []byte(a.value), []byte(Redacted))
+}
+
+func TestRedactorUsesSecretRedactor(t *testing.T) {
+	cfg := Config{Auth: knownAuth{"k-123456"}}.withDefaults()
+	r := cfg.redactor
+	if r.known == nil {
+		t.Fatal("the Authenticator's Redact was not picked up")
+	}
+	u, _ := url.Parse("https://h/v1/items/k-123456?q=k-123456")
+	if got := r.url(u); strings.Contains(got, "k-123456") {
+		t.Errorf("url %s", got)
+	}
+	if got := r.text("invalid key k-123456"); got != "invalid key [REDACTED]" {
+		t.Errorf("text %s", got)
+	}
+	if got := r.header(http.Header{"X-Echo": {"seen k-123456"}}); len(got) != 1 || got[0] != "X-Echo: seen [REDACTED]" {
+		t.Errorf("header %v", got)
+	}
+	for ct, body := range map[string]string{
+		"application/json":                  `{"message":"invalid key k-123456"}`,
+		"application/x-www-form-urlencoded": `note=k-123456`,
+	} {
+		if got := r.body(ct, []byte(body), false); strings.Contains(got, "k-123456") || !strings.Contains(got, Redacted) {
+			t.Errorf("%s body %s", ct, got)
+		}
+	}
+	// RedactSecrets (name-based, for text without a client) is unchanged.
+	if got := string(RedactSecrets([]byte("key k-123456"))); got != "key k-123456" {
+		t.Errorf("RedactSecrets %s", got)
 	}
 }

@@ -261,6 +261,13 @@ func newTokenServer(t *testing.T, prefix string, lifetime, delay time.Duration) 
 			w.WriteHeader(400)
 			io.WriteString(w, `{"error":"invalid_grant","error_description":"client disabled"}`)
 			return
+		case "invalid_grant_echo":
+			// A careless provider quotes the credentials it was sent.
+			user, pass, _ := r.BasicAuth()
+			desc := fmt.Sprintf("client %s with secret %s and refresh token %s is disabled", user, pass, r.Form.Get("refresh_token"))
+			w.WriteHeader(400)
+			json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant", "error_description": desc})
+			return
 		case "500":
 			w.WriteHeader(500)
 			io.WriteString(w, `{"error":"server_error"}`)
@@ -308,7 +315,7 @@ func errorStrings(err error) []string {
 	if err == nil {
 		return nil
 	}
-	out := []string{err.Error(), fmt.Sprintf("%v|%+v|%s|%q", err, err, err, err)}
+	out := []string{err.Error(), fmt.Sprintf("%v|%+v|%s|%q|%#v", err, err, err, err, err)}
 	switch u := err.(type) {
 	case interface{ Unwrap() error }:
 		out = append(out, errorStrings(u.Unwrap())...)

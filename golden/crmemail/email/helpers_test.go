@@ -165,7 +165,7 @@ func errorStrings(err error) []string {
 	if err == nil {
 		return nil
 	}
-	out := []string{err.Error(), fmt.Sprintf("%v|%+v|%s|%q", err, err, err, err)}
+	out := []string{err.Error(), fmt.Sprintf("%v|%+v|%s|%q|%#v", err, err, err, err, err)}
 	switch u := err.(type) {
 	case interface{ Unwrap() error }:
 		out = append(out, errorStrings(u.Unwrap())...)

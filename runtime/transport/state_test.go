@@ -1,0 +1,73 @@
+package transport
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestNoPackageLevelMutableState enforces the runtime's rule that core
+// packages keep no package-level variables (shared budgets, breakers and
+// caches live in values the caller owns). Only blank declarations such as
+// `var _ Interface = (*T)(nil)` are allowed.
+func TestNoPackageLevelMutableState(t *testing.T) {
+	fset := token.NewFileSet()
+	checked := 0
+	for _, pkg := range []string{"auth", "oas", "observe", "rest", "secret", "transport"} {
+		dir := filepath.Join("..", pkg)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.SkipObjectResolution)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checked++
+			for _, d := range f.Decls {
+				gd, ok := d.(*ast.GenDecl)
+				if !ok || gd.Tok != token.VAR {
+					continue
+				}
+				for _, s := range gd.Specs {
+					for _, id := range s.(*ast.ValueSpec).Names {
+						if id.Name != "_" {
+							t.Errorf("%s: package-level variable %s in runtime/%s", fset.Position(id.Pos()), id.Name, pkg)
+						}
+					}
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no files checked")
+	}
+}
+
+func TestKindText(t *testing.T) {
+	seen := map[string]Kind{}
+	for k := ErrUnknown; k <= ErrAuth; k++ {
+		s := k.Error()
+		if s == "" || k.String() != s {
+			t.Errorf("kind %d: %q / %q", int(k), s, k.String())
+		}
+		if prev, dup := seen[s]; dup {
+			t.Errorf("kinds %d and %d share the text %q", int(prev), int(k), s)
+		}
+		seen[s] = k
+	}
+	for _, k := range []Kind{-1, ErrAuth + 1, 1000} {
+		if k.Error() != "unknown error" {
+			t.Errorf("kind %d: %q", int(k), k.Error())
+		}
+	}
+}
