@@ -453,6 +453,13 @@ func (l *lowerer) lowerBody(src *opSource, rb *openapi3.RequestBodyRef, loc load
 	mloc := loc.Child("content", ct, "schema")
 	hint := op.MethodName + "Request"
 	kind := l.mediaKind(ct, mt)
+	if l.spec.Swagger && (kind == "form" || kind == "multipart") && mt.Schema != nil && mt.Schema.Value != nil && len(mt.Schema.Value.Required) > 0 {
+		// Swagger 2.0 formData parameters become one request body whose
+		// required list holds the required parameters; the conversion
+		// leaves the body itself optional, which it is not when any of
+		// its parameters is required.
+		b.Required = true
+	}
 	if strings.Contains(ct, "*") {
 		// A range such as */* or image/* says what the server accepts; a
 		// request must name one concrete media type.
