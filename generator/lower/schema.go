@@ -296,7 +296,37 @@ func (l *lowerer) typeFor(sr *openapi3.SchemaRef, loc load.Loc, hint string) (*i
 	if t, ok := l.byValue[s]; ok {
 		return ir.NamedRef(t.Name), nullable(s)
 	}
+	if sr.Ref != "" {
+		// A $ref with siblings (OpenAPI 3.1 allows them; 3.0 specs use them
+		// anyway) reaches us as a copy of the target with the siblings
+		// merged in. The siblings (description, nullable, examples …) do
+		// not make a new type: it is still the component's.
+		if t := l.componentAt(loc); t != nil {
+			return ir.NamedRef(t.Name), nullable(s)
+		}
+	}
 	return l.inline(s, loc, hint), nullable(s)
+}
+
+// componentAt returns the named type of the component schema at loc (a
+// $ref target), or nil when loc is not a component schema of the root
+// document.
+func (l *lowerer) componentAt(loc load.Loc) *ir.Type {
+	const prefix = "#/components/schemas/"
+	if loc.File != "" || !strings.HasPrefix(loc.Pointer, prefix) {
+		return nil
+	}
+	key := loc.Pointer[len(prefix):]
+	if strings.Contains(key, "/") {
+		return nil
+	}
+	key = strings.ReplaceAll(strings.ReplaceAll(key, "~1", "/"), "~0", "~")
+	for _, c := range l.components {
+		if c.key == key {
+			return c.t
+		}
+	}
+	return nil
 }
 
 // refName derives a type name from the last segment of a $ref, when that
