@@ -1,6 +1,8 @@
 package lower
 
 import (
+	"strings"
+
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/connectorgen/connectorgen/generator/ir"
@@ -14,6 +16,27 @@ type component struct {
 	sr  *openapi3.SchemaRef
 	loc load.Loc
 	t   *ir.Type
+	// owns is true for a component that is a $ref to a schema that is not
+	// itself a component (one in another file, typically): the component
+	// gives that schema its name, and target is where the schema is.
+	owns   bool
+	target load.Loc
+}
+
+// isComponentLoc reports whether loc is a components.schemas entry of the
+// root document.
+func (l *lowerer) isComponentLoc(loc load.Loc) bool {
+	const prefix = "#/components/schemas/"
+	if loc.File != "" || !strings.HasPrefix(loc.Pointer, prefix) || l.doc.Components == nil {
+		return false
+	}
+	key := loc.Pointer[len(prefix):]
+	if strings.Contains(key, "/") {
+		return false
+	}
+	key = strings.ReplaceAll(strings.ReplaceAll(key, "~1", "/"), "~0", "~")
+	_, ok := l.doc.Components.Schemas[key]
+	return ok
 }
 
 // declareComponents is naming phase 1: every component schema gets its
@@ -61,19 +84,29 @@ func (l *lowerer) declareComponents() {
 		}
 		s := c.sr.Value
 		c.t.Doc, c.t.Deprecated = docText(s), deprecation(s.Deprecated, "type")
+		fillLoc := c.loc
 		if c.sr.Ref != "" {
-			c.t.Kind = ir.Alias
-			continue
+			target := l.spec.RefLoc(c.loc, c.sr.Ref)
+			if l.isComponentLoc(target) {
+				c.t.Kind = ir.Alias
+				continue
+			}
+			// components: {Widget: {$ref: ./widget.yaml#/Widget}} names
+			// the schema in the other file Widget.
+			c.owns, c.target, fillLoc = true, target, target
+			if _, taken := l.byLoc[target]; !taken {
+				l.byLoc[target] = c.t
+			}
 		}
 		if _, taken := l.byValue[s]; !taken {
 			l.byValue[s] = c.t
 		}
-		c.t.Kind = l.kindOf(s, c.loc)
+		c.t.Kind = l.kindOf(s, fillLoc)
 	}
 	// Aliases of other components can be resolved now that every
 	// component is registered.
 	for _, c := range l.components {
-		if c.sr != nil && c.sr.Value != nil && c.sr.Ref != "" {
+		if c.sr != nil && c.sr.Value != nil && c.sr.Ref != "" && !c.owns {
 			if target, ok := l.byValue[c.sr.Value]; ok && target != c.t {
 				c.t.Target = ir.NamedRef(target.Name)
 			}
@@ -107,7 +140,7 @@ func (l *lowerer) fillComponents() {
 		if c.sr == nil || c.sr.Value == nil {
 			continue
 		}
-		if c.sr.Ref != "" {
+		if c.sr.Ref != "" && !c.owns {
 			if c.t.Target == nil {
 				target, _ := l.typeFor(c.sr, c.loc, c.t.Name+"Value")
 				if target.Kind == ir.Named && target.Pkg == "" && target.Name == c.t.Name {
@@ -121,6 +154,10 @@ func (l *lowerer) fillComponents() {
 			// Two component keys share one schema object: the second is
 			// an alias of the first.
 			c.t.Kind, c.t.Target = ir.Alias, ir.NamedRef(l.byValue[c.sr.Value].Name)
+			continue
+		}
+		if c.owns {
+			l.fill(c.t, c.sr.Value, c.target)
 			continue
 		}
 		l.fill(c.t, c.sr.Value, c.loc)

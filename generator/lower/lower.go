@@ -54,6 +54,7 @@ func Lower(spec *load.Spec, opts Options) (*ir.Package, diag.List) {
 		pkgNS:         naming.NewScope(),
 		byValue:       map[*openapi3.Schema]*ir.Type{},
 		byName:        map[string]*ir.Type{},
+		byLoc:         map[load.Loc]*ir.Type{},
 		errorDecoders: map[string]string{},
 		linkHeader:    map[*ir.Operation]bool{},
 		paramDefault:  map[*ir.Param]any{},
@@ -92,7 +93,10 @@ type lowerer struct {
 	// shares one *Schema between a component and every $ref to it.
 	byValue map[*openapi3.Schema]*ir.Type
 	byName  map[string]*ir.Type
-	types   []*ir.Type
+	// byLoc maps the location of every schema that has a named Go type
+	// to it, for schemas kin-openapi loads more than once.
+	byLoc map[load.Loc]*ir.Type
+	types []*ir.Type
 
 	components []*component
 	// errorDecoders maps a set of error models to the decoder sharing it.

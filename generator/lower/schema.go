@@ -304,6 +304,11 @@ func (l *lowerer) typeFor(sr *openapi3.SchemaRef, loc load.Loc, hint string) (*i
 		if t := l.componentAt(loc); t != nil {
 			return ir.NamedRef(t.Name), nullable(s)
 		}
+		// A schema in another file is loaded once per file that refers
+		// to it; its location, not its pointer, identifies it.
+		if t := l.byLoc[loc]; t != nil {
+			return ir.NamedRef(t.Name), nullable(s)
+		}
 	}
 	return l.inline(s, loc, hint), nullable(s)
 }
@@ -423,6 +428,9 @@ func (l *lowerer) newType(s *openapi3.Schema, loc load.Loc, hint, owner string) 
 	}
 	t := &ir.Type{Name: name, Pos: l.pos(loc), Doc: docText(s), Deprecated: deprecation(s.Deprecated, "type")}
 	l.byValue[s] = t
+	if _, taken := l.byLoc[loc]; !taken {
+		l.byLoc[loc] = t
+	}
 	l.addType(t)
 	return t
 }
