@@ -9,11 +9,15 @@ package generator
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 
+	"golang.org/x/mod/modfile"
+
+	"github.com/connectorgen/connectorgen/generator/bind"
 	"github.com/connectorgen/connectorgen/generator/config"
 	"github.com/connectorgen/connectorgen/generator/diag"
 	"github.com/connectorgen/connectorgen/generator/emit"
@@ -73,7 +77,7 @@ func (r *Result) OK() bool { return !r.Diagnostics.HasErrors() }
 func GenerateSpec(specPath, pkg string, opts Options) (res *Result) {
 	res = &Result{}
 	defer recoverBug(res, specPath)
-	files, stats, diags := generateClient(specPath, pkg, opts)
+	files, stats, _, diags := generateClient(specPath, pkg, opts)
 	res.Diagnostics = finish(diags, opts)
 	if res.Diagnostics.HasErrors() {
 		return res
@@ -89,6 +93,8 @@ func GenerateConfig(cfg *config.File, opts Options) (res *Result) {
 	res = &Result{}
 	defer recoverBug(res, cfg.Path)
 	var diags diag.List
+	var clients []*ir.Client
+	clientsOK := true
 	for _, sys := range cfg.Systems {
 		if ok, reason := naming.PackageName(sys.Package); !ok {
 			diags.Errorf(sys.PackagePos, "system %q: %s", sys.Name, reason)
@@ -97,17 +103,27 @@ func GenerateConfig(cfg *config.File, opts Options) (res *Result) {
 		o := opts
 		o.AllowRemoteRefs = o.AllowRemoteRefs || sys.AllowRemoteRefs
 		o.OutputDir = filepath.Join(opts.OutputDir, sys.Package)
-		files, stats, d := generateClient(cfg.SpecPath(sys), sys.Package, o)
+		files, stats, pkg, d := generateClient(cfg.SpecPath(sys), sys.Package, o)
 		diags.Append(d)
 		if d.HasErrors() {
+			clientsOK = false
 			continue
 		}
+		clients = append(clients, &ir.Client{System: sys.Name, Field: naming.Exported(sys.Name), Pkg: pkg})
 		for _, f := range files {
 			f.Path = path.Join(sys.Package, f.Path)
 			res.Files = append(res.Files, f)
 		}
 		res.Dirs = append(res.Dirs, sys.Package)
 		res.Stats = append(res.Stats, stats)
+	}
+	if clientsOK && (len(cfg.Syncs) > 0 || len(cfg.Entities) > 0 || len(cfg.Xrefs) > 0) {
+		files, d := generateSyncs(cfg, clients, opts)
+		diags.Append(d)
+		res.Files = append(res.Files, files...)
+		if len(cfg.Syncs) > 0 {
+			res.Dirs = append(res.Dirs, ".")
+		}
 	}
 	res.Diagnostics = finish(diags, opts)
 	if res.Diagnostics.HasErrors() {
@@ -116,35 +132,99 @@ func GenerateConfig(cfg *config.File, opts Options) (res *Result) {
 	return res
 }
 
-func generateClient(specPath, pkg string, opts Options) ([]output.File, SpecStats, diag.List) {
+// generateSyncs binds the mapping against the generated clients and emits
+// the sync code and runbook into the output directory.
+func generateSyncs(cfg *config.File, clients []*ir.Client, opts Options) ([]output.File, diag.List) {
+	var diags diag.List
+	dir := opts.OutputDir
+	if dir == "" {
+		dir = "."
+	}
+	base, err := importPath(dir)
+	if err != nil {
+		diags.Errorf(cfg.OutputPos, "output directory %s: %v; sync code must live in a Go module", dir, err)
+		return nil, diags
+	}
+	for _, c := range clients {
+		c.ImportPath = path.Join(base, c.Pkg.Name)
+	}
+	conn, d := bind.Bind(bind.Input{Config: cfg, Clients: clients, Funcs: bind.PackagesResolver(dir)})
+	diags.Append(d)
+	if conn == nil || len(conn.Syncs) == 0 {
+		return nil, diags
+	}
+	if ok, reason := naming.PackageName(cfg.Package); !ok {
+		diags.Errorf(diag.Pos{File: cfg.Path}, "package: %s", reason)
+		return nil, diags
+	}
+	conn.Source = ir.Source{Path: relativeTo(dir, cfg.Path)}
+	f, err := emit.Syncs(conn)
+	if err != nil {
+		diags.Errorf(diag.Pos{File: cfg.Path}, "%v", err)
+		return nil, diags
+	}
+	out := []output.File{{Path: f.Name, Content: f.Content}}
+	rb, err := emit.Runbook(conn)
+	if err != nil {
+		diags.Errorf(diag.Pos{File: cfg.Path}, "%v", err)
+		return nil, diags
+	}
+	return append(out, output.File{Path: rb.Name, Content: rb.Content}), diags
+}
+
+// importPath returns the Go import path of dir from the nearest go.mod.
+func importPath(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for d, rel := abs, ""; ; {
+		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil {
+			mod := modfile.ModulePath(data)
+			if mod == "" {
+				return "", fmt.Errorf("%s has no module line", filepath.Join(d, "go.mod"))
+			}
+			return path.Join(mod, filepath.ToSlash(rel)), nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", fmt.Errorf("no go.mod in it or any parent")
+		}
+		rel = filepath.Join(filepath.Base(d), rel)
+		d = parent
+	}
+}
+
+func generateClient(specPath, pkg string, opts Options) ([]output.File, SpecStats, *ir.Package, diag.List) {
 	stats := SpecStats{Spec: specPath, Package: pkg}
 	spec, diags := load.Load(specPath, load.Options{AllowRemoteRefs: opts.AllowRemoteRefs})
 	if spec == nil {
-		return nil, stats, diags
+		return nil, stats, nil, diags
 	}
 	stats.Spec = spec.Path
 	p, ld := lower.Lower(spec, lower.Options{Package: pkg, SourcePath: relativeTo(opts.OutputDir, specPath)})
 	diags.Append(ld)
 	if p == nil {
-		return nil, stats, diags
+		return nil, stats, nil, diags
 	}
 	stats.Operations = p.SpecOperations
 	stats.Methods = len(p.Operations)
 	stats.Skipped = p.Skipped
 	stats.Types = len(p.Types)
 	if opts.Strict && diags.Warnings() != nil {
-		return nil, stats, diags
+		return nil, stats, nil, diags
 	}
 	files, err := emit.Client(p)
 	if err != nil {
 		diags.Errorf(diag.Pos{File: spec.Path}, "%v", err)
-		return nil, stats, diags
+		return nil, stats, nil, diags
 	}
 	var out []output.File
 	for _, f := range files {
 		out = append(out, output.File{Path: f.Name, Content: f.Content})
 	}
-	return out, stats, diags
+	return out, stats, p, diags
 }
 
 // relativeTo names path relative to dir, with forward slashes.

@@ -35,6 +35,11 @@ type File struct {
 	// Systems are the APIs the connector talks to, in file order.
 	Systems []*System
 
+	// Entities, Xrefs and Syncs are the mapping, in file order.
+	Entities []*Entity
+	Xrefs    []*Xref
+	Syncs    []*Sync
+
 	// Root is the document's top mapping node, for later stages that read
 	// the sections this package does not model yet.
 	Root *yaml.Node
@@ -54,6 +59,8 @@ type System struct {
 	Server string
 	// AllowRemoteRefs lets the spec's $refs fetch remote documents.
 	AllowRemoteRefs bool
+	// Auth says where each security scheme's credentials come from.
+	Auth []AuthSource
 	// Node is the system's mapping, for sections modelled elsewhere
 	// (auth, limits).
 	Node *yaml.Node
@@ -124,9 +131,9 @@ func Parse(path string, data []byte) (*File, diag.List) {
 			}
 		},
 		"systems":  func(k, v *yaml.Node) { f.Systems = d.systems(v) },
-		"entities": func(k, v *yaml.Node) {},
-		"xrefs":    func(k, v *yaml.Node) {},
-		"syncs":    func(k, v *yaml.Node) {},
+		"entities": func(k, v *yaml.Node) { f.Entities = d.entities(v) },
+		"xrefs":    func(k, v *yaml.Node) { f.Xrefs = d.xrefs(v) },
+		"syncs":    func(k, v *yaml.Node) { f.Syncs = d.syncs(v) },
 	})
 	if f.Version == 0 {
 		d.diags.Errorf(d.pos(root), "config: missing \"version: 1\"")
@@ -176,7 +183,7 @@ func (d *decoder) systems(n *yaml.Node) []*System {
 				}
 			},
 			"base_url": func(kk, vv *yaml.Node) {},
-			"auth":     func(kk, vv *yaml.Node) {},
+			"auth":     func(kk, vv *yaml.Node) { s.Auth = d.auth(vv, "system "+strconvQuote(k.Value)) },
 			"limits":   func(kk, vv *yaml.Node) {},
 		})
 		if s.Spec == "" {

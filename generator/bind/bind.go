@@ -1,0 +1,562 @@
+// Package bind resolves a connector config's mapping (entities, xrefs,
+// syncs) against the lowered client packages of its systems and reports
+// every problem as a positioned diagnostic with "did you mean" hints.
+//
+// Stage: bind. It runs after each system's spec has been lowered, because a
+// mapping names fields and operations of the generated clients: it checks
+// names, types, readOnly fields, required create fields, enum maps and user
+// function signatures, and produces an ir.Connector for emit. It decides no
+// client names (lower did) and writes nothing; it must not import emit.
+package bind
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/connectorgen/connectorgen/generator/config"
+	"github.com/connectorgen/connectorgen/generator/diag"
+	"github.com/connectorgen/connectorgen/generator/ir"
+	"github.com/connectorgen/connectorgen/generator/naming"
+)
+
+// FuncResolver loads the Go function importPath.name and describes its
+// signature in IR terms; an error explains why it cannot be used.
+type FuncResolver func(importPath, name string) (*ir.Func, error)
+
+// Input is what Bind works on.
+type Input struct {
+	Config  *config.File
+	Clients []*ir.Client
+	// Funcs resolves with: functions; nil disables splits and merges.
+	Funcs FuncResolver
+}
+
+// Bind resolves the mapping. It returns nil and error diagnostics when the
+// mapping cannot be generated; a config without syncs yields an empty
+// connector.
+func Bind(in Input) (*ir.Connector, diag.List) {
+	b := &binder{in: in, clients: map[string]*ir.Client{}, entities: map[string]*ir.Entity{}, types: map[*ir.Package]map[string]*ir.Type{}}
+	for _, c := range in.Clients {
+		b.clients[c.System] = c
+		idx := map[string]*ir.Type{}
+		for _, t := range c.Pkg.Types {
+			idx[t.Name] = t
+		}
+		b.types[c.Pkg] = idx
+	}
+	conn := &ir.Connector{Package: in.Config.Package}
+	for _, c := range in.Clients {
+		conn.Clients = append(conn.Clients, c)
+		for _, sys := range in.Config.Systems {
+			if sys.Name == c.System {
+				for _, a := range sys.Auth {
+					for _, p := range a.Parts {
+						c.Auth = append(c.Auth, ir.AuthDoc{Scheme: a.Scheme.Text, Part: p.Key.Text, Source: p.Value.Text})
+					}
+				}
+			}
+		}
+	}
+	for _, e := range in.Config.Entities {
+		if ent := b.entity(e); ent != nil {
+			b.entities[e.Name] = ent
+		}
+	}
+	b.entityNames = make([]string, 0, len(in.Config.Entities))
+	for _, e := range in.Config.Entities {
+		b.entityNames = append(b.entityNames, e.Name)
+	}
+	for _, x := range in.Config.Xrefs {
+		b.xref(x, conn)
+	}
+	scope := naming.NewScope()
+	scope.Reserve("Clients", "the Clients type")
+	scope.Reserve("Register", "the Register function")
+	for _, s := range in.Config.Syncs {
+		if bs := b.sync(s, scope); bs != nil {
+			conn.Syncs = append(conn.Syncs, bs)
+		}
+	}
+	for _, c := range conn.Clients {
+		slices.Sort(c.Operations)
+		c.Operations = slices.Compact(c.Operations)
+	}
+	if b.diags.HasErrors() {
+		return nil, b.diags.Sort()
+	}
+	return conn, b.diags.Sort()
+}
+
+type binder struct {
+	in          Input
+	diags       diag.List
+	clients     map[string]*ir.Client
+	types       map[*ir.Package]map[string]*ir.Type
+	entities    map[string]*ir.Entity
+	entityNames []string
+	xrefs       map[string]*ir.Xref
+}
+
+func (b *binder) errorf(pos diag.Pos, format string, args ...any) {
+	b.diags.Errorf(pos, format, args...)
+}
+
+// suggest appends a did-you-mean hint, or the list of known names when it
+// is short.
+func suggest(msg, name string, known []string) string {
+	if s := diag.Suggest(name, known); s != "" {
+		return msg + fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	if len(known) > 0 && len(known) <= 8 {
+		return msg + " (known: " + strings.Join(known, ", ") + ")"
+	}
+	return msg
+}
+
+// typeOf returns the struct/enum type a (qualified or not) named ref
+// points to in client c.
+func (b *binder) typeOf(c *ir.Client, t *ir.TypeRef) *ir.Type {
+	t = t.Unwrapped()
+	if t == nil || t.Kind != ir.Named || (t.Pkg != "" && t.Pkg != c.ImportPath) {
+		return nil
+	}
+	return b.types[c.Pkg][t.Name]
+}
+
+// qualify returns a copy of t with the client's unqualified named types
+// qualified by its import path.
+func qualify(t *ir.TypeRef, importPath string) *ir.TypeRef {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	if c.Kind == ir.Named && c.Pkg == "" {
+		c.Pkg = importPath
+	}
+	c.Elem = qualify(t.Elem, importPath)
+	return &c
+}
+
+// path resolves a dotted JSON path through the struct types of client c
+// starting at root. what names the side for messages.
+func (b *binder) path(c *ir.Client, root *ir.TypeRef, v config.Value, what string) (ir.Path, *ir.Field, bool) {
+	p := ir.Path{Text: v.Text}
+	cur := root
+	var leaf *ir.Field
+	parts := strings.Split(v.Text, ".")
+	for i, part := range parts {
+		t := b.typeOf(c, cur)
+		if t == nil || t.Kind != ir.Struct {
+			b.errorf(v.Pos, "%s %q: %q is not an object, so it has no field %q", what, v.Text, strings.Join(parts[:i], "."), part)
+			return p, nil, false
+		}
+		var f *ir.Field
+		var names []string
+		for _, cand := range t.Fields {
+			names = append(names, cand.JSONName)
+			if cand.JSONName == part {
+				f = cand
+			}
+		}
+		if f == nil {
+			b.errorf(v.Pos, "%s", suggest(fmt.Sprintf("%s %q: no such property on %s", what, v.Text, t.Name), part, names))
+			return p, nil, false
+		}
+		p.Steps = append(p.Steps, ir.Step{Field: f.Name, Type: qualify(f.Type, c.ImportPath)})
+		cur, leaf = f.Type, f
+	}
+	return p, leaf, true
+}
+
+// alwaysPresent reports whether every step of p is a plain (required,
+// non-nullable) value.
+func alwaysPresent(p ir.Path) bool {
+	for _, s := range p.Steps {
+		switch s.Type.Kind {
+		case ir.Opt, ir.Nullable, ir.Pointer:
+			return false
+		}
+	}
+	return true
+}
+
+func (b *binder) opByID(c *ir.Client, v config.Value, what string) *ir.Operation {
+	var ids []string
+	for _, op := range c.Pkg.Operations {
+		if op.ID == v.Text {
+			c.Operations = append(c.Operations, op.ID)
+			return op
+		}
+		ids = append(ids, op.ID)
+	}
+	b.errorf(v.Pos, "%s", suggest(fmt.Sprintf("%s: no operation %q in system %q", what, v.Text, c.System), v.Text, ids))
+	return nil
+}
+
+// call binds an operation and the entity's constant params to it.
+func (b *binder) call(e *config.Entity, c *ir.Client, v config.Value, what string) *ir.OpCall {
+	if !v.IsSet() {
+		return nil
+	}
+	op := b.opByID(c, v, fmt.Sprintf("entity %q: %s", e.Name, what))
+	if op == nil {
+		return nil
+	}
+	oc := &ir.OpCall{Client: c, Op: op}
+	for _, cp := range e.Params {
+		for _, p := range op.Params {
+			if p.Name == cp.Name {
+				if u := p.Type.Unwrapped(); u.Kind != ir.Builtin || u.Name != "string" {
+					b.errorf(cp.Pos, "entity %q: param %q of %s is %s; only string params can be fixed in the mapping", e.Name, cp.Name, op.ID, u)
+				}
+				oc.Consts = append(oc.Consts, ir.ConstParam{Param: p, Value: cp.Value.Text})
+			}
+		}
+	}
+	if op.Body != nil {
+		oc.BodyType = qualify(op.Body.Type.Unwrapped(), c.ImportPath)
+	}
+	return oc
+}
+
+// freeParams are the operation's required params not fixed by the entity.
+func freeParams(oc *ir.OpCall, in ir.ParamIn) []*ir.Param {
+	var out []*ir.Param
+	for _, p := range oc.Op.Params {
+		if in != "" && p.In != in {
+			continue
+		}
+		fixed := slices.ContainsFunc(oc.Consts, func(c ir.ConstParam) bool { return c.Param == p })
+		if !fixed && p.Required {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (b *binder) entity(e *config.Entity) *ir.Entity {
+	c, ok := b.clients[e.System]
+	if !ok {
+		var names []string
+		for n := range b.clients {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		b.errorf(e.Pos, "%s", suggest(fmt.Sprintf("entity %q: no system %q", e.Name, e.System), e.System, names))
+		return nil
+	}
+	schema := e.Schema
+	if !schema.IsSet() {
+		_, name, _ := strings.Cut(e.Name, ".")
+		schema = config.Value{Text: name, Pos: e.Pos}
+	}
+	var t *ir.Type
+	var typeNames []string
+	for _, cand := range c.Pkg.Types {
+		if cand.SchemaName == schema.Text || (cand.SchemaName == "" && cand.Name == schema.Text) {
+			t = cand
+		}
+		if cand.Kind == ir.Struct && cand.SchemaName != "" {
+			typeNames = append(typeNames, cand.SchemaName)
+		}
+	}
+	if t == nil {
+		b.errorf(schema.Pos, "%s", suggest(fmt.Sprintf("entity %q: no schema %q in system %q", e.Name, schema.Text, e.System), schema.Text, typeNames))
+		return nil
+	}
+	ent := &ir.Entity{Name: e.Name, Client: c, Type: qualify(ir.NamedRef(t.Name), c.ImportPath), Lookback: e.LookbackDur}
+	root := ir.NamedRef(t.Name)
+	if !e.Key.IsSet() {
+		b.errorf(e.Pos, "entity %q: missing key (the field that identifies a record, e.g. id)", e.Name)
+		return nil
+	}
+	okAll := true
+	var f *ir.Field
+	if ent.Key, f, ok = b.path(c, root, e.Key, "key"); ok {
+		if u := f.Type.Unwrapped(); u.Kind != ir.Builtin || u.Name != "string" {
+			b.errorf(e.Key.Pos, "entity %q: key %q is %s; keys must be strings", e.Name, e.Key.Text, u)
+			okAll = false
+		}
+	} else {
+		okAll = false
+	}
+	if e.Version.IsSet() {
+		if ent.Version, f, ok = b.path(c, root, e.Version, "version"); ok {
+			if !isInt(f.Type.Unwrapped()) {
+				b.errorf(e.Version.Pos, "entity %q: version %q is %s; it must be an integer", e.Name, e.Version.Text, f.Type.Unwrapped())
+				okAll = false
+			}
+		} else {
+			okAll = false
+		}
+	}
+	if e.Deleted.IsSet() {
+		if ent.Deleted, f, ok = b.path(c, root, e.Deleted, "deleted"); ok {
+			if u := f.Type.Unwrapped(); u.Kind != ir.Builtin || u.Name != "bool" {
+				b.errorf(e.Deleted.Pos, "entity %q: deleted %q is %s; it must be a boolean", e.Name, e.Deleted.Text, u)
+				okAll = false
+			}
+		} else {
+			okAll = false
+		}
+	}
+	if e.Cursor.IsSet() {
+		if ent.Cursor, f, ok = b.path(c, root, e.Cursor, "cursor"); ok {
+			u := f.Type.Unwrapped()
+			switch {
+			case isTime(u):
+				ent.CursorIsTime = true
+			case isInt(u):
+			default:
+				b.errorf(e.Cursor.Pos, "entity %q: cursor %q is %s; a cursor must be a date-time or an integer", e.Name, e.Cursor.Text, u)
+				okAll = false
+			}
+		} else {
+			okAll = false
+		}
+	}
+	ent.List = b.call(e, c, e.List, "read list")
+	if ent.List != nil && ent.List.Op.Pagination == nil {
+		b.errorf(e.List.Pos, "entity %q: list operation %q has no pagination connectorgen knows; declare it with x-connectorgen-pagination in the spec", e.Name, e.List.Text)
+		okAll = false
+	}
+	if ent.List != nil && ent.List.Op.Pagination != nil && !sameType(qualify(ent.List.Op.Pagination.ItemType, c.ImportPath), ent.Type) {
+		b.errorf(e.List.Pos, "entity %q: list operation %q returns %s items, not %s", e.Name, e.List.Text, ent.List.Op.Pagination.ItemType, t.Name)
+		okAll = false
+	}
+	if e.Since.IsSet() {
+		switch {
+		case ent.List == nil:
+			b.errorf(e.Since.Pos, "entity %q: since needs a list operation", e.Name)
+		case !e.Cursor.IsSet():
+			b.errorf(e.Since.Pos, "entity %q: since needs a cursor field", e.Name)
+		default:
+			var names []string
+			for _, p := range ent.List.Op.Params {
+				names = append(names, p.Name)
+				if p.Name == e.Since.Text {
+					ent.List.SinceParam = p
+				}
+			}
+			if ent.List.SinceParam == nil {
+				b.errorf(e.Since.Pos, "%s", suggest(fmt.Sprintf("entity %q: list operation %q has no parameter %q", e.Name, ent.List.Op.ID, e.Since.Text), e.Since.Text, names))
+				okAll = false
+			} else if f != nil && !sameType(ent.List.SinceParam.Type.Unwrapped(), ent.Cursor.Leaf().Unwrapped()) {
+				b.errorf(e.Since.Pos, "entity %q: parameter %q is %s but cursor %q is %s", e.Name, e.Since.Text, ent.List.SinceParam.Type.Unwrapped(), e.Cursor.Text, ent.Cursor.Leaf().Unwrapped())
+				okAll = false
+			}
+		}
+	}
+	ent.Get = b.call(e, c, e.Get, "read get")
+	if ent.Get != nil {
+		if ent.Get.KeyParam = b.keyParam(e, ent.Get, e.Get); ent.Get.KeyParam == nil {
+			okAll = false
+		} else if !b.returns(ent.Get, ent.Type) {
+			b.errorf(e.Get.Pos, "entity %q: get operation %q does not return %s", e.Name, e.Get.Text, t.Name)
+			okAll = false
+		}
+	}
+	ent.Create = b.call(e, c, e.Create, "write create")
+	if ent.Create != nil {
+		for _, p := range ent.Create.Op.Params {
+			if p.In == ir.InHeader && strings.EqualFold(p.Name, ent.Create.Op.IdempotencyKeyHeader) {
+				ent.Create.IdemParam = p
+			}
+		}
+		if ent.Create.BodyType == nil || b.typeOf(c, ent.Create.BodyType) == nil {
+			b.errorf(e.Create.Pos, "entity %q: create operation %q has no JSON object body", e.Name, e.Create.Text)
+			okAll = false
+		}
+		if len(freeParams(ent.Create, ir.InPath)) > 0 {
+			b.errorf(e.Create.Pos, "entity %q: create operation %q needs path parameter %q; fix it under params", e.Name, e.Create.Text, freeParams(ent.Create, ir.InPath)[0].Name)
+			okAll = false
+		}
+	}
+	ent.Update = b.call(e, c, e.Update, "write update")
+	if ent.Update != nil {
+		if ent.Update.KeyParam = b.keyParam(e, ent.Update, e.Update); ent.Update.KeyParam == nil {
+			okAll = false
+		}
+		if ent.Update.BodyType == nil || b.typeOf(c, ent.Update.BodyType) == nil {
+			b.errorf(e.Update.Pos, "entity %q: update operation %q has no JSON object body", e.Name, e.Update.Text)
+			okAll = false
+		}
+	}
+	ent.Find = b.call(e, c, e.Find, "write find")
+	if ent.Find != nil {
+		if !b.findResult(ent, e) {
+			okAll = false
+		}
+	}
+	if e.Webhook != nil {
+		if ent.Webhook = b.webhook(e, c); ent.Webhook == nil {
+			okAll = false
+		}
+	}
+	if !okAll {
+		return nil
+	}
+	return ent
+}
+
+// keyParam finds the one free path parameter that takes the record key.
+func (b *binder) keyParam(e *config.Entity, oc *ir.OpCall, v config.Value) *ir.Param {
+	free := freeParams(oc, ir.InPath)
+	if len(free) != 1 {
+		var names []string
+		for _, p := range free {
+			names = append(names, p.Name)
+		}
+		b.errorf(v.Pos, "entity %q: operation %q must take the record key as its one path parameter not fixed under params (has %d: %s)", e.Name, v.Text, len(free), strings.Join(names, ", "))
+		return nil
+	}
+	return free[0]
+}
+
+// returns reports whether the call's success result is t.
+func (b *binder) returns(oc *ir.OpCall, t *ir.TypeRef) bool {
+	r := oc.Op.Result
+	return r != nil && r.Kind == ir.ResultSingle && r.Single != nil && r.Single.Type != nil && sameType(qualify(r.Single.Type, oc.Client.ImportPath), t)
+}
+
+// findResult works out how a find operation's result leads to matches:
+// the record itself, or a struct with one slice of records.
+func (b *binder) findResult(ent *ir.Entity, e *config.Entity) bool {
+	oc := ent.Find
+	if b.returns(oc, ent.Type) {
+		return true
+	}
+	r := oc.Op.Result
+	if r != nil && r.Kind == ir.ResultSingle && r.Single != nil && r.Single.Type != nil {
+		if t := b.typeOf(oc.Client, r.Single.Type); t != nil && t.Kind == ir.Struct {
+			for _, f := range t.Fields {
+				if f.Type.Kind == ir.Slice && sameType(qualify(f.Type.Elem, oc.Client.ImportPath), ent.Type) {
+					oc.Items = []ir.Step{{Field: f.Name, Type: qualify(f.Type, oc.Client.ImportPath)}}
+					return true
+				}
+			}
+		}
+	}
+	b.errorf(e.Find.Pos, "entity %q: find operation %q returns neither %s nor an object with a list of them", e.Name, e.Find.Text, ent.Type.Name)
+	return false
+}
+
+func (b *binder) webhook(e *config.Entity, c *ir.Client) *ir.Webhook {
+	w := e.Webhook
+	if !w.Event.IsSet() || !w.ID.IsSet() || !w.Key.IsSet() {
+		b.errorf(w.Pos, "entity %q: webhook needs event (its schema), id and key fields", e.Name)
+		return nil
+	}
+	var t *ir.Type
+	for _, cand := range c.Pkg.Types {
+		if cand.SchemaName == w.Event.Text {
+			t = cand
+		}
+	}
+	if t == nil || t.Kind != ir.Struct {
+		b.errorf(w.Event.Pos, "entity %q: webhook event: no object schema %q in system %q", e.Name, w.Event.Text, e.System)
+		return nil
+	}
+	out := &ir.Webhook{Event: qualify(ir.NamedRef(t.Name), c.ImportPath), SignatureHeader: w.SignatureHeader.Text, SecretSource: w.Secret.Text}
+	root := ir.NamedRef(t.Name)
+	ok := true
+	var f *ir.Field
+	var fine bool
+	for _, pair := range []struct {
+		v   config.Value
+		dst *ir.Path
+		typ string
+	}{{w.ID, &out.ID, "string"}, {w.Key, &out.Key, "string"}, {w.Version, &out.Version, "int"}} {
+		if !pair.v.IsSet() {
+			continue
+		}
+		if *pair.dst, f, fine = b.path(c, root, pair.v, "webhook field"); !fine {
+			ok = false
+			continue
+		}
+		u := f.Type.Unwrapped()
+		if (pair.typ == "string" && (u.Kind != ir.Builtin || u.Name != "string")) || (pair.typ == "int" && !isInt(u)) {
+			b.errorf(pair.v.Pos, "entity %q: webhook field %q is %s; want %s", e.Name, pair.v.Text, u, pair.typ)
+			ok = false
+		}
+	}
+	if w.Secret.IsSet() && !strings.HasPrefix(w.Secret.Text, "env://") && !strings.HasPrefix(w.Secret.Text, "file://") {
+		b.errorf(w.Secret.Pos, "entity %q: webhook secret must be a reference (env://NAME or file://PATH), never a value", e.Name)
+		ok = false
+	}
+	if !ok {
+		return nil
+	}
+	return out
+}
+
+func (b *binder) xref(x *config.Xref, conn *ir.Connector) {
+	if b.xrefs == nil {
+		b.xrefs = map[string]*ir.Xref{}
+	}
+	ok := true
+	for _, v := range []config.Value{x.From, x.To} {
+		if !v.IsSet() {
+			b.errorf(x.Pos, "xref %q: needs from and to entities", x.Name)
+			return
+		}
+		if b.lookupEntityName(v, "xref "+strconv.Quote(x.Name)) == nil {
+			ok = false
+		}
+	}
+	if !ok {
+		return
+	}
+	xr := &ir.Xref{Name: x.Name, From: x.From.Text, To: x.To.Text}
+	b.xrefs[x.Name] = xr
+	conn.Xrefs = append(conn.Xrefs, xr)
+}
+
+// lookupEntityName resolves an entity reference; declared entities that
+// failed to bind are not reported again.
+func (b *binder) lookupEntityName(v config.Value, what string) *ir.Entity {
+	if e, ok := b.entities[v.Text]; ok {
+		return e
+	}
+	if slices.Contains(b.entityNames, v.Text) {
+		return nil
+	}
+	b.errorf(v.Pos, "%s", suggest(fmt.Sprintf("%s: no entity %q (declare it under entities)", what, v.Text), v.Text, b.entityNames))
+	return nil
+}
+
+func isInt(t *ir.TypeRef) bool {
+	if t == nil || t.Kind != ir.Builtin {
+		return false
+	}
+	switch t.Name {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return true
+	}
+	return false
+}
+
+func isFloat(t *ir.TypeRef) bool {
+	return t != nil && t.Kind == ir.Builtin && (t.Name == "float32" || t.Name == "float64")
+}
+
+func isString(t *ir.TypeRef) bool {
+	return t != nil && t.Kind == ir.Builtin && t.Name == "string"
+}
+
+func isTime(t *ir.TypeRef) bool {
+	return t != nil && t.Kind == ir.Named && t.Pkg == "time" && t.Name == "Time"
+}
+
+func isDate(t *ir.TypeRef) bool {
+	return t != nil && t.Kind == ir.Named && t.Pkg == ir.PkgOAS && t.Name == "Date"
+}
+
+func sameType(a, b *ir.TypeRef) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Kind == b.Kind && a.Name == b.Name && a.Pkg == b.Pkg && sameType(a.Elem, b.Elem)
+}

@@ -1,0 +1,737 @@
+package bind
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/connectorgen/connectorgen/generator/config"
+	"github.com/connectorgen/connectorgen/generator/diag"
+	"github.com/connectorgen/connectorgen/generator/ir"
+	"github.com/connectorgen/connectorgen/generator/naming"
+)
+
+// syncBinder binds one sync.
+type syncBinder struct {
+	*binder
+	cfg      *config.Sync
+	what     string
+	s        *ir.Sync
+	from, to *ir.Entity
+	// filtered are source paths the enter trigger guarantees present.
+	filtered map[string]bool
+	fields   map[string]*ir.WField
+	names    *naming.Scope
+	ok       bool
+}
+
+// Transforms are the string transforms a field mapping may name.
+func transformNames() []string { return []string{"lower", "squash", "trim", "upper"} }
+
+func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
+	sb := &syncBinder{binder: b, cfg: cfg, what: "sync " + strconv.Quote(cfg.Name), fields: map[string]*ir.WField{}, names: naming.NewScope(), ok: true, filtered: map[string]bool{}}
+	if !cfg.From.IsSet() || !cfg.To.IsSet() {
+		return nil
+	}
+	sb.from = b.lookupEntityName(cfg.From, sb.what+": from")
+	sb.to = b.lookupEntityName(cfg.To, sb.what+": to")
+	if sb.from == nil || sb.to == nil {
+		return nil
+	}
+	fn := scope.Claim("sync "+cfg.Name, naming.Exported(cfg.Name))
+	s := &ir.Sync{
+		Name: cfg.Name, FuncName: fn, WriteType: scope.Claim("sync "+cfg.Name+" write", fn+"Write"),
+		Prefix: naming.Unexported(cfg.Name), From: sb.from, To: sb.to,
+		Every: cfg.Every, Freshness: cfg.AlertFreshness, Realtime: cfg.Realtime,
+		MaxAttempts: cfg.MaxAttempts, DeadLetter: cfg.DeadLetter,
+		AlertFailures: cfg.AlertFailures, AlertDeadLetters: cfg.AlertDeadLetters,
+	}
+	sb.s = s
+	if sb.from.List == nil && sb.from.Get == nil {
+		b.errorf(cfg.From.Pos, "%s: source entity %q has no read operations (read: list, get)", sb.what, cfg.From.Text)
+		sb.ok = false
+	}
+	if sb.from.List == nil {
+		b.errorf(cfg.From.Pos, "%s: source entity %q needs a read list operation to poll", sb.what, cfg.From.Text)
+		sb.ok = false
+	}
+	if s.Realtime && (sb.from.Webhook == nil || sb.from.Get == nil) {
+		b.errorf(cfg.From.Pos, "%s: realtime needs a webhook and a read get operation on %q", sb.what, cfg.From.Text)
+		sb.ok = false
+	}
+	if sb.to.Update == nil && sb.to.Create == nil {
+		b.errorf(cfg.To.Pos, "%s: target entity %q has no write operations (write: create, update)", sb.what, cfg.To.Text)
+		return nil
+	}
+	if cfg.Xref.IsSet() {
+		x, ok := b.xrefs[cfg.Xref.Text]
+		switch {
+		case !ok:
+			var names []string
+			for n := range b.xrefs {
+				names = append(names, n)
+			}
+			slices.Sort(names)
+			b.errorf(cfg.Xref.Pos, "%s", suggest(fmt.Sprintf("%s: no xref %q", sb.what, cfg.Xref.Text), cfg.Xref.Text, names))
+			sb.ok = false
+		case x.From != cfg.From.Text || x.To != cfg.To.Text:
+			b.errorf(cfg.Xref.Pos, "%s: xref %q links %s to %s, not %s to %s", sb.what, x.Name, x.From, x.To, cfg.From.Text, cfg.To.Text)
+			sb.ok = false
+		default:
+			s.Xref = x.Name
+		}
+	}
+	if cfg.Enter != nil {
+		s.Enter = sb.pred(cfg.Enter, true)
+	}
+	if cfg.Exit != nil {
+		s.Exit = sb.pred(cfg.Exit, false)
+	}
+	for _, f := range cfg.Fields {
+		sb.fieldMap(f)
+	}
+	for _, sp := range cfg.Splits {
+		sb.split(sp)
+	}
+	for _, m := range cfg.Merges {
+		sb.merge(m)
+	}
+	sb.match()
+	sb.conflicts()
+	if sb.ok {
+		sb.requiredCreate()
+	}
+	if !sb.ok {
+		return nil
+	}
+	return s
+}
+
+// pred binds a predicate; top-level conjunctions of the enter trigger
+// record which source fields they guarantee present.
+func (sb *syncBinder) pred(p *config.Predicate, top bool) *ir.Pred {
+	out := &ir.Pred{}
+	for _, q := range p.All {
+		out.All = append(out.All, sb.pred(q, top))
+	}
+	for _, q := range p.Any {
+		out.Any = append(out.Any, sb.pred(q, false))
+	}
+	if p.Not != nil {
+		out.Not = sb.pred(p.Not, false)
+	}
+	if !p.Field.IsSet() {
+		return out
+	}
+	path, f, ok := sb.path(sb.from.Client, sb.from.Type, p.Field, sb.what+": trigger field")
+	if !ok {
+		sb.ok = false
+		return out
+	}
+	out.Field, out.Op = path, p.Op
+	leaf := f.Type.Unwrapped()
+	for _, v := range p.Operands {
+		if p.Op == "present" {
+			switch v.Text {
+			case "true", "false":
+				out.Present = v.Text == "true"
+			default:
+				sb.errorf(v.Pos, "%s: present takes true or false, not %q", sb.what, v.Text)
+				sb.ok = false
+			}
+			continue
+		}
+		lit := sb.literal(sb.from.Client, leaf, v, fmt.Sprintf("%s: trigger on %q", sb.what, p.Field.Text))
+		if lit == nil {
+			sb.ok = false
+			continue
+		}
+		out.Operands = append(out.Operands, lit)
+	}
+	if top && ((p.Op == "present" && out.Present) || p.Op == "eq" || p.Op == "in") {
+		sb.filtered[p.Field.Text] = true
+	}
+	return out
+}
+
+// literal types a mapping-file value as a value of t: an enum constant, or
+// a string, integer, float or boolean literal.
+func (sb *syncBinder) literal(c *ir.Client, t *ir.TypeRef, v config.Value, what string) *ir.Literal {
+	if et := sb.typeOf(c, t); et != nil && et.Kind == ir.Enum {
+		var vals []string
+		for _, ev := range et.EnumValues {
+			s := fmt.Sprint(ev.Value)
+			vals = append(vals, s)
+			if s == v.Text {
+				return &ir.Literal{Const: &ir.TypeRef{Kind: ir.Named, Pkg: c.ImportPath, Name: ev.ConstName}, Value: ev.Value, Type: qualify(t, c.ImportPath)}
+			}
+		}
+		sb.errorf(v.Pos, "%s", suggest(fmt.Sprintf("%s: %q is not a value of enum %s", what, v.Text, et.Name), v.Text, vals))
+		return nil
+	}
+	switch {
+	case isString(t):
+		return &ir.Literal{Value: v.Text, Type: t}
+	case isInt(t):
+		n, err := strconv.ParseInt(v.Text, 10, 64)
+		if err != nil {
+			sb.errorf(v.Pos, "%s: %q is not an integer (the field is %s)", what, v.Text, t)
+			return nil
+		}
+		return &ir.Literal{Value: n, Type: t}
+	case isFloat(t):
+		n, err := strconv.ParseFloat(v.Text, 64)
+		if err != nil {
+			sb.errorf(v.Pos, "%s: %q is not a number (the field is %s)", what, v.Text, t)
+			return nil
+		}
+		return &ir.Literal{Value: n, Type: t}
+	case t != nil && t.Kind == ir.Builtin && t.Name == "bool":
+		if v.Text != "true" && v.Text != "false" {
+			sb.errorf(v.Pos, "%s: %q is not true or false (the field is a boolean)", what, v.Text)
+			return nil
+		}
+		return &ir.Literal{Value: v.Text == "true", Type: t}
+	}
+	sb.errorf(v.Pos, "%s: constants of type %s are not supported; use a from field or a with function", what, t)
+	return nil
+}
+
+// target resolves a target path to a write field, checking it is writable
+// in the create and update bodies.
+func (sb *syncBinder) target(v config.Value, createOnly bool) *ir.WField {
+	if f, ok := sb.fields[v.Text]; ok {
+		sb.errorf(v.Pos, "%s: target field %q is mapped twice", sb.what, v.Text)
+		sb.ok = false
+		_ = f
+		return nil
+	}
+	to := sb.to
+	wf := &ir.WField{Path: v.Text, CreateOnly: createOnly, Policy: "source_wins"}
+	var leaf *ir.TypeRef
+	found := false
+	check := func(oc *ir.OpCall, dst *ir.Path, opWhat string) bool {
+		if oc == nil || oc.BodyType == nil {
+			return true
+		}
+		p, f, ok := sb.silentPath(oc.Client, oc.BodyType, v.Text)
+		if !ok {
+			return true
+		}
+		found = true
+		if f.ReadOnly {
+			sb.errorf(v.Pos, "%s: target field %q is readOnly in %s", sb.what, v.Text, oc.Op.ID)
+			return false
+		}
+		t := qualify(f.Type.Unwrapped(), oc.Client.ImportPath)
+		if leaf != nil && !sameType(leaf, t) {
+			sb.errorf(v.Pos, "%s: target field %q is %s in one write operation and %s in %s", sb.what, v.Text, leaf, t, oc.Op.ID)
+			return false
+		}
+		leaf = t
+		*dst = p
+		return true
+	}
+	okC := check(to.Create, &wf.Create, "create")
+	okU := createOnly || check(to.Update, &wf.Update, "update")
+	if !okC || !okU {
+		sb.ok = false
+		return nil
+	}
+	if !found {
+		// Report against the record schema, which names every property,
+		// with readOnly ones explained.
+		p, f, ok := sb.silentPath(to.Client, to.Type, v.Text)
+		switch {
+		case ok && f.ReadOnly:
+			sb.errorf(v.Pos, "%s: target field %q is readOnly on %s", sb.what, v.Text, to.Name)
+		case ok:
+			_ = p
+			sb.errorf(v.Pos, "%s: target field %q is not in the request body of %s", sb.what, v.Text, opIDs(to))
+		default:
+			body := to.Type
+			if to.Update != nil && to.Update.BodyType != nil {
+				body = to.Update.BodyType
+			} else if to.Create != nil && to.Create.BodyType != nil {
+				body = to.Create.BodyType
+			}
+			sb.path(to.Client, body, v, sb.what+": target field")
+		}
+		sb.ok = false
+		return nil
+	}
+	if to.Update != nil && !createOnly && len(wf.Update.Steps) == 0 && (slices.Contains(sb.matchKinds(), "xref") || slices.Contains(sb.matchKinds(), "natural_key")) {
+		sb.errorf(v.Pos, "%s: target field %q cannot be updated through %s; write it on create only (on: create)", sb.what, v.Text, to.Update.Op.ID)
+		sb.ok = false
+		return nil
+	}
+	if p, _, ok := sb.silentPath(to.Client, to.Type, v.Text); ok {
+		wf.Read = p
+	}
+	wf.Type = leaf
+	wf.GoName = sb.names.Claim(v.Text, naming.Exported(strings.ReplaceAll(v.Text, ".", "_")))
+	sb.fields[v.Text] = wf
+	sb.s.Fields = append(sb.s.Fields, wf)
+	return wf
+}
+
+func opIDs(e *ir.Entity) string {
+	var ids []string
+	for _, oc := range []*ir.OpCall{e.Create, e.Update} {
+		if oc != nil {
+			ids = append(ids, oc.Op.ID)
+		}
+	}
+	return strings.Join(ids, " or ")
+}
+
+func (sb *syncBinder) matchKinds() []string {
+	var out []string
+	for _, m := range sb.cfg.Match {
+		out = append(out, m.Kind.Text)
+	}
+	return out
+}
+
+// silentPath resolves a path without reporting.
+func (sb *syncBinder) silentPath(c *ir.Client, root *ir.TypeRef, text string) (ir.Path, *ir.Field, bool) {
+	saved := len(sb.diags)
+	p, f, ok := sb.path(c, root, config.Value{Text: text, Pos: diag.Pos{File: "-"}}, "")
+	sb.diags = sb.diags[:saved]
+	return p, f, ok
+}
+
+// source resolves a source path.
+func (sb *syncBinder) source(v config.Value) (ir.Path, *ir.Field, bool) {
+	p, f, ok := sb.path(sb.from.Client, sb.from.Type, v, sb.what+": source field")
+	if !ok {
+		sb.ok = false
+	}
+	return p, f, ok
+}
+
+func (sb *syncBinder) fieldMap(f *config.FieldMap) {
+	wf := sb.target(f.Target, f.OnCreate)
+	if wf == nil {
+		return
+	}
+	a := &ir.Assign{Target: wf, CreateOnly: f.OnCreate, Pos: f.Target.Pos.String()}
+	where := fmt.Sprintf("%s: field %q", sb.what, f.Target.Text)
+	if f.Const.IsSet() {
+		a.Kind = ir.AssignConst
+		if a.Const = sb.literal(sb.to.Client, wf.Type, f.Const, where); a.Const == nil {
+			sb.ok = false
+		}
+		sb.s.Assigns = append(sb.s.Assigns, a)
+		return
+	}
+	src, sf, ok := sb.source(f.From)
+	if !ok {
+		return
+	}
+	a.Source = src
+	stype := sf.Type.Unwrapped()
+	if f.Default.IsSet() {
+		a.Default = sb.literal(sb.to.Client, wf.Type, f.Default, where+": default")
+	}
+	if f.Lookup.IsSet() {
+		a.Kind = ir.AssignLookup
+		a.Lookup, a.Missing = f.Lookup.Text, f.Missing.Text
+		if a.Missing == "" {
+			a.Missing = "defer"
+		}
+		x, ok := sb.xrefs[f.Lookup.Text]
+		if !ok {
+			var names []string
+			for n := range sb.xrefs {
+				names = append(names, n)
+			}
+			slices.Sort(names)
+			sb.errorf(f.Lookup.Pos, "%s", suggest(fmt.Sprintf("%s: no xref %q", where, f.Lookup.Text), f.Lookup.Text, names))
+			sb.ok = false
+			return
+		}
+		_ = x
+		if !isString(stype) {
+			sb.errorf(f.From.Pos, "%s: lookup key %q is %s; xref keys are strings", where, f.From.Text, stype)
+			sb.ok = false
+		}
+		if !isString(wf.Type) {
+			sb.errorf(f.Target.Pos, "%s: target is %s; an xref lookup yields a string key", where, wf.Type)
+			sb.ok = false
+		}
+		sb.s.Assigns = append(sb.s.Assigns, a)
+		return
+	}
+	a.Kind = ir.AssignFrom
+	if f.Map != nil {
+		sb.enumMap(a, f, sf, where)
+		sb.s.Assigns = append(sb.s.Assigns, a)
+		return
+	}
+	conv, ok := conversion(qualify(stype, sb.from.Client.ImportPath), wf.Type, sb.isEnum(sb.from.Client, stype), sb.isEnum(sb.to.Client, wf.Type))
+	if !ok {
+		hint := ""
+		if sb.isEnum(sb.to.Client, wf.Type) {
+			hint = "; map the values with map:"
+		}
+		sb.errorf(f.From.Pos, "%s: source %q is %s but the target is %s%s", where, f.From.Text, qualify(stype, sb.from.Client.ImportPath), wf.Type, hint)
+		sb.ok = false
+		return
+	}
+	a.Conv = conv
+	for _, t := range f.Transform {
+		if !slices.Contains(transformNames(), t.Text) {
+			sb.errorf(t.Pos, "%s", suggest(fmt.Sprintf("%s: unknown transform %q", where, t.Text), t.Text, transformNames()))
+			sb.ok = false
+			continue
+		}
+		if !isString(wf.Type) {
+			sb.errorf(t.Pos, "%s: transform %q applies to strings; the target is %s", where, t.Text, wf.Type)
+			sb.ok = false
+			continue
+		}
+		a.Transforms = append(a.Transforms, t.Text)
+	}
+	sb.s.Assigns = append(sb.s.Assigns, a)
+}
+
+func (sb *syncBinder) isEnum(c *ir.Client, t *ir.TypeRef) bool {
+	et := sb.typeOf(c, t)
+	return et != nil && et.Kind == ir.Enum
+}
+
+func (sb *syncBinder) enumMap(a *ir.Assign, f *config.FieldMap, sf *ir.Field, where string) {
+	stype := sf.Type.Unwrapped()
+	st := sb.typeOf(sb.from.Client, stype)
+	seen := map[string]bool{}
+	for _, pr := range f.Map {
+		from := sb.literal(sb.from.Client, stype, pr.Key, where+": map key")
+		to := sb.literal(sb.to.Client, a.Target.Type, pr.Value, where+": map value")
+		if from == nil || to == nil {
+			sb.ok = false
+			continue
+		}
+		if seen[pr.Key.Text] {
+			sb.errorf(pr.Key.Pos, "%s: map key %q appears twice", where, pr.Key.Text)
+			sb.ok = false
+		}
+		seen[pr.Key.Text] = true
+		a.Map = append(a.Map, ir.MapPair{From: from, To: to})
+	}
+	if f.Else.IsSet() {
+		if a.Else = sb.literal(sb.to.Client, a.Target.Type, f.Else, where+": else"); a.Else == nil {
+			sb.ok = false
+		}
+		return
+	}
+	if st == nil || st.Kind != ir.Enum {
+		sb.errorf(f.MapPos, "%s: the source %q is not an enum, so the map cannot be exhaustive; add else", where, f.From.Text)
+		sb.ok = false
+		return
+	}
+	var missing []string
+	for _, ev := range st.EnumValues {
+		if s := fmt.Sprint(ev.Value); !seen[s] {
+			missing = append(missing, strconv.Quote(s))
+		}
+	}
+	if len(missing) > 0 {
+		sb.errorf(f.MapPos, "%s: map does not cover %s of %s; add them or an else", where, strings.Join(missing, ", "), st.Name)
+		sb.ok = false
+	}
+}
+
+func (sb *syncBinder) split(sp *config.Split) {
+	where := fmt.Sprintf("%s: split of %q", sb.what, sp.From.Text)
+	src, sf, ok := sb.source(sp.From)
+	fn := sb.function(sp.With, where)
+	if !ok || fn == nil {
+		return
+	}
+	a := &ir.Assign{Kind: ir.AssignSplit, Source: src, Func: fn, Pos: sp.Pos.String()}
+	if len(fn.Params) != 1 {
+		sb.errorf(sp.With.Pos, "%s: %s takes %d parameters; a split function takes one (the %s value)", where, sp.With.Text, len(fn.Params), sf.Type.Unwrapped())
+		sb.ok = false
+		return
+	}
+	stype := qualify(sf.Type.Unwrapped(), sb.from.Client.ImportPath)
+	if !sameType(fn.Params[0], stype) {
+		sb.errorf(sp.With.Pos, "%s: %s takes %s but %q is %s", where, sp.With.Text, fn.Params[0], sp.From.Text, stype)
+		sb.ok = false
+		return
+	}
+	a.Into = make([]*ir.WField, len(fn.Results))
+	for _, pr := range sp.Into {
+		i := slices.Index(fn.ResultNames, pr.Key.Text)
+		if i < 0 {
+			sb.errorf(pr.Key.Pos, "%s", suggest(fmt.Sprintf("%s: %s has no result named %q", where, sp.With.Text, pr.Key.Text), pr.Key.Text, fn.ResultNames))
+			sb.ok = false
+			continue
+		}
+		wf := sb.target(pr.Value, false)
+		if wf == nil {
+			continue
+		}
+		if !sameType(fn.Results[i], wf.Type) {
+			sb.errorf(pr.Value.Pos, "%s: result %q is %s but %q is %s", where, pr.Key.Text, fn.Results[i], pr.Value.Text, wf.Type)
+			sb.ok = false
+			continue
+		}
+		a.Into[i] = wf
+	}
+	sb.s.Assigns = append(sb.s.Assigns, a)
+}
+
+func (sb *syncBinder) merge(m *config.Merge) {
+	where := fmt.Sprintf("%s: merge into %q", sb.what, m.Into.Text)
+	fn := sb.function(m.With, where)
+	a := &ir.Assign{Kind: ir.AssignMerge, Func: fn, Pos: m.Pos.String()}
+	var types []*ir.TypeRef
+	for _, v := range m.From {
+		p, f, ok := sb.source(v)
+		if !ok {
+			return
+		}
+		a.Sources = append(a.Sources, p)
+		types = append(types, qualify(f.Type.Unwrapped(), sb.from.Client.ImportPath))
+	}
+	wf := sb.target(m.Into, false)
+	if fn == nil || wf == nil {
+		return
+	}
+	a.Target = wf
+	if len(fn.Params) != len(types) {
+		sb.errorf(m.With.Pos, "%s: %s takes %d parameters but from lists %d fields", where, m.With.Text, len(fn.Params), len(types))
+		sb.ok = false
+		return
+	}
+	for i, t := range types {
+		if !sameType(fn.Params[i], t) {
+			sb.errorf(m.From[i].Pos, "%s: parameter %d of %s is %s but %q is %s", where, i+1, m.With.Text, fn.Params[i], m.From[i].Text, t)
+			sb.ok = false
+		}
+	}
+	if len(fn.Results) != 1 || !sameType(fn.Results[0], wf.Type) {
+		sb.errorf(m.With.Pos, "%s: %s must return one %s (and optionally an error)", where, m.With.Text, wf.Type)
+		sb.ok = false
+		return
+	}
+	a.Into = []*ir.WField{wf}
+	sb.s.Assigns = append(sb.s.Assigns, a)
+}
+
+// function resolves a with: reference "import/path.Func".
+func (sb *syncBinder) function(v config.Value, where string) *ir.Func {
+	i := strings.LastIndex(v.Text, ".")
+	if i <= 0 || i == len(v.Text)-1 || strings.LastIndex(v.Text, "/") > i {
+		sb.errorf(v.Pos, "%s: with must name a Go function as import/path.Func, not %q", where, v.Text)
+		sb.ok = false
+		return nil
+	}
+	if sb.in.Funcs == nil {
+		sb.errorf(v.Pos, "%s: cannot load Go functions here", where)
+		sb.ok = false
+		return nil
+	}
+	fn, err := sb.in.Funcs(v.Text[:i], v.Text[i+1:])
+	if err != nil {
+		sb.errorf(v.Pos, "%s: %v", where, err)
+		sb.ok = false
+		return nil
+	}
+	return fn
+}
+
+func (sb *syncBinder) match() {
+	s := sb.s
+	steps := sb.cfg.Match
+	if len(steps) == 0 {
+		steps = []config.MatchStep{{Kind: config.Value{Text: "xref"}}, {Kind: config.Value{Text: "create"}}}
+	}
+	for _, m := range steps {
+		s.Match = append(s.Match, m.Kind.Text)
+		switch m.Kind.Text {
+		case "xref":
+			if s.Xref == "" {
+				s.Xref = sb.cfg.Name
+			}
+			if sb.to.Update == nil {
+				sb.errorf(sb.cfg.To.Pos, "%s: matching by xref needs an update operation on %q", sb.what, sb.to.Name)
+				sb.ok = false
+			}
+		case "create":
+			if sb.to.Create == nil {
+				sb.errorf(m.Kind.Pos, "%s: match step create needs a create operation on %q", sb.what, sb.to.Name)
+				sb.ok = false
+			}
+		case "natural_key":
+			if sb.to.Find == nil {
+				sb.errorf(m.Kind.Pos, "%s: match by natural key needs a find operation on %q", sb.what, sb.to.Name)
+				sb.ok = false
+				continue
+			}
+			wf, ok := sb.fields[m.NaturalKey.Text]
+			if !ok {
+				sb.errorf(m.NaturalKey.Pos, "%s", suggest(fmt.Sprintf("%s: natural key %q is not a mapped target field", sb.what, m.NaturalKey.Text), m.NaturalKey.Text, sb.fieldNames()))
+				sb.ok = false
+				continue
+			}
+			if !isString(wf.Type) {
+				sb.errorf(m.NaturalKey.Pos, "%s: natural key %q is %s; it must be a string", sb.what, m.NaturalKey.Text, wf.Type)
+				sb.ok = false
+			}
+			if _, _, ok := sb.source(m.From); !ok {
+				continue
+			}
+			s.NaturalKey = wf
+			find := sb.to.Find
+			last := m.NaturalKey.Text[strings.LastIndex(m.NaturalKey.Text, ".")+1:]
+			for _, p := range find.Op.Params {
+				if p.Name == last {
+					find.KeyParam = p
+				}
+			}
+			if find.KeyParam == nil {
+				if free := freeParams(find, ""); len(free) == 1 {
+					find.KeyParam = free[0]
+				}
+			}
+			if find.KeyParam == nil {
+				sb.errorf(m.NaturalKey.Pos, "%s: find operation %q has no parameter %q and no single required parameter to take the natural key", sb.what, find.Op.ID, last)
+				sb.ok = false
+			} else if u := find.KeyParam.Type.Unwrapped(); !isString(u) {
+				sb.errorf(m.NaturalKey.Pos, "%s: find parameter %q is %s; natural keys are strings", sb.what, find.KeyParam.Name, u)
+				sb.ok = false
+			}
+		}
+	}
+}
+
+func (sb *syncBinder) fieldNames() []string {
+	var out []string
+	for _, f := range sb.s.Fields {
+		out = append(out, f.Path)
+	}
+	return out
+}
+
+func (sb *syncBinder) conflicts() {
+	def := "source_wins"
+	if sb.cfg.ConflictDefault.IsSet() {
+		def = sb.cfg.ConflictDefault.Text
+	}
+	for _, f := range sb.s.Fields {
+		f.Policy = def
+	}
+	for _, c := range sb.cfg.Conflicts {
+		wf, ok := sb.fields[c.Field.Text]
+		if !ok {
+			sb.errorf(c.Field.Pos, "%s", suggest(fmt.Sprintf("%s: conflicts: %q is not a mapped target field", sb.what, c.Field.Text), c.Field.Text, sb.fieldNames()))
+			sb.ok = false
+			continue
+		}
+		if c.Policy.IsSet() {
+			wf.Policy = c.Policy.Text
+		}
+	}
+	for _, f := range sb.s.Fields {
+		if f.Policy == "source_wins" {
+			continue
+		}
+		sb.s.HasConflicts = true
+		if len(f.Read.Steps) == 0 || sb.to.Get == nil && sb.to.Find == nil {
+			sb.errorf(sb.cfg.Pos, "%s: conflict policy %s on %q needs to read the target: the field must exist on %s and the entity needs a read get operation", sb.what, f.Policy, f.Path, sb.to.Name)
+			sb.ok = false
+		}
+	}
+	if sb.s.HasConflicts && sb.to.Get == nil {
+		sb.errorf(sb.cfg.Pos, "%s: conflict policies other than source_wins need a read get operation on %q", sb.what, sb.to.Name)
+		sb.ok = false
+	}
+}
+
+// requiredCreate checks that every field the create operation requires is
+// produced on every create.
+func (sb *syncBinder) requiredCreate() {
+	to := sb.to
+	if to.Create == nil || !slices.Contains(sb.s.Match, "create") {
+		return
+	}
+	body := sb.typeOf(to.Client, to.Create.BodyType)
+	if body == nil {
+		return
+	}
+	produced := map[string]bool{}
+	for _, a := range sb.s.Assigns {
+		switch a.Kind {
+		case ir.AssignConst:
+			produced[a.Target.Path] = true
+		case ir.AssignFrom:
+			if a.Default != nil || alwaysPresent(a.Source) || sb.filtered[a.Source.Text] {
+				produced[a.Target.Path] = true
+			}
+		}
+	}
+	for _, f := range body.Fields {
+		if !f.Required || f.ReadOnly {
+			continue
+		}
+		if produced[f.JSONName] {
+			continue
+		}
+		if _, mapped := sb.fields[f.JSONName]; mapped {
+			sb.errorf(sb.cfg.Pos, "%s: %q is required by %s but its source may be absent or null; add a default or a trigger condition {field: …, present: true}", sb.what, f.JSONName, to.Create.Op.ID)
+		} else {
+			sb.errorf(sb.cfg.Pos, "%s: %q is required by %s but no field mapping produces it", sb.what, f.JSONName, to.Create.Op.ID)
+		}
+		sb.ok = false
+	}
+}
+
+// conversion decides how a source value of type s becomes a target value
+// of type t.
+func conversion(s, t *ir.TypeRef, sEnum, tEnum bool) (ir.Conversion, bool) {
+	switch {
+	case sameType(s, t):
+		return ir.ConvNone, true
+	case tEnum:
+		return 0, false
+	case sEnum && isString(t):
+		return ir.ConvGo, true
+	case isInt(s) && (isInt(t) || isFloat(t)):
+		return ir.ConvGo, true
+	case isFloat(s) && isFloat(t):
+		return ir.ConvGo, true
+	case isTime(s) && isDate(t):
+		return ir.ConvTimeToDate, true
+	case isDate(s) && isTime(t):
+		return ir.ConvDateToTime, true
+	case isString(t):
+		switch {
+		case isTime(s):
+			return ir.ConvTimeToString, true
+		case isDate(s):
+			return ir.ConvDateToString, true
+		case isInt(s):
+			return ir.ConvIntToString, true
+		case isFloat(s):
+			return ir.ConvFloatToString, true
+		case s.Kind == ir.Builtin && s.Name == "bool":
+			return ir.ConvBoolToString, true
+		case s.Kind == ir.Named && s.Pkg == ir.PkgOAS && s.Name == "UUID":
+			return ir.ConvStringerToString, true
+		}
+	case isString(s):
+		switch {
+		case isInt(t):
+			return ir.ConvStringToInt, true
+		case isFloat(t):
+			return ir.ConvStringToFloat, true
+		case isTime(t):
+			return ir.ConvStringToTime, true
+		}
+	}
+	return 0, false
+}

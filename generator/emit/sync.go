@@ -1,0 +1,538 @@
+package emit
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/connectorgen/connectorgen/generator/ir"
+)
+
+// PkgEngine is the runtime package generated sync code runs on.
+const PkgEngine = "github.com/connectorgen/connectorgen/runtime/engine"
+
+// Syncs renders the sync code of a bound connector: one file with the
+// Clients struct, per sync its write type, constructor and mapping
+// functions, and Register.
+func Syncs(c *ir.Connector) (File, error) {
+	e := &syncEmitter{c: c}
+	f := jen.NewFile(c.Package)
+	f.HeaderComment(Header)
+	f.HeaderComment("Source: " + c.Source.Path)
+	f.ImportName(ir.PkgOAS, "oas")
+	f.ImportName(ir.PkgRest, "rest")
+	f.ImportName(PkgEngine, "engine")
+	for _, cl := range c.Clients {
+		f.ImportName(cl.ImportPath, cl.Pkg.Name)
+	}
+	e.packageDoc(f)
+	e.clientsType(f)
+	for _, s := range c.Syncs {
+		e.writeType(f, s)
+		e.constructor(f, s)
+		e.mapFunc(f, s)
+		if s.Enter != nil {
+			e.predFunc(f, s, "Enter", s.Enter)
+		}
+		if s.Exit != nil {
+			e.predFunc(f, s, "Exit", s.Exit)
+		}
+		e.fieldsFunc(f, s)
+		if s.To.Create != nil {
+			e.bodyFunc(f, s, "CreateBody", s.To.Create, func(w *ir.WField) ir.Path { return w.Create })
+		}
+		if s.To.Update != nil {
+			e.bodyFunc(f, s, "UpdateBody", s.To.Update, func(w *ir.WField) ir.Path {
+				if w.CreateOnly {
+					return ir.Path{}
+				}
+				return w.Update
+			})
+		}
+	}
+	e.registerFunc(f)
+	e.helpers(f)
+	var buf bytes.Buffer
+	if err := f.Render(&buf); err != nil {
+		return File{}, fmt.Errorf("rendering sync_gen.go: %w (this is a connectorgen bug; please report it)", err)
+	}
+	return File{Name: "sync_gen.go", Content: buf.Bytes()}, nil
+}
+
+type syncEmitter struct {
+	c *ir.Connector
+}
+
+func (e *syncEmitter) packageDoc(f *jen.File) {
+	var names []string
+	for _, s := range e.c.Syncs {
+		names = append(names, s.Name)
+	}
+	f.PackageComment(fmt.Sprintf("Package %s holds the syncs of a connectorgen connector (%s), generated from its mapping file; see README.md beside this file for the runbook.", e.c.Package, strings.Join(names, ", ")))
+}
+
+func (e *syncEmitter) clientsType(f *jen.File) {
+	var fields []jen.Code
+	for _, c := range e.c.Clients {
+		fields = append(fields, jen.Id(c.Field).Op("*").Qual(c.ImportPath, "Client"))
+	}
+	f.Add(comment("Clients holds the API clients the syncs use, one per system."))
+	f.Type().Id("Clients").Struct(fields...)
+}
+
+func (e *syncEmitter) writeType(f *jen.File, s *ir.Sync) {
+	var fields []jen.Code
+	for _, w := range s.Fields {
+		doc := w.Path
+		if w.CreateOnly {
+			doc += " (written on create only)"
+		}
+		fields = append(fields, jen.Comment(doc), jen.Id(w.GoName).Qual(ir.PkgOAS, "Opt").Types(typeCode(w.Type)))
+	}
+	f.Add(comment(fmt.Sprintf("%s is what sync %s writes to %s: one optional value per mapped target field.", s.WriteType, s.Name, s.To.Name)))
+	f.Type().Id(s.WriteType).Struct(fields...)
+}
+
+func (e *syncEmitter) syncType(s *ir.Sync) *jen.Statement {
+	return jen.Qual(PkgEngine, "Sync").Types(typeCode(s.From.Type), jen.Id(s.WriteType))
+}
+
+func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
+	from, to := s.From, s.To
+	d := jen.Dict{
+		jen.Id("Name"):         jen.Lit(s.Name),
+		jen.Id("SourceSystem"): jen.Lit(from.Client.System),
+		jen.Id("TargetSystem"): jen.Lit(to.Client.System),
+		jen.Id("Source"):       jen.Lit(from.Name),
+		jen.Id("Target"):       jen.Lit(to.Name),
+		jen.Id("Key"):          e.keyFunc(from),
+		jen.Id("Map"):          jen.Id(s.Prefix + "Map"),
+		jen.Id("Fields"):       jen.Id(s.Prefix + "Fields").Call(),
+		jen.Id("Match"):        e.matchList(s),
+		jen.Id("Retry"):        jen.Qual(PkgEngine, "RetryPolicy").Values(jen.Dict{jen.Id("MaxAttempts"): jen.Lit(s.MaxAttempts)}),
+		jen.Id("DeadLetter"):   jen.Lit(s.DeadLetter),
+		jen.Id("Realtime"):     jen.Lit(s.Realtime),
+		jen.Id("Alerts"): jen.Qual(PkgEngine, "AlertRules").Values(jen.Dict{
+			jen.Id("ConsecutiveFailures"): jen.Lit(s.AlertFailures),
+			jen.Id("Freshness"):           duration(s.Freshness),
+			jen.Id("DeadLetters"):         jen.Lit(s.AlertDeadLetters),
+		}),
+	}
+	if s.Every > 0 {
+		d[jen.Id("Every")] = duration(s.Every)
+	}
+	if s.Xref != "" {
+		d[jen.Id("Xref")] = jen.Lit(s.Xref)
+	}
+	if from.List != nil {
+		d[jen.Id("Poll")] = e.pollFunc(from)
+	}
+	if from.Get != nil {
+		d[jen.Id("Fetch")] = e.fetchFunc(from)
+	}
+	if len(from.Version.Steps) > 0 {
+		d[jen.Id("Version")] = e.intFunc(from, from.Version)
+	} else if from.CursorIsTime {
+		d[jen.Id("Version")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).Int64().Block(
+			valueAt("s", from.Cursor, jen.Lit(0), func(v jen.Code) jen.Code { return jen.Add(v).Dot("UnixNano").Call() })...)
+	}
+	if len(from.Cursor.Steps) > 0 {
+		d[jen.Id("Cursor")] = e.cursorFunc(from)
+		if from.CursorIsTime {
+			d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorTime")
+			d[jen.Id("SourceTime")] = e.timeFunc(from)
+		} else {
+			d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorInt")
+		}
+	}
+	if from.Lookback > 0 {
+		d[jen.Id("Lookback")] = duration(from.Lookback)
+	}
+	if len(from.Deleted.Steps) > 0 {
+		d[jen.Id("Deleted")] = e.boolFunc(from, from.Deleted)
+	}
+	if s.Enter != nil {
+		d[jen.Id("Enter")] = jen.Id(s.Prefix + "Enter")
+	}
+	if s.Exit != nil {
+		d[jen.Id("Exit")] = jen.Id(s.Prefix + "Exit")
+	}
+	if s.NaturalKey != nil {
+		d[jen.Id("NaturalKey")] = jen.Func().Params(jen.Id("w").Op("*").Id(s.WriteType)).String().Block(
+			jen.List(jen.Id("v"), jen.Id("_")).Op(":=").Id("w").Dot(s.NaturalKey.GoName).Dot("Get").Call(),
+			jen.Return(jen.Id("v")))
+		d[jen.Id("Find")] = e.findFunc(to)
+	}
+	if to.Create != nil {
+		d[jen.Id("Create")] = e.createFunc(s)
+	}
+	if to.Update != nil {
+		d[jen.Id("Update")] = e.updateFunc(s)
+	}
+	if s.HasConflicts && to.Get != nil {
+		d[jen.Id("Current")] = e.currentFunc(s)
+	}
+	if from.Webhook != nil {
+		d[jen.Id("ParseEvent")] = e.parseEventFunc(from)
+	}
+	doc := fmt.Sprintf("%s returns sync %s: %s records become %s writes.", s.FuncName, s.Name, from.Name, to.Name)
+	f.Add(comment(doc))
+	f.Func().Id(s.FuncName).Params(jen.Id("c").Id("Clients")).Op("*").Add(e.syncType(s)).Block(
+		jen.Return(jen.Op("&").Add(e.syncType(s)).Values(d)),
+	)
+}
+
+// duration renders d as a readable constant expression (5 * time.Minute).
+func duration(d time.Duration) jen.Code {
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}} {
+		if d%u.unit == 0 {
+			return jen.Lit(int(d/u.unit)).Op("*").Qual("time", u.name)
+		}
+	}
+	return jen.Qual("time", "Duration").Call(jen.Lit(int64(d)))
+}
+
+func (e *syncEmitter) matchList(s *ir.Sync) jen.Code {
+	var steps []jen.Code
+	for _, m := range s.Match {
+		switch m {
+		case "xref":
+			steps = append(steps, jen.Qual(PkgEngine, "MatchXref"))
+		case "natural_key":
+			steps = append(steps, jen.Qual(PkgEngine, "MatchNaturalKey"))
+		case "create":
+			steps = append(steps, jen.Qual(PkgEngine, "MatchCreate"))
+		}
+	}
+	return jen.Index().Qual(PkgEngine, "MatchStep").Values(steps...)
+}
+
+// valueAt emits code that returns the value at path p of *s (or zero when a
+// step is absent).
+func valueAt(root string, p ir.Path, zero jen.Code, conv func(jen.Code) jen.Code) []jen.Code {
+	stmts := walk(func() jen.Code { return jen.Id(root) }, p.Steps, func(v func() jen.Code) []jen.Code {
+		return []jen.Code{jen.Return(conv(v()))}
+	}, 0)
+	if len(stmts) == 1 && !alwaysReturns(p) {
+		return append(stmts, jen.Return(zero))
+	}
+	if alwaysReturns(p) {
+		return stmts
+	}
+	return append(stmts, jen.Return(zero))
+}
+
+func alwaysReturns(p ir.Path) bool {
+	for _, s := range p.Steps {
+		switch s.Type.Kind {
+		case ir.Opt, ir.Nullable, ir.Pointer:
+			return false
+		}
+	}
+	return true
+}
+
+func (e *syncEmitter) keyFunc(ent *ir.Entity) jen.Code {
+	return jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(ent.Type))).String().Block(
+		valueAt("s", ent.Key, jen.Lit(""), func(v jen.Code) jen.Code { return jen.String().Call(v) })...)
+}
+
+func (e *syncEmitter) intFunc(ent *ir.Entity, p ir.Path) jen.Code {
+	return jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(ent.Type))).Int64().Block(
+		valueAt("s", p, jen.Lit(0), func(v jen.Code) jen.Code { return jen.Int64().Call(v) })...)
+}
+
+func (e *syncEmitter) boolFunc(ent *ir.Entity, p ir.Path) jen.Code {
+	return jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(ent.Type))).Bool().Block(
+		valueAt("s", p, jen.False(), func(v jen.Code) jen.Code { return v })...)
+}
+
+func (e *syncEmitter) timeFunc(ent *ir.Entity) jen.Code {
+	return jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(ent.Type))).Qual("time", "Time").Block(
+		valueAt("s", ent.Cursor, jen.Qual("time", "Time").Values(), func(v jen.Code) jen.Code { return v })...)
+}
+
+func (e *syncEmitter) cursorFunc(ent *ir.Entity) jen.Code {
+	conv := func(v jen.Code) jen.Code {
+		return jen.Qual(PkgEngine, "Cursor").Values(jen.Dict{jen.Id("Int"): jen.Int64().Call(v)})
+	}
+	if ent.CursorIsTime {
+		conv = func(v jen.Code) jen.Code {
+			return jen.Qual(PkgEngine, "Cursor").Values(jen.Dict{jen.Id("Time"): v})
+		}
+	}
+	return jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(ent.Type))).Qual(PkgEngine, "Cursor").Block(
+		valueAt("s", ent.Cursor, jen.Qual(PkgEngine, "Cursor").Values(), conv)...)
+}
+
+// params emits the params struct literal of a call: constants, plus the
+// given param set to value.
+func params(oc *ir.OpCall, set map[*ir.Param]jen.Code) jen.Code {
+	if oc.Op.ParamsType == "" {
+		return nil
+	}
+	d := jen.Dict{}
+	for _, cp := range oc.Consts {
+		d[jen.Id(cp.Param.FieldName)] = paramValue(cp.Param, jen.Lit(cp.Value))
+	}
+	for p, v := range set {
+		if p != nil {
+			d[jen.Id(p.FieldName)] = paramValue(p, v)
+		}
+	}
+	return jen.Qual(oc.Client.ImportPath, oc.Op.ParamsType).Values(d)
+}
+
+// paramValue wraps a value for a params field (string-typed params only;
+// bind checks that).
+func paramValue(p *ir.Param, v jen.Code) jen.Code {
+	if p.Type.Kind == ir.Opt {
+		return jen.Qual(ir.PkgOAS, "Some").Call(v)
+	}
+	return v
+}
+
+// callArgs are the arguments of a client call.
+func callArgs(oc *ir.OpCall, set map[*ir.Param]jen.Code, body jen.Code) []jen.Code {
+	args := []jen.Code{jen.Id("ctx")}
+	if p := params(oc, set); p != nil {
+		args = append(args, p)
+	}
+	if body != nil {
+		args = append(args, body)
+	}
+	return args
+}
+
+func clientCall(oc *ir.OpCall, method string) *jen.Statement {
+	return jen.Id("c").Dot(oc.Client.Field).Dot(method)
+}
+
+func (e *syncEmitter) pollFunc(ent *ir.Entity) jen.Code {
+	oc := ent.List
+	body := []jen.Code{}
+	set := map[*ir.Param]jen.Code{}
+	call := clientCall(oc, oc.Op.Pagination.ItemsMethod)
+	if oc.Op.ParamsType == "" {
+		body = append(body, jen.Return(call.Call(jen.Id("ctx"))))
+	} else {
+		body = append(body, jen.Id("p").Op(":=").Add(params(oc, set)))
+		if sp := oc.SinceParam; sp != nil {
+			if ent.CursorIsTime {
+				body = append(body, jen.If(jen.Op("!").Id("since").Dot("Time").Dot("IsZero").Call()).Block(
+					jen.Id("p").Dot(sp.FieldName).Op("=").Add(paramValue(sp, jen.Id("since").Dot("Time")))))
+			} else {
+				body = append(body, jen.If(jen.Id("since").Dot("Int").Op("!=").Lit(0)).Block(
+					jen.Id("p").Dot(sp.FieldName).Op("=").Add(paramValue(sp, jen.Add(typeCode(sp.Type.Unwrapped())).Call(jen.Id("since").Dot("Int"))))))
+			}
+		} else {
+			body = append(body, jen.Id("_").Op("=").Id("since").Comment("the list operation takes no lower bound: every poll reads everything"))
+		}
+		body = append(body, jen.Return(call.Call(jen.Id("ctx"), jen.Id("p"))))
+	}
+	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("since").Qual(PkgEngine, "Cursor")).
+		Qual("iter", "Seq2").Types(typeCode(ent.Type), jen.Error()).Block(body...)
+}
+
+// deref turns a call result into the record value.
+func deref(oc *ir.OpCall, v jen.Code) jen.Code {
+	if oc.Op.Result.Single != nil && oc.Op.Result.Single.Pointer {
+		return jen.Op("*").Add(v)
+	}
+	return v
+}
+
+func (e *syncEmitter) fetchFunc(ent *ir.Entity) jen.Code {
+	oc := ent.Get
+	set := map[*ir.Param]jen.Code{oc.KeyParam: jen.Id("key")}
+	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Params(typeCode(ent.Type), jen.Error()).Block(
+		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, nil)...),
+		jen.If(jen.Id("isNotFound").Call(jen.Err())).Block(
+			jen.Return(jen.Add(typeCode(ent.Type)).Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: %w"), jen.Qual(PkgEngine, "ErrNotFound"), jen.Err()))),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Add(typeCode(ent.Type)).Values(), jen.Err())),
+		jen.Return(deref(oc, jen.Id("r")), jen.Nil()),
+	)
+}
+
+func (e *syncEmitter) findFunc(ent *ir.Entity) jen.Code {
+	oc := ent.Find
+	set := map[*ir.Param]jen.Code{oc.KeyParam: jen.Id("naturalKey")}
+	body := []jen.Code{
+		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, nil)...),
+	}
+	keyOf := func(rec jen.Code) []jen.Code {
+		return append([]jen.Code{jen.Id("rec").Op(":=").Add(rec)}, valueAtMulti("rec", ent.Key)...)
+	}
+	if len(oc.Items) == 0 {
+		body = append(body,
+			jen.If(jen.Id("isNotFound").Call(jen.Err())).Block(jen.Return(jen.Lit(""), jen.False(), jen.Nil())),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.False(), jen.Err())),
+		)
+		body = append(body, keyOf(jen.Id("r"))...)
+	} else {
+		items := jen.Id("r").Dot(oc.Items[0].Field)
+		body = append(body,
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.False(), jen.Err())),
+			jen.If(jen.Len(items).Op("==").Lit(0)).Block(jen.Return(jen.Lit(""), jen.False(), jen.Nil())),
+		)
+		body = append(body, keyOf(jen.Op("&").Add(jen.Id("r").Dot(oc.Items[0].Field).Index(jen.Lit(0))))...)
+	}
+	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("naturalKey").String()).Params(jen.String(), jen.Bool(), jen.Error()).Block(body...)
+}
+
+// valueAtMulti returns (key, true, nil) from the key path of rec.
+func valueAtMulti(root string, p ir.Path) []jen.Code {
+	stmts := walk(func() jen.Code { return jen.Id(root) }, p.Steps, func(v func() jen.Code) []jen.Code {
+		return []jen.Code{jen.Return(jen.String().Call(v()), jen.True(), jen.Nil())}
+	}, 0)
+	if !alwaysReturns(p) {
+		stmts = append(stmts, jen.Return(jen.Lit(""), jen.False(), jen.Nil()))
+	}
+	return stmts
+}
+
+func (e *syncEmitter) createFunc(s *ir.Sync) jen.Code {
+	oc := s.To.Create
+	set := map[*ir.Param]jen.Code{}
+	if oc.IdemParam != nil {
+		set[oc.IdemParam] = jen.Id("idempotencyKey")
+	}
+	body := []jen.Code{
+		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, jen.Id(s.Prefix+"CreateBody").Call(jen.Id("w")))...),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.Err())),
+	}
+	if oc.IdemParam == nil {
+		body = append([]jen.Code{jen.Id("_").Op("=").Id("idempotencyKey").Comment(oc.Op.ID + " takes no idempotency key: the engine finds an earlier create by natural key or xref")}, body...)
+	}
+	keyStmts := walk(func() jen.Code { return jen.Id("r") }, s.To.Key.Steps, func(v func() jen.Code) []jen.Code {
+		return []jen.Code{jen.Return(jen.String().Call(v()), jen.Nil())}
+	}, 0)
+	body = append(body, keyStmts...)
+	if !alwaysReturns(s.To.Key) {
+		body = append(body, jen.Return(jen.Lit(""), jen.Qual("fmt", "Errorf").Call(jen.Lit(oc.Op.ID+": the response carries no "+s.To.Key.Text))))
+	}
+	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("w").Op("*").Id(s.WriteType), jen.Id("idempotencyKey").String()).Params(jen.String(), jen.Error()).Block(body...)
+}
+
+func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
+	oc := s.To.Update
+	set := map[*ir.Param]jen.Code{oc.KeyParam: jen.Id("key")}
+	for _, p := range oc.Op.Params {
+		if p.In == ir.InHeader && strings.EqualFold(p.Name, oc.Op.IdempotencyKeyHeader) {
+			set[p] = jen.Id("idempotencyKey")
+		}
+	}
+	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, jen.Id(s.Prefix+"UpdateBody").Call(jen.Id("w")))...)
+	var body []jen.Code
+	if len(set) == 1 {
+		body = append(body, jen.Id("_").Op("=").Id("idempotencyKey"))
+	}
+	if resultType(oc.Op) == nil {
+		body = append(body, jen.Return(call))
+	} else {
+		body = append(body, jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Return(jen.Err()))
+	}
+	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String(), jen.Id("w").Op("*").Id(s.WriteType), jen.Id("idempotencyKey").String()).Error().Block(body...)
+}
+
+func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {
+	oc := s.To.Get
+	set := map[*ir.Param]jen.Code{oc.KeyParam: jen.Id("key")}
+	body := []jen.Code{
+		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, nil)...),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("time", "Time").Values(), jen.Err())),
+		jen.Id("fields").Op(":=").Map(jen.String()).String().Values(),
+	}
+	for _, w := range s.Fields {
+		if w.Policy == "source_wins" || len(w.Read.Steps) == 0 {
+			continue
+		}
+		body = append(body, walk(func() jen.Code { return jen.Id("r") }, w.Read.Steps, func(v func() jen.Code) []jen.Code {
+			return []jen.Code{jen.If(jen.List(jen.Id("j"), jen.Id("ok")).Op(":=").Id("fieldJSON").Call(jen.Qual(ir.PkgOAS, "Some").Call(v())), jen.Id("ok")).Block(
+				jen.Id("fields").Index(jen.Lit(w.Path)).Op("=").Id("j"))}
+		}, 0)...)
+	}
+	changed := jen.Qual("time", "Time").Values()
+	if s.To.CursorIsTime && len(s.To.Cursor.Steps) > 0 && alwaysReturns(s.To.Cursor) {
+		changed = jen.Id("r")
+		for _, st := range s.To.Cursor.Steps {
+			changed = changed.Dot(st.Field)
+		}
+	}
+	body = append(body, jen.Return(jen.Id("fields"), changed, jen.Nil()))
+	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Params(jen.Map(jen.String()).String(), jen.Qual("time", "Time"), jen.Error()).Block(body...)
+}
+
+func (e *syncEmitter) parseEventFunc(ent *ir.Entity) jen.Code {
+	w := ent.Webhook
+	d := jen.Dict{}
+	stmts := []jen.Code{
+		jen.Var().Id("ev").Add(typeCode(w.Event)),
+		jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("body"), jen.Op("&").Id("ev")), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(jen.Qual(PkgEngine, "Event").Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("webhook event: %w"), jen.Err()))),
+		jen.Var().Id("out").Qual(PkgEngine, "Event"),
+	}
+	_ = d
+	for _, pair := range []struct {
+		field string
+		p     ir.Path
+		conv  func(jen.Code) jen.Code
+	}{
+		{"ID", w.ID, func(v jen.Code) jen.Code { return jen.String().Call(v) }},
+		{"Key", w.Key, func(v jen.Code) jen.Code { return jen.String().Call(v) }},
+		{"Version", w.Version, func(v jen.Code) jen.Code { return jen.Int64().Call(v) }},
+	} {
+		if len(pair.p.Steps) == 0 {
+			continue
+		}
+		stmts = append(stmts, walk(func() jen.Code { return jen.Id("ev") }, pair.p.Steps, func(v func() jen.Code) []jen.Code {
+			return []jen.Code{jen.Id("out").Dot(pair.field).Op("=").Add(pair.conv(v()))}
+		}, 0)...)
+	}
+	stmts = append(stmts,
+		jen.If(jen.Id("out").Dot("ID").Op("==").Lit("").Op("||").Id("out").Dot("Key").Op("==").Lit("")).Block(
+			jen.Return(jen.Qual(PkgEngine, "Event").Values(), jen.Qual("errors", "New").Call(jen.Lit("webhook event: missing "+w.ID.Text+" or "+w.Key.Text)))),
+		jen.Return(jen.Id("out"), jen.Nil()))
+	return jen.Func().Params(jen.Id("body").Index().Byte()).Params(jen.Qual(PkgEngine, "Event"), jen.Error()).Block(stmts...)
+}
+
+func (e *syncEmitter) registerFunc(f *jen.File) {
+	var body []jen.Code
+	for _, s := range e.c.Syncs {
+		body = append(body, jen.If(jen.Err().Op(":=").Qual(PkgEngine, "Add").Call(jen.Id("e"), jen.Id(s.FuncName).Call(jen.Id("c"))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())))
+	}
+	body = append(body, jen.Return(jen.Nil()))
+	f.Add(comment("Register adds every sync of the connector to e, in mapping-file order."))
+	f.Func().Id("Register").Params(jen.Id("e").Op("*").Qual(PkgEngine, "Engine"), jen.Id("c").Id("Clients")).Error().Block(body...)
+}
+
+func (e *syncEmitter) helpers(f *jen.File) {
+	f.Add(comment("fieldJSON renders a set value as canonical JSON, for field snapshots."))
+	f.Func().Id("fieldJSON").Types(jen.Id("T").Any()).Params(jen.Id("o").Qual(ir.PkgOAS, "Opt").Types(jen.Id("T"))).Params(jen.String(), jen.Bool()).Block(
+		jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Id("o").Dot("Get").Call(),
+		jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Lit(""), jen.False())),
+		jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("v")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.False())),
+		jen.Return(jen.String().Call(jen.Id("b")), jen.True()),
+	)
+	f.Add(comment("isNotFound reports a 404 from a client call."))
+	f.Func().Id("isNotFound").Params(jen.Err().Error()).Bool().Block(
+		jen.Var().Id("he").Op("*").Qual(ir.PkgRest, "Error"),
+		jen.Return(jen.Qual("errors", "As").Call(jen.Err(), jen.Op("&").Id("he")).Op("&&").Id("he").Dot("StatusCode").Op("==").Lit(404)),
+	)
+	f.Add(comment("nonZero reports whether v is not its type's zero value."))
+	f.Func().Id("nonZero").Types(jen.Id("T").Comparable()).Params(jen.Id("v").Id("T")).Bool().Block(
+		jen.Var().Id("zero").Id("T"),
+		jen.Return(jen.Id("v").Op("!=").Id("zero")),
+	)
+	f.Add(comment("squash trims s and collapses inner runs of white space to one space."))
+	f.Func().Id("squash").Params(jen.Id("s").String()).String().Block(
+		jen.Return(jen.Qual("strings", "Join").Call(jen.Qual("strings", "Fields").Call(jen.Id("s")), jen.Lit(" "))),
+	)
+}

@@ -1,0 +1,403 @@
+package emit
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/connectorgen/connectorgen/generator/ir"
+)
+
+// This file emits the mapping functions of a sync: Map, the trigger
+// predicates, the field table and the request-body builders.
+
+// literal renders a bound constant with its type (an enum constant, or a
+// literal converted to its builtin type when inference would pick another).
+func literal(l *ir.Literal) jen.Code {
+	if l.Const != nil {
+		return jen.Qual(l.Const.Pkg, l.Const.Name)
+	}
+	switch v := l.Value.(type) {
+	case int64:
+		return jen.Id(l.Type.Name).Call(jen.Lit(int(v)))
+	case float64:
+		return jen.Id(l.Type.Name).Call(jen.Lit(v))
+	}
+	return jen.Lit(l.Value)
+}
+
+func (e *syncEmitter) mapFunc(f *jen.File, s *ir.Sync) {
+	var body []jen.Code
+	body = append(body, jen.Var().Id("w").Id(s.WriteType))
+	for _, a := range s.Assigns {
+		stmts := e.assign(s, a)
+		// Each mapping gets its own block so their temporaries do not
+		// collide.
+		if a.CreateOnly {
+			body = append(body, jen.If(jen.Id("create")).Block(stmts...))
+		} else {
+			body = append(body, jen.Block(stmts...))
+		}
+	}
+	body = append(body, jen.Return(jen.Id("w"), jen.Nil()))
+	f.Add(comment(fmt.Sprintf("%sMap maps one %s to the fields sync %s writes to %s.", s.Prefix, s.From.Name, s.Name, s.To.Name)))
+	f.Func().Id(s.Prefix+"Map").Params(
+		jen.Id("ctx").Qual("context", "Context"),
+		jen.Id("s").Op("*").Add(typeCode(s.From.Type)),
+		jen.Id("l").Qual(PkgEngine, "Lookups"),
+		jen.Id("create").Bool(),
+	).Params(jen.Id(s.WriteType), jen.Error()).Block(body...)
+}
+
+// set assigns value to write field w.
+func set(w *ir.WField, value jen.Code) jen.Code {
+	return jen.Id("w").Dot(w.GoName).Op("=").Qual(ir.PkgOAS, "Some").Call(value)
+}
+
+// fail returns the permanent error of a mapping that cannot succeed.
+func fail(format string, args ...jen.Code) jen.Code {
+	return jen.Return(jen.Id("w"), jen.Qual(PkgEngine, "Permanent").Call(jen.Qual("fmt", "Errorf").Call(append([]jen.Code{jen.Lit(format)}, args...)...)))
+}
+
+func (e *syncEmitter) assign(s *ir.Sync, a *ir.Assign) []jen.Code {
+	src := func() jen.Code { return jen.Id("s") }
+	lead := jen.Comment(fmt.Sprintf("%s ← %s", targetName(a), sourceName(a)))
+	switch a.Kind {
+	case ir.AssignConst:
+		return []jen.Code{lead, set(a.Target, literal(a.Const))}
+	case ir.AssignFrom:
+		stmts := []jen.Code{lead}
+		stmts = append(stmts, walk(src, a.Source.Steps, func(v func() jen.Code) []jen.Code {
+			if a.Map != nil {
+				return e.enumSwitch(a, v())
+			}
+			return e.convert(a, v())
+		}, 0)...)
+		if a.Default != nil {
+			stmts = append(stmts, jen.If(jen.Op("!").Id("w").Dot(a.Target.GoName).Dot("IsSet").Call()).Block(set(a.Target, literal(a.Default))))
+		}
+		return stmts
+	case ir.AssignLookup:
+		return append([]jen.Code{lead}, walk(src, a.Source.Steps, func(v func() jen.Code) []jen.Code {
+			var missing jen.Code
+			switch a.Missing {
+			case "defer":
+				missing = jen.Return(jen.Id("w"), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: no %s xref for %%q yet: %%w", a.Target.Path, a.Lookup)), jen.Id("key"), jen.Qual(PkgEngine, "ErrDeferred")))
+			case "fail":
+				missing = fail(fmt.Sprintf("%s: no %s xref for %%q", a.Target.Path, a.Lookup), jen.Id("key"))
+			default:
+				missing = jen.Comment("missing: skip leaves the field unset")
+			}
+			return []jen.Code{
+				jen.Id("key").Op(":=").String().Call(v()),
+				jen.List(jen.Id("t"), jen.Id("found"), jen.Err()).Op(":=").Id("l").Dot("Lookup").Call(jen.Id("ctx"), jen.Lit(a.Lookup), jen.Id("key")),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("w"), jen.Err())),
+				jen.If(jen.Id("found")).Block(set(a.Target, jen.Id("t"))).Else().Block(missing),
+			}
+		}, 0)...)
+	case ir.AssignSplit:
+		return append([]jen.Code{lead}, walk(src, a.Source.Steps, func(v func() jen.Code) []jen.Code {
+			return e.callFunc(a, []jen.Code{v()})
+		}, 0)...)
+	case ir.AssignMerge:
+		var vals []jen.Code
+		var nest func(i int) []jen.Code
+		nest = func(i int) []jen.Code {
+			if i == len(a.Sources) {
+				return e.callFunc(a, vals)
+			}
+			return walk(src, a.Sources[i].Steps, func(v func() jen.Code) []jen.Code {
+				id := fmt.Sprintf("m%d", i)
+				vals = append(vals, jen.Id(id))
+				return append([]jen.Code{jen.Id(id).Op(":=").Add(v())}, nest(i+1)...)
+			}, 10*(i+1))
+		}
+		return append([]jen.Code{lead}, nest(0)...)
+	}
+	return nil
+}
+
+func targetName(a *ir.Assign) string {
+	if a.Kind == ir.AssignSplit {
+		var names []string
+		for _, w := range a.Into {
+			if w != nil {
+				names = append(names, w.Path)
+			}
+		}
+		return fmt.Sprint(names)
+	}
+	return a.Target.Path
+}
+
+func sourceName(a *ir.Assign) string {
+	switch a.Kind {
+	case ir.AssignConst:
+		return fmt.Sprintf("constant %v", a.Const.Value)
+	case ir.AssignLookup:
+		return fmt.Sprintf("%s via xref %s", a.Source.Text, a.Lookup)
+	case ir.AssignSplit, ir.AssignMerge:
+		var srcs []string
+		if a.Kind == ir.AssignSplit {
+			srcs = []string{a.Source.Text}
+		}
+		for _, p := range a.Sources {
+			srcs = append(srcs, p.Text)
+		}
+		return fmt.Sprintf("%s.%s%v", a.Func.ImportPath, a.Func.Name, srcs)
+	}
+	if a.Map != nil {
+		return a.Source.Text + " (value map)"
+	}
+	return a.Source.Text
+}
+
+// callFunc emits a split or merge function call and spreads its results.
+func (e *syncEmitter) callFunc(a *ir.Assign, args []jen.Code) []jen.Code {
+	var lhs []jen.Code
+	for i := range a.Func.Results {
+		lhs = append(lhs, jen.Id(fmt.Sprintf("r%d", i)))
+	}
+	if a.Func.HasError {
+		lhs = append(lhs, jen.Err())
+	}
+	stmts := []jen.Code{jen.List(lhs...).Op(":=").Qual(a.Func.ImportPath, a.Func.Name).Call(args...)}
+	if a.Func.HasError {
+		stmts = append(stmts, jen.If(jen.Err().Op("!=").Nil()).Block(
+			fail(fmt.Sprintf("%s.%s: %%w", a.Func.ImportPath, a.Func.Name), jen.Err())))
+	}
+	for i, w := range a.Into {
+		if w == nil {
+			stmts = append(stmts, jen.Id("_").Op("=").Id(fmt.Sprintf("r%d", i)))
+			continue
+		}
+		stmts = append(stmts, set(w, jen.Id(fmt.Sprintf("r%d", i))))
+	}
+	return stmts
+}
+
+// enumSwitch maps enum values; unknown values (open enums) fall to else or
+// fail the record.
+func (e *syncEmitter) enumSwitch(a *ir.Assign, v jen.Code) []jen.Code {
+	var cases []jen.Code
+	for _, m := range a.Map {
+		cases = append(cases, jen.Case(literal(m.From)).Block(set(a.Target, literal(m.To))))
+	}
+	if a.Else != nil {
+		cases = append(cases, jen.Default().Block(set(a.Target, literal(a.Else))))
+	} else {
+		cases = append(cases, jen.Default().Block(fail(a.Target.Path+": no mapping for %s value %v", jen.Lit(a.Source.Text), jen.Id("v"))))
+	}
+	return []jen.Code{jen.Id("v").Op(":=").Add(v), jen.Switch(jen.Id("v")).Block(cases...)}
+}
+
+// convert emits the conversion and transforms of a from mapping.
+func (e *syncEmitter) convert(a *ir.Assign, v jen.Code) []jen.Code {
+	t := a.Target.Type
+	stmts := []jen.Code{}
+	x := jen.Id("x")
+	switch a.Conv {
+	case ir.ConvNone:
+		stmts = append(stmts, jen.Id("x").Op(":=").Add(v))
+	case ir.ConvGo:
+		stmts = append(stmts, jen.Id("x").Op(":=").Add(typeCode(t)).Call(v))
+	case ir.ConvTimeToDate:
+		stmts = append(stmts, jen.Id("x").Op(":=").Qual(ir.PkgOAS, "DateOf").Call(v))
+	case ir.ConvDateToTime:
+		stmts = append(stmts, jen.Id("x").Op(":=").Add(v).Dot("Time").Call())
+	case ir.ConvTimeToString:
+		stmts = append(stmts, jen.Id("x").Op(":=").Add(v).Dot("Format").Call(jen.Qual("time", "RFC3339Nano")))
+	case ir.ConvDateToString, ir.ConvStringerToString:
+		stmts = append(stmts, jen.Id("x").Op(":=").Add(v).Dot("String").Call())
+	case ir.ConvIntToString:
+		stmts = append(stmts, jen.Id("x").Op(":=").Qual("strconv", "FormatInt").Call(jen.Int64().Call(v), jen.Lit(10)))
+	case ir.ConvFloatToString:
+		stmts = append(stmts, jen.Id("x").Op(":=").Qual("strconv", "FormatFloat").Call(jen.Float64().Call(v), jen.LitRune('g'), jen.Lit(-1), jen.Lit(64)))
+	case ir.ConvBoolToString:
+		stmts = append(stmts, jen.Id("x").Op(":=").Qual("strconv", "FormatBool").Call(v))
+	case ir.ConvStringToInt:
+		stmts = append(stmts,
+			jen.List(jen.Id("n"), jen.Err()).Op(":=").Qual("strconv", "ParseInt").Call(jen.String().Call(v), jen.Lit(10), jen.Lit(64)),
+			jen.If(jen.Err().Op("!=").Nil()).Block(fail(a.Target.Path+": %w", jen.Err())),
+			jen.Id("x").Op(":=").Add(typeCode(t)).Call(jen.Id("n")))
+	case ir.ConvStringToFloat:
+		stmts = append(stmts,
+			jen.List(jen.Id("n"), jen.Err()).Op(":=").Qual("strconv", "ParseFloat").Call(jen.String().Call(v), jen.Lit(64)),
+			jen.If(jen.Err().Op("!=").Nil()).Block(fail(a.Target.Path+": %w", jen.Err())),
+			jen.Id("x").Op(":=").Add(typeCode(t)).Call(jen.Id("n")))
+	case ir.ConvStringToTime:
+		stmts = append(stmts,
+			jen.List(jen.Id("x"), jen.Err()).Op(":=").Qual("time", "Parse").Call(jen.Qual("time", "RFC3339Nano"), jen.String().Call(v)),
+			jen.If(jen.Err().Op("!=").Nil()).Block(fail(a.Target.Path+": %w", jen.Err())))
+	}
+	for _, tr := range a.Transforms {
+		switch tr {
+		case "trim":
+			stmts = append(stmts, jen.Id("x").Op("=").Qual("strings", "TrimSpace").Call(x))
+		case "lower":
+			stmts = append(stmts, jen.Id("x").Op("=").Qual("strings", "ToLower").Call(x))
+		case "upper":
+			stmts = append(stmts, jen.Id("x").Op("=").Qual("strings", "ToUpper").Call(x))
+		case "squash":
+			stmts = append(stmts, jen.Id("x").Op("=").Id("squash").Call(x))
+		}
+	}
+	return append(stmts, set(a.Target, x))
+}
+
+func (e *syncEmitter) predFunc(f *jen.File, s *ir.Sync, which string, p *ir.Pred) {
+	f.Add(comment(fmt.Sprintf("%s%s is the %s trigger of sync %s.", s.Prefix, which, map[string]string{"Enter": "enter", "Exit": "exit"}[which], s.Name)))
+	f.Func().Id(s.Prefix + which).Params(jen.Id("s").Op("*").Add(typeCode(s.From.Type))).Bool().Block(jen.Return(predExpr(p)))
+}
+
+// predExpr renders a predicate as a boolean expression; each field test
+// is a function literal so absent values have a defined result (eq, in
+// and present are false, ne is true).
+func predExpr(p *ir.Pred) jen.Code {
+	join := func(ps []*ir.Pred, op string) jen.Code {
+		var out *jen.Statement
+		for _, q := range ps {
+			if out == nil {
+				out = jen.Parens(predExpr(q))
+				continue
+			}
+			out = out.Op(op).Parens(predExpr(q))
+		}
+		if out == nil {
+			return jen.Lit(op == "&&")
+		}
+		return out
+	}
+	switch {
+	case p.All != nil:
+		return join(p.All, "&&")
+	case p.Any != nil:
+		return join(p.Any, "||")
+	case p.Not != nil:
+		return jen.Op("!").Parens(predExpr(p.Not))
+	}
+	absent := jen.False()
+	if p.Op == "ne" || (p.Op == "present" && !p.Present) {
+		absent = jen.True()
+	}
+	body := walk(func() jen.Code { return jen.Id("s") }, p.Field.Steps, func(v func() jen.Code) []jen.Code {
+		switch p.Op {
+		case "eq":
+			return []jen.Code{jen.Return(jen.Add(v()).Op("==").Add(literal(p.Operands[0])))}
+		case "ne":
+			return []jen.Code{jen.Return(jen.Add(v()).Op("!=").Add(literal(p.Operands[0])))}
+		case "in":
+			var cases []jen.Code
+			for _, o := range p.Operands {
+				cases = append(cases, literal(o))
+			}
+			return []jen.Code{jen.Switch(v()).Block(jen.Case(cases...).Block(jen.Return(jen.True()))), jen.Return(jen.False())}
+		}
+		present := presentExpr(p.Field.Leaf().Unwrapped(), v())
+		if !p.Present {
+			present = jen.Op("!").Parens(present)
+		}
+		return []jen.Code{jen.Return(present)}
+	}, 0)
+	if !alwaysReturns(p.Field) {
+		body = append(body, jen.Return(absent))
+	}
+	return jen.Func().Params().Bool().Block(body...).Call()
+}
+
+// presentExpr tests that a value is not empty.
+func presentExpr(t *ir.TypeRef, v jen.Code) jen.Code {
+	switch t.Kind {
+	case ir.Slice, ir.Map:
+		return jen.Len(v).Op(">").Lit(0)
+	case ir.Named:
+		if t.Pkg == "time" && t.Name == "Time" {
+			return jen.Op("!").Add(v).Dot("IsZero").Call()
+		}
+	}
+	return jen.Id("nonZero").Call(v)
+}
+
+func policyConst(p string) jen.Code {
+	switch p {
+	case "target_wins":
+		return jen.Qual(PkgEngine, "TargetWins")
+	case "last_writer_wins":
+		return jen.Qual(PkgEngine, "LastWriterWins")
+	case "queue":
+		return jen.Qual(PkgEngine, "Queue")
+	}
+	return jen.Qual(PkgEngine, "SourceWins")
+}
+
+func (e *syncEmitter) fieldsFunc(f *jen.File, s *ir.Sync) {
+	wt := jen.Op("*").Id(s.WriteType)
+	var items []jen.Code
+	for _, w := range s.Fields {
+		d := jen.Dict{
+			jen.Id("Path"):   jen.Lit(w.Path),
+			jen.Id("Policy"): policyConst(w.Policy),
+			jen.Id("Value"): jen.Func().Params(jen.Id("w").Add(wt)).Params(jen.String(), jen.Bool()).Block(
+				jen.Return(jen.Id("fieldJSON").Call(jen.Id("w").Dot(w.GoName)))),
+			jen.Id("Clear"): jen.Func().Params(jen.Id("w").Add(wt)).Block(jen.Id("w").Dot(w.GoName).Dot("Unset").Call()),
+		}
+		if w.CreateOnly {
+			d[jen.Id("CreateOnly")] = jen.True()
+		}
+		items = append(items, jen.Values(d))
+	}
+	f.Add(comment(fmt.Sprintf("%sFields describes the target fields of sync %s for snapshots and conflict policies.", s.Prefix, s.Name)))
+	f.Func().Id(s.Prefix+"Fields").Params().Index().Qual(PkgEngine, "Field").Types(jen.Id(s.WriteType)).Block(
+		jen.Return(jen.Index().Qual(PkgEngine, "Field").Types(jen.Id(s.WriteType)).Values(items...)))
+}
+
+// bodyFunc emits the builder of a write operation's request body from the
+// write struct.
+func (e *syncEmitter) bodyFunc(f *jen.File, s *ir.Sync, suffix string, oc *ir.OpCall, pathOf func(*ir.WField) ir.Path) {
+	bt := oc.BodyType
+	body := []jen.Code{jen.Var().Id("b").Add(typeCode(bt))}
+	for _, w := range s.Fields {
+		p := pathOf(w)
+		if len(p.Steps) == 0 {
+			continue
+		}
+		body = append(body, jen.If(jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Id("w").Dot(w.GoName).Dot("Get").Call(), jen.Id("ok")).Block(
+			setPath(jen.Id("b"), p.Steps, 1)...))
+	}
+	body = append(body, jen.Return(jen.Id("b")))
+	f.Add(comment(fmt.Sprintf("%s%s builds the request body of %s from a write.", s.Prefix, suffix, oc.Op.ID)))
+	f.Func().Id(s.Prefix + suffix).Params(jen.Id("w").Op("*").Id(s.WriteType)).Add(typeCode(bt)).Block(body...)
+}
+
+// setPath emits statements that store v at steps below base, creating
+// optional parents as needed.
+func setPath(base *jen.Statement, steps []ir.Step, depth int) []jen.Code {
+	s := steps[0]
+	field := jen.Add(base).Dot(s.Field)
+	if len(steps) == 1 {
+		switch s.Type.Kind {
+		case ir.Opt:
+			return []jen.Code{jen.Add(field).Op("=").Qual(ir.PkgOAS, "Some").Call(jen.Id("v"))}
+		case ir.Nullable:
+			return []jen.Code{jen.Add(field).Op("=").Qual(ir.PkgOAS, "Value").Call(jen.Id("v"))}
+		case ir.Pointer:
+			return []jen.Code{jen.Add(field).Op("=").Op("&").Id("v")}
+		}
+		return []jen.Code{jen.Add(field).Op("=").Id("v")}
+	}
+	id := fmt.Sprintf("p%d", depth)
+	switch s.Type.Kind {
+	case ir.Opt, ir.Nullable:
+		wrap := "Some"
+		if s.Type.Kind == ir.Nullable {
+			wrap = "Value"
+		}
+		inner := append([]jen.Code{jen.List(jen.Id(id), jen.Id("_")).Op(":=").Add(field).Dot("Get").Call()}, setPath(jen.Id(id), steps[1:], depth+1)...)
+		inner = append(inner, jen.Add(jen.Add(base).Dot(s.Field)).Op("=").Qual(ir.PkgOAS, wrap).Call(jen.Id(id)))
+		return []jen.Code{jen.Block(inner...)}
+	case ir.Pointer:
+		return append([]jen.Code{jen.If(jen.Add(field).Op("==").Nil()).Block(jen.Add(jen.Add(base).Dot(s.Field)).Op("=").New(typeCode(s.Type.Elem)))},
+			setPath(jen.Add(base).Dot(s.Field), steps[1:], depth+1)...)
+	}
+	return setPath(jen.Add(base).Dot(s.Field), steps[1:], depth+1)
+}

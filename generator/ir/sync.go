@@ -1,0 +1,235 @@
+package ir
+
+import "time"
+
+// Connector is the bound mapping of a connector config: the syncs between
+// its systems' clients, with every name resolved to a Go-level fact.
+type Connector struct {
+	// Package is the Go package of the sync code; ImportPath is where
+	// the client packages live relative to (their parent's import path).
+	Package string
+	Source  Source
+	Clients []*Client
+	Xrefs   []*Xref
+	Syncs   []*Sync
+}
+
+// Client is one system's generated client as the sync code uses it.
+type Client struct {
+	System     string
+	Field      string // field of the Clients struct
+	ImportPath string
+	Pkg        *Package
+	// Auth lists where credentials come from (runbook only).
+	Auth []AuthDoc
+	// Operations are the operation IDs the syncs use, sorted.
+	Operations []string
+}
+
+// AuthDoc says where one credential part comes from.
+type AuthDoc struct {
+	Scheme, Part, Source string
+}
+
+// Xref is a persisted ID cross-reference table.
+type Xref struct {
+	Name     string
+	From, To string // entity names
+}
+
+// Path is a resolved dotted field path: Text as written, Steps through
+// the Go structs (each step's Type keeps its Opt/Nullable/pointer wrapper).
+type Path struct {
+	Text  string
+	Steps []Step
+}
+
+// Leaf returns the type of the path's last field.
+func (p Path) Leaf() *TypeRef {
+	if len(p.Steps) == 0 {
+		return nil
+	}
+	return p.Steps[len(p.Steps)-1].Type
+}
+
+// ConstParam is an operation parameter with a value fixed by the mapping.
+type ConstParam struct {
+	Param *Param
+	Value string
+}
+
+// OpCall is one client call a sync makes.
+type OpCall struct {
+	Client *Client
+	Op     *Operation
+	// Consts are entity params that apply to the operation.
+	Consts []ConstParam
+	// KeyParam receives the record key (get, update) or the natural key
+	// (find); SinceParam receives the cursor (list); IdemParam receives
+	// the idempotency key (create).
+	KeyParam, SinceParam, IdemParam *Param
+	// Items leads from a find result to the slice of matches (empty when
+	// the result is the record itself).
+	Items []Step
+	// BodyType is the request body struct (create, update).
+	BodyType *TypeRef
+}
+
+// Entity is a bound entities entry.
+type Entity struct {
+	Name   string // crm.Lead
+	Client *Client
+	Type   *TypeRef // the schema's Go type, qualified
+	Key    Path
+	// Version, Deleted and Cursor are optional (empty Text when absent).
+	Version, Deleted, Cursor Path
+	CursorIsTime             bool
+	Lookback                 time.Duration
+
+	List, Get, Create, Update, Find *OpCall
+
+	Webhook *Webhook
+}
+
+// Webhook is a bound webhook event declaration.
+type Webhook struct {
+	Event            *TypeRef
+	ID, Key, Version Path
+	SignatureHeader  string
+	SecretSource     string
+}
+
+// Sync is one bound sync.
+type Sync struct {
+	Name string
+	// FuncName constructs the sync; WriteType is its write struct;
+	// prefix names its unexported helpers.
+	FuncName, WriteType, Prefix string
+	Doc                         string
+
+	From, To *Entity
+	Xref     string
+
+	Enter, Exit *Pred
+	Match       []string // xref, natural_key, create
+	// NaturalKey is the write field compared with Find's parameter.
+	NaturalKey *WField
+
+	Fields  []*WField
+	Assigns []*Assign
+
+	Every, Freshness time.Duration
+	Realtime         bool
+	MaxAttempts      int
+	DeadLetter       bool
+	AlertFailures    int
+	AlertDeadLetters int
+	HasConflicts     bool
+}
+
+// WField is one field of a sync's write struct: a target path.
+type WField struct {
+	GoName string
+	Path   string
+	// Type is the value type (no Opt wrapper; the write struct wraps it
+	// in oas.Opt).
+	Type       *TypeRef
+	CreateOnly bool
+	Policy     string // source_wins, target_wins, last_writer_wins, queue
+	// Create, Update and Read are the path through the create body, the
+	// update body and the target record (nil Steps when the operation
+	// does not exist).
+	Create, Update, Read Path
+}
+
+// AssignKind is how a write field gets its value.
+type AssignKind int
+
+// Assignment kinds.
+const (
+	AssignFrom AssignKind = iota
+	AssignConst
+	AssignLookup
+	AssignSplit
+	AssignMerge
+)
+
+// Assign is one mapping statement.
+type Assign struct {
+	Kind   AssignKind
+	Target *WField
+	// Source is the source path (from, lookup); Sources for merges.
+	Source  Path
+	Sources []Path
+	// Transforms are applied to string values in order.
+	Transforms []string
+	// Conv converts the source leaf value to the target type.
+	Conv Conversion
+	// Map is an enum value map; Else the fallback (nil: exhaustive).
+	Map  []MapPair
+	Else *Literal
+	// Const is the constant (AssignConst) and Default the value used
+	// when the source is absent.
+	Const, Default *Literal
+	CreateOnly     bool
+	// Lookup and Missing (defer, skip, fail) for AssignLookup.
+	Lookup, Missing string
+	// Func is the user function of a split or merge; Into the write
+	// fields of its results, in result order (nil for an ignored result).
+	Func *Func
+	Into []*WField
+	Pos  string // the mapping position, for comments
+}
+
+// MapPair maps one source enum value to a target value.
+type MapPair struct {
+	From, To *Literal
+}
+
+// Literal is a constant in generated code: a named constant (enum value)
+// or a Go literal of the given builtin kind.
+type Literal struct {
+	Const *TypeRef // qualified enum constant (Name is the constant name)
+	Value any      // string, int64, float64 or bool
+	Type  *TypeRef // the literal's type
+}
+
+// Conversion is a typed conversion between source and target values.
+type Conversion int
+
+// Conversions.
+const (
+	ConvNone             Conversion = iota
+	ConvGo                          // a Go conversion T(v)
+	ConvTimeToDate                  // time.Time → oas.Date
+	ConvDateToTime                  // oas.Date → time.Time
+	ConvTimeToString                // RFC 3339
+	ConvDateToString                // YYYY-MM-DD
+	ConvIntToString                 // strconv.FormatInt
+	ConvFloatToString               // strconv.FormatFloat
+	ConvBoolToString                // strconv.FormatBool
+	ConvStringToInt                 // strconv.ParseInt, error is permanent
+	ConvStringToFloat               // strconv.ParseFloat
+	ConvStringToTime                // time.Parse RFC 3339
+	ConvStringerToString            // v.String() (uuid)
+)
+
+// Func is a user Go function named by with:.
+type Func struct {
+	ImportPath, Name string
+	// Params and Results are the parameter and result types; HasError
+	// says the last result is an error.
+	Params, Results []*TypeRef
+	ResultNames     []string
+	HasError        bool
+}
+
+// Pred is a bound trigger predicate.
+type Pred struct {
+	All, Any []*Pred
+	Not      *Pred
+	Field    Path
+	Op       string // eq, ne, in, present
+	Operands []*Literal
+	Present  bool
+}
