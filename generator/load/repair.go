@@ -1,7 +1,10 @@
 package load
 
 import (
+	"math"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v4"
@@ -109,7 +112,141 @@ func (l *loader) repairDocument(d *document) {
 		}
 		l.repairSchemaRequired(d, n, segs)
 		l.repairTupleItems(d, n, segs)
+		l.repairValues(d, n, segs)
 	})
+}
+
+// repairValues checks a schema's (or a Swagger 2.0 parameter's) default
+// and example against its type and enum. A default that does not fit is
+// dropped, since generated code may rely on it; an example is only
+// documentation and is dropped too, so that nothing downstream trusts it.
+// A number or boolean given for a string is read as its text.
+func (l *loader) repairValues(d *document, n *yaml.Node, segs []string) {
+	switch classify(segs) {
+	case kindSchema, kindParameter, kindHeader:
+	default:
+		return
+	}
+	_, tv := mapGet(n, "type")
+	if tv == nil {
+		return
+	}
+	var types []string
+	switch tv.Kind {
+	case yaml.ScalarNode:
+		types = []string{tv.Value}
+	case yaml.SequenceNode:
+		for _, c := range tv.Content {
+			if c.Kind == yaml.ScalarNode {
+				types = append(types, c.Value)
+			}
+		}
+	}
+	if len(types) == 0 {
+		return
+	}
+	_, nv := mapGet(n, "nullable")
+	nullOK := nv != nil && nv.Value == "true"
+	_, xnv := mapGet(n, "x-nullable")
+	nullOK = nullOK || xnv != nil && xnv.Value == "true"
+	_, enum := mapGet(n, "enum")
+	for _, key := range []string{"default", "example"} {
+		k, v := mapGet(n, key)
+		if k == nil {
+			continue
+		}
+		v = deref(v)
+		if v == nil {
+			continue
+		}
+		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
+			if !nullOK && !slices.Contains(types, "null") {
+				l.diags.Warnf(d.pos(v), "%s null does not fit the schema (type %s, not nullable); ignored", key, strings.Join(types, ", "))
+				removeKey(n, key)
+			}
+			continue
+		}
+		fits, asText := false, false
+		for _, t := range types {
+			switch ok, text := valueFits(t, v); {
+			case ok:
+				fits = true
+			case text:
+				asText = true
+			}
+		}
+		switch {
+		case fits:
+			if enum != nil && enum.Kind == yaml.SequenceNode && v.Kind == yaml.ScalarNode && !enumHas(enum, v) {
+				l.diags.Warnf(d.pos(v), "%s %s is not one of the enum values; ignored", key, describe(v))
+				removeKey(n, key)
+			}
+		case asText:
+			l.diags.Warnf(d.pos(v), "%s %s is not a string; read as %q", key, describe(v), v.Value)
+			v.Tag, v.Style = "!!str", 0
+		default:
+			l.diags.Warnf(d.pos(v), "%s %s does not fit the schema (type %s); ignored", key, describe(v), strings.Join(types, ", "))
+			removeKey(n, key)
+		}
+	}
+}
+
+// valueFits reports whether the YAML value v is a valid instance of the
+// JSON type t, and, when it is not, whether it is a number or boolean
+// written where a string belongs.
+func valueFits(t string, v *yaml.Node) (fits, asText bool) {
+	tag := v.ShortTag()
+	switch t {
+	case "string":
+		if v.Kind == yaml.ScalarNode && (tag == "!!int" || tag == "!!float" || tag == "!!bool") {
+			return false, true
+		}
+		return v.Kind == yaml.ScalarNode && tag == "!!str" || tag == "!!timestamp" || tag == "!!binary", false
+	case "integer":
+		if tag == "!!int" {
+			return true, false
+		}
+		if tag == "!!float" {
+			f, err := strconv.ParseFloat(v.Value, 64)
+			return err == nil && f == math.Trunc(f), false
+		}
+	case "number":
+		return tag == "!!int" || tag == "!!float", false
+	case "boolean":
+		return tag == "!!bool", false
+	case "array":
+		return v.Kind == yaml.SequenceNode, false
+	case "object":
+		return v.Kind == yaml.MappingNode, false
+	case "null":
+		return tag == "!!null", false
+	case "file":
+		return true, false
+	}
+	return false, false
+}
+
+func enumHas(enum, v *yaml.Node) bool {
+	for _, e := range enum.Content {
+		if e = deref(e); e != nil && e.Kind == yaml.ScalarNode && e.Value == v.Value {
+			return true
+		}
+	}
+	return false
+}
+
+// describe renders a value for a diagnostic.
+func describe(v *yaml.Node) string {
+	switch v.Kind {
+	case yaml.MappingNode:
+		return "(an object)"
+	case yaml.SequenceNode:
+		return "(an array)"
+	}
+	if v.ShortTag() == "!!str" {
+		return strconv.Quote(v.Value)
+	}
+	return v.Value
 }
 
 // repairSchemaRequired handles a boolean "required" on a schema: on a
