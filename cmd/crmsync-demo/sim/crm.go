@@ -538,9 +538,11 @@ func (c *CRM) Update(id string, f func(l *Lead)) (LeadEvent, bool) {
 
 // Mutate applies n seeded random changes, as sales reps would over time:
 // leads are contacted, get qualified, have their names, company, phone,
-// rating or owner edited. Qualified leads stay qualified (so that the end
-// state of a sync is easy to state) and email addresses do not change. It
-// returns the events of the changes.
+// rating or owner edited. Qualified leads stay qualified, email addresses
+// do not change, and no field that has a value loses it (a phone number
+// stays of the same kind, a rating is never removed): the mapping has no
+// way to clear a target field, so the end state of a sync is easy to state.
+// It returns the events of the changes.
 func (c *CRM) Mutate(n int) []LeadEvent {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -567,18 +569,18 @@ func (c *CRM) Mutate(n int) []LeadEvent {
 			l.FirstName = ptr(firstNames[rng.IntN(len(firstNames))])
 		case r < 6:
 			l.CompanyName = ptr(companies[rng.IntN(len(companies))])
-		case r < 7:
-			if rng.IntN(5) == 0 {
-				l.Phone = nil
-			} else {
-				l.Phone = ptr(phone(rng))
+		case r < 7 && l.Phone != nil:
+			// A new number of the same kind (mobile stays mobile).
+			landline := strings.HasSuffix(*l.Phone, "00")
+			for {
+				p := phone(rng)
+				if strings.HasSuffix(p, "00") == landline {
+					l.Phone = ptr(p)
+					break
+				}
 			}
 		case r < 8:
-			if x := rng.IntN(4); x < 3 {
-				l.Rating = ptr(ratings[x])
-			} else {
-				l.Rating = nil
-			}
+			l.Rating = ptr(ratings[rng.IntN(len(ratings))])
 		case r < 9 && len(c.owners) > 0:
 			l.OwnerID = ptr(c.owners[rng.IntN(len(c.owners))].ID)
 		default:
