@@ -302,13 +302,15 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 			okAll = false
 		}
 	}
+	cursorOK := false
 	if e.Cursor.IsSet() {
 		if ent.Cursor, f, ok = b.path(c, root, e.Cursor, "cursor"); ok {
 			u := f.Type.Unwrapped()
 			switch {
 			case isTime(u):
-				ent.CursorIsTime = true
+				ent.CursorIsTime, cursorOK = true, true
 			case isInt(u):
+				cursorOK = true
 			default:
 				b.errorf(e.Cursor.Pos, "entity %q: cursor %q is %s; a cursor must be a date-time or an integer", e.Name, e.Cursor.Text, u)
 				okAll = false
@@ -343,7 +345,7 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 			if ent.List.SinceParam == nil {
 				b.errorf(e.Since.Pos, "%s", suggest(fmt.Sprintf("entity %q: list operation %q has no parameter %q", e.Name, ent.List.Op.ID, e.Since.Text), e.Since.Text, names))
 				okAll = false
-			} else if f != nil && !sameType(ent.List.SinceParam.Type.Unwrapped(), ent.Cursor.Leaf().Unwrapped()) {
+			} else if cursorOK && !sameType(ent.List.SinceParam.Type.Unwrapped(), ent.Cursor.Leaf().Unwrapped()) {
 				b.errorf(e.Since.Pos, "entity %q: parameter %q is %s but cursor %q is %s", e.Name, e.Since.Text, ent.List.SinceParam.Type.Unwrapped(), e.Cursor.Text, ent.Cursor.Leaf().Unwrapped())
 				okAll = false
 			}
@@ -385,6 +387,14 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 		}
 	}
 	ent.Find = b.call(e, c, e.Find, "write find")
+	for _, pair := range []struct {
+		v  config.Value
+		oc *ir.OpCall
+	}{{e.List, ent.List}, {e.Get, ent.Get}, {e.Create, ent.Create}, {e.Update, ent.Update}, {e.Find, ent.Find}} {
+		if pair.v.IsSet() && pair.oc == nil {
+			okAll = false
+		}
+	}
 	if ent.Find != nil {
 		if !b.findResult(ent, e) {
 			okAll = false

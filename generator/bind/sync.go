@@ -407,17 +407,17 @@ func (sb *syncBinder) enumMap(a *ir.Assign, f *config.FieldMap, sf *ir.Field, wh
 	st := sb.typeOf(sb.from.Client, stype)
 	seen := map[string]bool{}
 	for _, pr := range f.Map {
+		if seen[pr.Key.Text] {
+			sb.errorf(pr.Key.Pos, "%s: map key %q appears twice", where, pr.Key.Text)
+			sb.ok = false
+		}
+		seen[pr.Key.Text] = true
 		from := sb.literal(sb.from.Client, stype, pr.Key, where+": map key")
 		to := sb.literal(sb.to.Client, a.Target.Type, pr.Value, where+": map value")
 		if from == nil || to == nil {
 			sb.ok = false
 			continue
 		}
-		if seen[pr.Key.Text] {
-			sb.errorf(pr.Key.Pos, "%s: map key %q appears twice", where, pr.Key.Text)
-			sb.ok = false
-		}
-		seen[pr.Key.Text] = true
 		a.Map = append(a.Map, ir.MapPair{From: from, To: to})
 	}
 	if f.Else.IsSet() {

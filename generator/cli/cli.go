@@ -202,6 +202,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		if cfg == nil {
 			return ExitDiags
 		}
+		opts.OutputDir = cfg.OutputDir()
 		res = generator.GenerateConfig(cfg, opts)
 	case f.spec != "":
 		pkg := f.pkg
