@@ -1,0 +1,156 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Outcome is what happened to one record. The values are stable metric
+// label values.
+type Outcome string
+
+// Record outcomes.
+const (
+	OutcomeCreated      Outcome = "created"
+	OutcomeUpdated      Outcome = "updated"
+	OutcomeUnchanged    Outcome = "unchanged"
+	OutcomeSkipped      Outcome = "skipped"
+	OutcomeDeferred     Outcome = "deferred"
+	OutcomeFailed       Outcome = "failed"
+	OutcomeDeadLettered Outcome = "dead_lettered"
+)
+
+// RecordEvent reports one record's outcome.
+type RecordEvent struct {
+	Sync     string
+	Outcome  Outcome
+	Duration time.Duration
+}
+
+// RunEvent reports the end of a run (a poll pass, a queue drain or both).
+type RunEvent struct {
+	Sync     string
+	OK       bool
+	Duration time.Duration
+	// ConsecutiveFailures counts failed runs in a row (0 after a success).
+	ConsecutiveFailures int
+	// LastSuccess is when the sync last completed a run; Freshness is the
+	// time since then (zero before the first success).
+	LastSuccess time.Time
+	Freshness   time.Duration
+	Paused      bool
+}
+
+// QueueEvent reports a sync's backlog.
+type QueueEvent struct {
+	Sync        string
+	QueueDepth  int
+	DeadLetters int
+}
+
+// Observer receives engine metrics. Methods are called from many
+// goroutines and must be fast and safe for concurrent use. Embed
+// NopObserver to implement a subset.
+type Observer interface {
+	ObserveRecord(RecordEvent)
+	ObserveRun(RunEvent)
+	ObserveQueue(QueueEvent)
+}
+
+// NopObserver ignores everything.
+type NopObserver struct{}
+
+// ObserveRecord does nothing.
+func (NopObserver) ObserveRecord(RecordEvent) {}
+
+// ObserveRun does nothing.
+func (NopObserver) ObserveRun(RunEvent) {}
+
+// ObserveQueue does nothing.
+func (NopObserver) ObserveQueue(QueueEvent) {}
+
+// AlertKind names an alert rule. The values are stable.
+type AlertKind string
+
+// Alert kinds.
+const (
+	// AlertSystemDown: a run stopped because a source, target or the state
+	// store was unavailable (network, 5xx, rate limit, open breaker).
+	AlertSystemDown AlertKind = "system_down"
+	// AlertReauthorize: credentials were refused (401/403, invalid_grant);
+	// a person must authorise the connector again.
+	AlertReauthorize AlertKind = "reauthorization_required"
+	// AlertConsecutiveFailures: AlertRules.ConsecutiveFailures reached.
+	AlertConsecutiveFailures AlertKind = "consecutive_failures"
+	// AlertFreshness: no successful run for longer than
+	// AlertRules.Freshness.
+	AlertFreshness AlertKind = "freshness"
+	// AlertDeadLetters: AlertRules.DeadLetters dead letters or more.
+	AlertDeadLetters AlertKind = "dead_letters"
+	// AlertPaused: the sync was paused after WithPauseAfter failures.
+	AlertPaused AlertKind = "paused"
+)
+
+// Alert is delivered through the alert hook once when its condition starts
+// and once more, with Resolved set, when it clears.
+type Alert struct {
+	Sync string    `json:"sync"`
+	Kind AlertKind `json:"kind"`
+	// System is the system concerned (system_down, reauthorization), when
+	// known.
+	System   string    `json:"system,omitempty"`
+	Message  string    `json:"message"`
+	Resolved bool      `json:"resolved"`
+	At       time.Time `json:"at"`
+}
+
+// alerter deduplicates alerts: one delivery per condition until it clears.
+type alerter struct {
+	mu     sync.Mutex
+	firing map[[2]string]Alert
+}
+
+func (e *Engine) raise(ctx context.Context, a Alert) {
+	k := [2]string{a.Sync, string(a.Kind)}
+	e.alerts.mu.Lock()
+	_, on := e.alerts.firing[k]
+	if !on {
+		e.alerts.firing[k] = a
+	}
+	e.alerts.mu.Unlock()
+	if on {
+		return
+	}
+	e.cfg.logger.LogAttrs(ctx, slogWarn, "engine: alert", attrs(a)...)
+	if e.cfg.alert != nil {
+		e.cfg.alert(ctx, a)
+	}
+}
+
+func (e *Engine) clear(ctx context.Context, sync string, kind AlertKind, msg string) {
+	k := [2]string{sync, string(kind)}
+	e.alerts.mu.Lock()
+	old, on := e.alerts.firing[k]
+	delete(e.alerts.firing, k)
+	e.alerts.mu.Unlock()
+	if !on {
+		return
+	}
+	a := Alert{Sync: sync, Kind: kind, System: old.System, Message: msg, Resolved: true, At: e.cfg.now()}
+	e.cfg.logger.LogAttrs(ctx, slogInfo, "engine: alert resolved", attrs(a)...)
+	if e.cfg.alert != nil {
+		e.cfg.alert(ctx, a)
+	}
+}
+
+// Firing returns the alerts currently firing (for status views).
+func (e *Engine) Firing() []Alert {
+	e.alerts.mu.Lock()
+	defer e.alerts.mu.Unlock()
+	out := make([]Alert, 0, len(e.alerts.firing))
+	for _, a := range e.alerts.firing {
+		out = append(out, a)
+	}
+	return sortedAlerts(out)
+}

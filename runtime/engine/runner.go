@@ -1,0 +1,809 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// runner is a registered sync with its record types.
+type runner[S, W any] struct {
+	e        *Engine
+	s        *Sync[S, W]
+	b        *syncBase
+	steps    map[MatchStep]bool
+	policies bool
+	xref     string
+}
+
+func (r *runner[S, W]) base() *syncBase { return r.b }
+
+func (r *runner[S, W]) parseEvent(body []byte) (Event, error) {
+	if r.s.ParseEvent == nil {
+		return Event{}, errors.New("engine: sync takes no webhooks")
+	}
+	return r.s.ParseEvent(body)
+}
+
+// tally accumulates a report from concurrent workers, and the cursors of
+// records that are not durable yet.
+type tally struct {
+	mu         sync.Mutex
+	rep        *Report
+	pending    bool
+	minPending Cursor
+	seen       bool
+	maxSeen    Cursor
+	kind       CursorKind
+}
+
+func less(k CursorKind, a, b Cursor) bool {
+	if k == CursorInt {
+		return a.Int < b.Int
+	}
+	return a.Time.Before(b.Time)
+}
+
+func (t *tally) see(c Cursor) {
+	t.mu.Lock()
+	t.rep.Seen++
+	if !t.seen || less(t.kind, t.maxSeen, c) {
+		t.maxSeen = c
+	}
+	t.seen = true
+	t.mu.Unlock()
+}
+
+func (t *tally) hold(c Cursor) {
+	t.mu.Lock()
+	if !t.pending || less(t.kind, c, t.minPending) {
+		t.minPending = c
+	}
+	t.pending = true
+	t.mu.Unlock()
+}
+
+func (t *tally) do(f func(r *Report)) {
+	t.mu.Lock()
+	f(t.rep)
+	t.mu.Unlock()
+}
+
+func (t *tally) count(o Outcome) {
+	t.mu.Lock()
+	switch o {
+	case OutcomeCreated:
+		t.rep.Created++
+	case OutcomeUpdated:
+		t.rep.Updated++
+	case OutcomeUnchanged:
+		t.rep.Unchanged++
+	case OutcomeSkipped:
+		t.rep.Skipped++
+	case OutcomeDeferred:
+		t.rep.Deferred++
+	case OutcomeFailed:
+		t.rep.Failed++
+	case OutcomeDeadLettered:
+		t.rep.DeadLettered++
+	}
+	t.mu.Unlock()
+}
+
+// stopper stops a run: no new record starts once a system is down or a
+// record failed for good.
+type stopper struct {
+	once sync.Once
+	ch   chan struct{}
+	mu   sync.Mutex
+	err  error
+}
+
+func newStopper() *stopper { return &stopper{ch: make(chan struct{})} }
+
+func (s *stopper) stop(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+	s.once.Do(func() { close(s.ch) })
+}
+
+func (s *stopper) stopped() bool {
+	select {
+	case <-s.ch:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *stopper) error() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// sleep waits d; false when the run stopped or ctx ended first.
+func (s *stopper) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.ch:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// origin says where a record came from: its queue entry and dead letter
+// are removed in the transaction that settles it.
+type origin struct {
+	event      int64
+	deadLetter DeadLetter
+	replay     bool
+}
+
+func (o origin) done(c *Commit) *Commit {
+	if o.event != 0 {
+		c.DoneEvents = append(c.DoneEvents, o.event)
+	}
+	if o.replay {
+		c.DeleteDeadLetter = o.deadLetter.ID
+	}
+	return c
+}
+
+func (o origin) pending() bool { return o.event != 0 || o.replay }
+
+type lookups struct{ store Store }
+
+func (l lookups) Lookup(ctx context.Context, name, sourceKey string) (string, bool, error) {
+	t, ok, err := l.store.LookupXref(ctx, name, sourceKey)
+	return t, ok, tag(stageStore, err)
+}
+
+func (r *runner[S, W]) backoff(attempt int) time.Duration {
+	d := r.e.cfg.backoffBase
+	for i := 1; i < attempt && d < r.e.cfg.backoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, r.e.cfg.backoffMax)
+	return time.Duration(rand.Int64N(int64(d))) + 1
+}
+
+// process applies one record with retries. get returns the record (it is
+// called again for each attempt, so webhooks and replays re-fetch). The
+// outcome is durable (created, updated, unchanged, skipped, dead_lettered)
+// or not (deferred, failed); err is the last error of a record that was
+// not applied.
+func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*S, error), o origin, t *tally, st *stopper) (Outcome, error) {
+	s := r.s
+	maxAttempts := s.Retry.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = 5
+	}
+	var rec *S
+	var key string
+	var ver int64
+	for attempt := 1; ; attempt++ {
+		start := r.e.cfg.now()
+		var out Outcome
+		rec2, err := get(ctx)
+		if err == nil {
+			rec = rec2
+			key, ver = s.Key(rec), s.Version(rec)
+			out, err = r.apply(ctx, rec, o, t)
+		}
+		if err == nil {
+			t.count(out)
+			r.observe(out, start)
+			return out, nil
+		}
+		if canceled(ctx) {
+			t.count(OutcomeFailed)
+			return OutcomeFailed, ctx.Err()
+		}
+		switch classify(err) {
+		case classDeferred:
+			t.count(OutcomeDeferred)
+			r.observe(OutcomeDeferred, start)
+			r.e.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "engine: record deferred", slog.String("sync", s.Name), slog.String("key", key), slog.String("reason", redactError(err)))
+			return OutcomeDeferred, err
+		case classDown:
+			t.count(OutcomeFailed)
+			r.observe(OutcomeFailed, start)
+			st.stop(r.b.downError(err))
+			return OutcomeFailed, err
+		case classRetry:
+			if attempt < maxAttempts {
+				r.e.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "engine: record attempt failed", slog.String("sync", s.Name), slog.String("key", key), slog.Int("attempt", attempt), slog.String("error", redactError(err)))
+				if st.sleep(ctx, r.backoff(attempt)) {
+					continue
+				}
+				t.count(OutcomeFailed)
+				r.observe(OutcomeFailed, start)
+				return OutcomeFailed, err
+			}
+		case classPermanent:
+		}
+		// Exhausted or permanent.
+		if !s.DeadLetter {
+			t.count(OutcomeFailed)
+			r.observe(OutcomeFailed, start)
+			st.stop(&RecordError{Sync: s.Name, SourceKey: key, Attempts: attempt, Err: err})
+			return OutcomeFailed, err
+		}
+		if r.e.cfg.dryRun {
+			t.count(OutcomeDeadLettered)
+			return OutcomeDeadLettered, err
+		}
+		dl := &DeadLetter{Sync: s.Name, SourceKey: key, Version: ver, Attempts: attempt, Error: redactError(err),
+			CreatedAt: r.e.cfg.now(), UpdatedAt: r.e.cfg.now()}
+		if rec != nil {
+			dl.Payload, _ = json.Marshal(rec)
+		} else if o.replay {
+			dl.SourceKey, dl.Version, dl.Payload = o.deadLetter.SourceKey, o.deadLetter.Version, o.deadLetter.Payload
+		}
+		if o.replay {
+			dl.ID = o.deadLetter.ID
+			dl.Attempts += o.deadLetter.Attempts
+		}
+		if dl.SourceKey == "" {
+			dl.SourceKey = "?"
+		}
+		c := &Commit{Sync: s.Name, SourceKey: dl.SourceKey, DeadLetter: dl}
+		if o.event != 0 {
+			c.DoneEvents = []int64{o.event}
+		}
+		if cerr := r.e.store.Commit(ctx, c); cerr != nil {
+			t.count(OutcomeFailed)
+			st.stop(r.b.downError(tag(stageStore, cerr)))
+			return OutcomeFailed, cerr
+		}
+		r.e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "engine: record dead-lettered", slog.String("sync", s.Name), slog.String("key", dl.SourceKey), slog.Int("attempts", attempt), slog.String("error", dl.Error))
+		t.count(OutcomeDeadLettered)
+		r.observe(OutcomeDeadLettered, start)
+		return OutcomeDeadLettered, err
+	}
+}
+
+func (r *runner[S, W]) observe(o Outcome, start time.Time) {
+	r.e.cfg.observer.ObserveRecord(RecordEvent{Sync: r.s.Name, Outcome: o, Duration: r.e.cfg.now().Sub(start)})
+}
+
+// inScope evaluates the trigger with the record's memory.
+func (r *runner[S, W]) inScope(rec *S, wasIn bool) bool {
+	s := r.s
+	if s.Deleted != nil && s.Deleted(rec) {
+		return false
+	}
+	if s.Enter == nil {
+		return true
+	}
+	if wasIn {
+		if s.Exit != nil {
+			return !s.Exit(rec)
+		}
+		return s.Enter(rec)
+	}
+	return s.Enter(rec)
+}
+
+// apply maps and writes one record and commits its state. It holds the
+// record's key lock throughout.
+func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (Outcome, error) {
+	s, e := r.s, r.e
+	key := s.Key(rec)
+	ver := s.Version(rec)
+	dry := e.cfg.dryRun
+	unlock := e.lockKey(s.Name, key)
+	defer unlock()
+
+	st, found, err := e.store.LoadRecord(ctx, s.Name, key)
+	if err != nil {
+		return "", tag(stageStore, err)
+	}
+	commit := func(c *Commit) error {
+		if dry {
+			return nil
+		}
+		return tag(stageStore, e.store.Commit(ctx, o.done(c)))
+	}
+	base := func() *Commit { return &Commit{Sync: s.Name, SourceKey: key} }
+
+	if found && ver < st.Version {
+		// Older than what was applied: drop it.
+		if o.pending() {
+			if err := commit(base()); err != nil {
+				return "", err
+			}
+		}
+		return OutcomeSkipped, nil
+	}
+	in := r.inScope(rec, found && st.In)
+	if !in {
+		c := base()
+		if found && st.In {
+			ns := st
+			ns.In, ns.Version, ns.UpdatedAt = false, ver, e.cfg.now()
+			c.State = &ns
+			c.ResolveDeadLetters = true
+		}
+		if c.State != nil || o.pending() {
+			if err := commit(c); err != nil {
+				return "", err
+			}
+		}
+		return OutcomeSkipped, nil
+	}
+	t.do(func(r *Report) { r.InScope++ })
+
+	targetKey := st.TargetKey
+	if targetKey == "" && r.steps[MatchXref] {
+		tk, ok, err := e.store.LookupXref(ctx, r.xref, key)
+		if err != nil {
+			return "", tag(stageStore, err)
+		}
+		if ok {
+			targetKey = tk
+		}
+	}
+	create := targetKey == ""
+	l := lookups{e.store}
+	w, err := s.Map(ctx, rec, l, create)
+	if err != nil {
+		return "", err
+	}
+	if create && r.steps[MatchNaturalKey] {
+		if nk := s.NaturalKey(&w); nk != "" {
+			tk, ok, err := s.Find(ctx, nk)
+			if err != nil {
+				return "", tag(stageTarget, err)
+			}
+			if ok && tk != "" {
+				targetKey, create = tk, false
+				if w, err = s.Map(ctx, rec, l, false); err != nil {
+					return "", err
+				}
+			}
+		}
+	}
+	if create && !r.steps[MatchCreate] {
+		// Update-only sync and no target record: nothing to do.
+		if o.pending() {
+			if err := commit(base()); err != nil {
+				return "", err
+			}
+		}
+		return OutcomeSkipped, nil
+	}
+
+	vals := make(map[string]string, len(s.Fields))
+	for _, f := range s.Fields {
+		if !create && f.CreateOnly {
+			f.Clear(&w)
+			continue
+		}
+		if v, set := f.Value(&w); set {
+			vals[f.Path] = v
+		}
+	}
+	newState := func() *RecordState {
+		var snap map[string]string
+		if found && st.TargetKey == targetKey {
+			snap = maps.Clone(st.Snapshot)
+		}
+		if snap == nil {
+			snap = make(map[string]string, len(vals))
+		}
+		maps.Copy(snap, vals)
+		return &RecordState{Sync: s.Name, SourceKey: key, TargetKey: targetKey, In: true, Version: ver, Snapshot: snap, UpdatedAt: e.cfg.now()}
+	}
+	sameTarget := found && st.TargetKey == targetKey && targetKey != ""
+	changed := func() bool {
+		if !sameTarget {
+			return true
+		}
+		for p, v := range vals {
+			if sv, ok := st.Snapshot[p]; !ok || sv != v {
+				return true
+			}
+		}
+		return false
+	}
+	unchanged := func(conflicts []Conflict) (Outcome, error) {
+		if !found || !st.In || st.Version != ver || st.TargetKey != targetKey || len(conflicts) > 0 || o.pending() {
+			ns := st
+			ns.Sync, ns.SourceKey, ns.TargetKey, ns.In, ns.Version, ns.UpdatedAt = s.Name, key, targetKey, true, ver, e.cfg.now()
+			c := base()
+			c.State = &ns
+			c.Conflicts = conflicts
+			c.ResolveDeadLetters = true
+			if !found || st.TargetKey != targetKey {
+				c.Xref = &Xref{Table: r.xref, SourceKey: key, TargetKey: targetKey}
+			}
+			if err := commit(c); err != nil {
+				return "", err
+			}
+		}
+		return OutcomeUnchanged, nil
+	}
+	if !create && !changed() {
+		return unchanged(nil)
+	}
+
+	// Conflict policies: a field the target changed since this sync last
+	// wrote it (its current value differs from the snapshot).
+	var conflicts []Conflict
+	if !create && r.policies && sameTarget {
+		cur, changedAt, err := s.Current(ctx, targetKey)
+		if err != nil {
+			return "", tag(stageTarget, err)
+		}
+		for _, f := range s.Fields {
+			if f.Policy == SourceWins || f.CreateOnly {
+				continue
+			}
+			v, set := vals[f.Path]
+			snap, had := st.Snapshot[f.Path]
+			tv, has := cur[f.Path]
+			if !set || !had || !has || tv == snap || tv == v {
+				continue
+			}
+			keep := false
+			switch f.Policy {
+			case TargetWins:
+				keep = true
+			case LastWriterWins:
+				keep = s.SourceTime == nil || !s.SourceTime(rec).After(changedAt)
+			case Queue:
+				keep = true
+				conflicts = append(conflicts, Conflict{Sync: s.Name, SourceKey: key, TargetKey: targetKey, Field: f.Path,
+					SourceValue: v, TargetValue: tv, Snapshot: snap, DetectedAt: e.cfg.now()})
+			}
+			if keep {
+				f.Clear(&w)
+				delete(vals, f.Path)
+			}
+		}
+		if len(conflicts) > 0 {
+			t.do(func(r *Report) { r.Conflicts += len(conflicts) })
+		}
+		if !changed() {
+			return unchanged(conflicts)
+		}
+	}
+
+	action, out := "update", OutcomeUpdated
+	if create {
+		action, out = "create", OutcomeCreated
+	}
+	if dry {
+		t.do(func(r *Report) {
+			r.Writes = append(r.Writes, PlannedWrite{Sync: s.Name, SourceKey: key, TargetKey: targetKey, Action: action, Fields: vals})
+		})
+		return out, nil
+	}
+	idem := IdempotencyKey(s.Name, key, ver)
+	if create {
+		tk, err := s.Create(ctx, &w, idem)
+		if err != nil {
+			return "", tag(stageTarget, err)
+		}
+		if tk == "" {
+			return "", Permanent(fmt.Errorf("engine: %s: Create returned no target key", s.Name))
+		}
+		targetKey = tk
+	} else if err := s.Update(ctx, targetKey, &w, idem); err != nil {
+		return "", tag(stageTarget, err)
+	}
+	c := base()
+	c.State = newState()
+	c.Conflicts = conflicts
+	c.ResolveDeadLetters = true
+	if !found || st.TargetKey != targetKey {
+		c.Xref = &Xref{Table: r.xref, SourceKey: key, TargetKey: targetKey}
+	}
+	if err := commit(c); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// poll runs one poll pass and returns the new checkpoint, or nil when the
+// pass did not complete.
+func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
+	s, e := r.s, r.e
+	if s.Poll == nil {
+		return nil, nil
+	}
+	cp, hasCP, err := e.store.LoadCursor(ctx, s.Name)
+	if err != nil {
+		return nil, r.b.downError(tag(stageStore, err))
+	}
+	since := Cursor{}
+	if hasCP {
+		since = cp
+		if s.CursorKind == CursorTime && !cp.Time.IsZero() {
+			since.Time = cp.Time.Add(-s.Lookback)
+		}
+	}
+	upper := Cursor{Time: e.cfg.now()}
+	t := &tally{rep: rep, kind: s.CursorKind}
+	st := newStopper()
+
+	type job struct {
+		rec S
+		cur Cursor
+	}
+	jobs := make(chan *job)
+	var wg sync.WaitGroup
+	for range e.cfg.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if st.stopped() || canceled(ctx) {
+					t.hold(j.cur)
+					t.count(OutcomeFailed)
+					continue
+				}
+				key := s.Key(&j.rec)
+				get := func(context.Context) (*S, error) { return &j.rec, nil }
+				var out Outcome
+				_ = e.cfg.executor.Execute(ctx, Unit{Kind: UnitApply, Sync: s.Name,
+					Key: s.Name + "/" + key + "/" + fmt.Sprint(s.Version(&j.rec)),
+					Run: func(ctx context.Context) error {
+						var err error
+						out, err = r.process(ctx, get, origin{}, t, st)
+						return err
+					}})
+				switch out {
+				case OutcomeCreated, OutcomeUpdated, OutcomeUnchanged, OutcomeSkipped, OutcomeDeadLettered:
+				default:
+					t.hold(j.cur)
+				}
+			}
+		}()
+	}
+	var pollErr error
+	for rec, err := range s.Poll(ctx, since) {
+		if err != nil {
+			pollErr = err
+			break
+		}
+		if st.stopped() || canceled(ctx) {
+			break
+		}
+		j := &job{rec: rec, cur: s.Cursor(&rec)}
+		t.see(j.cur)
+		jobs <- j
+	}
+	close(jobs)
+	wg.Wait()
+	if err := st.error(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if pollErr != nil {
+		if IsSystemDown(pollErr) {
+			return nil, r.b.downError(tag(stageSource, pollErr))
+		}
+		return nil, fmt.Errorf("engine: sync %s: polling %s: %w", s.Name, s.Source, pollErr)
+	}
+	// Every record seen is durable, dead-lettered, out of scope, or held.
+	var next Cursor
+	switch s.CursorKind {
+	case CursorInt:
+		switch {
+		case !t.seen && !hasCP:
+			return nil, nil
+		case !t.seen:
+			next = cp
+		default:
+			next = t.maxSeen
+		}
+	default:
+		next = upper
+	}
+	if t.pending && less(s.CursorKind, t.minPending, next) {
+		next = t.minPending
+	}
+	rep.Cursor = next
+	if e.cfg.dryRun {
+		return nil, nil
+	}
+	return &next, nil
+}
+
+// drain applies queued webhook events: events of one key in order, keys in
+// parallel.
+func (r *runner[S, W]) drain(ctx context.Context, rep *Report) error {
+	s, e := r.s, r.e
+	if s.ParseEvent == nil {
+		return nil
+	}
+	r.b.queueMu.Lock()
+	defer r.b.queueMu.Unlock()
+	t := &tally{rep: rep, kind: s.CursorKind}
+	st := newStopper()
+	var after int64
+	for !st.stopped() && !canceled(ctx) {
+		evs, err := e.store.Queued(ctx, s.Name, after, 256)
+		if err != nil {
+			return r.b.downError(tag(stageStore, err))
+		}
+		if len(evs) == 0 {
+			break
+		}
+		after = evs[len(evs)-1].ID
+		groups := map[string][]QueuedEvent{}
+		var order []string
+		for _, ev := range evs {
+			if _, ok := groups[ev.SourceKey]; !ok {
+				order = append(order, ev.SourceKey)
+			}
+			groups[ev.SourceKey] = append(groups[ev.SourceKey], ev)
+		}
+		keys := make(chan string)
+		var wg sync.WaitGroup
+		for range min(e.cfg.concurrency, len(order)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := range keys {
+					for _, ev := range groups[k] {
+						if st.stopped() || canceled(ctx) {
+							break
+						}
+						r.event(ctx, ev, t, st)
+					}
+				}
+			}()
+		}
+		for _, k := range order {
+			keys <- k
+		}
+		close(keys)
+		wg.Wait()
+	}
+	if err := st.error(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := e.store.PruneDedupe(ctx, e.cfg.now().Add(-e.cfg.dedupeTTL)); err != nil {
+		return r.b.downError(tag(stageStore, err))
+	}
+	return nil
+}
+
+// event applies one queued event.
+func (r *runner[S, W]) event(ctx context.Context, ev QueuedEvent, t *tally, st *stopper) {
+	s, e := r.s, r.e
+	if ev.Version > 0 && !ev.Deleted {
+		cur, found, err := e.store.LoadRecord(ctx, s.Name, ev.SourceKey)
+		if err != nil {
+			st.stop(r.b.downError(tag(stageStore, err)))
+			return
+		}
+		if found && cur.Version >= ev.Version {
+			// Already applied this version or a newer one.
+			if err := e.store.Commit(ctx, &Commit{Sync: s.Name, SourceKey: ev.SourceKey, DoneEvents: []int64{ev.ID}}); err != nil {
+				st.stop(r.b.downError(tag(stageStore, err)))
+				return
+			}
+			t.count(OutcomeSkipped)
+			return
+		}
+	}
+	gone := false
+	get := func(ctx context.Context) (*S, error) {
+		rec, err := s.Fetch(ctx, ev.SourceKey)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				gone = true
+				return nil, nil
+			}
+			return nil, tag(stageSource, err)
+		}
+		t.see(Cursor{})
+		return &rec, nil
+	}
+	// Fetch first so that a record that is gone is handled here.
+	rec, err := get(ctx)
+	if err == nil && gone {
+		r.gone(ctx, ev.SourceKey, origin{event: ev.ID}, t, st)
+		return
+	}
+	first := true
+	getOnce := func(ctx context.Context) (*S, error) {
+		if first {
+			first = false
+			return rec, err
+		}
+		rec, err := get(ctx)
+		if err == nil && gone {
+			return nil, Permanent(fmt.Errorf("engine: record %q disappeared", ev.SourceKey))
+		}
+		return rec, err
+	}
+	_, _ = r.process(ctx, getOnce, origin{event: ev.ID}, t, st)
+}
+
+// gone handles a source record that no longer exists: it leaves scope.
+func (r *runner[S, W]) gone(ctx context.Context, key string, o origin, t *tally, st *stopper) {
+	s, e := r.s, r.e
+	unlock := e.lockKey(s.Name, key)
+	defer unlock()
+	cur, found, err := e.store.LoadRecord(ctx, s.Name, key)
+	if err != nil {
+		st.stop(r.b.downError(tag(stageStore, err)))
+		return
+	}
+	c := o.done(&Commit{Sync: s.Name, SourceKey: key})
+	if found && cur.In {
+		cur.In = false
+		cur.UpdatedAt = e.cfg.now()
+		c.State = &cur
+	}
+	if err := e.store.Commit(ctx, c); err != nil {
+		st.stop(r.b.downError(tag(stageStore, err)))
+		return
+	}
+	t.count(OutcomeSkipped)
+}
+
+// replay re-applies a dead letter.
+func (r *runner[S, W]) replay(ctx context.Context, dl DeadLetter, rep *Report) error {
+	s := r.s
+	t := &tally{rep: rep, kind: s.CursorKind}
+	st := newStopper()
+	o := origin{deadLetter: dl, replay: true}
+	get := func(ctx context.Context) (*S, error) {
+		if s.Fetch != nil {
+			rec, err := s.Fetch(ctx, dl.SourceKey)
+			if err != nil {
+				if errors.Is(err, ErrNotFound) {
+					return nil, Permanent(err)
+				}
+				return nil, tag(stageSource, err)
+			}
+			t.see(Cursor{})
+			return &rec, nil
+		}
+		var rec S
+		if err := json.Unmarshal(dl.Payload, &rec); err != nil {
+			return nil, Permanent(fmt.Errorf("engine: decoding the dead letter's payload: %w", err))
+		}
+		t.see(Cursor{})
+		return &rec, nil
+	}
+	out, err := r.process(ctx, get, o, t, st)
+	if serr := st.error(); serr != nil {
+		return serr
+	}
+	switch out {
+	case OutcomeCreated, OutcomeUpdated, OutcomeUnchanged, OutcomeSkipped:
+		return nil
+	case OutcomeDeferred:
+		return fmt.Errorf("engine: replay %s/%d: %w", s.Name, dl.ID, err)
+	}
+	if err == nil {
+		err = errors.New("record not applied")
+	}
+	return fmt.Errorf("engine: replay %s/%d failed again: %w", s.Name, dl.ID, err)
+}

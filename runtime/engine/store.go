@@ -1,0 +1,201 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store keeps all of the engine's state. Every method must be safe for
+// concurrent use. Commit must be atomic: everything one Commit carries
+// becomes durable together or not at all, because the engine moves a
+// record's state, its xref, its conflicts, its dead letter and the removal of
+// the webhook event that caused it in one step.
+//
+// NewMemoryStore is an in-process implementation for tests; the
+// github.com/connectorgen/connectorgen/runtime/sqlitestore module is the
+// embedded default. The enginetest package holds a conformance suite that
+// every implementation should pass.
+type Store interface {
+	// LoadRecord returns the state the engine keeps for one source record
+	// of a sync, and false when there is none.
+	LoadRecord(ctx context.Context, sync, sourceKey string) (RecordState, bool, error)
+	// Commit applies c atomically.
+	Commit(ctx context.Context, c *Commit) error
+	// LookupXref returns the target key recorded in xref table table for
+	// sourceKey.
+	LookupXref(ctx context.Context, table, sourceKey string) (targetKey string, ok bool, err error)
+
+	// LoadCursor returns a sync's checkpoint, and false before the first
+	// successful run.
+	LoadCursor(ctx context.Context, sync string) (Cursor, bool, error)
+	// FinishRun records the end of a run in one transaction: the new
+	// checkpoint (nil: unchanged), the sync's status and a run history
+	// entry.
+	FinishRun(ctx context.Context, f *RunResult) error
+
+	// LoadStatus returns a sync's status (the zero SyncStatus with Sync
+	// set when there is none); SaveStatus replaces it.
+	LoadStatus(ctx context.Context, sync string) (SyncStatus, error)
+	SaveStatus(ctx context.Context, s SyncStatus) error
+	// Runs returns the latest limit runs of a sync, newest first.
+	Runs(ctx context.Context, sync string, limit int) ([]RunRecord, error)
+
+	// Enqueue adds a webhook event to the sync's queue and its event ID to
+	// the dedupe ledger, atomically. It returns false, and queues nothing,
+	// when the ledger already holds the event ID.
+	Enqueue(ctx context.Context, ev QueuedEvent) (queued bool, err error)
+	// Queued returns up to limit queued events of a sync with ID greater
+	// than afterID, in ID order.
+	Queued(ctx context.Context, sync string, afterID int64, limit int) ([]QueuedEvent, error)
+	// QueueDepth counts a sync's queued events.
+	QueueDepth(ctx context.Context, sync string) (int, error)
+	// PruneDedupe forgets ledger entries received before before whose
+	// events are no longer queued, and returns how many it removed.
+	PruneDedupe(ctx context.Context, before time.Time) (int, error)
+
+	// DeadLetters lists a sync's dead letters in ID order; DeadLetter
+	// returns one; DeadLetterCount counts them; DeleteDeadLetter discards
+	// one (no error when it does not exist).
+	DeadLetters(ctx context.Context, sync string) ([]DeadLetter, error)
+	DeadLetter(ctx context.Context, sync string, id int64) (DeadLetter, bool, error)
+	DeadLetterCount(ctx context.Context, sync string) (int, error)
+	DeleteDeadLetter(ctx context.Context, sync string, id int64) error
+
+	// Conflicts lists a sync's open conflicts in ID order; DeleteConflict
+	// resolves one.
+	Conflicts(ctx context.Context, sync string) ([]Conflict, error)
+	DeleteConflict(ctx context.Context, sync string, id int64) error
+
+	// LoadToken returns the token last saved for a system (opaque bytes,
+	// JSON from the engine), and false when there is none.
+	LoadToken(ctx context.Context, system string) ([]byte, bool, error)
+	SaveToken(ctx context.Context, system string, token []byte) error
+
+	// Close releases the store.
+	Close() error
+}
+
+// RecordState is what the engine remembers about one source record.
+type RecordState struct {
+	Sync      string
+	SourceKey string
+	// TargetKey is the target record this source record was written to
+	// ("" before the first write).
+	TargetKey string
+	// In is the trigger memory: whether the record was in scope after the
+	// last change the engine applied.
+	In bool
+	// Version is the last applied source version.
+	Version int64
+	// Snapshot maps target field paths to the canonical JSON this sync last
+	// wrote there.
+	Snapshot map[string]string
+	// UpdatedAt is when the state was last committed.
+	UpdatedAt time.Time
+}
+
+// Xref is one entry of an xref table.
+type Xref struct {
+	Table     string
+	SourceKey string
+	TargetKey string
+}
+
+// Commit is everything that changes for one record, applied atomically by
+// Store.Commit. Applying the same Commit twice leaves the same state.
+type Commit struct {
+	Sync      string
+	SourceKey string
+	// State, when not nil, replaces the record's state.
+	State *RecordState
+	// Xref, when not nil, is upserted.
+	Xref *Xref
+	// Conflicts are upserted by (Sync, SourceKey, Field): an open conflict
+	// for the same field is replaced, keeping its ID.
+	Conflicts []Conflict
+	// DeadLetter, when not nil, is upserted by (Sync, SourceKey, Version)
+	// (or by ID when ID is set).
+	DeadLetter *DeadLetter
+	// ResolveDeadLetters deletes the record's dead letters with a version
+	// at or below State.Version (the record has since been applied).
+	ResolveDeadLetters bool
+	// DeleteDeadLetter, when not zero, deletes that dead letter.
+	DeleteDeadLetter int64
+	// DoneEvents are queue entries to remove.
+	DoneEvents []int64
+}
+
+// QueuedEvent is a webhook event waiting in a sync's queue.
+type QueuedEvent struct {
+	// ID is assigned by the store.
+	ID   int64
+	Sync string
+	// EventID is the sender's delivery ID (dedupe key).
+	EventID    string
+	SourceKey  string
+	Version    int64
+	Deleted    bool
+	ReceivedAt time.Time
+}
+
+// DeadLetter is a record that exhausted its attempts or failed permanently.
+type DeadLetter struct {
+	ID        int64     `json:"id"`
+	Sync      string    `json:"sync"`
+	SourceKey string    `json:"source_key"`
+	Version   int64     `json:"version"`
+	Attempts  int       `json:"attempts"`
+	Error     string    `json:"error"`
+	Payload   []byte    `json:"payload"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Conflict is a field whose target value changed since this sync last wrote
+// it while the source changed too, left for review by the Queue policy.
+type Conflict struct {
+	ID          int64     `json:"id"`
+	Sync        string    `json:"sync"`
+	SourceKey   string    `json:"source_key"`
+	TargetKey   string    `json:"target_key"`
+	Field       string    `json:"field"`
+	SourceValue string    `json:"source_value"`
+	TargetValue string    `json:"target_value"`
+	Snapshot    string    `json:"snapshot"`
+	DetectedAt  time.Time `json:"detected_at"`
+}
+
+// SyncStatus is a sync's health state.
+type SyncStatus struct {
+	Sync                string    `json:"sync"`
+	LastSuccess         time.Time `json:"last_success"`
+	LastRun             time.Time `json:"last_run"`
+	ConsecutiveFailures int       `json:"consecutive_failures"`
+	LastError           string    `json:"last_error,omitempty"`
+	Paused              bool      `json:"paused"`
+}
+
+// RunRecord is one entry of the run history.
+type RunRecord struct {
+	ID         int64     `json:"id"`
+	Sync       string    `json:"sync"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	OK         bool      `json:"ok"`
+	Error      string    `json:"error,omitempty"`
+	// Report is the run's Report as JSON.
+	Report []byte `json:"report,omitempty"`
+}
+
+// RunResult is what Store.FinishRun records.
+type RunResult struct {
+	Sync string
+	// Cursor is the new checkpoint; nil leaves it unchanged.
+	Cursor *Cursor
+	Status SyncStatus
+	Run    RunRecord
+}
+
+// ErrStoreClosed is returned by a closed store.
+var ErrStoreClosed = errors.New("engine: store closed")

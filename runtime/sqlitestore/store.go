@@ -1,0 +1,642 @@
+// Package sqlitestore is the embedded engine.Store: one SQLite file, pure Go
+// (modernc.org/sqlite, no cgo), WAL mode, versioned schema migrations.
+//
+// Writes go through one connection (SQLite allows one writer at a time;
+// BEGIN IMMEDIATE avoids lock upgrades that fail under contention) and
+// reads through a small pool of read-only connections, which WAL lets run
+// beside the writer.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+
+	"github.com/connectorgen/connectorgen/runtime/engine"
+)
+
+// Store is an engine.Store in a SQLite database file.
+type Store struct {
+	w    *sql.DB // single writer
+	r    *sql.DB // readers
+	path string
+}
+
+var _ engine.Store = (*Store)(nil)
+
+// Options tunes Open.
+type Options struct {
+	// BusyTimeout is how long a connection waits for a lock held by another
+	// process (default 5 s).
+	BusyTimeout time.Duration
+	// Readers is the size of the read pool (default 4).
+	Readers int
+	// Synchronous is SQLite's synchronous pragma: "FULL" (default: a
+	// commit survives power loss) or "NORMAL" (faster; in WAL mode a
+	// commit survives a process crash but may be lost on power loss).
+	Synchronous string
+}
+
+// Open opens (creating it with mode 0600 if needed) the database at path
+// and migrates its schema.
+func Open(path string) (*Store, error) { return OpenWith(path, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(path string, o Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlitestore: empty path")
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
+	if o.Readers <= 0 {
+		o.Readers = 4
+	}
+	switch o.Synchronous {
+	case "":
+		o.Synchronous = "FULL"
+	case "FULL", "NORMAL":
+	default:
+		return nil, fmt.Errorf("sqlitestore: Synchronous %q: want FULL or NORMAL", o.Synchronous)
+	}
+	// The state holds OAuth tokens: create the file readable by its owner
+	// only.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	} else {
+		f.Close()
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", o.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+o.Synchronous+")")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	s := &Store{w: w, path: path}
+	if err := s.migrate(context.Background()); err != nil {
+		w.Close()
+		return nil, err
+	}
+	rq := url.Values{}
+	rq.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", o.BusyTimeout.Milliseconds()))
+	rq.Add("_pragma", "query_only(ON)")
+	r, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	r.SetMaxOpenConns(o.Readers)
+	r.SetMaxIdleConns(o.Readers)
+	s.r = r
+	return s, nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database. Later calls fail.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// migrations are applied in order; each runs once, in a transaction that
+// also records it in schema_migrations. Never edit a released migration:
+// append a new one.
+var migrations = []string{
+	1: `
+CREATE TABLE records (
+	sync        TEXT    NOT NULL,
+	source_key  TEXT    NOT NULL,
+	target_key  TEXT    NOT NULL DEFAULT '',
+	in_scope    INTEGER NOT NULL,
+	version     INTEGER NOT NULL,
+	snapshot    TEXT    NOT NULL DEFAULT '{}',
+	updated_at  INTEGER NOT NULL,
+	PRIMARY KEY (sync, source_key)
+) WITHOUT ROWID;
+CREATE TABLE xrefs (
+	tbl         TEXT NOT NULL,
+	source_key  TEXT NOT NULL,
+	target_key  TEXT NOT NULL,
+	PRIMARY KEY (tbl, source_key)
+) WITHOUT ROWID;
+CREATE TABLE cursors (
+	sync        TEXT PRIMARY KEY,
+	time        TEXT NOT NULL DEFAULT '',
+	int         INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE sync_status (
+	sync                 TEXT PRIMARY KEY,
+	last_success         INTEGER NOT NULL DEFAULT 0,
+	last_run             INTEGER NOT NULL DEFAULT 0,
+	consecutive_failures INTEGER NOT NULL DEFAULT 0,
+	last_error           TEXT    NOT NULL DEFAULT '',
+	paused               INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE runs (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	sync        TEXT    NOT NULL,
+	started_at  INTEGER NOT NULL,
+	finished_at INTEGER NOT NULL,
+	ok          INTEGER NOT NULL,
+	error       TEXT    NOT NULL DEFAULT '',
+	report      BLOB
+);
+CREATE INDEX runs_sync ON runs (sync, id);
+CREATE TABLE queue (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	sync        TEXT    NOT NULL,
+	event_id    TEXT    NOT NULL,
+	source_key  TEXT    NOT NULL,
+	version     INTEGER NOT NULL,
+	deleted     INTEGER NOT NULL,
+	received_at INTEGER NOT NULL
+);
+CREATE INDEX queue_sync ON queue (sync, id);
+CREATE TABLE dedupe (
+	sync        TEXT    NOT NULL,
+	event_id    TEXT    NOT NULL,
+	received_at INTEGER NOT NULL,
+	PRIMARY KEY (sync, event_id)
+) WITHOUT ROWID;
+CREATE INDEX dedupe_received ON dedupe (received_at);
+CREATE TABLE dead_letters (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	sync        TEXT    NOT NULL,
+	source_key  TEXT    NOT NULL,
+	version     INTEGER NOT NULL,
+	attempts    INTEGER NOT NULL,
+	error       TEXT    NOT NULL,
+	payload     BLOB,
+	created_at  INTEGER NOT NULL,
+	updated_at  INTEGER NOT NULL,
+	UNIQUE (sync, source_key, version)
+);
+CREATE TABLE conflicts (
+	id             INTEGER PRIMARY KEY AUTOINCREMENT,
+	sync           TEXT    NOT NULL,
+	source_key     TEXT    NOT NULL,
+	target_key     TEXT    NOT NULL,
+	field          TEXT    NOT NULL,
+	source_value   TEXT    NOT NULL,
+	target_value   TEXT    NOT NULL,
+	snapshot_value TEXT    NOT NULL,
+	detected_at    INTEGER NOT NULL,
+	UNIQUE (sync, source_key, field)
+);
+CREATE TABLE tokens (
+	system      TEXT PRIMARY KEY,
+	token       BLOB    NOT NULL,
+	updated_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+}
+
+// SchemaVersion is the schema version this package migrates to.
+func SchemaVersion() int { return len(migrations) - 1 }
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlitestore: migrations table: %w", err)
+	}
+	var cur int
+	if err := s.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&cur); err != nil {
+		return fmt.Errorf("sqlitestore: schema version: %w", err)
+	}
+	if cur > SchemaVersion() {
+		return fmt.Errorf("sqlitestore: %s has schema version %d, newer than this program's %d", s.path, cur, SchemaVersion())
+	}
+	for v := cur + 1; v <= SchemaVersion(); v++ {
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, time.Now().UnixNano())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlitestore: migration %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) tx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// LoadRecord implements engine.Store.
+func (s *Store) LoadRecord(ctx context.Context, sync, sourceKey string) (engine.RecordState, bool, error) {
+	st := engine.RecordState{Sync: sync, SourceKey: sourceKey}
+	var in int
+	var snap string
+	var upd int64
+	err := s.r.QueryRowContext(ctx, `SELECT target_key, in_scope, version, snapshot, updated_at FROM records WHERE sync = ? AND source_key = ?`,
+		sync, sourceKey).Scan(&st.TargetKey, &in, &st.Version, &snap, &upd)
+	if errors.Is(err, sql.ErrNoRows) {
+		return engine.RecordState{}, false, nil
+	}
+	if err != nil {
+		return engine.RecordState{}, false, err
+	}
+	st.In = in != 0
+	st.UpdatedAt = fromNanos(upd)
+	if snap != "" && snap != "{}" {
+		if err := json.Unmarshal([]byte(snap), &st.Snapshot); err != nil {
+			return engine.RecordState{}, false, fmt.Errorf("sqlitestore: snapshot of %s/%s: %w", sync, sourceKey, err)
+		}
+	}
+	return st, true, nil
+}
+
+// Commit implements engine.Store: one IMMEDIATE transaction.
+func (s *Store) Commit(ctx context.Context, c *engine.Commit) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if st := c.State; st != nil {
+			snap := []byte("{}")
+			if len(st.Snapshot) > 0 {
+				var err error
+				if snap, err = json.Marshal(st.Snapshot); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO records (sync, source_key, target_key, in_scope, version, snapshot, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (sync, source_key) DO UPDATE SET target_key = excluded.target_key, in_scope = excluded.in_scope,
+	version = excluded.version, snapshot = excluded.snapshot, updated_at = excluded.updated_at`,
+				c.Sync, c.SourceKey, st.TargetKey, b2i(st.In), st.Version, string(snap), nanos(st.UpdatedAt)); err != nil {
+				return err
+			}
+		}
+		if x := c.Xref; x != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO xrefs (tbl, source_key, target_key) VALUES (?, ?, ?)
+ON CONFLICT (tbl, source_key) DO UPDATE SET target_key = excluded.target_key`, x.Table, x.SourceKey, x.TargetKey); err != nil {
+				return err
+			}
+		}
+		for _, cf := range c.Conflicts {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO conflicts (sync, source_key, target_key, field, source_value, target_value, snapshot_value, detected_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (sync, source_key, field) DO UPDATE SET target_key = excluded.target_key, source_value = excluded.source_value,
+	target_value = excluded.target_value, snapshot_value = excluded.snapshot_value, detected_at = excluded.detected_at`,
+				cf.Sync, cf.SourceKey, cf.TargetKey, cf.Field, cf.SourceValue, cf.TargetValue, cf.Snapshot, nanos(cf.DetectedAt)); err != nil {
+				return err
+			}
+		}
+		if c.ResolveDeadLetters && c.State != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM dead_letters WHERE sync = ? AND source_key = ? AND version <= ?`,
+				c.Sync, c.SourceKey, c.State.Version); err != nil {
+				return err
+			}
+		}
+		if c.DeleteDeadLetter != 0 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM dead_letters WHERE id = ? AND sync = ?`, c.DeleteDeadLetter, c.Sync); err != nil {
+				return err
+			}
+		}
+		if d := c.DeadLetter; d != nil {
+			var err error
+			if d.ID != 0 {
+				// A version change could collide with another dead letter of
+				// the record: replace that one.
+				if _, err = tx.ExecContext(ctx, `DELETE FROM dead_letters WHERE sync = ? AND source_key = ? AND version = ? AND id <> ?`,
+					d.Sync, d.SourceKey, d.Version, d.ID); err != nil {
+					return err
+				}
+				_, err = tx.ExecContext(ctx, `UPDATE dead_letters SET source_key = ?, version = ?, attempts = ?, error = ?, payload = ?, updated_at = ?
+WHERE id = ? AND sync = ?`, d.SourceKey, d.Version, d.Attempts, d.Error, d.Payload, nanos(d.UpdatedAt), d.ID, d.Sync)
+			} else {
+				_, err = tx.ExecContext(ctx, `INSERT INTO dead_letters (sync, source_key, version, attempts, error, payload, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (sync, source_key, version) DO UPDATE SET attempts = excluded.attempts, error = excluded.error,
+	payload = excluded.payload, updated_at = excluded.updated_at`,
+					d.Sync, d.SourceKey, d.Version, d.Attempts, d.Error, d.Payload, nanos(d.CreatedAt), nanos(d.UpdatedAt))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		for _, id := range c.DoneEvents {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM queue WHERE id = ?`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// LookupXref implements engine.Store.
+func (s *Store) LookupXref(ctx context.Context, table, sourceKey string) (string, bool, error) {
+	var t string
+	err := s.r.QueryRowContext(ctx, `SELECT target_key FROM xrefs WHERE tbl = ? AND source_key = ?`, table, sourceKey).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return t, err == nil, err
+}
+
+// LoadCursor implements engine.Store.
+func (s *Store) LoadCursor(ctx context.Context, sync string) (engine.Cursor, bool, error) {
+	var ts string
+	var c engine.Cursor
+	err := s.r.QueryRowContext(ctx, `SELECT time, int FROM cursors WHERE sync = ?`, sync).Scan(&ts, &c.Int)
+	if errors.Is(err, sql.ErrNoRows) {
+		return engine.Cursor{}, false, nil
+	}
+	if err != nil {
+		return engine.Cursor{}, false, err
+	}
+	if ts != "" {
+		if c.Time, err = time.Parse(time.RFC3339Nano, ts); err != nil {
+			return engine.Cursor{}, false, fmt.Errorf("sqlitestore: cursor of %s: %w", sync, err)
+		}
+	}
+	return c, true, nil
+}
+
+// FinishRun implements engine.Store.
+func (s *Store) FinishRun(ctx context.Context, f *engine.RunResult) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if c := f.Cursor; c != nil {
+			ts := ""
+			if !c.Time.IsZero() {
+				ts = c.Time.UTC().Format(time.RFC3339Nano)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO cursors (sync, time, int) VALUES (?, ?, ?)
+ON CONFLICT (sync) DO UPDATE SET time = excluded.time, int = excluded.int`, f.Sync, ts, c.Int); err != nil {
+				return err
+			}
+		}
+		st := f.Status
+		st.Sync = f.Sync
+		if err := saveStatus(ctx, tx, st); err != nil {
+			return err
+		}
+		r := f.Run
+		_, err := tx.ExecContext(ctx, `INSERT INTO runs (sync, started_at, finished_at, ok, error, report) VALUES (?, ?, ?, ?, ?, ?)`,
+			f.Sync, nanos(r.StartedAt), nanos(r.FinishedAt), b2i(r.OK), r.Error, r.Report)
+		return err
+	})
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func saveStatus(ctx context.Context, x execer, st engine.SyncStatus) error {
+	_, err := x.ExecContext(ctx, `INSERT INTO sync_status (sync, last_success, last_run, consecutive_failures, last_error, paused)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (sync) DO UPDATE SET last_success = excluded.last_success, last_run = excluded.last_run,
+	consecutive_failures = excluded.consecutive_failures, last_error = excluded.last_error, paused = excluded.paused`,
+		st.Sync, nanos(st.LastSuccess), nanos(st.LastRun), st.ConsecutiveFailures, st.LastError, b2i(st.Paused))
+	return err
+}
+
+// LoadStatus implements engine.Store.
+func (s *Store) LoadStatus(ctx context.Context, sync string) (engine.SyncStatus, error) {
+	st := engine.SyncStatus{Sync: sync}
+	var ls, lr int64
+	var paused int
+	err := s.r.QueryRowContext(ctx, `SELECT last_success, last_run, consecutive_failures, last_error, paused FROM sync_status WHERE sync = ?`, sync).
+		Scan(&ls, &lr, &st.ConsecutiveFailures, &st.LastError, &paused)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	st.LastSuccess, st.LastRun, st.Paused = fromNanos(ls), fromNanos(lr), paused != 0
+	return st, nil
+}
+
+// SaveStatus implements engine.Store.
+func (s *Store) SaveStatus(ctx context.Context, st engine.SyncStatus) error {
+	return saveStatus(ctx, s.w, st)
+}
+
+// Runs implements engine.Store.
+func (s *Store) Runs(ctx context.Context, sync string, limit int) ([]engine.RunRecord, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, started_at, finished_at, ok, error, report FROM runs WHERE sync = ? ORDER BY id DESC LIMIT ?`, sync, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []engine.RunRecord
+	for rows.Next() {
+		r := engine.RunRecord{Sync: sync}
+		var st, fin int64
+		var ok int
+		if err := rows.Scan(&r.ID, &st, &fin, &ok, &r.Error, &r.Report); err != nil {
+			return nil, err
+		}
+		r.StartedAt, r.FinishedAt, r.OK = fromNanos(st), fromNanos(fin), ok != 0
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Enqueue implements engine.Store.
+func (s *Store) Enqueue(ctx context.Context, ev engine.QueuedEvent) (bool, error) {
+	queued := false
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO dedupe (sync, event_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			ev.Sync, ev.EventID, nanos(ev.ReceivedAt))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO queue (sync, event_id, source_key, version, deleted, received_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			ev.Sync, ev.EventID, ev.SourceKey, ev.Version, b2i(ev.Deleted), nanos(ev.ReceivedAt))
+		queued = err == nil
+		return err
+	})
+	return queued && err == nil, err
+}
+
+// Queued implements engine.Store.
+func (s *Store) Queued(ctx context.Context, sync string, afterID int64, limit int) ([]engine.QueuedEvent, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT id, event_id, source_key, version, deleted, received_at FROM queue WHERE sync = ? AND id > ? ORDER BY id LIMIT ?`,
+		sync, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []engine.QueuedEvent
+	for rows.Next() {
+		ev := engine.QueuedEvent{Sync: sync}
+		var del int
+		var at int64
+		if err := rows.Scan(&ev.ID, &ev.EventID, &ev.SourceKey, &ev.Version, &del, &at); err != nil {
+			return nil, err
+		}
+		ev.Deleted, ev.ReceivedAt = del != 0, fromNanos(at)
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) count(ctx context.Context, q string, args ...any) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, q, args...).Scan(&n)
+	return n, err
+}
+
+// QueueDepth implements engine.Store.
+func (s *Store) QueueDepth(ctx context.Context, sync string) (int, error) {
+	return s.count(ctx, `SELECT COUNT(*) FROM queue WHERE sync = ?`, sync)
+}
+
+// PruneDedupe implements engine.Store.
+func (s *Store) PruneDedupe(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM dedupe WHERE received_at < ?
+AND NOT EXISTS (SELECT 1 FROM queue q WHERE q.sync = dedupe.sync AND q.event_id = dedupe.event_id)`, nanos(before))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+const dlColumns = `id, sync, source_key, version, attempts, error, payload, created_at, updated_at`
+
+func scanDL(sc interface{ Scan(...any) error }) (engine.DeadLetter, error) {
+	var d engine.DeadLetter
+	var c, u int64
+	err := sc.Scan(&d.ID, &d.Sync, &d.SourceKey, &d.Version, &d.Attempts, &d.Error, &d.Payload, &c, &u)
+	d.CreatedAt, d.UpdatedAt = fromNanos(c), fromNanos(u)
+	return d, err
+}
+
+// DeadLetters implements engine.Store.
+func (s *Store) DeadLetters(ctx context.Context, sync string) ([]engine.DeadLetter, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+dlColumns+` FROM dead_letters WHERE sync = ? ORDER BY id`, sync)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []engine.DeadLetter
+	for rows.Next() {
+		d, err := scanDL(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DeadLetter implements engine.Store.
+func (s *Store) DeadLetter(ctx context.Context, sync string, id int64) (engine.DeadLetter, bool, error) {
+	d, err := scanDL(s.r.QueryRowContext(ctx, `SELECT `+dlColumns+` FROM dead_letters WHERE sync = ? AND id = ?`, sync, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return engine.DeadLetter{}, false, nil
+	}
+	return d, err == nil, err
+}
+
+// DeadLetterCount implements engine.Store.
+func (s *Store) DeadLetterCount(ctx context.Context, sync string) (int, error) {
+	return s.count(ctx, `SELECT COUNT(*) FROM dead_letters WHERE sync = ?`, sync)
+}
+
+// DeleteDeadLetter implements engine.Store.
+func (s *Store) DeleteDeadLetter(ctx context.Context, sync string, id int64) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM dead_letters WHERE sync = ? AND id = ?`, sync, id)
+	return err
+}
+
+// Conflicts implements engine.Store.
+func (s *Store) Conflicts(ctx context.Context, sync string) ([]engine.Conflict, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, source_key, target_key, field, source_value, target_value, snapshot_value, detected_at
+FROM conflicts WHERE sync = ? ORDER BY id`, sync)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []engine.Conflict
+	for rows.Next() {
+		c := engine.Conflict{Sync: sync}
+		var at int64
+		if err := rows.Scan(&c.ID, &c.SourceKey, &c.TargetKey, &c.Field, &c.SourceValue, &c.TargetValue, &c.Snapshot, &at); err != nil {
+			return nil, err
+		}
+		c.DetectedAt = fromNanos(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// DeleteConflict implements engine.Store.
+func (s *Store) DeleteConflict(ctx context.Context, sync string, id int64) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM conflicts WHERE sync = ? AND id = ?`, sync, id)
+	return err
+}
+
+// LoadToken implements engine.Store.
+func (s *Store) LoadToken(ctx context.Context, system string) ([]byte, bool, error) {
+	var b []byte
+	err := s.r.QueryRowContext(ctx, `SELECT token FROM tokens WHERE system = ?`, system).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	return b, err == nil, err
+}
+
+// SaveToken implements engine.Store.
+func (s *Store) SaveToken(ctx context.Context, system string, token []byte) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO tokens (system, token, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (system) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at`, system, token, time.Now().UnixNano())
+	return err
+}
