@@ -38,6 +38,16 @@ type Input struct {
 // connector.
 func Bind(in Input) (*ir.Connector, diag.List) {
 	b := &binder{in: in, clients: map[string]*ir.Client{}, entities: map[string]*ir.Entity{}, types: map[*ir.Package]map[string]*ir.Type{}}
+	// Bind records used operations and auth on the clients: work on copies
+	// so the caller's values stay as they were.
+	clients := make([]*ir.Client, len(in.Clients))
+	for i, c := range in.Clients {
+		cc := *c
+		cc.Auth, cc.Operations = nil, nil
+		clients[i] = &cc
+	}
+	in.Clients = clients
+	b.in = in
 	for _, c := range in.Clients {
 		b.clients[c.System] = c
 		idx := map[string]*ir.Type{}

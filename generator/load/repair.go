@@ -356,6 +356,11 @@ func (l *loader) repairRefs(d *document) {
 			l.dangling(d, r, ctx, "no such target", removed)
 			continue
 		}
+		if ctx == kindSchema && l.refCycle(target, node) {
+			l.diags.Warnf(d.pos(r.value), "$ref %q is part of a cycle of references that never reaches a schema: the value is kept as raw JSON", r.ref)
+			setMapping(r.obj, "x-connectorgen-unresolved", r.ref)
+			continue
+		}
 		tk := classify(tsegs)
 		if ctx == kindOther || tk == kindOther || tk == ctx || file != "" {
 			continue
@@ -373,6 +378,39 @@ func (l *loader) repairRefs(d *document) {
 	if len(removed) > 0 {
 		prune(d.root, removed)
 	}
+}
+
+// refCycle reports whether node (in d) is a $ref whose chain of $refs,
+// each target being nothing but another $ref, comes back to itself.
+func (l *loader) refCycle(d *document, node *yaml.Node) bool {
+	seen := map[*yaml.Node]bool{}
+	for i := 0; i < 256; i++ {
+		_, v := mapGet(node, "$ref")
+		if v == nil || v.Kind != yaml.ScalarNode {
+			return false
+		}
+		if seen[node] {
+			return true
+		}
+		seen[node] = true
+		file, ptr, _ := strings.Cut(v.Value, "#")
+		if isRemote(file) {
+			return false
+		}
+		if file != "" {
+			d = l.docs[filepath.Join(filepath.Dir(d.abs), filepath.FromSlash(unescapeFile(file)))]
+			if d == nil {
+				return false
+			}
+		}
+		segs := splitPointer(ptr)
+		next, _, depth := walkPointer(d.top(), segs)
+		if depth != len(segs) || next == nil {
+			return false
+		}
+		node = next
+	}
+	return true
 }
 
 // dangling replaces an unusable reference with the most faithful stand-in

@@ -1,0 +1,112 @@
+package bind
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/connectorgen/connectorgen/generator/config"
+	"github.com/connectorgen/connectorgen/generator/ir"
+	"github.com/connectorgen/connectorgen/generator/load"
+	"github.com/connectorgen/connectorgen/generator/lower"
+	"github.com/connectorgen/connectorgen/generator/naming"
+)
+
+// lowered loads and lowers the example specs once per test.
+func lowered(t testing.TB) []*ir.Client {
+	t.Helper()
+	var out []*ir.Client
+	for _, sys := range []string{"crm", "email"} {
+		spec, diags := load.Load(filepath.Join("..", "..", "specs", sys, "openapi.yaml"), load.Options{})
+		if spec == nil {
+			t.Fatalf("load %s: %v", sys, diags)
+		}
+		pkg, d := lower.Lower(spec, lower.Options{Package: sys})
+		if pkg == nil {
+			t.Fatalf("lower %s: %v", sys, d)
+		}
+		out = append(out, &ir.Client{System: sys, Field: naming.Exported(sys), Pkg: pkg, ImportPath: "example.com/conn/" + sys})
+	}
+	return out
+}
+
+// classify stands in for go/packages: it knows one function.
+func classify(importPath, name string) (*ir.Func, error) {
+	if name != "Classify" {
+		return nil, os.ErrNotExist
+	}
+	s := ir.BuiltinRef("string")
+	return &ir.Func{ImportPath: importPath, Name: name, Params: []*ir.TypeRef{s}, Results: []*ir.TypeRef{s, s}, ResultNames: []string{"mobile", "landline"}, HasError: true}, nil
+}
+
+func TestBindExample(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "specs", "crmemail", "connector.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := config.Parse("connector.yaml", data)
+	if cfg == nil {
+		t.Fatal(diags)
+	}
+	conn, diags := Bind(Input{Config: cfg, Clients: lowered(t), Funcs: classify})
+	if conn == nil {
+		t.Fatalf("bind failed:\n%v", diags)
+	}
+	if len(conn.Syncs) != 2 {
+		t.Fatalf("got %d syncs, want 2", len(conn.Syncs))
+	}
+	s := conn.Syncs[1]
+	if s.FuncName != "QualifiedLeadsToNurture" || s.WriteType != "QualifiedLeadsToNurtureWrite" {
+		t.Errorf("names: %s, %s", s.FuncName, s.WriteType)
+	}
+	if want := []string{"xref", "natural_key", "create"}; !slices.Equal(s.Match, want) {
+		t.Errorf("match = %v, want %v", s.Match, want)
+	}
+	if s.NaturalKey == nil || s.NaturalKey.Path != "email_address" || s.To.Find.KeyParam.Name != "email_address" {
+		t.Errorf("natural key not bound to findMembers' email_address: %+v", s.NaturalKey)
+	}
+	var paths []string
+	for _, f := range s.Fields {
+		paths = append(paths, f.Path+"="+f.Policy)
+	}
+	want := "email_address=source_wins status=source_wins source_id=source_wins merge_fields.FNAME=target_wins merge_fields.LNAME=source_wins merge_fields.COMPANY=source_wins merge_fields.TIER=source_wins merge_fields.SENDER=source_wins merge_fields.MOBILE=source_wins merge_fields.LANDLINE=source_wins"
+	if got := strings.Join(paths, " "); got != want {
+		t.Errorf("fields:\n got %s\nwant %s", got, want)
+	}
+	if !s.From.CursorIsTime || s.From.List.SinceParam == nil || s.From.List.SinceParam.Name != "updated_since" {
+		t.Errorf("cursor not bound to updated_at/updated_since")
+	}
+	if s.From.Webhook == nil || s.From.Webhook.Key.Text != "lead_id" {
+		t.Errorf("webhook not bound")
+	}
+	for _, a := range s.Assigns {
+		if a.Kind == ir.AssignSplit && (a.Into[0] == nil || a.Into[0].Path != "merge_fields.MOBILE" || a.Into[1].Path != "merge_fields.LANDLINE") {
+			t.Errorf("split results bound wrongly: %+v", a.Into)
+		}
+	}
+}
+
+// FuzzBind decodes and binds arbitrary mapping files against the example
+// clients: no panics, and a nil connector always comes with an error.
+func FuzzBind(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("..", "..", "golden", "errors", "mapping-*", "connector.yaml"))
+	seeds = append(seeds, filepath.Join("..", "..", "specs", "crmemail", "connector.yaml"))
+	for _, s := range seeds {
+		if data, err := os.ReadFile(s); err == nil {
+			f.Add(data)
+		}
+	}
+	clients := lowered(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, _ := config.Parse("connector.yaml", data)
+		if cfg == nil {
+			return
+		}
+		conn, diags := Bind(Input{Config: cfg, Clients: clients, Funcs: classify})
+		if conn == nil && !diags.HasErrors() {
+			t.Fatal("Bind returned nothing and no error")
+		}
+	})
+}
