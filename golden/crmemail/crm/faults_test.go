@@ -65,19 +65,32 @@ func TestBurstOf503BeyondBudget(t *testing.T) {
 	}
 }
 
+// TestRetryAfterSeconds: the retry after "Retry-After: 1" comes 1 s later,
+// within 10%. Wall-clock measurements suffer when the machine is
+// overloaded, so a measurement out of band is repeated (up to three
+// times); a retry that comes early fails at once.
 func TestRetryAfterSeconds(t *testing.T) {
-	a := newFakeAPI(t, status(429, "Retry-After", "1"), ok(leadJSON))
-	ev := &events{}
-	c := newCRM(t, a, rest.WithRetry(quick()), rest.WithObserver(ev))
-	if _, err := getLead(c, context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	gap := a.hit(1).at.Sub(a.hit(0).at)
-	if !within(gap, time.Second, 10) {
-		t.Fatalf("the retry came %v after the 429, want 1s ± 10%%", gap)
-	}
-	if rs := ev.retryList(); len(rs) != 1 || rs[0].Reason != "429" || rs[0].Wait != time.Second {
-		t.Fatalf("retries %+v", rs)
+	for try := 1; ; try++ {
+		a := newFakeAPI(t, status(429, "Retry-After", "1"), ok(leadJSON))
+		ev := &events{}
+		c := newCRM(t, a, rest.WithRetry(quick()), rest.WithObserver(ev))
+		if _, err := getLead(c, context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if rs := ev.retryList(); len(rs) != 1 || rs[0].Reason != "429" || rs[0].Wait != time.Second {
+			t.Fatalf("retries %+v", rs)
+		}
+		gap := a.hit(1).at.Sub(a.hit(0).at)
+		if gap < 900*time.Millisecond {
+			t.Fatalf("the retry came %v after the 429, before the requested second", gap)
+		}
+		if within(gap, time.Second, 10) {
+			return
+		}
+		if try == 3 {
+			t.Fatalf("the retry came %v after the 429, want 1s ± 10%%", gap)
+		}
+		t.Logf("try %d: the retry came %v after the 429; measuring again", try, gap)
 	}
 }
 

@@ -88,27 +88,52 @@ func TestAddMemberWithoutIdempotencyKeyIsNeverResent(t *testing.T) {
 }
 
 // TestRetryAfterHTTPDate: Retry-After as an HTTP-date (whole seconds) is
-// honoured: the retry comes when the date says, within 10%.
+// honoured: the retry comes when the date says, within 10%. Wall-clock
+// measurements suffer when the machine is overloaded, so a measurement out
+// of band is repeated (up to three times); a retry that comes early fails at
+// once.
 func TestRetryAfterHTTPDate(t *testing.T) {
-	var want atomic.Int64 // the wait the date asks for
+	for try := 1; ; try++ {
+		gap, want := retryAfterDateGap(t)
+		if gap < want*9/10 {
+			t.Fatalf("the retry came %v after the 429, before the date (%v away)", gap, want)
+		}
+		if within(gap, want, 10) {
+			return
+		}
+		if try == 3 {
+			t.Fatalf("the retry came %v after the 429, the date asked for %v (±10%%)", gap, want)
+		}
+		t.Logf("try %d: the retry came %v after the 429, the date asked for %v; measuring again", try, gap, want)
+	}
+}
+
+// retryAfterDateGap answers 429 with an HTTP-date between 1 s and 2 s
+// ahead and returns the time between the 429 and the retry, and the wait
+// the date asked for.
+func retryAfterDateGap(t *testing.T) (gap, want time.Duration) {
+	var asked atomic.Int64
+	var answered atomic.Int64
 	dated := func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		at := now.Add(time.Second).Truncate(time.Second) // HTTP-dates have one-second resolution
 		if at.Before(now.Add(time.Second)) {
 			at = at.Add(time.Second)
 		}
-		want.Store(int64(at.Sub(now))) // between 1 s and 2 s
+		asked.Store(int64(at.Sub(now))) // between 1 s and 2 s
 		status(429, "Retry-After", at.UTC().Format(http.TimeFormat))(w, r)
+		answered.Store(time.Now().UnixNano())
 	}
-	a := newFakeAPI(t, dated, ok(memberJSON))
+	var retried atomic.Int64
+	a := newFakeAPI(t, dated, func(w http.ResponseWriter, r *http.Request) {
+		retried.Store(time.Now().UnixNano())
+		ok(memberJSON)(w, r)
+	})
 	c := newEmail(t, a, rest.WithRetry(quick()))
 	if _, err := getMember(c, context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	gap := a.hit(1).at.Sub(a.hit(0).at)
-	if w := time.Duration(want.Load()); !within(gap, w, 10) {
-		t.Fatalf("the retry came %v after the 429, the date asked for %v (±10%%)", gap, w)
-	}
+	return time.Duration(retried.Load() - answered.Load()), time.Duration(asked.Load())
 }
 
 func TestBurstOf503WithProblemDetails(t *testing.T) {
