@@ -233,7 +233,12 @@ func (l *loader) load(path string) (*Spec, diag.List) {
 	spec.Hash = l.hash()
 	doc, err := l.decode(spec, root)
 	if err != nil {
-		l.diags.Errorf(root.pos(top), "%s", cleanKinError(err))
+		msg, ptr := cleanKinError(err)
+		pos := root.pos(top)
+		if ptr != "" {
+			pos = spec.Pos(Loc{Pointer: "#" + ptr})
+		}
+		l.diags.Errorf(pos, "%s", msg)
 		return nil, l.diags.Sort()
 	}
 	spec.Doc = doc
@@ -348,11 +353,23 @@ func (l *loader) decode(spec *Spec, root *document) (*openapi3.T, error) {
 	return doc, nil
 }
 
-// cleanKinError shortens kin-openapi's wrapped error chains.
-func cleanKinError(err error) string {
+// cleanKinError shortens kin-openapi's wrapped error chains. A decoding
+// error names the JSON pointer of the offending value ("… in /paths/~1a/get")
+// and carries both the JSON and the YAML decoder's view of it; the pointer is
+// returned for positioning and only the JSON decoder's message is kept.
+func cleanKinError(err error) (msg, pointer string) {
 	s := err.Error()
 	s = strings.TrimPrefix(s, "failed to unmarshal data: ")
-	return s
+	if i := strings.LastIndex(s, " in /"); i >= 0 && !strings.ContainsAny(s[i+4:], " \t\n") {
+		s, pointer = s[:i], s[i+4:]
+	}
+	if rest, ok := strings.CutPrefix(s, "json error: "); ok {
+		if j := strings.Index(rest, ", yaml error: "); j >= 0 {
+			rest = rest[:j]
+		}
+		s = strings.TrimPrefix(rest, "json: ")
+	}
+	return s, pointer
 }
 
 // yamlErrorPos extracts a position from a YAML parse error.
