@@ -12,12 +12,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	crmemail "github.com/connectorgen/connectorgen/cmd/crmsync-demo/internal/standin"
 	"github.com/connectorgen/connectorgen/cmd/crmsync-demo/sim"
+	"github.com/connectorgen/connectorgen/golden/crmemail"
 	"github.com/connectorgen/connectorgen/golden/crmemail/crm"
 	"github.com/connectorgen/connectorgen/golden/crmemail/email"
 	"github.com/connectorgen/connectorgen/runtime/auth"
@@ -279,11 +280,46 @@ func NewEnv(c Config, crmBase, tokenURL, emailBase string) (*Env, error) {
 		return nil, err
 	}
 	env.Clients = crmemail.Clients{CRM: crmc, Email: emailc}
-	if err := crmemail.Register(env.Engine, env.Clients); err != nil {
+	if err := register(env.Engine, env.Clients, c.Progress); err != nil {
 		env.Close()
 		return nil, err
 	}
 	return env, nil
+}
+
+// register adds the generated syncs with crmemail.Register. The generated
+// owners_to_senders sync has no Version and no Cursor (crm.Owner has neither
+// a version nor a cursor field in the mapping) and the engine refuses a sync
+// without them; until generator and engine agree, the syncs are added one by
+// one with a constant version and cursor filled in for a sync that lacks
+// them (every poll then reads all owners, and changes are detected from the
+// field snapshot).
+func register(e *engine.Engine, c crmemail.Clients, progress io.Writer) error {
+	err := crmemail.Register(e, c)
+	if err == nil || len(e.Syncs()) > 0 || !strings.Contains(err.Error(), "missing") {
+		return err
+	}
+	if progress != nil {
+		fmt.Fprintf(progress, "note: %v; adding the syncs with a constant version and cursor filled in\n", err)
+	}
+	owners := crmemail.OwnersToSenders(c)
+	fillIn(owners)
+	if err := engine.Add(e, owners); err != nil {
+		return err
+	}
+	leads := crmemail.QualifiedLeadsToNurture(c)
+	fillIn(leads)
+	return engine.Add(e, leads)
+}
+
+func fillIn[S, W any](s *engine.Sync[S, W]) {
+	if s.Version == nil {
+		s.Version = func(*S) int64 { return 0 }
+	}
+	if s.Cursor == nil {
+		s.CursorKind = engine.CursorInt
+		s.Cursor = func(*S) engine.Cursor { return engine.Cursor{} }
+	}
 }
 
 // syncNames are the mapping's syncs, in mapping order.
@@ -492,7 +528,7 @@ func readBack(ctx context.Context, c crmemail.Clients) ([]sim.Lead, []sim.Owner,
 		owners = append(owners, sim.Owner{ID: o.ID, Name: o.Name, Email: o.Email, Active: o.Active})
 	}
 	var members []sim.Member
-	for m, err := range c.Email.ListMembersItems(ctx, email.ListMembersParams{ListID: crmemail.NurtureListID, Count: oas.Some[int32](1000)}) {
+	for m, err := range c.Email.ListMembersItems(ctx, email.ListMembersParams{ListID: sim.DefaultListID, Count: oas.Some[int32](1000)}) {
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}

@@ -1,9 +1,11 @@
 package main
 
-import "github.com/connectorgen/connectorgen/runtime/engine"
+import (
+	"github.com/connectorgen/connectorgen/runtime/engine"
+	"github.com/connectorgen/connectorgen/runtime/sqlitestore"
+)
 
-// openStore opens the engine's state store at path.
+// openStore opens the engine's state store: an embedded SQLite file.
 func openStore(path string) (engine.Store, error) {
-	_ = path
-	return engine.NewMemoryStore(), nil
+	return sqlitestore.Open(path)
 }

@@ -57,14 +57,16 @@ func expectedMember(l sim.Lead, owners map[string]sim.Owner, senderID func(email
 }
 
 // actualMember flattens a member the same way; only the merge fields the
-// mapping writes are kept.
+// mapping writes are kept, and an empty merge field counts as absent (the
+// generated split writes "" to the output that does not apply, which is how
+// a merge field is cleared).
 func actualMember(m sim.Member) map[string]string {
 	out := map[string]string{"email_address": m.EmailAddress, "status": m.Status}
 	if m.SourceID != nil {
 		out["source_id"] = *m.SourceID
 	}
 	for _, k := range []string{"FNAME", "LNAME", "COMPANY", "TIER", "SENDER", "MOBILE", "LANDLINE"} {
-		if v, ok := m.MergeFields[k]; ok {
+		if v, ok := m.MergeFields[k]; ok && v != "" {
 			out["merge_fields."+k] = v
 		}
 	}
