@@ -139,6 +139,16 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 		d[jen.Id("Version")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).Int64().Block(
 			valueAt("s", from.Cursor, jen.Lit(0), func(v jen.Code) jen.Code { return jen.Add(v).Dot("UnixNano").Call() })...)
 	}
+	if len(from.Version.Steps) == 0 && !from.CursorIsTime {
+		// No version field and no time cursor: every change looks alike,
+		// and unchanged writes are skipped by their field snapshot.
+		d[jen.Id("Version")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).Int64().Block(jen.Return(jen.Lit(0)))
+	}
+	if len(from.Cursor.Steps) == 0 {
+		// No cursor: every poll reads the whole list.
+		d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorInt")
+		d[jen.Id("Cursor")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).Qual(PkgEngine, "Cursor").Block(jen.Return(jen.Qual(PkgEngine, "Cursor").Values()))
+	}
 	if len(from.Cursor.Steps) > 0 {
 		d[jen.Id("Cursor")] = e.cursorFunc(from)
 		if from.CursorIsTime {

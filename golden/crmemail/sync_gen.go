@@ -49,6 +49,10 @@ func OwnersToSenders(c Clients) *engine.Sync[crm.Owner, OwnersToSendersWrite] {
 			}
 			return string(r.ID), nil
 		},
+		Cursor: func(s *crm.Owner) engine.Cursor {
+			return engine.Cursor{}
+		},
+		CursorKind: engine.CursorInt,
 		DeadLetter: true,
 		Every:      1 * time.Hour,
 		Fetch: func(ctx context.Context, key string) (crm.Owner, error) {
@@ -98,6 +102,9 @@ func OwnersToSenders(c Clients) *engine.Sync[crm.Owner, OwnersToSendersWrite] {
 			_ = idempotencyKey
 			_, err := c.Email.UpdateSender(ctx, email.UpdateSenderParams{SenderID: key}, ownersToSendersUpdateBody(w))
 			return err
+		},
+		Version: func(s *crm.Owner) int64 {
+			return 0
 		},
 		Xref: "owners",
 	}
