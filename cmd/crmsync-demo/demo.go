@@ -47,6 +47,9 @@ type Config struct {
 	// ClientID, ClientSecret and APIKey are the credentials (defaults: the
 	// simulation's).
 	ClientID, ClientSecret, APIKey string
+	// RefreshToken, when set, authenticates to the CRM with the refresh
+	// token grant instead of client credentials (env CRM_REFRESH_TOKEN).
+	RefreshToken string
 	// Concurrency is the engine's per-run parallelism. Default 16.
 	Concurrency int
 	// MaxRounds bounds the rounds of runs. Default 60.
@@ -157,6 +160,9 @@ func (c *Config) defaults() {
 	if c.ClientSecret == "" {
 		c.ClientSecret = envOr("CRM_CLIENT_SECRET", sim.DefaultClientSecret)
 	}
+	if c.RefreshToken == "" {
+		c.RefreshToken = os.Getenv("CRM_REFRESH_TOKEN")
+	}
 	if c.APIKey == "" {
 		c.APIKey = envOr("POSTBOX_API_KEY", sim.DefaultAPIKey)
 	}
@@ -216,7 +222,7 @@ func clientOptions(c Config, hc *http.Client, obs observe.Observer) []rest.Optio
 }
 
 // NewEnv builds the generated clients and an engine over a SQLite store.
-func NewEnv(c Config, crmBase, tokenURL, emailBase string) (*Env, error) {
+func NewEnv(ctx context.Context, c Config, crmBase, tokenURL, emailBase string) (*Env, error) {
 	env := &Env{calls: &counter{}, recs: &records{}}
 	path := c.StatePath
 	if path == "" {
@@ -261,9 +267,23 @@ func NewEnv(c Config, crmBase, tokenURL, emailBase string) (*Env, error) {
 	)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4 * c.Concurrency, IdleConnTimeout: 30 * time.Second}}
 	env.cleanup = append(env.cleanup, hc.CloseIdleConnections)
-	o, err := auth.ClientCredentials(auth.OAuthConfig{TokenURL: tokenURL, ClientID: c.ClientID,
-		ClientSecret: secret.New(c.ClientSecret), Scopes: []string{"crm.read"}, HTTPClient: hc,
-		System: "crm", Observer: env.calls, Logger: logger})
+	// Tokens are persisted in the state store: a restarted demo reuses the
+	// access token, and a rotated refresh token survives the restart.
+	tok, err := env.Engine.Token(ctx, "crm")
+	if err != nil {
+		env.Close()
+		return nil, err
+	}
+	ocfg := auth.OAuthConfig{TokenURL: tokenURL, ClientID: c.ClientID, ClientSecret: secret.New(c.ClientSecret),
+		Scopes: []string{"crm.read"}, HTTPClient: hc, Token: tok, OnToken: env.Engine.TokenHook("crm"),
+		System: "crm", Observer: env.calls, Logger: logger}
+	var o *auth.OAuth
+	if c.RefreshToken != "" {
+		ocfg.RefreshToken = secret.New(c.RefreshToken)
+		o, err = auth.RefreshToken(ocfg)
+	} else {
+		o, err = auth.ClientCredentials(ocfg)
+	}
 	if err != nil {
 		env.Close()
 		return nil, err
@@ -356,7 +376,7 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 			return Summary{}, err
 		}
 	}
-	env, err := NewEnv(c, crmBase, tokenURL, emailBase)
+	env, err := NewEnv(ctx, c, crmBase, tokenURL, emailBase)
 	if err != nil {
 		return Summary{}, err
 	}
