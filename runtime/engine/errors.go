@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"time"
 
+	"github.com/connectorgen/connectorgen/runtime/secret"
 	"github.com/connectorgen/connectorgen/runtime/transport"
 )
 
@@ -179,6 +181,11 @@ func IdempotencyKey(sync, sourceKey string, version int64) string {
 
 const maxErrorText = 4 << 10
 
+// secretPairs matches name/value pairs with secret-looking names anywhere in
+// a text (JSON members, form values, key=value), which
+// transport.RedactSecrets leaves alone when the text as a whole is not JSON.
+var secretPairs = regexp.MustCompile(`(?i)((?:access|refresh|id)_?token|client_?secret|password|passwd|api_?key|apikey|secret|token|signature)("?\s*[:=]\s*)("[^"]*"|[^\s,&;}"]+)`)
+
 // redactError renders err for storage and logs: secret-looking values
 // (tokens, passwords, Authorization credentials) are replaced, and the text
 // is bounded.
@@ -187,6 +194,14 @@ func redactError(err error) string {
 		return ""
 	}
 	b := transport.RedactSecrets([]byte(err.Error()))
+	b = secretPairs.ReplaceAllFunc(b, func(m []byte) []byte {
+		sub := secretPairs.FindSubmatchIndex(m)
+		out := append([]byte(nil), m[:sub[6]]...)
+		if m[sub[6]] == '"' {
+			return append(out, `"`+secret.Redacted+`"`...)
+		}
+		return append(out, secret.Redacted...)
+	})
 	if len(b) > maxErrorText {
 		b = append(b[:maxErrorText:maxErrorText], "…"...)
 	}
