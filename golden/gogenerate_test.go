@@ -42,10 +42,10 @@ replace (
 		t.Fatal(err)
 	}
 	files := map[string]string{
-		"go.mod":                   gomod,
-		"postbox/openapi.yaml":     string(spec),
-		"postbox/generate.go":      "package postbox\n\n//go:generate go run github.com/connectorgen/connectorgen/cmd/connectorgen generate -spec openapi.yaml -package postbox -out .\n",
-		"cmd/app/main.go":          "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/shop/postbox\"\n)\n\nfunc main() {\n\tc, err := postbox.NewClient(postbox.ServerProduction)\n\tfmt.Println(c != nil, err)\n}\n",
+		"go.mod":               gomod,
+		"postbox/openapi.yaml": string(spec),
+		"postbox/generate.go":  "package postbox\n\n//go:generate go run github.com/connectorgen/connectorgen/cmd/connectorgen generate -spec openapi.yaml -package postbox -out .\n",
+		"cmd/app/main.go":      "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/shop/postbox\"\n)\n\nfunc main() {\n\tc, err := postbox.NewClient(postbox.ServerProduction)\n\tfmt.Println(c != nil, err)\n}\n",
 	}
 	for name, content := range files {
 		p := filepath.Join(work, filepath.FromSlash(name))
