@@ -208,14 +208,19 @@ func (env *Env) Close() {
 }
 
 // clientOptions are the transport settings of both clients: fast retries
-// for a simulation on loopback, a breaker that tolerates the injected fault
-// rate but opens when a system is really down.
+// for a simulation on loopback (12 attempts, so that a call fails for good
+// at a 30% fault rate about once in two million), a breaker that tolerates
+// the injected fault rate but opens when a system is really down, and as
+// many half-open probes as the engine has workers (with one probe, the
+// other workers' calls are refused while it is in flight, and the engine
+// stops the first run after an outage as "system down" again).
 func clientOptions(c Config, hc *http.Client, obs observe.Observer) []rest.Option {
 	return []rest.Option{
 		rest.WithHTTPClient(hc),
 		rest.WithRetry(transport.RetryConfig{MaxAttempts: 12, BaseDelay: 10 * time.Millisecond,
 			MaxDelay: 200 * time.Millisecond, MaxWait: 5 * time.Second, AttemptTimeout: c.AttemptTimeout}),
-		rest.WithBreaker(transport.BreakerConfig{Threshold: 40, CoolDown: 500 * time.Millisecond}),
+		rest.WithBreaker(transport.BreakerConfig{Threshold: 40, CoolDown: 500 * time.Millisecond,
+			HalfOpenProbes: c.Concurrency}),
 		rest.WithObserver(obs),
 		rest.WithMiddleware(retryablePatch),
 	}
