@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
@@ -27,6 +28,112 @@ type Store struct {
 	w    *sql.DB // single writer
 	r    *sql.DB // readers
 	path string
+
+	// Prepared statements of the per-record path.
+	upsertRecord, upsertXref, resolveDL, deleteEvent *sql.Stmt // writer
+	loadRecord, lookupXref                           *sql.Stmt // readers
+
+	// Group commit: concurrent Commits share one transaction (and one
+	// fsync); each is still all-or-nothing.
+	commits chan commitReq
+	quit    chan struct{}
+	stopped chan struct{}
+	once    sync.Once
+}
+
+type commitReq struct {
+	ctx  context.Context
+	c    *engine.Commit
+	done chan error
+}
+
+// maxBatch bounds the commits that share a transaction.
+const maxBatch = 64
+
+func (s *Store) committer() {
+	defer close(s.stopped)
+	for {
+		var first commitReq
+		select {
+		case first = <-s.commits:
+		case <-s.quit:
+			return
+		}
+		batch := []commitReq{first}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.commits:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		live := batch[:0:0]
+		for _, r := range batch {
+			if err := r.ctx.Err(); err != nil {
+				r.done <- err
+				continue
+			}
+			live = append(live, r)
+		}
+		if len(live) == 0 {
+			continue
+		}
+		err := s.tx(context.Background(), func(tx *sql.Tx) error {
+			for _, r := range live {
+				if err := s.commitTx(r.ctx, tx, r.c); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil || len(live) == 1 {
+			for _, r := range live {
+				r.done <- err
+			}
+			continue
+		}
+		// One of them failed: find out which, one transaction each.
+		for _, r := range live {
+			r.done <- s.tx(r.ctx, func(tx *sql.Tx) error { return s.commitTx(r.ctx, tx, r.c) })
+		}
+	}
+}
+
+const (
+	sqlUpsertRecord = `INSERT INTO records (sync, source_key, target_key, in_scope, version, snapshot, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (sync, source_key) DO UPDATE SET target_key = excluded.target_key, in_scope = excluded.in_scope,
+	version = excluded.version, snapshot = excluded.snapshot, updated_at = excluded.updated_at`
+	sqlUpsertXref = `INSERT INTO xrefs (tbl, source_key, target_key) VALUES (?, ?, ?)
+ON CONFLICT (tbl, source_key) DO UPDATE SET target_key = excluded.target_key`
+	sqlResolveDL   = `DELETE FROM dead_letters WHERE sync = ? AND source_key = ? AND version <= ?`
+	sqlDeleteEvent = `DELETE FROM queue WHERE id = ?`
+	sqlLoadRecord  = `SELECT target_key, in_scope, version, snapshot, updated_at FROM records WHERE sync = ? AND source_key = ?`
+	sqlLookupXref  = `SELECT target_key FROM xrefs WHERE tbl = ? AND source_key = ?`
+)
+
+func (s *Store) prepare(ctx context.Context) error {
+	var err error
+	prep := func(db *sql.DB, q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = db.PrepareContext(ctx, q)
+		return st
+	}
+	s.upsertRecord = prep(s.w, sqlUpsertRecord)
+	s.upsertXref = prep(s.w, sqlUpsertXref)
+	s.resolveDL = prep(s.w, sqlResolveDL)
+	s.deleteEvent = prep(s.w, sqlDeleteEvent)
+	s.loadRecord = prep(s.r, sqlLoadRecord)
+	s.lookupXref = prep(s.r, sqlLookupXref)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: preparing statements: %w", err)
+	}
+	return nil
 }
 
 var _ engine.Store = (*Store)(nil)
@@ -87,8 +194,9 @@ func OpenWith(path string, o Options) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	s := &Store{w: w, path: path}
+	s := &Store{w: w, path: path, commits: make(chan commitReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.migrate(context.Background()); err != nil {
+		close(s.stopped)
 		w.Close()
 		return nil, err
 	}
@@ -103,6 +211,11 @@ func OpenWith(path string, o Options) (*Store, error) {
 	r.SetMaxOpenConns(o.Readers)
 	r.SetMaxIdleConns(o.Readers)
 	s.r = r
+	go s.committer()
+	if err := s.prepare(context.Background()); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -111,7 +224,15 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database. Later calls fail.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.once.Do(func() { close(s.quit) })
+	<-s.stopped
+	var errs []error
+	for _, st := range []*sql.Stmt{s.upsertRecord, s.upsertXref, s.resolveDL, s.deleteEvent, s.loadRecord, s.lookupXref} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(append(errs, s.r.Close(), s.w.Close())...)
 }
 
 // migrations are applied in order; each runs once, in a transaction that
@@ -275,8 +396,7 @@ func (s *Store) LoadRecord(ctx context.Context, sync, sourceKey string) (engine.
 	var in int
 	var snap string
 	var upd int64
-	err := s.r.QueryRowContext(ctx, `SELECT target_key, in_scope, version, snapshot, updated_at FROM records WHERE sync = ? AND source_key = ?`,
-		sync, sourceKey).Scan(&st.TargetKey, &in, &st.Version, &snap, &upd)
+	err := s.loadRecord.QueryRowContext(ctx, sync, sourceKey).Scan(&st.TargetKey, &in, &st.Version, &snap, &upd)
 	if errors.Is(err, sql.ErrNoRows) {
 		return engine.RecordState{}, false, nil
 	}
@@ -293,9 +413,26 @@ func (s *Store) LoadRecord(ctx context.Context, sync, sourceKey string) (engine.
 	return st, true, nil
 }
 
-// Commit implements engine.Store: one IMMEDIATE transaction.
+// Commit implements engine.Store. Concurrent commits are grouped into one
+// IMMEDIATE transaction (group commit); a commit is never split, and when a
+// group fails each commit is retried in a transaction of its own.
 func (s *Store) Commit(ctx context.Context, c *engine.Commit) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := commitReq{ctx: ctx, c: c, done: make(chan error, 1)}
+	select {
+	case s.commits <- r:
+	case <-s.quit:
+		return engine.ErrStoreClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-r.done
+}
+
+func (s *Store) commitTx(ctx context.Context, tx *sql.Tx, c *engine.Commit) error {
+	{
 		if st := c.State; st != nil {
 			snap := []byte("{}")
 			if len(st.Snapshot) > 0 {
@@ -304,17 +441,12 @@ func (s *Store) Commit(ctx context.Context, c *engine.Commit) error {
 					return err
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO records (sync, source_key, target_key, in_scope, version, snapshot, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (sync, source_key) DO UPDATE SET target_key = excluded.target_key, in_scope = excluded.in_scope,
-	version = excluded.version, snapshot = excluded.snapshot, updated_at = excluded.updated_at`,
-				c.Sync, c.SourceKey, st.TargetKey, b2i(st.In), st.Version, string(snap), nanos(st.UpdatedAt)); err != nil {
+			if _, err := tx.StmtContext(ctx, s.upsertRecord).ExecContext(ctx, c.Sync, c.SourceKey, st.TargetKey, b2i(st.In), st.Version, string(snap), nanos(st.UpdatedAt)); err != nil {
 				return err
 			}
 		}
 		if x := c.Xref; x != nil {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO xrefs (tbl, source_key, target_key) VALUES (?, ?, ?)
-ON CONFLICT (tbl, source_key) DO UPDATE SET target_key = excluded.target_key`, x.Table, x.SourceKey, x.TargetKey); err != nil {
+			if _, err := tx.StmtContext(ctx, s.upsertXref).ExecContext(ctx, x.Table, x.SourceKey, x.TargetKey); err != nil {
 				return err
 			}
 		}
@@ -328,8 +460,7 @@ ON CONFLICT (sync, source_key, field) DO UPDATE SET target_key = excluded.target
 			}
 		}
 		if c.ResolveDeadLetters && c.State != nil {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM dead_letters WHERE sync = ? AND source_key = ? AND version <= ?`,
-				c.Sync, c.SourceKey, c.State.Version); err != nil {
+			if _, err := tx.StmtContext(ctx, s.resolveDL).ExecContext(ctx, c.Sync, c.SourceKey, c.State.Version); err != nil {
 				return err
 			}
 		}
@@ -361,18 +492,18 @@ ON CONFLICT (sync, source_key, version) DO UPDATE SET attempts = excluded.attemp
 			}
 		}
 		for _, id := range c.DoneEvents {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM queue WHERE id = ?`, id); err != nil {
+			if _, err := tx.StmtContext(ctx, s.deleteEvent).ExecContext(ctx, id); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}
 }
 
 // LookupXref implements engine.Store.
 func (s *Store) LookupXref(ctx context.Context, table, sourceKey string) (string, bool, error) {
 	var t string
-	err := s.r.QueryRowContext(ctx, `SELECT target_key FROM xrefs WHERE tbl = ? AND source_key = ?`, table, sourceKey).Scan(&t)
+	err := s.lookupXref.QueryRowContext(ctx, table, sourceKey).Scan(&t)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
