@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"context"
-	"sync"
-)
+import "context"
 
 // UnitKind names a kind of unit of work.
 type UnitKind string
@@ -44,45 +41,13 @@ type Executor interface {
 	Execute(ctx context.Context, u Unit) error
 }
 
-// InlineExecutor runs units in the caller's goroutine; concurrent units
-// with the same Key run once and share the result.
-type InlineExecutor struct {
-	mu       sync.Mutex
-	inflight map[string]*call
-}
-
-type call struct {
-	done chan struct{}
-	err  error
-}
+// InlineExecutor runs units in the caller's goroutine. (Work on one
+// source record is serialised by the engine itself, whatever the
+// executor.)
+type InlineExecutor struct{}
 
 // NewInlineExecutor returns the default in-process executor.
-func NewInlineExecutor() *InlineExecutor {
-	return &InlineExecutor{inflight: map[string]*call{}}
-}
+func NewInlineExecutor() InlineExecutor { return InlineExecutor{} }
 
 // Execute implements Executor.
-func (x *InlineExecutor) Execute(ctx context.Context, u Unit) error {
-	k := string(u.Kind) + "\x00" + u.Key
-	x.mu.Lock()
-	if c, ok := x.inflight[k]; ok {
-		x.mu.Unlock()
-		select {
-		case <-c.done:
-			return c.err
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	c := &call{done: make(chan struct{})}
-	x.inflight[k] = c
-	x.mu.Unlock()
-	defer func() {
-		x.mu.Lock()
-		delete(x.inflight, k)
-		x.mu.Unlock()
-		close(c.done)
-	}()
-	c.err = u.Run(ctx)
-	return c.err
-}
+func (InlineExecutor) Execute(ctx context.Context, u Unit) error { return u.Run(ctx) }
