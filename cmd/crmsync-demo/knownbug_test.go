@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/connectorgen/connectorgen/cmd/crmsync-demo/sim"
+	"github.com/connectorgen/connectorgen/runtime/engine"
+)
+
+// failingStore fails Commit while fail is set, as a crash between a write
+// and its commit would leave things.
+type failingStore struct {
+	engine.Store
+	fail atomic.Bool
+}
+
+func (f *failingStore) Commit(ctx context.Context, c *engine.Commit) error {
+	if f.fail.Load() && c.State != nil {
+		return errors.New("injected: the process died before the commit")
+	}
+	return f.Store.Commit(ctx, c)
+}
+
+// TestTargetWinsAfterLostCommit reproduces a known engine issue: when the
+// commit after a successful update is lost (a crash, or the client giving
+// up on a write whose answer was lost), the engine later reads its own
+// write back as a change made in the target, and a target_wins field
+// (merge_fields.FNAME) is never updated again. Run it with
+// CRMSYNC_KNOWN_BUGS=1; it is reported to the engine's owner.
+func TestTargetWinsAfterLostCommit(t *testing.T) {
+	if os.Getenv("CRMSYNC_KNOWN_BUGS") == "" {
+		t.Skip("known engine issue (lost commit makes target_wins fields stick); set CRMSYNC_KNOWN_BUGS=1 to run")
+	}
+	s := sim.New(sim.Options{Seed: 5, Leads: 50})
+	defer s.Close()
+	c := Config{StatePath: t.TempDir() + "/state.db"}
+	c.defaults()
+	env, err := NewEnv(context.Background(), c, s.CRM.BaseURL(), s.CRM.TokenURL(), s.Email.BaseURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	fs := &failingStore{Store: env.Store}
+	e := engine.New(fs)
+	if err := register(e, env.Clients, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, n := range syncNames {
+		if _, err := e.RunOnce(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lead := qualifiedLeads(s)[0].ID
+	s.CRM.Update(lead, func(l *sim.Lead) { l.FirstName = ptrTo("Second") })
+	fs.fail.Store(true)
+	_, err = e.RunOnce(ctx, leadsSync) // the update reaches the email system; its commit does not
+	if err == nil {
+		t.Fatal("the injected commit failure did not stop the run")
+	}
+	fs.fail.Store(false)
+	if m := memberOf(t, s, lead); m.MergeFields["FNAME"] != "Second" {
+		t.Fatalf("FNAME %q after the update", m.MergeFields["FNAME"])
+	}
+	s.CRM.Update(lead, func(l *sim.Lead) { l.FirstName = ptrTo("Third") })
+	if _, err := e.RunOnce(ctx, leadsSync); err != nil {
+		t.Fatal(err)
+	}
+	if m := memberOf(t, s, lead); m.MergeFields["FNAME"] != "Third" {
+		t.Errorf("FNAME %q, want %q: the engine took its own uncommitted write for a change in the target", m.MergeFields["FNAME"], "Third")
+	}
+}
