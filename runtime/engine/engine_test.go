@@ -578,8 +578,8 @@ func TestFreshnessAndDeadLetterAlerts(t *testing.T) {
 }
 
 func TestConcurrentApplies(t *testing.T) {
-	f := setup(t, engine.NewMemoryStore(), engine.WithConcurrency(16))
-	f.tgt.delay = time.Millisecond
+	f := setup(t, engine.NewMemoryStore(), engine.WithConcurrency(100))
+	f.tgt.delay = 5 * time.Millisecond
 	f.add(t)
 	for i := range 100 {
 		f.src.put(lead{ID: fmt.Sprint("l", i), Email: fmt.Sprintf("l%d@x.io", i), Name: "N"})
@@ -588,7 +588,7 @@ func TestConcurrentApplies(t *testing.T) {
 	if rep.Created != 100 || rep.Seen != 100 {
 		t.Fatalf("%+v", rep)
 	}
-	if m := f.tgt.maxFlight.Load(); m < 2 || m > 16 {
+	if m := f.tgt.maxFlight.Load(); m < 10 || m > 100 {
 		t.Fatalf("max concurrent writes %d", m)
 	}
 	if cr, _, n := f.tgt.counts(); cr != 100 || n != 100 {
@@ -700,5 +700,27 @@ func TestRunLoop(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestReportJSON(t *testing.T) {
+	at := time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)
+	rep := engine.Report{Sync: "s", Created: 2, DeadLettered: 1, Cursor: engine.Cursor{Time: at}, DryRun: true}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"sync":"s"`, `"created":2`, `"dead_lettered":1`, `"in_scope":0`, `"cursor":{"time":"2025-01-02T03:04:05.000000006Z"}`, `"dry_run":true`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s lacks %s", b, want)
+		}
+	}
+	var back engine.Report
+	if err := json.Unmarshal(b, &back); err != nil || !back.Cursor.Time.Equal(at) {
+		t.Fatalf("%v %+v", err, back)
+	}
+	b, _ = json.Marshal(engine.Cursor{Int: 42})
+	if string(b) != `{"int":42}` {
+		t.Fatal(string(b))
 	}
 }
