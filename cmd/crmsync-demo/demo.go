@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -308,46 +307,11 @@ func NewEnv(ctx context.Context, c Config, crmBase, tokenURL, emailBase string) 
 		return nil, err
 	}
 	env.Clients = crmemail.Clients{CRM: crmc, Email: emailc}
-	if err := register(env.Engine, env.Clients, c.Progress); err != nil {
+	if err := crmemail.Register(env.Engine, env.Clients); err != nil {
 		env.Close()
 		return nil, err
 	}
 	return env, nil
-}
-
-// register adds the generated syncs with crmemail.Register. The generated
-// owners_to_senders sync has no Version and no Cursor (crm.Owner has neither
-// a version nor a cursor field in the mapping) and the engine refuses a sync
-// without them; until generator and engine agree, the syncs are added one by
-// one with a constant version and cursor filled in for a sync that lacks
-// them (every poll then reads all owners, and changes are detected from the
-// field snapshot).
-func register(e *engine.Engine, c crmemail.Clients, progress io.Writer) error {
-	err := crmemail.Register(e, c)
-	if err == nil || len(e.Syncs()) > 0 || !strings.Contains(err.Error(), "missing") {
-		return err
-	}
-	if progress != nil {
-		fmt.Fprintf(progress, "note: %v; adding the syncs with a constant version and cursor filled in\n", err)
-	}
-	owners := crmemail.OwnersToSenders(c)
-	fillIn(owners)
-	if err := engine.Add(e, owners); err != nil {
-		return err
-	}
-	leads := crmemail.QualifiedLeadsToNurture(c)
-	fillIn(leads)
-	return engine.Add(e, leads)
-}
-
-func fillIn[S, W any](s *engine.Sync[S, W]) {
-	if s.Version == nil {
-		s.Version = func(*S) int64 { return 0 }
-	}
-	if s.Cursor == nil {
-		s.CursorKind = engine.CursorInt
-		s.Cursor = func(*S) engine.Cursor { return engine.Cursor{} }
-	}
 }
 
 // syncNames are the mapping's syncs, in mapping order.

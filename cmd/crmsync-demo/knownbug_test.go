@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/connectorgen/connectorgen/cmd/crmsync-demo/sim"
+	"github.com/connectorgen/connectorgen/golden/crmemail"
 	"github.com/connectorgen/connectorgen/runtime/engine"
 )
 
@@ -46,7 +47,7 @@ func TestTargetWinsAfterLostCommit(t *testing.T) {
 	defer env.Close()
 	fs := &failingStore{Store: env.Store}
 	e := engine.New(fs)
-	if err := register(e, env.Clients, nil); err != nil {
+	if err := crmemail.Register(e, env.Clients); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
