@@ -37,12 +37,25 @@ func (e *emitter) operationsFile(f *jen.File) {
 	}
 }
 
-var styleConst = map[string]string{
-	"simple": "StyleSimple", "label": "StyleLabel", "matrix": "StyleMatrix", "form": "StyleForm",
-	"spaceDelimited": "StyleSpaceDelimited", "pipeDelimited": "StylePipeDelimited", "deepObject": "StyleDeepObject",
+// style names the runtime constant of an OpenAPI parameter style.
+func style(s string) jen.Code {
+	name := "StyleSimple"
+	switch s {
+	case "label":
+		name = "StyleLabel"
+	case "matrix":
+		name = "StyleMatrix"
+	case "form":
+		name = "StyleForm"
+	case "spaceDelimited":
+		name = "StyleSpaceDelimited"
+	case "pipeDelimited":
+		name = "StylePipeDelimited"
+	case "deepObject":
+		name = "StyleDeepObject"
+	}
+	return jen.Qual(ir.PkgRest, name)
 }
-
-func style(s string) jen.Code { return jen.Qual(ir.PkgRest, styleConst[s]) }
 
 // opDescriptor emits the read-only operation metadata the runtime reads.
 func (e *emitter) opDescriptor(f *jen.File, op *ir.Operation) {

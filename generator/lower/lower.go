@@ -140,10 +140,12 @@ func (l *lowerer) lower() {
 }
 
 // fixedNames are the package-level identifiers every client declares.
-var fixedNames = [...]string{"Client", "NewClient", "SpecTitle", "SpecVersion", "SpecHash", "OpenAPIVersion", "Option"}
+func fixedNames() []string {
+	return []string{"Client", "NewClient", "SpecTitle", "SpecVersion", "SpecHash", "OpenAPIVersion", "Option"}
+}
 
 func (l *lowerer) reserveFixedNames() {
-	for _, n := range fixedNames {
+	for _, n := range fixedNames() {
 		l.pkgNS.Reserve(n, "the generated client API")
 	}
 }

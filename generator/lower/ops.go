@@ -15,7 +15,9 @@ import (
 )
 
 // methodOrder is the order operations of one path are visited in.
-var methodOrder = [...]string{"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
+func methodOrder() []string {
+	return []string{"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
+}
 
 // opSource is one spec operation on its way to the IR.
 type opSource struct {
@@ -42,7 +44,7 @@ func (l *lowerer) collectOperations() []*opSource {
 			continue
 		}
 		ops := item.Operations()
-		for _, m := range methodOrder {
+		for _, m := range methodOrder() {
 			op := ops[m]
 			if op == nil {
 				continue

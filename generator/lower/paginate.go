@@ -16,17 +16,43 @@ import (
 
 const paginationExt = "x-connectorgen-pagination"
 
-var (
-	cursorParams     = []string{"cursor", "after", "page_token", "pagetoken", "next_token", "nexttoken", "continuation_token", "continuationtoken", "continuation", "next_page_token", "page_cursor", "marker", "start_cursor", "next_cursor"}
-	itemCursorParams = []string{"starting_after"}
-	offsetParams     = []string{"offset", "skip"}
-	pageParams       = []string{"page", "page_number", "pagenumber"}
-	limitParams      = []string{"limit", "count", "per_page", "perpage", "page_size", "pagesize", "max_results", "maxresults", "size", "top"}
-	nextCursorFields = []string{"next_cursor", "nextcursor", "next_page_token", "nextpagetoken", "next_token", "nexttoken", "cursor", "after", "end_cursor", "endcursor", "continuation_token", "continuationtoken", "next_marker", "nextmarker", "marker", "next_page_cursor", "next"}
-	hasMoreFields    = []string{"has_more", "hasmore", "has_next", "hasnext", "has_next_page", "hasnextpage", "more"}
-	nextURLFields    = []string{"next", "next_url", "nexturl", "next_page_url", "nextpageurl", "next_link", "nextlink", "@odata.nextlink", "href"}
-	itemsFields      = []string{"data", "items", "results", "records", "entries", "values", "value", "nodes", "list", "elements", "objects", "content", "rows", "hits"}
-)
+// The conventional names pagination detection looks for. They are
+// functions so that no caller can change them.
+func cursorParams() []string {
+	return []string{"cursor", "after", "page_token", "pagetoken", "next_token", "nexttoken", "continuation_token", "continuationtoken", "continuation", "next_page_token", "page_cursor", "marker", "start_cursor", "next_cursor"}
+}
+
+func itemCursorParams() []string {
+	return []string{"starting_after"}
+}
+
+func offsetParams() []string {
+	return []string{"offset", "skip"}
+}
+
+func pageParams() []string {
+	return []string{"page", "page_number", "pagenumber"}
+}
+
+func limitParams() []string {
+	return []string{"limit", "count", "per_page", "perpage", "page_size", "pagesize", "max_results", "maxresults", "size", "top"}
+}
+
+func nextCursorFields() []string {
+	return []string{"next_cursor", "nextcursor", "next_page_token", "nextpagetoken", "next_token", "nexttoken", "cursor", "after", "end_cursor", "endcursor", "continuation_token", "continuationtoken", "next_marker", "nextmarker", "marker", "next_page_cursor", "next"}
+}
+
+func hasMoreFields() []string {
+	return []string{"has_more", "hasmore", "has_next", "hasnext", "has_next_page", "hasnextpage", "more"}
+}
+
+func nextURLFields() []string {
+	return []string{"next", "next_url", "nexturl", "next_page_url", "nextpageurl", "next_link", "nextlink", "@odata.nextlink", "href"}
+}
+
+func itemsFields() []string {
+	return []string{"data", "items", "results", "records", "entries", "values", "value", "nodes", "list", "elements", "objects", "content", "rows", "hits"}
+}
 
 func matchName(name string, set []string) bool {
 	return slices.Contains(set, strings.ToLower(name))
@@ -196,7 +222,7 @@ func (l *lowerer) pageShape(op *ir.Operation) (items []ir.Step, item *ir.TypeRef
 	if len(arrays) == 1 {
 		return pick(arrays[0])
 	}
-	for _, name := range itemsFields {
+	for _, name := range itemsFields() {
 		for _, f := range arrays {
 			if strings.EqualFold(f.JSONName, name) {
 				return pick(f)
@@ -225,11 +251,11 @@ func (l *lowerer) detectPagination(op *ir.Operation) *ir.Pagination {
 		return nil
 	}
 	pg := &ir.Pagination{Items: items, ItemType: item}
-	pg.LimitParam = l.queryParam(op, limitParams, ir.ScalarInt)
+	pg.LimitParam = l.queryParam(op, limitParams(), ir.ScalarInt)
 	isString := l.isKind(ir.ScalarString)
 	if page != nil {
-		if p := l.queryParam(op, itemCursorParams, ir.ScalarString); p != nil {
-			hasMore := l.findPath(page, hasMoreFields, l.isKind(ir.ScalarBool))
+		if p := l.queryParam(op, itemCursorParams(), ir.ScalarString); p != nil {
+			hasMore := l.findPath(page, hasMoreFields(), l.isKind(ir.ScalarBool))
 			if st := l.structOf(item); st != nil && hasMore != nil {
 				if id := l.findPath(st, []string{"id"}, isString); len(id) == 1 {
 					pg.Kind, pg.CursorParam, pg.HasMore, pg.ItemID = ir.PageItemCursor, p, hasMore, id
@@ -238,16 +264,16 @@ func (l *lowerer) detectPagination(op *ir.Operation) *ir.Pagination {
 			}
 		}
 		for _, kind := range []ir.ScalarKind{ir.ScalarString, ir.ScalarInt} {
-			if p := l.queryParam(op, cursorParams, kind); p != nil {
-				if next := l.findPath(page, nextCursorFields, l.isKind(kind)); next != nil {
+			if p := l.queryParam(op, cursorParams(), kind); p != nil {
+				if next := l.findPath(page, nextCursorFields(), l.isKind(kind)); next != nil {
 					pg.Kind, pg.CursorParam, pg.NextCursor = ir.PageCursor, p, next
-					pg.HasMore = l.findPath(page, hasMoreFields, l.isKind(ir.ScalarBool))
+					pg.HasMore = l.findPath(page, hasMoreFields(), l.isKind(ir.ScalarBool))
 					return pg
 				}
 			}
 		}
-		if next := l.findPath(page, nextURLFields, isString); next != nil && l.queryParam(op, cursorParams, ir.ScalarString) == nil &&
-			l.queryParam(op, offsetParams, ir.ScalarInt) == nil && l.queryParam(op, pageParams, ir.ScalarInt) == nil {
+		if next := l.findPath(page, nextURLFields(), isString); next != nil && l.queryParam(op, cursorParams(), ir.ScalarString) == nil &&
+			l.queryParam(op, offsetParams(), ir.ScalarInt) == nil && l.queryParam(op, pageParams(), ir.ScalarInt) == nil {
 			pg.Kind, pg.NextURL = ir.PageNextURL, next
 			return pg
 		}
@@ -256,11 +282,11 @@ func (l *lowerer) detectPagination(op *ir.Operation) *ir.Pagination {
 		pg.Kind = ir.PageLinkHeader
 		return pg
 	}
-	if p := l.queryParam(op, offsetParams, ir.ScalarInt); p != nil {
+	if p := l.queryParam(op, offsetParams(), ir.ScalarInt); p != nil {
 		pg.Kind, pg.OffsetParam = ir.PageOffset, p
 		return pg
 	}
-	if p := l.queryParam(op, pageParams, ir.ScalarInt); p != nil {
+	if p := l.queryParam(op, pageParams(), ir.ScalarInt); p != nil {
 		pg.Kind, pg.PageParam = ir.PageNumber, p
 		return pg
 	}
