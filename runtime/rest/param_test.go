@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"net/url"
@@ -389,6 +390,32 @@ func TestFormat(t *testing.T) {
 		j, _ := json.Marshal(f)
 		if FormatFloat(f) != string(j) {
 			t.Errorf("FormatFloat(%v) = %s, json %s", f, FormatFloat(f), j)
+		}
+	}
+}
+
+func TestPathParamEmptyAndDotSegments(t *testing.T) {
+	srv, s := newServer(t, nil)
+	c := newClient(t, srv.URL)
+	for _, tc := range []struct{ value, wantPath, wantErr string }{
+		{"", "", "is empty"},
+		{".", "/files/%2E", ""},
+		{"..", "/files/%2E%2E", ""},
+		{"a..b", "/files/a..b", ""},
+	} {
+		r := c.NewRequest(context.Background(), getLead)
+		r.AppendPath("/files/")
+		r.AppendPathParam("name", StyleSimple, false, Scalar(tc.value))
+		if tc.wantErr != "" {
+			if r.Err() == nil || !strings.Contains(r.Err().Error(), tc.wantErr) {
+				t.Errorf("%q: err = %v, want %q", tc.value, r.Err(), tc.wantErr)
+			}
+			continue
+		}
+		send(t, c, r)
+		req, _ := s.last(t)
+		if got := req.URL.EscapedPath(); got != tc.wantPath {
+			t.Errorf("%q: server saw %s, want %s", tc.value, got, tc.wantPath)
 		}
 	}
 }

@@ -118,9 +118,25 @@ func (r *Request) AppendPathParam(name string, style Style, explode bool, v Para
 		r.fail(errors.New("rest: path parameter " + strconv.Quote(name) + " has no value"))
 		return
 	}
+	start := len(r.path)
 	var ok bool
 	if r.path, ok = appendPathParam(r.path, name, style, explode, v); !ok {
 		r.fail(errors.New("rest: style " + style.String() + " is not allowed for path parameter " + strconv.Quote(name)))
+		return
+	}
+	if style != StyleSimple {
+		return
+	}
+	// An empty value would address another resource ("/files/" instead of
+	// "/files/{name}"), and "." or ".." would be resolved as a relative
+	// segment by servers and proxies: neither may reach the wire as is.
+	seg := r.path[start:]
+	if len(seg) == 0 {
+		r.fail(errors.New("rest: path parameter " + strconv.Quote(name) + " is empty"))
+		return
+	}
+	if strings.Trim(string(seg), ".") == "" {
+		r.path = append(r.path[:start], strings.Repeat("%2E", len(seg))...)
 	}
 }
 
