@@ -415,7 +415,7 @@ func (e *syncEmitter) createFunc(s *ir.Sync) jen.Code {
 	}
 	body := []jen.Code{
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, jen.Id(s.Prefix+"CreateBody").Call(jen.Id("w")))...),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.Err())),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.Id("rejected").Call(jen.Err()))),
 	}
 	if oc.IdemParam == nil {
 		body = append([]jen.Code{jen.Id("_").Op("=").Id("idempotencyKey").Comment(oc.Op.ID + " takes no idempotency key: the engine finds an earlier create by natural key or xref")}, body...)
@@ -444,9 +444,9 @@ func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 		body = append(body, jen.Id("_").Op("=").Id("idempotencyKey"))
 	}
 	if resultType(oc.Op) == nil {
-		body = append(body, jen.Return(call))
+		body = append(body, jen.Return(jen.Id("rejected").Call(call)))
 	} else {
-		body = append(body, jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Return(jen.Err()))
+		body = append(body, jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Return(jen.Id("rejected").Call(jen.Err())))
 	}
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String(), jen.Id("w").Op("*").Id(s.WriteType), jen.Id("idempotencyKey").String()).Error().Block(body...)
 }
@@ -535,6 +535,13 @@ func (e *syncEmitter) helpers(f *jen.File) {
 	f.Func().Id("isNotFound").Params(jen.Err().Error()).Bool().Block(
 		jen.Var().Id("he").Op("*").Qual(ir.PkgRest, "Error"),
 		jen.Return(jen.Qual("errors", "As").Call(jen.Err(), jen.Op("&").Id("he")).Op("&&").Id("he").Dot("StatusCode").Op("==").Lit(404)),
+	)
+	f.Add(comment("rejected marks a 4xx answer to a write as permanent, so the engine dead-letters the record at once instead of retrying a request the target refuses; 401, 403, 408 and 429 stay as they are (credentials, timeouts and throttling are the system's state, not the record's)."))
+	f.Func().Id("rejected").Params(jen.Err().Error()).Error().Block(
+		jen.Var().Id("he").Op("*").Qual(ir.PkgRest, "Error"),
+		jen.If(jen.Op("!").Qual("errors", "As").Call(jen.Err(), jen.Op("&").Id("he")).Op("||").Id("he").Dot("StatusCode").Op("<").Lit(400).Op("||").Id("he").Dot("StatusCode").Op(">=").Lit(500)).Block(jen.Return(jen.Err())),
+		jen.Switch(jen.Id("he").Dot("StatusCode")).Block(jen.Case(jen.Lit(401), jen.Lit(403), jen.Lit(408), jen.Lit(429)).Block(jen.Return(jen.Err()))),
+		jen.Return(jen.Qual(PkgEngine, "Permanent").Call(jen.Err())),
 	)
 	f.Add(comment("nonZero reports whether v is not its type's zero value."))
 	f.Func().Id("nonZero").Types(jen.Id("T").Comparable()).Params(jen.Id("v").Id("T")).Bool().Block(

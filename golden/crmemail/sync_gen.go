@@ -45,7 +45,7 @@ func OwnersToSenders(c Clients) *engine.Sync[crm.Owner, OwnersToSendersWrite] {
 		Create: func(ctx context.Context, w *OwnersToSendersWrite, idempotencyKey string) (string, error) {
 			r, err := c.Email.CreateSender(ctx, email.CreateSenderParams{IdempotencyKey: oas.Some(idempotencyKey)}, ownersToSendersCreateBody(w))
 			if err != nil {
-				return "", err
+				return "", rejected(err)
 			}
 			return string(r.ID), nil
 		},
@@ -101,7 +101,7 @@ func OwnersToSenders(c Clients) *engine.Sync[crm.Owner, OwnersToSendersWrite] {
 		Update: func(ctx context.Context, key string, w *OwnersToSendersWrite, idempotencyKey string) error {
 			_ = idempotencyKey
 			_, err := c.Email.UpdateSender(ctx, email.UpdateSenderParams{SenderID: key}, ownersToSendersUpdateBody(w))
-			return err
+			return rejected(err)
 		},
 		Version: func(s *crm.Owner) int64 {
 			return 0
@@ -213,7 +213,7 @@ func QualifiedLeadsToNurture(c Clients) *engine.Sync[crm.Lead, QualifiedLeadsToN
 				ListID:         "lst_nurture",
 			}, qualifiedLeadsToNurtureCreateBody(w))
 			if err != nil {
-				return "", err
+				return "", rejected(err)
 			}
 			return string(r.ID), nil
 		},
@@ -320,7 +320,7 @@ func QualifiedLeadsToNurture(c Clients) *engine.Sync[crm.Lead, QualifiedLeadsToN
 				ListID:   "lst_nurture",
 				MemberID: key,
 			}, qualifiedLeadsToNurtureUpdateBody(w))
-			return err
+			return rejected(err)
 		},
 		Version: func(s *crm.Lead) int64 {
 			return int64(s.Version)
@@ -672,6 +672,19 @@ func fieldJSON[T any](o oas.Opt[T]) (string, bool) {
 func isNotFound(err error) bool {
 	var he *rest.Error
 	return errors.As(err, &he) && he.StatusCode == 404
+}
+
+// rejected marks a 4xx answer to a write as permanent, so the engine dead-letters the record at once instead of retrying a request the target refuses; 401, 403, 408 and 429 stay as they are (credentials, timeouts and throttling are the system's state, not the record's).
+func rejected(err error) error {
+	var he *rest.Error
+	if !errors.As(err, &he) || he.StatusCode < 400 || he.StatusCode >= 500 {
+		return err
+	}
+	switch he.StatusCode {
+	case 401, 403, 408, 429:
+		return err
+	}
+	return engine.Permanent(err)
 }
 
 // nonZero reports whether v is not its type's zero value.

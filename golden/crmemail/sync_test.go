@@ -17,6 +17,7 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/auth"
 	"github.com/connectorgen/connectorgen/runtime/engine"
 	"github.com/connectorgen/connectorgen/runtime/oas"
+	"github.com/connectorgen/connectorgen/runtime/rest"
 	"github.com/connectorgen/connectorgen/runtime/secret"
 )
 
@@ -275,5 +276,21 @@ func TestSyncThroughEngine(t *testing.T) {
 	}
 	if s := f.senders["snd_1"]; s["email"] != "dorothy@acme.example" {
 		t.Errorf("sender = %v", s)
+	}
+}
+
+func TestRejectedWritesArePermanent(t *testing.T) {
+	var perm *engine.PermanentError
+	for _, tc := range []struct {
+		status int
+		want   bool
+	}{{400, true}, {409, true}, {422, true}, {401, false}, {403, false}, {408, false}, {429, false}, {500, false}, {503, false}} {
+		err := rejected(fmt.Errorf("write: %w", &rest.Error{StatusCode: tc.status}))
+		if got := errors.As(err, &perm); got != tc.want {
+			t.Errorf("status %d: permanent = %v, want %v", tc.status, got, tc.want)
+		}
+	}
+	if err := rejected(errors.New("connection reset")); errors.As(err, &perm) {
+		t.Error("a network error became permanent")
 	}
 }
