@@ -12,6 +12,7 @@
 package golden
 
 import (
+	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
@@ -167,4 +168,34 @@ func TestExamplesUpToDate(t *testing.T) {
 		t.Fatalf("generation failed:\n%s", res.Diagnostics)
 	}
 	compareTree(t, cfg.OutputDir(), res)
+}
+
+// TestSyncCases generates every mapping golden (golden/syncs/NAME/
+// connector.yaml, output into its own directory) twice: the output must be
+// byte-identical and match the committed files, which are compiled and
+// driven by the case's behaviour test.
+func TestSyncCases(t *testing.T) {
+	for _, name := range caseDirs(t, "syncs") {
+		t.Run(name, func(t *testing.T) {
+			cfg, diags := config.Load(filepath.ToSlash(filepath.Join("syncs", name, "connector.yaml")))
+			if cfg == nil {
+				t.Fatalf("config: %s", diags)
+			}
+			opts := generator.Options{OutputDir: cfg.OutputDir()}
+			first := generator.GenerateConfig(cfg, opts)
+			if !first.OK() {
+				t.Fatalf("generation failed:\n%s", first.Diagnostics)
+			}
+			second := generator.GenerateConfig(cfg, opts)
+			if len(first.Files) != len(second.Files) {
+				t.Fatalf("second run produced %d files, first %d", len(second.Files), len(first.Files))
+			}
+			for i := range first.Files {
+				if first.Files[i].Path != second.Files[i].Path || !bytes.Equal(first.Files[i].Content, second.Files[i].Content) {
+					t.Errorf("%s differs between two runs", first.Files[i].Path)
+				}
+			}
+			compareTree(t, cfg.OutputDir(), first)
+		})
+	}
 }

@@ -139,7 +139,10 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 		d[jen.Id("Version")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).Int64().Block(
 			valueAt("s", from.Cursor, jen.Lit(0), func(v jen.Code) jen.Code { return jen.Add(v).Dot("UnixNano").Call() })...)
 	}
-	if len(from.Version.Steps) == 0 && !from.CursorIsTime {
+	if len(from.Version.Steps) == 0 && !from.CursorIsTime && len(from.Cursor.Steps) > 0 {
+		// An integer cursor grows with every change: it orders versions.
+		d[jen.Id("Version")] = e.intFunc(from, from.Cursor)
+	} else if len(from.Version.Steps) == 0 && !from.CursorIsTime {
 		// No version field and no time cursor: every change looks alike,
 		// and unchanged writes are skipped by their field snapshot.
 		d[jen.Id("Version")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).Int64().Block(jen.Return(jen.Lit(0)))

@@ -212,7 +212,7 @@ func (e *syncEmitter) convert(a *ir.Assign, v jen.Code) []jen.Code {
 	case ir.ConvIntToString:
 		stmts = append(stmts, jen.Id("x").Op(":=").Qual("strconv", "FormatInt").Call(jen.Int64().Call(v), jen.Lit(10)))
 	case ir.ConvFloatToString:
-		stmts = append(stmts, jen.Id("x").Op(":=").Qual("strconv", "FormatFloat").Call(jen.Float64().Call(v), jen.LitRune('g'), jen.Lit(-1), jen.Lit(64)))
+		stmts = append(stmts, jen.Id("x").Op(":=").Qual("strconv", "FormatFloat").Call(jen.Float64().Call(v), jen.LitRune('f'), jen.Lit(-1), jen.Lit(64)))
 	case ir.ConvBoolToString:
 		stmts = append(stmts, jen.Id("x").Op(":=").Qual("strconv", "FormatBool").Call(v))
 	case ir.ConvStringToInt:

@@ -1,0 +1,105 @@
+package features
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/connectorgen/connectorgen/golden/syncs/features/crm"
+	"github.com/connectorgen/connectorgen/golden/syncs/features/email"
+	"github.com/connectorgen/connectorgen/runtime/engine"
+	"github.com/connectorgen/connectorgen/runtime/oas"
+)
+
+type lookups map[string]string
+
+func (l lookups) Lookup(_ context.Context, name, key string) (string, bool, error) {
+	v, ok := l[name+"/"+key]
+	return v, ok, nil
+}
+
+func TestEveryRuleKind(t *testing.T) {
+	lead := crm.Lead{
+		ID: "led_1", Email: "  Ada   Lovelace@Example.COM ", Status: crm.LeadStatusContacted,
+		FirstName: oas.Some("Ada"), LastName: oas.Some("Lovelace"),
+		EmployeeCount: oas.Some[int32](42), AnnualRevenue: oas.Value(1.5e6),
+		Rating: oas.Value(crm.LeadRatingWarm), OwnerID: oas.Value("own_1"), CompanyID: oas.Value("cmp_1"),
+	}
+	w, err := leadsEverythingMap(context.Background(), &lead, lookups{"owners/cmp_1": "snd_7"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(leadsEverythingCreateBody(&w))
+	want := `{"email_address":"ada lovelace@example.com","status":"pending","merge_fields":{"FNAME":"Ada Lovelace","LNAME":"1500000","COMPANY":"Unknown","LANDLINE":"Example.COM ","TIER":"bronze","ACCOUNT":"42"},"language":"en","vip":false,"location":{"latitude":42},"source_id":"snd_7"}`
+	if string(body) != want {
+		t.Errorf("create body\n got %s\nwant %s", body, want)
+	}
+	// A missing owner is skipped (SENDER absent above); a missing company
+	// fails the record permanently.
+	var perm *engine.PermanentError
+	if _, err := leadsEverythingMap(context.Background(), &lead, lookups{}, true); !errors.As(err, &perm) {
+		t.Errorf("missing: fail lookup gave %v, want a permanent error", err)
+	}
+	// status is create-only; the update body leaves it out.
+	w, _ = leadsEverythingMap(context.Background(), &lead, lookups{"owners/cmp_1": "snd_7"}, false)
+	if upd, _ := json.Marshal(leadsEverythingUpdateBody(&w)); json.Valid(upd) && w.Status.IsSet() {
+		t.Errorf("status set on update: %s", upd)
+	}
+}
+
+func TestPredicates(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		lead  crm.Lead
+		enter bool
+	}{
+		{"status in list", crm.Lead{Status: crm.LeadStatusQualified, Source: oas.Some(crm.LeadSourceWeb)}, true},
+		{"not web and not cold", crm.Lead{Status: crm.LeadStatusNew, Source: oas.Some(crm.LeadSourceEvent), Rating: oas.Value(crm.LeadRatingHot)}, true},
+		{"web source", crm.Lead{Status: crm.LeadStatusNew, Source: oas.Some(crm.LeadSourceWeb)}, false},
+		{"cold rating", crm.Lead{Status: crm.LeadStatusNew, Rating: oas.Value(crm.LeadRatingCold)}, false},
+		{"absent source and rating", crm.Lead{Status: crm.LeadStatusNew}, true},
+	} {
+		if got := leadsEverythingEnter(&tc.lead); got != tc.enter {
+			t.Errorf("%s: enter = %v, want %v", tc.name, got, tc.enter)
+		}
+	}
+	if !leadsEverythingExit(&crm.Lead{Status: crm.LeadStatusConverted}) || leadsEverythingExit(&crm.Lead{Status: crm.LeadStatusQualified}) {
+		t.Error("exit predicate wrong")
+	}
+}
+
+func TestConflictPoliciesAndIntegerCursor(t *testing.T) {
+	policies := map[string]engine.Policy{}
+	for _, f := range leadsEverythingFields() {
+		policies[f.Path] = f.Policy
+	}
+	if policies["merge_fields.COMPANY"] != engine.Queue || policies["language"] != engine.LastWriterWins {
+		t.Errorf("policies = %v", policies)
+	}
+	s := MembersBack(Clients{})
+	m := email.Member{ID: "m1", EmailAddress: "a@b.example", Version: 9, LastChanged: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		MergeFields: oas.Some(email.MemberMergeFields{Account: oas.Some("12"), Lname: oas.Some("Byron")})}
+	if s.CursorKind != engine.CursorInt || s.Cursor(&m).Int != 9 || s.Version(&m) != 9 {
+		t.Errorf("integer cursor/version not taken from version: %+v, %d", s.Cursor(&m), s.Version(&m))
+	}
+	w, err := membersBackMap(context.Background(), &m, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(membersBackCreateBody(&w))
+	if want := `{"first_name":"2026-01-02T03:04:05Z","last_name":"Byron","email":"a@b.example","employee_count":12}`; string(body) != want {
+		t.Errorf("create body\n got %s\nwant %s", body, want)
+	}
+	m.MergeFields = oas.Some(email.MemberMergeFields{Account: oas.Some("twelve")})
+	var perm *engine.PermanentError
+	if _, err := membersBackMap(context.Background(), &m, nil, true); !errors.As(err, &perm) {
+		t.Errorf("unparsable number: err = %v, want permanent", err)
+	}
+	m.MergeFields = oas.Opt[email.MemberMergeFields]{}
+	w, _ = membersBackMap(context.Background(), &m, nil, true)
+	if v, _ := w.LastName.Get(); v != "(unknown)" {
+		t.Errorf("default last_name = %q", v)
+	}
+}
