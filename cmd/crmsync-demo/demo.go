@@ -331,6 +331,12 @@ func tokenURLFor(crmBase string) (string, error) {
 func Run(ctx context.Context, c Config) (Summary, error) {
 	c.defaults()
 	s := c.Sim
+	if s == nil && c.CRMURL == "" && c.StatePath != "" && c.Progress != nil {
+		if fi, err := os.Stat(c.StatePath); err == nil && fi.Size() > 0 {
+			fmt.Fprintf(c.Progress, "warning: %s holds the state of earlier runs, but this run starts a new simulation; "+
+				"reuse a state file only against the same servers (-crm-url, -email-url)\n", c.StatePath)
+		}
+	}
 	if s == nil && c.CRMURL == "" {
 		s = newSim(c)
 		defer s.Close()

@@ -37,7 +37,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.Leads, "leads", 2000, "number of simulated leads")
 	fs.Float64Var(&c.FailRate, "fail-rate", 0.1, "fraction of requests the simulated servers fail (500, 429, slow, reset)")
 	jsonOut := fs.Bool("json", false, "print the summary as one JSON object on the last line of standard output")
-	fs.StringVar(&c.StatePath, "state", "", "SQLite state file (default: a temporary file, removed afterwards)")
+	fs.StringVar(&c.StatePath, "state", "", "SQLite state file (default: a temporary file, removed afterwards); reuse it only against the same servers")
 	fs.StringVar(&c.CRMURL, "crm-url", "", "CRM API base URL of running servers (default: start simulated ones)")
 	fs.StringVar(&c.CRMTokenURL, "crm-token-url", "", "CRM OAuth token URL (default: <crm origin>/oauth/token)")
 	fs.StringVar(&c.EmailURL, "email-url", "", "email API base URL of running servers")
