@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -117,26 +115,6 @@ type records struct {
 
 func (r *records) ObserveRecord(engine.RecordEvent) { r.n.Add(1) }
 
-// retryablePatch marks PATCH requests as safe to retry by giving them an
-// Idempotency-Key header: the mapping's updates set absolute values, so
-// repeating one leaves the same state. Without it the transport never
-// retries updateMember/updateSender, and a single 500 would stop a run.
-func retryablePatch(next http.RoundTripper) http.RoundTripper {
-	return rtFunc(func(r *http.Request) (*http.Response, error) {
-		if r.Method == http.MethodPatch && r.Header.Get("Idempotency-Key") == "" {
-			r = r.Clone(r.Context())
-			b := make([]byte, 12)
-			_, _ = rand.Read(b)
-			r.Header.Set("Idempotency-Key", "patch-"+hex.EncodeToString(b))
-		}
-		return next.RoundTrip(r)
-	})
-}
-
-type rtFunc func(*http.Request) (*http.Response, error)
-
-func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 func (c *Config) defaults() {
 	if c.Leads <= 0 {
 		c.Leads = 1000
@@ -224,7 +202,6 @@ func clientOptions(c Config, hc *http.Client, obs observe.Observer) []rest.Optio
 		rest.WithBreaker(transport.BreakerConfig{Threshold: 40, CoolDown: 500 * time.Millisecond,
 			HalfOpenProbes: c.Concurrency}),
 		rest.WithObserver(obs),
-		rest.WithMiddleware(retryablePatch),
 	}
 }
 

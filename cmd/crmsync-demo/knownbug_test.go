@@ -76,16 +76,11 @@ func TestTargetWinsAfterLostCommit(t *testing.T) {
 	}
 }
 
-// TestClearedSourceFieldLeavesStaleTarget reproduces a gap between the
-// mapping and the generated code: when a mapped source field loses its value
-// (a lead's phone number or rating removed), Map leaves the target field
-// unset and the update keeps the old value in the email system (MOBILE,
-// TIER). The simulation's changes never clear a field for that reason. Run
-// it with CRMSYNC_KNOWN_BUGS=1.
-func TestClearedSourceFieldLeavesStaleTarget(t *testing.T) {
-	if os.Getenv("CRMSYNC_KNOWN_BUGS") == "" {
-		t.Skip("known gap (a source field set to null leaves the target's old value); set CRMSYNC_KNOWN_BUGS=1 to run")
-	}
+// TestClearedSourceFieldClearsTarget: when a mapped source field loses its
+// value (a lead's phone number or rating removed), the generated Map marks
+// the target fields null and the update clears them in the email system
+// (MOBILE, LANDLINE, TIER), instead of leaving stale values.
+func TestClearedSourceFieldClearsTarget(t *testing.T) {
 	s, env := newTestEnv(t, 100)
 	runAll(t, env)
 	var lead sim.Lead

@@ -270,6 +270,7 @@ func (sb *syncBinder) target(v config.Value, createOnly bool) *ir.WField {
 		wf.Read = p
 	}
 	wf.Type = leaf
+	wf.Clear = sb.clearKind(wf)
 	wf.GoName = sb.names.Claim(v.Text, naming.Exported(strings.ReplaceAll(v.Text, ".", "_")))
 	sb.fields[v.Text] = wf
 	sb.s.Fields = append(sb.s.Fields, wf)
@@ -734,4 +735,25 @@ func conversion(s, t *ir.TypeRef, sEnum, tEnum bool) (ir.Conversion, bool) {
 		}
 	}
 	return 0, false
+}
+
+// clearKind decides how an update clears the field: null where the update
+// body's field is nullable, an empty string for string (and string enum)
+// fields, otherwise not at all.
+func (sb *syncBinder) clearKind(wf *ir.WField) ir.ClearKind {
+	if len(wf.Update.Steps) == 0 {
+		return ir.ClearNone
+	}
+	leaf := wf.Update.Leaf()
+	if leaf.Kind == ir.Nullable {
+		return ir.ClearNull
+	}
+	u := leaf.Unwrapped()
+	if isString(u) {
+		return ir.ClearEmpty
+	}
+	if t := sb.typeOf(sb.to.Client, u); t != nil && t.Kind == ir.Enum && t.EnumBase != nil && isString(t.EnumBase) {
+		return ir.ClearEmpty
+	}
+	return ir.ClearNone
 }

@@ -25,6 +25,7 @@ func Syncs(c *ir.Connector) (File, error) {
 	f.ImportName(ir.PkgOAS, "oas")
 	f.ImportName(ir.PkgRest, "rest")
 	f.ImportName(PkgEngine, "engine")
+	f.ImportName(ir.PkgTransport, "transport")
 	for _, cl := range c.Clients {
 		f.ImportName(cl.ImportPath, cl.Pkg.Name)
 	}
@@ -90,9 +91,9 @@ func (e *syncEmitter) writeType(f *jen.File, s *ir.Sync) {
 		if w.CreateOnly {
 			doc += " (written on create only)"
 		}
-		fields = append(fields, jen.Comment(doc), jen.Id(w.GoName).Qual(ir.PkgOAS, "Opt").Types(typeCode(w.Type)))
+		fields = append(fields, jen.Comment(doc), jen.Id(w.GoName).Qual(ir.PkgOAS, "Nullable").Types(typeCode(w.Type)))
 	}
-	f.Add(comment(fmt.Sprintf("%s is what sync %s writes to %s: one optional value per mapped target field.", s.WriteType, s.Name, s.To.Name)))
+	f.Add(comment(fmt.Sprintf("%s is what sync %s writes to %s, one value per mapped target field: absent leaves the target's value, null clears it (its source lost its value), a value writes it.", s.WriteType, s.Name, s.To.Name)))
 	f.Type().Id(s.WriteType).Struct(fields...)
 }
 
@@ -442,7 +443,9 @@ func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 		}
 	}
 	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, jen.Id(s.Prefix+"UpdateBody").Call(jen.Id("w")))...)
-	var body []jen.Code
+	// An update sets absolute values, so repeating it is safe: let the
+	// transport retry it even when the API documents no idempotency.
+	body := []jen.Code{jen.Id("ctx").Op("=").Qual(ir.PkgTransport, "WithIdempotent").Call(jen.Id("ctx"))}
 	if len(set) == 1 {
 		body = append(body, jen.Id("_").Op("=").Id("idempotencyKey"))
 	}
@@ -467,7 +470,7 @@ func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {
 			continue
 		}
 		body = append(body, walk(func() jen.Code { return jen.Id("r") }, w.Read.Steps, func(v func() jen.Code) []jen.Code {
-			return []jen.Code{jen.If(jen.List(jen.Id("j"), jen.Id("ok")).Op(":=").Id("fieldJSON").Call(jen.Qual(ir.PkgOAS, "Some").Call(v())), jen.Id("ok")).Block(
+			return []jen.Code{jen.If(jen.List(jen.Id("j"), jen.Id("ok")).Op(":=").Id("fieldJSON").Call(jen.Qual(ir.PkgOAS, "Value").Call(v())), jen.Id("ok")).Block(
 				jen.Id("fields").Index(jen.Lit(w.Path)).Op("=").Id("j"))}
 		}, 0)...)
 	}
@@ -526,8 +529,9 @@ func (e *syncEmitter) registerFunc(f *jen.File) {
 }
 
 func (e *syncEmitter) helpers(f *jen.File) {
-	f.Add(comment("fieldJSON renders a set value as canonical JSON, for field snapshots."))
-	f.Func().Id("fieldJSON").Types(jen.Id("T").Any()).Params(jen.Id("o").Qual(ir.PkgOAS, "Opt").Types(jen.Id("T"))).Params(jen.String(), jen.Bool()).Block(
+	f.Add(comment("fieldJSON renders a set value (or null) as canonical JSON, for field snapshots."))
+	f.Func().Id("fieldJSON").Types(jen.Id("T").Any()).Params(jen.Id("o").Qual(ir.PkgOAS, "Nullable").Types(jen.Id("T"))).Params(jen.String(), jen.Bool()).Block(
+		jen.If(jen.Id("o").Dot("IsNull").Call()).Block(jen.Return(jen.Lit("null"), jen.True())),
 		jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Id("o").Dot("Get").Call(),
 		jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Lit(""), jen.False())),
 		jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("v")),

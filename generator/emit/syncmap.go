@@ -51,7 +51,33 @@ func (e *syncEmitter) mapFunc(f *jen.File, s *ir.Sync) {
 
 // set assigns value to write field w.
 func set(w *ir.WField, value jen.Code) jen.Code {
-	return jen.Id("w").Dot(w.GoName).Op("=").Qual(ir.PkgOAS, "Some").Call(value)
+	return jen.Id("w").Dot(w.GoName).Op("=").Qual(ir.PkgOAS, "Value").Call(value)
+}
+
+// absentClears emits the statements that mark targets null when a source
+// path had no value (seen stayed false), so updates clear them.
+func absentClears(p ir.Path, targets []*ir.WField, stmts []jen.Code) []jen.Code {
+	if alwaysReturns(p) {
+		return stmts
+	}
+	var clears []jen.Code
+	for _, w := range targets {
+		if w != nil {
+			clears = append(clears, jen.If(jen.Op("!").Id("w").Dot(w.GoName).Dot("IsSet").Call()).Block(jen.Id("w").Dot(w.GoName).Dot("SetNull").Call()))
+		}
+	}
+	out := []jen.Code{jen.Id("seen").Op(":=").False()}
+	out = append(out, stmts...)
+	return append(out, jen.If(jen.Op("!").Id("seen")).Block(clears...))
+}
+
+// markSeen prefixes a leaf body with seen = true when the path can be
+// absent.
+func markSeen(p ir.Path, body []jen.Code) []jen.Code {
+	if alwaysReturns(p) {
+		return body
+	}
+	return append([]jen.Code{jen.Id("seen").Op("=").True()}, body...)
 }
 
 // fail returns the permanent error of a mapping that cannot succeed.
@@ -66,19 +92,18 @@ func (e *syncEmitter) assign(s *ir.Sync, a *ir.Assign) []jen.Code {
 	case ir.AssignConst:
 		return []jen.Code{lead, set(a.Target, literal(a.Const))}
 	case ir.AssignFrom:
-		stmts := []jen.Code{lead}
-		stmts = append(stmts, walk(src, a.Source.Steps, func(v func() jen.Code) []jen.Code {
+		body := walk(src, a.Source.Steps, func(v func() jen.Code) []jen.Code {
 			if a.Map != nil {
-				return e.enumSwitch(a, v())
+				return markSeen(a.Source, e.enumSwitch(a, v()))
 			}
-			return e.convert(a, v())
-		}, 0)...)
+			return markSeen(a.Source, e.convert(a, v()))
+		}, 0)
 		if a.Default != nil {
-			stmts = append(stmts, jen.If(jen.Op("!").Id("w").Dot(a.Target.GoName).Dot("IsSet").Call()).Block(set(a.Target, literal(a.Default))))
+			body = append(body, jen.If(jen.Op("!").Id("w").Dot(a.Target.GoName).Dot("IsSet").Call()).Block(set(a.Target, literal(a.Default))))
 		}
-		return stmts
+		return append([]jen.Code{lead}, absentClears(a.Source, []*ir.WField{a.Target}, body)...)
 	case ir.AssignLookup:
-		return append([]jen.Code{lead}, walk(src, a.Source.Steps, func(v func() jen.Code) []jen.Code {
+		return append([]jen.Code{lead}, absentClears(a.Source, []*ir.WField{a.Target}, walk(src, a.Source.Steps, func(v func() jen.Code) []jen.Code {
 			var missing jen.Code
 			switch a.Missing {
 			case "defer":
@@ -88,23 +113,27 @@ func (e *syncEmitter) assign(s *ir.Sync, a *ir.Assign) []jen.Code {
 			default:
 				missing = jen.Comment("missing: skip leaves the field unset")
 			}
-			return []jen.Code{
+			return markSeen(a.Source, []jen.Code{
 				jen.Id("key").Op(":=").String().Call(v()),
 				jen.List(jen.Id("t"), jen.Id("found"), jen.Err()).Op(":=").Id("l").Dot("Lookup").Call(jen.Id("ctx"), jen.Lit(a.Lookup), jen.Id("key")),
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("w"), jen.Err())),
 				jen.If(jen.Id("found")).Block(set(a.Target, jen.Id("t"))).Else().Block(missing),
-			}
-		}, 0)...)
+			})
+		}, 0))...)
 	case ir.AssignSplit:
-		return append([]jen.Code{lead}, walk(src, a.Source.Steps, func(v func() jen.Code) []jen.Code {
-			return e.callFunc(a, []jen.Code{v()})
-		}, 0)...)
+		return append([]jen.Code{lead}, absentClears(a.Source, a.Into, walk(src, a.Source.Steps, func(v func() jen.Code) []jen.Code {
+			return markSeen(a.Source, e.callFunc(a, []jen.Code{v()}))
+		}, 0))...)
 	case ir.AssignMerge:
 		var vals []jen.Code
 		var nest func(i int) []jen.Code
+		all := ir.Path{}
+		for _, p := range a.Sources {
+			all.Steps = append(all.Steps, p.Steps...)
+		}
 		nest = func(i int) []jen.Code {
 			if i == len(a.Sources) {
-				return e.callFunc(a, vals)
+				return markSeen(all, e.callFunc(a, vals))
 			}
 			return walk(src, a.Sources[i].Steps, func(v func() jen.Code) []jen.Code {
 				id := fmt.Sprintf("m%d", i)
@@ -112,7 +141,7 @@ func (e *syncEmitter) assign(s *ir.Sync, a *ir.Assign) []jen.Code {
 				return append([]jen.Code{jen.Id(id).Op(":=").Add(v())}, nest(i+1)...)
 			}, 10*(i+1))
 		}
-		return append([]jen.Code{lead}, nest(0)...)
+		return append([]jen.Code{lead}, absentClears(all, a.Into, nest(0))...)
 	}
 	return nil
 }
@@ -361,8 +390,12 @@ func (e *syncEmitter) bodyFunc(f *jen.File, s *ir.Sync, suffix string, oc *ir.Op
 		if len(p.Steps) == 0 {
 			continue
 		}
-		body = append(body, jen.If(jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Id("w").Dot(w.GoName).Dot("Get").Call(), jen.Id("ok")).Block(
-			setPath(jen.Id("b"), p.Steps, 1)...))
+		stmt := jen.If(jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Id("w").Dot(w.GoName).Dot("Get").Call(), jen.Id("ok")).Block(
+			setPath(jen.Id("b"), p.Steps, 1)...)
+		if suffix == "UpdateBody" && w.Clear != ir.ClearNone {
+			stmt = stmt.Else().If(jen.Id("w").Dot(w.GoName).Dot("IsNull").Call()).Block(clearPath(jen.Id("b"), p.Steps, w.Clear)...)
+		}
+		body = append(body, stmt)
 	}
 	body = append(body, jen.Return(jen.Id("b")))
 	f.Add(comment(fmt.Sprintf("%s%s builds the request body of %s from a write.", s.Prefix, suffix, oc.Op.ID)))
@@ -400,4 +433,45 @@ func setPath(base *jen.Statement, steps []ir.Step, depth int) []jen.Code {
 			setPath(jen.Add(base).Dot(s.Field), steps[1:], depth+1)...)
 	}
 	return setPath(jen.Add(base).Dot(s.Field), steps[1:], depth+1)
+}
+
+// clearPath emits statements that clear the field at steps below base:
+// null for a nullable field, the empty value of a string field.
+func clearPath(base *jen.Statement, steps []ir.Step, how ir.ClearKind) []jen.Code {
+	last := steps[len(steps)-1]
+	if how == ir.ClearNull {
+		if len(steps) == 1 {
+			return []jen.Code{jen.Add(base).Dot(last.Field).Dot("SetNull").Call()}
+		}
+	}
+	// Reuse setPath with v bound to the empty value of the leaf type.
+	zero := jen.Add(typeCode(last.Type.Unwrapped())).Call(jen.Lit(""))
+	if how == ir.ClearNull {
+		return []jen.Code{jen.Block(append([]jen.Code{jen.Var().Id("v").Add(typeCode(last.Type.Unwrapped()))}, setPathNull(base, steps, 1)...)...)}
+	}
+	return []jen.Code{jen.Block(append([]jen.Code{jen.Id("v").Op(":=").Add(zero)}, setPath(base, steps, 1)...)...)}
+}
+
+// setPathNull is setPath for a nested nullable leaf: it creates the
+// parents and sets the leaf to null.
+func setPathNull(base *jen.Statement, steps []ir.Step, depth int) []jen.Code {
+	if len(steps) == 1 {
+		return []jen.Code{jen.Id("_").Op("=").Id("v"), jen.Add(base).Dot(steps[0].Field).Dot("SetNull").Call()}
+	}
+	s := steps[0]
+	id := fmt.Sprintf("p%d", depth)
+	switch s.Type.Kind {
+	case ir.Opt, ir.Nullable:
+		wrap := "Some"
+		if s.Type.Kind == ir.Nullable {
+			wrap = "Value"
+		}
+		inner := append([]jen.Code{jen.List(jen.Id(id), jen.Id("_")).Op(":=").Add(base).Dot(s.Field).Dot("Get").Call()}, setPathNull(jen.Id(id), steps[1:], depth+1)...)
+		inner = append(inner, jen.Add(base).Dot(s.Field).Op("=").Qual(ir.PkgOAS, wrap).Call(jen.Id(id)))
+		return []jen.Code{jen.Block(inner...)}
+	case ir.Pointer:
+		return append([]jen.Code{jen.If(jen.Add(base).Dot(s.Field).Op("==").Nil()).Block(jen.Add(base).Dot(s.Field).Op("=").New(typeCode(s.Type.Elem)))},
+			setPathNull(jen.Add(base).Dot(s.Field), steps[1:], depth+1)...)
+	}
+	return setPathNull(jen.Add(base).Dot(s.Field), steps[1:], depth+1)
 }

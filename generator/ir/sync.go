@@ -140,7 +140,21 @@ type WField struct {
 	// update body and the target record (nil Steps when the operation
 	// does not exist).
 	Create, Update, Read Path
+	// Clear says how an update clears the field when its source lost its
+	// value: ClearNull sends null, ClearEmpty an empty string, ClearNone
+	// cannot clear it (the target keeps its value).
+	Clear ClearKind
 }
+
+// ClearKind is how an update clears a target field.
+type ClearKind int
+
+// Ways to clear a target field.
+const (
+	ClearNone ClearKind = iota
+	ClearNull
+	ClearEmpty
+)
 
 // AssignKind is how a write field gets its value.
 type AssignKind int

@@ -15,6 +15,7 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/engine"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
+	"github.com/connectorgen/connectorgen/runtime/transport"
 	"iter"
 	"strings"
 	"time"
@@ -26,12 +27,12 @@ type Clients struct {
 	Email *email.Client
 }
 
-// OwnersToSendersWrite is what sync owners_to_senders writes to email.Sender: one optional value per mapped target field.
+// OwnersToSendersWrite is what sync owners_to_senders writes to email.Sender, one value per mapped target field: absent leaves the target's value, null clears it (its source lost its value), a value writes it.
 type OwnersToSendersWrite struct {
 	// email
-	Email oas.Opt[string]
+	Email oas.Nullable[string]
 	// name
-	Name oas.Opt[string]
+	Name oas.Nullable[string]
 }
 
 // OwnersToSenders returns sync owners_to_senders: crm.Owner records become email.Sender writes.
@@ -99,6 +100,7 @@ func OwnersToSenders(c Clients) *engine.Sync[crm.Owner, OwnersToSendersWrite] {
 		Target:       "email.Sender",
 		TargetSystem: "email",
 		Update: func(ctx context.Context, key string, w *OwnersToSendersWrite, idempotencyKey string) error {
+			ctx = transport.WithIdempotent(ctx)
 			_ = idempotencyKey
 			_, err := c.Email.UpdateSender(ctx, email.UpdateSenderParams{SenderID: key}, ownersToSendersUpdateBody(w))
 			return rejected(err)
@@ -118,12 +120,12 @@ func ownersToSendersMap(ctx context.Context, s *crm.Owner, l engine.Lookups, cre
 		x := s.Email
 		x = strings.TrimSpace(x)
 		x = strings.ToLower(x)
-		w.Email = oas.Some(x)
+		w.Email = oas.Value(x)
 	}
 	{
 		// name ← name
 		x := s.Name
-		w.Name = oas.Some(x)
+		w.Name = oas.Value(x)
 	}
 	return w, nil
 }
@@ -168,35 +170,45 @@ func ownersToSendersUpdateBody(w *OwnersToSendersWrite) email.SenderWrite {
 	var b email.SenderWrite
 	if v, ok := w.Email.Get(); ok {
 		b.Email = v
+	} else if w.Email.IsNull() {
+		{
+			v := string("")
+			b.Email = v
+		}
 	}
 	if v, ok := w.Name.Get(); ok {
 		b.Name = v
+	} else if w.Name.IsNull() {
+		{
+			v := string("")
+			b.Name = v
+		}
 	}
 	return b
 }
 
-// QualifiedLeadsToNurtureWrite is what sync qualified_leads_to_nurture writes to email.Member: one optional value per mapped target field.
+// QualifiedLeadsToNurtureWrite is what sync qualified_leads_to_nurture writes to email.Member, one value per mapped target field: absent leaves the target's value, null clears it (its source lost its value), a value writes it.
 type QualifiedLeadsToNurtureWrite struct {
 	// email_address
-	EmailAddress oas.Opt[string]
+	EmailAddress oas.Nullable[string]
 	// status (written on create only)
-	Status oas.Opt[email.MemberStatus]
+	Status oas.Nullable[email.MemberStatus]
 	// source_id
-	SourceID oas.Opt[string]
+	SourceID oas.Nullable[string]
 	// merge_fields.FNAME
-	MergeFieldsFname oas.Opt[string]
+	MergeFieldsFname oas.Nullable[string]
 	// merge_fields.LNAME
-	MergeFieldsLname oas.Opt[string]
+	MergeFieldsLname oas.Nullable[string]
 	// merge_fields.COMPANY
-	MergeFieldsCompany oas.Opt[string]
+	MergeFieldsCompany oas.Nullable[string]
 	// merge_fields.TIER
-	MergeFieldsTier oas.Opt[email.MemberMergeFieldsTier]
+	MergeFieldsTier oas.Nullable[email.MemberMergeFieldsTier]
 	// merge_fields.SENDER
-	MergeFieldsSender oas.Opt[string]
+	MergeFieldsSender oas.Nullable[string]
 	// merge_fields.MOBILE
-	MergeFieldsMobile oas.Opt[string]
+	MergeFieldsMobile oas.Nullable[string]
 	// merge_fields.LANDLINE
-	MergeFieldsLandline oas.Opt[string]
+	MergeFieldsLandline oas.Nullable[string]
 }
 
 // QualifiedLeadsToNurture returns sync qualified_leads_to_nurture: crm.Lead records become email.Member writes.
@@ -228,7 +240,7 @@ func QualifiedLeadsToNurture(c Clients) *engine.Sync[crm.Lead, QualifiedLeadsToN
 			fields := map[string]string{}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Fname.Get(); ok {
-					if j, ok := fieldJSON(oas.Some(v1)); ok {
+					if j, ok := fieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.FNAME"] = j
 					}
 				}
@@ -315,6 +327,7 @@ func QualifiedLeadsToNurture(c Clients) *engine.Sync[crm.Lead, QualifiedLeadsToN
 		Target:       "email.Member",
 		TargetSystem: "email",
 		Update: func(ctx context.Context, key string, w *QualifiedLeadsToNurtureWrite, idempotencyKey string) error {
+			ctx = transport.WithIdempotent(ctx)
 			_ = idempotencyKey
 			_, err := c.Email.UpdateMember(ctx, email.UpdateMemberParams{
 				ListID:   "lst_nurture",
@@ -337,78 +350,123 @@ func qualifiedLeadsToNurtureMap(ctx context.Context, s *crm.Lead, l engine.Looku
 		x := s.Email
 		x = strings.TrimSpace(x)
 		x = strings.ToLower(x)
-		w.EmailAddress = oas.Some(x)
+		w.EmailAddress = oas.Value(x)
 	}
 	if create {
 		// status ← constant subscribed
-		w.Status = oas.Some(email.MemberStatusSubscribed)
+		w.Status = oas.Value(email.MemberStatusSubscribed)
 	}
 	{
 		// source_id ← id
 		x := s.ID
-		w.SourceID = oas.Some(x)
+		w.SourceID = oas.Value(x)
 	}
 	{
 		// merge_fields.FNAME ← first_name
+		seen := false
 		if v0, ok := s.FirstName.Get(); ok {
+			seen = true
 			x := v0
-			w.MergeFieldsFname = oas.Some(x)
+			w.MergeFieldsFname = oas.Value(x)
+		}
+		if !seen {
+			if !w.MergeFieldsFname.IsSet() {
+				w.MergeFieldsFname.SetNull()
+			}
 		}
 	}
 	{
 		// merge_fields.LNAME ← last_name
+		seen := false
 		if v0, ok := s.LastName.Get(); ok {
+			seen = true
 			x := v0
-			w.MergeFieldsLname = oas.Some(x)
+			w.MergeFieldsLname = oas.Value(x)
+		}
+		if !seen {
+			if !w.MergeFieldsLname.IsSet() {
+				w.MergeFieldsLname.SetNull()
+			}
 		}
 	}
 	{
 		// merge_fields.COMPANY ← company_name
+		seen := false
 		if v0, ok := s.CompanyName.Get(); ok {
+			seen = true
 			x := v0
-			w.MergeFieldsCompany = oas.Some(x)
+			w.MergeFieldsCompany = oas.Value(x)
+		}
+		if !seen {
+			if !w.MergeFieldsCompany.IsSet() {
+				w.MergeFieldsCompany.SetNull()
+			}
 		}
 	}
 	{
 		// merge_fields.TIER ← rating (value map)
+		seen := false
 		if v0, ok := s.Rating.Get(); ok {
+			seen = true
 			v := v0
 			switch v {
 			case crm.LeadRatingHot:
-				w.MergeFieldsTier = oas.Some(email.MemberMergeFieldsTierGold)
+				w.MergeFieldsTier = oas.Value(email.MemberMergeFieldsTierGold)
 			case crm.LeadRatingWarm:
-				w.MergeFieldsTier = oas.Some(email.MemberMergeFieldsTierSilver)
+				w.MergeFieldsTier = oas.Value(email.MemberMergeFieldsTierSilver)
 			case crm.LeadRatingCold:
-				w.MergeFieldsTier = oas.Some(email.MemberMergeFieldsTierBronze)
+				w.MergeFieldsTier = oas.Value(email.MemberMergeFieldsTierBronze)
 			default:
 				return w, engine.Permanent(fmt.Errorf("merge_fields.TIER: no mapping for %s value %v", "rating", v))
+			}
+		}
+		if !seen {
+			if !w.MergeFieldsTier.IsSet() {
+				w.MergeFieldsTier.SetNull()
 			}
 		}
 	}
 	{
 		// merge_fields.SENDER ← owner_id via xref owners
+		seen := false
 		if v0, ok := s.OwnerID.Get(); ok {
+			seen = true
 			key := string(v0)
 			t, found, err := l.Lookup(ctx, "owners", key)
 			if err != nil {
 				return w, err
 			}
 			if found {
-				w.MergeFieldsSender = oas.Some(t)
+				w.MergeFieldsSender = oas.Value(t)
 			} else {
 				return w, fmt.Errorf("merge_fields.SENDER: no owners xref for %q yet: %w", key, engine.ErrDeferred)
+			}
+		}
+		if !seen {
+			if !w.MergeFieldsSender.IsSet() {
+				w.MergeFieldsSender.SetNull()
 			}
 		}
 	}
 	{
 		// [merge_fields.MOBILE merge_fields.LANDLINE] ← github.com/connectorgen/connectorgen/golden/crmemail/phoneutil.Classify[phone]
+		seen := false
 		if v0, ok := s.Phone.Get(); ok {
+			seen = true
 			r0, r1, err := phoneutil.Classify(v0)
 			if err != nil {
 				return w, engine.Permanent(fmt.Errorf("github.com/connectorgen/connectorgen/golden/crmemail/phoneutil.Classify: %w", err))
 			}
-			w.MergeFieldsMobile = oas.Some(r0)
-			w.MergeFieldsLandline = oas.Some(r1)
+			w.MergeFieldsMobile = oas.Value(r0)
+			w.MergeFieldsLandline = oas.Value(r1)
+		}
+		if !seen {
+			if !w.MergeFieldsMobile.IsSet() {
+				w.MergeFieldsMobile.SetNull()
+			}
+			if !w.MergeFieldsLandline.IsSet() {
+				w.MergeFieldsLandline.SetNull()
+			}
 		}
 	}
 	return w, nil
@@ -588,15 +646,31 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 	var b email.MemberWrite
 	if v, ok := w.EmailAddress.Get(); ok {
 		b.EmailAddress = oas.Some(v)
+	} else if w.EmailAddress.IsNull() {
+		{
+			v := string("")
+			b.EmailAddress = oas.Some(v)
+		}
 	}
 	if v, ok := w.SourceID.Get(); ok {
 		b.SourceID = oas.Value(v)
+	} else if w.SourceID.IsNull() {
+		b.SourceID.SetNull()
 	}
 	if v, ok := w.MergeFieldsFname.Get(); ok {
 		{
 			p1, _ := b.MergeFields.Get()
 			p1.Fname = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
+		}
+	} else if w.MergeFieldsFname.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Fname = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
 		}
 	}
 	if v, ok := w.MergeFieldsLname.Get(); ok {
@@ -605,12 +679,30 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 			p1.Lname = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
 		}
+	} else if w.MergeFieldsLname.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Lname = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
+		}
 	}
 	if v, ok := w.MergeFieldsCompany.Get(); ok {
 		{
 			p1, _ := b.MergeFields.Get()
 			p1.Company = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
+		}
+	} else if w.MergeFieldsCompany.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Company = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
 		}
 	}
 	if v, ok := w.MergeFieldsTier.Get(); ok {
@@ -619,12 +711,30 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 			p1.Tier = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
 		}
+	} else if w.MergeFieldsTier.IsNull() {
+		{
+			v := email.MemberMergeFieldsTier("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Tier = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
+		}
 	}
 	if v, ok := w.MergeFieldsSender.Get(); ok {
 		{
 			p1, _ := b.MergeFields.Get()
 			p1.Sender = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
+		}
+	} else if w.MergeFieldsSender.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Sender = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
 		}
 	}
 	if v, ok := w.MergeFieldsMobile.Get(); ok {
@@ -633,12 +743,30 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 			p1.Mobile = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
 		}
+	} else if w.MergeFieldsMobile.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Mobile = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
+		}
 	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
 		{
 			p1, _ := b.MergeFields.Get()
 			p1.Landline = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
+		}
+	} else if w.MergeFieldsLandline.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Landline = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
 		}
 	}
 	return b
@@ -655,8 +783,11 @@ func Register(e *engine.Engine, c Clients) error {
 	return nil
 }
 
-// fieldJSON renders a set value as canonical JSON, for field snapshots.
-func fieldJSON[T any](o oas.Opt[T]) (string, bool) {
+// fieldJSON renders a set value (or null) as canonical JSON, for field snapshots.
+func fieldJSON[T any](o oas.Nullable[T]) (string, bool) {
+	if o.IsNull() {
+		return "null", true
+	}
 	v, ok := o.Get()
 	if !ok {
 		return "", false

@@ -53,6 +53,23 @@ type SecurityRequirement []string
 
 type operationKey struct{}
 
+type idempotentKey struct{}
+
+// WithIdempotent returns a context whose requests the caller declares safe
+// to repeat, whatever their method: a PATCH that sets absolute values, say,
+// which generated sync code sends. The retry middleware then retries them
+// like a GET. Declaring a request that creates or increments something
+// idempotent can make it act twice.
+func WithIdempotent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, idempotentKey{}, true)
+}
+
+// IdempotentFrom reports whether WithIdempotent marked ctx.
+func IdempotentFrom(ctx context.Context) bool {
+	v, _ := ctx.Value(idempotentKey{}).(bool)
+	return v
+}
+
 // WithOperation returns a context carrying op. The rest package calls it for
 // every request so middlewares can make per-operation decisions.
 func WithOperation(ctx context.Context, op *Operation) context.Context {

@@ -185,6 +185,9 @@ func (t *retryRT) canRetry(req *http.Request, op *Operation) bool {
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 		return false
 	}
+	if IdempotentFrom(req.Context()) {
+		return true
+	}
 	if op != nil {
 		if op.Idempotent {
 			return true

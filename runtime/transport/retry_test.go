@@ -576,3 +576,36 @@ func hijackClose(w http.ResponseWriter) {
 	}
 	_ = conn.Close()
 }
+
+func TestCallerDeclaredIdempotentPatchIsRetried(t *testing.T) {
+	patchOp := &Operation{ID: "updateLead", Method: "PATCH"}
+	for _, declared := range []bool{false, true} {
+		var h hits
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if h.inc() == 1 {
+				w.WriteHeader(503)
+				return
+			}
+			w.WriteHeader(200)
+		}))
+		ctx := context.Background()
+		if declared {
+			ctx = WithIdempotent(ctx)
+		}
+		c := retryClient(Config{Clock: newFakeClock()}, nil)
+		req, _ := newReq(t, ctx, patchOp, srv.URL, `{"name":"x"}`)
+		req.Method = "PATCH"
+		resp, err := c.Do(req)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		srv.Close()
+		want := 1
+		if declared {
+			want = 2
+		}
+		if h.get() != want {
+			t.Errorf("declared=%v: sent %d times, want %d (err %v)", declared, h.get(), want, err)
+		}
+	}
+}

@@ -303,8 +303,10 @@ func decodeMemberWrite(w http.ResponseWriter, r *http.Request) (*memberWrite, bo
 			return nil, false
 		}
 	}
-	if t, ok := mw.MergeFields["TIER"]; ok && !slices.Contains(tiers, t) {
-		validationProblem(w, r, "merge_fields.TIER", "must be one of gold, silver, bronze")
+	// An empty merge field clears it, as in the email platforms this
+	// simulates.
+	if t, ok := mw.MergeFields["TIER"]; ok && t != "" && !slices.Contains(tiers, t) {
+		validationProblem(w, r, "merge_fields.TIER", "must be one of gold, silver, bronze or empty")
 		return nil, false
 	}
 	return &mw, true
@@ -382,6 +384,10 @@ func (e *Email) updateMember(w http.ResponseWriter, r *http.Request) {
 		m.Status = *mw.Status
 	}
 	for k, v := range mw.MergeFields {
+		if v == "" {
+			delete(m.MergeFields, k)
+			continue
+		}
 		m.MergeFields[k] = v
 	}
 	if _, ok := mw.present["source_id"]; ok {

@@ -15,6 +15,7 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/engine"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
+	"github.com/connectorgen/connectorgen/runtime/transport"
 	"iter"
 	"strconv"
 	"strings"
@@ -27,34 +28,34 @@ type Clients struct {
 	Email *email.Client
 }
 
-// LeadsEverythingWrite is what sync leads_everything writes to email.Member: one optional value per mapped target field.
+// LeadsEverythingWrite is what sync leads_everything writes to email.Member, one value per mapped target field: absent leaves the target's value, null clears it (its source lost its value), a value writes it.
 type LeadsEverythingWrite struct {
 	// email_address
-	EmailAddress oas.Opt[string]
+	EmailAddress oas.Nullable[string]
 	// status (written on create only)
-	Status oas.Opt[email.MemberStatus]
+	Status oas.Nullable[email.MemberStatus]
 	// language
-	Language oas.Opt[string]
+	Language oas.Nullable[string]
 	// vip
-	Vip oas.Opt[bool]
+	Vip oas.Nullable[bool]
 	// merge_fields.COMPANY
-	MergeFieldsCompany oas.Opt[string]
+	MergeFieldsCompany oas.Nullable[string]
 	// merge_fields.ACCOUNT
-	MergeFieldsAccount oas.Opt[string]
+	MergeFieldsAccount oas.Nullable[string]
 	// merge_fields.LNAME
-	MergeFieldsLname oas.Opt[string]
+	MergeFieldsLname oas.Nullable[string]
 	// merge_fields.TIER
-	MergeFieldsTier oas.Opt[email.MemberMergeFieldsTier]
+	MergeFieldsTier oas.Nullable[email.MemberMergeFieldsTier]
 	// merge_fields.SENDER
-	MergeFieldsSender oas.Opt[string]
+	MergeFieldsSender oas.Nullable[string]
 	// source_id
-	SourceID oas.Opt[string]
+	SourceID oas.Nullable[string]
 	// location.latitude
-	LocationLatitude oas.Opt[float64]
+	LocationLatitude oas.Nullable[float64]
 	// merge_fields.LANDLINE
-	MergeFieldsLandline oas.Opt[string]
+	MergeFieldsLandline oas.Nullable[string]
 	// merge_fields.FNAME
-	MergeFieldsFname oas.Opt[string]
+	MergeFieldsFname oas.Nullable[string]
 }
 
 // LeadsEverything returns sync leads_everything: crm.Lead records become email.Member writes.
@@ -84,79 +85,79 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 				return nil, time.Time{}, err
 			}
 			fields := map[string]string{}
-			if j, ok := fieldJSON(oas.Some(r.EmailAddress)); ok {
+			if j, ok := fieldJSON(oas.Value(r.EmailAddress)); ok {
 				fields["email_address"] = j
 			}
-			if j, ok := fieldJSON(oas.Some(r.Status)); ok {
+			if j, ok := fieldJSON(oas.Value(r.Status)); ok {
 				fields["status"] = j
 			}
 			if v0, ok := r.Language.Get(); ok {
-				if j, ok := fieldJSON(oas.Some(v0)); ok {
+				if j, ok := fieldJSON(oas.Value(v0)); ok {
 					fields["language"] = j
 				}
 			}
 			if v0, ok := r.Vip.Get(); ok {
-				if j, ok := fieldJSON(oas.Some(v0)); ok {
+				if j, ok := fieldJSON(oas.Value(v0)); ok {
 					fields["vip"] = j
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Company.Get(); ok {
-					if j, ok := fieldJSON(oas.Some(v1)); ok {
+					if j, ok := fieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.COMPANY"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Account.Get(); ok {
-					if j, ok := fieldJSON(oas.Some(v1)); ok {
+					if j, ok := fieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.ACCOUNT"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Lname.Get(); ok {
-					if j, ok := fieldJSON(oas.Some(v1)); ok {
+					if j, ok := fieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.LNAME"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Tier.Get(); ok {
-					if j, ok := fieldJSON(oas.Some(v1)); ok {
+					if j, ok := fieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.TIER"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Sender.Get(); ok {
-					if j, ok := fieldJSON(oas.Some(v1)); ok {
+					if j, ok := fieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.SENDER"] = j
 					}
 				}
 			}
 			if v0, ok := r.SourceID.Get(); ok {
-				if j, ok := fieldJSON(oas.Some(v0)); ok {
+				if j, ok := fieldJSON(oas.Value(v0)); ok {
 					fields["source_id"] = j
 				}
 			}
 			if v0, ok := r.Location.Get(); ok {
 				if v1, ok := v0.Latitude.Get(); ok {
-					if j, ok := fieldJSON(oas.Some(v1)); ok {
+					if j, ok := fieldJSON(oas.Value(v1)); ok {
 						fields["location.latitude"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Landline.Get(); ok {
-					if j, ok := fieldJSON(oas.Some(v1)); ok {
+					if j, ok := fieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.LANDLINE"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Fname.Get(); ok {
-					if j, ok := fieldJSON(oas.Some(v1)); ok {
+					if j, ok := fieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.FNAME"] = j
 					}
 				}
@@ -222,6 +223,7 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 		Target:       "email.Member",
 		TargetSystem: "email",
 		Update: func(ctx context.Context, key string, w *LeadsEverythingWrite, idempotencyKey string) error {
+			ctx = transport.WithIdempotent(ctx)
 			_ = idempotencyKey
 			_, err := c.Email.UpdateMember(ctx, email.UpdateMemberParams{
 				ListID:   "lst_main",
@@ -244,124 +246,187 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 		x := s.Email
 		x = squash(x)
 		x = strings.ToLower(x)
-		w.EmailAddress = oas.Some(x)
+		w.EmailAddress = oas.Value(x)
 	}
 	if create {
 		// status ← status (value map)
 		v := s.Status
 		switch v {
 		case crm.LeadStatusNew:
-			w.Status = oas.Some(email.MemberStatusPending)
+			w.Status = oas.Value(email.MemberStatusPending)
 		case crm.LeadStatusContacted:
-			w.Status = oas.Some(email.MemberStatusPending)
+			w.Status = oas.Value(email.MemberStatusPending)
 		case crm.LeadStatusQualified:
-			w.Status = oas.Some(email.MemberStatusSubscribed)
+			w.Status = oas.Value(email.MemberStatusSubscribed)
 		default:
-			w.Status = oas.Some(email.MemberStatusUnsubscribed)
+			w.Status = oas.Value(email.MemberStatusUnsubscribed)
 		}
 	}
 	{
 		// language ← constant en
-		w.Language = oas.Some("en")
+		w.Language = oas.Value("en")
 	}
 	{
 		// vip ← deleted
+		seen := false
 		if v0, ok := s.Deleted.Get(); ok {
+			seen = true
 			x := v0
-			w.Vip = oas.Some(x)
+			w.Vip = oas.Value(x)
 		}
 		if !w.Vip.IsSet() {
-			w.Vip = oas.Some(false)
+			w.Vip = oas.Value(false)
+		}
+		if !seen {
+			if !w.Vip.IsSet() {
+				w.Vip.SetNull()
+			}
 		}
 	}
 	{
 		// merge_fields.COMPANY ← company_name
+		seen := false
 		if v0, ok := s.CompanyName.Get(); ok {
+			seen = true
 			x := v0
 			x = strings.ToUpper(x)
-			w.MergeFieldsCompany = oas.Some(x)
+			w.MergeFieldsCompany = oas.Value(x)
 		}
 		if !w.MergeFieldsCompany.IsSet() {
-			w.MergeFieldsCompany = oas.Some("Unknown")
+			w.MergeFieldsCompany = oas.Value("Unknown")
+		}
+		if !seen {
+			if !w.MergeFieldsCompany.IsSet() {
+				w.MergeFieldsCompany.SetNull()
+			}
 		}
 	}
 	{
 		// merge_fields.ACCOUNT ← employee_count
+		seen := false
 		if v0, ok := s.EmployeeCount.Get(); ok {
+			seen = true
 			x := strconv.FormatInt(int64(v0), 10)
-			w.MergeFieldsAccount = oas.Some(x)
+			w.MergeFieldsAccount = oas.Value(x)
+		}
+		if !seen {
+			if !w.MergeFieldsAccount.IsSet() {
+				w.MergeFieldsAccount.SetNull()
+			}
 		}
 	}
 	{
 		// merge_fields.LNAME ← annual_revenue
+		seen := false
 		if v0, ok := s.AnnualRevenue.Get(); ok {
+			seen = true
 			x := strconv.FormatFloat(float64(v0), 'f', -1, 64)
-			w.MergeFieldsLname = oas.Some(x)
+			w.MergeFieldsLname = oas.Value(x)
+		}
+		if !seen {
+			if !w.MergeFieldsLname.IsSet() {
+				w.MergeFieldsLname.SetNull()
+			}
 		}
 	}
 	{
 		// merge_fields.TIER ← rating (value map)
+		seen := false
 		if v0, ok := s.Rating.Get(); ok {
+			seen = true
 			v := v0
 			switch v {
 			case crm.LeadRatingHot:
-				w.MergeFieldsTier = oas.Some(email.MemberMergeFieldsTierGold)
+				w.MergeFieldsTier = oas.Value(email.MemberMergeFieldsTierGold)
 			default:
-				w.MergeFieldsTier = oas.Some(email.MemberMergeFieldsTierBronze)
+				w.MergeFieldsTier = oas.Value(email.MemberMergeFieldsTierBronze)
+			}
+		}
+		if !seen {
+			if !w.MergeFieldsTier.IsSet() {
+				w.MergeFieldsTier.SetNull()
 			}
 		}
 	}
 	{
 		// merge_fields.SENDER ← owner_id via xref owners
+		seen := false
 		if v0, ok := s.OwnerID.Get(); ok {
+			seen = true
 			key := string(v0)
 			t, found, err := l.Lookup(ctx, "owners", key)
 			if err != nil {
 				return w, err
 			}
 			if found {
-				w.MergeFieldsSender = oas.Some(t)
+				w.MergeFieldsSender = oas.Value(t)
 			} else {
 				// missing: skip leaves the field unset
+			}
+		}
+		if !seen {
+			if !w.MergeFieldsSender.IsSet() {
+				w.MergeFieldsSender.SetNull()
 			}
 		}
 	}
 	{
 		// source_id ← company_id via xref owners
+		seen := false
 		if v0, ok := s.CompanyID.Get(); ok {
+			seen = true
 			key := string(v0)
 			t, found, err := l.Lookup(ctx, "owners", key)
 			if err != nil {
 				return w, err
 			}
 			if found {
-				w.SourceID = oas.Some(t)
+				w.SourceID = oas.Value(t)
 			} else {
 				return w, engine.Permanent(fmt.Errorf("source_id: no owners xref for %q", key))
+			}
+		}
+		if !seen {
+			if !w.SourceID.IsSet() {
+				w.SourceID.SetNull()
 			}
 		}
 	}
 	{
 		// location.latitude ← employee_count
+		seen := false
 		if v0, ok := s.EmployeeCount.Get(); ok {
+			seen = true
 			x := float64(v0)
-			w.LocationLatitude = oas.Some(x)
+			w.LocationLatitude = oas.Value(x)
+		}
+		if !seen {
+			if !w.LocationLatitude.IsSet() {
+				w.LocationLatitude.SetNull()
+			}
 		}
 	}
 	{
 		// [merge_fields.LANDLINE] ← github.com/connectorgen/connectorgen/golden/syncs/features/fmtutil.Halves[email]
 		r0, r1 := fmtutil.Halves(s.Email)
 		_ = r0
-		w.MergeFieldsLandline = oas.Some(r1)
+		w.MergeFieldsLandline = oas.Value(r1)
 	}
 	{
 		// merge_fields.FNAME ← github.com/connectorgen/connectorgen/golden/syncs/features/fmtutil.Join[first_name last_name]
+		seen := false
 		if v10, ok := s.FirstName.Get(); ok {
 			m0 := v10
 			if v20, ok := s.LastName.Get(); ok {
 				m1 := v20
+				seen = true
 				r0 := fmtutil.Join(m0, m1)
-				w.MergeFieldsFname = oas.Some(r0)
+				w.MergeFieldsFname = oas.Value(r0)
+			}
+		}
+		if !seen {
+			if !w.MergeFieldsFname.IsSet() {
+				w.MergeFieldsFname.SetNull()
 			}
 		}
 	}
@@ -601,9 +666,19 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 	var b email.MemberWrite
 	if v, ok := w.EmailAddress.Get(); ok {
 		b.EmailAddress = oas.Some(v)
+	} else if w.EmailAddress.IsNull() {
+		{
+			v := string("")
+			b.EmailAddress = oas.Some(v)
+		}
 	}
 	if v, ok := w.Language.Get(); ok {
 		b.Language = oas.Some(v)
+	} else if w.Language.IsNull() {
+		{
+			v := string("")
+			b.Language = oas.Some(v)
+		}
 	}
 	if v, ok := w.Vip.Get(); ok {
 		b.Vip = oas.Some(v)
@@ -614,12 +689,30 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 			p1.Company = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
 		}
+	} else if w.MergeFieldsCompany.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Company = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
+		}
 	}
 	if v, ok := w.MergeFieldsAccount.Get(); ok {
 		{
 			p1, _ := b.MergeFields.Get()
 			p1.Account = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
+		}
+	} else if w.MergeFieldsAccount.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Account = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
 		}
 	}
 	if v, ok := w.MergeFieldsLname.Get(); ok {
@@ -628,12 +721,30 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 			p1.Lname = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
 		}
+	} else if w.MergeFieldsLname.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Lname = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
+		}
 	}
 	if v, ok := w.MergeFieldsTier.Get(); ok {
 		{
 			p1, _ := b.MergeFields.Get()
 			p1.Tier = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
+		}
+	} else if w.MergeFieldsTier.IsNull() {
+		{
+			v := email.MemberMergeFieldsTier("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Tier = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
 		}
 	}
 	if v, ok := w.MergeFieldsSender.Get(); ok {
@@ -642,9 +753,20 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 			p1.Sender = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
 		}
+	} else if w.MergeFieldsSender.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Sender = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
+		}
 	}
 	if v, ok := w.SourceID.Get(); ok {
 		b.SourceID = oas.Value(v)
+	} else if w.SourceID.IsNull() {
+		b.SourceID.SetNull()
 	}
 	if v, ok := w.LocationLatitude.Get(); ok {
 		{
@@ -659,6 +781,15 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 			p1.Landline = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
 		}
+	} else if w.MergeFieldsLandline.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Landline = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
+		}
 	}
 	if v, ok := w.MergeFieldsFname.Get(); ok {
 		{
@@ -666,20 +797,29 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 			p1.Fname = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
 		}
+	} else if w.MergeFieldsFname.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Fname = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
+		}
 	}
 	return b
 }
 
-// MembersBackWrite is what sync members_back writes to crm.Lead: one optional value per mapped target field.
+// MembersBackWrite is what sync members_back writes to crm.Lead, one value per mapped target field: absent leaves the target's value, null clears it (its source lost its value), a value writes it.
 type MembersBackWrite struct {
 	// email
-	Email oas.Opt[string]
+	Email oas.Nullable[string]
 	// last_name
-	LastName oas.Opt[string]
+	LastName oas.Nullable[string]
 	// first_name
-	FirstName oas.Opt[string]
+	FirstName oas.Nullable[string]
 	// employee_count
-	EmployeeCount oas.Opt[int32]
+	EmployeeCount oas.Nullable[int32]
 }
 
 // MembersBack returns sync members_back: email.Member records become crm.Lead writes.
@@ -736,6 +876,7 @@ func MembersBack(c Clients) *engine.Sync[email.Member, MembersBackWrite] {
 		Target:       "crm.Lead",
 		TargetSystem: "crm",
 		Update: func(ctx context.Context, key string, w *MembersBackWrite, idempotencyKey string) error {
+			ctx = transport.WithIdempotent(ctx)
 			_ = idempotencyKey
 			_, err := c.CRM.UpdateLead(ctx, crm.UpdateLeadParams{LeadID: key}, membersBackUpdateBody(w))
 			return rejected(err)
@@ -752,35 +893,49 @@ func membersBackMap(ctx context.Context, s *email.Member, l engine.Lookups, crea
 	{
 		// email ← email_address
 		x := s.EmailAddress
-		w.Email = oas.Some(x)
+		w.Email = oas.Value(x)
 	}
 	{
 		// last_name ← merge_fields.LNAME
+		seen := false
 		if v0, ok := s.MergeFields.Get(); ok {
 			if v1, ok := v0.Lname.Get(); ok {
+				seen = true
 				x := v1
-				w.LastName = oas.Some(x)
+				w.LastName = oas.Value(x)
 			}
 		}
 		if !w.LastName.IsSet() {
-			w.LastName = oas.Some("(unknown)")
+			w.LastName = oas.Value("(unknown)")
+		}
+		if !seen {
+			if !w.LastName.IsSet() {
+				w.LastName.SetNull()
+			}
 		}
 	}
 	{
 		// first_name ← last_changed
 		x := s.LastChanged.Format(time.RFC3339Nano)
-		w.FirstName = oas.Some(x)
+		w.FirstName = oas.Value(x)
 	}
 	{
 		// employee_count ← merge_fields.ACCOUNT
+		seen := false
 		if v0, ok := s.MergeFields.Get(); ok {
 			if v1, ok := v0.Account.Get(); ok {
+				seen = true
 				n, err := strconv.ParseInt(string(v1), 10, 64)
 				if err != nil {
 					return w, engine.Permanent(fmt.Errorf("employee_count: %w", err))
 				}
 				x := int32(n)
-				w.EmployeeCount = oas.Some(x)
+				w.EmployeeCount = oas.Value(x)
+			}
+		}
+		if !seen {
+			if !w.EmployeeCount.IsSet() {
+				w.EmployeeCount.SetNull()
 			}
 		}
 	}
@@ -851,12 +1006,27 @@ func membersBackUpdateBody(w *MembersBackWrite) crm.LeadUpdate {
 	var b crm.LeadUpdate
 	if v, ok := w.Email.Get(); ok {
 		b.Email = oas.Some(v)
+	} else if w.Email.IsNull() {
+		{
+			v := string("")
+			b.Email = oas.Some(v)
+		}
 	}
 	if v, ok := w.LastName.Get(); ok {
 		b.LastName = oas.Some(v)
+	} else if w.LastName.IsNull() {
+		{
+			v := string("")
+			b.LastName = oas.Some(v)
+		}
 	}
 	if v, ok := w.FirstName.Get(); ok {
 		b.FirstName = oas.Some(v)
+	} else if w.FirstName.IsNull() {
+		{
+			v := string("")
+			b.FirstName = oas.Some(v)
+		}
 	}
 	if v, ok := w.EmployeeCount.Get(); ok {
 		b.EmployeeCount = oas.Some(v)
@@ -875,8 +1045,11 @@ func Register(e *engine.Engine, c Clients) error {
 	return nil
 }
 
-// fieldJSON renders a set value as canonical JSON, for field snapshots.
-func fieldJSON[T any](o oas.Opt[T]) (string, bool) {
+// fieldJSON renders a set value (or null) as canonical JSON, for field snapshots.
+func fieldJSON[T any](o oas.Nullable[T]) (string, bool) {
+	if o.IsNull() {
+		return "null", true
+	}
 	v, ok := o.Get()
 	if !ok {
 		return "", false
