@@ -63,6 +63,7 @@ func (m *MemoryStore) LoadRecord(_ context.Context, sync, sourceKey string) (Rec
 	defer m.mu.Unlock()
 	st, ok := m.records[[2]string{sync, sourceKey}]
 	st.Snapshot = maps.Clone(st.Snapshot)
+	st.Pending = maps.Clone(st.Pending)
 	return st, ok, nil
 }
 
@@ -78,7 +79,15 @@ func (m *MemoryStore) Commit(ctx context.Context, c *Commit) error {
 	if c.State != nil {
 		st := *c.State
 		st.Snapshot = maps.Clone(st.Snapshot)
+		st.Pending = maps.Clone(st.Pending)
 		m.records[[2]string{c.Sync, c.SourceKey}] = st
+	} else if c.Intent != nil {
+		k := [2]string{c.Sync, c.SourceKey}
+		if st, ok := m.records[k]; ok {
+			st.Snapshot = maps.Clone(c.Intent.Snapshot)
+			st.Pending = maps.Clone(c.Intent.Pending)
+			m.records[k] = st
+		}
 	}
 	if c.Xref != nil {
 		m.xrefs[[2]string{c.Xref.Table, c.Xref.SourceKey}] = c.Xref.TargetKey

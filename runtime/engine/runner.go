@@ -398,16 +398,30 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 			vals[f.Path] = v
 		}
 	}
+	// snap and pend are the record's snapshot and pending write-ahead
+	// values; reading the target (conflict policies) resolves pending values
+	// into snap (the target shows the write landed) or drops them (it shows
+	// something else). resolved says they differ from the stored ones.
+	snap, pend, resolved := st.Snapshot, st.Pending, false
 	newState := func() *RecordState {
-		var snap map[string]string
+		var ns map[string]string
+		var np map[string]string
 		if found && st.TargetKey == targetKey {
-			snap = maps.Clone(st.Snapshot)
+			ns = maps.Clone(snap)
+			for p, v := range pend {
+				if _, written := vals[p]; !written {
+					if np == nil {
+						np = map[string]string{}
+					}
+					np[p] = v
+				}
+			}
 		}
-		if snap == nil {
-			snap = make(map[string]string, len(vals))
+		if ns == nil {
+			ns = make(map[string]string, len(vals))
 		}
-		maps.Copy(snap, vals)
-		return &RecordState{Sync: s.Name, SourceKey: key, TargetKey: targetKey, In: true, Version: ver, Snapshot: snap, UpdatedAt: e.cfg.now()}
+		maps.Copy(ns, vals)
+		return &RecordState{Sync: s.Name, SourceKey: key, TargetKey: targetKey, In: true, Version: ver, Snapshot: ns, Pending: np, UpdatedAt: e.cfg.now()}
 	}
 	sameTarget := found && st.TargetKey == targetKey && targetKey != ""
 	changed := func() bool {
@@ -415,16 +429,22 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 			return true
 		}
 		for p, v := range vals {
-			if sv, ok := st.Snapshot[p]; !ok || sv != v {
+			if sv, ok := snap[p]; !ok || sv != v {
+				return true
+			}
+			// A pending write of another value may have reached the
+			// target: write again.
+			if pv, ok := pend[p]; ok && pv != v {
 				return true
 			}
 		}
 		return false
 	}
 	unchanged := func(conflicts []Conflict) (Outcome, error) {
-		if !found || !st.In || st.Version != ver || st.TargetKey != targetKey || len(conflicts) > 0 || o.pending() {
+		if !found || !st.In || st.Version != ver || st.TargetKey != targetKey || len(conflicts) > 0 || resolved || o.pending() {
 			ns := st
 			ns.Sync, ns.SourceKey, ns.TargetKey, ns.In, ns.Version, ns.UpdatedAt = s.Name, key, targetKey, true, ver, e.cfg.now()
+			ns.Snapshot, ns.Pending = snap, pend
 			c := base()
 			c.State = &ns
 			c.Conflicts = conflicts
@@ -443,21 +463,43 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	}
 
 	// Conflict policies: a field the target changed since this sync last
-	// wrote it (its current value differs from the snapshot).
+	// wrote it (its current value differs from the snapshot, and from a
+	// pending write of this sync whose commit was lost).
 	var conflicts []Conflict
 	if !create && r.policies && sameTarget {
 		cur, changedAt, err := s.Current(ctx, targetKey)
 		if err != nil {
 			return "", tag(stageTarget, err)
 		}
+		if len(pend) > 0 {
+			snap, pend = maps.Clone(snap), maps.Clone(pend)
+			if snap == nil {
+				snap = map[string]string{}
+			}
+			for p, pv := range pend {
+				tv, has := cur[p]
+				if !has {
+					continue
+				}
+				if tv == pv {
+					// This sync's own write, whose commit was lost.
+					snap[p] = pv
+				}
+				delete(pend, p)
+				resolved = true
+			}
+			if len(pend) == 0 {
+				pend = nil
+			}
+		}
 		for _, f := range s.Fields {
 			if f.Policy == SourceWins || f.CreateOnly {
 				continue
 			}
 			v, set := vals[f.Path]
-			snap, had := st.Snapshot[f.Path]
+			base, had := snap[f.Path]
 			tv, has := cur[f.Path]
-			if !set || !had || !has || tv == snap || tv == v {
+			if !set || !had || !has || tv == base || tv == v {
 				continue
 			}
 			keep := false
@@ -469,7 +511,7 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 			case Queue:
 				keep = true
 				conflicts = append(conflicts, Conflict{Sync: s.Name, SourceKey: key, TargetKey: targetKey, Field: f.Path,
-					SourceValue: v, TargetValue: tv, Snapshot: snap, DetectedAt: e.cfg.now()})
+					SourceValue: v, TargetValue: tv, Snapshot: base, DetectedAt: e.cfg.now()})
 			}
 			if keep {
 				f.Clear(&w)
@@ -493,6 +535,22 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 			r.Writes = append(r.Writes, PlannedWrite{Sync: s.Name, SourceKey: key, TargetKey: targetKey, Action: action, Fields: vals})
 		})
 		return out, nil
+	}
+	if !create && r.policies && sameTarget {
+		// Write-ahead intent: should the commit after the write be lost,
+		// the next run recognises the written values as this sync's own
+		// rather than as changes made in the target. Syncs whose fields are
+		// all SourceWins never look at the target and skip this.
+		np := maps.Clone(pend)
+		if np == nil {
+			np = make(map[string]string, len(vals))
+		}
+		maps.Copy(np, vals)
+		if !maps.Equal(np, st.Pending) || !maps.Equal(snap, st.Snapshot) {
+			if err := e.store.Commit(ctx, &Commit{Sync: s.Name, SourceKey: key, Intent: &Intent{Snapshot: snap, Pending: np}}); err != nil {
+				return "", tag(stageStore, err)
+			}
+		}
 	}
 	idem := IdempotencyKey(s.Name, key, ver)
 	if create {

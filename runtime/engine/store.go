@@ -91,6 +91,13 @@ type RecordState struct {
 	// Snapshot maps target field paths to the canonical JSON this sync last
 	// wrote there.
 	Snapshot map[string]string
+	// Pending maps target field paths to the canonical JSON of a write this
+	// sync started but has not committed (write-ahead intent, recorded by
+	// Commit.Intent before the write, for syncs with conflict policies): a
+	// target value equal to it is this sync's own write, not a change made
+	// in the target. nil when no write is pending; a commit after a
+	// successful write clears it.
+	Pending map[string]string
 	// UpdatedAt is when the state was last committed.
 	UpdatedAt time.Time
 }
@@ -107,8 +114,15 @@ type Xref struct {
 type Commit struct {
 	Sync      string
 	SourceKey string
-	// State, when not nil, replaces the record's state.
+	// State, when not nil, replaces the record's state (Pending included).
 	State *RecordState
+	// Intent, when not nil and State is nil, is the write-ahead record of a
+	// target write the engine is about to make: it replaces the Snapshot and
+	// Pending of the record's stored state and leaves the rest of it as it
+	// is. A record without state is left without one. It is committed on its
+	// own, before the write, so that a write whose state commit is lost (a
+	// crash, a failed commit) is recognised as the engine's own later.
+	Intent *Intent
 	// Xref, when not nil, is upserted.
 	Xref *Xref
 	// Conflicts are upserted by (Sync, SourceKey, Field): an open conflict
@@ -124,6 +138,16 @@ type Commit struct {
 	DeleteDeadLetter int64
 	// DoneEvents are queue entries to remove.
 	DoneEvents []int64
+}
+
+// Intent is a write-ahead record of a target write (see Commit.Intent).
+type Intent struct {
+	// Snapshot replaces the record's snapshot (the engine moves into it the
+	// pending values the target showed had been written).
+	Snapshot map[string]string
+	// Pending replaces the record's pending values: the fields of the write
+	// about to be made, and earlier pending values not resolved yet.
+	Pending map[string]string
 }
 
 // QueuedEvent is a webhook event waiting in a sync's queue.

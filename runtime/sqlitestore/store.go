@@ -30,8 +30,8 @@ type Store struct {
 	path string
 
 	// Prepared statements of the per-record path.
-	upsertRecord, upsertXref, resolveDL, deleteEvent *sql.Stmt // writer
-	loadRecord, lookupXref                           *sql.Stmt // readers
+	upsertRecord, recordIntent, upsertXref, resolveDL, deleteEvent *sql.Stmt // writer
+	loadRecord, lookupXref                                         *sql.Stmt // readers
 
 	// Group commit: concurrent Commits share one transaction (and one
 	// fsync); each is still all-or-nothing.
@@ -102,16 +102,19 @@ func (s *Store) committer() {
 }
 
 const (
-	sqlUpsertRecord = `INSERT INTO records (sync, source_key, target_key, in_scope, version, snapshot, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+	sqlUpsertRecord = `INSERT INTO records (sync, source_key, target_key, in_scope, version, snapshot, pending, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (sync, source_key) DO UPDATE SET target_key = excluded.target_key, in_scope = excluded.in_scope,
-	version = excluded.version, snapshot = excluded.snapshot, updated_at = excluded.updated_at`
-	sqlUpsertXref = `INSERT INTO xrefs (tbl, source_key, target_key) VALUES (?, ?, ?)
+	version = excluded.version, snapshot = excluded.snapshot, pending = excluded.pending, updated_at = excluded.updated_at`
+	sqlRecordIntent = `UPDATE records SET snapshot = ?, pending = ? WHERE sync = ? AND source_key = ?`
+	sqlUpsertXref   = `INSERT INTO xrefs (tbl, source_key, target_key) VALUES (?, ?, ?)
 ON CONFLICT (tbl, source_key) DO UPDATE SET target_key = excluded.target_key`
 	sqlResolveDL   = `DELETE FROM dead_letters WHERE sync = ? AND source_key = ? AND version <= ?`
 	sqlDeleteEvent = `DELETE FROM queue WHERE id = ?`
-	sqlLoadRecord  = `SELECT target_key, in_scope, version, snapshot, updated_at FROM records WHERE sync = ? AND source_key = ?`
-	sqlLookupXref  = `SELECT target_key FROM xrefs WHERE tbl = ? AND source_key = ?`
+	// pending is '{}' on nearly every row: NULL then, which scans without
+	// an allocation.
+	sqlLoadRecord = `SELECT target_key, in_scope, version, snapshot, NULLIF(pending, '{}'), updated_at FROM records WHERE sync = ? AND source_key = ?`
+	sqlLookupXref = `SELECT target_key FROM xrefs WHERE tbl = ? AND source_key = ?`
 )
 
 func (s *Store) prepare(ctx context.Context) error {
@@ -125,6 +128,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		return st
 	}
 	s.upsertRecord = prep(s.w, sqlUpsertRecord)
+	s.recordIntent = prep(s.w, sqlRecordIntent)
 	s.upsertXref = prep(s.w, sqlUpsertXref)
 	s.resolveDL = prep(s.w, sqlResolveDL)
 	s.deleteEvent = prep(s.w, sqlDeleteEvent)
@@ -227,7 +231,7 @@ func (s *Store) Close() error {
 	s.once.Do(func() { close(s.quit) })
 	<-s.stopped
 	var errs []error
-	for _, st := range []*sql.Stmt{s.upsertRecord, s.upsertXref, s.resolveDL, s.deleteEvent, s.loadRecord, s.lookupXref} {
+	for _, st := range []*sql.Stmt{s.upsertRecord, s.recordIntent, s.upsertXref, s.resolveDL, s.deleteEvent, s.loadRecord, s.lookupXref} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -326,6 +330,11 @@ CREATE TABLE tokens (
 	updated_at  INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 2: write-ahead intent (engine.RecordState.Pending): the field values
+	// of a target write whose state commit has not happened yet.
+	2: `
+ALTER TABLE records ADD COLUMN pending TEXT NOT NULL DEFAULT '{}';
+`,
 }
 
 // SchemaVersion is the schema version this package migrates to.
@@ -395,8 +404,9 @@ func (s *Store) LoadRecord(ctx context.Context, sync, sourceKey string) (engine.
 	st := engine.RecordState{Sync: sync, SourceKey: sourceKey}
 	var in int
 	var snap string
+	var pending sql.NullString
 	var upd int64
-	err := s.loadRecord.QueryRowContext(ctx, sync, sourceKey).Scan(&st.TargetKey, &in, &st.Version, &snap, &upd)
+	err := s.loadRecord.QueryRowContext(ctx, sync, sourceKey).Scan(&st.TargetKey, &in, &st.Version, &snap, &pending, &upd)
 	if errors.Is(err, sql.ErrNoRows) {
 		return engine.RecordState{}, false, nil
 	}
@@ -405,12 +415,33 @@ func (s *Store) LoadRecord(ctx context.Context, sync, sourceKey string) (engine.
 	}
 	st.In = in != 0
 	st.UpdatedAt = fromNanos(upd)
-	if snap != "" && snap != "{}" {
-		if err := json.Unmarshal([]byte(snap), &st.Snapshot); err != nil {
-			return engine.RecordState{}, false, fmt.Errorf("sqlitestore: snapshot of %s/%s: %w", sync, sourceKey, err)
-		}
+	if err := decodeFields(snap, &st.Snapshot); err != nil {
+		return engine.RecordState{}, false, fmt.Errorf("sqlitestore: snapshot of %s/%s: %w", sync, sourceKey, err)
+	}
+	if err := decodeFields(pending.String, &st.Pending); err != nil {
+		return engine.RecordState{}, false, fmt.Errorf("sqlitestore: pending values of %s/%s: %w", sync, sourceKey, err)
 	}
 	return st, true, nil
+}
+
+// encodeFields and decodeFields store a field map (snapshot, pending
+// values) as a JSON object; an empty map is "{}" and loads as nil.
+func encodeFields(m map[string]string) (any, error) {
+	if len(m) == 0 {
+		return emptyFields, nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+// emptyFields is "{}" boxed once.
+var emptyFields any = "{}"
+
+func decodeFields(s string, m *map[string]string) error {
+	if s == "" || s == "{}" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), m)
 }
 
 // Commit implements engine.Store. Concurrent commits are grouped into one
@@ -434,14 +465,27 @@ func (s *Store) Commit(ctx context.Context, c *engine.Commit) error {
 func (s *Store) commitTx(ctx context.Context, tx *sql.Tx, c *engine.Commit) error {
 	{
 		if st := c.State; st != nil {
-			snap := []byte("{}")
-			if len(st.Snapshot) > 0 {
-				var err error
-				if snap, err = json.Marshal(st.Snapshot); err != nil {
-					return err
-				}
+			snap, err := encodeFields(st.Snapshot)
+			if err != nil {
+				return err
 			}
-			if _, err := tx.StmtContext(ctx, s.upsertRecord).ExecContext(ctx, c.Sync, c.SourceKey, st.TargetKey, b2i(st.In), st.Version, string(snap), nanos(st.UpdatedAt)); err != nil {
+			pending, err := encodeFields(st.Pending)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.StmtContext(ctx, s.upsertRecord).ExecContext(ctx, c.Sync, c.SourceKey, st.TargetKey, b2i(st.In), st.Version, snap, pending, nanos(st.UpdatedAt)); err != nil {
+				return err
+			}
+		} else if in := c.Intent; in != nil {
+			snap, err := encodeFields(in.Snapshot)
+			if err != nil {
+				return err
+			}
+			pending, err := encodeFields(in.Pending)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.StmtContext(ctx, s.recordIntent).ExecContext(ctx, snap, pending, c.Sync, c.SourceKey); err != nil {
 				return err
 			}
 		}

@@ -29,6 +29,8 @@ func StoreSuite(t *testing.T, open func(t *testing.T) engine.Store) {
 		{"Conflicts", testConflicts},
 		{"Tokens", testTokens},
 		{"Concurrent", testConcurrent},
+		{"Intent", testIntent},
+		{"LostCommit", testLostCommit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
