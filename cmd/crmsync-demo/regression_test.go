@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"os"
 	"sync/atomic"
 	"testing"
 
@@ -26,16 +25,12 @@ func (f *failingStore) Commit(ctx context.Context, c *engine.Commit) error {
 	return f.Store.Commit(ctx, c)
 }
 
-// TestTargetWinsAfterLostCommit reproduces a known engine issue: when the
-// commit after a successful update is lost (a crash, or the client giving
-// up on a write whose answer was lost), the engine later reads its own
-// write back as a change made in the target, and a target_wins field
-// (merge_fields.FNAME) is never updated again. Run it with
-// CRMSYNC_KNOWN_BUGS=1; it is reported to the engine's owner.
+// TestTargetWinsAfterLostCommit: when the commit after a successful update
+// is lost (a crash, or the client giving up on a write whose answer was
+// lost), the engine must not read its own write back as a change made in
+// the target; a target_wins field (merge_fields.FNAME) keeps following the
+// source. The engine records the intended values before such a write.
 func TestTargetWinsAfterLostCommit(t *testing.T) {
-	if os.Getenv("CRMSYNC_KNOWN_BUGS") == "" {
-		t.Skip("known engine issue (lost commit makes target_wins fields stick); set CRMSYNC_KNOWN_BUGS=1 to run")
-	}
 	s := sim.New(sim.Options{Seed: 5, Leads: 50})
 	defer s.Close()
 	c := Config{StatePath: t.TempDir() + "/state.db"}
