@@ -1,6 +1,6 @@
 module github.com/connectorgen/connectorgen
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/dave/jennifer v1.7.1
@@ -9,13 +9,13 @@ require (
 	github.com/iancoleman/strcase v0.3.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	go.yaml.in/yaml/v4 v4.0.0
-	golang.org/x/mod v0.42.0
-	golang.org/x/tools v0.52.0
+	golang.org/x/mod v0.29.0
+	golang.org/x/tools v0.38.0
 )
 
 require (
 	github.com/go-openapi/jsonpointer v0.22.5 // indirect
 	github.com/go-openapi/swag/jsonname v0.25.5 // indirect
-	golang.org/x/sync v0.24.0 // indirect
+	golang.org/x/sync v0.17.0 // indirect
 	golang.org/x/text v0.14.0 // indirect
 )

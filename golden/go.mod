@@ -1,6 +1,6 @@
 module github.com/connectorgen/connectorgen/golden
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/connectorgen/connectorgen v0.0.0-00010101000000-000000000000
@@ -17,11 +17,11 @@ require (
 	github.com/iancoleman/strcase v0.3.0 // indirect
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
 	go.yaml.in/yaml/v4 v4.0.0 // indirect
-	golang.org/x/mod v0.42.0 // indirect
-	golang.org/x/sync v0.24.0 // indirect
+	golang.org/x/mod v0.29.0 // indirect
+	golang.org/x/sync v0.17.0 // indirect
 	golang.org/x/text v0.14.0 // indirect
 	golang.org/x/time v0.14.0 // indirect
-	golang.org/x/tools v0.52.0 // indirect
+	golang.org/x/tools v0.38.0 // indirect
 )
 
 replace (

@@ -1,6 +1,6 @@
 module github.com/connectorgen/connectorgen/cmd/crmsync-demo
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/connectorgen/connectorgen/golden v0.0.0
