@@ -670,11 +670,6 @@ func (e *Engine) queueLoop(ctx context.Context, b *syncBase) {
 	}
 }
 
-var (
-	slogWarn = slog.LevelWarn
-	slogInfo = slog.LevelInfo
-)
-
 func attrs(a Alert) []slog.Attr {
 	out := []slog.Attr{slog.String("sync", a.Sync), slog.String("kind", string(a.Kind)), slog.String("message", a.Message)}
 	if a.System != "" {

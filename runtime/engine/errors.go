@@ -107,8 +107,10 @@ const (
 
 // downKinds are the transport error kinds that mean a system is down rather
 // than a record being bad.
-var downKinds = [...]transport.Kind{transport.ErrUnavailable, transport.ErrNetwork, transport.ErrServer,
-	transport.ErrRateLimited, transport.ErrTimeout, transport.ErrAuth}
+func downKinds() []transport.Kind {
+	return []transport.Kind{transport.ErrUnavailable, transport.ErrNetwork, transport.ErrServer,
+		transport.ErrRateLimited, transport.ErrTimeout, transport.ErrAuth}
+}
 
 // IsSystemDown reports whether err (after the client's own retries) means
 // the system that returned it is unavailable: an open breaker, network
@@ -118,7 +120,7 @@ func IsSystemDown(err error) bool {
 	if errors.As(err, &rl) {
 		return true
 	}
-	for _, k := range downKinds {
+	for _, k := range downKinds() {
 		if errors.Is(err, k) {
 			return true
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -122,7 +123,7 @@ func (e *Engine) raise(ctx context.Context, a Alert) {
 	if on {
 		return
 	}
-	e.cfg.logger.LogAttrs(ctx, slogWarn, "engine: alert", attrs(a)...)
+	e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "engine: alert", attrs(a)...)
 	if e.cfg.alert != nil {
 		e.cfg.alert(ctx, a)
 	}
@@ -138,7 +139,7 @@ func (e *Engine) clear(ctx context.Context, sync string, kind AlertKind, msg str
 		return
 	}
 	a := Alert{Sync: sync, Kind: kind, System: old.System, Message: msg, Resolved: true, At: e.cfg.now()}
-	e.cfg.logger.LogAttrs(ctx, slogInfo, "engine: alert resolved", attrs(a)...)
+	e.cfg.logger.LogAttrs(ctx, slog.LevelInfo, "engine: alert resolved", attrs(a)...)
 	if e.cfg.alert != nil {
 		e.cfg.alert(ctx, a)
 	}
