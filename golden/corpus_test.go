@@ -28,6 +28,7 @@ type corpusRow struct {
 	operations         int
 	methods            int
 	built, vetted      bool
+	buildChecked       bool // compiled with go build, not only type-checked by go vet
 	seconds            float64
 	firstError         string
 	internalGenerrorOK bool
@@ -83,8 +84,25 @@ func TestCorpus(t *testing.T) {
 	close(next)
 	wg.Wait()
 
+	// go vet type-checks every package (a type error fails it), which is
+	// what "the output compiles" needs; compiling to machine code is the
+	// slow part (about 9 minutes for the whole corpus on 2 cores), so by
+	// default it runs on a fixed sample, and on everything with
+	// CORPUS_FULL=1 or a CORPUS_ONLY selection.
+	full := os.Getenv("CORPUS_FULL") == "1" || os.Getenv("CORPUS_ONLY") != ""
+	buildArgs := []string{"build"}
+	sampled := map[string]bool{}
+	for i, r := range rows {
+		if r.generated && (full || buildSample(i, r.spec)) {
+			sampled[r.pkg] = true
+			buildArgs = append(buildArgs, "./"+r.pkg)
+		}
+	}
 	buildStart := time.Now()
-	buildErrs := goTool(t, work, "build", "./...")
+	buildErrs := map[string]string{}
+	if len(buildArgs) > 1 {
+		buildErrs = goTool(t, work, buildArgs...)
+	}
 	buildSecs := time.Since(buildStart).Seconds()
 	vetStart := time.Now()
 	vetErrs := goTool(t, work, "vet", "./...")
@@ -98,6 +116,7 @@ func TestCorpus(t *testing.T) {
 		}
 		generated++
 		totalMethods += r.methods
+		r.buildChecked = sampled[r.pkg]
 		if e, bad := buildErrs[r.pkg]; bad {
 			r.firstError = "build: " + e
 		} else {
@@ -119,11 +138,11 @@ func TestCorpus(t *testing.T) {
 	fmt.Fprintln(tw, "spec\tgenerate\twarnings\toperations\tmethods\tbuild\tvet\tseconds\tfirst error")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%.2f\t%s\n", r.spec, okText(r.generated), r.warnings, r.operations, r.methods,
-			okText(r.built), okText(r.vetted), r.seconds, oneLineErr(r.firstError))
+			buildText(r), okText(r.vetted), r.seconds, oneLineErr(r.firstError))
 	}
 	tw.Flush()
-	summary := fmt.Sprintf("%d specs: %d generated, %d build and vet (%.1f%%); operations %d, methods %d (%.2f%%); go build %.0fs, go vet %.0fs",
-		len(rows), generated, good, pct(good, len(rows)), totalOps, totalMethods, pct(totalMethods, totalOps), buildSecs, vetSecs)
+	summary := fmt.Sprintf("%d specs: %d generated, %d build and vet (%.1f%%; %d compiled with go build, the rest type-checked by go vet; CORPUS_FULL=1 compiles all); operations %d, methods %d (%.2f%%); go build %.0fs, go vet %.0fs",
+		len(rows), generated, good, pct(good, len(rows)), len(sampled), totalOps, totalMethods, pct(totalMethods, totalOps), buildSecs, vetSecs)
 	t.Logf("corpus results:\n%s%s", table.String(), summary)
 	if out := os.Getenv("CORPUS_TABLE"); out != "" {
 		os.WriteFile(out, []byte(table.String()+summary+"\n"), 0o644)
@@ -205,6 +224,19 @@ func goTool(t *testing.T, dir string, args ...string) map[string]string {
 		}
 	}
 	return errs
+}
+
+// buildSample picks the specs CI compiles: every sixth in name order, plus
+// the ones other generators cannot build (github, okta).
+func buildSample(i int, spec string) bool {
+	return i%6 == 0 || strings.HasPrefix(spec, "github__") || strings.HasPrefix(spec, "okta__")
+}
+
+func buildText(r *corpusRow) string {
+	if r.generated && !r.buildChecked {
+		return "(vet)"
+	}
+	return okText(r.built)
 }
 
 func okText(b bool) string {
