@@ -453,7 +453,7 @@ func (sb *syncBinder) split(sp *config.Split) {
 	}
 	a := &ir.Assign{Kind: ir.AssignSplit, Source: src, Func: fn, Pos: sp.Pos.String()}
 	if len(fn.Params) != 1 {
-		sb.errorf(sp.With.Pos, "%s: %s takes %d parameters; a split function takes one (the %s value)", where, sp.With.Text, len(fn.Params), sf.Type.Unwrapped())
+		sb.errorf(sp.With.Pos, "%s: %s takes %s; a split function takes one (the %s value)", where, sp.With.Text, count(len(fn.Params), "parameter"), sf.Type.Unwrapped())
 		sb.ok = false
 		return
 	}
@@ -504,7 +504,7 @@ func (sb *syncBinder) merge(m *config.Merge) {
 	}
 	a.Target = wf
 	if len(fn.Params) != len(types) {
-		sb.errorf(m.With.Pos, "%s: %s takes %d parameters but from lists %d fields", where, m.With.Text, len(fn.Params), len(types))
+		sb.errorf(m.With.Pos, "%s: %s takes %s but from lists %s", where, m.With.Text, count(len(fn.Params), "parameter"), count(len(types), "field"))
 		sb.ok = false
 		return
 	}
@@ -756,4 +756,12 @@ func (sb *syncBinder) clearKind(wf *ir.WField) ir.ClearKind {
 		return ir.ClearEmpty
 	}
 	return ir.ClearNone
+}
+
+// count writes n with its noun: "1 parameter", "2 parameters".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
