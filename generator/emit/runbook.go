@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/connectorgen/connectorgen/generator/ir"
 	"github.com/connectorgen/connectorgen/templates"
@@ -75,10 +76,14 @@ func runbookSyncView(s *ir.Sync) runbookSync {
 	rs.Match = strings.Join(steps, ", then ")
 	var sched []string
 	if s.Every > 0 {
-		sched = append(sched, "polled every "+s.Every.String())
+		sched = append(sched, "polled every "+human(s.Every))
 	}
 	if s.Realtime {
-		sched = append(sched, "webhooks trigger re-fetches in real time")
+		hook := "webhooks trigger re-fetches in real time"
+		if w := s.From.Webhook; w != nil && w.SignatureHeader != "" {
+			hook += fmt.Sprintf(" (signed in the `%s` header; the signing secret comes from `%s`)", w.SignatureHeader, w.SecretSource)
+		}
+		sched = append(sched, hook)
 	}
 	if len(sched) == 0 {
 		sched = append(sched, "run on demand")
@@ -89,7 +94,7 @@ func runbookSyncView(s *ir.Sync) runbookSync {
 		alerts = append(alerts, fmt.Sprintf("%d consecutive failed runs", s.AlertFailures))
 	}
 	if s.Freshness > 0 {
-		alerts = append(alerts, "no successful run for "+s.Freshness.String())
+		alerts = append(alerts, "no successful run for "+human(s.Freshness))
 	}
 	if s.AlertDeadLetters > 0 {
 		alerts = append(alerts, fmt.Sprintf("%d or more dead letters", s.AlertDeadLetters))
@@ -194,4 +199,16 @@ func predText(p *ir.Pred) string {
 	}
 	op := map[string]string{"eq": "=", "ne": "≠"}[p.Op]
 	return fmt.Sprintf("%s %s %v", p.Field.Text, op, p.Operands[0].Value)
+}
+
+// human writes a duration without zero units: 1h, 90m, 5m30s.
+func human(d time.Duration) string {
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
 }
