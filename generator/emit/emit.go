@@ -1,5 +1,7 @@
 // Package emit is the stage of the generator pipeline that renders the IR
-// of a client package into Go source files in memory, with jennifer.
+// into files in memory: a client package per API (Client), the sync code of
+// a bound connector (Syncs), both with jennifer, and the connector's
+// runbook from templates/ (Runbook).
 //
 // Every emitted declaration has its own function here. emit makes no naming
 // or typing decisions (those are final in the IR) and never touches the
