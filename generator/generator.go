@@ -1,6 +1,10 @@
 // Package generator is connectorgen's pipeline: load → bind → lower → emit
-// → output. Generate functions are pure: they read inputs and return files
-// and diagnostics; writing and checking the disk is the output stage's job.
+// → output. Each spec is loaded and lowered to a client package; a
+// connector's mapping is then bound against those packages (it names their
+// operations and Go types) and emitted as sync code. Generate functions
+// read their inputs (specs, the config, and through go/packages the Go
+// functions a mapping names) and return files and diagnostics; writing and
+// checking the disk is the output stage's job.
 //
 // A panic anywhere in the pipeline is a connectorgen bug; it is recovered
 // and reported as an internal-error diagnostic naming the input, never as a
