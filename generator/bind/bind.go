@@ -65,6 +65,9 @@ func Bind(in Input) (*ir.Connector, diag.List) {
 					for _, p := range a.Parts {
 						c.Auth = append(c.Auth, ir.AuthDoc{Scheme: a.Scheme.Text, Part: p.Key.Text, Source: p.Value.Text})
 					}
+					if cred := b.credential(c, a); cred != nil {
+						c.Creds = append(c.Creds, cred)
+					}
 				}
 			}
 		}
@@ -579,4 +582,58 @@ func sameType(a, b *ir.TypeRef) bool {
 		return a == b
 	}
 	return a.Kind == b.Kind && a.Name == b.Name && a.Pkg == b.Pkg && sameType(a.Elem, b.Elem)
+}
+
+// credentialParts lists the parts a scheme's credential has, required ones
+// first; ok is false for schemes the mapping cannot configure.
+func credentialParts(s *ir.SecurityScheme) (required, optional []string, ok bool) {
+	switch {
+	case s.Type == "apiKey":
+		return []string{"key"}, nil, true
+	case s.Type == "http" && s.Scheme == "basic":
+		return []string{"username", "password"}, nil, true
+	case s.Type == "oauth2":
+		return []string{"client_id", "client_secret"}, []string{"refresh_token"}, s.TokenURLConst != ""
+	case s.Type == "http", s.Type == "openIdConnect":
+		return []string{"token"}, nil, true
+	}
+	return nil, nil, false
+}
+
+// credential binds one auth entry of a system to its security scheme.
+func (b *binder) credential(c *ir.Client, a config.AuthSource) *ir.Credential {
+	var scheme *ir.SecurityScheme
+	var keys []string
+	for _, s := range c.Pkg.SecuritySchemes {
+		keys = append(keys, s.Key)
+		if s.Key == a.Scheme.Text {
+			scheme = s
+		}
+	}
+	what := fmt.Sprintf("system %q: auth", c.System)
+	if scheme == nil {
+		b.errorf(a.Scheme.Pos, "%s", suggest(fmt.Sprintf("%s: the spec has no security scheme %q", what, a.Scheme.Text), a.Scheme.Text, keys))
+		return nil
+	}
+	required, optional, ok := credentialParts(scheme)
+	if !ok {
+		b.errorf(a.Scheme.Pos, "%s: scheme %q (%s) cannot be configured in the mapping file (an OAuth scheme needs a flow with a token URL; mutual TLS is set on the http.Client)", what, scheme.Key, scheme.Type)
+		return nil
+	}
+	cred := &ir.Credential{Scheme: scheme, Parts: map[string]string{}}
+	known := append(append([]string{}, required...), optional...)
+	for _, p := range a.Parts {
+		if !slices.Contains(known, p.Key.Text) {
+			b.errorf(p.Key.Pos, "%s", suggest(fmt.Sprintf("%s %s: %q is not a part of its credential (%s)", what, scheme.Key, p.Key.Text, strings.Join(known, ", ")), p.Key.Text, known))
+			continue
+		}
+		cred.Parts[p.Key.Text] = p.Value.Text
+	}
+	for _, r := range required {
+		if _, ok := cred.Parts[r]; !ok {
+			b.errorf(a.Scheme.Pos, "%s %s: missing %s", what, scheme.Key, r)
+			return nil
+		}
+	}
+	return cred
 }

@@ -26,11 +26,15 @@ func Syncs(c *ir.Connector) (File, error) {
 	f.ImportName(ir.PkgRest, "rest")
 	f.ImportName(PkgEngine, "engine")
 	f.ImportName(ir.PkgTransport, "transport")
+	f.ImportName(ir.PkgSecret, "secret")
+	f.ImportName(ir.PkgAuth, "auth")
 	for _, cl := range c.Clients {
 		f.ImportName(cl.ImportPath, cl.Pkg.Name)
 	}
 	e.packageDoc(f)
 	e.clientsType(f)
+	e.endpointsType(f)
+	e.newClientsFunc(f)
 	for _, s := range c.Syncs {
 		e.writeType(f, s)
 		e.constructor(f, s)

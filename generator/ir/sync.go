@@ -20,8 +20,10 @@ type Client struct {
 	Field      string // field of the Clients struct
 	ImportPath string
 	Pkg        *Package
-	// Auth lists where credentials come from (runbook only).
-	Auth []AuthDoc
+	// Auth lists where credentials come from (runbook); Creds are the same,
+	// bound to the spec's security schemes (NewClients).
+	Auth  []AuthDoc
+	Creds []*Credential
 	// Operations are the operation IDs the syncs use, sorted.
 	Operations []string
 }
@@ -29,6 +31,15 @@ type Client struct {
 // AuthDoc says where one credential part comes from.
 type AuthDoc struct {
 	Scheme, Part, Source string
+}
+
+// Credential is one security scheme's credential as the mapping file
+// sources it: part name (key, username, password, token, client_id,
+// client_secret, refresh_token) → a reference (env://…, file://…) or, for
+// non-secret parts, a literal.
+type Credential struct {
+	Scheme *SecurityScheme
+	Parts  map[string]string
 }
 
 // Xref is a persisted ID cross-reference table.

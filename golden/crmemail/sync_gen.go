@@ -12,9 +12,11 @@ import (
 	"github.com/connectorgen/connectorgen/golden/crmemail/crm"
 	"github.com/connectorgen/connectorgen/golden/crmemail/email"
 	phoneutil "github.com/connectorgen/connectorgen/golden/crmemail/phoneutil"
+	"github.com/connectorgen/connectorgen/runtime/auth"
 	"github.com/connectorgen/connectorgen/runtime/engine"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
+	"github.com/connectorgen/connectorgen/runtime/secret"
 	"github.com/connectorgen/connectorgen/runtime/transport"
 	"iter"
 	"strings"
@@ -25,6 +27,92 @@ import (
 type Clients struct {
 	CRM   *crm.Client
 	Email *email.Client
+}
+
+// Endpoints holds the base URL of each system: one of its client package's Server constants, or any other deployment (a sandbox, a test server).
+type Endpoints struct {
+	CRM string
+	// CRMTokenURL replaces the spec's OAuth 2.0 token URL of crm when set.
+	CRMTokenURL string
+	Email       string
+}
+
+// NewClients builds the client of every system with the credentials the mapping file names, resolved with r (env://NAME, file://PATH, or a scheme registered with a vault provider). When e is not nil, OAuth 2.0 clients start from the token its state store holds and persist every rotated token there. opts apply to every client.
+func NewClients(ctx context.Context, r *secret.Resolver, urls Endpoints, e *engine.Engine, opts ...rest.Option) (Clients, error) {
+	var c Clients
+	var err error
+	if c.CRM, err = newCRMClient(ctx, r, urls, e, opts); err != nil {
+		return Clients{}, fmt.Errorf("system crm: %w", err)
+	}
+	if c.Email, err = newEmailClient(ctx, r, urls, e, opts); err != nil {
+		return Clients{}, fmt.Errorf("system email: %w", err)
+	}
+	return c, nil
+}
+
+// newCRMClient builds the crm client with the credentials of the mapping file.
+func newCRMClient(ctx context.Context, r *secret.Resolver, urls Endpoints, e *engine.Engine, opts []rest.Option) (*crm.Client, error) {
+	var all []rest.Option
+	// oauth2 (oauth2)
+	{
+		clientID, err := credential(ctx, r, "env://CRM_CLIENT_ID")
+		if err != nil {
+			return nil, err
+		}
+		clientSecret, err := credential(ctx, r, "env://CRM_CLIENT_SECRET")
+		if err != nil {
+			return nil, err
+		}
+		cfg := auth.OAuthConfig{
+			ClientID:     clientID.Reveal(),
+			ClientSecret: clientSecret,
+			TokenURL:     crm.OAuth2TokenURL,
+		}
+		if urls.CRMTokenURL != "" {
+			cfg.TokenURL = urls.CRMTokenURL
+		}
+		refreshToken, err := credential(ctx, r, "env://CRM_REFRESH_TOKEN")
+		if err != nil {
+			return nil, err
+		}
+		cfg.RefreshToken = refreshToken
+		if e != nil {
+			cfg.OnToken = e.TokenHook("crm")
+			tok, err := e.Token(ctx, "crm")
+			if err != nil {
+				return nil, err
+			}
+			cfg.Token = tok
+		}
+		o, err := auth.RefreshToken(cfg)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, crm.WithOAuth2(o))
+	}
+	return crm.NewClient(urls.CRM, append(all, opts...)...)
+}
+
+// newEmailClient builds the email client with the credentials of the mapping file.
+func newEmailClient(ctx context.Context, r *secret.Resolver, urls Endpoints, e *engine.Engine, opts []rest.Option) (*email.Client, error) {
+	var all []rest.Option
+	// apiKey (apiKey)
+	{
+		key, err := credential(ctx, r, "env://POSTBOX_API_KEY")
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, email.WithAPIKey(key))
+	}
+	return email.NewClient(urls.Email, append(all, opts...)...)
+}
+
+// credential resolves a credential reference from the mapping file; a value without a scheme (a client ID, a user name) is used as it is.
+func credential(ctx context.Context, r *secret.Resolver, ref string) (secret.Secret, error) {
+	if !strings.Contains(ref, "://") {
+		return secret.New(ref), nil
+	}
+	return r.Resolve(ctx, ref)
 }
 
 // OwnersToSendersWrite is what sync owners_to_senders writes to email.Sender, one value per mapped target field: absent leaves the target's value, null clears it (its source lost its value), a value writes it.

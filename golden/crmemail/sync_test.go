@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/connectorgen/connectorgen/golden/crmemail/crm"
-	"github.com/connectorgen/connectorgen/golden/crmemail/email"
-	"github.com/connectorgen/connectorgen/runtime/auth"
 	"github.com/connectorgen/connectorgen/runtime/engine"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
@@ -148,6 +147,8 @@ func TestFieldsAndEvents(t *testing.T) {
 // syncs through the engine.
 type fakeAPIs struct {
 	mu      sync.Mutex
+	grants  []string // grant_type/refresh_token of each token request
+	apiKeys map[string]bool
 	leads   []crm.Lead
 	owners  []crm.Owner
 	members map[string]map[string]any // id → body
@@ -161,7 +162,9 @@ func (f *fakeAPIs) crm(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch {
 	case r.URL.Path == "/oauth/token":
-		fmt.Fprint(w, `{"access_token":"at-1","token_type":"Bearer","expires_in":3600}`)
+		r.ParseForm()
+		f.grants = append(f.grants, r.PostForm.Get("grant_type")+"/"+r.PostForm.Get("refresh_token"))
+		fmt.Fprint(w, `{"access_token":"at-1","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-rotated"}`)
 	case r.URL.Path == "/leads":
 		json.NewEncoder(w).Encode(map[string]any{"data": f.leads, "next_cursor": nil, "has_more": false})
 	case r.URL.Path == "/owners":
@@ -175,6 +178,7 @@ func (f *fakeAPIs) email(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
+	f.apiKeys[r.Header.Get("X-API-Key")] = true
 	var body map[string]any
 	if r.Body != nil {
 		json.NewDecoder(r.Body).Decode(&body)
@@ -230,7 +234,7 @@ func (f *fakeAPIs) email(w http.ResponseWriter, r *http.Request) {
 // with the sender looked up through the owners xref, and a second run
 // writes nothing new.
 func TestSyncThroughEngine(t *testing.T) {
-	f := &fakeAPIs{members: map[string]map[string]any{}, senders: map[string]map[string]any{}}
+	f := &fakeAPIs{members: map[string]map[string]any{}, senders: map[string]map[string]any{}, apiKeys: map[string]bool{}}
 	crmSrv := httptest.NewServer(http.HandlerFunc(f.crm))
 	defer crmSrv.Close()
 	emailSrv := httptest.NewServer(http.HandlerFunc(f.email))
@@ -240,20 +244,17 @@ func TestSyncThroughEngine(t *testing.T) {
 	b.ID, b.Email, b.Status = "led_2", "other@x.example", crm.LeadStatusNew
 	f.leads = []crm.Lead{a, b}
 
-	oauth, err := auth.ClientCredentials(auth.OAuthConfig{TokenURL: crmSrv.URL + "/oauth/token", ClientID: "id", ClientSecret: secret.New("client-secret-1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	crmClient, err := crm.NewClient(crmSrv.URL, crm.WithOAuth2(oauth))
-	if err != nil {
-		t.Fatal(err)
-	}
-	emailClient, err := email.NewClient(emailSrv.URL, email.WithAPIKey(secret.New("key-123456")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Setenv("CRM_CLIENT_ID", "client-1")
+	t.Setenv("CRM_CLIENT_SECRET", "client-secret-1")
+	t.Setenv("CRM_REFRESH_TOKEN", "rt-initial")
+	t.Setenv("POSTBOX_API_KEY", "key-123456")
 	e := engine.New(engine.NewMemoryStore())
-	if err := Register(e, Clients{CRM: crmClient, Email: emailClient}); err != nil {
+	clients, err := NewClients(context.Background(), secret.NewResolver(),
+		Endpoints{CRM: crmSrv.URL, CRMTokenURL: crmSrv.URL + "/oauth/token", Email: emailSrv.URL}, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Register(e, clients); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -276,6 +277,27 @@ func TestSyncThroughEngine(t *testing.T) {
 	}
 	if s := f.senders["snd_1"]; s["email"] != "dorothy@acme.example" {
 		t.Errorf("sender = %v", s)
+	}
+	// The credentials came from the variables the mapping file names, and
+	// the rotated refresh token is in the engine's store.
+	if len(f.grants) != 1 || f.grants[0] != "refresh_token/rt-initial" {
+		t.Errorf("token requests %v, want one refresh with the configured token", f.grants)
+	}
+	if len(f.apiKeys) != 1 || !f.apiKeys["key-123456"] {
+		t.Errorf("email API keys seen: %v", f.apiKeys)
+	}
+	if tok, err := e.Token(ctx, "crm"); err != nil || tok == nil || tok.RefreshToken != "rt-rotated" {
+		t.Errorf("persisted token = %+v, %v", tok, err)
+	}
+}
+
+func TestNewClientsNamesTheMissingVariable(t *testing.T) {
+	t.Setenv("CRM_CLIENT_ID", "client-1")
+	t.Setenv("CRM_CLIENT_SECRET", "")
+	os.Unsetenv("CRM_CLIENT_SECRET")
+	_, err := NewClients(context.Background(), secret.NewResolver(), Endpoints{CRM: "https://crm.example", Email: "https://email.example"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "CRM_CLIENT_SECRET") || !strings.Contains(err.Error(), "system crm") {
+		t.Errorf("err = %v, want one naming CRM_CLIENT_SECRET and the system", err)
 	}
 }
 

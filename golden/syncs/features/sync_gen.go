@@ -15,6 +15,7 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/engine"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
+	"github.com/connectorgen/connectorgen/runtime/secret"
 	"github.com/connectorgen/connectorgen/runtime/transport"
 	"iter"
 	"strconv"
@@ -26,6 +27,47 @@ import (
 type Clients struct {
 	CRM   *crm.Client
 	Email *email.Client
+}
+
+// Endpoints holds the base URL of each system: one of its client package's Server constants, or any other deployment (a sandbox, a test server).
+type Endpoints struct {
+	CRM   string
+	Email string
+}
+
+// NewClients builds the client of every system with the credentials the mapping file names, resolved with r (env://NAME, file://PATH, or a scheme registered with a vault provider). When e is not nil, OAuth 2.0 clients start from the token its state store holds and persist every rotated token there. opts apply to every client.
+func NewClients(ctx context.Context, r *secret.Resolver, urls Endpoints, e *engine.Engine, opts ...rest.Option) (Clients, error) {
+	var c Clients
+	var err error
+	if c.CRM, err = newCRMClient(ctx, r, urls, e, opts); err != nil {
+		return Clients{}, fmt.Errorf("system crm: %w", err)
+	}
+	if c.Email, err = newEmailClient(ctx, r, urls, e, opts); err != nil {
+		return Clients{}, fmt.Errorf("system email: %w", err)
+	}
+	return c, nil
+}
+
+// newCRMClient builds the crm client with the credentials of the mapping file.
+func newCRMClient(ctx context.Context, r *secret.Resolver, urls Endpoints, e *engine.Engine, opts []rest.Option) (*crm.Client, error) {
+	var all []rest.Option
+	_, _ = r, e
+	return crm.NewClient(urls.CRM, append(all, opts...)...)
+}
+
+// newEmailClient builds the email client with the credentials of the mapping file.
+func newEmailClient(ctx context.Context, r *secret.Resolver, urls Endpoints, e *engine.Engine, opts []rest.Option) (*email.Client, error) {
+	var all []rest.Option
+	_, _ = r, e
+	return email.NewClient(urls.Email, append(all, opts...)...)
+}
+
+// credential resolves a credential reference from the mapping file; a value without a scheme (a client ID, a user name) is used as it is.
+func credential(ctx context.Context, r *secret.Resolver, ref string) (secret.Secret, error) {
+	if !strings.Contains(ref, "://") {
+		return secret.New(ref), nil
+	}
+	return r.Resolve(ctx, ref)
 }
 
 // LeadsEverythingWrite is what sync leads_everything writes to email.Member, one value per mapped target field: absent leaves the target's value, null clears it (its source lost its value), a value writes it.
