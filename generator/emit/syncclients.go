@@ -83,7 +83,7 @@ func (e *syncEmitter) newClientFunc(f *jen.File, c *ir.Client) {
 				jen.Id("ClientID"):     jen.Id("clientID").Dot("Reveal").Call(),
 				jen.Id("ClientSecret"): jen.Id("clientSecret"),
 			}),
-			jen.If(jen.Id("urls").Dot(c.Field+"TokenURL").Op("!=").Lit("")).Block(jen.Id("cfg").Dot("TokenURL").Op("=").Id("urls").Dot(c.Field+"TokenURL")))
+				jen.If(jen.Id("urls").Dot(c.Field+"TokenURL").Op("!=").Lit("")).Block(jen.Id("cfg").Dot("TokenURL").Op("=").Id("urls").Dot(c.Field+"TokenURL")))
 			grant := "ClientCredentials"
 			if ref, ok := cred.Parts["refresh_token"]; ok {
 				grant = "RefreshToken"
