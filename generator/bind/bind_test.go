@@ -1,6 +1,8 @@
 package bind
 
 import (
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"slices"
@@ -8,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/connectorgen/connectorgen/generator/config"
+	"github.com/connectorgen/connectorgen/generator/emit"
 	"github.com/connectorgen/connectorgen/generator/ir"
 	"github.com/connectorgen/connectorgen/generator/load"
 	"github.com/connectorgen/connectorgen/generator/lower"
@@ -107,6 +110,23 @@ func FuzzBind(f *testing.F) {
 		conn, diags := Bind(Input{Config: cfg, Clients: clients, Funcs: classify})
 		if conn == nil && !diags.HasErrors() {
 			t.Fatal("Bind returned nothing and no error")
+		}
+		if conn == nil || len(conn.Syncs) == 0 {
+			return
+		}
+		// Whatever binds must emit Go that parses, and a runbook.
+		if conn.Package == "" {
+			conn.Package = "fuzz"
+		}
+		file, err := emit.Syncs(conn)
+		if err != nil {
+			t.Fatalf("emit: %v", err)
+		}
+		if _, err := parser.ParseFile(token.NewFileSet(), file.Name, file.Content, 0); err != nil {
+			t.Fatalf("generated sync code does not parse: %v", err)
+		}
+		if _, err := emit.Runbook(conn); err != nil {
+			t.Fatalf("runbook: %v", err)
 		}
 	})
 }
