@@ -119,13 +119,7 @@ func (b *binder) errorf(pos diag.Pos, format string, args ...any) {
 // suggest appends a did-you-mean hint, or the list of known names when it
 // is short.
 func suggest(msg, name string, known []string) string {
-	if s := diag.Suggest(name, known); s != "" {
-		return msg + fmt.Sprintf(" (did you mean %q?)", s)
-	}
-	if len(known) > 0 && len(known) <= 8 {
-		return msg + " (known: " + strings.Join(known, ", ") + ")"
-	}
-	return msg
+	return msg + diag.Hint(name, known, 8)
 }
 
 // typeOf returns the struct/enum type a (qualified or not) named ref
@@ -636,4 +630,14 @@ func (b *binder) credential(c *ir.Client, a config.AuthSource) *ir.Credential {
 		}
 	}
 	return cred
+}
+
+// xrefNames lists the declared xref tables, sorted, for hints.
+func (b *binder) xrefNames() []string {
+	names := make([]string, 0, len(b.xrefs))
+	for n := range b.xrefs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }

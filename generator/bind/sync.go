@@ -68,12 +68,7 @@ func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 		x, ok := b.xrefs[cfg.Xref.Text]
 		switch {
 		case !ok:
-			var names []string
-			for n := range b.xrefs {
-				names = append(names, n)
-			}
-			slices.Sort(names)
-			b.errorf(cfg.Xref.Pos, "%s", suggest(fmt.Sprintf("%s: no xref %q", sb.what, cfg.Xref.Text), cfg.Xref.Text, names))
+			b.errorf(cfg.Xref.Pos, "%s", suggest(fmt.Sprintf("%s: no xref %q", sb.what, cfg.Xref.Text), cfg.Xref.Text, b.xrefNames()))
 			sb.ok = false
 		case x.From != cfg.From.Text || x.To != cfg.To.Text:
 			b.errorf(cfg.Xref.Pos, "%s: xref %q links %s to %s, not %s to %s", sb.what, x.Name, x.From, x.To, cfg.From.Text, cfg.To.Text)
@@ -201,10 +196,9 @@ func (sb *syncBinder) literal(c *ir.Client, t *ir.TypeRef, v config.Value, what 
 // target resolves a target path to a write field, checking it is writable
 // in the create and update bodies.
 func (sb *syncBinder) target(v config.Value, createOnly bool) *ir.WField {
-	if f, ok := sb.fields[v.Text]; ok {
+	if _, ok := sb.fields[v.Text]; ok {
 		sb.errorf(v.Pos, "%s: target field %q is mapped twice", sb.what, v.Text)
 		sb.ok = false
-		_ = f
 		return nil
 	}
 	to := sb.to
@@ -242,12 +236,11 @@ func (sb *syncBinder) target(v config.Value, createOnly bool) *ir.WField {
 	if !found {
 		// Report against the record schema, which names every property,
 		// with readOnly ones explained.
-		p, f, ok := sb.silentPath(to.Client, to.Type, v.Text)
+		_, f, ok := sb.silentPath(to.Client, to.Type, v.Text)
 		switch {
 		case ok && f.ReadOnly:
 			sb.errorf(v.Pos, "%s: target field %q is readOnly on %s", sb.what, v.Text, to.Name)
 		case ok:
-			_ = p
 			sb.errorf(v.Pos, "%s: target field %q is not in the request body of %s", sb.what, v.Text, opIDs(to))
 		default:
 			body := to.Type
@@ -342,18 +335,11 @@ func (sb *syncBinder) fieldMap(f *config.FieldMap) {
 		if a.Missing == "" {
 			a.Missing = "defer"
 		}
-		x, ok := sb.xrefs[f.Lookup.Text]
-		if !ok {
-			var names []string
-			for n := range sb.xrefs {
-				names = append(names, n)
-			}
-			slices.Sort(names)
-			sb.errorf(f.Lookup.Pos, "%s", suggest(fmt.Sprintf("%s: no xref %q", where, f.Lookup.Text), f.Lookup.Text, names))
+		if _, ok := sb.xrefs[f.Lookup.Text]; !ok {
+			sb.errorf(f.Lookup.Pos, "%s", suggest(fmt.Sprintf("%s: no xref %q", where, f.Lookup.Text), f.Lookup.Text, sb.xrefNames()))
 			sb.ok = false
 			return
 		}
-		_ = x
 		if !isString(stype) {
 			sb.errorf(f.From.Pos, "%s: lookup key %q is %s; xref keys are strings", where, f.From.Text, stype)
 			sb.ok = false

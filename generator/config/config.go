@@ -8,11 +8,9 @@
 package config
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"go.yaml.in/yaml/v4"
 
@@ -161,7 +159,7 @@ func (d *decoder) systems(n *yaml.Node) []*System {
 			d.diags.Errorf(d.pos(v), "system %q must be a mapping with at least spec", k.Value)
 			continue
 		}
-		d.fields(v, "system "+strconvQuote(k.Value), map[string]func(k, v *yaml.Node){
+		d.fields(v, "system "+quote(k.Value), map[string]func(k, v *yaml.Node){
 			"spec": func(kk, vv *yaml.Node) {
 				if d.scalar(vv, "spec") {
 					s.Spec, s.SpecPos = vv.Value, d.pos(vv)
@@ -183,7 +181,7 @@ func (d *decoder) systems(n *yaml.Node) []*System {
 				}
 			},
 			"base_url": func(kk, vv *yaml.Node) {},
-			"auth":     func(kk, vv *yaml.Node) { s.Auth = d.auth(vv, "system "+strconvQuote(k.Value)) },
+			"auth":     func(kk, vv *yaml.Node) { s.Auth = d.auth(vv, "system "+quote(k.Value)) },
 			"limits":   func(kk, vv *yaml.Node) {},
 		})
 		if s.Spec == "" {
@@ -197,8 +195,6 @@ func (d *decoder) systems(n *yaml.Node) []*System {
 	}
 	return out
 }
-
-func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
 
 // decoder holds diagnostics while walking the node tree.
 type decoder struct {
@@ -226,13 +222,7 @@ func (d *decoder) fields(n *yaml.Node, what string, handlers map[string]func(k, 
 		k, v := n.Content[i], n.Content[i+1]
 		h, ok := handlers[k.Value]
 		if !ok {
-			msg := fmt.Sprintf("%s: unknown key %q", what, k.Value)
-			if s := diag.Suggest(k.Value, known); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			} else {
-				msg += " (known: " + strings.Join(known, ", ") + ")"
-			}
-			d.diags.Errorf(d.pos(k), "%s", msg)
+			d.diags.Errorf(d.pos(k), "%s: unknown key %q%s", what, k.Value, diag.Hint(k.Value, known, -1))
 			continue
 		}
 		if seen[k.Value] {

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -487,11 +486,7 @@ func (d *decoder) match(n *yaml.Node, what string) []MatchStep {
 		case yaml.ScalarNode:
 			v := d.value(c, "match step")
 			if v.Text != "xref" && v.Text != "create" {
-				msg := fmt.Sprintf("%s: unknown match step %q", what, v.Text)
-				if s := diag.Suggest(v.Text, []string{"xref", "create", "natural_key"}); s != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", s)
-				}
-				d.diags.Errorf(v.Pos, "%s", msg)
+				d.diags.Errorf(v.Pos, "%s: unknown match step %q%s", what, v.Text, diag.Hint(v.Text, []string{"xref", "create", "natural_key"}, 0))
 				continue
 			}
 			out = append(out, MatchStep{Kind: v})
@@ -697,13 +692,7 @@ func (d *decoder) policy(n *yaml.Node, what string) Value {
 			return v
 		}
 	}
-	msg := fmt.Sprintf("%s: unknown conflict policy %q", what, v.Text)
-	if s := diag.Suggest(v.Text, policies); s != "" {
-		msg += fmt.Sprintf(" (did you mean %q?)", s)
-	} else {
-		msg += " (known: " + strings.Join(policies, ", ") + ")"
-	}
-	d.diags.Errorf(v.Pos, "%s", msg)
+	d.diags.Errorf(v.Pos, "%s: unknown conflict policy %q%s", what, v.Text, diag.Hint(v.Text, policies, -1))
 	return Value{}
 }
 

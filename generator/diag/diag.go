@@ -176,6 +176,20 @@ func Suggest(name string, candidates []string) string {
 	return best
 }
 
+// Hint is the tail of an "unknown name" message: " (did you mean %q?)"
+// for the candidate Suggest picks, otherwise the known names when there are
+// at most maxKnown of them (any number when maxKnown < 0, never when 0),
+// otherwise "".
+func Hint(name string, known []string, maxKnown int) string {
+	if s := Suggest(name, known); s != "" {
+		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	if len(known) > 0 && maxKnown != 0 && (maxKnown < 0 || len(known) <= maxKnown) {
+		return " (known: " + strings.Join(known, ", ") + ")"
+	}
+	return ""
+}
+
 // editDistance is the Levenshtein distance between a and b, over bytes.
 func editDistance(a, b string) int {
 	prev := make([]int, len(b)+1)

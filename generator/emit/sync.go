@@ -231,19 +231,22 @@ func (e *syncEmitter) matchList(s *ir.Sync) jen.Code {
 	return jen.Index().Qual(PkgEngine, "MatchStep").Values(steps...)
 }
 
-// valueAt emits code that returns the value at path p of *s (or zero when a
-// step is absent).
-func valueAt(root string, p ir.Path, zero jen.Code, conv func(jen.Code) jen.Code) []jen.Code {
+// returnAt emits code that follows path p from root and returns ret(v) of
+// its value, and the absent statement when a step on the way is absent.
+func returnAt(root string, p ir.Path, ret func(v jen.Code) jen.Code, absent jen.Code) []jen.Code {
 	stmts := walk(func() jen.Code { return jen.Id(root) }, p.Steps, func(v func() jen.Code) []jen.Code {
-		return []jen.Code{jen.Return(conv(v()))}
+		return []jen.Code{ret(v())}
 	}, 0)
-	if len(stmts) == 1 && !alwaysReturns(p) {
-		return append(stmts, jen.Return(zero))
-	}
 	if alwaysReturns(p) {
 		return stmts
 	}
-	return append(stmts, jen.Return(zero))
+	return append(stmts, absent)
+}
+
+// valueAt emits code that returns conv of the value at path p of root (or
+// zero when a step is absent).
+func valueAt(root string, p ir.Path, zero jen.Code, conv func(jen.Code) jen.Code) []jen.Code {
+	return returnAt(root, p, func(v jen.Code) jen.Code { return jen.Return(conv(v)) }, jen.Return(zero))
 }
 
 func alwaysReturns(p ir.Path) bool {
@@ -385,7 +388,9 @@ func (e *syncEmitter) findFunc(ent *ir.Entity) jen.Code {
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, nil)...),
 	}
 	keyOf := func(rec jen.Code) []jen.Code {
-		return append([]jen.Code{jen.Id("rec").Op(":=").Add(rec)}, valueAtMulti("rec", ent.Key)...)
+		return append([]jen.Code{jen.Id("rec").Op(":=").Add(rec)}, returnAt("rec", ent.Key,
+			func(v jen.Code) jen.Code { return jen.Return(jen.String().Call(v), jen.True(), jen.Nil()) },
+			jen.Return(jen.Lit(""), jen.False(), jen.Nil()))...)
 	}
 	if len(oc.Items) == 0 {
 		body = append(body,
@@ -404,17 +409,6 @@ func (e *syncEmitter) findFunc(ent *ir.Entity) jen.Code {
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("naturalKey").String()).Params(jen.String(), jen.Bool(), jen.Error()).Block(body...)
 }
 
-// valueAtMulti returns (key, true, nil) from the key path of rec.
-func valueAtMulti(root string, p ir.Path) []jen.Code {
-	stmts := walk(func() jen.Code { return jen.Id(root) }, p.Steps, func(v func() jen.Code) []jen.Code {
-		return []jen.Code{jen.Return(jen.String().Call(v()), jen.True(), jen.Nil())}
-	}, 0)
-	if !alwaysReturns(p) {
-		stmts = append(stmts, jen.Return(jen.Lit(""), jen.False(), jen.Nil()))
-	}
-	return stmts
-}
-
 func (e *syncEmitter) createFunc(s *ir.Sync) jen.Code {
 	oc := s.To.Create
 	set := map[*ir.Param]jen.Code{}
@@ -428,13 +422,9 @@ func (e *syncEmitter) createFunc(s *ir.Sync) jen.Code {
 	if oc.IdemParam == nil {
 		body = append([]jen.Code{jen.Id("_").Op("=").Id("idempotencyKey").Comment(oc.Op.ID + " takes no idempotency key: the engine finds an earlier create by natural key or xref")}, body...)
 	}
-	keyStmts := walk(func() jen.Code { return jen.Id("r") }, s.To.Key.Steps, func(v func() jen.Code) []jen.Code {
-		return []jen.Code{jen.Return(jen.String().Call(v()), jen.Nil())}
-	}, 0)
-	body = append(body, keyStmts...)
-	if !alwaysReturns(s.To.Key) {
-		body = append(body, jen.Return(jen.Lit(""), jen.Qual("fmt", "Errorf").Call(jen.Lit(oc.Op.ID+": the response carries no "+s.To.Key.Text))))
-	}
+	body = append(body, returnAt("r", s.To.Key,
+		func(v jen.Code) jen.Code { return jen.Return(jen.String().Call(v), jen.Nil()) },
+		jen.Return(jen.Lit(""), jen.Qual("fmt", "Errorf").Call(jen.Lit(oc.Op.ID+": the response carries no "+s.To.Key.Text))))...)
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("w").Op("*").Id(s.WriteType), jen.Id("idempotencyKey").String()).Params(jen.String(), jen.Error()).Block(body...)
 }
 
@@ -491,14 +481,12 @@ func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {
 
 func (e *syncEmitter) parseEventFunc(ent *ir.Entity) jen.Code {
 	w := ent.Webhook
-	d := jen.Dict{}
 	stmts := []jen.Code{
 		jen.Var().Id("ev").Add(typeCode(w.Event)),
 		jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("body"), jen.Op("&").Id("ev")), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Qual(PkgEngine, "Event").Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("webhook event: %w"), jen.Err()))),
 		jen.Var().Id("out").Qual(PkgEngine, "Event"),
 	}
-	_ = d
 	for _, pair := range []struct {
 		field string
 		p     ir.Path

@@ -391,7 +391,7 @@ func (e *syncEmitter) bodyFunc(f *jen.File, s *ir.Sync, suffix string, oc *ir.Op
 			continue
 		}
 		stmt := jen.If(jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Id("w").Dot(w.GoName).Dot("Get").Call(), jen.Id("ok")).Block(
-			setPath(jen.Id("b"), p.Steps, 1)...)
+			setPath(jen.Id("b"), p.Steps, 1, storeValue)...)
 		if suffix == "UpdateBody" && w.Clear != ir.ClearNone {
 			stmt = stmt.Else().If(jen.Id("w").Dot(w.GoName).Dot("IsNull").Call()).Block(clearPath(jen.Id("b"), p.Steps, w.Clear)...)
 		}
@@ -402,21 +402,31 @@ func (e *syncEmitter) bodyFunc(f *jen.File, s *ir.Sync, suffix string, oc *ir.Op
 	f.Func().Id(s.Prefix + suffix).Params(jen.Id("w").Op("*").Id(s.WriteType)).Add(typeCode(bt)).Block(body...)
 }
 
-// setPath emits statements that store v at steps below base, creating
-// optional parents as needed.
-func setPath(base *jen.Statement, steps []ir.Step, depth int) []jen.Code {
+// storeValue assigns v to a field, wrapped as the field's type needs.
+func storeValue(field *jen.Statement, t *ir.TypeRef) jen.Code {
+	switch t.Kind {
+	case ir.Opt:
+		return jen.Add(field).Op("=").Qual(ir.PkgOAS, "Some").Call(jen.Id("v"))
+	case ir.Nullable:
+		return jen.Add(field).Op("=").Qual(ir.PkgOAS, "Value").Call(jen.Id("v"))
+	case ir.Pointer:
+		return jen.Add(field).Op("=").Op("&").Id("v")
+	}
+	return jen.Add(field).Op("=").Id("v")
+}
+
+// storeNull sets a nullable field to null.
+func storeNull(field *jen.Statement, _ *ir.TypeRef) jen.Code {
+	return jen.Add(field).Dot("SetNull").Call()
+}
+
+// setPath emits statements that store into the field at steps below base
+// (store writes the leaf), creating optional parents as needed.
+func setPath(base *jen.Statement, steps []ir.Step, depth int, store func(field *jen.Statement, t *ir.TypeRef) jen.Code) []jen.Code {
 	s := steps[0]
 	field := jen.Add(base).Dot(s.Field)
 	if len(steps) == 1 {
-		switch s.Type.Kind {
-		case ir.Opt:
-			return []jen.Code{jen.Add(field).Op("=").Qual(ir.PkgOAS, "Some").Call(jen.Id("v"))}
-		case ir.Nullable:
-			return []jen.Code{jen.Add(field).Op("=").Qual(ir.PkgOAS, "Value").Call(jen.Id("v"))}
-		case ir.Pointer:
-			return []jen.Code{jen.Add(field).Op("=").Op("&").Id("v")}
-		}
-		return []jen.Code{jen.Add(field).Op("=").Id("v")}
+		return []jen.Code{store(field, s.Type)}
 	}
 	id := fmt.Sprintf("p%d", depth)
 	switch s.Type.Kind {
@@ -425,53 +435,22 @@ func setPath(base *jen.Statement, steps []ir.Step, depth int) []jen.Code {
 		if s.Type.Kind == ir.Nullable {
 			wrap = "Value"
 		}
-		inner := append([]jen.Code{jen.List(jen.Id(id), jen.Id("_")).Op(":=").Add(field).Dot("Get").Call()}, setPath(jen.Id(id), steps[1:], depth+1)...)
+		inner := append([]jen.Code{jen.List(jen.Id(id), jen.Id("_")).Op(":=").Add(field).Dot("Get").Call()}, setPath(jen.Id(id), steps[1:], depth+1, store)...)
 		inner = append(inner, jen.Add(jen.Add(base).Dot(s.Field)).Op("=").Qual(ir.PkgOAS, wrap).Call(jen.Id(id)))
 		return []jen.Code{jen.Block(inner...)}
 	case ir.Pointer:
 		return append([]jen.Code{jen.If(jen.Add(field).Op("==").Nil()).Block(jen.Add(jen.Add(base).Dot(s.Field)).Op("=").New(typeCode(s.Type.Elem)))},
-			setPath(jen.Add(base).Dot(s.Field), steps[1:], depth+1)...)
+			setPath(jen.Add(base).Dot(s.Field), steps[1:], depth+1, store)...)
 	}
-	return setPath(jen.Add(base).Dot(s.Field), steps[1:], depth+1)
+	return setPath(jen.Add(base).Dot(s.Field), steps[1:], depth+1, store)
 }
 
 // clearPath emits statements that clear the field at steps below base:
 // null for a nullable field, the empty value of a string field.
 func clearPath(base *jen.Statement, steps []ir.Step, how ir.ClearKind) []jen.Code {
-	last := steps[len(steps)-1]
 	if how == ir.ClearNull {
-		if len(steps) == 1 {
-			return []jen.Code{jen.Add(base).Dot(last.Field).Dot("SetNull").Call()}
-		}
+		return setPath(base, steps, 1, storeNull)
 	}
-	// Reuse setPath with v bound to the empty value of the leaf type.
-	zero := jen.Add(typeCode(last.Type.Unwrapped())).Call(jen.Lit(""))
-	if how == ir.ClearNull {
-		return []jen.Code{jen.Block(append([]jen.Code{jen.Var().Id("v").Add(typeCode(last.Type.Unwrapped()))}, setPathNull(base, steps, 1)...)...)}
-	}
-	return []jen.Code{jen.Block(append([]jen.Code{jen.Id("v").Op(":=").Add(zero)}, setPath(base, steps, 1)...)...)}
-}
-
-// setPathNull is setPath for a nested nullable leaf: it creates the
-// parents and sets the leaf to null.
-func setPathNull(base *jen.Statement, steps []ir.Step, depth int) []jen.Code {
-	if len(steps) == 1 {
-		return []jen.Code{jen.Id("_").Op("=").Id("v"), jen.Add(base).Dot(steps[0].Field).Dot("SetNull").Call()}
-	}
-	s := steps[0]
-	id := fmt.Sprintf("p%d", depth)
-	switch s.Type.Kind {
-	case ir.Opt, ir.Nullable:
-		wrap := "Some"
-		if s.Type.Kind == ir.Nullable {
-			wrap = "Value"
-		}
-		inner := append([]jen.Code{jen.List(jen.Id(id), jen.Id("_")).Op(":=").Add(base).Dot(s.Field).Dot("Get").Call()}, setPathNull(jen.Id(id), steps[1:], depth+1)...)
-		inner = append(inner, jen.Add(base).Dot(s.Field).Op("=").Qual(ir.PkgOAS, wrap).Call(jen.Id(id)))
-		return []jen.Code{jen.Block(inner...)}
-	case ir.Pointer:
-		return append([]jen.Code{jen.If(jen.Add(base).Dot(s.Field).Op("==").Nil()).Block(jen.Add(base).Dot(s.Field).Op("=").New(typeCode(s.Type.Elem)))},
-			setPathNull(jen.Add(base).Dot(s.Field), steps[1:], depth+1)...)
-	}
-	return setPathNull(jen.Add(base).Dot(s.Field), steps[1:], depth+1)
+	zero := jen.Add(typeCode(steps[len(steps)-1].Type.Unwrapped())).Call(jen.Lit(""))
+	return []jen.Code{jen.Block(append([]jen.Code{jen.Id("v").Op(":=").Add(zero)}, setPath(base, steps, 1, storeValue)...)...)}
 }

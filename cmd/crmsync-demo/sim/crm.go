@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +27,8 @@ type CRM struct {
 
 	clientID, clientSecret string
 	tokenTTL               time.Duration
+
+	reqSeq atomic.Int64
 
 	mu      sync.Mutex
 	owners  []*Owner // by id
@@ -101,7 +104,7 @@ func newCRM(o Options, in *injector) *CRM {
 	c.api(mux, "GET /v1/owners/{owner_id}", "getOwner", false, c.getOwner)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		in.count(r.Method + " ?")
-		crmError(w, r, http.StatusNotFound, "not_found", "No such endpoint.")
+		c.crmError(w, r, http.StatusNotFound, "not_found", "No such endpoint.")
 	})
 	c.srv = httptest.NewServer(mux)
 	return c
@@ -125,10 +128,10 @@ func (c *CRM) api(mux *http.ServeMux, pattern, op string, write bool, h http.Han
 		if !c.authorized(r) {
 			c.in.countUnauthorized()
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			crmError(w, r, http.StatusUnauthorized, "unauthorized", "The access token is missing, expired or revoked.")
+			c.crmError(w, r, http.StatusUnauthorized, "unauthorized", "The access token is missing, expired or revoked.")
 			return
 		}
-		c.in.serve(w, r, write, h, crmError)
+		c.in.serve(w, r, write, h, c.crmError)
 	})
 }
 
@@ -232,22 +235,11 @@ func writeJSON(w http.ResponseWriter, status int, ctype string, v any) {
 	_, _ = w.Write(b)
 }
 
-var reqSeq struct {
-	sync.Mutex
-	n int64
-}
-
-func requestID() string {
-	reqSeq.Lock()
-	reqSeq.n++
-	n := reqSeq.n
-	reqSeq.Unlock()
-	return fmt.Sprintf("req_%08x", n)
-}
-
-// crmError writes the CRM's Error body.
-func crmError(w http.ResponseWriter, _ *http.Request, status int, code, message string) {
-	writeJSON(w, status, "application/json", map[string]any{"code": code, "message": message, "request_id": requestID()})
+// crmError writes the CRM's Error body, with a request ID numbered per
+// simulator.
+func (c *CRM) crmError(w http.ResponseWriter, _ *http.Request, status int, code, message string) {
+	id := fmt.Sprintf("req_%08x", c.reqSeq.Add(1))
+	writeJSON(w, status, "application/json", map[string]any{"code": code, "message": message, "request_id": id})
 }
 
 const timeLayout = time.RFC3339Nano
@@ -318,14 +310,14 @@ func (c *CRM) listLeads(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, ok := parseLimit(r)
 	if !ok {
-		crmError(w, r, http.StatusBadRequest, "invalid_parameter", "limit must be between 1 and 200.")
+		c.crmError(w, r, http.StatusBadRequest, "invalid_parameter", "limit must be between 1 and 200.")
 		return
 	}
 	var since time.Time
 	if v := q.Get("updated_since"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			crmError(w, r, http.StatusBadRequest, "invalid_parameter", "updated_since must be an RFC 3339 date-time.")
+			c.crmError(w, r, http.StatusBadRequest, "invalid_parameter", "updated_since must be an RFC 3339 date-time.")
 			return
 		}
 		since = t
@@ -335,7 +327,7 @@ func (c *CRM) listLeads(w http.ResponseWriter, r *http.Request) {
 		b, err := base64.RawURLEncoding.DecodeString(v)
 		var cur leadCursor
 		if err != nil || json.Unmarshal(b, &cur) != nil {
-			crmError(w, r, http.StatusBadRequest, "invalid_cursor", "The cursor is malformed or has expired.")
+			c.crmError(w, r, http.StatusBadRequest, "invalid_cursor", "The cursor is malformed or has expired.")
 			return
 		}
 		after = &cur
@@ -396,7 +388,7 @@ func (c *CRM) getLead(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Unlock()
 	if !ok {
-		crmError(w, r, http.StatusNotFound, "not_found", "Lead "+id+" was not found.")
+		c.crmError(w, r, http.StatusNotFound, "not_found", "Lead "+id+" was not found.")
 		return
 	}
 	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(out.Version, 10)))
@@ -411,14 +403,14 @@ func (c *CRM) listOwners(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, ok := parseLimit(r)
 	if !ok {
-		crmError(w, r, http.StatusBadRequest, "invalid_parameter", "limit must be between 1 and 200.")
+		c.crmError(w, r, http.StatusBadRequest, "invalid_parameter", "limit must be between 1 and 200.")
 		return
 	}
 	after := ""
 	if v := q.Get("cursor"); v != "" {
 		b, err := base64.RawURLEncoding.DecodeString(v)
 		if err != nil {
-			crmError(w, r, http.StatusBadRequest, "invalid_cursor", "The cursor is malformed or has expired.")
+			c.crmError(w, r, http.StatusBadRequest, "invalid_cursor", "The cursor is malformed or has expired.")
 			return
 		}
 		after = string(b)
@@ -457,7 +449,7 @@ func (c *CRM) getOwner(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Unlock()
 	if out == nil {
-		crmError(w, r, http.StatusNotFound, "not_found", "Owner "+id+" was not found.")
+		c.crmError(w, r, http.StatusNotFound, "not_found", "Owner "+id+" was not found.")
 		return
 	}
 	writeJSON(w, http.StatusOK, "application/json", out)
