@@ -326,6 +326,18 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 			okAll = false
 		}
 	}
+	if e.Changed.IsSet() {
+		if ent.Changed, f, ok = b.path(c, root, e.Changed, "changed"); ok {
+			if !isTime(qualify(f.Type.Unwrapped(), c.ImportPath)) {
+				b.errorf(e.Changed.Pos, "entity %q: changed %q is %s; it must be a date-time", e.Name, e.Changed.Text, f.Type.Unwrapped())
+				okAll = false
+			}
+		} else {
+			okAll = false
+		}
+	} else if ent.CursorIsTime {
+		ent.Changed = ent.Cursor
+	}
 	ent.List = b.call(e, c, e.List, "read list")
 	if ent.List != nil && ent.List.Op.Pagination == nil {
 		b.errorf(e.List.Pos, "entity %q: list operation %q has no pagination connectorgen knows; declare it with x-connectorgen-pagination in the spec", e.Name, e.List.Text)

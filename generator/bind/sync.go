@@ -623,6 +623,17 @@ func (sb *syncBinder) conflicts() {
 			wf.Policy = c.Policy.Text
 		}
 	}
+	lwwReported, lwwPos := false, sb.cfg.Pos
+	if sb.cfg.ConflictDefault.Text == "last_writer_wins" {
+		lwwPos = sb.cfg.ConflictDefault.Pos
+	} else {
+		for _, c := range sb.cfg.Conflicts {
+			if c.Policy.Text == "last_writer_wins" {
+				lwwPos = c.Policy.Pos
+				break
+			}
+		}
+	}
 	for _, f := range sb.s.Fields {
 		if f.Policy == "source_wins" {
 			continue
@@ -630,6 +641,13 @@ func (sb *syncBinder) conflicts() {
 		sb.s.HasConflicts = true
 		if len(f.Read.Steps) == 0 || sb.to.Get == nil && sb.to.Find == nil {
 			sb.errorf(sb.cfg.Pos, "%s: conflict policy %s on %q needs to read the target: the field must exist on %s and the entity needs a read get operation", sb.what, f.Policy, f.Path, sb.to.Name)
+			sb.ok = false
+		}
+		if f.Policy == "last_writer_wins" && len(sb.to.Changed.Steps) == 0 && !lwwReported {
+			// Without the target's change time every comparison would
+			// see a zero time and the source would always win.
+			lwwReported = true
+			sb.errorf(lwwPos, "%s: last_writer_wins needs the change time of %s: declare changed: (a date-time field) or a date-time cursor on that entity", sb.what, sb.to.Name)
 			sb.ok = false
 		}
 	}

@@ -468,14 +468,15 @@ func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {
 				jen.Id("fields").Index(jen.Lit(w.Path)).Op("=").Id("j"))}
 		}, 0)...)
 	}
-	changed := jen.Qual("time", "Time").Values()
-	if s.To.CursorIsTime && len(s.To.Cursor.Steps) > 0 && alwaysReturns(s.To.Cursor) {
-		changed = jen.Id("r")
-		for _, st := range s.To.Cursor.Steps {
-			changed = changed.Dot(st.Field)
-		}
+	// The target's change time (bind guarantees one for last_writer_wins);
+	// zero when the record has none, so the source wins.
+	body = append(body, jen.Var().Id("changed").Qual("time", "Time"))
+	if len(s.To.Changed.Steps) > 0 {
+		body = append(body, walk(func() jen.Code { return jen.Id("r") }, s.To.Changed.Steps, func(v func() jen.Code) []jen.Code {
+			return []jen.Code{jen.Id("changed").Op("=").Add(v())}
+		}, 0)...)
 	}
-	body = append(body, jen.Return(jen.Id("fields"), changed, jen.Nil()))
+	body = append(body, jen.Return(jen.Id("fields"), jen.Id("changed"), jen.Nil()))
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Params(jen.Map(jen.String()).String(), jen.Qual("time", "Time"), jen.Error()).Block(body...)
 }
 

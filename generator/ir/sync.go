@@ -96,6 +96,10 @@ type Entity struct {
 	Version, Deleted, Cursor Path
 	CursorIsTime             bool
 	Lookback                 time.Duration
+	// Changed is the date-time field holding the record's last change
+	// time (the `changed:` field, else a date-time cursor; empty Text when
+	// neither): last_writer_wins compares it.
+	Changed Path
 
 	List, Get, Create, Update, Find *OpCall
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -101,5 +103,32 @@ func TestConflictPoliciesAndIntegerCursor(t *testing.T) {
 	w, _ = membersBackMap(context.Background(), &m, nil, true)
 	if v, _ := w.LastName.Get(); v != "(unknown)" {
 		t.Errorf("default last_name = %q", v)
+	}
+}
+
+// TestLastWriterWinsReadsTargetChangeTime: Current reports the target's
+// own change time (email.Member's changed: last_changed), so
+// last_writer_wins compares real times instead of a zero time that lets
+// the source always win (issue 7, defect 8).
+func TestLastWriterWinsReadsTargetChangeTime(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"m1","email_address":"a@b.example","status":"subscribed","last_changed":"2026-03-04T05:06:07Z","version":3,"merge_fields":{"FNAME":"Ada"}}`))
+	}))
+	defer srv.Close()
+	ec, err := email.NewClient(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := LeadsEverything(Clients{Email: ec})
+	fields, changed, err := s.Current(context.Background(), "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC); !changed.Equal(want) {
+		t.Errorf("target change time = %v, want %v", changed, want)
+	}
+	if fields["merge_fields.FNAME"] != `"Ada"` {
+		t.Errorf("current fields = %v", fields)
 	}
 }

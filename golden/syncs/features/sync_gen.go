@@ -204,7 +204,9 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 					}
 				}
 			}
-			return fields, time.Time{}, nil
+			var changed time.Time
+			changed = r.LastChanged
+			return fields, changed, nil
 		},
 		Cursor: func(s *crm.Lead) engine.Cursor {
 			return engine.Cursor{Time: s.UpdatedAt}
