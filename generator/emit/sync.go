@@ -470,13 +470,15 @@ func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {
 	}
 	// The target's change time (bind guarantees one for last_writer_wins);
 	// zero when the record has none, so the source wins.
-	body = append(body, jen.Var().Id("changed").Qual("time", "Time"))
-	if len(s.To.Changed.Steps) > 0 {
+	if len(s.To.Changed.Steps) == 0 {
+		body = append(body, jen.Return(jen.Id("fields"), jen.Qual("time", "Time").Values(), jen.Nil()))
+	} else {
+		body = append(body, jen.Var().Id("changed").Qual("time", "Time"))
 		body = append(body, walk(func() jen.Code { return jen.Id("r") }, s.To.Changed.Steps, func(v func() jen.Code) []jen.Code {
 			return []jen.Code{jen.Id("changed").Op("=").Add(v())}
 		}, 0)...)
+		body = append(body, jen.Return(jen.Id("fields"), jen.Id("changed"), jen.Nil()))
 	}
-	body = append(body, jen.Return(jen.Id("fields"), jen.Id("changed"), jen.Nil()))
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Params(jen.Map(jen.String()).String(), jen.Qual("time", "Time"), jen.Error()).Block(body...)
 }
 
