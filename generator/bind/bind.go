@@ -37,7 +37,7 @@ type Input struct {
 // mapping cannot be generated; a config without syncs yields an empty
 // connector.
 func Bind(in Input) (*ir.Connector, diag.List) {
-	b := &binder{in: in, clients: map[string]*ir.Client{}, entities: map[string]*ir.Entity{}, types: map[*ir.Package]map[string]*ir.Type{}}
+	b := &binder{in: in, failedPkgs: map[string]bool{}, clients: map[string]*ir.Client{}, entities: map[string]*ir.Entity{}, types: map[*ir.Package]map[string]*ir.Type{}}
 	// Bind records used operations and auth on the clients: work on copies
 	// so the caller's values stay as they were.
 	clients := make([]*ir.Client, len(in.Clients))
@@ -110,6 +110,8 @@ type binder struct {
 	entities    map[string]*ir.Entity
 	entityNames []string
 	xrefs       map[string]*ir.Xref
+	// failedPkgs are with: packages that did not load, already reported.
+	failedPkgs map[string]bool
 }
 
 func (b *binder) errorf(pos diag.Pos, format string, args ...any) {

@@ -130,3 +130,67 @@ func FuzzBind(f *testing.F) {
 		}
 	})
 }
+
+// bindText binds a mapping given as text against the example clients.
+func bindText(t *testing.T, text string, funcs FuncResolver) (*ir.Connector, string) {
+	t.Helper()
+	cfg, diags := config.Parse("connector.yaml", []byte(text))
+	if cfg == nil {
+		t.Fatalf("config: %v", diags)
+	}
+	conn, diags := Bind(Input{Config: cfg, Clients: lowered(t), Funcs: funcs})
+	return conn, diags.String()
+}
+
+const cascadeHead = `version: 1
+package: sync
+systems:
+  crm: { spec: crm.yaml }
+  email: { spec: email.yaml }
+entities:
+  crm.Lead:
+    key: id
+    read: { list: listLeads, get: getLead, cursor: updated_at, since: updated_since }
+  email.Member:
+    key: id
+    params: { list_id: lst_nurture }
+    read: { get: getMember }
+    write: { create: addMember, update: updateMember, find: findMembers }
+`
+
+// TestFailedFunctionReportedOnce: a split whose with: function does not
+// resolve is one problem; conflicts and natural keys that name its targets
+// are not reported again as "not a mapped target field", and a package
+// that fails to load is reported at its first use only (issue 7, defect
+// 17).
+func TestFailedFunctionReportedOnce(t *testing.T) {
+	text := cascadeHead + `syncs:
+  leads:
+    from: crm.Lead
+    to: email.Member
+    match: [xref, { natural_key: merge_fields.MOBILE, from: phone }, create]
+    fields:
+      email_address: { from: email }
+      status: { const: subscribed, on: create }
+    split:
+      - { from: phone, with: example.com/fn.Clasify, into: { mobile: merge_fields.MOBILE } }
+      - { from: phone, with: example.com/broken.A, into: { mobile: merge_fields.LANDLINE } }
+    merge:
+      - { from: [first_name, last_name], with: example.com/broken.B, into: merge_fields.FNAME }
+    conflicts: { fields: { merge_fields.MOBILE: target_wins, merge_fields.LANDLINE: target_wins } }
+`
+	funcs := func(importPath, name string) (*ir.Func, error) {
+		if importPath == "example.com/broken" {
+			return nil, &PackageError{ImportPath: importPath, Msg: "package \"example.com/broken\": syntax error"}
+		}
+		return classify(importPath, name)
+	}
+	conn, got := bindText(t, text, funcs)
+	if conn != nil {
+		t.Fatal("bind succeeded")
+	}
+	lines := strings.Split(strings.TrimSpace(got), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "split of") || !strings.Contains(lines[1], "syntax error") {
+		t.Errorf("want exactly the unknown function and the broken package, got:\n%s", got)
+	}
+}

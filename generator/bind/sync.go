@@ -1,6 +1,7 @@
 package bind
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -24,13 +25,17 @@ type syncBinder struct {
 	fields   map[string]*ir.WField
 	names    *naming.Scope
 	ok       bool
+	// unproduced are target paths whose split or merge failed to bind:
+	// they count as mapped, so a failed with: is reported once and not
+	// again by every conflict or natural key naming its targets.
+	unproduced map[string]bool
 }
 
 // Transforms are the string transforms a field mapping may name.
 func transformNames() []string { return []string{"lower", "squash", "trim", "upper"} }
 
 func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
-	sb := &syncBinder{binder: b, cfg: cfg, what: "sync " + strconv.Quote(cfg.Name), fields: map[string]*ir.WField{}, names: naming.NewScope(), ok: true, filtered: map[string]bool{}}
+	sb := &syncBinder{binder: b, cfg: cfg, what: "sync " + strconv.Quote(cfg.Name), fields: map[string]*ir.WField{}, names: naming.NewScope(), ok: true, filtered: map[string]bool{}, unproduced: map[string]bool{}}
 	if !cfg.From.IsSet() || !cfg.To.IsSet() {
 		return nil
 	}
@@ -435,6 +440,9 @@ func (sb *syncBinder) split(sp *config.Split) {
 	src, sf, ok := sb.source(sp.From)
 	fn := sb.function(sp.With, where)
 	if !ok || fn == nil {
+		for _, pr := range sp.Into {
+			sb.unproduced[pr.Value.Text] = true
+		}
 		return
 	}
 	a := &ir.Assign{Kind: ir.AssignSplit, Source: src, Func: fn, Pos: sp.Pos.String()}
@@ -479,6 +487,7 @@ func (sb *syncBinder) merge(m *config.Merge) {
 	for _, v := range m.From {
 		p, f, ok := sb.source(v)
 		if !ok {
+			sb.unproduced[m.Into.Text] = true
 			return
 		}
 		a.Sources = append(a.Sources, p)
@@ -524,8 +533,17 @@ func (sb *syncBinder) function(v config.Value, where string) *ir.Func {
 	}
 	fn, err := sb.in.Funcs(v.Text[:i], v.Text[i+1:])
 	if err != nil {
-		sb.errorf(v.Pos, "%s: %v", where, err)
 		sb.ok = false
+		// A package that does not load fails every function named in it
+		// the same way: report it at its first use only.
+		var pe *PackageError
+		if errors.As(err, &pe) {
+			if sb.failedPkgs[pe.ImportPath] {
+				return nil
+			}
+			sb.failedPkgs[pe.ImportPath] = true
+		}
+		sb.errorf(v.Pos, "%s: %v", where, err)
 		return nil
 	}
 	return fn
@@ -560,6 +578,9 @@ func (sb *syncBinder) match() {
 				continue
 			}
 			wf, ok := sb.fields[m.NaturalKey.Text]
+			if !ok && sb.unproduced[m.NaturalKey.Text] {
+				continue
+			}
 			if !ok {
 				sb.errorf(m.NaturalKey.Pos, "%s", suggest(fmt.Sprintf("%s: natural key %q is not a mapped target field", sb.what, m.NaturalKey.Text), m.NaturalKey.Text, sb.fieldNames()))
 				sb.ok = false
@@ -614,6 +635,9 @@ func (sb *syncBinder) conflicts() {
 	}
 	for _, c := range sb.cfg.Conflicts {
 		wf, ok := sb.fields[c.Field.Text]
+		if !ok && sb.unproduced[c.Field.Text] {
+			continue
+		}
 		if !ok {
 			sb.errorf(c.Field.Pos, "%s", suggest(fmt.Sprintf("%s: conflicts: %q is not a mapped target field", sb.what, c.Field.Text), c.Field.Text, sb.fieldNames()))
 			sb.ok = false
