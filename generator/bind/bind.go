@@ -84,9 +84,7 @@ func Bind(in Input) (*ir.Connector, diag.List) {
 	for _, x := range in.Config.Xrefs {
 		b.xref(x, conn)
 	}
-	scope := naming.NewScope()
-	scope.Reserve("Clients", "the Clients type")
-	scope.Reserve("Register", "the Register function")
+	scope := packageScope(in.Clients)
 	for _, s := range in.Config.Syncs {
 		if bs := b.sync(s, scope); bs != nil {
 			conn.Syncs = append(conn.Syncs, bs)
@@ -644,6 +642,21 @@ func (b *binder) credential(c *ir.Client, a config.AuthSource) *ir.Credential {
 		}
 	}
 	return cred
+}
+
+// packageScope is the top-level namespace of the generated sync package
+// with the names every connector has (and each client's constructor)
+// reserved; syncs claim theirs in it, so a sync whose names collide is
+// reported here instead of producing code that does not compile.
+func packageScope(clients []*ir.Client) *naming.Scope {
+	scope := naming.NewScope()
+	for _, n := range []string{"Clients", "Endpoints", "NewClients", "Register", "credential"} {
+		scope.Reserve(n, "used by the connector itself")
+	}
+	for _, c := range clients {
+		c.NewFunc = scope.Claim("used by the constructor of the "+c.System+" client", "new"+naming.Exported(c.System)+"Client")
+	}
+	return scope
 }
 
 // xrefNames lists the declared xref tables, sorted, for hints.

@@ -1,8 +1,6 @@
 package bind
 
 import (
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"slices"
@@ -92,7 +90,8 @@ func TestBindExample(t *testing.T) {
 }
 
 // FuzzBind decodes and binds arbitrary mapping files against the example
-// clients: no panics, and a nil connector always comes with an error.
+// clients: no panics, a nil connector always comes with an error, and
+// whatever binds emits sync code that type-checks.
 func FuzzBind(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("..", "..", "golden", "errors", "mapping-*", "connector.yaml"))
 	seeds = append(seeds, filepath.Join("..", "..", "specs", "crmemail", "connector.yaml"))
@@ -102,6 +101,7 @@ func FuzzBind(f *testing.F) {
 		}
 	}
 	clients := lowered(f)
+	tc := newTypeChecker(f, clients)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, _ := config.Parse("connector.yaml", data)
 		if cfg == nil {
@@ -122,8 +122,11 @@ func FuzzBind(f *testing.F) {
 		if err != nil {
 			t.Fatalf("emit: %v", err)
 		}
-		if _, err := parser.ParseFile(token.NewFileSet(), file.Name, file.Content, 0); err != nil {
-			t.Fatalf("generated sync code does not parse: %v", err)
+		// Type-check, not only parse: names that collide or code that
+		// does not compile must be caught by bind, not by the user's go
+		// build (issue 7, defect 15).
+		if _, err := tc.check("example.com/conn", []string{file.Name}, [][]byte{file.Content}); err != nil {
+			t.Fatalf("generated sync code does not type-check: %v\n%s", err, data)
 		}
 		if _, err := emit.Runbook(conn); err != nil {
 			t.Fatalf("runbook: %v", err)

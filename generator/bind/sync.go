@@ -36,18 +36,19 @@ func transformNames() []string { return []string{"lower", "squash", "trim", "upp
 
 func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 	sb := &syncBinder{binder: b, cfg: cfg, what: "sync " + strconv.Quote(cfg.Name), fields: map[string]*ir.WField{}, names: naming.NewScope(), ok: true, filtered: map[string]bool{}, unproduced: map[string]bool{}}
+	s := &ir.Sync{Name: cfg.Name}
+	namesOK := b.syncNames(cfg, s, scope)
 	if !cfg.From.IsSet() || !cfg.To.IsSet() {
 		return nil
 	}
 	sb.from = b.lookupEntityName(cfg.From, sb.what+": from")
 	sb.to = b.lookupEntityName(cfg.To, sb.what+": to")
-	if sb.from == nil || sb.to == nil {
+	if sb.from == nil || sb.to == nil || !namesOK {
 		return nil
 	}
-	fn := scope.Claim("sync "+cfg.Name, naming.Exported(cfg.Name))
-	s := &ir.Sync{
-		Name: cfg.Name, FuncName: fn, WriteType: scope.Claim("sync "+cfg.Name+" write", fn+"Write"),
-		Prefix: naming.Unexported(cfg.Name), From: sb.from, To: sb.to,
+	*s = ir.Sync{
+		Name: cfg.Name, FuncName: s.FuncName, WriteType: s.WriteType, Funcs: s.Funcs,
+		From: sb.from, To: sb.to,
 		Every: cfg.Every, Freshness: cfg.AlertFreshness, Realtime: cfg.Realtime,
 		MaxAttempts: cfg.MaxAttempts, DeadLetter: cfg.DeadLetter,
 		AlertFailures: cfg.AlertFailures, AlertDeadLetters: cfg.AlertDeadLetters,
@@ -106,6 +107,32 @@ func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 		return nil
 	}
 	return s
+}
+
+// syncNames decides every top-level name the sync's code declares (its
+// constructor, write type and helper functions) and claims them in the
+// package scope. The names follow from the sync's name, so a collision
+// (leads_out and leadsOut, or a sync named new_clients) is reported at the
+// sync, not renamed behind the user's back.
+func (b *binder) syncNames(cfg *config.Sync, s *ir.Sync, scope *naming.Scope) bool {
+	exported, stem := naming.Exported(cfg.Name), naming.Unexported(cfg.Name)
+	if exported == "" || stem == "" {
+		b.errorf(cfg.Pos, "sync %q: the name must contain a letter or digit to name its Go functions", cfg.Name)
+		return false
+	}
+	s.FuncName, s.WriteType = exported, exported+"Write"
+	s.Funcs = ir.SyncFuncs{Map: stem + "Map", Enter: stem + "Enter", Exit: stem + "Exit", Fields: stem + "Fields", CreateBody: stem + "CreateBody", UpdateBody: stem + "UpdateBody"}
+	names := []string{s.FuncName, s.WriteType, s.Funcs.Map, s.Funcs.Enter, s.Funcs.Exit, s.Funcs.Fields, s.Funcs.CreateBody, s.Funcs.UpdateBody}
+	for _, n := range names {
+		if owner, taken := scope.Owner(n); taken {
+			b.errorf(cfg.Pos, "sync %q: its generated name %s is already %s; rename the sync", cfg.Name, n, owner)
+			return false
+		}
+	}
+	for _, n := range names {
+		scope.Reserve(n, "used by sync "+strconv.Quote(cfg.Name))
+	}
+	return true
 }
 
 // pred binds a predicate; top-level conjunctions of the enter trigger

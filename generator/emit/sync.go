@@ -40,17 +40,17 @@ func Syncs(c *ir.Connector) (File, error) {
 		e.constructor(f, s)
 		e.mapFunc(f, s)
 		if s.Enter != nil {
-			e.predFunc(f, s, "Enter", s.Enter)
+			e.predFunc(f, s, s.Funcs.Enter, "enter", s.Enter)
 		}
 		if s.Exit != nil {
-			e.predFunc(f, s, "Exit", s.Exit)
+			e.predFunc(f, s, s.Funcs.Exit, "exit", s.Exit)
 		}
 		e.fieldsFunc(f, s)
 		if s.To.Create != nil {
-			e.bodyFunc(f, s, "CreateBody", s.To.Create, func(w *ir.WField) ir.Path { return w.Create })
+			e.bodyFunc(f, s, s.Funcs.CreateBody, false, s.To.Create, func(w *ir.WField) ir.Path { return w.Create })
 		}
 		if s.To.Update != nil {
-			e.bodyFunc(f, s, "UpdateBody", s.To.Update, func(w *ir.WField) ir.Path {
+			e.bodyFunc(f, s, s.Funcs.UpdateBody, true, s.To.Update, func(w *ir.WField) ir.Path {
 				if w.CreateOnly {
 					return ir.Path{}
 				}
@@ -114,8 +114,8 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 		jen.Id("Source"):       jen.Lit(from.Name),
 		jen.Id("Target"):       jen.Lit(to.Name),
 		jen.Id("Key"):          e.keyFunc(from),
-		jen.Id("Map"):          jen.Id(s.Prefix + "Map"),
-		jen.Id("Fields"):       jen.Id(s.Prefix + "Fields").Call(),
+		jen.Id("Map"):          jen.Id(s.Funcs.Map),
+		jen.Id("Fields"):       jen.Id(s.Funcs.Fields).Call(),
 		jen.Id("Match"):        e.matchList(s),
 		jen.Id("Retry"):        jen.Qual(PkgEngine, "RetryPolicy").Values(jen.Dict{jen.Id("MaxAttempts"): jen.Lit(s.MaxAttempts)}),
 		jen.Id("DeadLetter"):   jen.Lit(s.DeadLetter),
@@ -173,10 +173,10 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 		d[jen.Id("Deleted")] = e.boolFunc(from, from.Deleted)
 	}
 	if s.Enter != nil {
-		d[jen.Id("Enter")] = jen.Id(s.Prefix + "Enter")
+		d[jen.Id("Enter")] = jen.Id(s.Funcs.Enter)
 	}
 	if s.Exit != nil {
-		d[jen.Id("Exit")] = jen.Id(s.Prefix + "Exit")
+		d[jen.Id("Exit")] = jen.Id(s.Funcs.Exit)
 	}
 	if s.NaturalKey != nil {
 		d[jen.Id("NaturalKey")] = jen.Func().Params(jen.Id("w").Op("*").Id(s.WriteType)).String().Block(
@@ -416,7 +416,7 @@ func (e *syncEmitter) createFunc(s *ir.Sync) jen.Code {
 		set[oc.IdemParam] = jen.Id("idempotencyKey")
 	}
 	body := []jen.Code{
-		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, jen.Id(s.Prefix+"CreateBody").Call(jen.Id("w")))...),
+		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, jen.Id(s.Funcs.CreateBody).Call(jen.Id("w")))...),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.Id("rejected").Call(jen.Err()))),
 	}
 	if oc.IdemParam == nil {
@@ -436,7 +436,7 @@ func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 			set[p] = jen.Id("idempotencyKey")
 		}
 	}
-	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, jen.Id(s.Prefix+"UpdateBody").Call(jen.Id("w")))...)
+	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, jen.Id(s.Funcs.UpdateBody).Call(jen.Id("w")))...)
 	// An update sets absolute values, so repeating it is safe: let the
 	// transport retry it even when the API documents no idempotency.
 	body := []jen.Code{jen.Id("ctx").Op("=").Qual(ir.PkgTransport, "WithIdempotent").Call(jen.Id("ctx"))}

@@ -40,8 +40,8 @@ func (e *syncEmitter) mapFunc(f *jen.File, s *ir.Sync) {
 		}
 	}
 	body = append(body, jen.Return(jen.Id("w"), jen.Nil()))
-	f.Add(comment(fmt.Sprintf("%sMap maps one %s to the fields sync %s writes to %s.", s.Prefix, s.From.Name, s.Name, s.To.Name)))
-	f.Func().Id(s.Prefix+"Map").Params(
+	f.Add(comment(fmt.Sprintf("%s maps one %s to the fields sync %s writes to %s.", s.Funcs.Map, s.From.Name, s.Name, s.To.Name)))
+	f.Func().Id(s.Funcs.Map).Params(
 		jen.Id("ctx").Qual("context", "Context"),
 		jen.Id("s").Op("*").Add(typeCode(s.From.Type)),
 		jen.Id("l").Qual(PkgEngine, "Lookups"),
@@ -274,9 +274,9 @@ func (e *syncEmitter) convert(a *ir.Assign, v jen.Code) []jen.Code {
 	return append(stmts, set(a.Target, x))
 }
 
-func (e *syncEmitter) predFunc(f *jen.File, s *ir.Sync, which string, p *ir.Pred) {
-	f.Add(comment(fmt.Sprintf("%s%s is the %s trigger of sync %s.", s.Prefix, which, map[string]string{"Enter": "enter", "Exit": "exit"}[which], s.Name)))
-	f.Func().Id(s.Prefix + which).Params(jen.Id("s").Op("*").Add(typeCode(s.From.Type))).Bool().Block(jen.Return(predExpr(p)))
+func (e *syncEmitter) predFunc(f *jen.File, s *ir.Sync, name, which string, p *ir.Pred) {
+	f.Add(comment(fmt.Sprintf("%s is the %s trigger of sync %s.", name, which, s.Name)))
+	f.Func().Id(name).Params(jen.Id("s").Op("*").Add(typeCode(s.From.Type))).Bool().Block(jen.Return(predExpr(p)))
 }
 
 // predExpr renders a predicate as a boolean expression; each field test
@@ -375,14 +375,14 @@ func (e *syncEmitter) fieldsFunc(f *jen.File, s *ir.Sync) {
 		}
 		items = append(items, jen.Values(d))
 	}
-	f.Add(comment(fmt.Sprintf("%sFields describes the target fields of sync %s for snapshots and conflict policies.", s.Prefix, s.Name)))
-	f.Func().Id(s.Prefix+"Fields").Params().Index().Qual(PkgEngine, "Field").Types(jen.Id(s.WriteType)).Block(
+	f.Add(comment(fmt.Sprintf("%s describes the target fields of sync %s for snapshots and conflict policies.", s.Funcs.Fields, s.Name)))
+	f.Func().Id(s.Funcs.Fields).Params().Index().Qual(PkgEngine, "Field").Types(jen.Id(s.WriteType)).Block(
 		jen.Return(jen.Index().Qual(PkgEngine, "Field").Types(jen.Id(s.WriteType)).Values(items...)))
 }
 
 // bodyFunc emits the builder of a write operation's request body from the
 // write struct.
-func (e *syncEmitter) bodyFunc(f *jen.File, s *ir.Sync, suffix string, oc *ir.OpCall, pathOf func(*ir.WField) ir.Path) {
+func (e *syncEmitter) bodyFunc(f *jen.File, s *ir.Sync, name string, update bool, oc *ir.OpCall, pathOf func(*ir.WField) ir.Path) {
 	bt := oc.BodyType
 	body := []jen.Code{jen.Var().Id("b").Add(typeCode(bt))}
 	for _, w := range s.Fields {
@@ -392,14 +392,14 @@ func (e *syncEmitter) bodyFunc(f *jen.File, s *ir.Sync, suffix string, oc *ir.Op
 		}
 		stmt := jen.If(jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Id("w").Dot(w.GoName).Dot("Get").Call(), jen.Id("ok")).Block(
 			setPath(jen.Id("b"), p.Steps, 1, storeValue)...)
-		if suffix == "UpdateBody" && w.Clear != ir.ClearNone {
+		if update && w.Clear != ir.ClearNone {
 			stmt = stmt.Else().If(jen.Id("w").Dot(w.GoName).Dot("IsNull").Call()).Block(clearPath(jen.Id("b"), p.Steps, w.Clear)...)
 		}
 		body = append(body, stmt)
 	}
 	body = append(body, jen.Return(jen.Id("b")))
-	f.Add(comment(fmt.Sprintf("%s%s builds the request body of %s from a write.", s.Prefix, suffix, oc.Op.ID)))
-	f.Func().Id(s.Prefix + suffix).Params(jen.Id("w").Op("*").Id(s.WriteType)).Add(typeCode(bt)).Block(body...)
+	f.Add(comment(fmt.Sprintf("%s builds the request body of %s from a write.", name, oc.Op.ID)))
+	f.Func().Id(name).Params(jen.Id("w").Op("*").Id(s.WriteType)).Add(typeCode(bt)).Block(body...)
 }
 
 // storeValue assigns v to a field, wrapped as the field's type needs.

@@ -18,6 +18,9 @@ type Connector struct {
 type Client struct {
 	System     string
 	Field      string // field of the Clients struct
+	// NewFunc is the generated function that builds this client from the
+	// mapping's credentials (decided by bind with every other name).
+	NewFunc string
 	ImportPath string
 	Pkg        *Package
 	// Auth lists where credentials come from (runbook); Creds are the same,
@@ -117,10 +120,12 @@ type Webhook struct {
 // Sync is one bound sync.
 type Sync struct {
 	Name string
-	// FuncName constructs the sync; WriteType is its write struct;
-	// prefix names its unexported helpers.
-	FuncName, WriteType, Prefix string
-	Doc                         string
+	// FuncName constructs the sync; WriteType is its write struct; Funcs
+	// are its unexported helpers. Bind claims every one of these in the
+	// package scope.
+	FuncName, WriteType string
+	Funcs               SyncFuncs
+	Doc                 string
 
 	From, To *Entity
 	Xref     string
@@ -140,6 +145,11 @@ type Sync struct {
 	AlertFailures    int
 	AlertDeadLetters int
 	HasConflicts     bool
+}
+
+// SyncFuncs are the names of a sync's unexported top-level functions.
+type SyncFuncs struct {
+	Map, Enter, Exit, Fields, CreateBody, UpdateBody string
 }
 
 // WField is one field of a sync's write struct: a target path.
