@@ -23,7 +23,6 @@ func (e *syncEmitter) endpointsType(f *jen.File) {
 	f.Type().Id("Endpoints").Struct(fields...)
 }
 
-
 func (e *syncEmitter) newClientsFunc(f *jen.File) {
 	body := []jen.Code{jen.Var().Id("c").Id("Clients"), jen.Var().Err().Error()}
 	for _, c := range e.c.Clients {

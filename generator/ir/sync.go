@@ -16,11 +16,11 @@ type Connector struct {
 
 // Client is one system's generated client as the sync code uses it.
 type Client struct {
-	System     string
-	Field      string // field of the Clients struct
+	System string
+	Field  string // field of the Clients struct
 	// NewFunc is the generated function that builds this client from the
 	// mapping's credentials (decided by bind with every other name).
-	NewFunc string
+	NewFunc    string
 	ImportPath string
 	Pkg        *Package
 	// Auth lists where credentials come from (runbook); Creds are the same,
