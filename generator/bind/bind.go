@@ -315,9 +315,9 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 			u := f.Type.Unwrapped()
 			switch {
 			case isTime(u):
-				ent.CursorIsTime, cursorOK = true, true
+				ent.CursorKind, cursorOK = ir.CursorTime, true
 			case isInt(u):
-				cursorOK = true
+				ent.CursorKind, cursorOK = ir.CursorInt, true
 			default:
 				b.errorf(e.Cursor.Pos, "entity %q: cursor %q is %s; a cursor must be a date-time or an integer", e.Name, e.Cursor.Text, u)
 				okAll = false
@@ -335,8 +335,19 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 		} else {
 			okAll = false
 		}
-	} else if ent.CursorIsTime {
+	} else if ent.CursorKind == ir.CursorTime {
 		ent.Changed = ent.Cursor
+	}
+	// The version orders a record's changes: the version field, else the
+	// cursor (a time in nanoseconds, or an integer that grows with every
+	// change), else none (unchanged writes are skipped by snapshot).
+	switch {
+	case len(ent.Version.Steps) > 0:
+		ent.VersionFrom = ir.VersionField
+	case ent.CursorKind == ir.CursorTime:
+		ent.VersionFrom = ir.VersionTimeCursor
+	case ent.CursorKind == ir.CursorInt:
+		ent.VersionFrom = ir.VersionIntCursor
 	}
 	ent.List = b.call(e, c, e.List, "read list")
 	if ent.List != nil && ent.List.Op.Pagination == nil {

@@ -62,7 +62,7 @@ func TestBindExample(t *testing.T) {
 	if s.FuncName != "QualifiedLeadsToNurture" || s.WriteType != "QualifiedLeadsToNurtureWrite" {
 		t.Errorf("names: %s, %s", s.FuncName, s.WriteType)
 	}
-	if want := []string{"xref", "natural_key", "create"}; !slices.Equal(s.Match, want) {
+	if want := []ir.MatchStep{ir.MatchXref, ir.MatchNaturalKey, ir.MatchCreate}; !slices.Equal(s.Match, want) {
 		t.Errorf("match = %v, want %v", s.Match, want)
 	}
 	if s.NaturalKey == nil || s.NaturalKey.Path != "email_address" || s.To.Find.KeyParam.Name != "email_address" {
@@ -70,13 +70,13 @@ func TestBindExample(t *testing.T) {
 	}
 	var paths []string
 	for _, f := range s.Fields {
-		paths = append(paths, f.Path+"="+f.Policy)
+		paths = append(paths, f.Path+"="+f.Policy.String())
 	}
 	want := "email_address=source_wins status=source_wins source_id=source_wins merge_fields.FNAME=target_wins merge_fields.LNAME=source_wins merge_fields.COMPANY=source_wins merge_fields.TIER=source_wins merge_fields.SENDER=source_wins merge_fields.MOBILE=source_wins merge_fields.LANDLINE=source_wins"
 	if got := strings.Join(paths, " "); got != want {
 		t.Errorf("fields:\n got %s\nwant %s", got, want)
 	}
-	if !s.From.CursorIsTime || s.From.List.SinceParam == nil || s.From.List.SinceParam.Name != "updated_since" {
+	if s.From.CursorKind != ir.CursorTime || s.From.VersionFrom != ir.VersionField || s.From.List.SinceParam == nil || s.From.List.SinceParam.Name != "updated_since" {
 		t.Errorf("cursor not bound to updated_at/updated_since")
 	}
 	if s.From.Webhook == nil || s.From.Webhook.Key.Text != "lead_id" {

@@ -31,9 +31,6 @@ type syncBinder struct {
 	unproduced map[string]bool
 }
 
-// Transforms are the string transforms a field mapping may name.
-func transformNames() []string { return []string{"lower", "squash", "trim", "upper"} }
-
 func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 	sb := &syncBinder{binder: b, cfg: cfg, what: "sync " + strconv.Quote(cfg.Name), fields: map[string]*ir.WField{}, names: naming.NewScope(), ok: true, filtered: map[string]bool{}, unproduced: map[string]bool{}}
 	s := &ir.Sync{Name: cfg.Name}
@@ -156,10 +153,11 @@ func (sb *syncBinder) pred(p *config.Predicate, top bool) *ir.Pred {
 		sb.ok = false
 		return out
 	}
-	out.Field, out.Op = path, p.Op
+	op, _ := ir.ParsePredOp(p.Op) // the decoder accepts only known operators
+	out.Field, out.Op = path, op
 	leaf := f.Type.Unwrapped()
 	for _, v := range p.Operands {
-		if p.Op == "present" {
+		if op == ir.OpPresent {
 			switch v.Text {
 			case "true", "false":
 				out.Present = v.Text == "true"
@@ -176,7 +174,7 @@ func (sb *syncBinder) pred(p *config.Predicate, top bool) *ir.Pred {
 		}
 		out.Operands = append(out.Operands, lit)
 	}
-	if top && ((p.Op == "present" && out.Present) || p.Op == "eq" || p.Op == "in") {
+	if top && ((op == ir.OpPresent && out.Present) || op == ir.OpEq || op == ir.OpIn) {
 		sb.filtered[p.Field.Text] = true
 	}
 	return out
@@ -234,7 +232,7 @@ func (sb *syncBinder) target(v config.Value, createOnly bool) *ir.WField {
 		return nil
 	}
 	to := sb.to
-	wf := &ir.WField{Path: v.Text, CreateOnly: createOnly, Policy: "source_wins"}
+	wf := &ir.WField{Path: v.Text, CreateOnly: createOnly, Policy: ir.SourceWins}
 	var leaf *ir.TypeRef
 	found := false
 	check := func(oc *ir.OpCall, dst *ir.Path, opWhat string) bool {
@@ -363,10 +361,8 @@ func (sb *syncBinder) fieldMap(f *config.FieldMap) {
 	}
 	if f.Lookup.IsSet() {
 		a.Kind = ir.AssignLookup
-		a.Lookup, a.Missing = f.Lookup.Text, f.Missing.Text
-		if a.Missing == "" {
-			a.Missing = "defer"
-		}
+		a.Lookup = f.Lookup.Text
+		a.Missing, _ = ir.ParseMissing(f.Missing.Text) // the decoder checked it; absent is defer
 		if _, ok := sb.xrefs[f.Lookup.Text]; !ok {
 			sb.errorf(f.Lookup.Pos, "%s", suggest(fmt.Sprintf("%s: no xref %q", where, f.Lookup.Text), f.Lookup.Text, sb.xrefNames()))
 			sb.ok = false
@@ -401,8 +397,9 @@ func (sb *syncBinder) fieldMap(f *config.FieldMap) {
 	}
 	a.Conv = conv
 	for _, t := range f.Transform {
-		if !slices.Contains(transformNames(), t.Text) {
-			sb.errorf(t.Pos, "%s", suggest(fmt.Sprintf("%s: unknown transform %q", where, t.Text), t.Text, transformNames()))
+		tr, known := ir.ParseTransform(t.Text)
+		if !known {
+			sb.errorf(t.Pos, "%s", suggest(fmt.Sprintf("%s: unknown transform %q", where, t.Text), t.Text, ir.TransformNames()))
 			sb.ok = false
 			continue
 		}
@@ -411,7 +408,7 @@ func (sb *syncBinder) fieldMap(f *config.FieldMap) {
 			sb.ok = false
 			continue
 		}
-		a.Transforms = append(a.Transforms, t.Text)
+		a.Transforms = append(a.Transforms, tr)
 	}
 	sb.s.Assigns = append(sb.s.Assigns, a)
 }
@@ -583,9 +580,10 @@ func (sb *syncBinder) match() {
 		steps = []config.MatchStep{{Kind: config.Value{Text: "xref"}}, {Kind: config.Value{Text: "create"}}}
 	}
 	for _, m := range steps {
-		s.Match = append(s.Match, m.Kind.Text)
-		switch m.Kind.Text {
-		case "xref":
+		step, _ := ir.ParseMatchStep(m.Kind.Text) // the decoder accepts only known steps
+		s.Match = append(s.Match, step)
+		switch step {
+		case ir.MatchXref:
 			if s.Xref == "" {
 				s.Xref = sb.cfg.Name
 			}
@@ -593,12 +591,12 @@ func (sb *syncBinder) match() {
 				sb.errorf(sb.cfg.To.Pos, "%s: matching by xref needs an update operation on %q", sb.what, sb.to.Name)
 				sb.ok = false
 			}
-		case "create":
+		case ir.MatchCreate:
 			if sb.to.Create == nil {
 				sb.errorf(m.Kind.Pos, "%s: match step create needs a create operation on %q", sb.what, sb.to.Name)
 				sb.ok = false
 			}
-		case "natural_key":
+		case ir.MatchNaturalKey:
 			if sb.to.Find == nil {
 				sb.errorf(m.Kind.Pos, "%s: match by natural key needs a find operation on %q", sb.what, sb.to.Name)
 				sb.ok = false
@@ -653,9 +651,9 @@ func (sb *syncBinder) fieldNames() []string {
 }
 
 func (sb *syncBinder) conflicts() {
-	def := "source_wins"
+	def := ir.SourceWins
 	if sb.cfg.ConflictDefault.IsSet() {
-		def = sb.cfg.ConflictDefault.Text
+		def, _ = ir.ParsePolicy(sb.cfg.ConflictDefault.Text) // checked by the decoder
 	}
 	for _, f := range sb.s.Fields {
 		f.Policy = def
@@ -671,7 +669,7 @@ func (sb *syncBinder) conflicts() {
 			continue
 		}
 		if c.Policy.IsSet() {
-			wf.Policy = c.Policy.Text
+			wf.Policy, _ = ir.ParsePolicy(c.Policy.Text)
 		}
 	}
 	lwwReported, lwwPos := false, sb.cfg.Pos
@@ -686,7 +684,7 @@ func (sb *syncBinder) conflicts() {
 		}
 	}
 	for _, f := range sb.s.Fields {
-		if f.Policy == "source_wins" {
+		if f.Policy == ir.SourceWins {
 			continue
 		}
 		sb.s.HasConflicts = true
@@ -694,7 +692,7 @@ func (sb *syncBinder) conflicts() {
 			sb.errorf(sb.cfg.Pos, "%s: conflict policy %s on %q needs to read the target: the field must exist on %s and the entity needs a read get operation", sb.what, f.Policy, f.Path, sb.to.Name)
 			sb.ok = false
 		}
-		if f.Policy == "last_writer_wins" && len(sb.to.Changed.Steps) == 0 && !lwwReported {
+		if f.Policy == ir.LastWriterWins && len(sb.to.Changed.Steps) == 0 && !lwwReported {
 			// Without the target's change time every comparison would
 			// see a zero time and the source would always win.
 			lwwReported = true
@@ -712,7 +710,7 @@ func (sb *syncBinder) conflicts() {
 // produced on every create.
 func (sb *syncBinder) requiredCreate() {
 	to := sb.to
-	if to.Create == nil || !slices.Contains(sb.s.Match, "create") {
+	if to.Create == nil || !slices.Contains(sb.s.Match, ir.MatchCreate) {
 		return
 	}
 	body := sb.typeOf(to.Client, to.Create.BodyType)

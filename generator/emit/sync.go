@@ -138,33 +138,32 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 	if from.Get != nil {
 		d[jen.Id("Fetch")] = e.fetchFunc(from)
 	}
-	if len(from.Version.Steps) > 0 {
+	switch from.VersionFrom {
+	case ir.VersionField:
 		d[jen.Id("Version")] = e.intFunc(from, from.Version)
-	} else if from.CursorIsTime {
+	case ir.VersionTimeCursor:
 		d[jen.Id("Version")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).Int64().Block(
 			valueAt("s", from.Cursor, jen.Lit(0), func(v jen.Code) jen.Code { return jen.Add(v).Dot("UnixNano").Call() })...)
-	}
-	if len(from.Version.Steps) == 0 && !from.CursorIsTime && len(from.Cursor.Steps) > 0 {
+	case ir.VersionIntCursor:
 		// An integer cursor grows with every change: it orders versions.
 		d[jen.Id("Version")] = e.intFunc(from, from.Cursor)
-	} else if len(from.Version.Steps) == 0 && !from.CursorIsTime {
-		// No version field and no time cursor: every change looks alike,
-		// and unchanged writes are skipped by their field snapshot.
+	default:
+		// No version field and no cursor: every change looks alike, and
+		// unchanged writes are skipped by their field snapshot.
 		d[jen.Id("Version")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).Int64().Block(jen.Return(jen.Lit(0)))
 	}
-	if len(from.Cursor.Steps) == 0 {
+	switch from.CursorKind {
+	case ir.CursorTime:
+		d[jen.Id("Cursor")] = e.cursorFunc(from)
+		d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorTime")
+		d[jen.Id("SourceTime")] = e.timeFunc(from)
+	case ir.CursorInt:
+		d[jen.Id("Cursor")] = e.cursorFunc(from)
+		d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorInt")
+	default:
 		// No cursor: every poll reads the whole list.
 		d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorInt")
 		d[jen.Id("Cursor")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).Qual(PkgEngine, "Cursor").Block(jen.Return(jen.Qual(PkgEngine, "Cursor").Values()))
-	}
-	if len(from.Cursor.Steps) > 0 {
-		d[jen.Id("Cursor")] = e.cursorFunc(from)
-		if from.CursorIsTime {
-			d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorTime")
-			d[jen.Id("SourceTime")] = e.timeFunc(from)
-		} else {
-			d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorInt")
-		}
 	}
 	if from.Lookback > 0 {
 		d[jen.Id("Lookback")] = duration(from.Lookback)
@@ -220,11 +219,11 @@ func (e *syncEmitter) matchList(s *ir.Sync) jen.Code {
 	var steps []jen.Code
 	for _, m := range s.Match {
 		switch m {
-		case "xref":
+		case ir.MatchXref:
 			steps = append(steps, jen.Qual(PkgEngine, "MatchXref"))
-		case "natural_key":
+		case ir.MatchNaturalKey:
 			steps = append(steps, jen.Qual(PkgEngine, "MatchNaturalKey"))
-		case "create":
+		case ir.MatchCreate:
 			steps = append(steps, jen.Qual(PkgEngine, "MatchCreate"))
 		}
 	}
@@ -283,7 +282,7 @@ func (e *syncEmitter) cursorFunc(ent *ir.Entity) jen.Code {
 	conv := func(v jen.Code) jen.Code {
 		return jen.Qual(PkgEngine, "Cursor").Values(jen.Dict{jen.Id("Int"): jen.Int64().Call(v)})
 	}
-	if ent.CursorIsTime {
+	if ent.CursorKind == ir.CursorTime {
 		conv = func(v jen.Code) jen.Code {
 			return jen.Qual(PkgEngine, "Cursor").Values(jen.Dict{jen.Id("Time"): v})
 		}
@@ -345,7 +344,7 @@ func (e *syncEmitter) pollFunc(ent *ir.Entity) jen.Code {
 	} else {
 		body = append(body, jen.Id("p").Op(":=").Add(params(oc, set)))
 		if sp := oc.SinceParam; sp != nil {
-			if ent.CursorIsTime {
+			if ent.CursorKind == ir.CursorTime {
 				body = append(body, jen.If(jen.Op("!").Id("since").Dot("Time").Dot("IsZero").Call()).Block(
 					jen.Id("p").Dot(sp.FieldName).Op("=").Add(paramValue(sp, jen.Id("since").Dot("Time")))))
 			} else {
@@ -460,7 +459,7 @@ func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {
 		jen.Id("fields").Op(":=").Map(jen.String()).String().Values(),
 	}
 	for _, w := range s.Fields {
-		if w.Policy == "source_wins" || len(w.Read.Steps) == 0 {
+		if w.Policy == ir.SourceWins || len(w.Read.Steps) == 0 {
 			continue
 		}
 		body = append(body, walk(func() jen.Code { return jen.Id("r") }, w.Read.Steps, func(v func() jen.Code) []jen.Code {

@@ -106,9 +106,9 @@ func (e *syncEmitter) assign(s *ir.Sync, a *ir.Assign) []jen.Code {
 		return append([]jen.Code{lead}, absentClears(a.Source, []*ir.WField{a.Target}, walk(src, a.Source.Steps, func(v func() jen.Code) []jen.Code {
 			var missing jen.Code
 			switch a.Missing {
-			case "defer":
+			case ir.MissingDefer:
 				missing = jen.Return(jen.Id("w"), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: no %s xref for %%q yet: %%w", a.Target.Path, a.Lookup)), jen.Id("key"), jen.Qual(PkgEngine, "ErrDeferred")))
-			case "fail":
+			case ir.MissingFail:
 				missing = fail(fmt.Sprintf("%s: no %s xref for %%q", a.Target.Path, a.Lookup), jen.Id("key"))
 			default:
 				missing = jen.Comment("missing: skip leaves the field unset")
@@ -261,13 +261,13 @@ func (e *syncEmitter) convert(a *ir.Assign, v jen.Code) []jen.Code {
 	}
 	for _, tr := range a.Transforms {
 		switch tr {
-		case "trim":
+		case ir.TransformTrim:
 			stmts = append(stmts, jen.Id("x").Op("=").Qual("strings", "TrimSpace").Call(x))
-		case "lower":
+		case ir.TransformLower:
 			stmts = append(stmts, jen.Id("x").Op("=").Qual("strings", "ToLower").Call(x))
-		case "upper":
+		case ir.TransformUpper:
 			stmts = append(stmts, jen.Id("x").Op("=").Qual("strings", "ToUpper").Call(x))
-		case "squash":
+		case ir.TransformSquash:
 			stmts = append(stmts, jen.Id("x").Op("=").Id("squash").Call(x))
 		}
 	}
@@ -306,16 +306,16 @@ func predExpr(p *ir.Pred) jen.Code {
 		return jen.Op("!").Parens(predExpr(p.Not))
 	}
 	absent := jen.False()
-	if p.Op == "ne" || (p.Op == "present" && !p.Present) {
+	if p.Op == ir.OpNe || (p.Op == ir.OpPresent && !p.Present) {
 		absent = jen.True()
 	}
 	body := walk(func() jen.Code { return jen.Id("s") }, p.Field.Steps, func(v func() jen.Code) []jen.Code {
 		switch p.Op {
-		case "eq":
+		case ir.OpEq:
 			return []jen.Code{jen.Return(jen.Add(v()).Op("==").Add(literal(p.Operands[0])))}
-		case "ne":
+		case ir.OpNe:
 			return []jen.Code{jen.Return(jen.Add(v()).Op("!=").Add(literal(p.Operands[0])))}
-		case "in":
+		case ir.OpIn:
 			var cases []jen.Code
 			for _, o := range p.Operands {
 				cases = append(cases, literal(o))
@@ -347,13 +347,13 @@ func presentExpr(t *ir.TypeRef, v jen.Code) jen.Code {
 	return jen.Id("nonZero").Call(v)
 }
 
-func policyConst(p string) jen.Code {
+func policyConst(p ir.Policy) jen.Code {
 	switch p {
-	case "target_wins":
+	case ir.TargetWins:
 		return jen.Qual(PkgEngine, "TargetWins")
-	case "last_writer_wins":
+	case ir.LastWriterWins:
 		return jen.Qual(PkgEngine, "LastWriterWins")
-	case "queue":
+	case ir.Queue:
 		return jen.Qual(PkgEngine, "Queue")
 	}
 	return jen.Qual(PkgEngine, "SourceWins")

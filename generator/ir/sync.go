@@ -97,8 +97,10 @@ type Entity struct {
 	Key    Path
 	// Version, Deleted and Cursor are optional (empty Text when absent).
 	Version, Deleted, Cursor Path
-	CursorIsTime             bool
-	Lookback                 time.Duration
+	CursorKind               CursorKind
+	// VersionFrom says which field orders the record's versions.
+	VersionFrom VersionSource
+	Lookback    time.Duration
 	// Changed is the date-time field holding the record's last change
 	// time (the `changed:` field, else a date-time cursor; empty Text when
 	// neither): last_writer_wins compares it.
@@ -131,7 +133,7 @@ type Sync struct {
 	Xref     string
 
 	Enter, Exit *Pred
-	Match       []string // xref, natural_key, create
+	Match       []MatchStep
 	// NaturalKey is the write field compared with Find's parameter.
 	NaturalKey *WField
 
@@ -160,7 +162,7 @@ type WField struct {
 	// in oas.Opt).
 	Type       *TypeRef
 	CreateOnly bool
-	Policy     string // source_wins, target_wins, last_writer_wins, queue
+	Policy     Policy
 	// Create, Update and Read are the path through the create body, the
 	// update body and the target record (nil Steps when the operation
 	// does not exist).
@@ -201,7 +203,7 @@ type Assign struct {
 	Source  Path
 	Sources []Path
 	// Transforms are applied to string values in order.
-	Transforms []string
+	Transforms []Transform
 	// Conv converts the source leaf value to the target type.
 	Conv Conversion
 	// Map is an enum value map; Else the fallback (nil: exhaustive).
@@ -211,8 +213,9 @@ type Assign struct {
 	// when the source is absent.
 	Const, Default *Literal
 	CreateOnly     bool
-	// Lookup and Missing (defer, skip, fail) for AssignLookup.
-	Lookup, Missing string
+	// Lookup (the xref) and Missing for AssignLookup.
+	Lookup  string
+	Missing Missing
 	// Func is the user function of a split or merge; Into the write
 	// fields of its results, in result order (nil for an ignored result).
 	Func *Func
@@ -268,7 +271,7 @@ type Pred struct {
 	All, Any []*Pred
 	Not      *Pred
 	Field    Path
-	Op       string // eq, ne, in, present
+	Op       PredOp
 	Operands []*Literal
 	Present  bool
 }
