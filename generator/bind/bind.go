@@ -17,6 +17,7 @@ import (
 
 	"github.com/connectorgen/connectorgen/generator/config"
 	"github.com/connectorgen/connectorgen/generator/diag"
+	"github.com/connectorgen/connectorgen/generator/fieldpath"
 	"github.com/connectorgen/connectorgen/generator/ir"
 	"github.com/connectorgen/connectorgen/generator/naming"
 )
@@ -146,35 +147,58 @@ func qualify(t *ir.TypeRef, importPath string) *ir.TypeRef {
 	return &c
 }
 
-// path resolves a dotted JSON path through the struct types of client c
-// starting at root. what names the side for messages.
+// path resolves a written field path (dotted, with map keys) through the
+// types of client c starting at root, with the shared resolver. what names
+// the side for messages.
 func (b *binder) path(c *ir.Client, root *ir.TypeRef, v config.Value, what string) (ir.Path, *ir.Field, bool) {
 	p := ir.Path{Text: v.Text}
-	cur := root
-	var leaf *ir.Field
-	parts := strings.Split(v.Text, ".")
-	for i, part := range parts {
-		t := b.typeOf(c, cur)
-		if t == nil || t.Kind != ir.Struct {
-			b.errorf(v.Pos, "%s %q: %q is not an object, so it has no field %q", what, v.Text, strings.Join(parts[:i], "."), part)
-			return p, nil, false
+	res, err := fieldpath.Resolve(clientTypes{b, c}, root, v.Text)
+	if err != nil {
+		switch err.Kind {
+		case fieldpath.NoField:
+			b.errorf(v.Pos, "%s", suggest(fmt.Sprintf("%s %q: no such property on %s", what, v.Text, err.Type.Name), err.Segment, err.Known))
+		default:
+			b.errorf(v.Pos, "%s %q: %s", what, v.Text, err.Error())
 		}
-		var f *ir.Field
-		var names []string
-		for _, cand := range t.Fields {
-			names = append(names, cand.JSONName)
-			if cand.JSONName == part {
-				f = cand
-			}
-		}
-		if f == nil {
-			b.errorf(v.Pos, "%s", suggest(fmt.Sprintf("%s %q: no such property on %s", what, v.Text, t.Name), part, names))
-			return p, nil, false
-		}
-		p.Steps = append(p.Steps, ir.Step{Field: f.Name, Type: qualify(f.Type, c.ImportPath)})
-		cur, leaf = f.Type, f
+		return p, nil, false
 	}
-	return p, leaf, true
+	for _, st := range res.Steps {
+		st.Type = qualify(st.Type, c.ImportPath)
+		p.Steps = append(p.Steps, st)
+	}
+	p.Untyped = res.Untyped
+	return p, res.Leaf, true
+}
+
+// clientTypes lets the path resolver see one client's declarations.
+type clientTypes struct {
+	b *binder
+	c *ir.Client
+}
+
+func (ct clientTypes) Struct(t *ir.TypeRef) *ir.Type {
+	if nt := ct.b.typeOf(ct.c, t); nt != nil && nt.Kind == ir.Struct {
+		return nt
+	}
+	return nil
+}
+
+func (ct clientTypes) Map(t *ir.TypeRef) *ir.TypeRef {
+	u := t.Unwrapped()
+	for range 8 {
+		if u == nil {
+			return nil
+		}
+		if u.Kind == ir.Map {
+			return u.Elem
+		}
+		nt := ct.b.typeOf(ct.c, u)
+		if nt == nil || (nt.Kind != ir.Alias && nt.Kind != ir.Defined) {
+			return nil
+		}
+		u = nt.Target.Unwrapped()
+	}
+	return nil
 }
 
 // alwaysPresent reports whether every step of p is a plain (required,

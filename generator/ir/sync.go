@@ -56,6 +56,9 @@ type Xref struct {
 type Path struct {
 	Text  string
 	Steps []Step
+	// Untyped says the path goes through a map of untyped values: its
+	// value is not checked against a schema.
+	Untyped bool
 }
 
 // Leaf returns the type of the path's last field.
