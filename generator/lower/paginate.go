@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/connectorgen/connectorgen/generator/diag"
 	"github.com/connectorgen/connectorgen/generator/fieldpath"
 	"github.com/connectorgen/connectorgen/generator/ir"
 	"github.com/connectorgen/connectorgen/generator/load"
