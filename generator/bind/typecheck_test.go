@@ -28,7 +28,7 @@ func newTypeChecker(tb testing.TB, clients []*ir.Client) *typeChecker {
 	tb.Helper()
 	tc := &typeChecker{fset: token.NewFileSet(), pkgs: map[string]*types.Package{}}
 	cfg := &packages.Config{Mode: packages.NeedName | packages.NeedTypes | packages.NeedImports | packages.NeedDeps, Dir: filepath.Join("..", "..", "runtime")}
-	roots, err := packages.Load(cfg, "./engine", "./oas", "./rest", "./transport", "./secret", "./auth")
+	roots, err := packages.Load(cfg, "./engine", "./oas", "./rest", "./transport", "./secret", "./auth", "./syncutil")
 	if err != nil {
 		tb.Fatalf("loading the runtime: %v", err)
 	}

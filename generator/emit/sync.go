@@ -14,6 +14,11 @@ import (
 // PkgEngine is the runtime package generated sync code runs on.
 const PkgEngine = "github.com/connectorgen/connectorgen/runtime/engine"
 
+// PkgSyncUtil holds the small helpers generated sync code calls (field
+// snapshots, error classification, zero tests, squash) instead of
+// declaring copies in every connector.
+const PkgSyncUtil = "github.com/connectorgen/connectorgen/runtime/syncutil"
+
 // Syncs renders the sync code of a bound connector: one file with the
 // Clients struct, per sync its write type, constructor and mapping
 // functions, and Register.
@@ -25,6 +30,7 @@ func Syncs(c *ir.Connector) (File, error) {
 	f.ImportName(ir.PkgOAS, "oas")
 	f.ImportName(ir.PkgRest, "rest")
 	f.ImportName(PkgEngine, "engine")
+	f.ImportName(PkgSyncUtil, "syncutil")
 	f.ImportName(ir.PkgTransport, "transport")
 	f.ImportName(ir.PkgSecret, "secret")
 	f.ImportName(ir.PkgAuth, "auth")
@@ -59,7 +65,6 @@ func Syncs(c *ir.Connector) (File, error) {
 		}
 	}
 	e.registerFunc(f)
-	e.helpers(f)
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return File{}, fmt.Errorf("rendering sync_gen.go: %w (this is a connectorgen bug; please report it)", err)
@@ -373,7 +378,7 @@ func (e *syncEmitter) fetchFunc(ent *ir.Entity) jen.Code {
 	set := map[*ir.Param]jen.Code{oc.KeyParam: jen.Id("key")}
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Params(typeCode(ent.Type), jen.Error()).Block(
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, nil)...),
-		jen.If(jen.Id("isNotFound").Call(jen.Err())).Block(
+		jen.If(jen.Qual(PkgSyncUtil, "IsNotFound").Call(jen.Err())).Block(
 			jen.Return(jen.Add(typeCode(ent.Type)).Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: %w"), jen.Qual(PkgEngine, "ErrNotFound"), jen.Err()))),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Add(typeCode(ent.Type)).Values(), jen.Err())),
 		jen.Return(deref(oc, jen.Id("r")), jen.Nil()),
@@ -393,7 +398,7 @@ func (e *syncEmitter) findFunc(ent *ir.Entity) jen.Code {
 	}
 	if len(oc.Items) == 0 {
 		body = append(body,
-			jen.If(jen.Id("isNotFound").Call(jen.Err())).Block(jen.Return(jen.Lit(""), jen.False(), jen.Nil())),
+			jen.If(jen.Qual(PkgSyncUtil, "IsNotFound").Call(jen.Err())).Block(jen.Return(jen.Lit(""), jen.False(), jen.Nil())),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.False(), jen.Err())),
 		)
 		body = append(body, keyOf(jen.Id("r"))...)
@@ -416,7 +421,7 @@ func (e *syncEmitter) createFunc(s *ir.Sync) jen.Code {
 	}
 	body := []jen.Code{
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, jen.Id(s.Funcs.CreateBody).Call(jen.Id("w")))...),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.Id("rejected").Call(jen.Err()))),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.Qual(PkgSyncUtil, "Rejected").Call(jen.Err()))),
 	}
 	if oc.IdemParam == nil {
 		body = append([]jen.Code{jen.Id("_").Op("=").Id("idempotencyKey").Comment(oc.Op.ID + " takes no idempotency key: the engine finds an earlier create by natural key or xref")}, body...)
@@ -443,9 +448,9 @@ func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 		body = append(body, jen.Id("_").Op("=").Id("idempotencyKey"))
 	}
 	if resultType(oc.Op) == nil {
-		body = append(body, jen.Return(jen.Id("rejected").Call(call)))
+		body = append(body, jen.Return(jen.Qual(PkgSyncUtil, "Rejected").Call(call)))
 	} else {
-		body = append(body, jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Return(jen.Id("rejected").Call(jen.Err())))
+		body = append(body, jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Return(jen.Qual(PkgSyncUtil, "Rejected").Call(jen.Err())))
 	}
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String(), jen.Id("w").Op("*").Id(s.WriteType), jen.Id("idempotencyKey").String()).Error().Block(body...)
 }
@@ -463,7 +468,7 @@ func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {
 			continue
 		}
 		body = append(body, walk(func() jen.Code { return jen.Id("r") }, w.Read.Steps, func(v func() jen.Code) []jen.Code {
-			return []jen.Code{jen.If(jen.List(jen.Id("j"), jen.Id("ok")).Op(":=").Id("fieldJSON").Call(jen.Qual(ir.PkgOAS, "Value").Call(v())), jen.Id("ok")).Block(
+			return []jen.Code{jen.If(jen.List(jen.Id("j"), jen.Id("ok")).Op(":=").Qual(PkgSyncUtil, "FieldJSON").Call(jen.Qual(ir.PkgOAS, "Value").Call(v())), jen.Id("ok")).Block(
 				jen.Id("fields").Index(jen.Lit(w.Path)).Op("=").Id("j"))}
 		}, 0)...)
 	}
@@ -520,37 +525,4 @@ func (e *syncEmitter) registerFunc(f *jen.File) {
 	body = append(body, jen.Return(jen.Nil()))
 	f.Add(comment("Register adds every sync of the connector to e, in mapping-file order."))
 	f.Func().Id("Register").Params(jen.Id("e").Op("*").Qual(PkgEngine, "Engine"), jen.Id("c").Id("Clients")).Error().Block(body...)
-}
-
-func (e *syncEmitter) helpers(f *jen.File) {
-	f.Add(comment("fieldJSON renders a set value (or null) as canonical JSON, for field snapshots."))
-	f.Func().Id("fieldJSON").Types(jen.Id("T").Any()).Params(jen.Id("o").Qual(ir.PkgOAS, "Nullable").Types(jen.Id("T"))).Params(jen.String(), jen.Bool()).Block(
-		jen.If(jen.Id("o").Dot("IsNull").Call()).Block(jen.Return(jen.Lit("null"), jen.True())),
-		jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Id("o").Dot("Get").Call(),
-		jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Lit(""), jen.False())),
-		jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("v")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.False())),
-		jen.Return(jen.String().Call(jen.Id("b")), jen.True()),
-	)
-	f.Add(comment("isNotFound reports a 404 from a client call."))
-	f.Func().Id("isNotFound").Params(jen.Err().Error()).Bool().Block(
-		jen.Var().Id("he").Op("*").Qual(ir.PkgRest, "Error"),
-		jen.Return(jen.Qual("errors", "As").Call(jen.Err(), jen.Op("&").Id("he")).Op("&&").Id("he").Dot("StatusCode").Op("==").Lit(404)),
-	)
-	f.Add(comment("rejected marks a 4xx answer to a write as permanent, so the engine dead-letters the record at once instead of retrying a request the target refuses; 401, 403, 408 and 429 stay as they are (credentials, timeouts and throttling are the system's state, not the record's)."))
-	f.Func().Id("rejected").Params(jen.Err().Error()).Error().Block(
-		jen.Var().Id("he").Op("*").Qual(ir.PkgRest, "Error"),
-		jen.If(jen.Op("!").Qual("errors", "As").Call(jen.Err(), jen.Op("&").Id("he")).Op("||").Id("he").Dot("StatusCode").Op("<").Lit(400).Op("||").Id("he").Dot("StatusCode").Op(">=").Lit(500)).Block(jen.Return(jen.Err())),
-		jen.Switch(jen.Id("he").Dot("StatusCode")).Block(jen.Case(jen.Lit(401), jen.Lit(403), jen.Lit(408), jen.Lit(429)).Block(jen.Return(jen.Err()))),
-		jen.Return(jen.Qual(PkgEngine, "Permanent").Call(jen.Err())),
-	)
-	f.Add(comment("nonZero reports whether v is not its type's zero value."))
-	f.Func().Id("nonZero").Types(jen.Id("T").Comparable()).Params(jen.Id("v").Id("T")).Bool().Block(
-		jen.Var().Id("zero").Id("T"),
-		jen.Return(jen.Id("v").Op("!=").Id("zero")),
-	)
-	f.Add(comment("squash trims s and collapses inner runs of white space to one space."))
-	f.Func().Id("squash").Params(jen.Id("s").String()).String().Block(
-		jen.Return(jen.Qual("strings", "Join").Call(jen.Qual("strings", "Fields").Call(jen.Id("s")), jen.Lit(" "))),
-	)
 }

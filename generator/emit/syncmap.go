@@ -268,7 +268,7 @@ func (e *syncEmitter) convert(a *ir.Assign, v jen.Code) []jen.Code {
 		case ir.TransformUpper:
 			stmts = append(stmts, jen.Id("x").Op("=").Qual("strings", "ToUpper").Call(x))
 		case ir.TransformSquash:
-			stmts = append(stmts, jen.Id("x").Op("=").Id("squash").Call(x))
+			stmts = append(stmts, jen.Id("x").Op("=").Qual(PkgSyncUtil, "Squash").Call(x))
 		}
 	}
 	return append(stmts, set(a.Target, x))
@@ -344,7 +344,7 @@ func presentExpr(t *ir.TypeRef, v jen.Code) jen.Code {
 			return jen.Op("!").Add(v).Dot("IsZero").Call()
 		}
 	}
-	return jen.Id("nonZero").Call(v)
+	return jen.Qual(PkgSyncUtil, "NonZero").Call(v)
 }
 
 func policyConst(p ir.Policy) jen.Code {
@@ -367,7 +367,7 @@ func (e *syncEmitter) fieldsFunc(f *jen.File, s *ir.Sync) {
 			jen.Id("Path"):   jen.Lit(w.Path),
 			jen.Id("Policy"): policyConst(w.Policy),
 			jen.Id("Value"): jen.Func().Params(jen.Id("w").Add(wt)).Params(jen.String(), jen.Bool()).Block(
-				jen.Return(jen.Id("fieldJSON").Call(jen.Id("w").Dot(w.GoName)))),
+				jen.Return(jen.Qual(PkgSyncUtil, "FieldJSON").Call(jen.Id("w").Dot(w.GoName)))),
 			jen.Id("Clear"): jen.Func().Params(jen.Id("w").Add(wt)).Block(jen.Id("w").Dot(w.GoName).Dot("Unset").Call()),
 		}
 		if w.CreateOnly {

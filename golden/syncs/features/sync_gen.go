@@ -6,8 +6,6 @@ package features
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"github.com/connectorgen/connectorgen/golden/syncs/features/crm"
 	"github.com/connectorgen/connectorgen/golden/syncs/features/email"
@@ -16,6 +14,7 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
 	"github.com/connectorgen/connectorgen/runtime/secret"
+	"github.com/connectorgen/connectorgen/runtime/syncutil"
 	"github.com/connectorgen/connectorgen/runtime/transport"
 	"iter"
 	"strconv"
@@ -114,7 +113,7 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 				ListID:         "lst_main",
 			}, leadsEverythingCreateBody(w))
 			if err != nil {
-				return "", rejected(err)
+				return "", syncutil.Rejected(err)
 			}
 			return string(r.ID), nil
 		},
@@ -127,79 +126,79 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 				return nil, time.Time{}, err
 			}
 			fields := map[string]string{}
-			if j, ok := fieldJSON(oas.Value(r.EmailAddress)); ok {
+			if j, ok := syncutil.FieldJSON(oas.Value(r.EmailAddress)); ok {
 				fields["email_address"] = j
 			}
-			if j, ok := fieldJSON(oas.Value(r.Status)); ok {
+			if j, ok := syncutil.FieldJSON(oas.Value(r.Status)); ok {
 				fields["status"] = j
 			}
 			if v0, ok := r.Language.Get(); ok {
-				if j, ok := fieldJSON(oas.Value(v0)); ok {
+				if j, ok := syncutil.FieldJSON(oas.Value(v0)); ok {
 					fields["language"] = j
 				}
 			}
 			if v0, ok := r.Vip.Get(); ok {
-				if j, ok := fieldJSON(oas.Value(v0)); ok {
+				if j, ok := syncutil.FieldJSON(oas.Value(v0)); ok {
 					fields["vip"] = j
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Company.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.COMPANY"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Account.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.ACCOUNT"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Lname.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.LNAME"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Tier.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.TIER"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Sender.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.SENDER"] = j
 					}
 				}
 			}
 			if v0, ok := r.SourceID.Get(); ok {
-				if j, ok := fieldJSON(oas.Value(v0)); ok {
+				if j, ok := syncutil.FieldJSON(oas.Value(v0)); ok {
 					fields["source_id"] = j
 				}
 			}
 			if v0, ok := r.Location.Get(); ok {
 				if v1, ok := v0.Latitude.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["location.latitude"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Landline.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.LANDLINE"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Fname.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.FNAME"] = j
 					}
 				}
@@ -217,7 +216,7 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 		Exit:       leadsEverythingExit,
 		Fetch: func(ctx context.Context, key string) (crm.Lead, error) {
 			r, err := c.CRM.GetLead(ctx, crm.GetLeadParams{LeadID: key})
-			if isNotFound(err) {
+			if syncutil.IsNotFound(err) {
 				return crm.Lead{}, fmt.Errorf("%w: %w", engine.ErrNotFound, err)
 			}
 			if err != nil {
@@ -273,7 +272,7 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 				ListID:   "lst_main",
 				MemberID: key,
 			}, leadsEverythingUpdateBody(w))
-			return rejected(err)
+			return syncutil.Rejected(err)
 		},
 		Version: func(s *crm.Lead) int64 {
 			return int64(s.Version)
@@ -288,7 +287,7 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 	{
 		// email_address ← email
 		x := s.Email
-		x = squash(x)
+		x = syncutil.Squash(x)
 		x = strings.ToLower(x)
 		w.EmailAddress = oas.Value(x)
 	}
@@ -514,7 +513,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "email_address",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.EmailAddress)
+			return syncutil.FieldJSON(w.EmailAddress)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -524,7 +523,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:       "status",
 		Policy:     engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.Status)
+			return syncutil.FieldJSON(w.Status)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -533,7 +532,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "language",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.Language)
+			return syncutil.FieldJSON(w.Language)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -542,7 +541,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "vip",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.Vip)
+			return syncutil.FieldJSON(w.Vip)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -551,7 +550,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "merge_fields.COMPANY",
 		Policy: engine.Queue,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsCompany)
+			return syncutil.FieldJSON(w.MergeFieldsCompany)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -560,7 +559,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "merge_fields.ACCOUNT",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsAccount)
+			return syncutil.FieldJSON(w.MergeFieldsAccount)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -569,7 +568,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "merge_fields.LNAME",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsLname)
+			return syncutil.FieldJSON(w.MergeFieldsLname)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -578,7 +577,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "merge_fields.TIER",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsTier)
+			return syncutil.FieldJSON(w.MergeFieldsTier)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -587,7 +586,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "merge_fields.SENDER",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsSender)
+			return syncutil.FieldJSON(w.MergeFieldsSender)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -596,7 +595,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "source_id",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.SourceID)
+			return syncutil.FieldJSON(w.SourceID)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -605,7 +604,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "location.latitude",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.LocationLatitude)
+			return syncutil.FieldJSON(w.LocationLatitude)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -614,7 +613,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "merge_fields.LANDLINE",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsLandline)
+			return syncutil.FieldJSON(w.MergeFieldsLandline)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -623,7 +622,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "merge_fields.FNAME",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsFname)
+			return syncutil.FieldJSON(w.MergeFieldsFname)
 		},
 	}}
 }
@@ -878,7 +877,7 @@ func MembersBack(c Clients) *engine.Sync[email.Member, MembersBackWrite] {
 			_ = idempotencyKey // createLead takes no idempotency key: the engine finds an earlier create by natural key or xref
 			r, err := c.CRM.CreateLead(ctx, membersBackCreateBody(w))
 			if err != nil {
-				return "", rejected(err)
+				return "", syncutil.Rejected(err)
 			}
 			return string(r.ID), nil
 		},
@@ -893,7 +892,7 @@ func MembersBack(c Clients) *engine.Sync[email.Member, MembersBackWrite] {
 				ListID:   "lst_main",
 				MemberID: key,
 			})
-			if isNotFound(err) {
+			if syncutil.IsNotFound(err) {
 				return email.Member{}, fmt.Errorf("%w: %w", engine.ErrNotFound, err)
 			}
 			if err != nil {
@@ -923,7 +922,7 @@ func MembersBack(c Clients) *engine.Sync[email.Member, MembersBackWrite] {
 			ctx = transport.WithIdempotent(ctx)
 			_ = idempotencyKey
 			_, err := c.CRM.UpdateLead(ctx, crm.UpdateLeadParams{LeadID: key}, membersBackUpdateBody(w))
-			return rejected(err)
+			return syncutil.Rejected(err)
 		},
 		Version: func(s *email.Member) int64 {
 			return int64(s.Version)
@@ -995,7 +994,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		Path:   "email",
 		Policy: engine.SourceWins,
 		Value: func(w *MembersBackWrite) (string, bool) {
-			return fieldJSON(w.Email)
+			return syncutil.FieldJSON(w.Email)
 		},
 	}, {
 		Clear: func(w *MembersBackWrite) {
@@ -1004,7 +1003,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		Path:   "last_name",
 		Policy: engine.SourceWins,
 		Value: func(w *MembersBackWrite) (string, bool) {
-			return fieldJSON(w.LastName)
+			return syncutil.FieldJSON(w.LastName)
 		},
 	}, {
 		Clear: func(w *MembersBackWrite) {
@@ -1013,7 +1012,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		Path:   "first_name",
 		Policy: engine.SourceWins,
 		Value: func(w *MembersBackWrite) (string, bool) {
-			return fieldJSON(w.FirstName)
+			return syncutil.FieldJSON(w.FirstName)
 		},
 	}, {
 		Clear: func(w *MembersBackWrite) {
@@ -1022,7 +1021,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		Path:   "employee_count",
 		Policy: engine.SourceWins,
 		Value: func(w *MembersBackWrite) (string, bool) {
-			return fieldJSON(w.EmployeeCount)
+			return syncutil.FieldJSON(w.EmployeeCount)
 		},
 	}}
 }
@@ -1087,50 +1086,4 @@ func Register(e *engine.Engine, c Clients) error {
 		return err
 	}
 	return nil
-}
-
-// fieldJSON renders a set value (or null) as canonical JSON, for field snapshots.
-func fieldJSON[T any](o oas.Nullable[T]) (string, bool) {
-	if o.IsNull() {
-		return "null", true
-	}
-	v, ok := o.Get()
-	if !ok {
-		return "", false
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", false
-	}
-	return string(b), true
-}
-
-// isNotFound reports a 404 from a client call.
-func isNotFound(err error) bool {
-	var he *rest.Error
-	return errors.As(err, &he) && he.StatusCode == 404
-}
-
-// rejected marks a 4xx answer to a write as permanent, so the engine dead-letters the record at once instead of retrying a request the target refuses; 401, 403, 408 and 429 stay as they are (credentials, timeouts and throttling are the system's state, not the record's).
-func rejected(err error) error {
-	var he *rest.Error
-	if !errors.As(err, &he) || he.StatusCode < 400 || he.StatusCode >= 500 {
-		return err
-	}
-	switch he.StatusCode {
-	case 401, 403, 408, 429:
-		return err
-	}
-	return engine.Permanent(err)
-}
-
-// nonZero reports whether v is not its type's zero value.
-func nonZero[T comparable](v T) bool {
-	var zero T
-	return v != zero
-}
-
-// squash trims s and collapses inner runs of white space to one space.
-func squash(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
