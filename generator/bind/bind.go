@@ -166,7 +166,7 @@ func (b *binder) path(c *ir.Client, root *ir.TypeRef, v config.Value, what strin
 		st.Type = qualify(st.Type, c.ImportPath)
 		p.Steps = append(p.Steps, st)
 	}
-	p.Untyped = res.Untyped
+	p.Untyped, p.NearMiss = res.Untyped, res.NearMiss
 	return p, res.Leaf, true
 }
 
@@ -205,6 +205,9 @@ func (ct clientTypes) Map(t *ir.TypeRef) *ir.TypeRef {
 // non-nullable) value.
 func alwaysPresent(p ir.Path) bool {
 	for _, s := range p.Steps {
+		if s.MapKey {
+			return false // a key may be absent
+		}
 		switch s.Type.Kind {
 		case ir.Opt, ir.Nullable, ir.Pointer:
 			return false

@@ -284,6 +284,15 @@ func (sb *syncBinder) target(v config.Value, createOnly bool) *ir.WField {
 		sb.ok = false
 		return nil
 	}
+	for _, p := range []ir.Path{wf.Create, wf.Update} {
+		for i, st := range p.Steps {
+			if st.MapKey && i != len(p.Steps)-1 {
+				sb.errorf(v.Pos, "%s: target field %q: a map key must be the last segment of a target path (the map's values are objects)", sb.what, v.Text)
+				sb.ok = false
+				return nil
+			}
+		}
+	}
 	if to.Update != nil && !createOnly && len(wf.Update.Steps) == 0 && (slices.Contains(sb.matchKinds(), "xref") || slices.Contains(sb.matchKinds(), "natural_key")) {
 		sb.errorf(v.Pos, "%s: target field %q cannot be updated through %s; write it on create only (on: create)", sb.what, v.Text, to.Update.Op.ID)
 		sb.ok = false
@@ -294,6 +303,11 @@ func (sb *syncBinder) target(v config.Value, createOnly bool) *ir.WField {
 	}
 	wf.Type = leaf
 	wf.Clear = sb.clearKind(wf)
+	if len(wf.Create.Steps) > 0 {
+		sb.pathNotes(v, wf.Create, "target")
+	} else {
+		sb.pathNotes(v, wf.Update, "target")
+	}
 	wf.GoName = sb.names.Claim(v.Text, naming.Exported(strings.ReplaceAll(v.Text, ".", "_")))
 	sb.fields[v.Text] = wf
 	sb.s.Fields = append(sb.s.Fields, wf)
@@ -331,8 +345,21 @@ func (sb *syncBinder) source(v config.Value) (ir.Path, *ir.Field, bool) {
 	p, f, ok := sb.path(sb.from.Client, sb.from.Type, v, sb.what+": source field")
 	if !ok {
 		sb.ok = false
+		return p, f, ok
 	}
+	sb.pathNotes(v, p, "source")
 	return p, f, ok
+}
+
+// pathNotes warns about a path the spec cannot check: a key of an untyped
+// map, or an undeclared property that looks like a misspelt declared one.
+func (sb *syncBinder) pathNotes(v config.Value, p ir.Path, side string) {
+	if p.NearMiss != "" {
+		sb.diags.Warnf(v.Pos, "%s: %s field %q is not declared and is taken as a key of the object's additional properties (did you mean %q?)", sb.what, side, v.Text, p.NearMiss)
+	}
+	if p.Untyped {
+		sb.diags.Warnf(v.Pos, "%s: %s field %q is a key of a map with untyped values: its value is not checked against the spec (an overlay can give the map a type)", sb.what, side, v.Text)
+	}
 }
 
 func (sb *syncBinder) fieldMap(f *config.FieldMap) {
@@ -750,6 +777,9 @@ func conversion(s, t *ir.TypeRef, sEnum, tEnum bool) (ir.Conversion, bool) {
 	switch {
 	case sameType(s, t):
 		return ir.ConvNone, true
+	case t != nil && t.Kind == ir.Builtin && t.Name == "any":
+		// An untyped target (a map of any values) takes every value.
+		return ir.ConvGo, true
 	case tEnum:
 		return 0, false
 	case sEnum && isString(t):
@@ -799,6 +829,9 @@ func (sb *syncBinder) clearKind(wf *ir.WField) ir.ClearKind {
 	}
 	leaf := wf.Update.Leaf()
 	if leaf.Kind == ir.Nullable {
+		if wf.Update.Steps[len(wf.Update.Steps)-1].MapKey {
+			return ir.ClearNone // a map entry cannot be set null in place
+		}
 		return ir.ClearNull
 	}
 	u := leaf.Unwrapped()

@@ -255,6 +255,9 @@ func valueAt(root string, p ir.Path, zero jen.Code, conv func(jen.Code) jen.Code
 
 func alwaysReturns(p ir.Path) bool {
 	for _, s := range p.Steps {
+		if s.MapKey {
+			return false // a key may be absent
+		}
 		switch s.Type.Kind {
 		case ir.Opt, ir.Nullable, ir.Pointer:
 			return false

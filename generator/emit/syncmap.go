@@ -424,6 +424,14 @@ func storeNull(field *jen.Statement, _ *ir.TypeRef) jen.Code {
 // (store writes the leaf), creating optional parents as needed.
 func setPath(base *jen.Statement, steps []ir.Step, depth int, store func(field *jen.Statement, t *ir.TypeRef) jen.Code) []jen.Code {
 	s := steps[0]
+	if s.MapKey {
+		// Bind allows map keys only as the last step of a target path.
+		// The map is created on first use.
+		return []jen.Code{
+			jen.If(jen.Add(base).Op("==").Nil()).Block(jen.Add(base).Op("=").Map(jen.String()).Add(typeCode(s.Type)).Values()),
+			store(jen.Add(base).Index(jen.Lit(s.Key)), s.Type),
+		}
+	}
 	field := jen.Add(base).Dot(s.Field)
 	if len(steps) == 1 {
 		return []jen.Code{store(field, s.Type)}

@@ -96,6 +96,11 @@ type Result struct {
 	// Untyped says the path goes through a map whose values are
 	// untyped (any): its value is not checked against a schema.
 	Untyped bool
+	// Extra names the segments that became keys of an object's
+	// additional properties (not declared fields); NearMiss is a declared
+	// field one of them is a likely typo of.
+	Extra    []string
+	NearMiss string
 }
 
 // ErrorKind says why a path does not resolve.
@@ -177,6 +182,23 @@ func ResolveSegments(types Types, root *ir.TypeRef, text string, segs []Segment)
 			if cand.JSONName == seg.Name {
 				f = cand
 			}
+		}
+		if f == nil && st.Extra != nil && st.ExtraField != "" {
+			// An object that also takes undeclared properties: the
+			// segment is a key of its additional-properties map.
+			res.Steps = append(res.Steps,
+				ir.Step{Field: st.ExtraField, Type: &ir.TypeRef{Kind: ir.Map, Elem: st.Extra}},
+				ir.Step{Key: seg.Name, MapKey: true, Type: st.Extra})
+			res.Leaf = &ir.Field{JSONName: seg.Name, Name: seg.Name, Type: st.Extra}
+			res.Extra = append(res.Extra, seg.Name)
+			if res.NearMiss == "" {
+				res.NearMiss = diag.Suggest(seg.Name, names)
+			}
+			if u := st.Extra.Unwrapped(); u.Kind == ir.Builtin && u.Name == "any" {
+				res.Untyped = true
+			}
+			cur = st.Extra
+			continue
 		}
 		if f == nil {
 			return res, &Error{Kind: NoField, Path: text, At: i, Prefix: prefix, Segment: seg.Name, Type: st, Known: names}

@@ -59,6 +59,19 @@ type Path struct {
 	// Untyped says the path goes through a map of untyped values: its
 	// value is not checked against a schema.
 	Untyped bool
+	// NearMiss is a declared field that a segment taken as an
+	// additional-properties key is a likely typo of (for a warning).
+	NearMiss string
+}
+
+// HasMapKey reports whether any step reads a map entry.
+func (p Path) HasMapKey() bool {
+	for _, s := range p.Steps {
+		if s.MapKey {
+			return true
+		}
+	}
+	return false
 }
 
 // Leaf returns the type of the path's last field.

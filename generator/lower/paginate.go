@@ -450,4 +450,3 @@ type lowerTypes struct{ l *lowerer }
 func (lt lowerTypes) Struct(t *ir.TypeRef) *ir.Type { return lt.l.structOf(t) }
 
 func (lowerTypes) Map(*ir.TypeRef) *ir.TypeRef { return nil }
-

@@ -93,6 +93,8 @@ type LeadsEverythingWrite struct {
 	SourceID oas.Nullable[string]
 	// location.latitude
 	LocationLatitude oas.Nullable[float64]
+	// merge_fields.REGION
+	MergeFieldsRegion oas.Nullable[string]
 	// merge_fields.LANDLINE
 	MergeFieldsLandline oas.Nullable[string]
 	// merge_fields.FNAME
@@ -186,6 +188,13 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 				if v1, ok := v0.Latitude.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["location.latitude"] = j
+					}
+				}
+			}
+			if v0, ok := r.MergeFields.Get(); ok {
+				if k2, ok := v0.AdditionalProperties["REGION"]; ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(k2)); ok {
+						fields["merge_fields.REGION"] = j
 					}
 				}
 			}
@@ -450,6 +459,20 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 		}
 	}
 	{
+		// merge_fields.REGION ← custom_fields.region
+		seen := false
+		if k1, ok := s.CustomFields["region"]; ok {
+			seen = true
+			x := k1
+			w.MergeFieldsRegion = oas.Value(x)
+		}
+		if !seen {
+			if !w.MergeFieldsRegion.IsSet() {
+				w.MergeFieldsRegion.SetNull()
+			}
+		}
+	}
+	{
 		// [merge_fields.LANDLINE] ← github.com/connectorgen/connectorgen/golden/syncs/features/fmtutil.Halves[email]
 		r0, r1 := fmtutil.Halves(s.Email)
 		_ = r0
@@ -608,6 +631,15 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
+			w.MergeFieldsRegion.Unset()
+		},
+		Path:   "merge_fields.REGION",
+		Policy: engine.LastWriterWins,
+		Value: func(w *LeadsEverythingWrite) (string, bool) {
+			return syncutil.FieldJSON(w.MergeFieldsRegion)
+		},
+	}, {
+		Clear: func(w *LeadsEverythingWrite) {
 			w.MergeFieldsLandline.Unset()
 		},
 		Path:   "merge_fields.LANDLINE",
@@ -685,6 +717,16 @@ func leadsEverythingCreateBody(w *LeadsEverythingWrite) email.AddMemberRequest {
 			p1, _ := b.Location.Get()
 			p1.Latitude = oas.Some(v)
 			b.Location = oas.Some(p1)
+		}
+	}
+	if v, ok := w.MergeFieldsRegion.Get(); ok {
+		{
+			p1, _ := b.MergeFields.Get()
+			if p1.AdditionalProperties == nil {
+				p1.AdditionalProperties = map[string]string{}
+			}
+			p1.AdditionalProperties["REGION"] = v
+			b.MergeFields = oas.Some(p1)
 		}
 	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
@@ -818,6 +860,28 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 			b.Location = oas.Some(p1)
 		}
 	}
+	if v, ok := w.MergeFieldsRegion.Get(); ok {
+		{
+			p1, _ := b.MergeFields.Get()
+			if p1.AdditionalProperties == nil {
+				p1.AdditionalProperties = map[string]string{}
+			}
+			p1.AdditionalProperties["REGION"] = v
+			b.MergeFields = oas.Some(p1)
+		}
+	} else if w.MergeFieldsRegion.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				if p1.AdditionalProperties == nil {
+					p1.AdditionalProperties = map[string]string{}
+				}
+				p1.AdditionalProperties["REGION"] = v
+				b.MergeFields = oas.Some(p1)
+			}
+		}
+	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
 		{
 			p1, _ := b.MergeFields.Get()
@@ -863,6 +927,8 @@ type MembersBackWrite struct {
 	FirstName oas.Nullable[string]
 	// employee_count
 	EmployeeCount oas.Nullable[int32]
+	// custom_fields["member.tier"]
+	CustomFieldsMemberTier oas.Nullable[string]
 }
 
 // MembersBack returns sync members_back: email.Member records become crm.Lead writes.
@@ -982,6 +1048,22 @@ func membersBackMap(ctx context.Context, s *email.Member, l engine.Lookups, crea
 			}
 		}
 	}
+	{
+		// custom_fields["member.tier"] ← merge_fields.TIER
+		seen := false
+		if v0, ok := s.MergeFields.Get(); ok {
+			if v1, ok := v0.Tier.Get(); ok {
+				seen = true
+				x := string(v1)
+				w.CustomFieldsMemberTier = oas.Value(x)
+			}
+		}
+		if !seen {
+			if !w.CustomFieldsMemberTier.IsSet() {
+				w.CustomFieldsMemberTier.SetNull()
+			}
+		}
+	}
 	return w, nil
 }
 
@@ -1023,6 +1105,15 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		Value: func(w *MembersBackWrite) (string, bool) {
 			return syncutil.FieldJSON(w.EmployeeCount)
 		},
+	}, {
+		Clear: func(w *MembersBackWrite) {
+			w.CustomFieldsMemberTier.Unset()
+		},
+		Path:   "custom_fields[\"member.tier\"]",
+		Policy: engine.SourceWins,
+		Value: func(w *MembersBackWrite) (string, bool) {
+			return syncutil.FieldJSON(w.CustomFieldsMemberTier)
+		},
 	}}
 }
 
@@ -1040,6 +1131,12 @@ func membersBackCreateBody(w *MembersBackWrite) crm.LeadCreate {
 	}
 	if v, ok := w.EmployeeCount.Get(); ok {
 		b.EmployeeCount = oas.Some(v)
+	}
+	if v, ok := w.CustomFieldsMemberTier.Get(); ok {
+		if b.CustomFields == nil {
+			b.CustomFields = map[string]string{}
+		}
+		b.CustomFields["member.tier"] = v
 	}
 	return b
 }
@@ -1073,6 +1170,20 @@ func membersBackUpdateBody(w *MembersBackWrite) crm.LeadUpdate {
 	}
 	if v, ok := w.EmployeeCount.Get(); ok {
 		b.EmployeeCount = oas.Some(v)
+	}
+	if v, ok := w.CustomFieldsMemberTier.Get(); ok {
+		if b.CustomFields == nil {
+			b.CustomFields = map[string]string{}
+		}
+		b.CustomFields["member.tier"] = v
+	} else if w.CustomFieldsMemberTier.IsNull() {
+		{
+			v := string("")
+			if b.CustomFields == nil {
+				b.CustomFields = map[string]string{}
+			}
+			b.CustomFields["member.tier"] = v
+		}
 	}
 	return b
 }
