@@ -662,19 +662,27 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 		return nil, fmt.Errorf("engine: sync %s: polling %s: %w", s.Name, s.Source, pollErr)
 	}
 	// Every record seen is durable, dead-lettered, out of scope, or held.
+	// The checkpoint is the largest cursor read from the source's own
+	// records, never the engine's clock: source clocks drift and their
+	// timestamps are coarse, so a clock-based checkpoint would pass changes
+	// the source stamps later with an earlier time. For time cursors the
+	// run's start is only an upper bound (a source clock running ahead is
+	// read again next run, not skipped).
 	var next Cursor
-	switch s.CursorKind {
-	case CursorInt:
-		switch {
-		case !t.seen && !hasCP:
-			return nil, nil
-		case !t.seen:
-			next = cp
-		default:
-			next = t.maxSeen
-		}
+	switch {
+	case !t.seen && !hasCP:
+		return nil, nil
+	case !t.seen:
+		next = cp
 	default:
-		next = upper
+		next = t.maxSeen
+		if s.CursorKind == CursorTime && next.Time.After(upper.Time) {
+			next = upper
+		}
+		if hasCP && less(s.CursorKind, next, cp) {
+			// The lookback re-read only older records: keep the checkpoint.
+			next = cp
+		}
 	}
 	if t.pending && less(s.CursorKind, t.minPending, next) {
 		next = t.minPending

@@ -1,0 +1,78 @@
+package engine_test
+
+// Regression tests for issue 7 (sync correctness under hostile sources).
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/connectorgen/connectorgen/runtime/engine"
+)
+
+// TestCheckpointFromSourceData: the time checkpoint is the largest cursor
+// read from the source's own records, never the engine's clock. A source
+// whose clock is 10 minutes behind the engine's, with no lookback, must not
+// lose a change made after the first run.
+func TestCheckpointFromSourceData(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore())
+	f.sync.Lookback = 0
+	// The engine's clock runs 10 minutes ahead of the source's.
+	f.eng = engine.New(f.store, engine.WithRetryBackoff(time.Millisecond, 5*time.Millisecond),
+		engine.WithClock(func() time.Time { return f.src.now().Add(10 * time.Minute) }))
+	f.add(t)
+	a := f.src.put(lead{ID: "a", Email: "a@x.io", Name: "A"})
+	f.run(t)
+	c, ok := f.cursor(t)
+	if !ok || !c.Time.Equal(a.Updated) {
+		t.Fatalf("checkpoint %v, want the largest cursor read %v", c.Time, a.Updated)
+	}
+	b := f.src.put(lead{ID: "b", Email: "b@x.io", Name: "B"})
+	rep := f.run(t)
+	if rep.Created != 1 {
+		t.Fatalf("change behind the engine's clock lost: %+v", rep)
+	}
+	if c, _ := f.cursor(t); !c.Time.Equal(b.Updated) {
+		t.Fatalf("checkpoint %v, want %v", c.Time, b.Updated)
+	}
+	// A run that reads nothing new keeps the checkpoint.
+	f.src.advance(time.Hour)
+	f.run(t)
+	if c, _ := f.cursor(t); !c.Time.Equal(b.Updated) {
+		t.Fatalf("checkpoint moved without data: %v", c.Time)
+	}
+}
+
+// TestCheckpointSecondPrecision: two records in the same second of a
+// coarse source timestamp, the second one written after the run read the
+// first; the inclusive bound at the largest cursor read catches it.
+func TestCheckpointSecondPrecision(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore())
+	f.sync.Lookback = 0
+	f.add(t)
+	sec := time.Date(2025, 1, 1, 0, 0, 30, 0, time.UTC)
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "A", Updated: sec})
+	f.src.advance(time.Hour) // the engine's clock is well past the second
+	f.run(t)
+	f.src.put(lead{ID: "b", Email: "b@x.io", Name: "B", Updated: sec})
+	if rep := f.run(t); rep.Created != 1 {
+		t.Fatalf("record in the checkpoint's second lost: %+v", rep)
+	}
+}
+
+// TestCheckpointSourceAheadBoundedByClock: a source clock ahead of the
+// engine's keeps the checkpoint at the engine's clock (the upper bound
+// filters it), so records are read again rather than skipped.
+func TestCheckpointSourceAheadBoundedByClock(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore())
+	f.eng = engine.New(f.store, engine.WithClock(func() time.Time { return f.src.now().Add(-10 * time.Minute) }))
+	f.add(t)
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "A"})
+	f.run(t)
+	c, _ := f.cursor(t)
+	if want := f.src.now().Add(-10 * time.Minute); c.Time.After(want) {
+		t.Fatalf("checkpoint %v past the run's upper bound %v", c.Time, want)
+	}
+}
+
+var _ = context.Background
