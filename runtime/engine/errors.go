@@ -181,6 +181,21 @@ func IdempotencyKey(sync, sourceKey string, version int64) string {
 	return hex.EncodeToString(h.Sum(sum[:0])[:16])
 }
 
+// CreateIdempotencyKey is the key the engine passes to Create: a hash of
+// the sync name and the source key only. A create retried after its commit
+// was lost carries the same key even when the record changed meanwhile, so
+// a target that honours idempotency keys returns the record it created
+// instead of creating a second one.
+func CreateIdempotencyKey(sync, sourceKey string) string {
+	h := sha256.New()
+	h.Write([]byte(sync))
+	h.Write([]byte{0})
+	h.Write([]byte(sourceKey))
+	h.Write([]byte{0, 'c', 'r', 'e', 'a', 't', 'e'})
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
 const maxErrorText = 4 << 10
 
 // secretPairs matches name/value pairs with secret-looking names anywhere in

@@ -4,6 +4,8 @@ package engine_test
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,3 +78,75 @@ func TestCheckpointSourceAheadBoundedByClock(t *testing.T) {
 }
 
 var _ = context.Background
+
+// dropAfterWrite loses the state commit that follows a successful target
+// write (the one carrying the xref) while lose is set, as a store error or
+// a crash between the write and the commit would.
+type dropAfterWrite struct {
+	engine.Store
+	lose atomic.Bool
+}
+
+func (d *dropAfterWrite) Commit(ctx context.Context, c *engine.Commit) error {
+	if d.lose.Load() && c.Xref != nil {
+		return errors.New("injected: commit lost after the write")
+	}
+	return d.Store.Commit(ctx, c)
+}
+
+// TestLostCreateCommitNoDuplicate: with the default match [xref, create]
+// (no natural key), the commit recording the xref after a successful
+// create is lost, then the record changes. The next run must recognise the
+// create as done (one target record, with the new values), not create a
+// second one.
+func TestLostCreateCommitNoDuplicate(t *testing.T) {
+	ds := &dropAfterWrite{Store: engine.NewMemoryStore()}
+	f := setup(t, ds)
+	f.sync.Match = nil
+	f.sync.Find, f.sync.NaturalKey = nil, nil
+	f.add(t)
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "One"})
+	ds.lose.Store(true)
+	if _, err := f.eng.RunOnce(context.Background(), "leads"); err == nil {
+		t.Fatal("run with a lost commit succeeded")
+	}
+	ds.lose.Store(false)
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "Two"})
+	f.run(t)
+	if cr, _, n := f.tgt.counts(); cr != 1 || n != 1 {
+		t.Fatalf("%d creates, %d target records: the lost commit duplicated the record", cr, n)
+	}
+	if _, m := f.tgt.byEmail("a@x.io"); m["name"] != `"Two"` {
+		t.Fatalf("target record %v, want the new name", m)
+	}
+	if rep := f.run(t); rep.Created+rep.Updated != 0 {
+		t.Fatalf("third run wrote again: %+v", rep)
+	}
+}
+
+// TestCancelAfterCreateStillCommits: a graceful shutdown (the run's context
+// cancelled) right after Create returned must not lose the commit that
+// records the new target record.
+func TestCancelAfterCreateStillCommits(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore(), engine.WithConcurrency(1))
+	f.sync.Match = nil
+	f.sync.Find, f.sync.NaturalKey = nil, nil
+	f.add(t)
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "One"})
+	ctx, cancel := context.WithCancel(context.Background())
+	f.tgt.afterWrite = cancel
+	_, err := f.eng.RunOnce(ctx, "leads")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want the cancellation", err)
+	}
+	f.tgt.afterWrite = nil
+	st, ok, err := f.store.LoadRecord(context.Background(), "leads", "a")
+	if err != nil || !ok || st.TargetKey == "" {
+		t.Fatalf("state after a cancelled run: %+v %v %v: the commit after the create was dropped", st, ok, err)
+	}
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "Two"})
+	f.run(t)
+	if cr, _, n := f.tgt.counts(); cr != 1 || n != 1 {
+		t.Fatalf("%d creates, %d target records", cr, n)
+	}
+}

@@ -554,7 +554,24 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	}
 	idem := IdempotencyKey(s.Name, key, ver)
 	if create {
-		tk, err := s.Create(ctx, &w, idem)
+		// A create whose commit was lost before (a crash, a store error)
+		// left this write-ahead state: no target key, the values it sent
+		// as pending.
+		retried := found && st.TargetKey == "" && len(st.Pending) > 0
+		if !retried || !maps.Equal(st.Pending, vals) {
+			// Write-ahead create intent: should the commit after the create
+			// be lost, the next attempt knows a create may have landed and
+			// makes sure the target ends with the current values.
+			ns := RecordState{Sync: s.Name, SourceKey: key, In: found && st.In, Version: st.Version,
+				Pending: maps.Clone(vals), UpdatedAt: e.cfg.now()}
+			if err := e.store.Commit(ctx, &Commit{Sync: s.Name, SourceKey: key, State: &ns}); err != nil {
+				return "", tag(stageStore, err)
+			}
+		}
+		// The create's key does not depend on the version, so a target
+		// honouring idempotency keys answers a retried create (at any
+		// version) with the record the first attempt created.
+		tk, err := s.Create(ctx, &w, CreateIdempotencyKey(s.Name, key))
 		if err != nil {
 			return "", tag(stageTarget, err)
 		}
@@ -562,6 +579,22 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 			return "", Permanent(fmt.Errorf("engine: %s: Create returned no target key", s.Name))
 		}
 		targetKey = tk
+		if retried && !maps.Equal(st.Pending, vals) {
+			// The target may have answered from its idempotency record
+			// with the earlier values: write the current ones.
+			uw, err := s.Map(ctx, rec, l, false)
+			if err != nil {
+				return "", err
+			}
+			for _, f := range s.Fields {
+				if f.CreateOnly {
+					f.Clear(&uw)
+				}
+			}
+			if err := s.Update(ctx, targetKey, &uw, idem); err != nil {
+				return "", tag(stageTarget, err)
+			}
+		}
 	} else if err := s.Update(ctx, targetKey, &w, idem); err != nil {
 		return "", tag(stageTarget, err)
 	}
@@ -572,11 +605,20 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	if !found || st.TargetKey != targetKey {
 		c.Xref = &Xref{Table: r.xref, SourceKey: key, TargetKey: targetKey}
 	}
-	if err := commit(c); err != nil {
+	// The write happened: its commit must not be dropped because the run
+	// is being cancelled (a graceful shutdown), or the next run would not
+	// know the target record. It is bounded on its own instead.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	if err := tag(stageStore, e.store.Commit(cctx, o.done(c))); err != nil {
 		return "", err
 	}
 	return out, nil
 }
+
+// commitTimeout bounds the commit that follows a successful write, which
+// does not end with the run's context.
+const commitTimeout = 30 * time.Second
 
 // poll runs one poll pass and returns the new checkpoint, or nil when the
 // pass did not complete.
