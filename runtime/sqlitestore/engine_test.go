@@ -172,7 +172,9 @@ func TestCrashMidRun(t *testing.T) {
 	}
 	committed := 0
 	for _, r := range src {
-		if _, ok, _ := s2.LoadRecord(ctx, "recs", r.ID); ok {
+		// A write-ahead create intent alone (no target key) is not a
+		// committed write.
+		if st, ok, _ := s2.LoadRecord(ctx, "recs", r.ID); ok && st.TargetKey != "" {
 			committed++
 		}
 	}
