@@ -5,6 +5,8 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"github.com/connectorgen/connectorgen/runtime/rest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,5 +150,78 @@ func TestCancelAfterCreateStillCommits(t *testing.T) {
 	f.run(t)
 	if cr, _, n := f.tgt.counts(); cr != 1 || n != 1 {
 		t.Fatalf("%d creates, %d target records", cr, n)
+	}
+}
+
+// TestPoisonRecordDeadLettered: one record that always gets a 500 and one
+// that always gets a 403 from the target while the other writes succeed are
+// those records' failures: retried, then dead-lettered; the run succeeds
+// and the checkpoint moves on. They never wedge the sync.
+func TestPoisonRecordDeadLettered(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore(), engine.WithConcurrency(4))
+	f.add(t)
+	ctx := context.Background()
+	for i := range 30 {
+		f.src.put(lead{ID: fmt.Sprint("l", i), Email: fmt.Sprintf("l%d@x.io", i), Name: "N"})
+	}
+	var poisonCalls atomic.Int64
+	f.tgt.setFail(func(w *write) error {
+		switch w.F["email"] {
+		case `"l7@x.io"`:
+			poisonCalls.Add(1)
+			return &rest.Error{Operation: "createMember", Method: "POST", StatusCode: 500}
+		case `"l19@x.io"`:
+			poisonCalls.Add(1)
+			return &rest.Error{Operation: "createMember", Method: "POST", StatusCode: 403}
+		}
+		return nil
+	})
+	for run := 1; run <= 2; run++ {
+		rep, err := f.eng.RunOnce(ctx, "leads")
+		if err != nil {
+			t.Fatalf("run %d: a poison record stopped the sync: %v (%+v)", run, err, rep)
+		}
+		if run == 1 && (rep.Created != 28 || rep.DeadLettered != 2) {
+			t.Fatalf("run 1: %+v", rep)
+		}
+	}
+	dls, _ := f.store.DeadLetters(ctx, "leads")
+	if len(dls) != 2 {
+		t.Fatalf("dead letters %+v", dls)
+	}
+	for _, dl := range dls {
+		if (dl.SourceKey != "l7" && dl.SourceKey != "l19") || dl.Attempts != 3 {
+			t.Errorf("dead letter %+v", dl)
+		}
+	}
+	if c, ok := f.cursor(t); !ok || c.Time.IsZero() {
+		t.Fatal("no checkpoint after a run with poison records")
+	}
+	if n := f.alerts.count(engine.AlertSystemDown, false) + f.alerts.count(engine.AlertReauthorize, false); n != 0 {
+		t.Fatalf("poison records raised system alerts: %+v", f.alerts.get())
+	}
+}
+
+// TestAllWritesFailingIsSystemDown: when every write fails with a 500 (the
+// target is down, not one record), the run stops as system down without
+// dead-lettering anything.
+func TestAllWritesFailingIsSystemDown(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore(), engine.WithConcurrency(4))
+	f.add(t)
+	ctx := context.Background()
+	for i := range 30 {
+		f.src.put(lead{ID: fmt.Sprint("l", i), Email: fmt.Sprintf("l%d@x.io", i), Name: "N"})
+	}
+	f.tgt.setFail(func(*write) error { return &rest.Error{StatusCode: 502} })
+	rep, err := f.eng.RunOnce(ctx, "leads")
+	var sd *engine.SystemDownError
+	if !errors.As(err, &sd) || sd.System != "email" {
+		t.Fatalf("err %v (%+v)", err, rep)
+	}
+	if n, _ := f.store.DeadLetterCount(ctx, "leads"); n != 0 || rep.DeadLettered != 0 {
+		t.Fatalf("%d dead letters while the target was down", n)
+	}
+	if _, ok := f.cursor(t); ok {
+		t.Fatal("checkpoint moved while the target was down")
 	}
 }

@@ -103,9 +103,48 @@ type stopper struct {
 	ch   chan struct{}
 	mu   sync.Mutex
 	err  error
+	// failing holds the keys of records whose calls failed with an error
+	// that may be the record's own (a 5xx, a 403) since the last successful
+	// write of this run: downAfter distinct keys in a row mean the system
+	// is down rather than those records.
+	failing map[string]struct{}
 }
 
+// downAfter is how many distinct records must fail in a row, with no write
+// succeeding in between, before a 5xx or 403 is taken for the system being
+// down rather than for those records' own failures.
+const downAfter = 3
+
 func newStopper() *stopper { return &stopper{ch: make(chan struct{})} }
+
+// wrote notes a successful write: the target is answering, so failures
+// until the next one are judged afresh.
+func (s *stopper) wrote() {
+	s.mu.Lock()
+	clear(s.failing)
+	s.mu.Unlock()
+}
+
+// recordFailure notes that record key failed with a record-level-looking
+// error and reports whether the system is still taken to be up (fewer than
+// downAfter distinct records failing in a row).
+func (s *stopper) recordFailure(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failing == nil {
+		s.failing = map[string]struct{}{}
+	}
+	s.failing[key] = struct{}{}
+	return len(s.failing) < downAfter
+}
+
+// systemUp reports whether fewer than downAfter distinct records are
+// failing in a row.
+func (s *stopper) systemUp() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.failing) < downAfter
+}
 
 func (s *stopper) stop(err error) {
 	s.mu.Lock()
@@ -148,6 +187,12 @@ func (s *stopper) sleep(ctx context.Context, d time.Duration) bool {
 // origin says where a record came from: its queue entry and dead letter
 // are removed in the transaction that settles it.
 type origin struct {
+	// key and version are the source key and version the work is about
+	// when known before the record is read (a webhook event, a dead
+	// letter): a record that cannot be fetched is dead-lettered under
+	// them.
+	key        string
+	version    int64
 	event      int64
 	deadLetter DeadLetter
 	replay     bool
@@ -205,6 +250,9 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 			out, err = r.apply(ctx, rec, o, t)
 		}
 		if err == nil {
+			if out == OutcomeCreated || out == OutcomeUpdated {
+				st.wrote()
+			}
 			t.count(out)
 			r.observe(out, start)
 			return out, nil
@@ -213,7 +261,22 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 			t.count(OutcomeFailed)
 			return OutcomeFailed, ctx.Err()
 		}
-		switch classify(err) {
+		cl := classify(err)
+		if cl == classDown && recordLevel(err) {
+			// A 5xx or 403 answering this record's call while the system
+			// otherwise works is this record's failure (a poison record):
+			// retried, then dead-lettered, never stopping the sync. Only
+			// several distinct records failing in a row (or the breaker
+			// opening) mean the system is down.
+			fk := key
+			if fk == "" {
+				fk = o.key
+			}
+			if st.recordFailure(fk) {
+				cl = classRetry
+			}
+		}
+		switch cl {
 		case classDeferred:
 			t.count(OutcomeDeferred)
 			r.observe(OutcomeDeferred, start)
@@ -237,6 +300,14 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 		case classPermanent:
 		}
 		// Exhausted or permanent.
+		if cl == classRetry && recordLevel(err) && !st.systemUp() {
+			// Meanwhile other records failed the same way: the system is
+			// down after all; keep the record for the next run.
+			t.count(OutcomeFailed)
+			r.observe(OutcomeFailed, start)
+			st.stop(r.b.downError(err))
+			return OutcomeFailed, err
+		}
 		if !s.DeadLetter {
 			t.count(OutcomeFailed)
 			r.observe(OutcomeFailed, start)
