@@ -225,3 +225,128 @@ func TestAllWritesFailingIsSystemDown(t *testing.T) {
 		t.Fatal("checkpoint moved while the target was down")
 	}
 }
+
+// laggingFetch makes the sync's Fetch return version 1 of every record
+// (a lagging replica) while lag is set.
+func laggingFetch(f *fixture, lag *atomic.Bool, v1 lead) {
+	inner := f.sync.Fetch
+	f.sync.Fetch = func(ctx context.Context, key string) (lead, error) {
+		if lag.Load() {
+			f.src.fetchN.Add(1)
+			return v1, nil
+		}
+		return inner(ctx, key)
+	}
+}
+
+// TestWebhookStaleFetchKeepsEvent: the event says version 2, the re-fetch
+// returns version 1 (replica lag). The event must not be consumed by the
+// stale read: the fetch is retried until it reaches the event's version.
+func TestWebhookStaleFetchKeepsEvent(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore())
+	var lag atomic.Bool
+	v1 := f.src.put(lead{ID: "a", Email: "a@x.io", Name: "v1"})
+	laggingFetch(f, &lag, v1)
+	f.add(t)
+	h := newHook(t, f)
+	ctx := context.Background()
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "v2"})
+	lag.Store(true)
+	// The replica catches up after two stale reads.
+	f.tgt.afterWrite = nil
+	go func() {
+		for f.src.fetchN.Load() < 2 {
+			time.Sleep(time.Millisecond)
+		}
+		lag.Store(false)
+	}()
+	if code := h.send("id=e2;key=a;version=2"); code != 202 {
+		t.Fatalf("delivery: %d", code)
+	}
+	if _, err := f.eng.ProcessQueue(ctx, "leads"); err != nil {
+		t.Fatal(err)
+	}
+	if _, m := f.tgt.byEmail("a@x.io"); m["name"] != `"v2"` {
+		t.Fatalf("member %v: version 2 was never applied", m)
+	}
+	if st, _, _ := f.store.LoadRecord(ctx, "leads", "a"); st.Version != 2 {
+		t.Fatalf("applied version %d", st.Version)
+	}
+}
+
+// TestWebhookStaleFetchDeadLettersWithKey: a replica that stays behind
+// exhausts the bounded retries; the event becomes a dead letter under the
+// event's key and version (not "?"), and replay applies version 2 once the
+// source has caught up.
+func TestWebhookStaleFetchDeadLettersWithKey(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore())
+	var lag atomic.Bool
+	v1 := f.src.put(lead{ID: "a", Email: "a@x.io", Name: "v1"})
+	laggingFetch(f, &lag, v1)
+	f.add(t)
+	h := newHook(t, f)
+	ctx := context.Background()
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "v2"})
+	lag.Store(true)
+	h.send("id=e2;key=a;version=2")
+	rep, err := f.eng.ProcessQueue(ctx, "leads")
+	if err != nil || rep.DeadLettered != 1 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	if h.depth() != 0 {
+		t.Fatal("event still queued after dead-lettering")
+	}
+	dls, _ := f.store.DeadLetters(ctx, "leads")
+	if len(dls) != 1 || dls[0].SourceKey != "a" || dls[0].Version != 2 {
+		t.Fatalf("dead letters %+v", dls)
+	}
+	// Replay while still stale fails and keeps the dead letter.
+	if err := f.eng.Replay(ctx, "leads", dls[0].ID); err == nil {
+		t.Fatal("replay applied a stale read")
+	}
+	if n, _ := f.store.DeadLetterCount(ctx, "leads"); n != 1 {
+		t.Fatalf("%d dead letters after a failed replay", n)
+	}
+	lag.Store(false)
+	if err := f.eng.Replay(ctx, "leads", dls[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, m := f.tgt.byEmail("a@x.io"); m["name"] != `"v2"` {
+		t.Fatalf("member %v", m)
+	}
+}
+
+// TestWebhookFailedFetchDeadLetterHasKey: a re-fetch that keeps failing
+// dead-letters the event under the event's key, and replay (with the
+// source back) applies the record instead of failing "record not found".
+func TestWebhookFailedFetchDeadLetterHasKey(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore())
+	var broken atomic.Bool
+	inner := f.sync.Fetch
+	f.sync.Fetch = func(ctx context.Context, key string) (lead, error) {
+		if broken.Load() {
+			return lead{}, errors.New("decoding the lead: unexpected end of JSON input")
+		}
+		return inner(ctx, key)
+	}
+	f.add(t)
+	h := newHook(t, f)
+	ctx := context.Background()
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "v1"})
+	broken.Store(true)
+	h.send("id=e1;key=a;version=1")
+	if rep, err := f.eng.ProcessQueue(ctx, "leads"); err != nil || rep.DeadLettered != 1 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	dls, _ := f.store.DeadLetters(ctx, "leads")
+	if len(dls) != 1 || dls[0].SourceKey != "a" || dls[0].Version != 1 {
+		t.Fatalf("dead letters %+v", dls)
+	}
+	broken.Store(false)
+	if err := f.eng.Replay(ctx, "leads", dls[0].ID); err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	if _, m := f.tgt.byEmail("a@x.io"); m["name"] != `"v1"` {
+		t.Fatalf("member %v", m)
+	}
+}

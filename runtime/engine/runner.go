@@ -324,6 +324,13 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 			dl.Payload, _ = json.Marshal(rec)
 		} else if o.replay {
 			dl.SourceKey, dl.Version, dl.Payload = o.deadLetter.SourceKey, o.deadLetter.Version, o.deadLetter.Payload
+		} else if o.key != "" {
+			// The record could not be read (a failed or lagging fetch):
+			// keep the event's key and version so that replay can fetch it.
+			dl.SourceKey = o.key
+		}
+		if dl.SourceKey == o.key && o.version > dl.Version {
+			dl.Version = o.version
 		}
 		if o.replay {
 			dl.ID = o.deadLetter.ID
@@ -899,6 +906,13 @@ func (r *runner[S, W]) event(ctx context.Context, ev QueuedEvent, t *tally, st *
 			}
 			return nil, tag(stageSource, err)
 		}
+		if !ev.Deleted {
+			if err := stale(s.Version(&rec), ev.Version); err != nil {
+				// A lagging read must not consume the event: retried
+				// with backoff, then dead-lettered at the event's version.
+				return nil, err
+			}
+		}
 		t.see(Cursor{})
 		return &rec, nil
 	}
@@ -908,6 +922,7 @@ func (r *runner[S, W]) event(ctx context.Context, ev QueuedEvent, t *tally, st *
 		r.gone(ctx, ev.SourceKey, origin{event: ev.ID}, t, st)
 		return
 	}
+	o := origin{key: ev.SourceKey, version: ev.Version, event: ev.ID}
 	first := true
 	getOnce := func(ctx context.Context) (*S, error) {
 		if first {
@@ -920,7 +935,17 @@ func (r *runner[S, W]) event(ctx context.Context, ev QueuedEvent, t *tally, st *
 		}
 		return rec, err
 	}
-	_, _ = r.process(ctx, getOnce, origin{event: ev.ID}, t, st)
+	_, _ = r.process(ctx, getOnce, o, t, st)
+}
+
+// stale returns an error when a fetched record's version is older than
+// the version the event (or dead letter) announced: the source answered
+// from a replica that has not caught up yet.
+func stale(got, want int64) error {
+	if want > 0 && got < want {
+		return fmt.Errorf("engine: the source returned version %d, older than the announced version %d (a lagging read); retrying", got, want)
+	}
+	return nil
 }
 
 // gone handles a source record that no longer exists: it leaves scope.
@@ -951,7 +976,7 @@ func (r *runner[S, W]) replay(ctx context.Context, dl DeadLetter, rep *Report) e
 	s := r.s
 	t := &tally{rep: rep, kind: s.CursorKind}
 	st := newStopper()
-	o := origin{deadLetter: dl, replay: true}
+	o := origin{key: dl.SourceKey, version: dl.Version, deadLetter: dl, replay: true}
 	get := func(ctx context.Context) (*S, error) {
 		if s.Fetch != nil {
 			rec, err := s.Fetch(ctx, dl.SourceKey)
@@ -960,6 +985,11 @@ func (r *runner[S, W]) replay(ctx context.Context, dl DeadLetter, rep *Report) e
 					return nil, Permanent(err)
 				}
 				return nil, tag(stageSource, err)
+			}
+			if err := stale(s.Version(&rec), dl.Version); err != nil {
+				// Applying the older version would remove the dead letter
+				// of the newer one.
+				return nil, err
 			}
 			t.see(Cursor{})
 			return &rec, nil
