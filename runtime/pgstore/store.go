@@ -342,10 +342,10 @@ ON CONFLICT (tbl, source_key) DO UPDATE SET target_key = excluded.target_key`,
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (sync, source_key, field) DO UPDATE SET target_key = excluded.target_key, source_value = excluded.source_value,
 	target_value = excluded.target_value, snapshot_value = excluded.snapshot_value, detected_at = excluded.detected_at`,
-	"resolveDL":      `DELETE FROM S.dead_letters WHERE sync = $1 AND source_key = $2 AND version <= $3`,
-	"deleteDLByID":   `DELETE FROM S.dead_letters WHERE id = $1 AND sync = $2`,
-	"dropDLVersion":  `DELETE FROM S.dead_letters WHERE sync = $1 AND source_key = $2 AND version = $3 AND id <> $4`,
-	"updateDL":       `UPDATE S.dead_letters SET source_key = $1, version = $2, attempts = $3, error = $4, payload = $5, updated_at = $6 WHERE id = $7 AND sync = $8`,
+	"resolveDL":     `DELETE FROM S.dead_letters WHERE sync = $1 AND source_key = $2 AND version <= $3`,
+	"deleteDLByID":  `DELETE FROM S.dead_letters WHERE id = $1 AND sync = $2`,
+	"dropDLVersion": `DELETE FROM S.dead_letters WHERE sync = $1 AND source_key = $2 AND version = $3 AND id <> $4`,
+	"updateDL":      `UPDATE S.dead_letters SET source_key = $1, version = $2, attempts = $3, error = $4, payload = $5, updated_at = $6 WHERE id = $7 AND sync = $8`,
 	"upsertDL": `INSERT INTO S.dead_letters (sync, source_key, version, attempts, error, payload, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (sync, source_key, version) DO UPDATE SET attempts = excluded.attempts, error = excluded.error,
