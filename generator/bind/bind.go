@@ -309,8 +309,9 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 	okAll := true
 	var f *ir.Field
 	if ent.Key, f, ok = b.path(c, root, e.Key, "key"); ok {
-		if u := f.Type.Unwrapped(); u.Kind != ir.Builtin || u.Name != "string" {
-			b.errorf(e.Key.Pos, "entity %q: key %q is %s; keys must be strings", e.Name, e.Key.Text, u)
+		u := f.Type.Unwrapped()
+		if ent.KeyKind, ok = keyKind(u); !ok {
+			b.errorf(e.Key.Pos, "entity %q: key %q is %s; keys must be strings, integers or UUIDs", e.Name, e.Key.Text, u)
 			okAll = false
 		}
 	} else {
@@ -479,7 +480,26 @@ func (b *binder) keyParam(e *config.Entity, oc *ir.OpCall, v config.Value) *ir.P
 		b.errorf(v.Pos, "entity %q: operation %q must take the record key as its one path parameter not fixed under params (has %d: %s)", e.Name, v.Text, len(free), strings.Join(names, ", "))
 		return nil
 	}
+	kind, ok := keyKind(free[0].Type.Unwrapped())
+	if !ok {
+		b.errorf(v.Pos, "entity %q: parameter %q of %q is %s; a key parameter must be a string, an integer or a UUID", e.Name, free[0].Name, v.Text, free[0].Type.Unwrapped())
+		return nil
+	}
+	oc.KeyKind = kind
 	return free[0]
+}
+
+// keyKind says whether t can hold a record key, and as what.
+func keyKind(t *ir.TypeRef) (ir.KeyKind, bool) {
+	switch {
+	case isString(t):
+		return ir.KeyString, true
+	case isInt(t):
+		return ir.KeyInt, true
+	case t != nil && t.Kind == ir.Named && t.Pkg == ir.PkgOAS && t.Name == "UUID":
+		return ir.KeyUUID, true
+	}
+	return 0, false
 }
 
 // returns reports whether the call's success result is t.
@@ -535,7 +555,7 @@ func (b *binder) webhook(e *config.Entity, c *ir.Client) *ir.Webhook {
 		v   config.Value
 		dst *ir.Path
 		typ string
-	}{{w.ID, &out.ID, "string"}, {w.Key, &out.Key, "string"}, {w.Version, &out.Version, "int"}} {
+	}{{w.ID, &out.ID, "string"}, {w.Key, &out.Key, "key"}, {w.Version, &out.Version, "int"}} {
 		if !pair.v.IsSet() {
 			continue
 		}
@@ -544,6 +564,14 @@ func (b *binder) webhook(e *config.Entity, c *ir.Client) *ir.Webhook {
 			continue
 		}
 		u := f.Type.Unwrapped()
+		if pair.typ == "key" {
+			var isKey bool
+			if out.KeyKind, isKey = keyKind(u); !isKey {
+				b.errorf(pair.v.Pos, "entity %q: webhook field %q is %s; want a string, integer or UUID key", e.Name, pair.v.Text, u)
+				ok = false
+			}
+			continue
+		}
 		if (pair.typ == "string" && (u.Kind != ir.Builtin || u.Name != "string")) || (pair.typ == "int" && !isInt(u)) {
 			b.errorf(pair.v.Pos, "entity %q: webhook field %q is %s; want %s", e.Name, pair.v.Text, u, pair.typ)
 			ok = false

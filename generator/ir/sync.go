@@ -95,9 +95,10 @@ type OpCall struct {
 	// Consts are entity params that apply to the operation.
 	Consts []ConstParam
 	// KeyParam receives the record key (get, update) or the natural key
-	// (find); SinceParam receives the cursor (list); IdemParam receives
-	// the idempotency key (create).
+	// (find), of KeyKind; SinceParam receives the cursor (list);
+	// IdemParam receives the idempotency key (create).
 	KeyParam, SinceParam, IdemParam *Param
+	KeyKind                         KeyKind
 	// Items leads from a find result to the slice of matches (empty when
 	// the result is the record itself).
 	Items []Step
@@ -111,6 +112,8 @@ type Entity struct {
 	Client *Client
 	Type   *TypeRef // the schema's Go type, qualified
 	Key    Path
+	// KeyKind is the key's scalar type (string, integer or UUID).
+	KeyKind KeyKind
 	// Version, Deleted and Cursor are optional (empty Text when absent).
 	Version, Deleted, Cursor Path
 	CursorKind               CursorKind
@@ -131,6 +134,7 @@ type Entity struct {
 type Webhook struct {
 	Event            *TypeRef
 	ID, Key, Version Path
+	KeyKind          KeyKind
 	SignatureHeader  string
 	SecretSource     string
 }
