@@ -435,7 +435,11 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 		}
 	}
 	ent.Update = b.call(e, c, e.Update, "write update")
-	if ent.Update != nil {
+	if e.Upsert.IsSet() {
+		if !b.upsert(e, c, ent) {
+			okAll = false
+		}
+	} else if ent.Update != nil {
 		if ent.Update.KeyParam = b.keyParam(e, ent.Update, e.Update); ent.Update.KeyParam == nil {
 			okAll = false
 		}
@@ -467,6 +471,36 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 		return nil
 	}
 	return ent
+}
+
+// upsert binds a create-or-update operation as both the entity's create
+// and its update: it takes the record in its body (found by a natural key
+// there), never a key in its path.
+func (b *binder) upsert(e *config.Entity, c *ir.Client, ent *ir.Entity) bool {
+	if e.Create.IsSet() || e.Update.IsSet() {
+		b.errorf(e.Upsert.Pos, "entity %q: upsert is both create and update; drop write.create and write.update", e.Name)
+		return false
+	}
+	oc := b.call(e, c, e.Upsert, "write upsert")
+	if oc == nil {
+		return false
+	}
+	if oc.BodyType == nil || b.typeOf(c, oc.BodyType) == nil {
+		b.errorf(e.Upsert.Pos, "entity %q: upsert operation %q has no JSON object body", e.Name, e.Upsert.Text)
+		return false
+	}
+	if free := freeParams(oc, ir.InPath); len(free) > 0 {
+		b.errorf(e.Upsert.Pos, "entity %q: upsert operation %q takes path parameter %q; an upsert finds the record by its body, so fix other path parameters under params", e.Name, e.Upsert.Text, free[0].Name)
+		return false
+	}
+	for _, p := range oc.Op.Params {
+		if p.In == ir.InHeader && strings.EqualFold(p.Name, oc.Op.IdempotencyKeyHeader) {
+			oc.IdemParam = p
+		}
+	}
+	upd := *oc
+	ent.Create, ent.Update, ent.Upsert = oc, &upd, true
+	return true
 }
 
 // keyParam finds the one free path parameter that takes the record key.

@@ -49,6 +49,9 @@ type Entity struct {
 	LookbackDur                        time.Duration
 
 	Create, Update, Find Value
+	// Upsert is a create-or-update operation (by a natural key in the
+	// body, no key in the path): it serves as both create and update.
+	Upsert Value
 
 	Webhook *Webhook
 }
@@ -108,8 +111,11 @@ type Sync struct {
 type MatchStep struct {
 	Kind Value // xref, natural_key, create
 	// NaturalKey is the target field; From the source field it is
-	// compared with.
-	NaturalKey, From Value
+	// compared with; By names where the find operation takes it: a
+	// parameter name, or body.PATH into its request body (default: the
+	// parameter named like the key's last segment, else the one required
+	// parameter).
+	NaturalKey, From, By Value
 }
 
 // FieldMap maps one target field.
@@ -283,6 +289,7 @@ func (d *decoder) entities(n *yaml.Node) []*Entity {
 					"create": func(_, v *yaml.Node) { e.Create = d.value(v, "create") },
 					"update": func(_, v *yaml.Node) { e.Update = d.value(v, "update") },
 					"find":   func(_, v *yaml.Node) { e.Find = d.value(v, "find") },
+					"upsert": func(_, v *yaml.Node) { e.Upsert = d.value(v, "upsert") },
 				})
 			},
 			"webhook": func(k, v *yaml.Node) {
@@ -500,6 +507,7 @@ func (d *decoder) match(n *yaml.Node, what string) []MatchStep {
 			d.fields(c, what+": match", map[string]func(k, v *yaml.Node){
 				"natural_key": func(_, v *yaml.Node) { st.NaturalKey = d.value(v, "natural_key") },
 				"from":        func(_, v *yaml.Node) { st.From = d.value(v, "from") },
+				"by":          func(_, v *yaml.Node) { st.By = d.value(v, "by") },
 			})
 			if !st.NaturalKey.IsSet() || !st.From.IsSet() {
 				d.diags.Errorf(d.pos(c), "%s: a natural-key match step needs natural_key (target field) and from (source field)", what)

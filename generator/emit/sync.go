@@ -186,7 +186,7 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 		d[jen.Id("NaturalKey")] = jen.Func().Params(jen.Id("w").Op("*").Id(s.WriteType)).String().Block(
 			jen.List(jen.Id("v"), jen.Id("_")).Op(":=").Id("w").Dot(s.NaturalKey.GoName).Dot("Get").Call(),
 			jen.Return(jen.Id("v")))
-		d[jen.Id("Find")] = e.findFunc(to)
+		d[jen.Id("Find")] = e.findFunc(s)
 	}
 	if to.Create != nil {
 		d[jen.Id("Create")] = e.createFunc(s)
@@ -423,12 +423,22 @@ func (e *syncEmitter) fetchFunc(ent *ir.Entity) jen.Code {
 	)...)
 }
 
-func (e *syncEmitter) findFunc(ent *ir.Entity) jen.Code {
+func (e *syncEmitter) findFunc(s *ir.Sync) jen.Code {
+	ent := s.To
 	oc := ent.Find
-	set := map[*ir.Param]jen.Code{oc.KeyParam: jen.Id("naturalKey")}
-	body := []jen.Code{
-		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, nil)...),
+	set := map[*ir.Param]jen.Code{}
+	var body []jen.Code
+	var reqBody jen.Code
+	if len(s.FindBody.Steps) > 0 {
+		// The natural key goes into the find's request body (a search
+		// filter).
+		body = append(body, jen.Var().Id("fb").Add(typeCode(oc.BodyType)), jen.Id("v").Op(":=").Id("naturalKey"))
+		body = append(body, setPath(jen.Id("fb"), s.FindBody.Steps, 1, storeValue)...)
+		reqBody = jen.Id("fb")
+	} else {
+		set[s.FindParam] = jen.Id("naturalKey")
 	}
+	body = append(body, jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, reqBody)...))
 	keyOf := func(rec jen.Code) []jen.Code {
 		return append([]jen.Code{jen.Id("rec").Op(":=").Add(rec)}, returnAt("rec", ent.Key,
 			func(v jen.Code) jen.Code { return jen.Return(keyString(ent.KeyKind, v), jen.True(), jen.Nil()) },
@@ -485,6 +495,9 @@ func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 	body := append(pre, jen.Id("ctx").Op("=").Qual(ir.PkgTransport, "WithIdempotent").Call(jen.Id("ctx")))
 	if len(set) == 1 {
 		body = append(body, jen.Id("_").Op("=").Id("idempotencyKey"))
+	}
+	if s.To.Upsert {
+		body = append(body, jen.Id("_").Op("=").Id("key").Comment(oc.Op.ID+" is an upsert: it finds the record by the natural key in its body"))
 	}
 	if resultType(oc.Op) == nil {
 		body = append(body, jen.Return(jen.Qual(PkgSyncUtil, "Rejected").Call(call)))

@@ -126,6 +126,9 @@ type Entity struct {
 	Changed Path
 
 	List, Get, Create, Update, Find *OpCall
+	// Upsert says Create and Update are one create-or-update operation
+	// that takes no key.
+	Upsert bool
 
 	Webhook *Webhook
 }
@@ -154,8 +157,11 @@ type Sync struct {
 
 	Enter, Exit *Pred
 	Match       []MatchStep
-	// NaturalKey is the write field compared with Find's parameter.
+	// NaturalKey is the write field the target is found by: Find takes
+	// it in FindParam, or at FindBody in its request body.
 	NaturalKey *WField
+	FindParam  *Param
+	FindBody   Path
 
 	Fields  []*WField
 	Assigns []*Assign
