@@ -44,7 +44,7 @@ func Bind(in Input) (*ir.Connector, diag.List) {
 	clients := make([]*ir.Client, len(in.Clients))
 	for i, c := range in.Clients {
 		cc := *c
-		cc.Auth, cc.Operations = nil, nil
+		cc.Auth, cc.Operations, cc.Limits = nil, nil, nil
 		clients[i] = &cc
 	}
 	in.Clients = clients
@@ -62,6 +62,9 @@ func Bind(in Input) (*ir.Connector, diag.List) {
 		conn.Clients = append(conn.Clients, c)
 		for _, sys := range in.Config.Systems {
 			if sys.Name == c.System {
+				for _, l := range sys.Limits {
+					c.Limits = append(c.Limits, ir.RateWindow{Requests: l.Requests, Per: l.Per, Burst: l.Burst})
+				}
 				for _, a := range sys.Auth {
 					for _, p := range a.Parts {
 						c.Auth = append(c.Auth, ir.AuthDoc{Scheme: a.Scheme.Text, Part: p.Key.Text, Source: p.Value.Text})

@@ -711,6 +711,64 @@ func (d *decoder) policy(n *yaml.Node, what string) Value {
 
 func quote(s string) string { return strconv.Quote(s) }
 
+// Limit is one declared request budget: Requests per Per, with a Burst
+// (0: the runtime's default).
+type Limit struct {
+	Pos      diag.Pos
+	Requests int
+	Per      time.Duration
+	Burst    int
+}
+
+// limits decodes a system's limits: one window or a list of them, each
+// {requests: N, per: second|minute|hour|day|DURATION, burst: B}.
+func (d *decoder) limits(n *yaml.Node, what string) []Limit {
+	what += ": limits"
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	var out []Limit
+	for _, c := range items {
+		if !d.mapping(c, what+" (a window {requests: N, per: minute} or a list of them)") {
+			continue
+		}
+		l := Limit{Pos: d.pos(c)}
+		d.fields(c, what, map[string]func(k, v *yaml.Node){
+			"requests": func(_, v *yaml.Node) { l.Requests = d.integer(v, "requests") },
+			"burst":    func(_, v *yaml.Node) { l.Burst = d.integer(v, "burst") },
+			"per": func(_, v *yaml.Node) {
+				p := d.value(v, "per")
+				if !p.IsSet() {
+					return
+				}
+				switch p.Text {
+				case "second":
+					l.Per = time.Second
+				case "minute":
+					l.Per = time.Minute
+				case "hour":
+					l.Per = time.Hour
+				case "day":
+					l.Per = 24 * time.Hour
+				default:
+					if dur, err := time.ParseDuration(p.Text); err == nil && dur > 0 {
+						l.Per = dur
+					} else {
+						d.diags.Errorf(p.Pos, "%s: per must be second, minute, hour, day or a duration such as 10s, not %q", what, p.Text)
+					}
+				}
+			},
+		})
+		if l.Requests == 0 || l.Per == 0 {
+			d.diags.Errorf(l.Pos, "%s: a window needs requests (a positive integer) and per (second, minute, hour, day or a duration)", what)
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
 // AuthSource names where one security scheme's credential parts come
 // from: env://NAME or file://PATH references, never values.
 type AuthSource struct {

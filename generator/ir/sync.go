@@ -29,6 +29,17 @@ type Client struct {
 	Creds []*Credential
 	// Operations are the operation IDs the syncs use, sorted.
 	Operations []string
+	// Limits are the system's declared request budgets; one limiter with
+	// every window serves all syncs on the system.
+	Limits []RateWindow
+}
+
+// RateWindow is one declared request budget: Requests per Per, with a
+// Burst (0: the runtime's default).
+type RateWindow struct {
+	Requests int
+	Per      time.Duration
+	Burst    int
 }
 
 // AuthDoc says where one credential part comes from.

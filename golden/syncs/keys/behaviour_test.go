@@ -9,11 +9,14 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/connectorgen/connectorgen/golden/syncs/keys/desk"
 	"github.com/connectorgen/connectorgen/golden/syncs/keys/tracker"
 	"github.com/connectorgen/connectorgen/runtime/engine"
 	"github.com/connectorgen/connectorgen/runtime/oas"
+	"github.com/connectorgen/connectorgen/runtime/secret"
+	"github.com/connectorgen/connectorgen/runtime/transport"
 )
 
 const issueID = "0b7c6f3e-3d2a-4c1e-9f55-7a1d2c3b4e5f"
@@ -146,5 +149,30 @@ func TestUpsertTarget(t *testing.T) {
 	}
 	if got := rec.last(); got != want {
 		t.Errorf("update sent %q, want %q", got, want)
+	}
+}
+
+// TestDeclaredLimitsSharedBySyncs: the desk's declared budget (one
+// request an hour) is one limiter for the desk client NewClients builds,
+// so after one sync's request the other sync's request is refused for
+// later instead of sent.
+func TestDeclaredLimitsSharedBySyncs(t *testing.T) {
+	rec := &recorder{}
+	srv := httptest.NewServer(rec.handler(t))
+	defer srv.Close()
+	c, err := NewClients(context.Background(), secret.NewResolver(), Endpoints{Desk: srv.URL, Tracker: srv.URL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TicketsToIssues(c).Fetch(context.Background(), "42"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = TicketsUpserted(c).Fetch(context.Background(), "42")
+	var later *transport.RetryLaterError
+	if !errors.As(err, &later) || later.Wait < 50*time.Minute {
+		t.Errorf("second request of the hour: err = %v, want a retry-later of about an hour", err)
+	}
+	if len(rec.seen) != 1 {
+		t.Errorf("desk got %d requests, want 1", len(rec.seen))
 	}
 }

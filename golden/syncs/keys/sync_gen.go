@@ -49,6 +49,15 @@ func NewClients(ctx context.Context, r *secret.Resolver, urls Endpoints, e *engi
 // newDeskClient builds the desk client with the credentials of the mapping file.
 func newDeskClient(ctx context.Context, r *secret.Resolver, urls Endpoints, e *engine.Engine, opts []rest.Option) (*desk.Client, error) {
 	var all []rest.Option
+	all = append(all, rest.WithSharedLimiter(transport.NewLimiter(transport.RateLimitConfig{Windows: []transport.Window{{
+		Burst:    10,
+		Per:      10 * time.Second,
+		Requests: 100,
+	}, {
+		Burst:    1,
+		Per:      1 * time.Hour,
+		Requests: 1,
+	}}})))
 	_, _ = r, e
 	return desk.NewClient(urls.Desk, append(all, opts...)...)
 }
