@@ -734,10 +734,12 @@ func (d *decoder) limits(n *yaml.Node, what string) []Limit {
 			continue
 		}
 		l := Limit{Pos: d.pos(c)}
+		given := 0 // requests and per given, valid or not (reported where they are)
 		d.fields(c, what, map[string]func(k, v *yaml.Node){
-			"requests": func(_, v *yaml.Node) { l.Requests = d.integer(v, "requests") },
+			"requests": func(_, v *yaml.Node) { given++; l.Requests = d.integer(v, "requests") },
 			"burst":    func(_, v *yaml.Node) { l.Burst = d.integer(v, "burst") },
 			"per": func(_, v *yaml.Node) {
+				given++
 				p := d.value(v, "per")
 				if !p.IsSet() {
 					return
@@ -761,6 +763,9 @@ func (d *decoder) limits(n *yaml.Node, what string) []Limit {
 			},
 		})
 		if l.Requests == 0 || l.Per == 0 {
+			if given == 2 {
+				continue // a bad value, already reported
+			}
 			d.diags.Errorf(l.Pos, "%s: a window needs requests (a positive integer) and per (second, minute, hour, day or a duration)", what)
 			continue
 		}
