@@ -197,3 +197,27 @@ func TestFailedFunctionReportedOnce(t *testing.T) {
 		t.Errorf("want exactly the unknown function and the broken package, got:\n%s", got)
 	}
 }
+
+// TestFullScanWarning: a source read without a lower bound is a warning
+// (every poll reads every record), not silence.
+func TestFullScanWarning(t *testing.T) {
+	text := cascadeHead + `  crm.Owner:
+    key: id
+    read: { list: listOwners }
+  email.Sender:
+    key: id
+    write: { create: createSender, update: updateSender }
+syncs:
+  owners:
+    from: crm.Owner
+    to: email.Sender
+    match: [create]
+    fields:
+      name: name
+      email: email
+`
+	_, got := bindText(t, text, classify)
+	if !strings.Contains(got, `warning: sync "owners": "crm.Owner" is read without a lower bound`) {
+		t.Errorf("no full-scan warning in:\n%s", got)
+	}
+}

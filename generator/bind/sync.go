@@ -59,6 +59,9 @@ func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 		b.errorf(cfg.From.Pos, "%s: source entity %q needs a read list operation to poll", sb.what, cfg.From.Text)
 		sb.ok = false
 	}
+	if sb.from.List != nil && sb.from.List.SinceParam == nil {
+		b.diags.Warnf(cfg.From.Pos, "%s: %q is read without a lower bound (no read.since): every poll reads every record", sb.what, cfg.From.Text)
+	}
 	if s.Realtime && (sb.from.Webhook == nil || sb.from.Get == nil) {
 		b.errorf(cfg.From.Pos, "%s: realtime needs a webhook and a read get operation on %q", sb.what, cfg.From.Text)
 		sb.ok = false
