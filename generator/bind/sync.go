@@ -159,6 +159,15 @@ func (sb *syncBinder) pred(p *config.Predicate, top bool) *ir.Pred {
 	op, _ := ir.ParsePredOp(p.Op) // the decoder accepts only known operators
 	out.Field, out.Op = path, op
 	leaf := f.Type.Unwrapped()
+	if op == ir.OpContains {
+		if leaf.Kind != ir.Slice {
+			sb.errorf(p.Field.Pos, "%s: contains needs a list field; %q is %s", sb.what, p.Field.Text, leaf)
+			sb.ok = false
+			return out
+		}
+		// The operand is typed against the list's elements.
+		leaf = leaf.Elem.Unwrapped()
+	}
 	for _, v := range p.Operands {
 		if op == ir.OpPresent {
 			switch v.Text {

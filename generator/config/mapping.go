@@ -449,7 +449,7 @@ func (d *decoder) predicate(n *yaml.Node, what string) *Predicate {
 	op := func(name string) func(_, v *yaml.Node) {
 		return func(_, v *yaml.Node) {
 			if p.Op != "" {
-				d.diags.Errorf(d.pos(v), "%s: one of eq, ne, in, present per condition (have %s and %s)", what, p.Op, name)
+				d.diags.Errorf(d.pos(v), "%s: one of eq, ne, in, present, contains per condition (have %s and %s)", what, p.Op, name)
 				return
 			}
 			p.Op = name
@@ -475,10 +475,11 @@ func (d *decoder) predicate(n *yaml.Node, what string) *Predicate {
 		"ne":      op("ne"),
 		"in":      op("in"),
 		"present": op("present"),
+		"contains": op("contains"),
 	})
 	switch {
 	case p.Field.IsSet() && p.Op == "":
-		d.diags.Errorf(p.Pos, "%s: condition on %q needs eq, ne, in or present", what, p.Field.Text)
+		d.diags.Errorf(p.Pos, "%s: condition on %q needs eq, ne, in, present or contains", what, p.Field.Text)
 	case !p.Field.IsSet() && p.Op != "":
 		d.diags.Errorf(p.Pos, "%s: %s needs a field", what, p.Op)
 	case !p.Field.IsSet() && p.All == nil && p.Any == nil && p.Not == nil:
