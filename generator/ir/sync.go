@@ -115,6 +115,10 @@ type OpCall struct {
 	Items []Step
 	// BodyType is the request body struct (create, update).
 	BodyType *TypeRef
+	// ResultKey leads from a create's (or upsert's) response to the new
+	// record's key; the response need not be the record's schema (Jira
+	// answers a create with CreatedIssue).
+	ResultKey Path
 }
 
 // Entity is a bound entities entry.
