@@ -221,3 +221,20 @@ syncs:
 		t.Errorf("no full-scan warning in:\n%s", got)
 	}
 }
+
+// TestFunctionsBeforeOutputExists: with: functions resolve on a fresh
+// project whose output directory is not created yet (go/packages runs
+// from its nearest existing ancestor, in the same module).
+func TestFunctionsBeforeOutputExists(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads packages with the go command")
+	}
+	resolve := PackagesResolver(filepath.Join("..", "..", "golden", "not-generated-yet", "sync"))
+	fn, err := resolve("github.com/connectorgen/connectorgen/golden/crmemail/phoneutil", "Classify")
+	if err != nil {
+		t.Fatalf("resolve before the output exists: %v", err)
+	}
+	if fn.Name != "Classify" || len(fn.Params) != 1 {
+		t.Errorf("resolved %+v", fn)
+	}
+}

@@ -2,6 +2,8 @@ package bind
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"go/types"
 	"strings"
 
@@ -15,6 +17,9 @@ import (
 // the generated code, whose module must be able to import them). Packages
 // are loaded once per resolver.
 func PackagesResolver(dir string) FuncResolver {
+	// On a fresh project the output directory does not exist yet: load
+	// from its nearest existing ancestor, which is in the same module.
+	dir = existingAncestor(dir)
 	loaded := map[string]*packages.Package{}
 	return func(importPath, name string) (*ir.Func, error) {
 		pkg, ok := loaded[importPath]
@@ -51,6 +56,21 @@ func PackagesResolver(dir string) FuncResolver {
 			return nil, fmt.Errorf("%s.%s is a %s, not a function", importPath, name, kindOf(obj))
 		}
 		return describe(importPath, fn)
+	}
+}
+
+// existingAncestor returns dir, or its nearest ancestor that exists.
+func existingAncestor(dir string) string {
+	d := filepath.Clean(dir)
+	for {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return dir
+		}
+		d = parent
 	}
 }
 
