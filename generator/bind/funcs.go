@@ -2,9 +2,9 @@ package bind
 
 import (
 	"fmt"
+	"go/types"
 	"os"
 	"path/filepath"
-	"go/types"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
