@@ -143,6 +143,17 @@ func typeRef(t types.Type) (*ir.TypeRef, error) {
 		}
 		return ir.BuiltinRef(name), nil
 	case *types.Named:
+		if t.Obj().Pkg() != nil && t.Obj().Pkg().Path() == ir.PkgOAS && t.TypeArgs().Len() == 1 {
+			// oas.Opt[T] and oas.Nullable[T]: optional inputs.
+			kind := map[string]ir.RefKind{"Opt": ir.Opt, "Nullable": ir.Nullable}[t.Obj().Name()]
+			if kind == ir.Opt || kind == ir.Nullable {
+				e, err := typeRef(t.TypeArgs().At(0))
+				if err != nil {
+					return nil, err
+				}
+				return ir.Wrap(kind, e), nil
+			}
+		}
 		if t.TypeArgs().Len() > 0 || t.Obj().Pkg() == nil {
 			break
 		}

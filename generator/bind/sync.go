@@ -546,7 +546,7 @@ func (sb *syncBinder) merge(m *config.Merge) {
 	where := fmt.Sprintf("%s: merge into %q", sb.what, m.Into.Text)
 	fn := sb.function(m.With, where)
 	a := &ir.Assign{Kind: ir.AssignMerge, Func: fn, Pos: m.Pos.String()}
-	var types []*ir.TypeRef
+	var types, wrapped []*ir.TypeRef
 	for _, v := range m.From {
 		p, f, ok := sb.source(v)
 		if !ok {
@@ -555,6 +555,7 @@ func (sb *syncBinder) merge(m *config.Merge) {
 		}
 		a.Sources = append(a.Sources, p)
 		types = append(types, qualify(f.Type.Unwrapped(), sb.from.Client.ImportPath))
+		wrapped = append(wrapped, qualify(f.Type, sb.from.Client.ImportPath))
 	}
 	wf := sb.target(m.Into, false)
 	if fn == nil || wf == nil {
@@ -567,8 +568,16 @@ func (sb *syncBinder) merge(m *config.Merge) {
 		return
 	}
 	for i, t := range types {
-		if !sameType(fn.Params[i], t) {
-			sb.errorf(m.From[i].Pos, "%s: parameter %d of %s is %s but %q is %s", where, i+1, m.With.Text, fn.Params[i], m.From[i].Text, t)
+		last := a.Sources[i].Steps[len(a.Sources[i].Steps)-1]
+		switch w := wrapped[i]; {
+		case sameType(fn.Params[i], t):
+			a.Optional = append(a.Optional, false)
+		case (w.Kind == ir.Opt || w.Kind == ir.Nullable || w.Kind == ir.Pointer) && sameType(fn.Params[i], w) && !last.MapKey:
+			// The function takes the optional value itself: it is
+			// called even when this input is absent.
+			a.Optional = append(a.Optional, true)
+		default:
+			sb.errorf(m.From[i].Pos, "%s: parameter %d of %s is %s but %q is %s (or %s, taken as it is)", where, i+1, m.With.Text, fn.Params[i], m.From[i].Text, t, w)
 			sb.ok = false
 		}
 	}

@@ -240,9 +240,13 @@ const (
 type Assign struct {
 	Kind   AssignKind
 	Target *WField
-	// Source is the source path (from, lookup); Sources for merges.
-	Source  Path
-	Sources []Path
+	// Source is the source path (from, lookup); Sources for merges, and
+	// Optional[i] says the function takes source i as it is (oas.Opt,
+	// oas.Nullable or a pointer), so an absent value is passed, not a
+	// reason to skip the merge.
+	Source   Path
+	Sources  []Path
+	Optional []bool
 	// Transforms are applied to string values in order.
 	Transforms []Transform
 	// Conv converts the source leaf value to the target type.
