@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/connectorgen/connectorgen/runtime/rest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -348,5 +349,46 @@ func TestWebhookFailedFetchDeadLetterHasKey(t *testing.T) {
 	}
 	if _, m := f.tgt.byEmail("a@x.io"); m["name"] != `"v1"` {
 		t.Fatalf("member %v", m)
+	}
+}
+
+// TestSecondEngineOnSameStoreRefused: two engines sharing one store (one
+// state) never run the same sync at once: the second is refused with
+// ErrLocked while the first runs, and records are created once.
+func TestSecondEngineOnSameStoreRefused(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore(), engine.WithConcurrency(1))
+	f.add(t)
+	inRun, proceed := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	f.tgt.afterWrite = func() { once.Do(func() { close(inRun); <-proceed }) }
+	for i := range 5 {
+		f.src.put(lead{ID: fmt.Sprint("l", i), Email: fmt.Sprintf("l%d@x.io", i), Name: "N"})
+	}
+	e2 := engine.New(f.store, engine.WithClock(f.src.now))
+	if err := engine.Add(e2, newSync("leads", f.src, f.tgt)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := f.eng.RunOnce(context.Background(), "leads"); done <- err }()
+	<-inRun
+	if _, err := e2.RunOnce(context.Background(), "leads"); !errors.Is(err, engine.ErrLocked) {
+		t.Fatalf("second engine: %v, want ErrLocked", err)
+	}
+	if _, err := e2.ProcessQueue(context.Background(), "leads"); !errors.Is(err, engine.ErrLocked) {
+		t.Fatalf("second engine's queue drain: %v, want ErrLocked", err)
+	}
+	// The first engine's own overlapping work shares its lock.
+	if _, err := f.eng.ProcessQueue(context.Background(), "leads"); err != nil {
+		t.Fatalf("first engine's queue drain during its run: %v", err)
+	}
+	close(proceed)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e2.RunOnce(context.Background(), "leads"); err != nil {
+		t.Fatalf("second engine after the first finished: %v", err)
+	}
+	if cr, _, n := f.tgt.counts(); cr != 5 || n != 5 {
+		t.Fatalf("%d creates, %d members", cr, n)
 	}
 }
