@@ -678,7 +678,7 @@ func (l *lowerer) fillStruct(t *ir.Type, s *openapi3.Schema, loc load.Loc, parts
 	props, extra, extraLoc, extraAny := l.collectProps(parts)
 	fields := naming.NewScope()
 	hasExtra := extra != nil || extraAny
-	if hasExtra {
+	if hasExtra || slices.ContainsFunc(props, func(p *prop) bool { return !ir.TagSpellable(p.name) }) {
 		fields.Reserve("MarshalJSON", "method")
 		fields.Reserve("UnmarshalJSON", "method")
 	}
