@@ -58,6 +58,7 @@ func Lower(spec *load.Spec, opts Options) (*ir.Package, diag.List) {
 		errorDecoders: map[string]string{},
 		linkHeader:    map[*ir.Operation]bool{},
 		paramDefault:  map[*ir.Param]any{},
+		memberLocs:    map[*openapi3.Schema][]load.Loc{},
 		pkg: &ir.Package{
 			Name: opts.Package,
 			Source: ir.Source{
@@ -106,6 +107,10 @@ type lowerer struct {
 	linkHeader map[*ir.Operation]bool
 	// paramDefault holds each parameter's schema default, for pagination.
 	paramDefault map[*ir.Param]any
+	// memberLocs holds the real locations of the members of allOf schemas
+	// the lowerer builds itself (a property declared in two allOf members
+	// becomes the allOf of both declarations).
+	memberLocs map[*openapi3.Schema][]load.Loc
 }
 
 func (l *lowerer) addType(t *ir.Type) {
