@@ -2,7 +2,6 @@ package emit
 
 import (
 	"html"
-	"regexp"
 	"strings"
 )
 
@@ -13,15 +12,139 @@ import (
 // into that syntax so that go doc and editors show it as the API meant it,
 // instead of `<p>Creates a customer.</p>`.
 
-var (
-	reTag       = regexp.MustCompile(`(?is)<(/?)([a-z][a-z0-9]*)\b([^>]*)>`)
-	reHref      = regexp.MustCompile(`(?is)\bhref\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))`)
-	reMDLink    = regexp.MustCompile(`\[([^\[\]\n]+)\]\(([^()\s]+)(?:\s+"[^"]*")?\)`)
-	reMDBold    = regexp.MustCompile(`\*\*([^*\n]+)\*\*`)
-	reListItem  = regexp.MustCompile(`^\s*([-*+•]|\d{1,3}[.)])\s+`)
-	reHeading   = regexp.MustCompile(`^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$`)
-	reHTMLProbe = regexp.MustCompile(`(?i)</?(p|br|ul|ol|li|a|code|pre|b|strong|em|i|h[1-6]|div|span|table|tr|td|th)\b[^>]*>`)
-)
+// htmlTag is one tag found by nextTag.
+type htmlTag struct {
+	start, end int // s[start:end] is the whole tag
+	closing    bool
+	name       string // lower case
+	attrs      string
+}
+
+// nextTag finds the first HTML tag in s at or after from: "<", an optional
+// "/", a letter, then anything up to ">".
+func nextTag(s string, from int) (htmlTag, bool) {
+	for i := from; i < len(s); i++ {
+		if s[i] != '<' {
+			continue
+		}
+		j := i + 1
+		closing := j < len(s) && s[j] == '/'
+		if closing {
+			j++
+		}
+		k := j
+		for k < len(s) && isAlnum(s[k]) {
+			k++
+		}
+		if k == j || !isLetter(s[j]) {
+			continue
+		}
+		end := strings.IndexByte(s[k:], '>')
+		if end < 0 {
+			return htmlTag{}, false
+		}
+		if k < len(s) && s[k] != '>' && s[k] != ' ' && s[k] != '/' && s[k] != '\t' && s[k] != '\n' {
+			continue
+		}
+		return htmlTag{start: i, end: k + end + 1, closing: closing, name: strings.ToLower(s[j:k]), attrs: s[k : k+end]}, true
+	}
+	return htmlTag{}, false
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isAlnum(c byte) bool  { return isLetter(c) || c >= '0' && c <= '9' }
+
+// hasHTML reports whether s holds one of the HTML tags descriptions use.
+func hasHTML(s string) bool {
+	for at := 0; ; {
+		t, ok := nextTag(s, at)
+		if !ok {
+			return false
+		}
+		switch t.name {
+		case "p", "br", "ul", "ol", "li", "a", "code", "pre", "b", "strong", "em", "i",
+			"h1", "h2", "h3", "h4", "h5", "h6", "div", "span", "table", "tr", "td", "th":
+			return true
+		}
+		at = t.end
+	}
+}
+
+// hrefOf returns the href attribute's value.
+func hrefOf(attrs string) string {
+	lower := strings.ToLower(attrs)
+	i := strings.Index(lower, "href")
+	if i < 0 {
+		return ""
+	}
+	rest := strings.TrimLeft(attrs[i+4:], " \t\n")
+	if !strings.HasPrefix(rest, "=") {
+		return ""
+	}
+	rest = strings.TrimLeft(rest[1:], " \t\n")
+	if rest == "" {
+		return ""
+	}
+	if q := rest[0]; q == '"' || q == '\'' {
+		if end := strings.IndexByte(rest[1:], q); end >= 0 {
+			return rest[1 : 1+end]
+		}
+		return ""
+	}
+	if end := strings.IndexAny(rest, " \t\n"); end >= 0 {
+		return rest[:end]
+	}
+	return rest
+}
+
+// listMarker returns the length of a list item's marker ("- ", "* ", "1. "
+// with the indentation before it) at the start of line, or 0.
+func listMarker(line string) (n int, marker string) {
+	i := 0
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	j := i
+	switch {
+	case strings.HasPrefix(line[i:], "•"):
+		j += len("•")
+	case j < len(line) && (line[j] == '-' || line[j] == '*' || line[j] == '+'):
+		j++
+	default:
+		for j < len(line) && j-i < 3 && line[j] >= '0' && line[j] <= '9' {
+			j++
+		}
+		if j == i || j >= len(line) || line[j] != '.' && line[j] != ')' {
+			return 0, ""
+		}
+		j++
+	}
+	if j >= len(line) || line[j] != ' ' && line[j] != '\t' {
+		return 0, ""
+	}
+	marker = line[i:j]
+	for j < len(line) && (line[j] == ' ' || line[j] == '\t') {
+		j++
+	}
+	return j, marker
+}
+
+// heading returns the text of a Markdown ATX heading line ("## Title").
+func heading(line string) (string, bool) {
+	t := strings.TrimLeft(line, " ")
+	if len(line)-len(t) > 3 {
+		return "", false
+	}
+	n := 0
+	for n < len(t) && t[n] == '#' {
+		n++
+	}
+	if n == 0 || n > 6 || n >= len(t) || t[n] != ' ' {
+		return "", false
+	}
+	h := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(t[n:]), "#"))
+	return h, h != ""
+}
 
 // docSyntax converts a Markdown/HTML description to Go doc comment text.
 // It is conservative: text without markup passes through with only its
@@ -29,7 +152,7 @@ var (
 func docSyntax(s string) string {
 	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 	links := &linkDefs{}
-	if reHTMLProbe.MatchString(s) {
+	if hasHTML(s) {
 		s = htmlToText(s, links)
 	}
 	s = markdownToText(s, links)
@@ -92,8 +215,12 @@ func htmlToText(s string, links *linkDefs) string {
 	var href []string // open <a> targets
 	var anchorStart []int
 	last := 0
-	for _, m := range reTag.FindAllStringSubmatchIndex(s, -1) {
-		text := s[last:m[0]]
+	for {
+		tg, ok := nextTag(s, last)
+		if !ok {
+			break
+		}
+		text := s[last:tg.start]
 		if pre == 0 {
 			text = leadSpace(text) + strings.Join(strings.Fields(text), " ") + edgeSpace(text)
 			if strings.HasSuffix(b.String(), "\n") || b.Len() == 0 {
@@ -101,10 +228,8 @@ func htmlToText(s string, links *linkDefs) string {
 			}
 		}
 		b.WriteString(html.UnescapeString(text))
-		last = m[1]
-		closing := s[m[2]:m[3]] == "/"
-		tag := strings.ToLower(s[m[4]:m[5]])
-		attrs := s[m[6]:m[7]]
+		last = tg.end
+		closing, tag, attrs := tg.closing, tg.name, tg.attrs
 		switch tag {
 		case "p", "div", "table", "h1", "h2", "h3", "h4", "h5", "h6":
 			b.WriteString("\n\n")
@@ -130,10 +255,7 @@ func htmlToText(s string, links *linkDefs) string {
 			}
 		case "a":
 			if !closing {
-				url := ""
-				if h := reHref.FindStringSubmatch(attrs); h != nil {
-					url = html.UnescapeString(h[2] + h[3] + h[4])
-				}
+				url := html.UnescapeString(hrefOf(attrs))
 				href = append(href, url)
 				anchorStart = append(anchorStart, b.Len())
 			} else if n := len(href); n > 0 {
@@ -216,9 +338,9 @@ func markdownToText(s string, links *linkDefs) string {
 		}
 		indent := len(line) - len(strings.TrimLeft(line, " \t"))
 		switch {
-		case reListItem.MatchString(line):
-			item := reListItem.ReplaceAllString(line, "")
-			marker := strings.TrimSpace(reListItem.FindString(line))
+		case isListItem(line):
+			n, marker := listMarker(line)
+			item := line[n:]
 			if marker == "*" || marker == "+" || marker == "•" {
 				marker = "-"
 			}
@@ -232,8 +354,8 @@ func markdownToText(s string, links *linkDefs) string {
 		case prev == "blank" && indent >= 4 || prev == "code" && indent > 0:
 			out = append(out, "\t"+strings.TrimRight(line, " \t"))
 			prev = "code"
-		case reHeading.MatchString(line) && prev == "blank":
-			h := reHeading.FindStringSubmatch(line)[1]
+		case isHeading(line) && prev == "blank":
+			h, _ := heading(line)
 			out = append(out, "# "+inlineMD(h, links), "")
 			prev = "blank"
 		default:
@@ -247,12 +369,54 @@ func markdownToText(s string, links *linkDefs) string {
 	return strings.Join(out, "\n")
 }
 
-// inlineMD rewrites inline Markdown: links and bold. Inline code keeps its
-// backquotes, which read well in plain text.
+func isListItem(line string) bool { n, _ := listMarker(line); return n > 0 }
+func isHeading(line string) bool  { _, ok := heading(line); return ok }
+
+// inlineMD rewrites inline Markdown: links [text](url) and **bold**.
+// Inline code keeps its backquotes, which read well in plain text.
 func inlineMD(s string, links *linkDefs) string {
-	s = reMDLink.ReplaceAllStringFunc(s, func(m string) string {
-		sm := reMDLink.FindStringSubmatch(m)
-		return links.ref(sm[1], sm[2])
-	})
-	return reMDBold.ReplaceAllString(s, "$1")
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if s[i] == '[' {
+			if text, url, n, ok := mdLink(s[i:]); ok {
+				b.WriteString(links.ref(text, url))
+				i += n
+				continue
+			}
+		}
+		if strings.HasPrefix(s[i:], "**") {
+			if end := strings.Index(s[i+2:], "**"); end > 0 && !strings.ContainsAny(s[i+2:i+2+end], "*\n") {
+				b.WriteString(s[i+2 : i+2+end])
+				i += end + 4
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
+
+// mdLink parses "[text](url)" or "[text](url "title")" at the start of s.
+func mdLink(s string) (text, url string, n int, ok bool) {
+	close := strings.IndexByte(s, ']')
+	if close < 2 || strings.ContainsAny(s[1:close], "[\n") || close+1 >= len(s) || s[close+1] != '(' {
+		return "", "", 0, false
+	}
+	end := strings.IndexByte(s[close+2:], ')')
+	if end < 0 {
+		return "", "", 0, false
+	}
+	inner := strings.TrimSpace(s[close+2 : close+2+end])
+	if sp := strings.IndexAny(inner, " \t"); sp >= 0 {
+		title := strings.TrimSpace(inner[sp:])
+		if !strings.HasPrefix(title, "\"") || !strings.HasSuffix(title, "\"") {
+			return "", "", 0, false
+		}
+		inner = inner[:sp]
+	}
+	if inner == "" || strings.ContainsAny(inner, "()") {
+		return "", "", 0, false
+	}
+	return s[1:close], inner, close + 2 + end + 1, true
 }

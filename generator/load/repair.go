@@ -361,6 +361,12 @@ func (l *loader) repairRefs(d *document) {
 			setMapping(r.obj, "x-connectorgen-unresolved", r.ref)
 			continue
 		}
+		if ctx != kindSchema && ctx != kindOther && l.refCycle(target, node) {
+			// A parameter, body or response that is only a $ref to
+			// itself (directly or through others) has no content.
+			l.dangling(d, r, ctx, "its chain of $refs leads back to itself", removed)
+			continue
+		}
 		if ctx == kindSchema && l.compositionCycle(d, r, target, node) {
 			continue
 		}
