@@ -262,6 +262,7 @@ func (e *Engine) RunOnce(ctx context.Context, name string) (Report, error) {
 	if err != nil {
 		return Report{Sync: name}, err
 	}
+	ctx = withRunID(ctx, newRunID())
 	var rep Report
 	var runErr error
 	err = e.cfg.executor.Execute(ctx, Unit{Kind: UnitPoll, Sync: name, Key: name, Run: func(ctx context.Context) error {
@@ -458,6 +459,7 @@ func (e *Engine) ProcessQueue(ctx context.Context, name string) (Report, error) 
 	if status.Paused {
 		return rep, fmt.Errorf("%w: %s", ErrPaused, name)
 	}
+	ctx = withRunID(ctx, newRunID())
 	start := e.cfg.now()
 	err = e.cfg.executor.Execute(ctx, Unit{Kind: UnitQueue, Sync: name, Key: name, Run: func(ctx context.Context) error {
 		return r.drain(ctx, &rep)
@@ -499,6 +501,7 @@ func (e *Engine) Replay(ctx context.Context, name string, id int64) error {
 	if !ok {
 		return fmt.Errorf("%w: sync %s id %d", ErrNoDeadLetter, name, id)
 	}
+	ctx = withRunID(ctx, newRunID())
 	var rep Report
 	return e.cfg.executor.Execute(ctx, Unit{Kind: UnitReplay, Sync: name, Key: fmt.Sprintf("%s/%d", name, id), Run: func(ctx context.Context) error {
 		return r.replay(ctx, dl, &rep)

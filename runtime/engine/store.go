@@ -72,6 +72,9 @@ type Store interface {
 	LoadToken(ctx context.Context, system string) ([]byte, bool, error)
 	SaveToken(ctx context.Context, system string, token []byte) error
 
+	// AuditStore reads and prunes the audit log.
+	AuditStore
+
 	// Close releases the store.
 	Close() error
 }
@@ -138,6 +141,9 @@ type Commit struct {
 	DeleteDeadLetter int64
 	// DoneEvents are queue entries to remove.
 	DoneEvents []int64
+	// Audit entries are appended to the audit log (the store assigns
+	// their IDs).
+	Audit []AuditEntry
 }
 
 // Intent is a write-ahead record of a target write (see Commit.Intent).
