@@ -52,7 +52,7 @@ type SystemStatus struct {
 	// API key or password the connector cannot check by itself).
 	Credential       string `json:"credential"`
 	CredentialDetail string `json:"credential_detail,omitempty"`
-	// Breaker is closed, open, half-open or unknown (not running).
+	// Breaker is closed, open, half_open or unknown (not running).
 	Breaker     string `json:"breaker"`
 	SpecVersion string `json:"spec_version,omitempty"`
 	SpecHash    string `json:"spec_hash,omitempty"`
