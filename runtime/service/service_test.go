@@ -38,7 +38,7 @@ func fakeConnector(t *testing.T, src []rec, tgt *fakeTarget) (Connector, engine.
 		Name:    "fake",
 		Systems: []System{{Name: "crm", OAuth: true, RefreshToken: true, Environments: []Environment{{Name: "production", URL: "https://crm.example", Production: true}, {Name: "sandbox", URL: "https://sandbox.crm.example"}}}, {Name: "mail", Environments: []Environment{{Name: "production", URL: "https://mail.example", Production: true}}}},
 		Syncs:   []SyncInfo{{Name: "people", Source: "crm.Person", Target: "mail.Contact", SourceSystem: "crm", TargetSystem: "mail"}},
-		Stores: map[string]StoreOpener{"mem": func(context.Context, *url.URL) (engine.Store, error) { return keepOpen{st}, nil }},
+		Stores:  map[string]StoreOpener{"mem": func(context.Context, *url.URL) (engine.Store, error) { return keepOpen{st}, nil }},
 		Register: func(ctx context.Context, s *Setup) error {
 			return engine.Add(s.Engine, &engine.Sync[rec, wr]{
 				Name: "people", SourceSystem: "crm", TargetSystem: "mail",
