@@ -199,8 +199,8 @@ func (d *decoder) systems(n *yaml.Node) []*System {
 					s.Environment, s.EnvironmentPos = vv.Value, d.pos(vv)
 				}
 			},
-			"auth":     func(kk, vv *yaml.Node) { s.Auth = d.auth(vv, "system "+quote(k.Value)) },
-			"limits":   func(kk, vv *yaml.Node) {},
+			"auth":   func(kk, vv *yaml.Node) { s.Auth = d.auth(vv, "system "+quote(k.Value)) },
+			"limits": func(kk, vv *yaml.Node) {},
 		})
 		if s.Spec == "" {
 			d.diags.Errorf(d.pos(k), "system %q: missing spec (the path of its OpenAPI document)", k.Value)
