@@ -469,6 +469,11 @@ func (e *Engine) ProcessQueue(ctx context.Context, name string) (Report, error) 
 	if errors.As(err, &down) {
 		e.evaluate(context.WithoutCancel(ctx), b, status, err, false)
 	} else {
+		if err == nil && rep.Seen > 0 {
+			// A drain that fetched and wrote records shows the systems
+			// are back: a realtime sync need not wait for its next poll.
+			e.clear(context.WithoutCancel(ctx), name, AlertSystemDown, fmt.Sprintf("sync %s applied queued events", name))
+		}
 		depth, _ := e.store.QueueDepth(ctx, name)
 		dls, _ := e.store.DeadLetterCount(ctx, name)
 		e.cfg.observer.ObserveQueue(QueueEvent{Sync: name, QueueDepth: depth, DeadLetters: dls})

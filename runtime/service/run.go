@@ -19,6 +19,7 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/engine"
 	"github.com/connectorgen/connectorgen/runtime/observe"
 	"github.com/connectorgen/connectorgen/runtime/rest"
+	"github.com/connectorgen/connectorgen/runtime/transport"
 )
 
 // started is a connector with its store open and its syncs registered.
@@ -39,6 +40,8 @@ type engineFlags struct {
 	concurrency int
 	pauseAfter  int
 	alertURL    string
+	retries     int
+	retryBase   time.Duration
 	env         *envFlags
 }
 
@@ -47,6 +50,8 @@ func (h *host) engineFlagSet(fs *flag.FlagSet, ef *engineFlags) {
 	fs.IntVar(&ef.concurrency, "concurrency", 8, "records one run applies in parallel")
 	fs.IntVar(&ef.pauseAfter, "pause-after", 0, "pause a sync after this many failed runs in a row (0: never)")
 	h.str(fs, &ef.alertURL, "alert-url", "", "POST every alert (and its resolution) as JSON to this URL (HTTPS, or HTTP on loopback)")
+	fs.IntVar(&ef.retries, "retry-attempts", 0, "attempts per API call before it fails (0: the client's default, 4)")
+	h.dur(fs, &ef.retryBase, "retry-base-delay", 0, "first retry backoff, doubled per attempt (0: the client's default, 1s)")
 	ef.env = h.envFlagSet(fs)
 }
 
@@ -94,6 +99,9 @@ func (h *host) start(ctx context.Context, ef *engineFlags, extra ...engine.Optio
 	s.eng = engine.New(st, append(opts, extra...)...)
 	setup := &Setup{Engine: s.eng, Resolver: h.resolver(), URLs: map[string]string{}, TokenURLs: map[string]string{},
 		ClientOptions: []rest.Option{rest.WithObserver(s.mem), rest.WithLogger(log)}}
+	if ef.retries > 0 || ef.retryBase > 0 {
+		setup.ClientOptions = append(setup.ClientOptions, rest.WithRetry(transport.RetryConfig{MaxAttempts: ef.retries, BaseDelay: ef.retryBase}))
+	}
 	for _, e := range envs {
 		setup.URLs[e.System] = e.URL
 		setup.TokenURLs[e.System] = e.TokenURL
@@ -289,6 +297,25 @@ func (h *host) serve(ctx context.Context, s *started, addr string, drain, retent
 			t.Reset(interval)
 		}
 	}
+	// The first pass runs the polled syncs one after the other in mapping
+	// order, so that a sync filling an xref table (owners → senders) runs
+	// before one that looks it up; afterwards each keeps its own interval.
+	firstPass := make(chan struct{})
+	go func() {
+		defer close(firstPass)
+		for _, sy := range h.c.Syncs {
+			if ctx.Err() != nil {
+				return
+			}
+			if sy.Every > 0 || every > 0 {
+				if _, err := s.eng.RunOnce(workCtx, sy.Name); err != nil && workCtx.Err() == nil {
+					log.Warn("run failed", slog.String("sync", sy.Name), slog.String("error", err.Error()))
+				}
+			}
+		}
+	}()
+	wg.Add(1)
+	go func() { defer wg.Done(); <-firstPass }()
 	for _, sy := range h.c.Syncs {
 		iv := sy.Every
 		if every > 0 {
@@ -296,7 +323,13 @@ func (h *host) serve(ctx context.Context, s *started, addr string, drain, retent
 		}
 		if iv > 0 {
 			wg.Add(1)
-			go loop(sy.Name, iv, true, nil, func(c context.Context) error { _, err := s.eng.RunOnce(c, sy.Name); return err })
+			go func() {
+				select {
+				case <-firstPass:
+				case <-stop:
+				}
+				loop(sy.Name, iv, false, nil, func(c context.Context) error { _, err := s.eng.RunOnce(c, sy.Name); return err })
+			}()
 		}
 		if sy.Webhook != nil {
 			wg.Add(1)
