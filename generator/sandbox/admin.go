@@ -150,6 +150,14 @@ func (s *System) Generate(entityName string, n int) error {
 			v = Record{}
 		}
 		delete(v, e.key)
+		for _, f := range append(append([]string{e.version}, e.created...), e.updated...) {
+			delete(v, f)
+		}
+		for k, p := range schemaProps(e.schema) {
+			if p.Value != nil && p.Value.ReadOnly {
+				delete(v, k)
+			}
+		}
 		for k, p := range schemaProps(e.schema) {
 			if p.Value != nil && p.Value.Format == "email" {
 				v[k] = fmt.Sprintf("user%d.%d@example.com", i+1, s.next()%100000)
@@ -196,7 +204,7 @@ func (s *System) Reset() {
 		e.mu.Unlock()
 	}
 	s.vmu.Lock()
-	s.violations, s.perOp = nil, map[string]int{}
+	s.violations, s.perOp, s.applied = nil, map[string]int{}, map[string]int64{}
 	s.vmu.Unlock()
 	s.hooks.mu.Lock()
 	s.hooks.events, s.hooks.delivered = nil, 0
@@ -205,6 +213,17 @@ func (s *System) Reset() {
 	s.auth.tokens, s.auth.refresh, s.auth.tokReqs = map[string]time.Time{}, map[string]bool{}, map[string]int64{}
 	s.auth.mu.Unlock()
 	s.in.reset()
+}
+
+// Applied returns how many writes changed state, by operation ID.
+func (s *System) Applied() map[string]int64 {
+	s.vmu.Lock()
+	defer s.vmu.Unlock()
+	out := map[string]int64{}
+	for k, v := range s.applied {
+		out[k] = v
+	}
+	return out
 }
 
 // SetFaults replaces the fault configuration.

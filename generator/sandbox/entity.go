@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -47,6 +48,7 @@ type entity struct {
 	key        string
 	keyInt     bool
 	keyUUID    bool
+	keyHex     int
 	version    string
 	deleted    string
 	updated    []string // fields set to the change time on every change
@@ -185,6 +187,7 @@ func (s *System) completeEntity(ent *entity) {
 	if p := props[ent.key]; p != nil && p.Value != nil {
 		ent.keyInt = p.Value.Type.Is("integer") || p.Value.Type.Is("number")
 		ent.keyUUID = p.Value.Format == "uuid"
+		ent.keyHex = hexKeyLen(p.Value)
 	}
 	names := sortedKeys(props)
 	for _, n := range names {
@@ -321,6 +324,8 @@ func (s *System) classify() {
 			r.role = roleGet
 		case r.method == "GET":
 			r.role = roleList
+		case r.method == "POST" && !trailing && listShaped(resp, r.ent.schema):
+			r.role = roleFind // a search: POST …/search answering a page
 		case r.method == "POST" && !trailing:
 			r.role = roleCreate
 		case (r.method == "PATCH" || r.method == "POST") && trailing:
@@ -457,6 +462,10 @@ func (e *entity) newKeyLocked(data Record, gen func() uint64) (any, error) {
 	switch {
 	case e.keyInt:
 		return json.Number(strconv.FormatInt(e.seq+1000, 10)), nil
+	case e.keyHex > 0:
+		sum := md5.Sum([]byte(fmt.Sprintf("%s/%d/%d", e.full, e.seq, gen())))
+		h := strings.Repeat(hex.EncodeToString(sum[:]), e.keyHex/32+1)
+		return h[:e.keyHex], nil
 	case e.keyUUID:
 		a, b := gen(), gen()
 		return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", uint32(a), uint16(a>>32), uint16(a>>48)&0xfff, uint16(b)&0xfff, b>>16&0xffffffffffff), nil
@@ -594,3 +603,36 @@ func mergeInto(dst, src Record, clearOnEmpty []string, prefix string) {
 		dst[k] = deepCopy(v)
 	}
 }
+
+// listShaped reports whether a response carries many records of target
+// (an array of them, or an object with such an array).
+func listShaped(sch, target *openapi3.Schema) bool {
+	if sch == nil {
+		return false
+	}
+	if sch.Items != nil && sch.Items.Value != nil && refersTo(sch.Items.Value, target, 1) {
+		return true
+	}
+	for _, p := range schemaProps(sch) {
+		if p.Value != nil && p.Value.Items != nil && p.Value.Items.Value != nil && refersTo(p.Value.Items.Value, target, 1) {
+			return true
+		}
+	}
+	return false
+}
+
+// hexKeyLen is N when the key's schema pattern is ^[0-9a-f]{N}$ (ids that
+// are hashes), else 0.
+func hexKeyLen(sch *openapi3.Schema) int {
+	if sch == nil {
+		return 0
+	}
+	m := hexPattern.FindStringSubmatch(sch.Pattern)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+var hexPattern = regexp.MustCompile(`^\^\[(?:0-9a-f|a-f0-9|0-9a-fA-F|0-9A-Fa-f)\]\{(\d+)\}\$$`)

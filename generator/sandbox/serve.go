@@ -58,7 +58,7 @@ func (s *System) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		Request:    req,
 		PathParams: params,
 		Route:      &routers.Route{Spec: s.doc, Path: r.path, PathItem: r.item, Method: r.method, Operation: r.op},
-		Options:    &openapi3filter.Options{AuthenticationFunc: s.authenticate},
+		Options:    &openapi3filter.Options{AuthenticationFunc: s.authenticate, SchemaValidationOptions: formatOptions(false)},
 	}
 	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
 		var se *openapi3filter.SecurityRequirementsError
@@ -79,6 +79,11 @@ func (s *System) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		s.idempotent(r, func(w http.ResponseWriter, req *http.Request) {
 			bw := &bufferedWriter{header: http.Header{}}
 			s.handle(bw, req, r, params, body)
+			if bw.status/100 == 2 && r.ent != nil && r.role != roleGet && r.role != roleList && r.role != roleFind {
+				s.vmu.Lock()
+				s.applied[r.id]++
+				s.vmu.Unlock()
+			}
 			s.checkResponse(r, in, bw)
 			bw.flush(w)
 		})(w, req)
@@ -106,7 +111,7 @@ func (s *System) checkResponse(r *route, in *openapi3filter.RequestValidationInp
 		status = http.StatusOK
 	}
 	rin := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: bw.header,
-		Options: &openapi3filter.Options{IncludeResponseStatus: false}}
+		Options: &openapi3filter.Options{IncludeResponseStatus: false, SchemaValidationOptions: formatOptions(true)}}
 	rin.SetBodyBytes(bw.body.Bytes())
 	if err := openapi3filter.ValidateResponse(context.Background(), rin); err != nil {
 		s.violate(r, in.Request, "response", violationText(err))
@@ -844,4 +849,29 @@ func (s *System) limitOf(r *route, name string, q url.Values) int {
 		n = int(*sch.Max)
 	}
 	return n
+}
+
+// formatOptions turn on format validation, with a strict email check (no
+// blanks, one @, a dot in the domain) as mail APIs apply it to what they
+// are sent. Answers are checked leniently (surrounding blanks allowed):
+// systems return what their users typed, and a connector must cope.
+func formatOptions(answer bool) []openapi3.SchemaValidationOption {
+	return []openapi3.SchemaValidationOption{
+		openapi3.EnableFormatValidation(),
+		openapi3.WithStringFormatValidator("email", emailFormat{lenient: answer}),
+	}
+}
+
+type emailFormat struct{ lenient bool }
+
+func (f emailFormat) Validate(v string) error {
+	if f.lenient {
+		v = strings.TrimSpace(v)
+	}
+	at := strings.IndexByte(v, '@')
+	if at > 0 && at == strings.LastIndexByte(v, '@') && at < len(v)-1 &&
+		!strings.ContainsAny(v, " \t\r\n") && strings.Contains(v[at:], ".") {
+		return nil
+	}
+	return errors.New("not a valid email address")
 }

@@ -47,6 +47,7 @@ type System struct {
 	vmu        sync.Mutex
 	violations []Violation
 	perOp      map[string]int
+	applied    map[string]int64
 	gen        *rand.Rand // guarded by vmu's sibling genMu
 	genMu      sync.Mutex
 }
@@ -117,15 +118,16 @@ func buildSystem(spec *load.Spec, name, pkgName string, opts Options, index uint
 		return nil, fmt.Errorf("sandbox: system %s: %s", name, diags.Errors().String())
 	}
 	s := &System{
-		name:  name,
-		doc:   spec.Doc,
-		pkg:   pkg,
-		opts:  opts,
-		in:    newInjector(opts.Seed ^ (index+1)*0x9e3779b97f4a7c15),
-		auth:  newAuthState(opts.TokenTTL),
-		hooks: &webhooks{},
-		perOp: map[string]int{},
-		gen:   rand.New(rand.NewPCG(opts.Seed, index+0x5eed)),
+		name:    name,
+		doc:     spec.Doc,
+		pkg:     pkg,
+		opts:    opts,
+		in:      newInjector(opts.Seed ^ (index+1)*0x9e3779b97f4a7c15),
+		auth:    newAuthState(opts.TokenTTL),
+		hooks:   &webhooks{},
+		perOp:   map[string]int{},
+		applied: map[string]int64{},
+		gen:     rand.New(rand.NewPCG(opts.Seed, index+0x5eed)),
 	}
 	s.in.setFaults(opts.Faults)
 	s.creds, s.hasCreds = opts.Credentials[name]
