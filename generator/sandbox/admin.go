@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -320,4 +321,54 @@ func (s *System) admin(w http.ResponseWriter, r *http.Request) {
 	default:
 		fail(http.StatusNotFound, fmt.Errorf("no admin endpoint %s %s", r.Method, r.URL.Path))
 	}
+}
+
+// SaveState writes every system's records to dir, one JSON file per
+// system ({"Entity": [records]}).
+func (sb *Sandbox) SaveState(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, s := range sb.systems {
+		out := map[string][]Record{}
+		for _, e := range s.entities {
+			recs, _ := s.Records(e.full)
+			out[e.full] = recs
+		}
+		b, err := json.MarshalIndent(out, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, s.name+".json"), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LoadState loads what SaveState wrote (a missing file is an empty state).
+func (sb *Sandbox) LoadState(dir string) error {
+	for _, s := range sb.systems {
+		b, err := os.ReadFile(filepath.Join(dir, s.name+".json"))
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		var in map[string][]Record
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		if err := dec.Decode(&in); err != nil {
+			return fmt.Errorf("sandbox: state %s: %v", filepath.Join(dir, s.name+".json"), err)
+		}
+		for _, name := range sortedKeys(in) {
+			for _, rec := range in[name] {
+				if _, err := s.Create(name, rec); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
