@@ -49,6 +49,7 @@ type entity struct {
 	keyInt     bool
 	keyUUID    bool
 	keyHex     int
+	keyDigits  bool // a string key the paths take as an integer
 	version    string
 	deleted    string
 	updated    []string // fields set to the change time on every change
@@ -58,6 +59,7 @@ type entity struct {
 	unique     []string
 	hint       Hint
 	webhook    *config.Webhook
+	declared   bool // by the mapping (else derived from the spec)
 
 	mu    sync.Mutex
 	recs  map[string]*record
@@ -96,6 +98,7 @@ func (s *System) declareEntity(cfg *config.File, e *config.Entity) error {
 		return fmt.Errorf("%s: sandbox: entity %s: schema %q not in the spec", e.Pos, e.Name, e.Schema.Text)
 	}
 	ent := newEntity(e.Name, e.Schema.Text, sch)
+	ent.declared = true
 	ent.key = e.Key.Text
 	ent.version = e.Version.Text
 	ent.deleted = e.Deleted.Text
@@ -131,7 +134,10 @@ func (s *System) declareEntity(cfg *config.File, e *config.Entity) error {
 		if r == nil {
 			return fmt.Errorf("%s: sandbox: entity %s: operation %q not in the spec", e.Pos, e.Name, d.id)
 		}
-		r.ent, r.role = ent, d.r
+		r.ent, r.role, r.declared = ent, d.r, true
+		if d.r == roleCreate && r.method == "PUT" {
+			r.role = roleUpsert // a collection PUT: bulk create-or-update
+		}
 	}
 	return nil
 }
@@ -299,9 +305,10 @@ func refersTo(sch, target *openapi3.Schema, depth int) bool {
 func (s *System) classify() {
 	for _, r := range s.routes {
 		last := r.segs[len(r.segs)-1]
-		trailing := strings.HasPrefix(last, "{") && strings.HasSuffix(last, "}")
+		open, cl := strings.IndexByte(last, '{'), strings.LastIndexByte(last, '}')
+		trailing := open >= 0 && cl > open // {id}, or {id}.json
 		if trailing {
-			r.keyParam = last[1 : len(last)-1]
+			r.keyParam = last[open+1 : cl]
 		}
 		if r.role == roleUpdate {
 			r.merge = r.method != "PUT"
@@ -341,6 +348,14 @@ func (s *System) classify() {
 	for _, r := range s.routes {
 		if r.ent != nil && r.role == roleNone {
 			r.ent = nil
+		}
+		if r.ent != nil && r.keyParam != "" && (r.role == roleGet || r.role == roleUpdate) {
+			for _, p := range append(append(openapi3.Parameters{}, r.item.Parameters...), r.op.Parameters...) {
+				if p.Value != nil && p.Value.Name == r.keyParam && p.Value.In == "path" && p.Value.Schema != nil &&
+					p.Value.Schema.Value != nil && typeIs(p.Value.Schema.Value, "integer") {
+					r.ent.keyDigits = true
+				}
+			}
 		}
 	}
 }
@@ -462,6 +477,8 @@ func (e *entity) newKeyLocked(data Record, gen func() uint64) (any, error) {
 	switch {
 	case e.keyInt:
 		return json.Number(strconv.FormatInt(e.seq+1000, 10)), nil
+	case e.keyDigits:
+		return strconv.FormatInt(e.seq+1000, 10), nil
 	case e.keyHex > 0:
 		sum := md5.Sum([]byte(fmt.Sprintf("%s/%d/%d", e.full, e.seq, gen())))
 		h := strings.Repeat(hex.EncodeToString(sum[:]), e.keyHex/32+1)

@@ -21,6 +21,9 @@ import (
 // reproducible.
 type gen struct {
 	s *System
+	// request leaves out read-only properties (bodies a client sends);
+	// otherwise write-only ones are left out (answers).
+	request bool
 }
 
 func (s *System) newGen() *gen { return &gen{s: s} }
@@ -325,6 +328,34 @@ func (g *gen) convert(v any, sch *openapi3.Schema) any {
 	return g.value(sch, "", 0)
 }
 
+// keep says whether a property belongs in the value being generated.
+func (g *gen) keep(p *openapi3.Schema) bool {
+	if p == nil {
+		return false
+	}
+	if g.request {
+		return !p.ReadOnly
+	}
+	return !p.WriteOnly
+}
+
+// keepProp is keep for property n of sch, looking at every allOf member
+// (one member may mark a property read-only that another requires).
+func (g *gen) keepProp(sch *openapi3.Schema, n string) bool {
+	if sch == nil {
+		return true
+	}
+	if p := sch.Properties[n]; p != nil && !g.keep(p.Value) {
+		return false
+	}
+	for _, a := range sch.AllOf {
+		if !g.keepProp(a.Value, n) {
+			return false
+		}
+	}
+	return true
+}
+
 // jsonValue converts json.Number for kin-openapi's validator.
 func jsonValue(v any) any {
 	switch x := v.(type) {
@@ -368,11 +399,24 @@ func (g *gen) value(sch *openapi3.Schema, name string, depth int) any {
 	if sch.Default != nil && sch.Default != "" {
 		return sch.Default
 	}
-	if len(sch.OneOf) > 0 {
-		return g.value(sch.OneOf[0].Value, name, depth+1)
-	}
-	if len(sch.AnyOf) > 0 {
-		return g.value(sch.AnyOf[0].Value, name, depth+1)
+	if alts := append(append([]*openapi3.SchemaRef{}, sch.OneOf...), sch.AnyOf...); len(alts) > 0 && alts[0].Value != nil {
+		v := g.value(alts[0].Value, name, depth+1)
+		if len(schemaProps(sch)) == 0 {
+			return v
+		}
+		// The parent declares the properties; a variant may only list
+		// required names ({required: [email]}): fill them from the parent.
+		m, ok := v.(map[string]any)
+		if !ok {
+			m = map[string]any{}
+		}
+		props := schemaProps(sch)
+		for _, n := range append(requiredOf(alts[0].Value), requiredOf(sch)...) {
+			if p := props[n]; p != nil && m[n] == nil && g.keepProp(sch, n) {
+				m[n] = g.value(p.Value, n, depth+1)
+			}
+		}
+		return m
 	}
 	switch {
 	case typeIs(sch, "string"):
@@ -395,7 +439,7 @@ func (g *gen) value(sch *openapi3.Schema, name string, depth int) any {
 		out := map[string]any{}
 		props := schemaProps(sch)
 		for _, n := range requiredOf(sch) {
-			if p := props[n]; p != nil {
+			if p := props[n]; p != nil && g.keepProp(sch, n) {
 				out[n] = g.value(p.Value, n, depth+1)
 			}
 		}
@@ -465,6 +509,8 @@ func (g *gen) str(sch *openapi3.Schema, name string) string {
 		if re, err := regexp.Compile(sch.Pattern); err == nil && !re.MatchString(v) {
 			if ex, ok := sch.Example.(string); ok && re.MatchString(ex) {
 				v = ex
+			} else if p, _ := regexp.MustCompile(strings.TrimPrefix(sch.Pattern, "^")).LiteralPrefix(); p != "" && re.MatchString(p) {
+				v = p // ^/v1/customers: the literal the pattern starts with
 			}
 		}
 	}

@@ -281,6 +281,7 @@ type route struct {
 	// delete); other path parameters scope or are copied.
 	keyParam string
 	merge    bool // update merges (PATCH) rather than replaces (PUT)
+	declared bool // the role comes from the mapping
 }
 
 func (r *route) literalRank() int {
