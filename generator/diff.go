@@ -504,4 +504,3 @@ func sortFindings(fs []Finding) {
 		return fs[i].Msg < fs[j].Msg
 	})
 }
-
