@@ -26,6 +26,10 @@ type Client struct {
 	Creds []*Credential
 	// Operations are the operation IDs the syncs use, sorted.
 	Operations []string
+	// Scopes are the OAuth scopes those operations need (from the spec's
+	// security requirements); ExtraScopes the ones the mapping requests
+	// beyond them (least privilege).
+	Scopes, ExtraScopes []string
 }
 
 // AuthDoc says where one credential part comes from.
