@@ -50,6 +50,9 @@ type Options struct {
 	// directory, CI at the repository root). Empty means the working
 	// directory.
 	OutputDir string
+	// overlays are the system's overlay files (GenerateConfig sets them
+	// per system).
+	overlays []string
 }
 
 // SpecStats summarises one generated client.
@@ -107,6 +110,7 @@ func GenerateConfig(cfg *config.File, opts Options) (res *Result) {
 		o := opts
 		o.AllowRemoteRefs = o.AllowRemoteRefs || sys.AllowRemoteRefs
 		o.OutputDir = filepath.Join(opts.OutputDir, sys.Package)
+		o.overlays = cfg.OverlayPaths(sys)
 		files, stats, pkg, d := generateClient(cfg.SpecPath(sys), sys.Package, o)
 		diags.Append(d)
 		if d.HasErrors() {
@@ -206,7 +210,7 @@ func importPath(dir string) (string, error) {
 
 func generateClient(specPath, pkg string, opts Options) ([]output.File, SpecStats, *ir.Package, diag.List) {
 	stats := SpecStats{Spec: specPath, Package: pkg}
-	spec, diags := load.Load(specPath, load.Options{AllowRemoteRefs: opts.AllowRemoteRefs})
+	spec, diags := load.Load(specPath, load.Options{AllowRemoteRefs: opts.AllowRemoteRefs, Overlays: opts.overlays})
 	if spec == nil {
 		return nil, stats, nil, diags
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/connectorgen/connectorgen/generator/config"
 	"github.com/connectorgen/connectorgen/generator/diag"
+	"github.com/connectorgen/connectorgen/generator/fieldpath"
 	"github.com/connectorgen/connectorgen/generator/ir"
 	"github.com/connectorgen/connectorgen/generator/naming"
 )
@@ -37,7 +38,7 @@ type Input struct {
 // mapping cannot be generated; a config without syncs yields an empty
 // connector.
 func Bind(in Input) (*ir.Connector, diag.List) {
-	b := &binder{in: in, clients: map[string]*ir.Client{}, entities: map[string]*ir.Entity{}, types: map[*ir.Package]map[string]*ir.Type{}}
+	b := &binder{in: in, failedPkgs: map[string]bool{}, clients: map[string]*ir.Client{}, entities: map[string]*ir.Entity{}, types: map[*ir.Package]map[string]*ir.Type{}}
 	// Bind records used operations and auth on the clients: work on copies
 	// so the caller's values stay as they were.
 	clients := make([]*ir.Client, len(in.Clients))
@@ -84,9 +85,7 @@ func Bind(in Input) (*ir.Connector, diag.List) {
 	for _, x := range in.Config.Xrefs {
 		b.xref(x, conn)
 	}
-	scope := naming.NewScope()
-	scope.Reserve("Clients", "the Clients type")
-	scope.Reserve("Register", "the Register function")
+	scope := packageScope(in.Clients)
 	for _, s := range in.Config.Syncs {
 		if bs := b.sync(s, scope); bs != nil {
 			conn.Syncs = append(conn.Syncs, bs)
@@ -110,6 +109,8 @@ type binder struct {
 	entities    map[string]*ir.Entity
 	entityNames []string
 	xrefs       map[string]*ir.Xref
+	// failedPkgs are with: packages that did not load, already reported.
+	failedPkgs map[string]bool
 }
 
 func (b *binder) errorf(pos diag.Pos, format string, args ...any) {
@@ -146,41 +147,67 @@ func qualify(t *ir.TypeRef, importPath string) *ir.TypeRef {
 	return &c
 }
 
-// path resolves a dotted JSON path through the struct types of client c
-// starting at root. what names the side for messages.
+// path resolves a written field path (dotted, with map keys) through the
+// types of client c starting at root, with the shared resolver. what names
+// the side for messages.
 func (b *binder) path(c *ir.Client, root *ir.TypeRef, v config.Value, what string) (ir.Path, *ir.Field, bool) {
 	p := ir.Path{Text: v.Text}
-	cur := root
-	var leaf *ir.Field
-	parts := strings.Split(v.Text, ".")
-	for i, part := range parts {
-		t := b.typeOf(c, cur)
-		if t == nil || t.Kind != ir.Struct {
-			b.errorf(v.Pos, "%s %q: %q is not an object, so it has no field %q", what, v.Text, strings.Join(parts[:i], "."), part)
-			return p, nil, false
+	res, err := fieldpath.Resolve(clientTypes{b, c}, root, v.Text)
+	if err != nil {
+		switch err.Kind {
+		case fieldpath.NoField:
+			b.errorf(v.Pos, "%s", suggest(fmt.Sprintf("%s %q: no such property on %s", what, v.Text, err.Type.Name), err.Segment, err.Known))
+		default:
+			b.errorf(v.Pos, "%s %q: %s", what, v.Text, err.Error())
 		}
-		var f *ir.Field
-		var names []string
-		for _, cand := range t.Fields {
-			names = append(names, cand.JSONName)
-			if cand.JSONName == part {
-				f = cand
-			}
-		}
-		if f == nil {
-			b.errorf(v.Pos, "%s", suggest(fmt.Sprintf("%s %q: no such property on %s", what, v.Text, t.Name), part, names))
-			return p, nil, false
-		}
-		p.Steps = append(p.Steps, ir.Step{Field: f.Name, Type: qualify(f.Type, c.ImportPath)})
-		cur, leaf = f.Type, f
+		return p, nil, false
 	}
-	return p, leaf, true
+	for _, st := range res.Steps {
+		st.Type = qualify(st.Type, c.ImportPath)
+		p.Steps = append(p.Steps, st)
+	}
+	p.Untyped, p.NearMiss = res.Untyped, res.NearMiss
+	return p, res.Leaf, true
+}
+
+// clientTypes lets the path resolver see one client's declarations.
+type clientTypes struct {
+	b *binder
+	c *ir.Client
+}
+
+func (ct clientTypes) Struct(t *ir.TypeRef) *ir.Type {
+	if nt := ct.b.typeOf(ct.c, t); nt != nil && nt.Kind == ir.Struct {
+		return nt
+	}
+	return nil
+}
+
+func (ct clientTypes) Map(t *ir.TypeRef) *ir.TypeRef {
+	u := t.Unwrapped()
+	for range 8 {
+		if u == nil {
+			return nil
+		}
+		if u.Kind == ir.Map {
+			return u.Elem
+		}
+		nt := ct.b.typeOf(ct.c, u)
+		if nt == nil || (nt.Kind != ir.Alias && nt.Kind != ir.Defined) {
+			return nil
+		}
+		u = nt.Target.Unwrapped()
+	}
+	return nil
 }
 
 // alwaysPresent reports whether every step of p is a plain (required,
 // non-nullable) value.
 func alwaysPresent(p ir.Path) bool {
 	for _, s := range p.Steps {
+		if s.MapKey {
+			return false // a key may be absent
+		}
 		switch s.Type.Kind {
 		case ir.Opt, ir.Nullable, ir.Pointer:
 			return false
@@ -315,9 +342,9 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 			u := f.Type.Unwrapped()
 			switch {
 			case isTime(u):
-				ent.CursorIsTime, cursorOK = true, true
+				ent.CursorKind, cursorOK = ir.CursorTime, true
 			case isInt(u):
-				cursorOK = true
+				ent.CursorKind, cursorOK = ir.CursorInt, true
 			default:
 				b.errorf(e.Cursor.Pos, "entity %q: cursor %q is %s; a cursor must be a date-time or an integer", e.Name, e.Cursor.Text, u)
 				okAll = false
@@ -325,6 +352,29 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 		} else {
 			okAll = false
 		}
+	}
+	if e.Changed.IsSet() {
+		if ent.Changed, f, ok = b.path(c, root, e.Changed, "changed"); ok {
+			if !isTime(qualify(f.Type.Unwrapped(), c.ImportPath)) {
+				b.errorf(e.Changed.Pos, "entity %q: changed %q is %s; it must be a date-time", e.Name, e.Changed.Text, f.Type.Unwrapped())
+				okAll = false
+			}
+		} else {
+			okAll = false
+		}
+	} else if ent.CursorKind == ir.CursorTime {
+		ent.Changed = ent.Cursor
+	}
+	// The version orders a record's changes: the version field, else the
+	// cursor (a time in nanoseconds, or an integer that grows with every
+	// change), else none (unchanged writes are skipped by snapshot).
+	switch {
+	case len(ent.Version.Steps) > 0:
+		ent.VersionFrom = ir.VersionField
+	case ent.CursorKind == ir.CursorTime:
+		ent.VersionFrom = ir.VersionTimeCursor
+	case ent.CursorKind == ir.CursorInt:
+		ent.VersionFrom = ir.VersionIntCursor
 	}
 	ent.List = b.call(e, c, e.List, "read list")
 	if ent.List != nil && ent.List.Op.Pagination == nil {
@@ -630,6 +680,21 @@ func (b *binder) credential(c *ir.Client, a config.AuthSource) *ir.Credential {
 		}
 	}
 	return cred
+}
+
+// packageScope is the top-level namespace of the generated sync package
+// with the names every connector has (and each client's constructor)
+// reserved; syncs claim theirs in it, so a sync whose names collide is
+// reported here instead of producing code that does not compile.
+func packageScope(clients []*ir.Client) *naming.Scope {
+	scope := naming.NewScope()
+	for _, n := range []string{"Clients", "Endpoints", "NewClients", "Register", "credential"} {
+		scope.Reserve(n, "used by the connector itself")
+	}
+	for _, c := range clients {
+		c.NewFunc = scope.Claim("used by the constructor of the "+c.System+" client", "new"+naming.Exported(c.System)+"Client")
+	}
+	return scope
 }
 
 // xrefNames lists the declared xref tables, sorted, for hints.

@@ -1,5 +1,5 @@
 // Package cli implements the connectorgen command line: generate, check,
-// validate and version. cmd/connectorgen only calls Main; keeping the logic
+// validate, sandbox and version. cmd/connectorgen only calls Main; keeping the logic
 // here makes every command testable in-process.
 //
 // Exit codes: 0 success; 1 diagnostics or stale output; 2 usage error.
@@ -34,6 +34,8 @@ Usage:
   connectorgen check    (same flags as generate)             report missing, changed and stale files; write nothing
   connectorgen validate -config FILE                         print diagnostics only
   connectorgen diff     -config FILE -spec SYSTEM=NEWSPEC    what a new spec version changes that matters to the connector
+  connectorgen sandbox  -config FILE [-listen ADDR] [-seed FILE] [-fail-rate F] [-state DIR]
+                                                             serve spec-validating simulations of its systems
   connectorgen version
 
 Run "connectorgen <command> -h" for a command's flags.
@@ -55,6 +57,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return runValidate(args[1:], stdout, stderr)
 	case "diff":
 		return runDiff(args[1:], stdout, stderr)
+	case "sandbox":
+		ctx, stop := interruptContext()
+		defer stop()
+		return runSandbox(ctx, args[1:], stdout, stderr, nil)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "connectorgen %s\n", generator.Version)
 		return ExitOK

@@ -67,6 +67,9 @@ type System struct {
 	EnvironmentPos, BaseURLPos diag.Pos
 	// Auth says where each security scheme's credentials come from.
 	Auth []AuthSource
+	// Overlays are OpenAPI Overlay documents (paths relative to File.Dir)
+	// applied to the spec at load time, in order.
+	Overlays []Value
 	// Node is the system's mapping, for sections modelled elsewhere
 	// (auth, limits).
 	Node *yaml.Node
@@ -75,6 +78,16 @@ type System struct {
 // SpecPath returns the system's spec path relative to the working
 // directory.
 func (f *File) SpecPath(s *System) string { return filepath.Join(f.Dir, filepath.FromSlash(s.Spec)) }
+
+// OverlayPaths returns the system's overlay paths relative to the working
+// directory.
+func (f *File) OverlayPaths(s *System) []string {
+	var out []string
+	for _, o := range s.Overlays {
+		out = append(out, filepath.Join(f.Dir, filepath.FromSlash(o.Text)))
+	}
+	return out
+}
 
 // OutputDir returns the output directory relative to the working
 // directory.
@@ -201,6 +214,17 @@ func (d *decoder) systems(n *yaml.Node) []*System {
 			},
 			"auth":   func(kk, vv *yaml.Node) { s.Auth = d.auth(vv, "system "+quote(k.Value)) },
 			"limits": func(kk, vv *yaml.Node) {},
+			"overlays": func(kk, vv *yaml.Node) {
+				if vv.Kind != yaml.SequenceNode {
+					d.diags.Errorf(d.pos(vv), "system %q: overlays must be a list of overlay files", k.Value)
+					return
+				}
+				for _, c := range vv.Content {
+					if v := d.value(c, "overlay"); v.IsSet() {
+						s.Overlays = append(s.Overlays, v)
+					}
+				}
+			},
 		})
 		if s.Spec == "" {
 			d.diags.Errorf(d.pos(k), "system %q: missing spec (the path of its OpenAPI document)", k.Value)

@@ -37,6 +37,10 @@ type Entity struct {
 	Key     Value
 	Version Value
 	Deleted Value
+	// Changed is a date-time field holding the record's last change time
+	// (last_writer_wins compares it); the cursor serves when it is a
+	// date-time and Changed is not given.
+	Changed Value
 	// Params are constant values for operation parameters (path params
 	// such as a list ID) shared by every operation on the entity.
 	Params []Param
@@ -247,6 +251,7 @@ func (d *decoder) entities(n *yaml.Node) []*Entity {
 			"key":     func(_, v *yaml.Node) { e.Key = d.value(v, "key") },
 			"version": func(_, v *yaml.Node) { e.Version = d.value(v, "version") },
 			"deleted": func(_, v *yaml.Node) { e.Deleted = d.value(v, "deleted") },
+			"changed": func(_, v *yaml.Node) { e.Changed = d.value(v, "changed") },
 			"params": func(_, v *yaml.Node) {
 				if !d.mapping(v, what+": params") {
 					return

@@ -66,11 +66,11 @@ func runbookSyncView(s *ir.Sync) runbookSync {
 	var steps []string
 	for _, m := range s.Match {
 		switch m {
-		case "xref":
+		case ir.MatchXref:
 			steps = append(steps, "the xref table")
-		case "natural_key":
+		case ir.MatchNaturalKey:
 			steps = append(steps, "natural key `"+s.NaturalKey.Path+"`")
-		case "create":
+		case ir.MatchCreate:
 			steps = append(steps, "creating it")
 		}
 	}
@@ -110,7 +110,7 @@ func runbookSyncView(s *ir.Sync) runbookSync {
 			if w == nil {
 				continue
 			}
-			rs.Rows = append(rs.Rows, runbookRow{Target: w.Path, From: fromText(a), Rule: ruleText(a, w), Policy: strings.ReplaceAll(w.Policy, "_", " ")})
+			rs.Rows = append(rs.Rows, runbookRow{Target: w.Path, From: fromText(a), Rule: ruleText(a, w), Policy: strings.ReplaceAll(w.Policy.String(), "_", " ")})
 		}
 	}
 	return rs
@@ -151,7 +151,11 @@ func ruleText(a *ir.Assign, w *ir.WField) string {
 			parts = append(parts, "map "+strings.Join(pairs, ", "))
 		}
 		if len(a.Transforms) > 0 {
-			parts = append(parts, strings.Join(a.Transforms, ", "))
+			var names []string
+			for _, t := range a.Transforms {
+				names = append(names, t.String())
+			}
+			parts = append(parts, strings.Join(names, ", "))
 		}
 		if a.Conv != ir.ConvNone {
 			parts = append(parts, "converted to "+w.Type.String())
@@ -186,19 +190,19 @@ func predText(p *ir.Pred) string {
 		return "not " + predText(p.Not)
 	}
 	switch p.Op {
-	case "present":
+	case ir.OpPresent:
 		if p.Present {
 			return p.Field.Text + " is present"
 		}
 		return p.Field.Text + " is absent"
-	case "in":
+	case ir.OpIn:
 		var vals []string
 		for _, o := range p.Operands {
 			vals = append(vals, fmt.Sprint(o.Value))
 		}
 		return p.Field.Text + " in [" + strings.Join(vals, ", ") + "]"
 	}
-	op := map[string]string{"eq": "=", "ne": "≠"}[p.Op]
+	op := map[ir.PredOp]string{ir.OpEq: "=", ir.OpNe: "≠"}[p.Op]
 	return fmt.Sprintf("%s %s %v", p.Field.Text, op, p.Operands[0].Value)
 }
 

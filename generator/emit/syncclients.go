@@ -6,7 +6,6 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/connectorgen/connectorgen/generator/ir"
-	"github.com/connectorgen/connectorgen/generator/naming"
 )
 
 // This file emits NewClients: the clients of every system, with the
@@ -24,13 +23,11 @@ func (e *syncEmitter) endpointsType(f *jen.File) {
 	f.Type().Id("Endpoints").Struct(fields...)
 }
 
-func clientFuncName(c *ir.Client) string { return "new" + naming.Exported(c.System) + "Client" }
-
 func (e *syncEmitter) newClientsFunc(f *jen.File) {
 	body := []jen.Code{jen.Var().Id("c").Id("Clients"), jen.Var().Err().Error()}
 	for _, c := range e.c.Clients {
 		body = append(body, jen.If(
-			jen.List(jen.Id("c").Dot(c.Field), jen.Err()).Op("=").Id(clientFuncName(c)).Call(jen.Id("ctx"), jen.Id("r"), jen.Id("urls"), jen.Id("e"), jen.Id("opts")),
+			jen.List(jen.Id("c").Dot(c.Field), jen.Err()).Op("=").Id(c.NewFunc).Call(jen.Id("ctx"), jen.Id("r"), jen.Id("urls"), jen.Id("e"), jen.Id("opts")),
 			jen.Err().Op("!=").Nil(),
 		).Block(jen.Return(jen.Id("Clients").Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("system "+c.System+": %w"), jen.Err()))))
 	}
@@ -112,8 +109,8 @@ func (e *syncEmitter) newClientFunc(f *jen.File, c *ir.Client) {
 		body = append(body, jen.Id("_").Op(",").Id("_").Op("=").List(jen.Id("r"), jen.Id("e")))
 	}
 	body = append(body, jen.Return(jen.Qual(c.ImportPath, "NewClient").Call(jen.Id("urls").Dot(c.Field), jen.Append(jen.Id("all"), jen.Id("opts").Op("...")).Op("..."))))
-	f.Add(comment(fmt.Sprintf("%s builds the %s client with the credentials of the mapping file.", clientFuncName(c), c.System)))
-	f.Func().Id(clientFuncName(c)).Params(
+	f.Add(comment(fmt.Sprintf("%s builds the %s client with the credentials of the mapping file.", c.NewFunc, c.System)))
+	f.Func().Id(c.NewFunc).Params(
 		jen.Id("ctx").Qual("context", "Context"),
 		jen.Id("r").Op("*").Qual(ir.PkgSecret, "Resolver"),
 		jen.Id("urls").Id("Endpoints"),

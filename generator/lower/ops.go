@@ -51,11 +51,64 @@ func (l *lowerer) collectOperations() []*opSource {
 			}
 			src := &opSource{path: path, method: m, op: op, item: item,
 				loc: l.spec.Root().Child("paths", path, strings.ToLower(m))}
+			if len(out) == 0 || out[len(out)-1].path != path {
+				l.checkPathTemplate(path, l.spec.Root().Child("paths", path))
+			}
 			out = append(out, src)
 		}
 	}
 	l.pkg.SpecOperations = len(out)
 	return out
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
+// checkMediaTypes warns about media type keys holding control characters
+// (a newline would let the key inject a header); pickContent skips them.
+func (l *lowerer) checkMediaTypes(src *opSource) {
+	check := func(content openapi3.Content, loc load.Loc) {
+		for _, ct := range sortedKeys(content) {
+			if hasControl(ct) {
+				l.diags.Warnf(l.pos(loc.Child(ct)), "operation %q: media type %q contains a control character (a newline?); it is ignored", src.ir.ID, ct)
+			}
+		}
+	}
+	if rb := src.op.RequestBody; rb != nil && rb.Value != nil && rb.Ref == "" {
+		check(rb.Value.Content, src.loc.Child("requestBody", "content"))
+	}
+	if src.op.Responses != nil {
+		for code, r := range src.op.Responses.Map() {
+			if r != nil && r.Value != nil && r.Ref == "" {
+				check(r.Value.Content, src.loc.Child("responses", code, "content"))
+			}
+		}
+	}
+}
+
+// checkPathTemplate warns about path templates the client cannot follow
+// faithfully: unbalanced braces are sent literally, and control characters
+// (a newline, say) cannot be part of a request path.
+func (l *lowerer) checkPathTemplate(path string, loc load.Loc) {
+	depth := 0
+	for _, c := range path {
+		switch c {
+		case '{':
+			depth++
+		case '}':
+			depth--
+		}
+		if depth < 0 || depth > 1 {
+			break
+		}
+	}
+	if depth != 0 {
+		l.diags.Warnf(l.pos(loc), "path %q has unbalanced braces: the unmatched part is sent literally", path)
+	}
+	if hasControl(path) {
+		l.diags.Warnf(l.pos(loc), "path %q contains a control character (a newline?): a URL cannot hold one, so requests to it fail", path)
+	}
 }
 
 // nameMethods is naming phase 2: one client method per operation.
@@ -112,6 +165,7 @@ func (l *lowerer) lowerOperation(src *opSource) {
 	op.Doc = strings.TrimSpace(o.Description)
 	op.Deprecated = deprecation(o.Deprecated, "operation")
 	op.Tags = slices.Clone(o.Tags)
+	l.checkMediaTypes(src)
 	l.lowerParams(src)
 	if o.RequestBody != nil {
 		op.Body = l.lowerBody(src, o.RequestBody, src.loc.Child("requestBody"))
@@ -165,6 +219,14 @@ func pathTemplateParts(path string) (parts []string, params []string) {
 	return parts, params
 }
 
+// caseNote explains why two header names that differ in case are one.
+func caseNote(in string) string {
+	if in == "header" {
+		return "; header names are case-insensitive"
+	}
+	return ""
+}
+
 type paramSource struct {
 	p   *openapi3.Parameter
 	loc load.Loc
@@ -177,6 +239,7 @@ func (l *lowerer) lowerParams(src *opSource) {
 	var list []paramSource
 	index := map[string]int{}
 	add := func(refs openapi3.Parameters, loc load.Loc) {
+		seen := map[string]load.Loc{} // within this one list
 		for i, pr := range refs {
 			if pr == nil || pr.Value == nil {
 				continue
@@ -190,6 +253,11 @@ func (l *lowerer) lowerParams(src *opSource) {
 			if pr.Ref != "" {
 				ploc = l.spec.RefLoc(ploc, pr.Ref)
 			}
+			if first, dup := seen[key]; dup {
+				l.diags.Warnf(l.pos(ploc), "operation %q: %s parameter %q is declared twice in one list (first at %s%s); the later declaration is used",
+					src.ir.ID, p.In, p.Name, l.pos(first), caseNote(p.In))
+			}
+			seen[key] = ploc
 			if j, ok := index[key]; ok {
 				list[j] = paramSource{p, ploc}
 				continue
@@ -396,6 +464,9 @@ func contentRank(ct string) (rank int, kind string) {
 func pickContent(content openapi3.Content) (string, *openapi3.MediaType) {
 	best, bestRank := "", 1<<30
 	for _, ct := range sortedKeys(content) {
+		if hasControl(ct) {
+			continue // never sent or matched; checkMediaTypes warns
+		}
 		if r, _ := contentRank(ct); r < bestRank {
 			best, bestRank = ct, r
 		}

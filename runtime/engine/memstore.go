@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -24,6 +25,7 @@ type MemoryStore struct {
 	dead      map[int64]DeadLetter
 	conflicts map[int64]Conflict
 	tokens    map[string][]byte
+	locks     map[string]bool
 	audit     []AuditEntry
 	nextID    int64
 }
@@ -436,6 +438,34 @@ func (m *MemoryStore) SaveToken(_ context.Context, system string, token []byte) 
 	defer m.mu.Unlock()
 	m.tokens[system] = slices.Clone(token)
 	return nil
+}
+
+// Lock implements Store: one holder per sync within the process (a
+// MemoryStore is not shared between processes).
+func (m *MemoryStore) Lock(ctx context.Context, name string) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrStoreClosed
+	}
+	if m.locks == nil {
+		m.locks = map[string]bool{}
+	}
+	if m.locks[name] {
+		return nil, fmt.Errorf("%w: sync %s", ErrLocked, name)
+	}
+	m.locks[name] = true
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			m.mu.Lock()
+			delete(m.locks, name)
+			m.mu.Unlock()
+		})
+	}, nil
 }
 
 // Close implements Store. Later calls fail with ErrStoreClosed.

@@ -39,6 +39,8 @@ type Store struct {
 	quit    chan struct{}
 	stopped chan struct{}
 	once    sync.Once
+
+	lock fileLock
 }
 
 type commitReq struct {
@@ -198,7 +200,7 @@ func OpenWith(path string, o Options) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	s := &Store{w: w, path: path, commits: make(chan commitReq), quit: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{w: w, path: path, lock: fileLock{path: path + ".lock"}, commits: make(chan commitReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.migrate(context.Background()); err != nil {
 		close(s.stopped)
 		w.Close()
@@ -230,6 +232,7 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error {
 	s.once.Do(func() { close(s.quit) })
 	<-s.stopped
+	s.lock.closeLock()
 	var errs []error
 	for _, st := range []*sql.Stmt{s.upsertRecord, s.recordIntent, s.upsertXref, s.resolveDL, s.deleteEvent, s.loadRecord, s.lookupXref} {
 		if st != nil {

@@ -142,20 +142,28 @@ func resetTime(h http.Header, now time.Time) (time.Time, bool) {
 }
 
 func parseReset(v string, now time.Time) (time.Time, bool) {
-	f, err := strconv.ParseFloat(v, 64)
+	f, err := parseNumber(v)
 	if err != nil || f < 0 {
 		if t, err := http.ParseTime(v); err == nil {
-			return t, true
+			return now.Add(clampWait(t.Sub(now))), true
 		}
 		return time.Time{}, false
 	}
+	// Every result is now + a wait in [0, MaxServerWait]: a huge, infinite
+	// or NaN value (or a Unix time centuries away) must neither overflow
+	// into the past nor leave the hold unset.
 	switch {
+	case math.IsNaN(f) || math.IsInf(f, 1):
+		return now.Add(MaxServerWait), true
 	case f > 1e12: // Unix milliseconds
-		return time.UnixMilli(int64(f)), true
+		if f >= 1e15 {
+			return now.Add(MaxServerWait), true
+		}
+		return now.Add(clampWait(time.UnixMilli(int64(f)).Sub(now))), true
 	case f > 1e9: // Unix seconds
-		return time.Unix(int64(f), 0), true
+		return now.Add(clampWait(time.Unix(int64(f), 0).Sub(now))), true
 	}
-	return now.Add(time.Duration(f * float64(time.Second))), true
+	return now.Add(scaleWait(f, time.Second)), true
 }
 
 func leadingInt(v string) (int64, bool) {

@@ -14,8 +14,10 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/oas"
 )
 
-// An allOf whose only other member adds `required` is the member type.
-var _ composition.Named = composition.RequiredName{}
+// An allOf whose only other member makes `name` required is the member's
+// object with name required (a plain string, not oas.Opt): before, the
+// required list was dropped and the type was Named itself.
+var _ = composition.RequiredName{Name: "required"}
 
 // echo returns a client whose server answers every request with its body
 // and records the bodies it received.
@@ -210,7 +212,7 @@ func TestUnionsInsideStructs(t *testing.T) {
 	dog, _ := o.Pet.AsDog()
 	nick, _ := o.Nickname.Get()
 	champ, _ := o.Champion.Get()
-	if !dog.Barks.Or(false) || nick.Name.Or("") != "Bo" || champ.Trophies.Or(0) != 2 {
+	if !dog.Barks.Or(false) || nick.Name != "Bo" || champ.Trophies.Or(0) != 2 {
 		t.Errorf("owner %+v", o)
 	}
 	// An absent union stays absent when re-encoded.

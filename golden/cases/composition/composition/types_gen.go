@@ -246,7 +246,10 @@ type Pet struct {
 }
 
 // RequiredName: Only makes name required.
-type RequiredName = Named
+type RequiredName struct {
+	Name string   `json:"name"`
+	Tags []string `json:"tags,omitzero"`
+}
 
 // Value: the "Value" schema.
 //
