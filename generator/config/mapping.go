@@ -467,14 +467,14 @@ func (d *decoder) predicate(n *yaml.Node, what string) *Predicate {
 		}
 	}
 	d.fields(n, what, map[string]func(k, v *yaml.Node){
-		"all":     func(_, v *yaml.Node) { p.All = list(v) },
-		"any":     func(_, v *yaml.Node) { p.Any = list(v) },
-		"not":     func(_, v *yaml.Node) { p.Not = d.predicate(v, what) },
-		"field":   func(_, v *yaml.Node) { p.Field = d.value(v, "field") },
-		"eq":      op("eq"),
-		"ne":      op("ne"),
-		"in":      op("in"),
-		"present": op("present"),
+		"all":      func(_, v *yaml.Node) { p.All = list(v) },
+		"any":      func(_, v *yaml.Node) { p.Any = list(v) },
+		"not":      func(_, v *yaml.Node) { p.Not = d.predicate(v, what) },
+		"field":    func(_, v *yaml.Node) { p.Field = d.value(v, "field") },
+		"eq":       op("eq"),
+		"ne":       op("ne"),
+		"in":       op("in"),
+		"present":  op("present"),
 		"contains": op("contains"),
 	})
 	switch {
