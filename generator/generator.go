@@ -130,7 +130,7 @@ func GenerateConfig(cfg *config.File, opts Options) (res *Result) {
 		diags.Append(d)
 		res.Files = append(res.Files, files...)
 		if len(cfg.Syncs) > 0 {
-			res.Dirs = append(res.Dirs, ".")
+			res.Dirs = append(res.Dirs, ".", mainDir(cfg))
 		}
 	}
 	res.Diagnostics = finish(diags, opts)
@@ -172,12 +172,16 @@ func generateSyncs(cfg *config.File, clients []*ir.Client, opts Options) ([]outp
 		return nil, diags
 	}
 	out := []output.File{{Path: f.Name, Content: f.Content}}
+	diags.Append(leastPrivilege(cfg, conn))
 	rb, err := emit.Runbook(conn)
 	if err != nil {
 		diags.Errorf(diag.Pos{File: cfg.Path}, "%v", err)
 		return nil, diags
 	}
-	return append(out, output.File{Path: rb.Name, Content: rb.Content}), diags
+	out = append(out, output.File{Path: rb.Name, Content: rb.Content})
+	svc, d := generateService(cfg, conn, clients, base)
+	diags.Append(d)
+	return append(out, svc...), diags
 }
 
 // importPath returns the Go import path of dir from the nearest go.mod.

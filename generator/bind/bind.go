@@ -729,7 +729,7 @@ func credentialParts(s *ir.SecurityScheme) (required, optional []string, ok bool
 	case s.Type == "http" && s.Scheme == "basic":
 		return []string{"username", "password"}, nil, true
 	case s.Type == "oauth2":
-		return []string{"client_id", "client_secret"}, []string{"refresh_token"}, s.TokenURLConst != ""
+		return []string{"client_id", "client_secret"}, []string{"refresh_token", "scopes"}, s.TokenURLConst != ""
 	case s.Type == "http", s.Type == "openIdConnect":
 		return []string{"token"}, nil, true
 	}

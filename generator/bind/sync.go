@@ -814,6 +814,12 @@ func (sb *syncBinder) requiredCreate() {
 			}
 		}
 	}
+	// A nested target (profile.email) produces its parents (profile).
+	for p := range produced {
+		for i := strings.IndexByte(p, '.'); i > 0; i = indexFrom(p, '.', i+1) {
+			produced[p[:i]] = true
+		}
+	}
 	for _, f := range body.Fields {
 		if !f.Required || f.ReadOnly {
 			continue
@@ -909,4 +915,12 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// indexFrom is strings.IndexByte from position i (-1 when absent).
+func indexFrom(s string, c byte, i int) int {
+	if j := strings.IndexByte(s[i:], c); j >= 0 {
+		return i + j
+	}
+	return -1
 }

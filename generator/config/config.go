@@ -38,6 +38,9 @@ type File struct {
 	Xrefs    []*Xref
 	Syncs    []*Sync
 
+	// NoMain is service.main: false: no main package is generated.
+	NoMain bool
+
 	// Root is the document's top mapping node, for later stages that read
 	// the sections this package does not model yet.
 	Root *yaml.Node
@@ -57,6 +60,11 @@ type System struct {
 	Server string
 	// AllowRemoteRefs lets the spec's $refs fetch remote documents.
 	AllowRemoteRefs bool
+	// Environment names the spec server the generated main uses by
+	// default (production, sandbox, …); BaseURL replaces the spec's
+	// servers. Both can be overridden at run time.
+	Environment, BaseURL       string
+	EnvironmentPos, BaseURLPos diag.Pos
 	// Auth says where each security scheme's credentials come from.
 	Auth []AuthSource
 	// Limits are the system's declared request budgets, shared by every
@@ -148,6 +156,7 @@ func Parse(path string, data []byte) (*File, diag.List) {
 		"entities": func(k, v *yaml.Node) { f.Entities = d.entities(v) },
 		"xrefs":    func(k, v *yaml.Node) { f.Xrefs = d.xrefs(v) },
 		"syncs":    func(k, v *yaml.Node) { f.Syncs = d.syncs(v) },
+		"service":  func(k, v *yaml.Node) { f.NoMain = d.service(v) },
 	})
 	if f.Version == 0 {
 		d.diags.Errorf(d.pos(root), "config: missing \"version: 1\"")
@@ -196,9 +205,18 @@ func (d *decoder) systems(n *yaml.Node) []*System {
 					s.AllowRemoteRefs = vv.Value == "true"
 				}
 			},
-			"base_url": func(kk, vv *yaml.Node) {},
-			"auth":     func(kk, vv *yaml.Node) { s.Auth = d.auth(vv, "system "+quote(k.Value)) },
-			"limits":   func(kk, vv *yaml.Node) { s.Limits = d.limits(vv, "system "+quote(k.Value)) },
+			"base_url": func(kk, vv *yaml.Node) {
+				if d.scalar(vv, "base_url") {
+					s.BaseURL, s.BaseURLPos = vv.Value, d.pos(vv)
+				}
+			},
+			"environment": func(kk, vv *yaml.Node) {
+				if d.scalar(vv, "environment") {
+					s.Environment, s.EnvironmentPos = vv.Value, d.pos(vv)
+				}
+			},
+			"auth":   func(kk, vv *yaml.Node) { s.Auth = d.auth(vv, "system "+quote(k.Value)) },
+			"limits": func(kk, vv *yaml.Node) { s.Limits = d.limits(vv, "system "+quote(k.Value)) },
 			"overlays": func(kk, vv *yaml.Node) {
 				if vv.Kind != yaml.SequenceNode {
 					d.diags.Errorf(d.pos(vv), "system %q: overlays must be a list of overlay files", k.Value)

@@ -800,7 +800,7 @@ func (d *decoder) auth(n *yaml.Node, what string) []AuthSource {
 			}
 		}
 		for _, p := range a.Parts {
-			if p.Value.IsSet() && !strings.HasPrefix(p.Value.Text, "env://") && !strings.HasPrefix(p.Value.Text, "file://") && p.Key.Text != "client_id" && p.Key.Text != "username" {
+			if p.Value.IsSet() && !strings.HasPrefix(p.Value.Text, "env://") && !strings.HasPrefix(p.Value.Text, "file://") && p.Key.Text != "client_id" && p.Key.Text != "username" && p.Key.Text != "scopes" {
 				d.diags.Errorf(p.Value.Pos, "%s: auth %s %s: credentials must be references (env://NAME or file://PATH), never values in the mapping file", what, k.Value, p.Key.Text)
 			}
 		}

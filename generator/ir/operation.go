@@ -35,7 +35,10 @@ type Operation struct {
 
 	// Security lists the alternative requirements (scheme keys, sorted);
 	// nil when the operation needs no credentials.
-	Security             [][]string
+	Security [][]string
+	// Scopes maps a scheme key to the OAuth scopes the operation's
+	// requirements name for it (sorted; nil when none).
+	Scopes               map[string][]string
 	Idempotent           bool
 	IdempotencyKeyHeader string
 	Pagination           *Pagination

@@ -32,6 +32,10 @@ type Client struct {
 	// Limits are the system's declared request budgets; one limiter with
 	// every window serves all syncs on the system.
 	Limits []RateWindow
+	// Scopes are the OAuth scopes those operations need (from the spec's
+	// security requirements); ExtraScopes the ones the mapping requests
+	// beyond them (least privilege).
+	Scopes, ExtraScopes []string
 }
 
 // RateWindow is one declared request budget: Requests per Per, with a

@@ -340,6 +340,7 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 			dl.SourceKey = "?"
 		}
 		c := &Commit{Sync: s.Name, SourceKey: dl.SourceKey, DeadLetter: dl}
+		c.Audit = []AuditEntry{{Sync: s.Name, RunID: RunID(ctx), SourceKey: dl.SourceKey, Outcome: AuditFailed, Error: dl.Error, At: dl.UpdatedAt}}
 		if o.event != 0 {
 			c.DoneEvents = []int64{o.event}
 		}
@@ -680,6 +681,7 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	c.State = newState()
 	c.Conflicts = conflicts
 	c.ResolveDeadLetters = true
+	c.Audit = []AuditEntry{{Sync: s.Name, RunID: RunID(ctx), SourceKey: key, TargetKey: targetKey, Fields: fieldPaths(vals), Outcome: AuditOutcome(out), At: e.cfg.now()}}
 	if !found || st.TargetKey != targetKey {
 		c.Xref = &Xref{Table: r.xref, SourceKey: key, TargetKey: targetKey}
 	}
@@ -754,13 +756,23 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 			}
 		}()
 	}
+	// The poll reads under its own deadline (records are applied under the
+	// run's context): a listing that never ends must not hold the sync
+	// forever. A cycle of page cursors is caught sooner, by the generated
+	// iterator's page guard.
+	pctx, cancelPoll := context.WithTimeout(ctx, e.cfg.pollTimeout)
+	defer cancelPoll()
 	var pollErr error
-	for rec, err := range s.Poll(ctx, since) {
+	for rec, err := range s.Poll(pctx, since) {
 		if err != nil {
 			pollErr = err
 			break
 		}
 		if st.stopped() || canceled(ctx) {
+			break
+		}
+		if pctx.Err() != nil {
+			pollErr = pctx.Err()
 			break
 		}
 		j := &job{rec: rec, cur: s.Cursor(&rec)}
@@ -776,6 +788,10 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 		return nil, err
 	}
 	if pollErr != nil {
+		if pctx.Err() != nil && ctx.Err() == nil {
+			// The poll's own deadline, not the source's failure.
+			return nil, fmt.Errorf("engine: sync %s: polling %s: %w after %s (WithPollTimeout): %w", s.Name, s.Source, ErrPollTimeout, e.cfg.pollTimeout, pollErr)
+		}
 		if IsSystemDown(pollErr) {
 			return nil, r.b.downError(tag(stageSource, pollErr))
 		}
