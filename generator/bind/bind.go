@@ -610,7 +610,11 @@ func (b *binder) webhook(e *config.Entity, c *ir.Client) *ir.Webhook {
 		b.errorf(w.Event.Pos, "entity %q: webhook event: no object schema %q in system %q", e.Name, w.Event.Text, e.System)
 		return nil
 	}
-	out := &ir.Webhook{Event: qualify(ir.NamedRef(t.Name), c.ImportPath), SignatureHeader: w.SignatureHeader.Text, SecretSource: w.Secret.Text}
+	out := &ir.Webhook{Event: qualify(ir.NamedRef(t.Name), c.ImportPath), SignatureHeader: w.SignatureHeader.Text, SecretSource: w.Secret.Text,
+		Scheme: map[string]string{"stripe": "SchemeStripe", "shopify": "SchemeShopify"}[w.SignatureScheme.Text]}
+	if out.Scheme == "" {
+		out.Scheme = "SchemeTimestamped"
+	}
 	root := ir.NamedRef(t.Name)
 	ok := true
 	var f *ir.Field

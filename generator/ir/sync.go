@@ -157,6 +157,9 @@ type Webhook struct {
 	Event            *TypeRef
 	ID, Key, Version Path
 	KeyKind          KeyKind
+	// Scheme is the signature scheme's name in the runtime (the engine's
+	// SchemeTimestamped, SchemeStripe or SchemeShopify constant).
+	Scheme           string
 	SignatureHeader  string
 	SecretSource     string
 }
@@ -197,6 +200,8 @@ type Sync struct {
 // SyncFuncs are the names of a sync's unexported top-level functions.
 type SyncFuncs struct {
 	Map, Enter, Exit, Fields, CreateBody, UpdateBody string
+	// Webhook (exported) builds the engine's webhook configuration.
+	Webhook string
 }
 
 // WField is one field of a sync's write struct: a target path.
