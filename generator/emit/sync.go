@@ -422,8 +422,17 @@ func (e *syncEmitter) fetchFunc(ent *ir.Entity) jen.Code {
 		jen.If(jen.Qual(PkgSyncUtil, "IsNotFound").Call(jen.Err())).Block(
 			jen.Return(jen.Add(typeCode(ent.Type)).Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: %w"), jen.Qual(PkgEngine, "ErrNotFound"), jen.Err()))),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Add(typeCode(ent.Type)).Values(), jen.Err())),
-		jen.Return(deref(oc, jen.Id("r")), jen.Nil()),
+		jen.Return(convertResult(oc, ent, deref(oc, jen.Id("r"))), jen.Nil()),
 	)...)
+}
+
+// convertResult converts a structurally identical result to the record's
+// type (bind checked the fields match).
+func convertResult(oc *ir.OpCall, ent *ir.Entity, v jen.Code) jen.Code {
+	if oc.ConvertResult {
+		return jen.Add(typeCode(ent.Type)).Call(v)
+	}
+	return v
 }
 
 func (e *syncEmitter) findFunc(s *ir.Sync) jen.Code {

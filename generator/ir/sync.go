@@ -119,6 +119,10 @@ type OpCall struct {
 	Items []Step
 	// BodyType is the request body struct (create, update).
 	BodyType *TypeRef
+	// ConvertResult says the call answers with a structurally identical
+	// copy of the record's type (an inline schema under another name),
+	// converted with a Go conversion.
+	ConvertResult bool
 	// ResultKey leads from a create's (or upsert's) response to the new
 	// record's key; the response need not be the record's schema (Jira
 	// answers a create with CreatedIssue).
