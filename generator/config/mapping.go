@@ -65,11 +65,11 @@ type Param struct {
 
 // Webhook describes the events a source system posts about an entity.
 type Webhook struct {
-	Pos                       diag.Pos
-	Event, ID, Key, Version   Value
-	SignatureHeader, Secret   Value
+	Pos                     diag.Pos
+	Event, ID, Key, Version Value
+	SignatureHeader, Secret Value
 	// SignatureScheme is default, stripe or shopify.
-	SignatureScheme Value
+	SignatureScheme           Value
 	DeletedField, DeletedWhen Value
 }
 

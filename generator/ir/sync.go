@@ -163,9 +163,9 @@ type Webhook struct {
 	KeyKind          KeyKind
 	// Scheme is the signature scheme's name in the runtime (the engine's
 	// SchemeTimestamped, SchemeStripe or SchemeShopify constant).
-	Scheme           string
-	SignatureHeader  string
-	SecretSource     string
+	Scheme          string
+	SignatureHeader string
+	SecretSource    string
 }
 
 // Sync is one bound sync.
