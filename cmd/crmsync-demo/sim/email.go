@@ -78,6 +78,75 @@ type Email struct {
 	lastT     time.Time
 	// applied counts the writes that changed state, by operation.
 	applied map[string]int64
+	// writes is the write request log (Options.LogWrites).
+	logWrites bool
+	writesMu  sync.Mutex
+	writes    []Write
+}
+
+// Write is one write request as the server saw it: who sent it (the
+// X-Worker header a test's workers set), what it wrote and when it arrived
+// and was answered. Scale-out tests read the log to prove that no record
+// was written by two workers at once.
+type Write struct {
+	Worker string
+	Op     string
+	// Key identifies the record written: "member:<member id>" or
+	// "sender:<email>" / "sender:<id>".
+	Key        string
+	Start, End time.Time
+	Status     int
+}
+
+// Writes returns the write request log (empty unless Options.LogWrites).
+func (e *Email) Writes() []Write {
+	e.writesMu.Lock()
+	defer e.writesMu.Unlock()
+	return append([]Write(nil), e.writes...)
+}
+
+// writeKey names the record a write request targets.
+func writeKey(r *http.Request) string {
+	if id := r.PathValue("member_id"); id != "" {
+		return "member:" + id
+	}
+	if id := r.PathValue("sender_id"); id != "" {
+		return "sender:" + id
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return "?"
+	}
+	var b struct {
+		EmailAddress string `json:"email_address"`
+		Email        string `json:"email"`
+	}
+	_ = json.Unmarshal(body, &b)
+	if b.EmailAddress != "" {
+		return "member:" + MemberID(b.EmailAddress)
+	}
+	return "sender:" + strings.ToLower(b.Email)
+}
+
+// statusWriter remembers the status of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // URL is the server's root URL.
@@ -111,7 +180,7 @@ func (e *Email) Applied() map[string]int64 {
 
 func newEmail(o Options, in *injector) *Email {
 	e := &Email{in: in, apiKey: o.EmailAPIKey, lists: map[string]map[string]*Member{o.ListID: {}},
-		idem: map[string]idemEntry{}, applied: map[string]int64{}}
+		idem: map[string]idemEntry{}, applied: map[string]int64{}, logWrites: o.LogWrites}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /3.0/ping", func(w http.ResponseWriter, r *http.Request) {
 		in.count("GET ping")
@@ -142,7 +211,17 @@ func (e *Email) api(mux *http.ServeMux, pattern, op string, write bool, h http.H
 				"The X-API-Key header does not contain an active key for this account.")
 			return
 		}
-		e.in.serve(w, r, write, h, problem)
+		if !write || !e.logWrites {
+			e.in.serve(w, r, write, h, problem)
+			return
+		}
+		wr := Write{Worker: r.Header.Get("X-Worker"), Op: op, Key: writeKey(r), Start: time.Now()}
+		sw := &statusWriter{ResponseWriter: w}
+		e.in.serve(sw, r, write, h, problem)
+		wr.End, wr.Status = time.Now(), sw.status
+		e.writesMu.Lock()
+		e.writes = append(e.writes, wr)
+		e.writesMu.Unlock()
 	})
 }
 

@@ -43,6 +43,9 @@ type Options struct {
 	EmailAPIKey string
 	// ListID is the email list that exists. Default DefaultListID.
 	ListID string
+	// LogWrites keeps a log of the email server's write requests
+	// (Email.Writes).
+	LogWrites bool
 }
 
 // Defaults for the credentials and the list.

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/connectorgen/connectorgen/cmd/crmsync-demo/sim"
+	"github.com/connectorgen/connectorgen/runtime/pgstore/pgtest"
+)
+
+var scaleoutLeads = flag.Int("scaleout-leads", 10000, "leads in TestScaleOutChaos (-short: 2000)")
+
+// proc is one incarnation of a worker process.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	err  error
+	log  string
+}
+
+// TestScaleOutChaos is the scale-out acceptance test: the demo's syncs with
+// 10,000 leads and 30% faults run on three worker processes
+// ("crmsync-demo worker") sharing one PostgreSQL (pgstore + River); ten
+// times a random worker is SIGKILLed and restarted, while changes keep
+// arriving in the CRM. Afterwards every
+// qualified lead is on the list exactly once with every field right, and
+// the email server's request log shows no record written by two workers
+// at once.
+func TestScaleOutChaos(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("SIGKILL semantics")
+	}
+	url := pgtest.URL(t)
+	schema := pgtest.Schema(t, url)
+	leads := *scaleoutLeads
+	if testing.Short() {
+		leads = 2000
+	}
+	bin := buildDemo(t)
+	const seed = 11
+	const workers, kills = 3, 10
+	faults := simFaults(0.3, 150*time.Millisecond)
+	s := sim.New(sim.Options{Seed: seed, Leads: leads, CRMFaults: faults, EmailFaults: faults, LogWrites: true})
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+
+	starts := map[int]int{}
+	start := func(i int) *proc {
+		starts[i]++
+		p := &proc{name: fmt.Sprintf("w%d.%d", i, starts[i]), done: make(chan struct{})}
+		p.log = filepath.Join(dir, p.name+".log")
+		f, err := os.Create(p.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.cmd = exec.CommandContext(ctx, bin, "worker", "-postgres", url, "-schema", schema,
+			"-crm-url", s.CRM.BaseURL(), "-crm-token-url", s.CRM.TokenURL(), "-email-url", s.Email.BaseURL(),
+			"-id", p.name, "-every", "500ms", "-rescue-after", "3s", "-v")
+		p.cmd.Stdout, p.cmd.Stderr = f, f
+		if err := p.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			p.err = p.cmd.Wait()
+			f.Close()
+			close(p.done)
+		}()
+		return p
+	}
+	procs := make([]*proc, workers)
+	for i := range procs {
+		procs[i] = start(i)
+	}
+	defer func() {
+		for _, p := range procs {
+			_ = p.cmd.Process.Signal(syscall.SIGKILL)
+			<-p.done
+		}
+		if t.Failed() {
+			for _, p := range procs {
+				b, _ := os.ReadFile(p.log)
+				if len(b) > 3000 {
+					b = b[len(b)-3000:]
+				}
+				t.Logf("last log of %s:\n%s", p.name, b)
+			}
+		}
+	}()
+
+	rng := rand.New(rand.NewPCG(seed, 3))
+	for k := 0; k < kills; k++ {
+		select {
+		case <-time.After(time.Duration(1000+rng.IntN(2500)) * time.Millisecond):
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		}
+		// Changes keep arriving, so that kills find work in progress.
+		s.CRM.Mutate(leads / 50)
+		i := rng.IntN(workers)
+		p := procs[i]
+		select {
+		case <-p.done:
+			b, _ := os.ReadFile(p.log)
+			t.Fatalf("worker %s exited by itself: %v\n%s", p.name, p.err, b)
+		default:
+		}
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-p.done
+		procs[i] = start(i)
+	}
+	t.Logf("%d kills done; members so far: %d", kills, len(s.Email.Members(sim.DefaultListID)))
+
+	// Wait until the list is right, then let the workers run a while
+	// longer: later runs must not disturb it.
+	converged := func() bool {
+		v := verify(s.CRM.Leads(), s.CRM.Owners(), s.Email.Members(sim.DefaultListID), s.Email.Senders())
+		return v.OK() && v.Members == v.Qualified
+	}
+	for !converged() {
+		select {
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+			v := verify(s.CRM.Leads(), s.CRM.Owners(), s.Email.Members(sim.DefaultListID), s.Email.Senders())
+			t.Fatalf("not converged: %d members for %d qualified, %d lost, %d duplicates, %d mismatched: %s",
+				v.Members, v.Qualified, v.Lost, v.Duplicates, v.Mismatched, strings.Join(v.Problems, "; "))
+		}
+	}
+	time.Sleep(2 * time.Second)
+	for _, p := range procs {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	for _, p := range procs {
+		select {
+		case <-p.done:
+		case <-time.After(time.Minute):
+			t.Errorf("worker %s did not stop on SIGTERM", p.name)
+		}
+	}
+	checkResult(t, s)
+	checkOneWriter(t, s.Email.Writes())
+}
+
+// checkOneWriter fails when two different worker incarnations had write
+// requests for the same record in flight at the same time.
+func checkOneWriter(t *testing.T, writes []sim.Write) {
+	t.Helper()
+	byKey := map[string][]sim.Write{}
+	writers := map[string]int{}
+	for _, w := range writes {
+		if w.Worker == "" {
+			t.Errorf("write %s %s without an X-Worker header", w.Op, w.Key)
+			continue
+		}
+		byKey[w.Key] = append(byKey[w.Key], w)
+		writers[w.Worker]++
+	}
+	overlaps := 0
+	for key, ws := range byKey {
+		sort.Slice(ws, func(i, j int) bool { return ws[i].Start.Before(ws[j].Start) })
+		for i := range ws {
+			for j := i + 1; j < len(ws) && ws[j].Start.Before(ws[i].End); j++ {
+				if ws[j].Worker != ws[i].Worker {
+					overlaps++
+					if overlaps <= 5 {
+						t.Errorf("%s written by %s (%s..%s) and %s (%s..%s) at once", key,
+							ws[i].Worker, ws[i].Start.Format("15:04:05.000"), ws[i].End.Format("15:04:05.000"),
+							ws[j].Worker, ws[j].Start.Format("15:04:05.000"), ws[j].End.Format("15:04:05.000"))
+					}
+				}
+			}
+		}
+	}
+	var b bytes.Buffer
+	names := make([]string, 0, len(writers))
+	for n := range writers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, " %s:%d", n, writers[n])
+	}
+	t.Logf("%d write requests on %d records by %d worker incarnations:%s; %d overlaps", len(writes), len(byKey), len(writers), b.String(), overlaps)
+	if len(writers) < 2 {
+		t.Errorf("only %d worker incarnation wrote: the work was not shared or taken over", len(writers))
+	}
+}
