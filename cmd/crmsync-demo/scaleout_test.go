@@ -70,7 +70,7 @@ func TestScaleOutChaos(t *testing.T) {
 		}
 		p.cmd = exec.CommandContext(ctx, bin, "worker", "-postgres", url, "-schema", schema,
 			"-crm-url", s.CRM.BaseURL(), "-crm-token-url", s.CRM.TokenURL(), "-email-url", s.Email.BaseURL(),
-			"-id", p.name, "-every", "500ms", "-rescue-after", "3s", "-v")
+			"-id", p.name, "-every", "500ms", "-rescue-after", "30s", "-v")
 		p.cmd.Stdout, p.cmd.Stderr = f, f
 		if err := p.cmd.Start(); err != nil {
 			t.Fatal(err)

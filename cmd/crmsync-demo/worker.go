@@ -53,7 +53,7 @@ func workerMain(args []string, stderr io.Writer) int {
 	fs.StringVar(&c.WorkerID, "id", "", "worker name (sent as X-Worker; River client ID)")
 	fs.IntVar(&c.Concurrency, "concurrency", 16, "records applied in parallel")
 	every := fs.Duration("every", time.Second, "poll interval of each sync")
-	rescue := fs.Duration("rescue-after", time.Minute, "hand a crashed worker's running job to another worker after this long")
+	rescue := fs.Duration("rescue-after", 10*time.Minute, "hand a crashed worker's running job to another worker after this long")
 	verbose := fs.Bool("v", false, "log to standard error")
 	if err := fs.Parse(args); err != nil {
 		return 2
