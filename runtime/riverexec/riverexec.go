@@ -226,9 +226,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, store *pgstore.Store, cfg Conf
 	}
 	x := &Executor{store: store, cfg: cfg, log: cfg.Logger, stopping: make(chan struct{})}
 	rc := &river.Config{
-		Schema:               cfg.Schema,
-		ID:                   cfg.ID,
-		Logger:               cfg.Logger,
+		Schema: cfg.Schema,
+		ID:     cfg.ID,
+		Logger: cfg.Logger,
 		// River rescues only jobs that have a timeout; run does not apply it
 		// to the work.
 		JobTimeout:           cfg.RescueStuckJobsAfter,
@@ -255,7 +255,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, store *pgstore.Store, cfg Conf
 			if s.QueueEvery > 0 {
 				sync := s.Sync
 				rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(s.QueueEvery),
-					func() (river.JobArgs, *river.InsertOpts) { return QueueArgs{Sync: sync, Slot: slot(s.QueueEvery)}, x.opts() },
+					func() (river.JobArgs, *river.InsertOpts) {
+						return QueueArgs{Sync: sync, Slot: slot(s.QueueEvery)}, x.opts()
+					},
 					&river.PeriodicJobOpts{ID: "queue:" + sync, RunOnStart: true}))
 			}
 		}
