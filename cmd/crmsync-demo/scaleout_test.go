@@ -31,6 +31,31 @@ type proc struct {
 	log  string
 }
 
+// startProc starts one worker process ("crmsync-demo worker") against the
+// simulation s and the schema, logging to dir/name.log.
+func startProc(tb testing.TB, ctx context.Context, bin, dir, name, url, schema string, s *sim.Sim, rescue string) *proc {
+	tb.Helper()
+	p := &proc{name: name, done: make(chan struct{})}
+	p.log = filepath.Join(dir, p.name+".log")
+	f, err := os.Create(p.log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p.cmd = exec.CommandContext(ctx, bin, "worker", "-postgres", url, "-schema", schema,
+		"-crm-url", s.CRM.BaseURL(), "-crm-token-url", s.CRM.TokenURL(), "-email-url", s.Email.BaseURL(),
+		"-id", p.name, "-every", "500ms", "-rescue-after", rescue, "-v")
+	p.cmd.Stdout, p.cmd.Stderr = f, f
+	if err := p.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		f.Close()
+		close(p.done)
+	}()
+	return p
+}
+
 // TestScaleOutChaos is the scale-out acceptance test: the demo's syncs with
 // 10,000 leads and 30% faults run on three worker processes
 // ("crmsync-demo worker") sharing one PostgreSQL (pgstore + River); ten
@@ -62,25 +87,7 @@ func TestScaleOutChaos(t *testing.T) {
 	starts := map[int]int{}
 	start := func(i int) *proc {
 		starts[i]++
-		p := &proc{name: fmt.Sprintf("w%d.%d", i, starts[i]), done: make(chan struct{})}
-		p.log = filepath.Join(dir, p.name+".log")
-		f, err := os.Create(p.log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.cmd = exec.CommandContext(ctx, bin, "worker", "-postgres", url, "-schema", schema,
-			"-crm-url", s.CRM.BaseURL(), "-crm-token-url", s.CRM.TokenURL(), "-email-url", s.Email.BaseURL(),
-			"-id", p.name, "-every", "500ms", "-rescue-after", "30s", "-v")
-		p.cmd.Stdout, p.cmd.Stderr = f, f
-		if err := p.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			p.err = p.cmd.Wait()
-			f.Close()
-			close(p.done)
-		}()
-		return p
+		return startProc(t, ctx, bin, dir, fmt.Sprintf("w%d.%d", i, starts[i]), url, schema, s, "30s")
 	}
 	procs := make([]*proc, workers)
 	for i := range procs {
