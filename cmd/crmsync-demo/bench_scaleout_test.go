@@ -48,9 +48,9 @@ func BenchmarkScaleOut(b *testing.B) {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 				dir := b.TempDir()
 				start := time.Now()
-				var procs []*proc
+				var procs []*workerProc
 				for w := range workers {
-					procs = append(procs, startProc(b, ctx, bin, dir, fmt.Sprint("w", w), url, schema, s, "10m"))
+					procs = append(procs, startProc(b, ctx, bin, dir, fmt.Sprint("w", w), url, schema, s.CRM.BaseURL(), s.CRM.TokenURL(), s.Email.BaseURL(), "10m"))
 				}
 				for {
 					v := verify(s.CRM.Leads(), s.CRM.Owners(), s.Email.Members(sim.DefaultListID), s.Email.Senders())

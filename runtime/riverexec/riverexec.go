@@ -14,11 +14,13 @@
 // Three mechanisms keep a sync's work single-writer:
 //   - jobs are unique by kind and arguments while available, scheduled,
 //     pending, running or retryable, so a unit is never queued twice;
-//   - every job takes the sync's one-writer lock (pgstore.TryLockSync, a
-//     session advisory lock that PostgreSQL frees when the holder dies)
-//     before it runs, and snoozes when another worker holds it: a job
-//     rescued from a worker that River believes stuck cannot overlap the
-//     original;
+//   - the engine takes the sync's one-writer lock (engine.Store.Lock; in
+//     pgstore a session advisory lock that PostgreSQL frees when the
+//     holder's connection ends, so a SIGKILLed worker never leaves a sync
+//     locked) for every poll, drain and replay; a job refused the lock is
+//     snoozed, or dropped when it is a scheduled one (the holder is doing
+//     that work), so a job rescued from a worker River believes stuck
+//     cannot overlap the original;
 //   - within a process the engine serialises work on one record.
 //
 // A sync whose system is down (engine.SystemDownError: 5xx, rate limit,
@@ -306,13 +308,15 @@ func (x *Executor) Stop(ctx context.Context) error {
 type inJob struct{}
 
 // Execute implements engine.Executor. Inside a job (the worker running a
-// poll, drain or replay) it runs the unit at once. Elsewhere (an API
-// server's RunOnce, Replay or ProcessQueue) it inserts the unit's job and
-// waits until a worker has finished it; the report the engine returns to
-// that caller is then empty, the run's report being in the run history.
-// Record applies outside a job run in place.
+// poll, drain or replay) it runs the unit at once. Elsewhere, a poll unit
+// (an API server's RunOnce) is inserted as a job and Execute waits until a
+// worker has finished it; the report the engine returns to that caller is
+// then empty, the run's report being in the run history. Queue drains and
+// replays reach the executor with the sync's lock already held by the
+// caller's engine, so they run in place; to hand them to the workers, use
+// Enqueue. Record applies always run in place.
 func (x *Executor) Execute(ctx context.Context, u engine.Unit) error {
-	if ctx.Value(inJob{}) != nil || u.Kind == engine.UnitApply {
+	if ctx.Value(inJob{}) != nil || u.Kind != engine.UnitPoll {
 		return u.Run(ctx)
 	}
 	res, err := x.insert(ctx, u)
@@ -390,18 +394,6 @@ func (x *Executor) wait(ctx context.Context, id int64) error {
 // run is what every job does: take the sync's lock (or snooze), run the
 // engine entry point, and turn its error into River's vocabulary.
 func (x *Executor) run(ctx context.Context, sync string, scheduled bool, f func(ctx context.Context) error) error {
-	release, err := x.store.TryLockSync(ctx, sync)
-	if errors.Is(err, pgstore.ErrLocked) {
-		if scheduled {
-			x.log.LogAttrs(ctx, slog.LevelDebug, "riverexec: sync busy; scheduled job dropped", slog.String("sync", sync))
-			return nil
-		}
-		return river.JobSnooze(x.cfg.LockRetry)
-	}
-	if err != nil {
-		return err
-	}
-	defer release()
 	// The work ignores River's job timeout (only there to let River rescue
 	// jobs of crashed workers) and stops when the executor stops.
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -413,7 +405,17 @@ func (x *Executor) run(ctx context.Context, sync string, scheduled bool, f func(
 		case <-wctx.Done():
 		}
 	}()
-	err = f(context.WithValue(wctx, inJob{}, true))
+	// The engine takes the sync's one-writer lock (engine.Store.Lock) for
+	// the unit and refuses with engine.ErrLocked while another worker
+	// holds it.
+	err := f(context.WithValue(wctx, inJob{}, true))
+	if errors.Is(err, engine.ErrLocked) {
+		if scheduled {
+			x.log.LogAttrs(ctx, slog.LevelDebug, "riverexec: sync busy; scheduled job dropped", slog.String("sync", sync))
+			return nil
+		}
+		return river.JobSnooze(x.cfg.LockRetry)
+	}
 	return x.outcome(ctx, sync, err)
 }
 
