@@ -60,7 +60,7 @@ func BenchmarkScaleOut(b *testing.B) {
 					if ctx.Err() != nil {
 						b.Fatalf("not converged: %+v", v)
 					}
-					time.Sleep(50 * time.Millisecond)
+					time.Sleep(250 * time.Millisecond)
 				}
 				elapsed += time.Since(start)
 				for _, p := range procs {

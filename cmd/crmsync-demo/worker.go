@@ -76,7 +76,11 @@ func workerMain(args []string, stderr io.Writer) int {
 }
 
 func runWorker(ctx context.Context, c Config, pgURL, schema string, every, rescue time.Duration) error {
-	pool, err := pgxpool.New(ctx, pgURL)
+	pcfg, err := pgstore.PoolConfig(pgURL)
+	if err != nil {
+		return err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return err
 	}

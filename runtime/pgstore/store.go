@@ -60,10 +60,9 @@ var schemaName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 // DSN, as pgxpool.ParseConfig accepts), migrates the schema and returns the
 // store. Close closes the pool.
 func Open(ctx context.Context, url string, o Options) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := PoolConfig(url)
 	if err != nil {
-		// pgx's error quotes the URL with its password masked.
-		return nil, fmt.Errorf("pgstore: %w", err)
+		return nil, err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -76,6 +75,26 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	}
 	s.own = true
 	return s, nil
+}
+
+// MinPoolConns is the pool size PoolConfig sets when the URL does not say
+// (pool_max_conns): pgx's default (the number of CPUs, at least 4) starves
+// an engine applying records in parallel, each lock held by a running sync
+// keeps a connection, and River shares the pool.
+const MinPoolConns = 24
+
+// PoolConfig parses url like pgxpool.ParseConfig and sizes the pool for
+// the engine (MinPoolConns unless the URL sets pool_max_conns).
+func PoolConfig(url string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's error quotes the URL with its password masked.
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") && cfg.MaxConns < MinPoolConns {
+		cfg.MaxConns = MinPoolConns
+	}
+	return cfg, nil
 }
 
 // New uses an existing pool (shared, for example, with River) and migrates
