@@ -20,6 +20,7 @@ import (
 	"hash/fnv"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,13 @@ type Store struct {
 
 	// SQL with the schema filled in, built once.
 	q map[string]string
+
+	// held are the releases of the sync locks this handle holds: Close
+	// gives them back (a held lock keeps a pool connection, which would
+	// also make closing the pool wait forever).
+	mu     sync.Mutex
+	held   map[int64]func()
+	nextID int64
 }
 
 var _ engine.Store = (*Store)(nil)
@@ -133,6 +141,15 @@ func (s *Store) qualify(q string) string {
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
+	}
+	s.mu.Lock()
+	held := make([]func(), 0, len(s.held))
+	for _, rel := range s.held {
+		held = append(held, rel)
+	}
+	s.mu.Unlock()
+	for _, rel := range held {
+		rel()
 	}
 	if s.own {
 		s.pool.Close()
@@ -351,17 +368,29 @@ func (s *Store) lockSync(ctx context.Context, sync string, wait bool) (func(), e
 		return nil, err
 	}
 	var once atomic.Bool
-	return func() {
+	s.mu.Lock()
+	s.nextID++
+	id := s.nextID
+	release := func() {
 		if once.Swap(true) {
 			return
 		}
+		s.mu.Lock()
+		delete(s.held, id)
+		s.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, key); err != nil {
 			conn.Conn().Close(ctx)
 		}
 		conn.Release()
-	}, nil
+	}
+	if s.held == nil {
+		s.held = map[int64]func(){}
+	}
+	s.held[id] = release
+	s.mu.Unlock()
+	return release, nil
 }
 
 var queries = map[string]string{
