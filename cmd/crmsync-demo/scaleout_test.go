@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/connectorgen/connectorgen/cmd/crmsync-demo/sim"
 	"github.com/connectorgen/connectorgen/runtime/pgstore/pgtest"
 )
@@ -118,6 +120,30 @@ func TestScaleOutChaos(t *testing.T) {
 		}
 	}()
 
+	// busy names the worker incarnations River has running jobs on (read
+	// from River's table), to count the kills that hit work in progress.
+	db, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(context.Background())
+	busy := func() map[string]bool {
+		out := map[string]bool{}
+		rows, err := db.Query(ctx, `SELECT attempted_by[array_length(attempted_by, 1)] FROM `+schema+`.river_job WHERE state = 'running'`)
+		if err != nil {
+			t.Logf("reading River's jobs: %v", err)
+			return out
+		}
+		for rows.Next() {
+			var n string
+			if rows.Scan(&n) == nil {
+				out[n] = true
+			}
+		}
+		rows.Close()
+		return out
+	}
+	busyKills := 0
 	rng := rand.New(rand.NewPCG(seed, 3))
 	for k := 0; k < kills; k++ {
 		select {
@@ -135,13 +161,16 @@ func TestScaleOutChaos(t *testing.T) {
 			t.Fatalf("worker %s exited by itself: %v\n%s", p.name, p.err, b)
 		default:
 		}
+		if busy()[p.name] {
+			busyKills++
+		}
 		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		<-p.done
 		procs[i] = start(i)
 	}
-	t.Logf("%d kills done; members so far: %d", kills, len(s.Email.Members(sim.DefaultListID)))
+	t.Logf("%d kills done (%d of them of a worker running a job); members so far: %d", kills, busyKills, len(s.Email.Members(sim.DefaultListID)))
 
 	// Wait until the list is right, then let the workers run a while
 	// longer: later runs must not disturb it.
