@@ -846,6 +846,9 @@ func conversion(s, t *ir.TypeRef, sEnum, tEnum bool) (ir.Conversion, bool) {
 	case t != nil && t.Kind == ir.Builtin && t.Name == "any":
 		// An untyped target (a map of any values) takes every value.
 		return ir.ConvGo, true
+	case t.IsRawJSON():
+		// An untyped JSON target takes every value, marshalled.
+		return ir.ConvToRawJSON, true
 	case tEnum:
 		return 0, false
 	case sEnum && isString(t):

@@ -312,6 +312,7 @@ const (
 	ConvStringToFloat               // strconv.ParseFloat
 	ConvStringToTime                // time.Parse RFC 3339
 	ConvStringerToString            // v.String() (uuid)
+	ConvToRawJSON                   // json.Marshal into a json.RawMessage (untyped target)
 )
 
 // Func is a user Go function named by with:.
