@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -240,6 +241,15 @@ func (h *host) str(fs *flag.FlagSet, p *string, name, def, usage string) {
 		def = v
 	}
 	fs.StringVar(p, name, def, usage+" (env "+envName(name)+")")
+}
+
+func (h *host) intv(fs *flag.FlagSet, p *int, name string, def int, usage string) {
+	if v := h.io.Getenv(envName(name)); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			def = n
+		}
+	}
+	fs.IntVar(p, name, def, usage+" (env "+envName(name)+")")
 }
 
 func (h *host) dur(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {
