@@ -124,7 +124,14 @@ func TestCheckNotesSpecDrift(t *testing.T) {
 // email spec changed by the old → new replacements.
 func diffEmailVariant(t *testing.T, edits ...string) (int, string) {
 	t.Helper()
-	data, err := os.ReadFile("../../specs/email/openapi.yaml")
+	return diffVariant(t, "email", edits...)
+}
+
+// diffVariant diffs the example connector against a copy of one system's
+// spec changed by the old → new replacements.
+func diffVariant(t *testing.T, system string, edits ...string) (int, string) {
+	t.Helper()
+	data, err := os.ReadFile("../../specs/" + system + "/openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,12 +142,12 @@ func diffEmailVariant(t *testing.T, edits ...string) (int, string) {
 		}
 		text = strings.Replace(text, edits[i], edits[i+1], 1)
 	}
-	p := filepath.Join(t.TempDir(), "email.yaml")
+	p := filepath.Join(t.TempDir(), system+".yaml")
 	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	code := Main([]string{"diff", "-config", "../../specs/crmemail/connector.yaml", "-spec", "email=" + p}, &out, &errb)
+	code := Main([]string{"diff", "-config", "../../specs/crmemail/connector.yaml", "-spec", system + "=" + p}, &out, &errb)
 	if code == ExitUsage {
 		t.Fatalf("diff could not compare: %s", errb.String())
 	}
@@ -165,5 +172,9 @@ func TestDiffKinds(t *testing.T) {
 	code, out = diffEmailVariant(t, "      operationId: updateSender\n", "      operationId: updateSender\n      deprecated: true\n")
 	if code != 0 || !strings.Contains(out, "note: operation updateSender is deprecated in the new spec") || strings.Contains(out, ": break: ") {
 		t.Fatalf("deprecated operation: exit %d\n%s", code, out)
+	}
+	code, out = diffVariant(t, "crm", "        version:\n          type: integer\n          format: int64\n", "        version:\n          type: integer\n          format: int32\n")
+	if code != 0 || !strings.Contains(out, `note: entity crm.Lead: field "version" changed type from int64 to int32`) {
+		t.Fatalf("type change of a used field: exit %d\n%s", code, out)
 	}
 }
