@@ -65,7 +65,7 @@ func TestBindExample(t *testing.T) {
 	if want := []ir.MatchStep{ir.MatchXref, ir.MatchNaturalKey, ir.MatchCreate}; !slices.Equal(s.Match, want) {
 		t.Errorf("match = %v, want %v", s.Match, want)
 	}
-	if s.NaturalKey == nil || s.NaturalKey.Path != "email_address" || s.To.Find.KeyParam.Name != "email_address" {
+	if s.NaturalKey == nil || s.NaturalKey.Path != "email_address" || s.FindParam == nil || s.FindParam.Name != "email_address" {
 		t.Errorf("natural key not bound to findMembers' email_address: %+v", s.NaturalKey)
 	}
 	var paths []string
@@ -195,5 +195,29 @@ func TestFailedFunctionReportedOnce(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(got), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], "split of") || !strings.Contains(lines[1], "syntax error") {
 		t.Errorf("want exactly the unknown function and the broken package, got:\n%s", got)
+	}
+}
+
+// TestFullScanWarning: a source read without a lower bound is a warning
+// (every poll reads every record), not silence.
+func TestFullScanWarning(t *testing.T) {
+	text := cascadeHead + `  crm.Owner:
+    key: id
+    read: { list: listOwners }
+  email.Sender:
+    key: id
+    write: { create: createSender, update: updateSender }
+syncs:
+  owners:
+    from: crm.Owner
+    to: email.Sender
+    match: [create]
+    fields:
+      name: name
+      email: email
+`
+	_, got := bindText(t, text, classify)
+	if !strings.Contains(got, `warning: sync "owners": "crm.Owner" is read without a lower bound`) {
+		t.Errorf("no full-scan warning in:\n%s", got)
 	}
 }

@@ -195,6 +195,8 @@ func predText(p *ir.Pred) string {
 			return p.Field.Text + " is present"
 		}
 		return p.Field.Text + " is absent"
+	case ir.OpContains:
+		return fmt.Sprintf("%s contains %v", p.Field.Text, p.Operands[0].Value)
 	case ir.OpIn:
 		var vals []string
 		for _, o := range p.Operands {

@@ -315,6 +315,8 @@ func predExpr(p *ir.Pred) jen.Code {
 			return []jen.Code{jen.Return(jen.Add(v()).Op("==").Add(literal(p.Operands[0])))}
 		case ir.OpNe:
 			return []jen.Code{jen.Return(jen.Add(v()).Op("!=").Add(literal(p.Operands[0])))}
+		case ir.OpContains:
+			return []jen.Code{jen.Return(jen.Qual("slices", "Contains").Call(v(), literal(p.Operands[0])))}
 		case ir.OpIn:
 			var cases []jen.Code
 			for _, o := range p.Operands {

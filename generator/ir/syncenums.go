@@ -79,9 +79,11 @@ const (
 	OpNe
 	OpIn
 	OpPresent
+	// OpContains: a list field holds the operand.
+	OpContains
 )
 
-var opNames = [...]string{OpNone: "", OpEq: "eq", OpNe: "ne", OpIn: "in", OpPresent: "present"}
+var opNames = [...]string{OpNone: "", OpEq: "eq", OpNe: "ne", OpIn: "in", OpPresent: "present", OpContains: "contains"}
 
 func (o PredOp) String() string { return nameOf(opNames[:], int(o)) }
 
@@ -144,6 +146,17 @@ const (
 	CursorNone CursorKind = iota
 	CursorTime
 	CursorInt
+)
+
+// KeyKind is the scalar type of a record key (or of a parameter taking
+// one). The engine keeps keys as strings; generated code converts.
+type KeyKind int
+
+// Key kinds.
+const (
+	KeyString KeyKind = iota
+	KeyInt
+	KeyUUID
 )
 
 func nameOf(names []string, i int) string {

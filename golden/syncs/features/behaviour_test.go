@@ -62,6 +62,8 @@ func TestPredicates(t *testing.T) {
 		{"web source", crm.Lead{Status: crm.LeadStatusNew, Source: oas.Some(crm.LeadSourceWeb)}, false},
 		{"cold rating", crm.Lead{Status: crm.LeadStatusNew, Rating: oas.Value(crm.LeadRatingCold)}, false},
 		{"absent source and rating", crm.Lead{Status: crm.LeadStatusNew}, true},
+		{"tagged vip (contains)", crm.Lead{Status: crm.LeadStatusNew, Source: oas.Some(crm.LeadSourceWeb), Tags: []string{"a", "vip"}}, true},
+		{"tags without vip", crm.Lead{Status: crm.LeadStatusNew, Source: oas.Some(crm.LeadSourceWeb), Tags: []string{"vipx"}}, false},
 	} {
 		if got := leadsEverythingEnter(&tc.lead); got != tc.enter {
 			t.Errorf("%s: enter = %v, want %v", tc.name, got, tc.enter)

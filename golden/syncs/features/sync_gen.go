@@ -17,6 +17,7 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/syncutil"
 	"github.com/connectorgen/connectorgen/runtime/transport"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -507,6 +508,8 @@ func leadsEverythingEnter(s *crm.Lead) bool {
 			return true
 		}
 		return false
+	}()) || (func() bool {
+		return slices.Contains(s.Tags, "vip")
 	}()) || ((!(func() bool {
 		if v0, ok := s.Source.Get(); ok {
 			return v0 == crm.LeadSourceWeb
