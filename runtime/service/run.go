@@ -96,6 +96,7 @@ func (h *host) start(ctx context.Context, ef *engineFlags, extra ...engine.Optio
 	}
 	opts := []engine.Option{engine.WithLogger(log), engine.WithObserver(s.em), engine.WithAlertHook(hook),
 		engine.WithConcurrency(ef.concurrency), engine.WithPauseAfter(ef.pauseAfter)}
+	opts = append(opts, h.c.Options...)
 	s.eng = engine.New(st, append(opts, extra...)...)
 	setup := &Setup{Engine: s.eng, Resolver: h.resolver(), URLs: map[string]string{}, TokenURLs: map[string]string{},
 		ClientOptions: []rest.Option{rest.WithObserver(s.mem), rest.WithLogger(log)}}

@@ -113,6 +113,9 @@ type Connector struct {
 	Stores map[string]StoreOpener
 	// Resolver resolves credential references (nil: env:// and file://).
 	Resolver *secret.Resolver
+	// Options are added to the engine's options, after the host's (for
+	// example engine.WithExecutor with runtime/riverexec).
+	Options []engine.Option
 }
 
 // IO is the process environment Main works in; tests replace it.
