@@ -184,7 +184,7 @@ func (h *host) cmdRun(ctx context.Context, args []string) int {
 }
 
 func (h *host) usageErr(err error) int {
-	if errors.Is(err, errHelp) {
+	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
 	}
 	fmt.Fprintf(h.io.Stderr, "%s: %v\n", h.c.Name, err)
