@@ -192,7 +192,6 @@ func Main(c Connector, args []string, pio IO) int {
 	return ExitUsage
 }
 
-
 type host struct {
 	c  Connector
 	io IO
