@@ -1,10 +1,10 @@
 package ir
 
-// The closed sets of the sync IR (their spellings are functions, not
-// package variables: the generator keeps no package-level state). Bind turns the mapping file's words into
+// The closed sets of the sync IR. Bind turns the mapping file's words into
 // these; emit switches on them, so a misspelt word can never reach emit
 // and a new member is found by the compiler's exhaustiveness of each
-// switch's default.
+// switch's default. The spellings are functions, not package variables:
+// the generator keeps no package-level state.
 
 // MatchStep is one step of a sync's match list.
 type MatchStep int
