@@ -82,9 +82,14 @@ type Engine struct {
 	mu    sync.RWMutex
 	syncs map[string]syncRunner
 
-	alerts  alerter
-	seed    maphash.Seed
-	stripes [256]sync.Mutex
+	alerts alerter
+	seed   maphash.Seed
+
+	// supplied maps a system to the fingerprint of the refresh token its
+	// operator supplied (TokenFor), saved with every token (TokenHook).
+	tokMu    sync.Mutex
+	supplied map[string]string
+	stripes  [256]sync.Mutex
 }
 
 // New returns an engine keeping its state in store.
