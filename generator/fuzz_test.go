@@ -34,6 +34,11 @@ func FuzzGenerate(f *testing.F) {
 	addSeeds(f, "../golden/cases/*/spec.*", "../golden/errors/*/spec.*", "../specs/*/openapi.yaml")
 	f.Add([]byte(`{"openapi":"3.0.0","info":{"title":"t","version":"1"},"paths":{"/a/{b}":{"get":{"responses":{"200":{"description":"x","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Missing"}}}}}}}}}`))
 	f.Add([]byte("swagger: '2.0'\ninfo: {title: t, version: 1}\npaths: {}\n"))
+	// Composition cycles that used to overflow the stack.
+	f.Add([]byte("openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents: {schemas: {Test: {allOf: [{$ref: '#/components/schemas/Test'}]}}}\n"))
+	f.Add([]byte("openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents: {schemas: {Test: {allOf: [{$ref: '#/components/schemas/Test'}, {type: object, properties: {a: {type: string}}}]}}}\n"))
+	f.Add([]byte("openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents: {schemas: {A: {anyOf: [{$ref: '#/components/schemas/B'}]}, B: {oneOf: [{$ref: '#/components/schemas/A'}, {type: string}]}}}\n"))
+	f.Add([]byte("swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\ndefinitions: {A: {allOf: [{$ref: '#/definitions/B'}]}, B: {allOf: [{$ref: '#/definitions/A'}]}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		watchdog := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("hang on %q", data)) })
 		defer watchdog.Stop()

@@ -3,6 +3,7 @@ package golden
 import (
 	"bytes"
 	"fmt"
+	"go/format"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,13 +33,15 @@ type corpusRow struct {
 	seconds            float64
 	firstError         string
 	internalGenerrorOK bool
+	notGofmt           []string // generated files gofmt would change
 }
 
 // TestCorpus generates a client for every spec in the corpus, builds and
 // vets them all, and prints a table. It enforces the acceptance floor: at
 // least 97% of specs produce code that builds and vets, at least 99% of the
 // corpus's operations become methods, no generator panics, and every spec
-// that does not generate fails with a positioned diagnostic.
+// that does not generate fails with a positioned diagnostic, and every
+// generated Go file is gofmt-clean.
 func TestCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("corpus sweep skipped with -short")
@@ -152,6 +155,9 @@ func TestCorpus(t *testing.T) {
 		if strings.Contains(r.firstError, "internal error") {
 			t.Errorf("%s: generator panicked: %s", r.spec, oneLineErr(r.firstError))
 		}
+		if len(r.notGofmt) > 0 {
+			t.Errorf("%s: generated files are not gofmt-clean: %s", r.spec, strings.Join(r.notGofmt, ", "))
+		}
 		if !r.generated && !r.internalGenerrorOK {
 			t.Errorf("%s: failed without a positioned diagnostic: %s", r.spec, r.firstError)
 		}
@@ -192,6 +198,11 @@ func generateCorpusSpec(t *testing.T, spec, work string) *corpusRow {
 	}
 	r.generated = true
 	for _, f := range res.Files {
+		if strings.HasSuffix(f.Path, ".go") {
+			if formatted, err := format.Source(f.Content); err != nil || !bytes.Equal(formatted, f.Content) {
+				r.notGofmt = append(r.notGofmt, f.Path)
+			}
+		}
 		p := filepath.Join(out, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Error(err)

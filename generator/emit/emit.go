@@ -12,6 +12,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	doccomment "go/doc/comment"
+	"slices"
 	"strings"
 	"sync"
 
@@ -135,8 +137,7 @@ func oneLine(s string) string {
 // runs of blank lines collapsed, and the name leading the first line the
 // way Go doc comments expect.
 func docLines(name, doc, deprecated string) string {
-	doc = strings.ReplaceAll(doc, "\r\n", "\n")
-	doc = strings.ReplaceAll(doc, "\r", "\n")
+	doc = docSyntax(doc)
 	var out []string
 	blank := false
 	for _, line := range strings.Split(strings.TrimSpace(doc), "\n") {
@@ -171,16 +172,56 @@ func docLines(name, doc, deprecated string) string {
 // comment emits a doc comment as // lines (nothing when text is empty).
 // jennifer renders a multi-line Comment as a /* */ block, which gofmt and
 // godoc accept but which reads worse; one Comment per line avoids it.
+// The lines are already in the form gofmt gives doc comments (see
+// canonicalDoc), so the output stays gofmt-clean whatever the spec's
+// descriptions hold.
 func comment(text string) jen.Code {
 	if text == "" {
 		return jen.Null()
 	}
-	lines := strings.Split(text, "\n")
+	lines := canonicalDoc(text)
 	s := jen.Comment(lines[0])
 	for _, l := range lines[1:] {
 		s = s.Line().Comment(l)
 	}
 	return s
+}
+
+// canonicalDoc returns text as the "//" lines gofmt would print for it.
+// gofmt reparses doc comments (go/doc/comment, after removing "//" and one
+// space) and reprints them: indented lines become code blocks, lines
+// starting with "-" or "1." lists. Its output is not always a fixed point
+// (a list inside an indented block moves again on the next run), so the
+// text goes round until it stops changing; then gofmt leaves it alone.
+func canonicalDoc(text string) []string {
+	var p doccomment.Parser
+	var pr doccomment.Printer
+	var lines []string
+	for range 5 {
+		printed := strings.TrimSuffix(string(pr.Comment(p.Parse(text))), "\n")
+		next := strings.Split(printed, "\n")
+		for i, l := range next {
+			switch {
+			case l == "":
+				next[i] = "//"
+			case strings.HasPrefix(l, "\t"):
+				next[i] = "//" + l
+			default:
+				next[i] = "// " + l
+			}
+		}
+		if slices.Equal(next, lines) {
+			break
+		}
+		lines = next
+		var b strings.Builder
+		for _, l := range lines {
+			b.WriteString(strings.TrimPrefix(strings.TrimPrefix(l, "//"), " "))
+			b.WriteString("\n")
+		}
+		text = b.String()
+	}
+	return lines
 }
 
 func lit(v any) jen.Code { return jen.Lit(v) }

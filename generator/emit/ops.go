@@ -366,6 +366,8 @@ func formatParam(pf ir.ParamFormat, t *ir.TypeRef, v jen.Code) jen.Code {
 			return rest("List", rest("FormatBools", v))
 		case ir.ScalarStringer:
 			return rest("List", rest("FormatStringers", v))
+		case ir.ScalarTime:
+			return rest("List", rest("FormatTimes", v))
 		}
 	}
 	plain := t.Kind == ir.Builtin

@@ -70,6 +70,9 @@ func walk(root func() jen.Code, steps []ir.Step, leaf func(v func() jen.Code) []
 	expr := func() jen.Code { return jen.Add(root()).Dot(s.Field) }
 	last := len(steps) == 1
 	next := func(v func() jen.Code) []jen.Code { return walk(v, steps[1:], leaf, depth+1) }
+	if s.MapKey {
+		return walkMapKey(root, s, last, next, depth)
+	}
 	t := s.Type
 	switch t.Kind {
 	case ir.Opt, ir.Nullable:
@@ -91,6 +94,28 @@ func walk(root func() jen.Code, steps []ir.Step, leaf func(v func() jen.Code) []
 		return []jen.Code{jen.If(jen.Add(expr()).Op("!=").Nil()).Block(next(v)...)}
 	}
 	return next(expr)
+}
+
+// walkMapKey emits the lookup of a map entry (an absent key is absent,
+// like an unset field) and continues with its value, unwrapped.
+func walkMapKey(root func() jen.Code, s ir.Step, last bool, next func(v func() jen.Code) []jen.Code, depth int) []jen.Code {
+	id := fmt.Sprintf("k%d", depth)
+	val := func() jen.Code { return jen.Id(id) }
+	var body []jen.Code
+	switch s.Type.Kind {
+	case ir.Opt, ir.Nullable:
+		u := fmt.Sprintf("u%d", depth)
+		body = []jen.Code{jen.If(jen.List(jen.Id(u), jen.Id("ok")).Op(":=").Id(id).Dot("Get").Call(), jen.Id("ok")).Block(next(func() jen.Code { return jen.Id(u) })...)}
+	case ir.Pointer:
+		v := val
+		if last {
+			v = func() jen.Code { return jen.Op("*").Id(id) }
+		}
+		body = []jen.Code{jen.If(jen.Id(id).Op("!=").Nil()).Block(next(v)...)}
+	default:
+		body = next(val)
+	}
+	return []jen.Code{jen.If(jen.List(jen.Id(id), jen.Id("ok")).Op(":=").Add(root()).Index(jen.Lit(s.Key)), jen.Id("ok")).Block(body...)}
 }
 
 // pageType is the type the pages iterator yields.

@@ -16,7 +16,7 @@ func (e *emitter) typesFile(f *jen.File) {
 		switch t.Kind {
 		case ir.Struct:
 			e.structType(f, t)
-			if t.Extra != nil {
+			if t.Extra != nil || len(oddFields(t)) > 0 {
 				e.structMarshal(f, t)
 				e.structUnmarshal(f, t)
 			}
@@ -48,8 +48,23 @@ func typeDoc(t *ir.Type) string {
 	return docLines(t.Name, doc, t.Deprecated)
 }
 
+// oddFields returns the fields whose JSON names a struct tag cannot spell:
+// the struct's own MarshalJSON and UnmarshalJSON carry them.
+func oddFields(t *ir.Type) []*ir.Field {
+	var out []*ir.Field
+	for _, f := range t.Fields {
+		if !ir.TagSpellable(f.JSONName) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // jsonTag renders a field's json struct tag.
 func jsonTag(f *ir.Field) map[string]string {
+	if !ir.TagSpellable(f.JSONName) {
+		return map[string]string{"json": "-"}
+	}
 	v := f.JSONName
 	if f.OmitZero {
 		v += ",omitzero"
@@ -90,40 +105,91 @@ func (e *emitter) structType(f *jen.File, t *ir.Type) {
 	f.Type().Id(t.Name).Struct(fields...)
 }
 
-// structMarshal emits MarshalJSON for a struct with additional properties.
+// structMarshal emits MarshalJSON for a struct with additional properties
+// or with properties a struct tag cannot name.
 func (e *emitter) structMarshal(f *jen.File, t *ir.Type) {
-	f.Add(comment("MarshalJSON encodes the declared fields and then the additional properties."))
-	f.Func().Params(jen.Id("v").Id(t.Name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+	body := []jen.Code{
 		jen.Type().Id("plain").Id(t.Name),
 		jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("plain").Call(jen.Id("v"))),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.Return(jen.Qual(ir.PkgOAS, "MarshalExtra").Call(jen.Id("b"), jen.Id("v").Dot(t.ExtraField))),
-	)
+	}
+	doc := "MarshalJSON encodes the declared fields"
+	if odd := oddFields(t); len(odd) > 0 {
+		doc += " (those a struct tag cannot name by hand)"
+		body = append(body, jen.Id("named").Op(":=").Map(jen.String()).Any().Values())
+		for _, fl := range odd {
+			set := jen.Id("named").Index(jen.Lit(fl.JSONName)).Op("=").Id("v").Dot(fl.Name)
+			if fl.OmitZero {
+				set = jen.If(jen.Op("!").Qual(ir.PkgOAS, "IsZero").Call(jen.Id("v").Dot(fl.Name))).Block(set)
+			}
+			body = append(body, set)
+		}
+		ret := jen.Qual(ir.PkgOAS, "MarshalExtra").Call(jen.Id("b"), jen.Id("named"))
+		if t.Extra == nil {
+			body = append(body, jen.Return(ret))
+		} else {
+			body = append(body, jen.List(jen.Id("b"), jen.Err()).Op("=").Add(ret),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())))
+		}
+	}
+	if t.Extra != nil {
+		doc += " and then the additional properties"
+		body = append(body, jen.Return(jen.Qual(ir.PkgOAS, "MarshalExtra").Call(jen.Id("b"), jen.Id("v").Dot(t.ExtraField))))
+	}
+	f.Add(comment(doc + "."))
+	f.Func().Params(jen.Id("v").Id(t.Name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(body...)
 }
 
 // structUnmarshal emits UnmarshalJSON for a struct with additional
-// properties.
+// properties or with properties a struct tag cannot name.
 func (e *emitter) structUnmarshal(f *jen.File, t *ir.Type) {
-	var names []jen.Code
-	for _, fl := range t.Fields {
-		names = append(names, jen.Lit(fl.JSONName))
-	}
-	isKnown := jen.Func().Params(jen.Id("k").String()).Bool().Block(jen.Return(jen.False()))
-	if len(names) > 0 {
-		isKnown = jen.Func().Params(jen.Id("k").String()).Bool().Block(
-			jen.Switch(jen.Id("k")).Block(jen.Case(names...).Block(jen.Return(jen.True()))),
-			jen.Return(jen.False()),
-		)
-	}
-	f.Add(comment("UnmarshalJSON decodes the declared fields and keeps every other property in " + t.ExtraField + "."))
-	f.Func().Params(jen.Id("v").Op("*").Id(t.Name)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(
+	body := []jen.Code{
 		jen.Type().Id("plain").Id(t.Name),
 		jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("data"), jen.Parens(jen.Op("*").Id("plain")).Call(jen.Id("v"))), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-		jen.List(jen.Id("extra"), jen.Err()).Op(":=").Qual(ir.PkgOAS, "UnmarshalExtra").Types(typeCode(t.Extra)).Call(jen.Id("data"), isKnown),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
-		jen.Id("v").Dot(t.ExtraField).Op("=").Id("extra"),
-		jen.Return(jen.Nil()),
-	)
+	}
+	doc := "UnmarshalJSON decodes the declared fields"
+	if odd := oddFields(t); len(odd) > 0 {
+		doc += " (those a struct tag cannot name by hand)"
+		var names []jen.Code
+		for _, fl := range odd {
+			names = append(names, jen.Lit(fl.JSONName))
+		}
+		body = append(body,
+			jen.List(jen.Id("named"), jen.Err()).Op(":=").Qual(ir.PkgOAS, "UnmarshalExtra").Types(jen.Qual("encoding/json", "RawMessage")).Call(jen.Id("data"),
+				jen.Func().Params(jen.Id("k").String()).Bool().Block(
+					jen.Switch(jen.Id("k")).Block(jen.Case(names...).Block(jen.Return(jen.False()))),
+					jen.Return(jen.True()),
+				)),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+		)
+		for _, fl := range odd {
+			body = append(body, jen.If(jen.List(jen.Id("raw"), jen.Id("ok")).Op(":=").Id("named").Index(jen.Lit(fl.JSONName)), jen.Id("ok")).Block(
+				jen.If(jen.Err().Op(":=").Qual("encoding/json", "Unmarshal").Call(jen.Id("raw"), jen.Op("&").Id("v").Dot(fl.Name)), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+			))
+		}
+	}
+	if t.Extra != nil {
+		var names []jen.Code
+		for _, fl := range t.Fields {
+			names = append(names, jen.Lit(fl.JSONName))
+		}
+		isKnown := jen.Func().Params(jen.Id("k").String()).Bool().Block(jen.Return(jen.False()))
+		if len(names) > 0 {
+			isKnown = jen.Func().Params(jen.Id("k").String()).Bool().Block(
+				jen.Switch(jen.Id("k")).Block(jen.Case(names...).Block(jen.Return(jen.True()))),
+				jen.Return(jen.False()),
+			)
+		}
+		doc += " and keeps every other property in " + t.ExtraField
+		body = append(body,
+			jen.List(jen.Id("extra"), jen.Err()).Op(":=").Qual(ir.PkgOAS, "UnmarshalExtra").Types(typeCode(t.Extra)).Call(jen.Id("data"), isKnown),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Err())),
+			jen.Id("v").Dot(t.ExtraField).Op("=").Id("extra"),
+		)
+	}
+	body = append(body, jen.Return(jen.Nil()))
+	f.Add(comment(doc + "."))
+	f.Func().Params(jen.Id("v").Op("*").Id(t.Name)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().Block(body...)
 }
 
 // enumType emits `type X string` (or int64, float64).

@@ -8,7 +8,12 @@
 // and it must not make decisions: every name and type in it is final.
 package ir
 
-import "github.com/connectorgen/connectorgen/generator/diag"
+import (
+	"strings"
+	"unicode"
+
+	"github.com/connectorgen/connectorgen/generator/diag"
+)
 
 // Import paths the IR refers to.
 const (
@@ -243,4 +248,24 @@ func lastElem(p string) string {
 		}
 	}
 	return p
+}
+
+// TagSpellable reports whether encoding/json reads name back from a struct
+// tag exactly. It ignores (uses the Go field name instead of) names that are
+// empty or hold characters other than letters, digits and a fixed set of
+// punctuation, and "-" means "skip"; a backquote cannot even be written in
+// a tag literal.
+func TagSpellable(name string) bool {
+	if name == "" || name == "-" {
+		return false
+	}
+	for _, c := range name {
+		if strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c) {
+			continue
+		}
+		if !unicode.IsLetter(c) && !unicode.IsDigit(c) {
+			return false
+		}
+	}
+	return true
 }

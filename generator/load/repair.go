@@ -107,6 +107,7 @@ func (l *loader) repairDocument(d *document) {
 		}
 	}
 	walkNodes(d.root, nil, func(n, parent *yaml.Node, index int, segs []string) {
+		l.checkNulls(d, n, segs)
 		if n.Kind != yaml.MappingNode {
 			return
 		}
@@ -114,6 +115,44 @@ func (l *loader) repairDocument(d *document) {
 		l.repairTupleItems(d, n, segs)
 		l.repairValues(d, n, segs)
 	})
+}
+
+// checkNulls reports a null where the OpenAPI object model needs an object
+// (a schema, parameter, response …), positioned at the null: kin-openapi
+// rejects it too, but without saying where.
+func (l *loader) checkNulls(d *document, n *yaml.Node, segs []string) {
+	if inExtension(segs) || classify(segs) == kindValue {
+		return
+	}
+	check := func(v *yaml.Node, childSegs []string, label string) {
+		if v == nil || v.Kind != yaml.ScalarNode || v.ShortTag() != "!!null" {
+			return
+		}
+		switch k := classify(childSegs); k {
+		case kindSchema, kindParameter, kindRequestBody, kindResponse, kindHeader, kindPathItem,
+			kindOperation, kindMediaType, kindSecurityScheme, kindLink, kindCallback, kindExample:
+			article := "a"
+			if strings.ContainsRune("aeiou", rune(k.String()[0])) {
+				article = "an"
+			}
+			l.diags.Errorf(d.pos(v), "%s is null; %s %s must be an object", label, article, k)
+		}
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			check(n.Content[i+1], append(segs[:len(segs):len(segs)], key), strconv.Quote(key))
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			label := "item " + itoa(i)
+			if len(segs) > 0 {
+				label += " of " + segs[len(segs)-1]
+			}
+			check(c, append(segs[:len(segs):len(segs)], itoa(i)), label)
+		}
+	}
 }
 
 // repairValues checks a schema's (or a Swagger 2.0 parameter's) default
@@ -361,6 +400,15 @@ func (l *loader) repairRefs(d *document) {
 			setMapping(r.obj, "x-connectorgen-unresolved", r.ref)
 			continue
 		}
+		if ctx != kindSchema && ctx != kindOther && l.refCycle(target, node) {
+			// A parameter, body or response that is only a $ref to
+			// itself (directly or through others) has no content.
+			l.dangling(d, r, ctx, "its chain of $refs leads back to itself", removed)
+			continue
+		}
+		if ctx == kindSchema && l.compositionCycle(d, r, target, node) {
+			continue
+		}
 		tk := classify(tsegs)
 		if ctx == kindOther || tk == kindOther || tk == ctx || file != "" {
 			continue
@@ -411,6 +459,89 @@ func (l *loader) refCycle(d *document, node *yaml.Node) bool {
 		node = next
 	}
 	return true
+}
+
+// compositionCycle reports (and cuts) a $ref that is a member of an
+// allOf, anyOf or oneOf and whose target leads back, through composition
+// members only, to the schema holding that member: `A: {allOf: [$ref: A]}`
+// or A anyOf B, B oneOf A. Such a schema has no Go type (its definition
+// never reaches a structure), and following it would not terminate, so the
+// member that closes the cycle is kept as raw JSON with a warning. Cutting
+// the member loses nothing for a self-cycle (S and S is S) and is reported
+// as a positioned warning for the rest.
+func (l *loader) compositionCycle(d *document, r refSite, target *document, node *yaml.Node) bool {
+	n := len(r.segs)
+	if n < 2 {
+		return false
+	}
+	switch r.segs[n-2] {
+	case "allOf", "anyOf", "oneOf":
+	default:
+		return false
+	}
+	owner, _, depth := walkPointer(d.top(), r.segs[:n-2])
+	if depth != n-2 || owner == nil {
+		return false
+	}
+	seen := map[*yaml.Node]bool{}
+	var reaches func(doc *document, n *yaml.Node, budget int) bool
+	reaches = func(doc *document, n *yaml.Node, budget int) bool {
+		n = deref(n)
+		if n == nil || n.Kind != yaml.MappingNode || budget == 0 {
+			return false
+		}
+		if n == owner {
+			return true
+		}
+		if seen[n] {
+			return false
+		}
+		seen[n] = true
+		if _, v := mapGet(n, "$ref"); v != nil && v.Kind == yaml.ScalarNode {
+			if td, tn := l.resolveRef(doc, v.Value); tn != nil && reaches(td, tn, budget-1) {
+				return true
+			}
+		}
+		for _, key := range []string{"allOf", "anyOf", "oneOf"} {
+			_, seq := mapGet(n, key)
+			if seq = deref(seq); seq == nil || seq.Kind != yaml.SequenceNode {
+				continue
+			}
+			for _, m := range seq.Content {
+				if reaches(doc, m, budget-1) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if !reaches(target, node, 4096) {
+		return false
+	}
+	l.diags.Warnf(d.pos(r.value), "$ref %q in %s leads back to the schema holding it through allOf/anyOf/oneOf only: such a cycle has no Go type, so this member is kept as raw JSON", r.ref, r.segs[n-2])
+	setMapping(r.obj, "x-connectorgen-unresolved", r.ref)
+	return true
+}
+
+// resolveRef returns the document and node a local or relative $ref names,
+// or nil.
+func (l *loader) resolveRef(d *document, ref string) (*document, *yaml.Node) {
+	file, ptr, _ := strings.Cut(ref, "#")
+	if isRemote(file) {
+		return nil, nil
+	}
+	if file != "" {
+		d = l.docs[filepath.Join(filepath.Dir(d.abs), filepath.FromSlash(unescapeFile(file)))]
+		if d == nil {
+			return nil, nil
+		}
+	}
+	segs := splitPointer(ptr)
+	next, _, depth := walkPointer(d.top(), segs)
+	if depth != len(segs) || next == nil {
+		return nil, nil
+	}
+	return d, next
 }
 
 // dangling replaces an unusable reference with the most faithful stand-in

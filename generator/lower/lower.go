@@ -58,6 +58,7 @@ func Lower(spec *load.Spec, opts Options) (*ir.Package, diag.List) {
 		errorDecoders: map[string]string{},
 		linkHeader:    map[*ir.Operation]bool{},
 		paramDefault:  map[*ir.Param]any{},
+		memberLocs:    map[*openapi3.Schema][]load.Loc{},
 		pkg: &ir.Package{
 			Name: opts.Package,
 			Source: ir.Source{
@@ -106,6 +107,10 @@ type lowerer struct {
 	linkHeader map[*ir.Operation]bool
 	// paramDefault holds each parameter's schema default, for pagination.
 	paramDefault map[*ir.Param]any
+	// memberLocs holds the real locations of the members of allOf schemas
+	// the lowerer builds itself (a property declared in two allOf members
+	// becomes the allOf of both declarations).
+	memberLocs map[*openapi3.Schema][]load.Loc
 }
 
 func (l *lowerer) addType(t *ir.Type) {
@@ -164,6 +169,9 @@ func (l *lowerer) lowerServers() {
 				u = strings.ReplaceAll(u, "{"+name+"}", v.Default)
 			}
 		}
+		if _, vars := pathTemplateParts(u); len(vars) > 0 {
+			l.diags.Warnf(l.pos(l.spec.Root().Child("servers", itoa(i), "url")), "server URL %q uses {%s}, which its variables do not define; it is kept literally (pass the real base URL to NewClient)", s.URL, strings.Join(vars, "}, {"))
+		}
 		label := s.Description
 		if label == "" || len(naming.Words(label)) > 4 {
 			label = ""
@@ -191,6 +199,7 @@ func (l *lowerer) lowerSecuritySchemes() {
 			continue
 		}
 		s := ref.Value
+		l.checkSecurityScheme(key, s)
 		sc := &ir.SecurityScheme{
 			Key: key, Type: s.Type, In: s.In, ParamName: s.Name,
 			Scheme: strings.ToLower(s.Scheme), BearerFormat: s.BearerFormat,
@@ -226,6 +235,31 @@ func (l *lowerer) lowerSecuritySchemes() {
 			}
 		}
 		l.pkg.SecuritySchemes = append(l.pkg.SecuritySchemes, sc)
+	}
+}
+
+// checkSecurityScheme warns about schemes the client cannot follow as
+// written (before, an unknown type quietly became a bearer token and an
+// API key without a name was sent unnamed).
+func (l *lowerer) checkSecurityScheme(key string, s *openapi3.SecurityScheme) {
+	loc := l.spec.Root().Child("components", "securitySchemes", key)
+	switch s.Type {
+	case "apiKey":
+		switch s.In {
+		case "header", "query", "cookie":
+		default:
+			l.diags.Warnf(l.pos(loc.Child("in")), "security scheme %q: an API key goes in a header, query or cookie, not %q; it is sent as a header", key, s.In)
+		}
+		if strings.TrimSpace(s.Name) == "" {
+			l.diags.Warnf(l.pos(loc), "security scheme %q: the API key has no name; the credential cannot be sent", key)
+		}
+	case "http":
+		if s.Scheme == "" {
+			l.diags.Warnf(l.pos(loc), "security scheme %q: type http needs a scheme (bearer, basic …); bearer is assumed", key)
+		}
+	case "oauth2", "openIdConnect", "mutualTLS":
+	default:
+		l.diags.Warnf(l.pos(loc.Child("type")), "security scheme %q has type %q, which OpenAPI does not define (apiKey, http, oauth2, openIdConnect, mutualTLS); it is treated as a bearer token", key, s.Type)
 	}
 }
 

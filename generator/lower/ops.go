@@ -51,11 +51,90 @@ func (l *lowerer) collectOperations() []*opSource {
 			}
 			src := &opSource{path: path, method: m, op: op, item: item,
 				loc: l.spec.Root().Child("paths", path, strings.ToLower(m))}
+			if len(out) == 0 || out[len(out)-1].path != path {
+				l.checkPathTemplate(path, l.spec.Root().Child("paths", path))
+			}
 			out = append(out, src)
 		}
 	}
-	l.pkg.SpecOperations = len(out)
+	l.pkg.SpecOperations = len(out) + l.unsupportedOperations(pathMap)
 	return out
+}
+
+// unsupportedOperations counts, and warns about, the operations OpenAPI
+// 3.2 adds to path items (the query method and additionalOperations with
+// custom methods), which kin-openapi does not load and so are not
+// generated. Counting them keeps "N operations in the spec, M methods
+// generated" honest.
+func (l *lowerer) unsupportedOperations(pathMap map[string]*openapi3.PathItem) int {
+	n := 0
+	for _, path := range sortedKeys(pathMap) {
+		loc := l.spec.Root().Child("paths", path)
+		for _, key := range l.spec.Keys(loc) {
+			switch key {
+			case "query":
+				n++
+				l.diags.Warnf(l.pos(loc.Child(key)), "the OpenAPI 3.2 QUERY operation of %q is not supported; no method is generated for it", path)
+			case "additionalOperations":
+				methods := l.spec.Keys(loc.Child(key))
+				n += len(methods)
+				if len(methods) > 0 {
+					l.diags.Warnf(l.pos(loc.Child(key)), "OpenAPI 3.2 additionalOperations of %q (%s) are not supported; no methods are generated for them", path, strings.Join(methods, ", "))
+				}
+			}
+		}
+	}
+	return n
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
+// checkMediaTypes warns about media type keys holding control characters
+// (a newline would let the key inject a header); pickContent skips them.
+func (l *lowerer) checkMediaTypes(src *opSource) {
+	check := func(content openapi3.Content, loc load.Loc) {
+		for _, ct := range sortedKeys(content) {
+			if hasControl(ct) {
+				l.diags.Warnf(l.pos(loc.Child(ct)), "operation %q: media type %q contains a control character (a newline?); it is ignored", src.ir.ID, ct)
+			}
+		}
+	}
+	if rb := src.op.RequestBody; rb != nil && rb.Value != nil && rb.Ref == "" {
+		check(rb.Value.Content, src.loc.Child("requestBody", "content"))
+	}
+	if src.op.Responses != nil {
+		for code, r := range src.op.Responses.Map() {
+			if r != nil && r.Value != nil && r.Ref == "" {
+				check(r.Value.Content, src.loc.Child("responses", code, "content"))
+			}
+		}
+	}
+}
+
+// checkPathTemplate warns about path templates the client cannot follow
+// faithfully: unbalanced braces are sent literally, and control characters
+// (a newline, say) cannot be part of a request path.
+func (l *lowerer) checkPathTemplate(path string, loc load.Loc) {
+	depth := 0
+	for _, c := range path {
+		switch c {
+		case '{':
+			depth++
+		case '}':
+			depth--
+		}
+		if depth < 0 || depth > 1 {
+			break
+		}
+	}
+	if depth != 0 {
+		l.diags.Warnf(l.pos(loc), "path %q has unbalanced braces: the unmatched part is sent literally", path)
+	}
+	if hasControl(path) {
+		l.diags.Warnf(l.pos(loc), "path %q contains a control character (a newline?): a URL cannot hold one, so requests to it fail", path)
+	}
 }
 
 // nameMethods is naming phase 2: one client method per operation.
@@ -112,12 +191,14 @@ func (l *lowerer) lowerOperation(src *opSource) {
 	op.Doc = strings.TrimSpace(o.Description)
 	op.Deprecated = deprecation(o.Deprecated, "operation")
 	op.Tags = slices.Clone(o.Tags)
+	l.checkMediaTypes(src)
 	l.lowerParams(src)
 	if o.RequestBody != nil {
 		op.Body = l.lowerBody(src, o.RequestBody, src.loc.Child("requestBody"))
 	}
 	l.lowerResponses(src)
 	op.Security = l.security(src)
+	op.Scopes = l.scopes(src)
 	op.Idempotent = isIdempotentMethod(src.method)
 	if v, ok := o.Extensions["x-idempotent"].(bool); ok {
 		op.Idempotent = v
@@ -164,6 +245,14 @@ func pathTemplateParts(path string) (parts []string, params []string) {
 	return parts, params
 }
 
+// caseNote explains why two header names that differ in case are one.
+func caseNote(in string) string {
+	if in == "header" {
+		return "; header names are case-insensitive"
+	}
+	return ""
+}
+
 type paramSource struct {
 	p   *openapi3.Parameter
 	loc load.Loc
@@ -176,6 +265,7 @@ func (l *lowerer) lowerParams(src *opSource) {
 	var list []paramSource
 	index := map[string]int{}
 	add := func(refs openapi3.Parameters, loc load.Loc) {
+		seen := map[string]load.Loc{} // within this one list
 		for i, pr := range refs {
 			if pr == nil || pr.Value == nil {
 				continue
@@ -189,6 +279,11 @@ func (l *lowerer) lowerParams(src *opSource) {
 			if pr.Ref != "" {
 				ploc = l.spec.RefLoc(ploc, pr.Ref)
 			}
+			if first, dup := seen[key]; dup {
+				l.diags.Warnf(l.pos(ploc), "operation %q: %s parameter %q is declared twice in one list (first at %s%s); the later declaration is used",
+					src.ir.ID, p.In, p.Name, l.pos(first), caseNote(p.In))
+			}
+			seen[key] = ploc
 			if j, ok := index[key]; ok {
 				list[j] = paramSource{p, ploc}
 				continue
@@ -395,6 +490,9 @@ func contentRank(ct string) (rank int, kind string) {
 func pickContent(content openapi3.Content) (string, *openapi3.MediaType) {
 	best, bestRank := "", 1<<30
 	for _, ct := range sortedKeys(content) {
+		if hasControl(ct) {
+			continue // never sent or matched; checkMediaTypes warns
+		}
 		if r, _ := contentRank(ct); r < bestRank {
 			best, bestRank = ct, r
 		}
@@ -771,6 +869,32 @@ func statusSuffix(r respSource) string {
 		return fmt.Sprintf("%dXX", r.class)
 	}
 	return strconv.Itoa(r.status)
+}
+
+// scopes collects the OAuth scopes of the operation's effective security
+// requirements, per scheme (least privilege: the runbook lists them).
+func (l *lowerer) scopes(src *opSource) map[string][]string {
+	reqs := l.doc.Security
+	if src.op.Security != nil {
+		reqs = *src.op.Security
+	}
+	var out map[string][]string
+	for _, req := range reqs {
+		for name, sc := range req {
+			for _, s := range sc {
+				if out == nil {
+					out = map[string][]string{}
+				}
+				if !slices.Contains(out[name], s) {
+					out[name] = append(out[name], s)
+				}
+			}
+		}
+	}
+	for _, v := range out {
+		slices.Sort(v)
+	}
+	return out
 }
 
 // security resolves the operation's effective security requirements.

@@ -527,20 +527,23 @@ type refPart struct {
 // result is that member's type (allOf: [$ref: X] with a description is X).
 func (l *lowerer) allOfParts(s *openapi3.Schema, loc load.Loc) (parts []structPart, passthrough *refPart) {
 	var structural []refPart
+	var required []string // required names from s and its constraint-only members
+	required = append(required, s.Required...)
 	for i, m := range s.AllOf {
 		if m == nil || m.Value == nil {
 			continue
 		}
-		if isConstraintOnly(m.Value) {
-			continue
-		}
-		mloc := loc.Child("allOf", itoa(i))
+		mloc := l.memberLoc(s, loc, i)
 		if m.Ref != "" {
 			mloc = l.spec.RefLoc(mloc, m.Ref)
 		}
+		if isConstraintOnly(m.Value) {
+			required = append(required, m.Value.Required...)
+			continue
+		}
 		structural = append(structural, refPart{m, mloc})
 	}
-	if len(s.Properties) == 0 && len(structural) == 1 {
+	if len(s.Properties) == 0 && len(structural) == 1 && !l.addsRequired(structural[0].sr.Value, required) {
 		return nil, &structural[0]
 	}
 	var scalar *refPart
@@ -582,8 +585,15 @@ func (l *lowerer) allOfParts(s *openapi3.Schema, loc load.Loc) (parts []structPa
 		default:
 			if scalar == nil {
 				scalar = &structural[i]
+			} else if a, b := types(scalar.sr.Value), types(p.sr.Value); len(a) > 0 && len(b) > 0 && !typesOverlap(a, b) {
+				l.diags.Warnf(l.pos(p.loc), "allOf member of type %s contradicts the member of type %s at %s: no value satisfies both; the first member's type is used",
+					strings.Join(b, "|"), strings.Join(a, "|"), l.pos(scalar.loc))
 			}
 		}
+	}
+	if scalar != nil && len(parts) > 0 && len(types(scalar.sr.Value)) > 0 && !slices.Contains(types(scalar.sr.Value), "object") {
+		l.diags.Warnf(l.pos(scalar.loc), "allOf member of type %s contradicts the object members beside it: no value satisfies both; the object is used",
+			strings.Join(types(scalar.sr.Value), "|"))
 	}
 	if len(parts) == 0 && len(s.Properties) == 0 && scalar != nil {
 		return nil, scalar
@@ -591,7 +601,69 @@ func (l *lowerer) allOfParts(s *openapi3.Schema, loc load.Loc) (parts []structPa
 	if len(s.Properties) > 0 || s.AdditionalProperties.Schema != nil {
 		parts = append(parts, structPart{s, loc})
 	}
+	if len(required) > 0 && len(parts) > 0 {
+		// Required names from beside the allOf or from members that only
+		// constrain apply to the merged object.
+		parts = append(parts, structPart{&openapi3.Schema{Required: required}, loc})
+	}
 	return parts, nil
+}
+
+// memberLoc is the location of allOf member i of s.
+func (l *lowerer) memberLoc(s *openapi3.Schema, loc load.Loc, i int) load.Loc {
+	if locs, ok := l.memberLocs[s]; ok && i < len(locs) {
+		return locs[i]
+	}
+	return loc.Child("allOf", itoa(i))
+}
+
+// addsRequired reports whether requiring names makes a property of the
+// object m required that m itself leaves optional: then the allOf is not
+// just m.
+func (l *lowerer) addsRequired(m *openapi3.Schema, names []string) bool {
+	if len(names) == 0 {
+		return false
+	}
+	switch l.shapeOf(m) {
+	case shapeStruct, shapeAllOf:
+	default:
+		return false
+	}
+	req := map[string]bool{}
+	if l.shapeOf(m) == shapeAllOf {
+		parts, pt := l.allOfParts(m, load.Loc{})
+		if pt != nil {
+			return l.addsRequired(pt.sr.Value, names)
+		}
+		for _, p := range parts {
+			for _, r := range p.s.Required {
+				req[r] = true
+			}
+		}
+	} else {
+		for _, r := range m.Required {
+			req[r] = true
+		}
+	}
+	for _, n := range names {
+		if !req[n] {
+			return true
+		}
+	}
+	return false
+}
+
+// typesOverlap reports whether two JSON type lists admit a common value
+// (integer is a number).
+func typesOverlap(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x == y || x == "integer" && y == "number" || x == "number" && y == "integer" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // optionalView returns a copy of s whose properties are all optional: the
@@ -618,6 +690,40 @@ func (l *lowerer) allOfPassThrough(s *openapi3.Schema, loc load.Loc, hint string
 	}
 	t, _ := l.typeFor(pt.sr, pt.loc, hint)
 	return t
+}
+
+// mergeProperty returns the schema of a property declared again (in another
+// allOf member, or beside the allOf) at loc: the allOf of the earlier and
+// the new declaration, so that types, required lists and nested
+// properties of both apply. Declarations whose types contradict get a
+// warning; the earlier one is kept.
+func (l *lowerer) mergeProperty(name string, earlier *prop, sr *openapi3.SchemaRef, loc load.Loc) *openapi3.SchemaRef {
+	if sr == nil || sr.Value == nil {
+		return earlier.sr
+	}
+	if earlier.sr == nil || earlier.sr.Value == nil || earlier.sr.Value == sr.Value {
+		return sr
+	}
+	a, b := earlier.sr.Value, sr.Value
+	if ta, tb := types(a), types(b); len(ta) > 0 && len(tb) > 0 && !typesOverlap(ta, tb) {
+		l.diags.Warnf(l.pos(loc), "property %q is declared as %s here and as %s at %s: no value satisfies both; the first declaration is used",
+			name, strings.Join(tb, "|"), strings.Join(ta, "|"), l.pos(earlier.loc))
+		return earlier.sr
+	}
+	if isConstraintOnly(b) && len(b.Required) == 0 {
+		return earlier.sr // a description or example adds no structure
+	}
+	merged := &openapi3.Schema{AllOf: openapi3.SchemaRefs{earlier.sr, sr}}
+	if a.Description != "" {
+		merged.Description = a.Description
+	} else {
+		merged.Description = b.Description
+	}
+	merged.ReadOnly, merged.WriteOnly = a.ReadOnly || b.ReadOnly, a.WriteOnly || b.WriteOnly
+	merged.Deprecated = a.Deprecated || b.Deprecated
+	// Where each declaration was found; allOfParts follows their $refs.
+	l.memberLocs[merged] = []load.Loc{earlier.loc, loc}
+	return &openapi3.SchemaRef{Value: merged}
 }
 
 // prop is one property being turned into a field.
@@ -654,7 +760,10 @@ func (l *lowerer) collectProps(parts []structPart) (props []*prop, extra *openap
 		for _, name := range names {
 			sr := p.s.Properties[name]
 			if existing, ok := index[name]; ok {
-				existing.sr, existing.loc = sr, p.loc.Child("properties", name)
+				// allOf means every declaration applies: the property's
+				// schema is the allOf of both, merged recursively.
+				existing.sr = l.mergeProperty(name, existing, sr, p.loc.Child("properties", name))
+				existing.loc = p.loc.Child("properties", name)
 				continue
 			}
 			np := &prop{name: name, sr: sr, loc: p.loc.Child("properties", name)}
@@ -678,7 +787,7 @@ func (l *lowerer) fillStruct(t *ir.Type, s *openapi3.Schema, loc load.Loc, parts
 	props, extra, extraLoc, extraAny := l.collectProps(parts)
 	fields := naming.NewScope()
 	hasExtra := extra != nil || extraAny
-	if hasExtra {
+	if hasExtra || slices.ContainsFunc(props, func(p *prop) bool { return !ir.TagSpellable(p.name) }) {
 		fields.Reserve("MarshalJSON", "method")
 		fields.Reserve("UnmarshalJSON", "method")
 	}
@@ -810,8 +919,16 @@ func (l *lowerer) fillUnion(t *ir.Type, s *openapi3.Schema, loc load.Loc) {
 	claimedValues := map[string]bool{}
 	for i, v := range vs {
 		vloc := l.variantLoc(s, loc, i)
-		vt, _ := l.typeFor(v, vloc, t.Name+variantHint(v, i))
-		name := names.Claim(fmt.Sprintf("variant %d", i), l.variantName(vt))
+		hint := variantHint(v, i)
+		vt, _ := l.typeFor(v, vloc, t.Name+hint)
+		cands := []string{l.variantName(vt)}
+		if v != nil && v.Ref == "" && vt.Kind == ir.Named && vt.Pkg == "" && !strings.HasPrefix(hint, "Variant") {
+			// An inline variant's type is named after the union; its
+			// accessors need only the distinguishing part (AsUser, not
+			// AsCommitAuthorUser).
+			cands = append([]string{hint}, cands...)
+		}
+		name := names.Claim(fmt.Sprintf("variant %d", i), cands...)
 		variant := &ir.Variant{
 			Name:       name,
 			Type:       vt,
@@ -833,9 +950,41 @@ func (l *lowerer) fillUnion(t *ir.Type, s *openapi3.Schema, loc load.Loc) {
 	}
 }
 
+// variantHint names an inline union variant by what tells it apart: its
+// title, the single value of a property that holds a constant (a "type" tag,
+// say), or its only (required) property; positional VariantN only when
+// nothing does.
 func variantHint(v *openapi3.SchemaRef, i int) string {
-	if v != nil && v.Value != nil && v.Value.Title != "" {
-		if n := naming.Exported(v.Value.Title); n != "" {
+	if v == nil || v.Value == nil {
+		return fmt.Sprintf("Variant%d", i+1)
+	}
+	s := v.Value
+	if s.Title != "" {
+		if n := naming.Exported(s.Title); n != "" {
+			return n
+		}
+	}
+	for _, name := range sortedKeys(s.Properties) {
+		p := s.Properties[name]
+		if p == nil || p.Value == nil {
+			continue
+		}
+		vals := enumValues(p.Value)
+		if len(vals) == 1 && slices.Contains(s.Required, name) {
+			if str, ok := vals[0].(string); ok {
+				if n := naming.Exported(str); n != "" {
+					return n
+				}
+			}
+		}
+	}
+	switch {
+	case len(s.Required) == 1 && s.Properties[s.Required[0]] != nil:
+		if n := naming.Exported(s.Required[0]); n != "" {
+			return n
+		}
+	case len(s.Properties) == 1:
+		if n := naming.Exported(sortedKeys(s.Properties)[0]); n != "" {
 			return n
 		}
 	}

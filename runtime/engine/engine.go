@@ -308,6 +308,7 @@ func (e *Engine) RunOnce(ctx context.Context, name string) (Report, error) {
 	if err != nil {
 		return Report{Sync: name}, err
 	}
+	ctx = withRunID(ctx, newRunID())
 	var rep Report
 	var runErr error
 	err = e.cfg.executor.Execute(ctx, Unit{Kind: UnitPoll, Sync: name, Key: name, Run: func(ctx context.Context) error {
@@ -514,6 +515,7 @@ func (e *Engine) ProcessQueue(ctx context.Context, name string) (Report, error) 
 	if status.Paused {
 		return rep, fmt.Errorf("%w: %s", ErrPaused, name)
 	}
+	ctx = withRunID(ctx, newRunID())
 	start := e.cfg.now()
 	err = e.cfg.executor.Execute(ctx, Unit{Kind: UnitQueue, Sync: name, Key: name, Run: func(ctx context.Context) error {
 		return r.drain(ctx, &rep)
@@ -523,6 +525,11 @@ func (e *Engine) ProcessQueue(ctx context.Context, name string) (Report, error) 
 	if errors.As(err, &down) {
 		e.evaluate(context.WithoutCancel(ctx), b, status, err, false)
 	} else {
+		if err == nil && rep.Seen > 0 {
+			// A drain that fetched and wrote records shows the systems
+			// are back: a realtime sync need not wait for its next poll.
+			e.clear(context.WithoutCancel(ctx), name, AlertSystemDown, fmt.Sprintf("sync %s applied queued events", name))
+		}
 		depth, _ := e.store.QueueDepth(ctx, name)
 		dls, _ := e.store.DeadLetterCount(ctx, name)
 		e.cfg.observer.ObserveQueue(QueueEvent{Sync: name, QueueDepth: depth, DeadLetters: dls})
@@ -560,6 +567,7 @@ func (e *Engine) Replay(ctx context.Context, name string, id int64) error {
 	if !ok {
 		return fmt.Errorf("%w: sync %s id %d", ErrNoDeadLetter, name, id)
 	}
+	ctx = withRunID(ctx, newRunID())
 	var rep Report
 	return e.cfg.executor.Execute(ctx, Unit{Kind: UnitReplay, Sync: name, Key: fmt.Sprintf("%s/%d", name, id), Run: func(ctx context.Context) error {
 		return r.replay(ctx, dl, &rep)

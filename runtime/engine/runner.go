@@ -340,6 +340,7 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 			dl.SourceKey = "?"
 		}
 		c := &Commit{Sync: s.Name, SourceKey: dl.SourceKey, DeadLetter: dl}
+		c.Audit = []AuditEntry{{Sync: s.Name, RunID: RunID(ctx), SourceKey: dl.SourceKey, Outcome: AuditFailed, Error: dl.Error, At: dl.UpdatedAt}}
 		if o.event != 0 {
 			c.DoneEvents = []int64{o.event}
 		}
@@ -680,6 +681,7 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	c.State = newState()
 	c.Conflicts = conflicts
 	c.ResolveDeadLetters = true
+	c.Audit = []AuditEntry{{Sync: s.Name, RunID: RunID(ctx), SourceKey: key, TargetKey: targetKey, Fields: fieldPaths(vals), Outcome: AuditOutcome(out), At: e.cfg.now()}}
 	if !found || st.TargetKey != targetKey {
 		c.Xref = &Xref{Table: r.xref, SourceKey: key, TargetKey: targetKey}
 	}

@@ -81,6 +81,8 @@ type Store interface {
 	// it must never lock less. release is idempotent. The engine holds the
 	// lock for the duration of each run, queue drain and replay.
 	Lock(ctx context.Context, sync string) (release func(), err error)
+	// AuditStore reads and prunes the audit log.
+	AuditStore
 
 	// Close releases the store.
 	Close() error
@@ -153,6 +155,9 @@ type Commit struct {
 	DeleteDeadLetter int64
 	// DoneEvents are queue entries to remove.
 	DoneEvents []int64
+	// Audit entries are appended to the audit log (the store assigns
+	// their IDs).
+	Audit []AuditEntry
 }
 
 // Intent is a write-ahead record of a target write (see Commit.Intent).

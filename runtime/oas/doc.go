@@ -9,6 +9,10 @@
 // omitzero struct tag option (Go 1.24 and later): the IsZero methods report
 // "absent", so absent values are left out of the encoded object.
 //
+// Date-time values inside Opt and Nullable decode leniently ([ParseDateTime]:
+// RFC 3339, or without an offset, read as UTC, with a space for the "T", any
+// number of fractional digits) and always encode as strict RFC 3339.
+//
 // The package must stay small and dependency free: it imports only the
 // standard library, holds no package-level mutable state, performs no I/O and
 // never panics on malformed input (the Must functions are the documented

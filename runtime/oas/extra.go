@@ -3,6 +3,7 @@ package oas
 import (
 	"encoding/json"
 	"maps"
+	"reflect"
 	"slices"
 )
 
@@ -140,3 +141,16 @@ func (e *extraError) Error() string {
 
 // Unwrap returns the cause.
 func (e *extraError) Unwrap() error { return e.err }
+
+// IsZero reports whether v would be left out by the omitzero option of
+// encoding/json: its IsZero method says so, or it is its type's zero value.
+// Generated code uses it for properties whose names encoding/json cannot
+// spell in a struct tag (empty, or with quotes, commas, backslashes or
+// backquotes), which it encodes itself.
+func IsZero(v any) bool {
+	if z, ok := v.(interface{ IsZero() bool }); ok {
+		return z.IsZero()
+	}
+	rv := reflect.ValueOf(v)
+	return !rv.IsValid() || rv.IsZero()
+}

@@ -212,3 +212,18 @@ func TestScannerAgreesWithEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestIsZero(t *testing.T) {
+	type pt struct{ X int }
+	for _, tc := range []struct {
+		v    any
+		want bool
+	}{
+		{nil, true}, {0, true}, {"", true}, {[]int(nil), true}, {pt{}, true}, {Opt[int]{}, true},
+		{1, false}, {"a", false}, {[]int{}, false}, {pt{1}, false}, {Some(0), false}, {Null[int](), false},
+	} {
+		if got := IsZero(tc.v); got != tc.want {
+			t.Errorf("IsZero(%#v) = %v, want %v", tc.v, got, tc.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -74,6 +75,8 @@ func unmarshalValue[T any](b []byte, v *T) error {
 			*x = int32(n)
 			return nil
 		}
+	case *time.Time:
+		return unmarshalDateTime(b, x)
 	case *float64:
 		if isJSONNumber(b) {
 			if f, err := strconv.ParseFloat(string(b), 64); err == nil {

@@ -276,6 +276,16 @@ func FormatBool(v bool) string {
 // are not zero (and then without trailing zeros).
 func FormatTime(t time.Time) string { return t.Format(time.RFC3339Nano) }
 
+// FormatTimes formats each time with [FormatTime] (a list parameter of
+// format: date-time items).
+func FormatTimes(ts []time.Time) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = FormatTime(t)
+	}
+	return out
+}
+
 // FormatStrings converts a slice of a string type to []string.
 func FormatStrings[T ~string](vs []T) []string {
 	out := make([]string, len(vs))

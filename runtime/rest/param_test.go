@@ -377,6 +377,7 @@ func TestFormat(t *testing.T) {
 		{strings.Join(FormatInts([]int32{1, -2}), ","), "1,-2"},
 		{strings.Join(FormatFloats([]float64{1.25, 2}), ","), "1.25,2"},
 		{strings.Join(FormatBools([]bool{true, false}), ","), "true,false"},
+		{strings.Join(FormatTimes([]time.Time{time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), time.Date(2024, 1, 2, 3, 4, 5, 1e6, time.FixedZone("", -3600))}), ","), "2024-01-02T03:04:05Z,2024-01-02T03:04:05.001-01:00"},
 		{strings.Join(FormatStringers([]oas.Date{oas.NewDate(2024, 1, 2)}), ","), "2024-01-02"},
 		{strings.Join(FormatStringers([]oas.UUID{{1}}), ","), "01000000-0000-0000-0000-000000000000"},
 	}

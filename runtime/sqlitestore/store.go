@@ -338,6 +338,23 @@ CREATE TABLE tokens (
 	2: `
 ALTER TABLE records ADD COLUMN pending TEXT NOT NULL DEFAULT '{}';
 `,
+	// 3: the audit log (engine.AuditEntry): one row per target write,
+	// field paths only.
+	3: `
+CREATE TABLE audit (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	sync        TEXT    NOT NULL,
+	run_id      TEXT    NOT NULL,
+	source_key  TEXT    NOT NULL,
+	target_key  TEXT    NOT NULL,
+	fields      TEXT    NOT NULL,
+	outcome     TEXT    NOT NULL,
+	error       TEXT    NOT NULL,
+	at          INTEGER NOT NULL
+);
+CREATE INDEX audit_at ON audit (at);
+CREATE INDEX audit_sync ON audit (sync, id);
+`,
 }
 
 // SchemaVersion is the schema version this package migrates to.
@@ -540,6 +557,11 @@ ON CONFLICT (sync, source_key, version) DO UPDATE SET attempts = excluded.attemp
 		}
 		for _, id := range c.DoneEvents {
 			if _, err := tx.StmtContext(ctx, s.deleteEvent).ExecContext(ctx, id); err != nil {
+				return err
+			}
+		}
+		for _, a := range c.Audit {
+			if err := insertAudit(ctx, tx, a); err != nil {
 				return err
 			}
 		}

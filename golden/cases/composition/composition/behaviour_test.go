@@ -14,8 +14,10 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/oas"
 )
 
-// An allOf whose only other member adds `required` is the member type.
-var _ composition.Named = composition.RequiredName{}
+// An allOf whose only other member makes `name` required is the member's
+// object with name required (a plain string, not oas.Opt): before, the
+// required list was dropped and the type was Named itself.
+var _ = composition.RequiredName{Name: "required"}
 
 // echo returns a client whose server answers every request with its body
 // and records the bodies it received.
@@ -142,19 +144,19 @@ func TestAnyOfByJSONKind(t *testing.T) {
 	c, got := echo(t)
 	ctx := context.Background()
 	var v composition.Value
-	if err := v.FromValuePoint(composition.ValuePoint{X: oas.Some(int64(1)), Y: oas.Some(int64(2))}); err != nil {
+	if err := v.FromPoint(composition.ValuePoint{X: oas.Some(int64(1)), Y: oas.Some(int64(2))}); err != nil {
 		t.Fatal(err)
 	}
 	out, err := c.EchoValue(ctx, v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if (*got)[0] != `{"x":1,"y":2}` || out.Which() != "ValuePoint" {
+	if (*got)[0] != `{"x":1,"y":2}` || out.Which() != "Point" {
 		t.Fatalf("sent %s, Which %q", (*got)[0], out.Which())
 	}
-	p, err := out.AsValuePoint()
+	p, err := out.AsPoint()
 	if err != nil || p.X.Or(0) != 1 || p.Y.Or(0) != 2 {
-		t.Errorf("AsValuePoint = %+v, %v", p, err)
+		t.Errorf("AsPoint = %+v, %v", p, err)
 	}
 
 	v.FromString("hello")
@@ -210,7 +212,7 @@ func TestUnionsInsideStructs(t *testing.T) {
 	dog, _ := o.Pet.AsDog()
 	nick, _ := o.Nickname.Get()
 	champ, _ := o.Champion.Get()
-	if !dog.Barks.Or(false) || nick.Name.Or("") != "Bo" || champ.Trophies.Or(0) != 2 {
+	if !dog.Barks.Or(false) || nick.Name != "Bo" || champ.Trophies.Or(0) != 2 {
 		t.Errorf("owner %+v", o)
 	}
 	// An absent union stays absent when re-encoded.

@@ -109,6 +109,7 @@ func TestQueryStyles(t *testing.T) {
 		PointCSV: oas.Some(ptL),
 		Days:     days,
 		Doc:      oas.Some(pt),
+		Times:    []time.Time{time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), time.Date(2024, 1, 3, 0, 0, 0, 0, time.FixedZone("", -7200))},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +117,8 @@ func TestQueryStyles(t *testing.T) {
 	want := "/query?q=a%20b%26c%3Dd%2F%C3%A9%2B&n=-3&f=1.5&b=false&when=2024-01-02T03%3A04%3A05.6%2B01%3A00&day=2024-02-29" +
 		"&uid=0b7e0c4a-4f7e-4b0e-9d2e-2f1d0f3c9a11&req=0&tags=a&tags=b%20c&csv=1,2&spaced=a%20b&piped=a|b%7Cc" +
 		"&filter[name]=n&filter[range][from]=1&filter[range][to]=9&filter[tags][0]=t1&filter[tags][1]=t2" +
-		"&x=1&y=2&pointCsv=label,a%20b,x,1,y,2&days=2024-01-02&days=2024-01-03&doc=%7B%22x%22%3A1%2C%22y%22%3A2%7D"
+		"&x=1&y=2&pointCsv=label,a%20b,x,1,y,2&days=2024-01-02&days=2024-01-03&doc=%7B%22x%22%3A1%2C%22y%22%3A2%7D" +
+		"&times=2024-01-02T03%3A04%3A05Z,2024-01-03T00%3A00%3A00-02%3A00"
 	if s.uri != want {
 		t.Errorf("sent %s\nwant %s", s.uri, want)
 	}
@@ -137,6 +139,7 @@ func TestHeadersAndCookies(t *testing.T) {
 		XID:      oas.Some("v 1"),
 		XCount:   3,
 		XTags:    []string{"a", "b"},
+		XTimes:   []time.Time{time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), time.Date(2024, 1, 3, 0, 0, 0, 5e8, time.UTC)},
 		XPoint:   oas.Some(pt),
 		XPointEx: oas.Some(ptL),
 		Session:  oas.Some("abc"),
@@ -150,6 +153,7 @@ func TestHeadersAndCookies(t *testing.T) {
 		"X-Id":       "v 1",
 		"X-Count":    "3",
 		"X-Tags":     "a,b",
+		"X-Times":    "2024-01-02T03:04:05Z,2024-01-03T00:00:00.5Z",
 		"X-Point":    "x,1,y,2",
 		"X-Point-Ex": "label=a b,x=1,y=2",
 		"Cookie":     "session=abc; prefs=a,b; ids=1; ids=2",

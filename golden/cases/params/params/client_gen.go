@@ -29,7 +29,7 @@ const (
 	// OpenAPIVersion is the OpenAPI (or Swagger) version of the spec.
 	OpenAPIVersion = "3.0.3"
 	// SpecHash is the SHA-256 of the spec's files; it changes whenever they do.
-	SpecHash = "sha256:dac884c7db57e61682c53ba592314e5d4a4f965cc4cc033e70466a85e9676c92"
+	SpecHash = "sha256:08a3cf1163d489e7b36ebb57d5d4abb39d7b82916b70cce3cbc9b6ae6c55ae2e"
 )
 
 // Option configures a Client; see the rest package for the options.

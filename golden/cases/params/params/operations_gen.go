@@ -66,6 +66,8 @@ type HeadersParams struct {
 	XCount int64
 	// XTags is the header parameter "X-Tags".
 	XTags []string
+	// XTimes is the header parameter "X-Times".
+	XTimes []time.Time
 	// XPoint is the header parameter "X-Point".
 	XPoint oas.Opt[Point]
 	// XPointEx is the header parameter "X-Point-Ex".
@@ -88,6 +90,9 @@ func (c *Client) Headers(ctx context.Context, p HeadersParams) error {
 	req.SetHeader("X-Count", false, rest.Scalar(rest.FormatInt(p.XCount)))
 	if p.XTags != nil {
 		req.SetHeader("X-Tags", false, rest.List(rest.FormatStrings(p.XTags)))
+	}
+	if p.XTimes != nil {
+		req.SetHeader("X-Times", false, rest.List(rest.FormatTimes(p.XTimes)))
 	}
 	if v, ok := p.XPoint.Get(); ok {
 		{
@@ -290,6 +295,8 @@ type QueryParams struct {
 	Days []oas.Date
 	// Doc is the query parameter "doc".
 	Doc oas.Opt[Point]
+	// Times is the query parameter "times".
+	Times []time.Time
 }
 
 // Query: GET /query
@@ -368,6 +375,9 @@ func (c *Client) Query(ctx context.Context, p QueryParams) error {
 			}
 			req.AddQuery("doc", rest.StyleForm, true, rest.Scalar(string(b)))
 		}
+	}
+	if p.Times != nil {
+		req.AddQuery("times", rest.StyleForm, false, rest.List(rest.FormatTimes(p.Times)))
 	}
 	resp, err := c.rc.Do(req)
 	if err != nil {

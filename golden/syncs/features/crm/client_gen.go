@@ -4,39 +4,45 @@
 /*
 Package crm is a typed client for Acme CRM 1.4.0.
 
-The Acme CRM REST API manages the sales pipeline: **leads** (people who may
-buy), **companies** (accounts), **contacts** (people at a company) and
-**owners** (the sales reps records are assigned to).
+The Acme CRM REST API manages the sales pipeline: leads (people who may
+buy), companies (accounts), contacts (people at a company) and
+owners (the sales reps records are assigned to).
 
-## Authentication
+# Authentication
+
 Every endpoint requires an OAuth 2.0 access token sent as
 `Authorization: Bearer <token>`. Interactive apps use the authorization-code
 flow; server-to-server integrations use client credentials. Reading needs
 the `crm.read` scope, writing needs `crm.write`.
 
-## Pagination
+# Pagination
+
 List endpoints use cursor pagination. Pass `limit` (1-200, default 50) and,
 for the following pages, the opaque `cursor` taken from the previous
 page's `next_cursor`. `next_cursor` is `null` and `has_more` is `false` on
 the last page. Cursors expire after 24 hours.
 
-## Incremental sync
+# Incremental sync
+
 `updated_since` returns records whose `updated_at` is greater than **or
 equal to** the given instant, ordered by `updated_at` then `id`
 (ascending). Every change, including a soft delete, increments the record's
 `version` and bumps `updated_at`. Deleted leads are returned with
 `deleted: true` when `include_deleted=true`.
 
-## Concurrency
+# Concurrency
+
 `PATCH` requests may send `If-Match: <version>`. If the stored version
 differs, the server answers `412 Precondition Failed` and changes nothing.
 
-## Rate limits
+# Rate limits
+
 Each client may make 100 requests per 10 seconds. Responses carry
 `X-RateLimit-Remaining` and `X-RateLimit-Reset`; when the limit is
 exceeded the server answers `429` with `Retry-After` (seconds).
 
-## Webhooks
+# Webhooks
+
 Subscriptions (managed in the Acme admin console) receive lead events as
 `POST` requests whose JSON body is a `LeadEvent` (see
 `components/schemas/LeadEvent`). Each request carries

@@ -4,15 +4,17 @@
 /*
 Package email is a typed client for Postbox Email 3.0.12.
 
-The Postbox Email marketing API manages audiences: **lists**, their
-**members** (subscribers) and the **tags** used to segment them. Large
-imports go through **batches**.
+The Postbox Email marketing API manages audiences: lists, their
+members (subscribers) and the tags used to segment them. Large
+imports go through batches.
 
-## Authentication
+# Authentication
+
 Send your API key in the `X-API-Key` header. Keys are per account and can
 be revoked in the dashboard. `GET /ping` needs no key.
 
-## Member IDs
+# Member IDs
+
 A member's ID is the MD5 hash, in lower-case hexadecimal, of the member's
 email address converted to lower case. For `Grace.Hopper@NavalSystems.example`
 it is `md5("grace.hopper@navalsystems.example")` =
@@ -20,21 +22,25 @@ it is `md5("grace.hopper@navalsystems.example")` =
 by email without looking it up first, which makes `PUT` an idempotent
 upsert.
 
-## Pagination
+# Pagination
+
 Collection endpoints use offset pagination: `offset` (default 0) and
 `count` (1-1000, default 10). Responses carry `total_items`; keep reading
 with `offset += count` until `offset >= total_items`.
 
-## Idempotency
+# Idempotency
+
 `POST` endpoints that create things accept an optional `Idempotency-Key`
 header. Repeating a request with the same key within 24 hours returns the
 original result instead of acting twice; reusing a key with a different
 body is rejected with 422.
 
-## Errors
+# Errors
+
 Errors are RFC 7807 problem details (`application/problem+json`).
 
-## Rate limits
+# Rate limits
+
 At most 10 simultaneous connections and 50 requests per second per key.
 Responses carry `RateLimit-Remaining` and `RateLimit-Reset`; throttled
 requests get `429` with `Retry-After`.
@@ -66,7 +72,7 @@ const (
 	// OpenAPIVersion is the OpenAPI (or Swagger) version of the spec.
 	OpenAPIVersion = "3.0.3"
 	// SpecHash is the SHA-256 of the spec's files; it changes whenever they do.
-	SpecHash = "sha256:fcd1f17fafc59857d52f17b996e8af3ded311e36150307686fcce4df10a262a8"
+	SpecHash = "sha256:69b7121d8e867f042fda5409d51b4c5479dcfe7c3430808b9090a7a2624faca3"
 )
 
 // Base URLs from the spec's servers; pass one to NewClient.
