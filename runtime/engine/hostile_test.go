@@ -81,7 +81,6 @@ func TestCheckpointSourceAheadBoundedByClock(t *testing.T) {
 	}
 }
 
-
 // dropAfterWrite loses the state commit that follows a successful target
 // write (the one carrying the xref) while lose is set, as a store error or
 // a crash between the write and the commit would.
