@@ -185,3 +185,29 @@ func TestOneWriterTwoProcesses(t *testing.T) {
 	}
 	rel2()
 }
+
+// TestCloseReleasesLock: closing a handle that holds a sync frees the
+// file for another handle.
+func TestCloseReleasesLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	a, err := sqlitestore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sqlitestore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := a.Lock(context.Background(), "recs"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := b.Lock(context.Background(), "recs")
+	if err != nil {
+		t.Fatalf("lock not released by Close: %v", err)
+	}
+	rel()
+}
