@@ -14,9 +14,10 @@
 // Three mechanisms keep a sync's work single-writer:
 //   - jobs are unique by kind and arguments while available, scheduled,
 //     pending, running or retryable, so a unit is never queued twice;
-//   - every job takes the sync's one-writer lock (pgstore.TryLockSync, a
-//     session advisory lock that PostgreSQL frees when the holder dies)
-//     before it runs, and snoozes when another worker holds it: a job
+//   - every job runs under the sync's one-writer lock, which the engine
+//     takes through engine.Store.Lock (pgstore: a session advisory lock
+//     that PostgreSQL frees when the holder dies) where the unit runs, and
+//     snoozes when another worker holds it (engine.ErrLocked): a job
 //     rescued from a worker that River believes stuck cannot overlap the
 //     original;
 //   - within a process the engine serialises work on one record.
@@ -363,24 +364,20 @@ func (x *Executor) wait(ctx context.Context, id int64) error {
 	}
 }
 
-// run is what every job does: take the sync's lock (or snooze), run the
-// engine entry point, and turn its error into River's vocabulary.
+// run is what every job does: run the engine entry point (which takes the
+// sync's one-writer lock) and turn its error into River's vocabulary.
 func (x *Executor) run(ctx context.Context, sync string, f func(ctx context.Context) error) error {
-	release, err := x.store.TryLockSync(ctx, sync)
-	if errors.Is(err, pgstore.ErrLocked) {
-		return river.JobSnooze(x.cfg.LockRetry)
-	}
-	if err != nil {
-		return err
-	}
-	defer release()
-	err = f(context.WithValue(ctx, inJob{}, true))
+	err := f(context.WithValue(ctx, inJob{}, true))
 	return x.outcome(ctx, sync, err)
 }
 
 func (x *Executor) outcome(ctx context.Context, sync string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, engine.ErrLocked) {
+		// Another worker holds the sync: try again shortly.
+		return river.JobSnooze(x.cfg.LockRetry)
 	}
 	if errors.Is(err, engine.ErrPaused) {
 		x.log.LogAttrs(ctx, slog.LevelInfo, "riverexec: sync is paused; job done without work", slog.String("sync", sync))
