@@ -82,9 +82,14 @@ type Engine struct {
 	mu    sync.RWMutex
 	syncs map[string]syncRunner
 
-	alerts  alerter
-	seed    maphash.Seed
-	stripes [256]sync.Mutex
+	alerts alerter
+	seed   maphash.Seed
+
+	// supplied maps a system to the fingerprint of the refresh token its
+	// operator supplied (TokenFor), saved with every token (TokenHook).
+	tokMu    sync.Mutex
+	supplied map[string]string
+	stripes  [256]sync.Mutex
 }
 
 // New returns an engine keeping its state in store.
@@ -498,11 +503,6 @@ func (e *Engine) ProcessQueue(ctx context.Context, name string) (Report, error) 
 	if e.cfg.dryRun {
 		return rep, nil
 	}
-	unlock, err := e.hold(ctx, b)
-	if err != nil {
-		return rep, err
-	}
-	defer unlock()
 	status, err := e.store.LoadStatus(ctx, name)
 	if err != nil {
 		return rep, b.downError(tag(stageStore, err))
@@ -513,6 +513,13 @@ func (e *Engine) ProcessQueue(ctx context.Context, name string) (Report, error) 
 	ctx = withRunID(ctx, newRunID())
 	start := e.cfg.now()
 	err = e.cfg.executor.Execute(ctx, Unit{Kind: UnitQueue, Sync: name, Key: name, Run: func(ctx context.Context) error {
+		// The one-writer lock is taken where the unit runs (a worker,
+		// under a distributed executor), not where it was asked for.
+		unlock, err := e.hold(ctx, b)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		return r.drain(ctx, &rep)
 	}})
 	rep.Duration = e.cfg.now().Sub(start)
@@ -550,11 +557,6 @@ func (e *Engine) Replay(ctx context.Context, name string, id int64) error {
 	if err != nil {
 		return err
 	}
-	unlock, err := e.hold(ctx, r.base())
-	if err != nil {
-		return err
-	}
-	defer unlock()
 	dl, ok, err := e.store.DeadLetter(ctx, name, id)
 	if err != nil {
 		return r.base().downError(tag(stageStore, err))
@@ -565,6 +567,11 @@ func (e *Engine) Replay(ctx context.Context, name string, id int64) error {
 	ctx = withRunID(ctx, newRunID())
 	var rep Report
 	return e.cfg.executor.Execute(ctx, Unit{Kind: UnitReplay, Sync: name, Key: fmt.Sprintf("%s/%d", name, id), Run: func(ctx context.Context) error {
+		unlock, err := e.hold(ctx, r.base())
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		return r.replay(ctx, dl, &rep)
 	}})
 }

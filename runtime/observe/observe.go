@@ -114,6 +114,9 @@ const (
 	// TokenPersistFailed means a new token was obtained and is used, but the
 	// persistence hook failed to store it.
 	TokenPersistFailed TokenOutcome = "persist_failed"
+	// TokenPersisted means a token whose save had failed was stored by a
+	// later retry.
+	TokenPersisted TokenOutcome = "persisted"
 )
 
 // TokenRefresh reports a token endpoint exchange.
