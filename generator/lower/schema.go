@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -235,6 +236,31 @@ func enumValues(s *openapi3.Schema) []any {
 	return out
 }
 
+// checkFormat warns, once per format, about a format that is spelled like
+// one that changes the Go type (date-time, date, uuid, byte, int32 …) but is
+// not it: `format: datetime` would otherwise silently be a plain string.
+// Other unknown formats are documentation and pass quietly.
+func (l *lowerer) checkFormat(s *openapi3.Schema, loc load.Loc) {
+	f := s.Format
+	if f == "" || l.formatsSeen[f] {
+		return
+	}
+	l.formatsSeen[f] = true
+	norm := strings.Map(func(r rune) rune {
+		switch r {
+		case '-', '_', ' ', '.':
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, f)
+	for _, known := range []string{"date-time", "date", "uuid", "byte", "binary", "int32", "int64", "uint32", "uint64", "float", "double", "decimal"} {
+		if f != known && norm == strings.ReplaceAll(known, "-", "") {
+			l.diags.Warnf(l.pos(loc.Child("format")), "unknown format %q (did you mean %q?): values are kept as the plain type (warned once per format)", f, known)
+			return
+		}
+	}
+}
+
 // scalarType maps a scalar schema to its Go type.
 func scalarType(s *openapi3.Schema) *ir.TypeRef {
 	ts := types(s)
@@ -359,6 +385,7 @@ func refName(ref string) string {
 func (l *lowerer) inline(s *openapi3.Schema, loc load.Loc, hint string) *ir.TypeRef {
 	switch l.shapeOf(s) {
 	case shapeScalar:
+		l.checkFormat(s, loc)
 		return scalarType(s)
 	case shapeArray:
 		elem, null := l.typeFor(s.Items, loc.Child("items"), hint+"Item")
@@ -501,6 +528,7 @@ func (l *lowerer) fill(t *ir.Type, s *openapi3.Schema, loc load.Loc) {
 		target, _ := l.typeFor(variants(s)[0], l.variantLoc(s, loc, 0), t.Name+"Value")
 		t.Kind, t.Target = ir.Alias, target
 	case shapeScalar:
+		l.checkFormat(s, loc)
 		t.Kind, t.Target = ir.Alias, scalarType(s)
 	default:
 		t.Kind, t.Target = ir.Alias, rawJSON()
