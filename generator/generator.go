@@ -50,6 +50,9 @@ type Options struct {
 	// directory, CI at the repository root). Empty means the working
 	// directory.
 	OutputDir string
+	// overlays are the system's overlay files (GenerateConfig sets them
+	// per system).
+	overlays []string
 }
 
 // SpecStats summarises one generated client.
@@ -107,6 +110,7 @@ func GenerateConfig(cfg *config.File, opts Options) (res *Result) {
 		o := opts
 		o.AllowRemoteRefs = o.AllowRemoteRefs || sys.AllowRemoteRefs
 		o.OutputDir = filepath.Join(opts.OutputDir, sys.Package)
+		o.overlays = cfg.OverlayPaths(sys)
 		files, stats, pkg, d := generateClient(cfg.SpecPath(sys), sys.Package, o)
 		diags.Append(d)
 		if d.HasErrors() {
@@ -126,7 +130,7 @@ func GenerateConfig(cfg *config.File, opts Options) (res *Result) {
 		diags.Append(d)
 		res.Files = append(res.Files, files...)
 		if len(cfg.Syncs) > 0 {
-			res.Dirs = append(res.Dirs, ".")
+			res.Dirs = append(res.Dirs, ".", mainDir(cfg))
 		}
 	}
 	res.Diagnostics = finish(diags, opts)
@@ -168,12 +172,16 @@ func generateSyncs(cfg *config.File, clients []*ir.Client, opts Options) ([]outp
 		return nil, diags
 	}
 	out := []output.File{{Path: f.Name, Content: f.Content}}
+	diags.Append(leastPrivilege(cfg, conn))
 	rb, err := emit.Runbook(conn)
 	if err != nil {
 		diags.Errorf(diag.Pos{File: cfg.Path}, "%v", err)
 		return nil, diags
 	}
-	return append(out, output.File{Path: rb.Name, Content: rb.Content}), diags
+	out = append(out, output.File{Path: rb.Name, Content: rb.Content})
+	svc, d := generateService(cfg, conn, clients, base)
+	diags.Append(d)
+	return append(out, svc...), diags
 }
 
 // importPath returns the Go import path of dir from the nearest go.mod.
@@ -202,7 +210,7 @@ func importPath(dir string) (string, error) {
 
 func generateClient(specPath, pkg string, opts Options) ([]output.File, SpecStats, *ir.Package, diag.List) {
 	stats := SpecStats{Spec: specPath, Package: pkg}
-	spec, diags := load.Load(specPath, load.Options{AllowRemoteRefs: opts.AllowRemoteRefs})
+	spec, diags := load.Load(specPath, load.Options{AllowRemoteRefs: opts.AllowRemoteRefs, Overlays: opts.overlays})
 	if spec == nil {
 		return nil, stats, nil, diags
 	}

@@ -77,22 +77,25 @@ type Summary struct {
 	Mismatched int `json:"mismatched"`
 	// TargetWinsOnly counts mismatched members whose only wrong field is
 	// the target_wins FNAME (see TestTargetWinsAfterLostCommit).
-	TargetWinsOnly int      `json:"mismatched_target_wins_only"`
-	Stray          int      `json:"stray"`
-	DeadLettered   int      `json:"dead_lettered"`
-	Created        int      `json:"created"`
-	Updated        int      `json:"updated"`
-	Rounds         int      `json:"rounds"`
-	FailedRuns     int      `json:"failed_runs"`
-	Converged      bool     `json:"converged"`
-	Seconds        float64  `json:"seconds"`
-	RecordsPerS    float64  `json:"records_per_second"`
-	Requests       int64    `json:"requests"`
-	Faults         int64    `json:"faults_injected"`
-	FaultsAfter    int64    `json:"faults_after_write"`
-	Retries        int64    `json:"retries"`
-	Alerts         int      `json:"alerts"`
-	Problems       []string `json:"problems,omitempty"`
+	TargetWinsOnly int     `json:"mismatched_target_wins_only"`
+	Stray          int     `json:"stray"`
+	DeadLettered   int     `json:"dead_lettered"`
+	Created        int     `json:"created"`
+	Updated        int     `json:"updated"`
+	Rounds         int     `json:"rounds"`
+	FailedRuns     int     `json:"failed_runs"`
+	Converged      bool    `json:"converged"`
+	Seconds        float64 `json:"seconds"`
+	RecordsPerS    float64 `json:"records_per_second"`
+	Requests       int64   `json:"requests"`
+	Faults         int64   `json:"faults_injected"`
+	FaultsAfter    int64   `json:"faults_after_write"`
+	Retries        int64   `json:"retries"`
+	Alerts         int     `json:"alerts"`
+	// Violations counts requests and answers of either simulated system
+	// that did not validate against its spec.
+	Violations int      `json:"violations"`
+	Problems   []string `json:"problems,omitempty"`
 	// State is the canonical email-side state, for comparing runs (not
 	// printed).
 	State []string `json:"-"`
@@ -423,6 +426,7 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 		cs, es := s.CRM.Stats(), s.Email.Stats()
 		sum.Faults = cs.FaultTotal() + es.FaultTotal()
 		sum.FaultsAfter = cs.FaultsAfterWrite + es.FaultsAfterWrite
+		sum.Violations = len(s.Violations())
 	}
 	var v Verification
 	if s != nil {

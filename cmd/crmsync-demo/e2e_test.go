@@ -65,6 +65,11 @@ func check(t *testing.T, s *sim.Sim, tolerateTargetWins bool) Verification {
 	if len(senders) != len(s.CRM.Owners()) {
 		t.Errorf("%d senders for %d owners", len(senders), len(s.CRM.Owners()))
 	}
+	// Every request either system received, and every answer it gave,
+	// validated against its spec.
+	if vs := s.Violations(); len(vs) != 0 {
+		t.Errorf("%d spec violations, first: %v", len(vs), vs[0])
+	}
 	return v
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/connectorgen/connectorgen/generator/config"
 	"github.com/connectorgen/connectorgen/generator/diag"
+	"github.com/connectorgen/connectorgen/generator/fieldpath"
 	"github.com/connectorgen/connectorgen/generator/ir"
 	"github.com/connectorgen/connectorgen/generator/naming"
 )
@@ -37,13 +38,13 @@ type Input struct {
 // mapping cannot be generated; a config without syncs yields an empty
 // connector.
 func Bind(in Input) (*ir.Connector, diag.List) {
-	b := &binder{in: in, clients: map[string]*ir.Client{}, entities: map[string]*ir.Entity{}, types: map[*ir.Package]map[string]*ir.Type{}}
+	b := &binder{in: in, failedPkgs: map[string]bool{}, clients: map[string]*ir.Client{}, entities: map[string]*ir.Entity{}, types: map[*ir.Package]map[string]*ir.Type{}}
 	// Bind records used operations and auth on the clients: work on copies
 	// so the caller's values stay as they were.
 	clients := make([]*ir.Client, len(in.Clients))
 	for i, c := range in.Clients {
 		cc := *c
-		cc.Auth, cc.Operations = nil, nil
+		cc.Auth, cc.Operations, cc.Limits = nil, nil, nil
 		clients[i] = &cc
 	}
 	in.Clients = clients
@@ -61,6 +62,9 @@ func Bind(in Input) (*ir.Connector, diag.List) {
 		conn.Clients = append(conn.Clients, c)
 		for _, sys := range in.Config.Systems {
 			if sys.Name == c.System {
+				for _, l := range sys.Limits {
+					c.Limits = append(c.Limits, ir.RateWindow{Requests: l.Requests, Per: l.Per, Burst: l.Burst})
+				}
 				for _, a := range sys.Auth {
 					for _, p := range a.Parts {
 						c.Auth = append(c.Auth, ir.AuthDoc{Scheme: a.Scheme.Text, Part: p.Key.Text, Source: p.Value.Text})
@@ -84,9 +88,7 @@ func Bind(in Input) (*ir.Connector, diag.List) {
 	for _, x := range in.Config.Xrefs {
 		b.xref(x, conn)
 	}
-	scope := naming.NewScope()
-	scope.Reserve("Clients", "the Clients type")
-	scope.Reserve("Register", "the Register function")
+	scope := packageScope(in.Clients)
 	for _, s := range in.Config.Syncs {
 		if bs := b.sync(s, scope); bs != nil {
 			conn.Syncs = append(conn.Syncs, bs)
@@ -110,6 +112,8 @@ type binder struct {
 	entities    map[string]*ir.Entity
 	entityNames []string
 	xrefs       map[string]*ir.Xref
+	// failedPkgs are with: packages that did not load, already reported.
+	failedPkgs map[string]bool
 }
 
 func (b *binder) errorf(pos diag.Pos, format string, args ...any) {
@@ -146,41 +150,67 @@ func qualify(t *ir.TypeRef, importPath string) *ir.TypeRef {
 	return &c
 }
 
-// path resolves a dotted JSON path through the struct types of client c
-// starting at root. what names the side for messages.
+// path resolves a written field path (dotted, with map keys) through the
+// types of client c starting at root, with the shared resolver. what names
+// the side for messages.
 func (b *binder) path(c *ir.Client, root *ir.TypeRef, v config.Value, what string) (ir.Path, *ir.Field, bool) {
 	p := ir.Path{Text: v.Text}
-	cur := root
-	var leaf *ir.Field
-	parts := strings.Split(v.Text, ".")
-	for i, part := range parts {
-		t := b.typeOf(c, cur)
-		if t == nil || t.Kind != ir.Struct {
-			b.errorf(v.Pos, "%s %q: %q is not an object, so it has no field %q", what, v.Text, strings.Join(parts[:i], "."), part)
-			return p, nil, false
+	res, err := fieldpath.Resolve(clientTypes{b, c}, root, v.Text)
+	if err != nil {
+		switch err.Kind {
+		case fieldpath.NoField:
+			b.errorf(v.Pos, "%s", suggest(fmt.Sprintf("%s %q: no such property on %s", what, v.Text, err.Type.Name), err.Segment, err.Known))
+		default:
+			b.errorf(v.Pos, "%s %q: %s", what, v.Text, err.Error())
 		}
-		var f *ir.Field
-		var names []string
-		for _, cand := range t.Fields {
-			names = append(names, cand.JSONName)
-			if cand.JSONName == part {
-				f = cand
-			}
-		}
-		if f == nil {
-			b.errorf(v.Pos, "%s", suggest(fmt.Sprintf("%s %q: no such property on %s", what, v.Text, t.Name), part, names))
-			return p, nil, false
-		}
-		p.Steps = append(p.Steps, ir.Step{Field: f.Name, Type: qualify(f.Type, c.ImportPath)})
-		cur, leaf = f.Type, f
+		return p, nil, false
 	}
-	return p, leaf, true
+	for _, st := range res.Steps {
+		st.Type = qualify(st.Type, c.ImportPath)
+		p.Steps = append(p.Steps, st)
+	}
+	p.Untyped, p.NearMiss = res.Untyped, res.NearMiss
+	return p, res.Leaf, true
+}
+
+// clientTypes lets the path resolver see one client's declarations.
+type clientTypes struct {
+	b *binder
+	c *ir.Client
+}
+
+func (ct clientTypes) Struct(t *ir.TypeRef) *ir.Type {
+	if nt := ct.b.typeOf(ct.c, t); nt != nil && nt.Kind == ir.Struct {
+		return nt
+	}
+	return nil
+}
+
+func (ct clientTypes) Map(t *ir.TypeRef) *ir.TypeRef {
+	u := t.Unwrapped()
+	for range 8 {
+		if u == nil {
+			return nil
+		}
+		if u.Kind == ir.Map {
+			return u.Elem
+		}
+		nt := ct.b.typeOf(ct.c, u)
+		if nt == nil || (nt.Kind != ir.Alias && nt.Kind != ir.Defined) {
+			return nil
+		}
+		u = nt.Target.Unwrapped()
+	}
+	return nil
 }
 
 // alwaysPresent reports whether every step of p is a plain (required,
 // non-nullable) value.
 func alwaysPresent(p ir.Path) bool {
 	for _, s := range p.Steps {
+		if s.MapKey {
+			return false // a key may be absent
+		}
 		switch s.Type.Kind {
 		case ir.Opt, ir.Nullable, ir.Pointer:
 			return false
@@ -282,8 +312,9 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 	okAll := true
 	var f *ir.Field
 	if ent.Key, f, ok = b.path(c, root, e.Key, "key"); ok {
-		if u := f.Type.Unwrapped(); u.Kind != ir.Builtin || u.Name != "string" {
-			b.errorf(e.Key.Pos, "entity %q: key %q is %s; keys must be strings", e.Name, e.Key.Text, u)
+		u := f.Type.Unwrapped()
+		if ent.KeyKind, ok = keyKind(u); !ok {
+			b.errorf(e.Key.Pos, "entity %q: key %q is %s; keys must be strings, integers or UUIDs", e.Name, e.Key.Text, u)
 			okAll = false
 		}
 	} else {
@@ -315,9 +346,9 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 			u := f.Type.Unwrapped()
 			switch {
 			case isTime(u):
-				ent.CursorIsTime, cursorOK = true, true
+				ent.CursorKind, cursorOK = ir.CursorTime, true
 			case isInt(u):
-				cursorOK = true
+				ent.CursorKind, cursorOK = ir.CursorInt, true
 			default:
 				b.errorf(e.Cursor.Pos, "entity %q: cursor %q is %s; a cursor must be a date-time or an integer", e.Name, e.Cursor.Text, u)
 				okAll = false
@@ -325,6 +356,29 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 		} else {
 			okAll = false
 		}
+	}
+	if e.Changed.IsSet() {
+		if ent.Changed, f, ok = b.path(c, root, e.Changed, "changed"); ok {
+			if !isTime(qualify(f.Type.Unwrapped(), c.ImportPath)) {
+				b.errorf(e.Changed.Pos, "entity %q: changed %q is %s; it must be a date-time", e.Name, e.Changed.Text, f.Type.Unwrapped())
+				okAll = false
+			}
+		} else {
+			okAll = false
+		}
+	} else if ent.CursorKind == ir.CursorTime {
+		ent.Changed = ent.Cursor
+	}
+	// The version orders a record's changes: the version field, else the
+	// cursor (a time in nanoseconds, or an integer that grows with every
+	// change), else none (unchanged writes are skipped by snapshot).
+	switch {
+	case len(ent.Version.Steps) > 0:
+		ent.VersionFrom = ir.VersionField
+	case ent.CursorKind == ir.CursorTime:
+		ent.VersionFrom = ir.VersionTimeCursor
+	case ent.CursorKind == ir.CursorInt:
+		ent.VersionFrom = ir.VersionIntCursor
 	}
 	ent.List = b.call(e, c, e.List, "read list")
 	if ent.List != nil && ent.List.Op.Pagination == nil {
@@ -384,7 +438,11 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 		}
 	}
 	ent.Update = b.call(e, c, e.Update, "write update")
-	if ent.Update != nil {
+	if e.Upsert.IsSet() {
+		if !b.upsert(e, c, ent) {
+			okAll = false
+		}
+	} else if ent.Update != nil {
 		if ent.Update.KeyParam = b.keyParam(e, ent.Update, e.Update); ent.Update.KeyParam == nil {
 			okAll = false
 		}
@@ -418,6 +476,36 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 	return ent
 }
 
+// upsert binds a create-or-update operation as both the entity's create
+// and its update: it takes the record in its body (found by a natural key
+// there), never a key in its path.
+func (b *binder) upsert(e *config.Entity, c *ir.Client, ent *ir.Entity) bool {
+	if e.Create.IsSet() || e.Update.IsSet() {
+		b.errorf(e.Upsert.Pos, "entity %q: upsert is both create and update; drop write.create and write.update", e.Name)
+		return false
+	}
+	oc := b.call(e, c, e.Upsert, "write upsert")
+	if oc == nil {
+		return false
+	}
+	if oc.BodyType == nil || b.typeOf(c, oc.BodyType) == nil {
+		b.errorf(e.Upsert.Pos, "entity %q: upsert operation %q has no JSON object body", e.Name, e.Upsert.Text)
+		return false
+	}
+	if free := freeParams(oc, ir.InPath); len(free) > 0 {
+		b.errorf(e.Upsert.Pos, "entity %q: upsert operation %q takes path parameter %q; an upsert finds the record by its body, so fix other path parameters under params", e.Name, e.Upsert.Text, free[0].Name)
+		return false
+	}
+	for _, p := range oc.Op.Params {
+		if p.In == ir.InHeader && strings.EqualFold(p.Name, oc.Op.IdempotencyKeyHeader) {
+			oc.IdemParam = p
+		}
+	}
+	upd := *oc
+	ent.Create, ent.Update, ent.Upsert = oc, &upd, true
+	return true
+}
+
 // keyParam finds the one free path parameter that takes the record key.
 func (b *binder) keyParam(e *config.Entity, oc *ir.OpCall, v config.Value) *ir.Param {
 	free := freeParams(oc, ir.InPath)
@@ -429,7 +517,26 @@ func (b *binder) keyParam(e *config.Entity, oc *ir.OpCall, v config.Value) *ir.P
 		b.errorf(v.Pos, "entity %q: operation %q must take the record key as its one path parameter not fixed under params (has %d: %s)", e.Name, v.Text, len(free), strings.Join(names, ", "))
 		return nil
 	}
+	kind, ok := keyKind(free[0].Type.Unwrapped())
+	if !ok {
+		b.errorf(v.Pos, "entity %q: parameter %q of %q is %s; a key parameter must be a string, an integer or a UUID", e.Name, free[0].Name, v.Text, free[0].Type.Unwrapped())
+		return nil
+	}
+	oc.KeyKind = kind
 	return free[0]
+}
+
+// keyKind says whether t can hold a record key, and as what.
+func keyKind(t *ir.TypeRef) (ir.KeyKind, bool) {
+	switch {
+	case isString(t):
+		return ir.KeyString, true
+	case isInt(t):
+		return ir.KeyInt, true
+	case t != nil && t.Kind == ir.Named && t.Pkg == ir.PkgOAS && t.Name == "UUID":
+		return ir.KeyUUID, true
+	}
+	return 0, false
 }
 
 // returns reports whether the call's success result is t.
@@ -485,7 +592,7 @@ func (b *binder) webhook(e *config.Entity, c *ir.Client) *ir.Webhook {
 		v   config.Value
 		dst *ir.Path
 		typ string
-	}{{w.ID, &out.ID, "string"}, {w.Key, &out.Key, "string"}, {w.Version, &out.Version, "int"}} {
+	}{{w.ID, &out.ID, "string"}, {w.Key, &out.Key, "key"}, {w.Version, &out.Version, "int"}} {
 		if !pair.v.IsSet() {
 			continue
 		}
@@ -494,6 +601,14 @@ func (b *binder) webhook(e *config.Entity, c *ir.Client) *ir.Webhook {
 			continue
 		}
 		u := f.Type.Unwrapped()
+		if pair.typ == "key" {
+			var isKey bool
+			if out.KeyKind, isKey = keyKind(u); !isKey {
+				b.errorf(pair.v.Pos, "entity %q: webhook field %q is %s; want a string, integer or UUID key", e.Name, pair.v.Text, u)
+				ok = false
+			}
+			continue
+		}
 		if (pair.typ == "string" && (u.Kind != ir.Builtin || u.Name != "string")) || (pair.typ == "int" && !isInt(u)) {
 			b.errorf(pair.v.Pos, "entity %q: webhook field %q is %s; want %s", e.Name, pair.v.Text, u, pair.typ)
 			ok = false
@@ -587,7 +702,7 @@ func credentialParts(s *ir.SecurityScheme) (required, optional []string, ok bool
 	case s.Type == "http" && s.Scheme == "basic":
 		return []string{"username", "password"}, nil, true
 	case s.Type == "oauth2":
-		return []string{"client_id", "client_secret"}, []string{"refresh_token"}, s.TokenURLConst != ""
+		return []string{"client_id", "client_secret"}, []string{"refresh_token", "scopes"}, s.TokenURLConst != ""
 	case s.Type == "http", s.Type == "openIdConnect":
 		return []string{"token"}, nil, true
 	}
@@ -630,6 +745,21 @@ func (b *binder) credential(c *ir.Client, a config.AuthSource) *ir.Credential {
 		}
 	}
 	return cred
+}
+
+// packageScope is the top-level namespace of the generated sync package
+// with the names every connector has (and each client's constructor)
+// reserved; syncs claim theirs in it, so a sync whose names collide is
+// reported here instead of producing code that does not compile.
+func packageScope(clients []*ir.Client) *naming.Scope {
+	scope := naming.NewScope()
+	for _, n := range []string{"Clients", "Endpoints", "NewClients", "Register", "credential"} {
+		scope.Reserve(n, "used by the connector itself")
+	}
+	for _, c := range clients {
+		c.NewFunc = scope.Claim("used by the constructor of the "+c.System+" client", "new"+naming.Exported(c.System)+"Client")
+	}
+	return scope
 }
 
 // xrefNames lists the declared xref tables, sorted, for hints.

@@ -1,8 +1,6 @@
 package bind
 
 import (
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"slices"
@@ -64,21 +62,21 @@ func TestBindExample(t *testing.T) {
 	if s.FuncName != "QualifiedLeadsToNurture" || s.WriteType != "QualifiedLeadsToNurtureWrite" {
 		t.Errorf("names: %s, %s", s.FuncName, s.WriteType)
 	}
-	if want := []string{"xref", "natural_key", "create"}; !slices.Equal(s.Match, want) {
+	if want := []ir.MatchStep{ir.MatchXref, ir.MatchNaturalKey, ir.MatchCreate}; !slices.Equal(s.Match, want) {
 		t.Errorf("match = %v, want %v", s.Match, want)
 	}
-	if s.NaturalKey == nil || s.NaturalKey.Path != "email_address" || s.To.Find.KeyParam.Name != "email_address" {
+	if s.NaturalKey == nil || s.NaturalKey.Path != "email_address" || s.FindParam == nil || s.FindParam.Name != "email_address" {
 		t.Errorf("natural key not bound to findMembers' email_address: %+v", s.NaturalKey)
 	}
 	var paths []string
 	for _, f := range s.Fields {
-		paths = append(paths, f.Path+"="+f.Policy)
+		paths = append(paths, f.Path+"="+f.Policy.String())
 	}
 	want := "email_address=source_wins status=source_wins source_id=source_wins merge_fields.FNAME=target_wins merge_fields.LNAME=source_wins merge_fields.COMPANY=source_wins merge_fields.TIER=source_wins merge_fields.SENDER=source_wins merge_fields.MOBILE=source_wins merge_fields.LANDLINE=source_wins"
 	if got := strings.Join(paths, " "); got != want {
 		t.Errorf("fields:\n got %s\nwant %s", got, want)
 	}
-	if !s.From.CursorIsTime || s.From.List.SinceParam == nil || s.From.List.SinceParam.Name != "updated_since" {
+	if s.From.CursorKind != ir.CursorTime || s.From.VersionFrom != ir.VersionField || s.From.List.SinceParam == nil || s.From.List.SinceParam.Name != "updated_since" {
 		t.Errorf("cursor not bound to updated_at/updated_since")
 	}
 	if s.From.Webhook == nil || s.From.Webhook.Key.Text != "lead_id" {
@@ -92,7 +90,8 @@ func TestBindExample(t *testing.T) {
 }
 
 // FuzzBind decodes and binds arbitrary mapping files against the example
-// clients: no panics, and a nil connector always comes with an error.
+// clients: no panics, a nil connector always comes with an error, and
+// whatever binds emits sync code that type-checks.
 func FuzzBind(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("..", "..", "golden", "errors", "mapping-*", "connector.yaml"))
 	seeds = append(seeds, filepath.Join("..", "..", "specs", "crmemail", "connector.yaml"))
@@ -102,6 +101,7 @@ func FuzzBind(f *testing.F) {
 		}
 	}
 	clients := lowered(f)
+	tc := newTypeChecker(f, clients)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, _ := config.Parse("connector.yaml", data)
 		if cfg == nil {
@@ -122,11 +122,102 @@ func FuzzBind(f *testing.F) {
 		if err != nil {
 			t.Fatalf("emit: %v", err)
 		}
-		if _, err := parser.ParseFile(token.NewFileSet(), file.Name, file.Content, 0); err != nil {
-			t.Fatalf("generated sync code does not parse: %v", err)
+		// Type-check, not only parse: names that collide or code that
+		// does not compile must be caught by bind, not by the user's go
+		// build (issue 7, defect 15).
+		if _, err := tc.check("example.com/conn", []string{file.Name}, [][]byte{file.Content}); err != nil {
+			t.Fatalf("generated sync code does not type-check: %v\n%s", err, data)
 		}
 		if _, err := emit.Runbook(conn); err != nil {
 			t.Fatalf("runbook: %v", err)
 		}
 	})
+}
+
+// bindText binds a mapping given as text against the example clients.
+func bindText(t *testing.T, text string, funcs FuncResolver) (*ir.Connector, string) {
+	t.Helper()
+	cfg, diags := config.Parse("connector.yaml", []byte(text))
+	if cfg == nil {
+		t.Fatalf("config: %v", diags)
+	}
+	conn, diags := Bind(Input{Config: cfg, Clients: lowered(t), Funcs: funcs})
+	return conn, diags.String()
+}
+
+const cascadeHead = `version: 1
+package: sync
+systems:
+  crm: { spec: crm.yaml }
+  email: { spec: email.yaml }
+entities:
+  crm.Lead:
+    key: id
+    read: { list: listLeads, get: getLead, cursor: updated_at, since: updated_since }
+  email.Member:
+    key: id
+    params: { list_id: lst_nurture }
+    read: { get: getMember }
+    write: { create: addMember, update: updateMember, find: findMembers }
+`
+
+// TestFailedFunctionReportedOnce: a split whose with: function does not
+// resolve is one problem; conflicts and natural keys that name its targets
+// are not reported again as "not a mapped target field", and a package
+// that fails to load is reported at its first use only (issue 7, defect
+// 17).
+func TestFailedFunctionReportedOnce(t *testing.T) {
+	text := cascadeHead + `syncs:
+  leads:
+    from: crm.Lead
+    to: email.Member
+    match: [xref, { natural_key: merge_fields.MOBILE, from: phone }, create]
+    fields:
+      email_address: { from: email }
+      status: { const: subscribed, on: create }
+    split:
+      - { from: phone, with: example.com/fn.Clasify, into: { mobile: merge_fields.MOBILE } }
+      - { from: phone, with: example.com/broken.A, into: { mobile: merge_fields.LANDLINE } }
+    merge:
+      - { from: [first_name, last_name], with: example.com/broken.B, into: merge_fields.FNAME }
+    conflicts: { fields: { merge_fields.MOBILE: target_wins, merge_fields.LANDLINE: target_wins } }
+`
+	funcs := func(importPath, name string) (*ir.Func, error) {
+		if importPath == "example.com/broken" {
+			return nil, &PackageError{ImportPath: importPath, Msg: "package \"example.com/broken\": syntax error"}
+		}
+		return classify(importPath, name)
+	}
+	conn, got := bindText(t, text, funcs)
+	if conn != nil {
+		t.Fatal("bind succeeded")
+	}
+	lines := strings.Split(strings.TrimSpace(got), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "split of") || !strings.Contains(lines[1], "syntax error") {
+		t.Errorf("want exactly the unknown function and the broken package, got:\n%s", got)
+	}
+}
+
+// TestFullScanWarning: a source read without a lower bound is a warning
+// (every poll reads every record), not silence.
+func TestFullScanWarning(t *testing.T) {
+	text := cascadeHead + `  crm.Owner:
+    key: id
+    read: { list: listOwners }
+  email.Sender:
+    key: id
+    write: { create: createSender, update: updateSender }
+syncs:
+  owners:
+    from: crm.Owner
+    to: email.Sender
+    match: [create]
+    fields:
+      name: name
+      email: email
+`
+	_, got := bindText(t, text, classify)
+	if !strings.Contains(got, `warning: sync "owners": "crm.Owner" is read without a lower bound`) {
+		t.Errorf("no full-scan warning in:\n%s", got)
+	}
 }

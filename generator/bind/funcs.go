@@ -22,19 +22,19 @@ func PackagesResolver(dir string) FuncResolver {
 			cfg := &packages.Config{Mode: packages.NeedName | packages.NeedTypes, Dir: dir}
 			pkgs, err := packages.Load(cfg, importPath)
 			if err != nil {
-				return nil, fmt.Errorf("cannot load package %q: %v", importPath, err)
+				return nil, &PackageError{ImportPath: importPath, Msg: fmt.Sprintf("cannot load package %q: %v", importPath, err)}
 			}
 			if len(pkgs) != 1 {
-				return nil, fmt.Errorf("cannot load package %q", importPath)
+				return nil, &PackageError{ImportPath: importPath, Msg: fmt.Sprintf("cannot load package %q", importPath)}
 			}
 			pkg = pkgs[0]
 			loaded[importPath] = pkg
 		}
 		if len(pkg.Errors) > 0 {
-			return nil, fmt.Errorf("package %q: %v", importPath, pkg.Errors[0])
+			return nil, &PackageError{ImportPath: importPath, Msg: fmt.Sprintf("package %q: %v", importPath, pkg.Errors[0])}
 		}
 		if pkg.Types == nil {
-			return nil, fmt.Errorf("package %q has no type information", importPath)
+			return nil, &PackageError{ImportPath: importPath, Msg: fmt.Sprintf("package %q has no type information", importPath)}
 		}
 		obj := pkg.Types.Scope().Lookup(name)
 		if obj == nil || !obj.Exported() {
@@ -53,6 +53,14 @@ func PackagesResolver(dir string) FuncResolver {
 		return describe(importPath, fn)
 	}
 }
+
+// PackageError says a with: package could not be loaded at all, so every
+// function named in it fails the same way.
+type PackageError struct {
+	ImportPath, Msg string
+}
+
+func (e *PackageError) Error() string { return e.Msg }
 
 func kindOf(obj types.Object) string {
 	switch obj.(type) {

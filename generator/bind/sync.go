@@ -1,6 +1,7 @@
 package bind
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -24,25 +25,27 @@ type syncBinder struct {
 	fields   map[string]*ir.WField
 	names    *naming.Scope
 	ok       bool
+	// unproduced are target paths whose split or merge failed to bind:
+	// they count as mapped, so a failed with: is reported once and not
+	// again by every conflict or natural key naming its targets.
+	unproduced map[string]bool
 }
 
-// Transforms are the string transforms a field mapping may name.
-func transformNames() []string { return []string{"lower", "squash", "trim", "upper"} }
-
 func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
-	sb := &syncBinder{binder: b, cfg: cfg, what: "sync " + strconv.Quote(cfg.Name), fields: map[string]*ir.WField{}, names: naming.NewScope(), ok: true, filtered: map[string]bool{}}
+	sb := &syncBinder{binder: b, cfg: cfg, what: "sync " + strconv.Quote(cfg.Name), fields: map[string]*ir.WField{}, names: naming.NewScope(), ok: true, filtered: map[string]bool{}, unproduced: map[string]bool{}}
+	s := &ir.Sync{Name: cfg.Name}
+	namesOK := b.syncNames(cfg, s, scope)
 	if !cfg.From.IsSet() || !cfg.To.IsSet() {
 		return nil
 	}
 	sb.from = b.lookupEntityName(cfg.From, sb.what+": from")
 	sb.to = b.lookupEntityName(cfg.To, sb.what+": to")
-	if sb.from == nil || sb.to == nil {
+	if sb.from == nil || sb.to == nil || !namesOK {
 		return nil
 	}
-	fn := scope.Claim("sync "+cfg.Name, naming.Exported(cfg.Name))
-	s := &ir.Sync{
-		Name: cfg.Name, FuncName: fn, WriteType: scope.Claim("sync "+cfg.Name+" write", fn+"Write"),
-		Prefix: naming.Unexported(cfg.Name), From: sb.from, To: sb.to,
+	*s = ir.Sync{
+		Name: cfg.Name, FuncName: s.FuncName, WriteType: s.WriteType, Funcs: s.Funcs,
+		From: sb.from, To: sb.to,
 		Every: cfg.Every, Freshness: cfg.AlertFreshness, Realtime: cfg.Realtime,
 		MaxAttempts: cfg.MaxAttempts, DeadLetter: cfg.DeadLetter,
 		AlertFailures: cfg.AlertFailures, AlertDeadLetters: cfg.AlertDeadLetters,
@@ -55,6 +58,9 @@ func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 	if sb.from.List == nil {
 		b.errorf(cfg.From.Pos, "%s: source entity %q needs a read list operation to poll", sb.what, cfg.From.Text)
 		sb.ok = false
+	}
+	if sb.from.List != nil && sb.from.List.SinceParam == nil {
+		b.diags.Warnf(cfg.From.Pos, "%s: %q is read without a lower bound (no read.since): every poll reads every record", sb.what, cfg.From.Text)
 	}
 	if s.Realtime && (sb.from.Webhook == nil || sb.from.Get == nil) {
 		b.errorf(cfg.From.Pos, "%s: realtime needs a webhook and a read get operation on %q", sb.what, cfg.From.Text)
@@ -103,6 +109,32 @@ func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 	return s
 }
 
+// syncNames decides every top-level name the sync's code declares (its
+// constructor, write type and helper functions) and claims them in the
+// package scope. The names follow from the sync's name, so a collision
+// (leads_out and leadsOut, or a sync named new_clients) is reported at the
+// sync, not renamed behind the user's back.
+func (b *binder) syncNames(cfg *config.Sync, s *ir.Sync, scope *naming.Scope) bool {
+	exported, stem := naming.Exported(cfg.Name), naming.Unexported(cfg.Name)
+	if exported == "" || stem == "" {
+		b.errorf(cfg.Pos, "sync %q: the name must contain a letter or digit to name its Go functions", cfg.Name)
+		return false
+	}
+	s.FuncName, s.WriteType = exported, exported+"Write"
+	s.Funcs = ir.SyncFuncs{Map: stem + "Map", Enter: stem + "Enter", Exit: stem + "Exit", Fields: stem + "Fields", CreateBody: stem + "CreateBody", UpdateBody: stem + "UpdateBody"}
+	names := []string{s.FuncName, s.WriteType, s.Funcs.Map, s.Funcs.Enter, s.Funcs.Exit, s.Funcs.Fields, s.Funcs.CreateBody, s.Funcs.UpdateBody}
+	for _, n := range names {
+		if owner, taken := scope.Owner(n); taken {
+			b.errorf(cfg.Pos, "sync %q: its generated name %s is already %s; rename the sync", cfg.Name, n, owner)
+			return false
+		}
+	}
+	for _, n := range names {
+		scope.Reserve(n, "used by sync "+strconv.Quote(cfg.Name))
+	}
+	return true
+}
+
 // pred binds a predicate; top-level conjunctions of the enter trigger
 // record which source fields they guarantee present.
 func (sb *syncBinder) pred(p *config.Predicate, top bool) *ir.Pred {
@@ -124,10 +156,20 @@ func (sb *syncBinder) pred(p *config.Predicate, top bool) *ir.Pred {
 		sb.ok = false
 		return out
 	}
-	out.Field, out.Op = path, p.Op
+	op, _ := ir.ParsePredOp(p.Op) // the decoder accepts only known operators
+	out.Field, out.Op = path, op
 	leaf := f.Type.Unwrapped()
+	if op == ir.OpContains {
+		if leaf.Kind != ir.Slice {
+			sb.errorf(p.Field.Pos, "%s: contains needs a list field; %q is %s", sb.what, p.Field.Text, leaf)
+			sb.ok = false
+			return out
+		}
+		// The operand is typed against the list's elements.
+		leaf = leaf.Elem.Unwrapped()
+	}
 	for _, v := range p.Operands {
-		if p.Op == "present" {
+		if op == ir.OpPresent {
 			switch v.Text {
 			case "true", "false":
 				out.Present = v.Text == "true"
@@ -144,7 +186,7 @@ func (sb *syncBinder) pred(p *config.Predicate, top bool) *ir.Pred {
 		}
 		out.Operands = append(out.Operands, lit)
 	}
-	if top && ((p.Op == "present" && out.Present) || p.Op == "eq" || p.Op == "in") {
+	if top && ((op == ir.OpPresent && out.Present) || op == ir.OpEq || op == ir.OpIn) {
 		sb.filtered[p.Field.Text] = true
 	}
 	return out
@@ -202,7 +244,7 @@ func (sb *syncBinder) target(v config.Value, createOnly bool) *ir.WField {
 		return nil
 	}
 	to := sb.to
-	wf := &ir.WField{Path: v.Text, CreateOnly: createOnly, Policy: "source_wins"}
+	wf := &ir.WField{Path: v.Text, CreateOnly: createOnly, Policy: ir.SourceWins}
 	var leaf *ir.TypeRef
 	found := false
 	check := func(oc *ir.OpCall, dst *ir.Path, opWhat string) bool {
@@ -254,6 +296,15 @@ func (sb *syncBinder) target(v config.Value, createOnly bool) *ir.WField {
 		sb.ok = false
 		return nil
 	}
+	for _, p := range []ir.Path{wf.Create, wf.Update} {
+		for i, st := range p.Steps {
+			if st.MapKey && i != len(p.Steps)-1 {
+				sb.errorf(v.Pos, "%s: target field %q: a map key must be the last segment of a target path (the map's values are objects)", sb.what, v.Text)
+				sb.ok = false
+				return nil
+			}
+		}
+	}
 	if to.Update != nil && !createOnly && len(wf.Update.Steps) == 0 && (slices.Contains(sb.matchKinds(), "xref") || slices.Contains(sb.matchKinds(), "natural_key")) {
 		sb.errorf(v.Pos, "%s: target field %q cannot be updated through %s; write it on create only (on: create)", sb.what, v.Text, to.Update.Op.ID)
 		sb.ok = false
@@ -264,6 +315,11 @@ func (sb *syncBinder) target(v config.Value, createOnly bool) *ir.WField {
 	}
 	wf.Type = leaf
 	wf.Clear = sb.clearKind(wf)
+	if len(wf.Create.Steps) > 0 {
+		sb.pathNotes(v, wf.Create, "target")
+	} else {
+		sb.pathNotes(v, wf.Update, "target")
+	}
 	wf.GoName = sb.names.Claim(v.Text, naming.Exported(strings.ReplaceAll(v.Text, ".", "_")))
 	sb.fields[v.Text] = wf
 	sb.s.Fields = append(sb.s.Fields, wf)
@@ -301,8 +357,21 @@ func (sb *syncBinder) source(v config.Value) (ir.Path, *ir.Field, bool) {
 	p, f, ok := sb.path(sb.from.Client, sb.from.Type, v, sb.what+": source field")
 	if !ok {
 		sb.ok = false
+		return p, f, ok
 	}
+	sb.pathNotes(v, p, "source")
 	return p, f, ok
+}
+
+// pathNotes warns about a path the spec cannot check: a key of an untyped
+// map, or an undeclared property that looks like a misspelt declared one.
+func (sb *syncBinder) pathNotes(v config.Value, p ir.Path, side string) {
+	if p.NearMiss != "" {
+		sb.diags.Warnf(v.Pos, "%s: %s field %q is not declared and is taken as a key of the object's additional properties (did you mean %q?)", sb.what, side, v.Text, p.NearMiss)
+	}
+	if p.Untyped {
+		sb.diags.Warnf(v.Pos, "%s: %s field %q is a key of a map with untyped values: its value is not checked against the spec (an overlay can give the map a type)", sb.what, side, v.Text)
+	}
 }
 
 func (sb *syncBinder) fieldMap(f *config.FieldMap) {
@@ -331,10 +400,8 @@ func (sb *syncBinder) fieldMap(f *config.FieldMap) {
 	}
 	if f.Lookup.IsSet() {
 		a.Kind = ir.AssignLookup
-		a.Lookup, a.Missing = f.Lookup.Text, f.Missing.Text
-		if a.Missing == "" {
-			a.Missing = "defer"
-		}
+		a.Lookup = f.Lookup.Text
+		a.Missing, _ = ir.ParseMissing(f.Missing.Text) // the decoder checked it; absent is defer
 		if _, ok := sb.xrefs[f.Lookup.Text]; !ok {
 			sb.errorf(f.Lookup.Pos, "%s", suggest(fmt.Sprintf("%s: no xref %q", where, f.Lookup.Text), f.Lookup.Text, sb.xrefNames()))
 			sb.ok = false
@@ -369,8 +436,9 @@ func (sb *syncBinder) fieldMap(f *config.FieldMap) {
 	}
 	a.Conv = conv
 	for _, t := range f.Transform {
-		if !slices.Contains(transformNames(), t.Text) {
-			sb.errorf(t.Pos, "%s", suggest(fmt.Sprintf("%s: unknown transform %q", where, t.Text), t.Text, transformNames()))
+		tr, known := ir.ParseTransform(t.Text)
+		if !known {
+			sb.errorf(t.Pos, "%s", suggest(fmt.Sprintf("%s: unknown transform %q", where, t.Text), t.Text, ir.TransformNames()))
 			sb.ok = false
 			continue
 		}
@@ -379,7 +447,7 @@ func (sb *syncBinder) fieldMap(f *config.FieldMap) {
 			sb.ok = false
 			continue
 		}
-		a.Transforms = append(a.Transforms, t.Text)
+		a.Transforms = append(a.Transforms, tr)
 	}
 	sb.s.Assigns = append(sb.s.Assigns, a)
 }
@@ -435,6 +503,9 @@ func (sb *syncBinder) split(sp *config.Split) {
 	src, sf, ok := sb.source(sp.From)
 	fn := sb.function(sp.With, where)
 	if !ok || fn == nil {
+		for _, pr := range sp.Into {
+			sb.unproduced[pr.Value.Text] = true
+		}
 		return
 	}
 	a := &ir.Assign{Kind: ir.AssignSplit, Source: src, Func: fn, Pos: sp.Pos.String()}
@@ -479,6 +550,7 @@ func (sb *syncBinder) merge(m *config.Merge) {
 	for _, v := range m.From {
 		p, f, ok := sb.source(v)
 		if !ok {
+			sb.unproduced[m.Into.Text] = true
 			return
 		}
 		a.Sources = append(a.Sources, p)
@@ -524,8 +596,17 @@ func (sb *syncBinder) function(v config.Value, where string) *ir.Func {
 	}
 	fn, err := sb.in.Funcs(v.Text[:i], v.Text[i+1:])
 	if err != nil {
-		sb.errorf(v.Pos, "%s: %v", where, err)
 		sb.ok = false
+		// A package that does not load fails every function named in it
+		// the same way: report it at its first use only.
+		var pe *PackageError
+		if errors.As(err, &pe) {
+			if sb.failedPkgs[pe.ImportPath] {
+				return nil
+			}
+			sb.failedPkgs[pe.ImportPath] = true
+		}
+		sb.errorf(v.Pos, "%s: %v", where, err)
 		return nil
 	}
 	return fn
@@ -538,9 +619,10 @@ func (sb *syncBinder) match() {
 		steps = []config.MatchStep{{Kind: config.Value{Text: "xref"}}, {Kind: config.Value{Text: "create"}}}
 	}
 	for _, m := range steps {
-		s.Match = append(s.Match, m.Kind.Text)
-		switch m.Kind.Text {
-		case "xref":
+		step, _ := ir.ParseMatchStep(m.Kind.Text) // the decoder accepts only known steps
+		s.Match = append(s.Match, step)
+		switch step {
+		case ir.MatchXref:
 			if s.Xref == "" {
 				s.Xref = sb.cfg.Name
 			}
@@ -548,18 +630,21 @@ func (sb *syncBinder) match() {
 				sb.errorf(sb.cfg.To.Pos, "%s: matching by xref needs an update operation on %q", sb.what, sb.to.Name)
 				sb.ok = false
 			}
-		case "create":
+		case ir.MatchCreate:
 			if sb.to.Create == nil {
 				sb.errorf(m.Kind.Pos, "%s: match step create needs a create operation on %q", sb.what, sb.to.Name)
 				sb.ok = false
 			}
-		case "natural_key":
+		case ir.MatchNaturalKey:
 			if sb.to.Find == nil {
 				sb.errorf(m.Kind.Pos, "%s: match by natural key needs a find operation on %q", sb.what, sb.to.Name)
 				sb.ok = false
 				continue
 			}
 			wf, ok := sb.fields[m.NaturalKey.Text]
+			if !ok && sb.unproduced[m.NaturalKey.Text] {
+				continue
+			}
 			if !ok {
 				sb.errorf(m.NaturalKey.Pos, "%s", suggest(fmt.Sprintf("%s: natural key %q is not a mapped target field", sb.what, m.NaturalKey.Text), m.NaturalKey.Text, sb.fieldNames()))
 				sb.ok = false
@@ -573,26 +658,64 @@ func (sb *syncBinder) match() {
 				continue
 			}
 			s.NaturalKey = wf
-			find := sb.to.Find
-			last := m.NaturalKey.Text[strings.LastIndex(m.NaturalKey.Text, ".")+1:]
-			for _, p := range find.Op.Params {
-				if p.Name == last {
-					find.KeyParam = p
-				}
-			}
-			if find.KeyParam == nil {
-				if free := freeParams(find, ""); len(free) == 1 {
-					find.KeyParam = free[0]
-				}
-			}
-			if find.KeyParam == nil {
-				sb.errorf(m.NaturalKey.Pos, "%s: find operation %q has no parameter %q and no single required parameter to take the natural key", sb.what, find.Op.ID, last)
-				sb.ok = false
-			} else if u := find.KeyParam.Type.Unwrapped(); !isString(u) {
-				sb.errorf(m.NaturalKey.Pos, "%s: find parameter %q is %s; natural keys are strings", sb.what, find.KeyParam.Name, u)
-				sb.ok = false
-			}
+			sb.findBy(m)
 		}
+	}
+}
+
+// findBy decides where the find operation takes the natural key: the
+// parameter or body path given by by:, else the parameter named like the
+// key's last segment, else the operation's one required parameter.
+func (sb *syncBinder) findBy(m config.MatchStep) {
+	s, find := sb.s, sb.to.Find
+	var names []string
+	for _, p := range find.Op.Params {
+		names = append(names, p.Name)
+	}
+	if by, ok := strings.CutPrefix(m.By.Text, "body."); ok && m.By.IsSet() {
+		if find.BodyType == nil {
+			sb.errorf(m.By.Pos, "%s: find operation %q has no request body to take the natural key", sb.what, find.Op.ID)
+			sb.ok = false
+			return
+		}
+		p, f, ok := sb.path(find.Client, find.BodyType, config.Value{Text: by, Pos: m.By.Pos}, sb.what+": find body field")
+		if !ok {
+			sb.ok = false
+			return
+		}
+		if u := f.Type.Unwrapped(); !isString(u) {
+			sb.errorf(m.By.Pos, "%s: find body field %q is %s; natural keys are strings", sb.what, by, u)
+			sb.ok = false
+			return
+		}
+		s.FindBody = p
+		return
+	}
+	want := m.NaturalKey.Text[strings.LastIndex(m.NaturalKey.Text, ".")+1:]
+	if m.By.IsSet() {
+		want = m.By.Text
+	}
+	for _, p := range find.Op.Params {
+		if p.Name == want {
+			s.FindParam = p
+		}
+	}
+	if s.FindParam == nil && m.By.IsSet() {
+		sb.errorf(m.By.Pos, "%s", suggest(fmt.Sprintf("%s: find operation %q has no parameter %q (write body.PATH for a request body field)", sb.what, find.Op.ID, want), want, names))
+		sb.ok = false
+		return
+	}
+	if s.FindParam == nil {
+		if free := freeParams(find, ""); len(free) == 1 {
+			s.FindParam = free[0]
+		}
+	}
+	if s.FindParam == nil {
+		sb.errorf(m.NaturalKey.Pos, "%s: find operation %q has no parameter %q and no single required parameter to take the natural key; name it with by:", sb.what, find.Op.ID, want)
+		sb.ok = false
+	} else if u := s.FindParam.Type.Unwrapped(); !isString(u) {
+		sb.errorf(m.NaturalKey.Pos, "%s: find parameter %q is %s; natural keys are strings", sb.what, s.FindParam.Name, u)
+		sb.ok = false
 	}
 }
 
@@ -605,31 +728,52 @@ func (sb *syncBinder) fieldNames() []string {
 }
 
 func (sb *syncBinder) conflicts() {
-	def := "source_wins"
+	def := ir.SourceWins
 	if sb.cfg.ConflictDefault.IsSet() {
-		def = sb.cfg.ConflictDefault.Text
+		def, _ = ir.ParsePolicy(sb.cfg.ConflictDefault.Text) // checked by the decoder
 	}
 	for _, f := range sb.s.Fields {
 		f.Policy = def
 	}
 	for _, c := range sb.cfg.Conflicts {
 		wf, ok := sb.fields[c.Field.Text]
+		if !ok && sb.unproduced[c.Field.Text] {
+			continue
+		}
 		if !ok {
 			sb.errorf(c.Field.Pos, "%s", suggest(fmt.Sprintf("%s: conflicts: %q is not a mapped target field", sb.what, c.Field.Text), c.Field.Text, sb.fieldNames()))
 			sb.ok = false
 			continue
 		}
 		if c.Policy.IsSet() {
-			wf.Policy = c.Policy.Text
+			wf.Policy, _ = ir.ParsePolicy(c.Policy.Text)
+		}
+	}
+	lwwReported, lwwPos := false, sb.cfg.Pos
+	if sb.cfg.ConflictDefault.Text == "last_writer_wins" {
+		lwwPos = sb.cfg.ConflictDefault.Pos
+	} else {
+		for _, c := range sb.cfg.Conflicts {
+			if c.Policy.Text == "last_writer_wins" {
+				lwwPos = c.Policy.Pos
+				break
+			}
 		}
 	}
 	for _, f := range sb.s.Fields {
-		if f.Policy == "source_wins" {
+		if f.Policy == ir.SourceWins {
 			continue
 		}
 		sb.s.HasConflicts = true
 		if len(f.Read.Steps) == 0 || sb.to.Get == nil && sb.to.Find == nil {
 			sb.errorf(sb.cfg.Pos, "%s: conflict policy %s on %q needs to read the target: the field must exist on %s and the entity needs a read get operation", sb.what, f.Policy, f.Path, sb.to.Name)
+			sb.ok = false
+		}
+		if f.Policy == ir.LastWriterWins && len(sb.to.Changed.Steps) == 0 && !lwwReported {
+			// Without the target's change time every comparison would
+			// see a zero time and the source would always win.
+			lwwReported = true
+			sb.errorf(lwwPos, "%s: last_writer_wins needs the change time of %s: declare changed: (a date-time field) or a date-time cursor on that entity", sb.what, sb.to.Name)
 			sb.ok = false
 		}
 	}
@@ -643,7 +787,7 @@ func (sb *syncBinder) conflicts() {
 // produced on every create.
 func (sb *syncBinder) requiredCreate() {
 	to := sb.to
-	if to.Create == nil || !slices.Contains(sb.s.Match, "create") {
+	if to.Create == nil || !slices.Contains(sb.s.Match, ir.MatchCreate) {
 		return
 	}
 	body := sb.typeOf(to.Client, to.Create.BodyType)
@@ -659,6 +803,12 @@ func (sb *syncBinder) requiredCreate() {
 			if a.Default != nil || alwaysPresent(a.Source) || sb.filtered[a.Source.Text] {
 				produced[a.Target.Path] = true
 			}
+		}
+	}
+	// A nested target (profile.email) produces its parents (profile).
+	for p := range produced {
+		for i := strings.IndexByte(p, '.'); i > 0; i = indexFrom(p, '.', i+1) {
+			produced[p[:i]] = true
 		}
 	}
 	for _, f := range body.Fields {
@@ -683,6 +833,9 @@ func conversion(s, t *ir.TypeRef, sEnum, tEnum bool) (ir.Conversion, bool) {
 	switch {
 	case sameType(s, t):
 		return ir.ConvNone, true
+	case t != nil && t.Kind == ir.Builtin && t.Name == "any":
+		// An untyped target (a map of any values) takes every value.
+		return ir.ConvGo, true
 	case tEnum:
 		return 0, false
 	case sEnum && isString(t):
@@ -732,6 +885,9 @@ func (sb *syncBinder) clearKind(wf *ir.WField) ir.ClearKind {
 	}
 	leaf := wf.Update.Leaf()
 	if leaf.Kind == ir.Nullable {
+		if wf.Update.Steps[len(wf.Update.Steps)-1].MapKey {
+			return ir.ClearNone // a map entry cannot be set null in place
+		}
 		return ir.ClearNull
 	}
 	u := leaf.Unwrapped()
@@ -750,4 +906,12 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// indexFrom is strings.IndexByte from position i (-1 when absent).
+func indexFrom(s string, c byte, i int) int {
+	if j := strings.IndexByte(s[i:], c); j >= 0 {
+		return i + j
+	}
+	return -1
 }

@@ -1,5 +1,5 @@
 // Package cli implements the connectorgen command line: generate, check,
-// validate and version. cmd/connectorgen only calls Main; keeping the logic
+// validate, sandbox and version. cmd/connectorgen only calls Main; keeping the logic
 // here makes every command testable in-process.
 //
 // Exit codes: 0 success; 1 diagnostics or stale output; 2 usage error.
@@ -33,6 +33,9 @@ Usage:
   connectorgen generate -config FILE [-out DIR]              every package a connector config declares
   connectorgen check    (same flags as generate)             report missing, changed and stale files; write nothing
   connectorgen validate -config FILE                         print diagnostics only
+  connectorgen diff     -config FILE -spec SYSTEM=NEWSPEC    what a new spec version changes that matters to the connector
+  connectorgen sandbox  -config FILE [-listen ADDR] [-seed FILE] [-fail-rate F] [-state DIR]
+                                                             serve spec-validating simulations of its systems
   connectorgen version
 
 Run "connectorgen <command> -h" for a command's flags.
@@ -52,6 +55,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return runGenerate(args[1:], stdout, stderr, true)
 	case "validate":
 		return runValidate(args[1:], stdout, stderr)
+	case "diff":
+		return runDiff(args[1:], stdout, stderr)
+	case "sandbox":
+		ctx, stop := interruptContext()
+		defer stop()
+		return runSandbox(ctx, args[1:], stdout, stderr, nil)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "connectorgen %s\n", generator.Version)
 		return ExitOK
@@ -155,6 +164,7 @@ func runGenerate(args []string, stdout, stderr io.Writer, check bool) int {
 		}
 	}
 	if check {
+		noteSpecDrift(stdout, root, res, f.config)
 		rep, err := output.Compare(root, res.Files, res.Dirs, generator.Header)
 		if err != nil {
 			fmt.Fprintf(stderr, "connectorgen check: %v\n", err)

@@ -38,6 +38,9 @@ type File struct {
 	Xrefs    []*Xref
 	Syncs    []*Sync
 
+	// NoMain is service.main: false: no main package is generated.
+	NoMain bool
+
 	// Root is the document's top mapping node, for later stages that read
 	// the sections this package does not model yet.
 	Root *yaml.Node
@@ -57,8 +60,19 @@ type System struct {
 	Server string
 	// AllowRemoteRefs lets the spec's $refs fetch remote documents.
 	AllowRemoteRefs bool
+	// Environment names the spec server the generated main uses by
+	// default (production, sandbox, …); BaseURL replaces the spec's
+	// servers. Both can be overridden at run time.
+	Environment, BaseURL       string
+	EnvironmentPos, BaseURLPos diag.Pos
 	// Auth says where each security scheme's credentials come from.
 	Auth []AuthSource
+	// Limits are the system's declared request budgets, shared by every
+	// sync on it.
+	Limits []Limit
+	// Overlays are OpenAPI Overlay documents (paths relative to File.Dir)
+	// applied to the spec at load time, in order.
+	Overlays []Value
 	// Node is the system's mapping, for sections modelled elsewhere
 	// (auth, limits).
 	Node *yaml.Node
@@ -67,6 +81,16 @@ type System struct {
 // SpecPath returns the system's spec path relative to the working
 // directory.
 func (f *File) SpecPath(s *System) string { return filepath.Join(f.Dir, filepath.FromSlash(s.Spec)) }
+
+// OverlayPaths returns the system's overlay paths relative to the working
+// directory.
+func (f *File) OverlayPaths(s *System) []string {
+	var out []string
+	for _, o := range s.Overlays {
+		out = append(out, filepath.Join(f.Dir, filepath.FromSlash(o.Text)))
+	}
+	return out
+}
 
 // OutputDir returns the output directory relative to the working
 // directory.
@@ -132,6 +156,7 @@ func Parse(path string, data []byte) (*File, diag.List) {
 		"entities": func(k, v *yaml.Node) { f.Entities = d.entities(v) },
 		"xrefs":    func(k, v *yaml.Node) { f.Xrefs = d.xrefs(v) },
 		"syncs":    func(k, v *yaml.Node) { f.Syncs = d.syncs(v) },
+		"service":  func(k, v *yaml.Node) { f.NoMain = d.service(v) },
 	})
 	if f.Version == 0 {
 		d.diags.Errorf(d.pos(root), "config: missing \"version: 1\"")
@@ -180,9 +205,29 @@ func (d *decoder) systems(n *yaml.Node) []*System {
 					s.AllowRemoteRefs = vv.Value == "true"
 				}
 			},
-			"base_url": func(kk, vv *yaml.Node) {},
-			"auth":     func(kk, vv *yaml.Node) { s.Auth = d.auth(vv, "system "+quote(k.Value)) },
-			"limits":   func(kk, vv *yaml.Node) {},
+			"base_url": func(kk, vv *yaml.Node) {
+				if d.scalar(vv, "base_url") {
+					s.BaseURL, s.BaseURLPos = vv.Value, d.pos(vv)
+				}
+			},
+			"environment": func(kk, vv *yaml.Node) {
+				if d.scalar(vv, "environment") {
+					s.Environment, s.EnvironmentPos = vv.Value, d.pos(vv)
+				}
+			},
+			"auth":   func(kk, vv *yaml.Node) { s.Auth = d.auth(vv, "system "+quote(k.Value)) },
+			"limits": func(kk, vv *yaml.Node) { s.Limits = d.limits(vv, "system "+quote(k.Value)) },
+			"overlays": func(kk, vv *yaml.Node) {
+				if vv.Kind != yaml.SequenceNode {
+					d.diags.Errorf(d.pos(vv), "system %q: overlays must be a list of overlay files", k.Value)
+					return
+				}
+				for _, c := range vv.Content {
+					if v := d.value(c, "overlay"); v.IsSet() {
+						s.Overlays = append(s.Overlays, v)
+					}
+				}
+			},
 		})
 		if s.Spec == "" {
 			d.diags.Errorf(d.pos(k), "system %q: missing spec (the path of its OpenAPI document)", k.Value)

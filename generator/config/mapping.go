@@ -37,6 +37,10 @@ type Entity struct {
 	Key     Value
 	Version Value
 	Deleted Value
+	// Changed is a date-time field holding the record's last change time
+	// (last_writer_wins compares it); the cursor serves when it is a
+	// date-time and Changed is not given.
+	Changed Value
 	// Params are constant values for operation parameters (path params
 	// such as a list ID) shared by every operation on the entity.
 	Params []Param
@@ -45,6 +49,9 @@ type Entity struct {
 	LookbackDur                        time.Duration
 
 	Create, Update, Find Value
+	// Upsert is a create-or-update operation (by a natural key in the
+	// body, no key in the path): it serves as both create and update.
+	Upsert Value
 
 	Webhook *Webhook
 }
@@ -104,8 +111,11 @@ type Sync struct {
 type MatchStep struct {
 	Kind Value // xref, natural_key, create
 	// NaturalKey is the target field; From the source field it is
-	// compared with.
-	NaturalKey, From Value
+	// compared with; By names where the find operation takes it: a
+	// parameter name, or body.PATH into its request body (default: the
+	// parameter named like the key's last segment, else the one required
+	// parameter).
+	NaturalKey, From, By Value
 }
 
 // FieldMap maps one target field.
@@ -247,6 +257,7 @@ func (d *decoder) entities(n *yaml.Node) []*Entity {
 			"key":     func(_, v *yaml.Node) { e.Key = d.value(v, "key") },
 			"version": func(_, v *yaml.Node) { e.Version = d.value(v, "version") },
 			"deleted": func(_, v *yaml.Node) { e.Deleted = d.value(v, "deleted") },
+			"changed": func(_, v *yaml.Node) { e.Changed = d.value(v, "changed") },
 			"params": func(_, v *yaml.Node) {
 				if !d.mapping(v, what+": params") {
 					return
@@ -278,6 +289,7 @@ func (d *decoder) entities(n *yaml.Node) []*Entity {
 					"create": func(_, v *yaml.Node) { e.Create = d.value(v, "create") },
 					"update": func(_, v *yaml.Node) { e.Update = d.value(v, "update") },
 					"find":   func(_, v *yaml.Node) { e.Find = d.value(v, "find") },
+					"upsert": func(_, v *yaml.Node) { e.Upsert = d.value(v, "upsert") },
 				})
 			},
 			"webhook": func(k, v *yaml.Node) {
@@ -437,7 +449,7 @@ func (d *decoder) predicate(n *yaml.Node, what string) *Predicate {
 	op := func(name string) func(_, v *yaml.Node) {
 		return func(_, v *yaml.Node) {
 			if p.Op != "" {
-				d.diags.Errorf(d.pos(v), "%s: one of eq, ne, in, present per condition (have %s and %s)", what, p.Op, name)
+				d.diags.Errorf(d.pos(v), "%s: one of eq, ne, in, present, contains per condition (have %s and %s)", what, p.Op, name)
 				return
 			}
 			p.Op = name
@@ -455,18 +467,19 @@ func (d *decoder) predicate(n *yaml.Node, what string) *Predicate {
 		}
 	}
 	d.fields(n, what, map[string]func(k, v *yaml.Node){
-		"all":     func(_, v *yaml.Node) { p.All = list(v) },
-		"any":     func(_, v *yaml.Node) { p.Any = list(v) },
-		"not":     func(_, v *yaml.Node) { p.Not = d.predicate(v, what) },
-		"field":   func(_, v *yaml.Node) { p.Field = d.value(v, "field") },
-		"eq":      op("eq"),
-		"ne":      op("ne"),
-		"in":      op("in"),
-		"present": op("present"),
+		"all":      func(_, v *yaml.Node) { p.All = list(v) },
+		"any":      func(_, v *yaml.Node) { p.Any = list(v) },
+		"not":      func(_, v *yaml.Node) { p.Not = d.predicate(v, what) },
+		"field":    func(_, v *yaml.Node) { p.Field = d.value(v, "field") },
+		"eq":       op("eq"),
+		"ne":       op("ne"),
+		"in":       op("in"),
+		"present":  op("present"),
+		"contains": op("contains"),
 	})
 	switch {
 	case p.Field.IsSet() && p.Op == "":
-		d.diags.Errorf(p.Pos, "%s: condition on %q needs eq, ne, in or present", what, p.Field.Text)
+		d.diags.Errorf(p.Pos, "%s: condition on %q needs eq, ne, in, present or contains", what, p.Field.Text)
 	case !p.Field.IsSet() && p.Op != "":
 		d.diags.Errorf(p.Pos, "%s: %s needs a field", what, p.Op)
 	case !p.Field.IsSet() && p.All == nil && p.Any == nil && p.Not == nil:
@@ -495,6 +508,7 @@ func (d *decoder) match(n *yaml.Node, what string) []MatchStep {
 			d.fields(c, what+": match", map[string]func(k, v *yaml.Node){
 				"natural_key": func(_, v *yaml.Node) { st.NaturalKey = d.value(v, "natural_key") },
 				"from":        func(_, v *yaml.Node) { st.From = d.value(v, "from") },
+				"by":          func(_, v *yaml.Node) { st.By = d.value(v, "by") },
 			})
 			if !st.NaturalKey.IsSet() || !st.From.IsSet() {
 				d.diags.Errorf(d.pos(c), "%s: a natural-key match step needs natural_key (target field) and from (source field)", what)
@@ -698,6 +712,69 @@ func (d *decoder) policy(n *yaml.Node, what string) Value {
 
 func quote(s string) string { return strconv.Quote(s) }
 
+// Limit is one declared request budget: Requests per Per, with a Burst
+// (0: the runtime's default).
+type Limit struct {
+	Pos      diag.Pos
+	Requests int
+	Per      time.Duration
+	Burst    int
+}
+
+// limits decodes a system's limits: one window or a list of them, each
+// {requests: N, per: second|minute|hour|day|DURATION, burst: B}.
+func (d *decoder) limits(n *yaml.Node, what string) []Limit {
+	what += ": limits"
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	var out []Limit
+	for _, c := range items {
+		if !d.mapping(c, what+" (a window {requests: N, per: minute} or a list of them)") {
+			continue
+		}
+		l := Limit{Pos: d.pos(c)}
+		given := 0 // requests and per given, valid or not (reported where they are)
+		d.fields(c, what, map[string]func(k, v *yaml.Node){
+			"requests": func(_, v *yaml.Node) { given++; l.Requests = d.integer(v, "requests") },
+			"burst":    func(_, v *yaml.Node) { l.Burst = d.integer(v, "burst") },
+			"per": func(_, v *yaml.Node) {
+				given++
+				p := d.value(v, "per")
+				if !p.IsSet() {
+					return
+				}
+				switch p.Text {
+				case "second":
+					l.Per = time.Second
+				case "minute":
+					l.Per = time.Minute
+				case "hour":
+					l.Per = time.Hour
+				case "day":
+					l.Per = 24 * time.Hour
+				default:
+					if dur, err := time.ParseDuration(p.Text); err == nil && dur > 0 {
+						l.Per = dur
+					} else {
+						d.diags.Errorf(p.Pos, "%s: per must be second, minute, hour, day or a duration such as 10s, not %q", what, p.Text)
+					}
+				}
+			},
+		})
+		if l.Requests == 0 || l.Per == 0 {
+			if given == 2 {
+				continue // a bad value, already reported
+			}
+			d.diags.Errorf(l.Pos, "%s: a window needs requests (a positive integer) and per (second, minute, hour, day or a duration)", what)
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
 // AuthSource names where one security scheme's credential parts come
 // from: env://NAME or file://PATH references, never values.
 type AuthSource struct {
@@ -723,7 +800,7 @@ func (d *decoder) auth(n *yaml.Node, what string) []AuthSource {
 			}
 		}
 		for _, p := range a.Parts {
-			if p.Value.IsSet() && !strings.HasPrefix(p.Value.Text, "env://") && !strings.HasPrefix(p.Value.Text, "file://") && p.Key.Text != "client_id" && p.Key.Text != "username" {
+			if p.Value.IsSet() && !strings.HasPrefix(p.Value.Text, "env://") && !strings.HasPrefix(p.Value.Text, "file://") && p.Key.Text != "client_id" && p.Key.Text != "username" && p.Key.Text != "scopes" {
 				d.diags.Errorf(p.Value.Pos, "%s: auth %s %s: credentials must be references (env://NAME or file://PATH), never values in the mapping file", what, k.Value, p.Key.Text)
 			}
 		}

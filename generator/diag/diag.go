@@ -190,8 +190,14 @@ func Hint(name string, known []string, maxKnown int) string {
 	return ""
 }
 
-// editDistance is the Levenshtein distance between a and b, over bytes.
+// editDistance is the optimal-string-alignment distance between a and b,
+// over bytes: Levenshtein plus the transposition of two adjacent bytes as
+// one edit, so "emial" is one edit from "email" (typing errors are mostly
+// transpositions, which plain Levenshtein counts as two).
 func editDistance(a, b string) int {
+	// Three rows: the one before the previous is needed for
+	// transpositions.
+	prev2 := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -205,8 +211,11 @@ func editDistance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
 }

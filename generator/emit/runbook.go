@@ -22,6 +22,7 @@ type runbookClient struct {
 	System, Package string
 	Operations      []string
 	Auth            []ir.AuthDoc
+	Scopes, Extra   []string
 }
 
 type runbookSync struct {
@@ -42,7 +43,7 @@ func Runbook(c *ir.Connector) (File, error) {
 	}
 	v := runbookView{Header: Header, Source: c.Source.Path, Package: c.Package}
 	for _, cl := range c.Clients {
-		v.Clients = append(v.Clients, runbookClient{System: cl.System, Package: cl.Pkg.Name, Operations: cl.Operations, Auth: cl.Auth})
+		v.Clients = append(v.Clients, runbookClient{System: cl.System, Package: cl.Pkg.Name, Operations: cl.Operations, Auth: cl.Auth, Scopes: cl.Scopes, Extra: cl.ExtraScopes})
 	}
 	for _, s := range c.Syncs {
 		v.Syncs = append(v.Syncs, runbookSyncView(s))
@@ -65,11 +66,11 @@ func runbookSyncView(s *ir.Sync) runbookSync {
 	var steps []string
 	for _, m := range s.Match {
 		switch m {
-		case "xref":
+		case ir.MatchXref:
 			steps = append(steps, "the xref table")
-		case "natural_key":
+		case ir.MatchNaturalKey:
 			steps = append(steps, "natural key `"+s.NaturalKey.Path+"`")
-		case "create":
+		case ir.MatchCreate:
 			steps = append(steps, "creating it")
 		}
 	}
@@ -109,7 +110,7 @@ func runbookSyncView(s *ir.Sync) runbookSync {
 			if w == nil {
 				continue
 			}
-			rs.Rows = append(rs.Rows, runbookRow{Target: w.Path, From: fromText(a), Rule: ruleText(a, w), Policy: strings.ReplaceAll(w.Policy, "_", " ")})
+			rs.Rows = append(rs.Rows, runbookRow{Target: w.Path, From: fromText(a), Rule: ruleText(a, w), Policy: strings.ReplaceAll(w.Policy.String(), "_", " ")})
 		}
 	}
 	return rs
@@ -150,7 +151,11 @@ func ruleText(a *ir.Assign, w *ir.WField) string {
 			parts = append(parts, "map "+strings.Join(pairs, ", "))
 		}
 		if len(a.Transforms) > 0 {
-			parts = append(parts, strings.Join(a.Transforms, ", "))
+			var names []string
+			for _, t := range a.Transforms {
+				names = append(names, t.String())
+			}
+			parts = append(parts, strings.Join(names, ", "))
 		}
 		if a.Conv != ir.ConvNone {
 			parts = append(parts, "converted to "+w.Type.String())
@@ -185,19 +190,21 @@ func predText(p *ir.Pred) string {
 		return "not " + predText(p.Not)
 	}
 	switch p.Op {
-	case "present":
+	case ir.OpPresent:
 		if p.Present {
 			return p.Field.Text + " is present"
 		}
 		return p.Field.Text + " is absent"
-	case "in":
+	case ir.OpContains:
+		return fmt.Sprintf("%s contains %v", p.Field.Text, p.Operands[0].Value)
+	case ir.OpIn:
 		var vals []string
 		for _, o := range p.Operands {
 			vals = append(vals, fmt.Sprint(o.Value))
 		}
 		return p.Field.Text + " in [" + strings.Join(vals, ", ") + "]"
 	}
-	op := map[string]string{"eq": "=", "ne": "≠"}[p.Op]
+	op := map[ir.PredOp]string{ir.OpEq: "=", ir.OpNe: "≠"}[p.Op]
 	return fmt.Sprintf("%s %s %v", p.Field.Text, op, p.Operands[0].Value)
 }
 

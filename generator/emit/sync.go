@@ -14,6 +14,11 @@ import (
 // PkgEngine is the runtime package generated sync code runs on.
 const PkgEngine = "github.com/connectorgen/connectorgen/runtime/engine"
 
+// PkgSyncUtil holds the small helpers generated sync code calls (field
+// snapshots, error classification, zero tests, squash) instead of
+// declaring copies in every connector.
+const PkgSyncUtil = "github.com/connectorgen/connectorgen/runtime/syncutil"
+
 // Syncs renders the sync code of a bound connector: one file with the
 // Clients struct, per sync its write type, constructor and mapping
 // functions, and Register.
@@ -25,6 +30,7 @@ func Syncs(c *ir.Connector) (File, error) {
 	f.ImportName(ir.PkgOAS, "oas")
 	f.ImportName(ir.PkgRest, "rest")
 	f.ImportName(PkgEngine, "engine")
+	f.ImportName(PkgSyncUtil, "syncutil")
 	f.ImportName(ir.PkgTransport, "transport")
 	f.ImportName(ir.PkgSecret, "secret")
 	f.ImportName(ir.PkgAuth, "auth")
@@ -40,17 +46,17 @@ func Syncs(c *ir.Connector) (File, error) {
 		e.constructor(f, s)
 		e.mapFunc(f, s)
 		if s.Enter != nil {
-			e.predFunc(f, s, "Enter", s.Enter)
+			e.predFunc(f, s, s.Funcs.Enter, "enter", s.Enter)
 		}
 		if s.Exit != nil {
-			e.predFunc(f, s, "Exit", s.Exit)
+			e.predFunc(f, s, s.Funcs.Exit, "exit", s.Exit)
 		}
 		e.fieldsFunc(f, s)
 		if s.To.Create != nil {
-			e.bodyFunc(f, s, "CreateBody", s.To.Create, func(w *ir.WField) ir.Path { return w.Create })
+			e.bodyFunc(f, s, s.Funcs.CreateBody, false, s.To.Create, func(w *ir.WField) ir.Path { return w.Create })
 		}
 		if s.To.Update != nil {
-			e.bodyFunc(f, s, "UpdateBody", s.To.Update, func(w *ir.WField) ir.Path {
+			e.bodyFunc(f, s, s.Funcs.UpdateBody, true, s.To.Update, func(w *ir.WField) ir.Path {
 				if w.CreateOnly {
 					return ir.Path{}
 				}
@@ -59,7 +65,6 @@ func Syncs(c *ir.Connector) (File, error) {
 		}
 	}
 	e.registerFunc(f)
-	e.helpers(f)
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return File{}, fmt.Errorf("rendering sync_gen.go: %w (this is a connectorgen bug; please report it)", err)
@@ -114,8 +119,8 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 		jen.Id("Source"):       jen.Lit(from.Name),
 		jen.Id("Target"):       jen.Lit(to.Name),
 		jen.Id("Key"):          e.keyFunc(from),
-		jen.Id("Map"):          jen.Id(s.Prefix + "Map"),
-		jen.Id("Fields"):       jen.Id(s.Prefix + "Fields").Call(),
+		jen.Id("Map"):          jen.Id(s.Funcs.Map),
+		jen.Id("Fields"):       jen.Id(s.Funcs.Fields).Call(),
 		jen.Id("Match"):        e.matchList(s),
 		jen.Id("Retry"):        jen.Qual(PkgEngine, "RetryPolicy").Values(jen.Dict{jen.Id("MaxAttempts"): jen.Lit(s.MaxAttempts)}),
 		jen.Id("DeadLetter"):   jen.Lit(s.DeadLetter),
@@ -138,33 +143,32 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 	if from.Get != nil {
 		d[jen.Id("Fetch")] = e.fetchFunc(from)
 	}
-	if len(from.Version.Steps) > 0 {
+	switch from.VersionFrom {
+	case ir.VersionField:
 		d[jen.Id("Version")] = e.intFunc(from, from.Version)
-	} else if from.CursorIsTime {
+	case ir.VersionTimeCursor:
 		d[jen.Id("Version")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).Int64().Block(
 			valueAt("s", from.Cursor, jen.Lit(0), func(v jen.Code) jen.Code { return jen.Add(v).Dot("UnixNano").Call() })...)
-	}
-	if len(from.Version.Steps) == 0 && !from.CursorIsTime && len(from.Cursor.Steps) > 0 {
+	case ir.VersionIntCursor:
 		// An integer cursor grows with every change: it orders versions.
 		d[jen.Id("Version")] = e.intFunc(from, from.Cursor)
-	} else if len(from.Version.Steps) == 0 && !from.CursorIsTime {
-		// No version field and no time cursor: every change looks alike,
-		// and unchanged writes are skipped by their field snapshot.
+	default:
+		// No version field and no cursor: every change looks alike, and
+		// unchanged writes are skipped by their field snapshot.
 		d[jen.Id("Version")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).Int64().Block(jen.Return(jen.Lit(0)))
 	}
-	if len(from.Cursor.Steps) == 0 {
+	switch from.CursorKind {
+	case ir.CursorTime:
+		d[jen.Id("Cursor")] = e.cursorFunc(from)
+		d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorTime")
+		d[jen.Id("SourceTime")] = e.timeFunc(from)
+	case ir.CursorInt:
+		d[jen.Id("Cursor")] = e.cursorFunc(from)
+		d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorInt")
+	default:
 		// No cursor: every poll reads the whole list.
 		d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorInt")
 		d[jen.Id("Cursor")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).Qual(PkgEngine, "Cursor").Block(jen.Return(jen.Qual(PkgEngine, "Cursor").Values()))
-	}
-	if len(from.Cursor.Steps) > 0 {
-		d[jen.Id("Cursor")] = e.cursorFunc(from)
-		if from.CursorIsTime {
-			d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorTime")
-			d[jen.Id("SourceTime")] = e.timeFunc(from)
-		} else {
-			d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorInt")
-		}
 	}
 	if from.Lookback > 0 {
 		d[jen.Id("Lookback")] = duration(from.Lookback)
@@ -173,16 +177,16 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 		d[jen.Id("Deleted")] = e.boolFunc(from, from.Deleted)
 	}
 	if s.Enter != nil {
-		d[jen.Id("Enter")] = jen.Id(s.Prefix + "Enter")
+		d[jen.Id("Enter")] = jen.Id(s.Funcs.Enter)
 	}
 	if s.Exit != nil {
-		d[jen.Id("Exit")] = jen.Id(s.Prefix + "Exit")
+		d[jen.Id("Exit")] = jen.Id(s.Funcs.Exit)
 	}
 	if s.NaturalKey != nil {
 		d[jen.Id("NaturalKey")] = jen.Func().Params(jen.Id("w").Op("*").Id(s.WriteType)).String().Block(
 			jen.List(jen.Id("v"), jen.Id("_")).Op(":=").Id("w").Dot(s.NaturalKey.GoName).Dot("Get").Call(),
 			jen.Return(jen.Id("v")))
-		d[jen.Id("Find")] = e.findFunc(to)
+		d[jen.Id("Find")] = e.findFunc(s)
 	}
 	if to.Create != nil {
 		d[jen.Id("Create")] = e.createFunc(s)
@@ -220,11 +224,11 @@ func (e *syncEmitter) matchList(s *ir.Sync) jen.Code {
 	var steps []jen.Code
 	for _, m := range s.Match {
 		switch m {
-		case "xref":
+		case ir.MatchXref:
 			steps = append(steps, jen.Qual(PkgEngine, "MatchXref"))
-		case "natural_key":
+		case ir.MatchNaturalKey:
 			steps = append(steps, jen.Qual(PkgEngine, "MatchNaturalKey"))
-		case "create":
+		case ir.MatchCreate:
 			steps = append(steps, jen.Qual(PkgEngine, "MatchCreate"))
 		}
 	}
@@ -251,6 +255,9 @@ func valueAt(root string, p ir.Path, zero jen.Code, conv func(jen.Code) jen.Code
 
 func alwaysReturns(p ir.Path) bool {
 	for _, s := range p.Steps {
+		if s.MapKey {
+			return false // a key may be absent
+		}
 		switch s.Type.Kind {
 		case ir.Opt, ir.Nullable, ir.Pointer:
 			return false
@@ -261,7 +268,41 @@ func alwaysReturns(p ir.Path) bool {
 
 func (e *syncEmitter) keyFunc(ent *ir.Entity) jen.Code {
 	return jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(ent.Type))).String().Block(
-		valueAt("s", ent.Key, jen.Lit(""), func(v jen.Code) jen.Code { return jen.String().Call(v) })...)
+		valueAt("s", ent.Key, jen.Lit(""), func(v jen.Code) jen.Code { return keyString(ent.KeyKind, v) })...)
+}
+
+// keyString renders a key value of the given kind as the engine's string
+// key.
+func keyString(k ir.KeyKind, v jen.Code) jen.Code {
+	switch k {
+	case ir.KeyInt:
+		return jen.Qual("strconv", "FormatInt").Call(jen.Int64().Call(v), jen.Lit(10))
+	case ir.KeyUUID:
+		return jen.Add(v).Dot("String").Call()
+	}
+	return jen.String().Call(v)
+}
+
+// keyArg converts the engine's string key (the variable key) into the
+// call's key parameter: statements to run first (a parse that returns
+// zeros and a permanent error when the key does not parse) and the
+// argument.
+func keyArg(oc *ir.OpCall, key string, zeros ...jen.Code) ([]jen.Code, jen.Code) {
+	fail := func(parse jen.Code) []jen.Code {
+		ret := append(append([]jen.Code{}, zeros...), jen.Qual(PkgEngine, "Permanent").Call(
+			jen.Qual("fmt", "Errorf").Call(jen.Lit(oc.Op.ID+": key %q: %w"), jen.Id(key), jen.Id("kerr"))))
+		return []jen.Code{
+			jen.List(jen.Id("kp"), jen.Id("kerr")).Op(":=").Add(parse),
+			jen.If(jen.Id("kerr").Op("!=").Nil()).Block(jen.Return(ret...)),
+		}
+	}
+	switch oc.KeyKind {
+	case ir.KeyInt:
+		return fail(jen.Qual("strconv", "ParseInt").Call(jen.Id(key), jen.Lit(10), jen.Lit(64))), jen.Add(typeCode(oc.KeyParam.Type.Unwrapped())).Call(jen.Id("kp"))
+	case ir.KeyUUID:
+		return fail(jen.Qual(ir.PkgOAS, "ParseUUID").Call(jen.Id(key))), jen.Id("kp")
+	}
+	return nil, jen.Id(key)
 }
 
 func (e *syncEmitter) intFunc(ent *ir.Entity, p ir.Path) jen.Code {
@@ -283,7 +324,7 @@ func (e *syncEmitter) cursorFunc(ent *ir.Entity) jen.Code {
 	conv := func(v jen.Code) jen.Code {
 		return jen.Qual(PkgEngine, "Cursor").Values(jen.Dict{jen.Id("Int"): jen.Int64().Call(v)})
 	}
-	if ent.CursorIsTime {
+	if ent.CursorKind == ir.CursorTime {
 		conv = func(v jen.Code) jen.Code {
 			return jen.Qual(PkgEngine, "Cursor").Values(jen.Dict{jen.Id("Time"): v})
 		}
@@ -345,7 +386,7 @@ func (e *syncEmitter) pollFunc(ent *ir.Entity) jen.Code {
 	} else {
 		body = append(body, jen.Id("p").Op(":=").Add(params(oc, set)))
 		if sp := oc.SinceParam; sp != nil {
-			if ent.CursorIsTime {
+			if ent.CursorKind == ir.CursorTime {
 				body = append(body, jen.If(jen.Op("!").Id("since").Dot("Time").Dot("IsZero").Call()).Block(
 					jen.Id("p").Dot(sp.FieldName).Op("=").Add(paramValue(sp, jen.Id("since").Dot("Time")))))
 			} else {
@@ -371,30 +412,41 @@ func deref(oc *ir.OpCall, v jen.Code) jen.Code {
 
 func (e *syncEmitter) fetchFunc(ent *ir.Entity) jen.Code {
 	oc := ent.Get
-	set := map[*ir.Param]jen.Code{oc.KeyParam: jen.Id("key")}
-	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Params(typeCode(ent.Type), jen.Error()).Block(
+	pre, arg := keyArg(oc, "key", jen.Add(typeCode(ent.Type)).Values())
+	set := map[*ir.Param]jen.Code{oc.KeyParam: arg}
+	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Params(typeCode(ent.Type), jen.Error()).Block(append(pre,
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, nil)...),
-		jen.If(jen.Id("isNotFound").Call(jen.Err())).Block(
+		jen.If(jen.Qual(PkgSyncUtil, "IsNotFound").Call(jen.Err())).Block(
 			jen.Return(jen.Add(typeCode(ent.Type)).Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: %w"), jen.Qual(PkgEngine, "ErrNotFound"), jen.Err()))),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Add(typeCode(ent.Type)).Values(), jen.Err())),
 		jen.Return(deref(oc, jen.Id("r")), jen.Nil()),
-	)
+	)...)
 }
 
-func (e *syncEmitter) findFunc(ent *ir.Entity) jen.Code {
+func (e *syncEmitter) findFunc(s *ir.Sync) jen.Code {
+	ent := s.To
 	oc := ent.Find
-	set := map[*ir.Param]jen.Code{oc.KeyParam: jen.Id("naturalKey")}
-	body := []jen.Code{
-		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, nil)...),
+	set := map[*ir.Param]jen.Code{}
+	var body []jen.Code
+	var reqBody jen.Code
+	if len(s.FindBody.Steps) > 0 {
+		// The natural key goes into the find's request body (a search
+		// filter).
+		body = append(body, jen.Var().Id("fb").Add(typeCode(oc.BodyType)), jen.Id("v").Op(":=").Id("naturalKey"))
+		body = append(body, setPath(jen.Id("fb"), s.FindBody.Steps, 1, storeValue)...)
+		reqBody = jen.Id("fb")
+	} else {
+		set[s.FindParam] = jen.Id("naturalKey")
 	}
+	body = append(body, jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, reqBody)...))
 	keyOf := func(rec jen.Code) []jen.Code {
 		return append([]jen.Code{jen.Id("rec").Op(":=").Add(rec)}, returnAt("rec", ent.Key,
-			func(v jen.Code) jen.Code { return jen.Return(jen.String().Call(v), jen.True(), jen.Nil()) },
+			func(v jen.Code) jen.Code { return jen.Return(keyString(ent.KeyKind, v), jen.True(), jen.Nil()) },
 			jen.Return(jen.Lit(""), jen.False(), jen.Nil()))...)
 	}
 	if len(oc.Items) == 0 {
 		body = append(body,
-			jen.If(jen.Id("isNotFound").Call(jen.Err())).Block(jen.Return(jen.Lit(""), jen.False(), jen.Nil())),
+			jen.If(jen.Qual(PkgSyncUtil, "IsNotFound").Call(jen.Err())).Block(jen.Return(jen.Lit(""), jen.False(), jen.Nil())),
 			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.False(), jen.Err())),
 		)
 		body = append(body, keyOf(jen.Id("r"))...)
@@ -416,66 +468,74 @@ func (e *syncEmitter) createFunc(s *ir.Sync) jen.Code {
 		set[oc.IdemParam] = jen.Id("idempotencyKey")
 	}
 	body := []jen.Code{
-		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, jen.Id(s.Prefix+"CreateBody").Call(jen.Id("w")))...),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.Id("rejected").Call(jen.Err()))),
+		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, jen.Id(s.Funcs.CreateBody).Call(jen.Id("w")))...),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.Qual(PkgSyncUtil, "Rejected").Call(jen.Err()))),
 	}
 	if oc.IdemParam == nil {
 		body = append([]jen.Code{jen.Id("_").Op("=").Id("idempotencyKey").Comment(oc.Op.ID + " takes no idempotency key: the engine finds an earlier create by natural key or xref")}, body...)
 	}
 	body = append(body, returnAt("r", s.To.Key,
-		func(v jen.Code) jen.Code { return jen.Return(jen.String().Call(v), jen.Nil()) },
+		func(v jen.Code) jen.Code { return jen.Return(keyString(s.To.KeyKind, v), jen.Nil()) },
 		jen.Return(jen.Lit(""), jen.Qual("fmt", "Errorf").Call(jen.Lit(oc.Op.ID+": the response carries no "+s.To.Key.Text))))...)
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("w").Op("*").Id(s.WriteType), jen.Id("idempotencyKey").String()).Params(jen.String(), jen.Error()).Block(body...)
 }
 
 func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 	oc := s.To.Update
-	set := map[*ir.Param]jen.Code{oc.KeyParam: jen.Id("key")}
+	pre, arg := keyArg(oc, "key")
+	set := map[*ir.Param]jen.Code{oc.KeyParam: arg}
 	for _, p := range oc.Op.Params {
 		if p.In == ir.InHeader && strings.EqualFold(p.Name, oc.Op.IdempotencyKeyHeader) {
 			set[p] = jen.Id("idempotencyKey")
 		}
 	}
-	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, jen.Id(s.Prefix+"UpdateBody").Call(jen.Id("w")))...)
+	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, jen.Id(s.Funcs.UpdateBody).Call(jen.Id("w")))...)
 	// An update sets absolute values, so repeating it is safe: let the
 	// transport retry it even when the API documents no idempotency.
-	body := []jen.Code{jen.Id("ctx").Op("=").Qual(ir.PkgTransport, "WithIdempotent").Call(jen.Id("ctx"))}
+	body := append(pre, jen.Id("ctx").Op("=").Qual(ir.PkgTransport, "WithIdempotent").Call(jen.Id("ctx")))
 	if len(set) == 1 {
 		body = append(body, jen.Id("_").Op("=").Id("idempotencyKey"))
 	}
+	if s.To.Upsert {
+		body = append(body, jen.Id("_").Op("=").Id("key").Comment(oc.Op.ID+" is an upsert: it finds the record by the natural key in its body"))
+	}
 	if resultType(oc.Op) == nil {
-		body = append(body, jen.Return(jen.Id("rejected").Call(call)))
+		body = append(body, jen.Return(jen.Qual(PkgSyncUtil, "Rejected").Call(call)))
 	} else {
-		body = append(body, jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Return(jen.Id("rejected").Call(jen.Err())))
+		body = append(body, jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Return(jen.Qual(PkgSyncUtil, "Rejected").Call(jen.Err())))
 	}
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String(), jen.Id("w").Op("*").Id(s.WriteType), jen.Id("idempotencyKey").String()).Error().Block(body...)
 }
 
 func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {
 	oc := s.To.Get
-	set := map[*ir.Param]jen.Code{oc.KeyParam: jen.Id("key")}
-	body := []jen.Code{
+	pre, arg := keyArg(oc, "key", jen.Nil(), jen.Qual("time", "Time").Values())
+	set := map[*ir.Param]jen.Code{oc.KeyParam: arg}
+	body := append(pre, []jen.Code{
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, nil)...),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("time", "Time").Values(), jen.Err())),
 		jen.Id("fields").Op(":=").Map(jen.String()).String().Values(),
-	}
+	}...)
 	for _, w := range s.Fields {
-		if w.Policy == "source_wins" || len(w.Read.Steps) == 0 {
+		if w.Policy == ir.SourceWins || len(w.Read.Steps) == 0 {
 			continue
 		}
 		body = append(body, walk(func() jen.Code { return jen.Id("r") }, w.Read.Steps, func(v func() jen.Code) []jen.Code {
-			return []jen.Code{jen.If(jen.List(jen.Id("j"), jen.Id("ok")).Op(":=").Id("fieldJSON").Call(jen.Qual(ir.PkgOAS, "Value").Call(v())), jen.Id("ok")).Block(
+			return []jen.Code{jen.If(jen.List(jen.Id("j"), jen.Id("ok")).Op(":=").Qual(PkgSyncUtil, "FieldJSON").Call(jen.Qual(ir.PkgOAS, "Value").Call(v())), jen.Id("ok")).Block(
 				jen.Id("fields").Index(jen.Lit(w.Path)).Op("=").Id("j"))}
 		}, 0)...)
 	}
-	changed := jen.Qual("time", "Time").Values()
-	if s.To.CursorIsTime && len(s.To.Cursor.Steps) > 0 && alwaysReturns(s.To.Cursor) {
-		changed = jen.Id("r")
-		for _, st := range s.To.Cursor.Steps {
-			changed = changed.Dot(st.Field)
-		}
+	// The target's change time (bind guarantees one for last_writer_wins);
+	// zero when the record has none, so the source wins.
+	if len(s.To.Changed.Steps) == 0 {
+		body = append(body, jen.Return(jen.Id("fields"), jen.Qual("time", "Time").Values(), jen.Nil()))
+	} else {
+		body = append(body, jen.Var().Id("changed").Qual("time", "Time"))
+		body = append(body, walk(func() jen.Code { return jen.Id("r") }, s.To.Changed.Steps, func(v func() jen.Code) []jen.Code {
+			return []jen.Code{jen.Id("changed").Op("=").Add(v())}
+		}, 0)...)
+		body = append(body, jen.Return(jen.Id("fields"), jen.Id("changed"), jen.Nil()))
 	}
-	body = append(body, jen.Return(jen.Id("fields"), changed, jen.Nil()))
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Params(jen.Map(jen.String()).String(), jen.Qual("time", "Time"), jen.Error()).Block(body...)
 }
 
@@ -493,7 +553,7 @@ func (e *syncEmitter) parseEventFunc(ent *ir.Entity) jen.Code {
 		conv  func(jen.Code) jen.Code
 	}{
 		{"ID", w.ID, func(v jen.Code) jen.Code { return jen.String().Call(v) }},
-		{"Key", w.Key, func(v jen.Code) jen.Code { return jen.String().Call(v) }},
+		{"Key", w.Key, func(v jen.Code) jen.Code { return keyString(w.KeyKind, v) }},
 		{"Version", w.Version, func(v jen.Code) jen.Code { return jen.Int64().Call(v) }},
 	} {
 		if len(pair.p.Steps) == 0 {
@@ -518,37 +578,4 @@ func (e *syncEmitter) registerFunc(f *jen.File) {
 	body = append(body, jen.Return(jen.Nil()))
 	f.Add(comment("Register adds every sync of the connector to e, in mapping-file order."))
 	f.Func().Id("Register").Params(jen.Id("e").Op("*").Qual(PkgEngine, "Engine"), jen.Id("c").Id("Clients")).Error().Block(body...)
-}
-
-func (e *syncEmitter) helpers(f *jen.File) {
-	f.Add(comment("fieldJSON renders a set value (or null) as canonical JSON, for field snapshots."))
-	f.Func().Id("fieldJSON").Types(jen.Id("T").Any()).Params(jen.Id("o").Qual(ir.PkgOAS, "Nullable").Types(jen.Id("T"))).Params(jen.String(), jen.Bool()).Block(
-		jen.If(jen.Id("o").Dot("IsNull").Call()).Block(jen.Return(jen.Lit("null"), jen.True())),
-		jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Id("o").Dot("Get").Call(),
-		jen.If(jen.Op("!").Id("ok")).Block(jen.Return(jen.Lit(""), jen.False())),
-		jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(jen.Id("v")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.False())),
-		jen.Return(jen.String().Call(jen.Id("b")), jen.True()),
-	)
-	f.Add(comment("isNotFound reports a 404 from a client call."))
-	f.Func().Id("isNotFound").Params(jen.Err().Error()).Bool().Block(
-		jen.Var().Id("he").Op("*").Qual(ir.PkgRest, "Error"),
-		jen.Return(jen.Qual("errors", "As").Call(jen.Err(), jen.Op("&").Id("he")).Op("&&").Id("he").Dot("StatusCode").Op("==").Lit(404)),
-	)
-	f.Add(comment("rejected marks a 4xx answer to a write as permanent, so the engine dead-letters the record at once instead of retrying a request the target refuses; 401, 403, 408 and 429 stay as they are (credentials, timeouts and throttling are the system's state, not the record's)."))
-	f.Func().Id("rejected").Params(jen.Err().Error()).Error().Block(
-		jen.Var().Id("he").Op("*").Qual(ir.PkgRest, "Error"),
-		jen.If(jen.Op("!").Qual("errors", "As").Call(jen.Err(), jen.Op("&").Id("he")).Op("||").Id("he").Dot("StatusCode").Op("<").Lit(400).Op("||").Id("he").Dot("StatusCode").Op(">=").Lit(500)).Block(jen.Return(jen.Err())),
-		jen.Switch(jen.Id("he").Dot("StatusCode")).Block(jen.Case(jen.Lit(401), jen.Lit(403), jen.Lit(408), jen.Lit(429)).Block(jen.Return(jen.Err()))),
-		jen.Return(jen.Qual(PkgEngine, "Permanent").Call(jen.Err())),
-	)
-	f.Add(comment("nonZero reports whether v is not its type's zero value."))
-	f.Func().Id("nonZero").Types(jen.Id("T").Comparable()).Params(jen.Id("v").Id("T")).Bool().Block(
-		jen.Var().Id("zero").Id("T"),
-		jen.Return(jen.Id("v").Op("!=").Id("zero")),
-	)
-	f.Add(comment("squash trims s and collapses inner runs of white space to one space."))
-	f.Func().Id("squash").Params(jen.Id("s").String()).String().Block(
-		jen.Return(jen.Qual("strings", "Join").Call(jen.Qual("strings", "Fields").Call(jen.Id("s")), jen.Lit(" "))),
-	)
 }

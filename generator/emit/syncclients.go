@@ -6,7 +6,6 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/connectorgen/connectorgen/generator/ir"
-	"github.com/connectorgen/connectorgen/generator/naming"
 )
 
 // This file emits NewClients: the clients of every system, with the
@@ -24,13 +23,11 @@ func (e *syncEmitter) endpointsType(f *jen.File) {
 	f.Type().Id("Endpoints").Struct(fields...)
 }
 
-func clientFuncName(c *ir.Client) string { return "new" + naming.Exported(c.System) + "Client" }
-
 func (e *syncEmitter) newClientsFunc(f *jen.File) {
 	body := []jen.Code{jen.Var().Id("c").Id("Clients"), jen.Var().Err().Error()}
 	for _, c := range e.c.Clients {
 		body = append(body, jen.If(
-			jen.List(jen.Id("c").Dot(c.Field), jen.Err()).Op("=").Id(clientFuncName(c)).Call(jen.Id("ctx"), jen.Id("r"), jen.Id("urls"), jen.Id("e"), jen.Id("opts")),
+			jen.List(jen.Id("c").Dot(c.Field), jen.Err()).Op("=").Id(c.NewFunc).Call(jen.Id("ctx"), jen.Id("r"), jen.Id("urls"), jen.Id("e"), jen.Id("opts")),
 			jen.Err().Op("!=").Nil(),
 		).Block(jen.Return(jen.Id("Clients").Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("system "+c.System+": %w"), jen.Err()))))
 	}
@@ -64,6 +61,23 @@ func resolveInto(name, ref string) []jen.Code {
 
 func (e *syncEmitter) newClientFunc(f *jen.File, c *ir.Client) {
 	body := []jen.Code{jen.Var().Id("all").Index().Qual(ir.PkgRest, "Option")}
+	if len(c.Limits) > 0 {
+		// The system's declared budgets: one limiter for the client every
+		// sync on the system shares (options given by the caller come
+		// after, so a caller's limiter wins).
+		var windows []jen.Code
+		for _, w := range c.Limits {
+			d := jen.Dict{jen.Id("Requests"): jen.Lit(w.Requests), jen.Id("Per"): duration(w.Per)}
+			if w.Burst > 0 {
+				d[jen.Id("Burst")] = jen.Lit(w.Burst)
+			}
+			windows = append(windows, jen.Values(d))
+		}
+		body = append(body, jen.Id("all").Op("=").Append(jen.Id("all"), jen.Qual(ir.PkgRest, "WithSharedLimiter").Call(
+			jen.Qual(ir.PkgTransport, "NewLimiter").Call(jen.Qual(ir.PkgTransport, "RateLimitConfig").Values(jen.Dict{
+				jen.Id("Windows"): jen.Index().Qual(ir.PkgTransport, "Window").Values(windows...),
+			})))))
+	}
 	for _, cred := range c.Creds {
 		s := cred.Scheme
 		opt := func(args ...jen.Code) jen.Code {
@@ -84,6 +98,9 @@ func (e *syncEmitter) newClientFunc(f *jen.File, c *ir.Client) {
 				jen.Id("ClientSecret"): jen.Id("clientSecret"),
 			}),
 				jen.If(jen.Id("urls").Dot(c.Field+"TokenURL").Op("!=").Lit("")).Block(jen.Id("cfg").Dot("TokenURL").Op("=").Id("urls").Dot(c.Field+"TokenURL")))
+			if sc, ok := cred.Parts["scopes"]; ok {
+				block = append(block, jen.Id("cfg").Dot("Scopes").Op("=").Qual("strings", "Fields").Call(jen.Lit(sc)))
+			}
 			grant := "ClientCredentials"
 			if ref, ok := cred.Parts["refresh_token"]; ok {
 				grant = "RefreshToken"
@@ -109,8 +126,8 @@ func (e *syncEmitter) newClientFunc(f *jen.File, c *ir.Client) {
 		body = append(body, jen.Id("_").Op(",").Id("_").Op("=").List(jen.Id("r"), jen.Id("e")))
 	}
 	body = append(body, jen.Return(jen.Qual(c.ImportPath, "NewClient").Call(jen.Id("urls").Dot(c.Field), jen.Append(jen.Id("all"), jen.Id("opts").Op("...")).Op("..."))))
-	f.Add(comment(fmt.Sprintf("%s builds the %s client with the credentials of the mapping file.", clientFuncName(c), c.System)))
-	f.Func().Id(clientFuncName(c)).Params(
+	f.Add(comment(fmt.Sprintf("%s builds the %s client with the credentials of the mapping file.", c.NewFunc, c.System)))
+	f.Func().Id(c.NewFunc).Params(
 		jen.Id("ctx").Qual("context", "Context"),
 		jen.Id("r").Op("*").Qual(ir.PkgSecret, "Resolver"),
 		jen.Id("urls").Id("Endpoints"),

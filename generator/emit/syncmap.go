@@ -40,8 +40,8 @@ func (e *syncEmitter) mapFunc(f *jen.File, s *ir.Sync) {
 		}
 	}
 	body = append(body, jen.Return(jen.Id("w"), jen.Nil()))
-	f.Add(comment(fmt.Sprintf("%sMap maps one %s to the fields sync %s writes to %s.", s.Prefix, s.From.Name, s.Name, s.To.Name)))
-	f.Func().Id(s.Prefix+"Map").Params(
+	f.Add(comment(fmt.Sprintf("%s maps one %s to the fields sync %s writes to %s.", s.Funcs.Map, s.From.Name, s.Name, s.To.Name)))
+	f.Func().Id(s.Funcs.Map).Params(
 		jen.Id("ctx").Qual("context", "Context"),
 		jen.Id("s").Op("*").Add(typeCode(s.From.Type)),
 		jen.Id("l").Qual(PkgEngine, "Lookups"),
@@ -106,9 +106,9 @@ func (e *syncEmitter) assign(s *ir.Sync, a *ir.Assign) []jen.Code {
 		return append([]jen.Code{lead}, absentClears(a.Source, []*ir.WField{a.Target}, walk(src, a.Source.Steps, func(v func() jen.Code) []jen.Code {
 			var missing jen.Code
 			switch a.Missing {
-			case "defer":
+			case ir.MissingDefer:
 				missing = jen.Return(jen.Id("w"), jen.Qual("fmt", "Errorf").Call(jen.Lit(fmt.Sprintf("%s: no %s xref for %%q yet: %%w", a.Target.Path, a.Lookup)), jen.Id("key"), jen.Qual(PkgEngine, "ErrDeferred")))
-			case "fail":
+			case ir.MissingFail:
 				missing = fail(fmt.Sprintf("%s: no %s xref for %%q", a.Target.Path, a.Lookup), jen.Id("key"))
 			default:
 				missing = jen.Comment("missing: skip leaves the field unset")
@@ -261,22 +261,22 @@ func (e *syncEmitter) convert(a *ir.Assign, v jen.Code) []jen.Code {
 	}
 	for _, tr := range a.Transforms {
 		switch tr {
-		case "trim":
+		case ir.TransformTrim:
 			stmts = append(stmts, jen.Id("x").Op("=").Qual("strings", "TrimSpace").Call(x))
-		case "lower":
+		case ir.TransformLower:
 			stmts = append(stmts, jen.Id("x").Op("=").Qual("strings", "ToLower").Call(x))
-		case "upper":
+		case ir.TransformUpper:
 			stmts = append(stmts, jen.Id("x").Op("=").Qual("strings", "ToUpper").Call(x))
-		case "squash":
-			stmts = append(stmts, jen.Id("x").Op("=").Id("squash").Call(x))
+		case ir.TransformSquash:
+			stmts = append(stmts, jen.Id("x").Op("=").Qual(PkgSyncUtil, "Squash").Call(x))
 		}
 	}
 	return append(stmts, set(a.Target, x))
 }
 
-func (e *syncEmitter) predFunc(f *jen.File, s *ir.Sync, which string, p *ir.Pred) {
-	f.Add(comment(fmt.Sprintf("%s%s is the %s trigger of sync %s.", s.Prefix, which, map[string]string{"Enter": "enter", "Exit": "exit"}[which], s.Name)))
-	f.Func().Id(s.Prefix + which).Params(jen.Id("s").Op("*").Add(typeCode(s.From.Type))).Bool().Block(jen.Return(predExpr(p)))
+func (e *syncEmitter) predFunc(f *jen.File, s *ir.Sync, name, which string, p *ir.Pred) {
+	f.Add(comment(fmt.Sprintf("%s is the %s trigger of sync %s.", name, which, s.Name)))
+	f.Func().Id(name).Params(jen.Id("s").Op("*").Add(typeCode(s.From.Type))).Bool().Block(jen.Return(predExpr(p)))
 }
 
 // predExpr renders a predicate as a boolean expression; each field test
@@ -306,16 +306,18 @@ func predExpr(p *ir.Pred) jen.Code {
 		return jen.Op("!").Parens(predExpr(p.Not))
 	}
 	absent := jen.False()
-	if p.Op == "ne" || (p.Op == "present" && !p.Present) {
+	if p.Op == ir.OpNe || (p.Op == ir.OpPresent && !p.Present) {
 		absent = jen.True()
 	}
 	body := walk(func() jen.Code { return jen.Id("s") }, p.Field.Steps, func(v func() jen.Code) []jen.Code {
 		switch p.Op {
-		case "eq":
+		case ir.OpEq:
 			return []jen.Code{jen.Return(jen.Add(v()).Op("==").Add(literal(p.Operands[0])))}
-		case "ne":
+		case ir.OpNe:
 			return []jen.Code{jen.Return(jen.Add(v()).Op("!=").Add(literal(p.Operands[0])))}
-		case "in":
+		case ir.OpContains:
+			return []jen.Code{jen.Return(jen.Qual("slices", "Contains").Call(v(), literal(p.Operands[0])))}
+		case ir.OpIn:
 			var cases []jen.Code
 			for _, o := range p.Operands {
 				cases = append(cases, literal(o))
@@ -344,16 +346,16 @@ func presentExpr(t *ir.TypeRef, v jen.Code) jen.Code {
 			return jen.Op("!").Add(v).Dot("IsZero").Call()
 		}
 	}
-	return jen.Id("nonZero").Call(v)
+	return jen.Qual(PkgSyncUtil, "NonZero").Call(v)
 }
 
-func policyConst(p string) jen.Code {
+func policyConst(p ir.Policy) jen.Code {
 	switch p {
-	case "target_wins":
+	case ir.TargetWins:
 		return jen.Qual(PkgEngine, "TargetWins")
-	case "last_writer_wins":
+	case ir.LastWriterWins:
 		return jen.Qual(PkgEngine, "LastWriterWins")
-	case "queue":
+	case ir.Queue:
 		return jen.Qual(PkgEngine, "Queue")
 	}
 	return jen.Qual(PkgEngine, "SourceWins")
@@ -367,7 +369,7 @@ func (e *syncEmitter) fieldsFunc(f *jen.File, s *ir.Sync) {
 			jen.Id("Path"):   jen.Lit(w.Path),
 			jen.Id("Policy"): policyConst(w.Policy),
 			jen.Id("Value"): jen.Func().Params(jen.Id("w").Add(wt)).Params(jen.String(), jen.Bool()).Block(
-				jen.Return(jen.Id("fieldJSON").Call(jen.Id("w").Dot(w.GoName)))),
+				jen.Return(jen.Qual(PkgSyncUtil, "FieldJSON").Call(jen.Id("w").Dot(w.GoName)))),
 			jen.Id("Clear"): jen.Func().Params(jen.Id("w").Add(wt)).Block(jen.Id("w").Dot(w.GoName).Dot("Unset").Call()),
 		}
 		if w.CreateOnly {
@@ -375,14 +377,14 @@ func (e *syncEmitter) fieldsFunc(f *jen.File, s *ir.Sync) {
 		}
 		items = append(items, jen.Values(d))
 	}
-	f.Add(comment(fmt.Sprintf("%sFields describes the target fields of sync %s for snapshots and conflict policies.", s.Prefix, s.Name)))
-	f.Func().Id(s.Prefix+"Fields").Params().Index().Qual(PkgEngine, "Field").Types(jen.Id(s.WriteType)).Block(
+	f.Add(comment(fmt.Sprintf("%s describes the target fields of sync %s for snapshots and conflict policies.", s.Funcs.Fields, s.Name)))
+	f.Func().Id(s.Funcs.Fields).Params().Index().Qual(PkgEngine, "Field").Types(jen.Id(s.WriteType)).Block(
 		jen.Return(jen.Index().Qual(PkgEngine, "Field").Types(jen.Id(s.WriteType)).Values(items...)))
 }
 
 // bodyFunc emits the builder of a write operation's request body from the
 // write struct.
-func (e *syncEmitter) bodyFunc(f *jen.File, s *ir.Sync, suffix string, oc *ir.OpCall, pathOf func(*ir.WField) ir.Path) {
+func (e *syncEmitter) bodyFunc(f *jen.File, s *ir.Sync, name string, update bool, oc *ir.OpCall, pathOf func(*ir.WField) ir.Path) {
 	bt := oc.BodyType
 	body := []jen.Code{jen.Var().Id("b").Add(typeCode(bt))}
 	for _, w := range s.Fields {
@@ -392,14 +394,14 @@ func (e *syncEmitter) bodyFunc(f *jen.File, s *ir.Sync, suffix string, oc *ir.Op
 		}
 		stmt := jen.If(jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Id("w").Dot(w.GoName).Dot("Get").Call(), jen.Id("ok")).Block(
 			setPath(jen.Id("b"), p.Steps, 1, storeValue)...)
-		if suffix == "UpdateBody" && w.Clear != ir.ClearNone {
+		if update && w.Clear != ir.ClearNone {
 			stmt = stmt.Else().If(jen.Id("w").Dot(w.GoName).Dot("IsNull").Call()).Block(clearPath(jen.Id("b"), p.Steps, w.Clear)...)
 		}
 		body = append(body, stmt)
 	}
 	body = append(body, jen.Return(jen.Id("b")))
-	f.Add(comment(fmt.Sprintf("%s%s builds the request body of %s from a write.", s.Prefix, suffix, oc.Op.ID)))
-	f.Func().Id(s.Prefix + suffix).Params(jen.Id("w").Op("*").Id(s.WriteType)).Add(typeCode(bt)).Block(body...)
+	f.Add(comment(fmt.Sprintf("%s builds the request body of %s from a write.", name, oc.Op.ID)))
+	f.Func().Id(name).Params(jen.Id("w").Op("*").Id(s.WriteType)).Add(typeCode(bt)).Block(body...)
 }
 
 // storeValue assigns v to a field, wrapped as the field's type needs.
@@ -424,6 +426,14 @@ func storeNull(field *jen.Statement, _ *ir.TypeRef) jen.Code {
 // (store writes the leaf), creating optional parents as needed.
 func setPath(base *jen.Statement, steps []ir.Step, depth int, store func(field *jen.Statement, t *ir.TypeRef) jen.Code) []jen.Code {
 	s := steps[0]
+	if s.MapKey {
+		// Bind allows map keys only as the last step of a target path.
+		// The map is created on first use.
+		return []jen.Code{
+			jen.If(jen.Add(base).Op("==").Nil()).Block(jen.Add(base).Op("=").Map(jen.String()).Add(typeCode(s.Type)).Values()),
+			store(jen.Add(base).Index(jen.Lit(s.Key)), s.Type),
+		}
+	}
 	field := jen.Add(base).Dot(s.Field)
 	if len(steps) == 1 {
 		return []jen.Code{store(field, s.Type)}

@@ -35,7 +35,10 @@ type Operation struct {
 
 	// Security lists the alternative requirements (scheme keys, sorted);
 	// nil when the operation needs no credentials.
-	Security             [][]string
+	Security [][]string
+	// Scopes maps a scheme key to the OAuth scopes the operation's
+	// requirements name for it (sorted; nil when none).
+	Scopes               map[string][]string
 	Idempotent           bool
 	IdempotencyKeyHeader string
 	Pagination           *Pagination
@@ -262,10 +265,14 @@ func (k PaginationKind) String() string {
 	return "unknown"
 }
 
-// Step is one field access on a path through response values.
+// Step is one field access on a path through response values: a struct
+// field, or (MapKey) the entry Key of a map.
 type Step struct {
 	Field string   // Go field name
-	Type  *TypeRef // the field's type (wrappers included)
+	Type  *TypeRef // the field's (or map value's) type (wrappers included)
+	// MapKey says the step reads the map entry Key, not a field.
+	MapKey bool
+	Key    string
 }
 
 // Pagination describes how to fetch the following pages of a list.

@@ -16,8 +16,11 @@ type Connector struct {
 
 // Client is one system's generated client as the sync code uses it.
 type Client struct {
-	System     string
-	Field      string // field of the Clients struct
+	System string
+	Field  string // field of the Clients struct
+	// NewFunc is the generated function that builds this client from the
+	// mapping's credentials (decided by bind with every other name).
+	NewFunc    string
 	ImportPath string
 	Pkg        *Package
 	// Auth lists where credentials come from (runbook); Creds are the same,
@@ -26,6 +29,21 @@ type Client struct {
 	Creds []*Credential
 	// Operations are the operation IDs the syncs use, sorted.
 	Operations []string
+	// Limits are the system's declared request budgets; one limiter with
+	// every window serves all syncs on the system.
+	Limits []RateWindow
+	// Scopes are the OAuth scopes those operations need (from the spec's
+	// security requirements); ExtraScopes the ones the mapping requests
+	// beyond them (least privilege).
+	Scopes, ExtraScopes []string
+}
+
+// RateWindow is one declared request budget: Requests per Per, with a
+// Burst (0: the runtime's default).
+type RateWindow struct {
+	Requests int
+	Per      time.Duration
+	Burst    int
 }
 
 // AuthDoc says where one credential part comes from.
@@ -53,6 +71,22 @@ type Xref struct {
 type Path struct {
 	Text  string
 	Steps []Step
+	// Untyped says the path goes through a map of untyped values: its
+	// value is not checked against a schema.
+	Untyped bool
+	// NearMiss is a declared field that a segment taken as an
+	// additional-properties key is a likely typo of (for a warning).
+	NearMiss string
+}
+
+// HasMapKey reports whether any step reads a map entry.
+func (p Path) HasMapKey() bool {
+	for _, s := range p.Steps {
+		if s.MapKey {
+			return true
+		}
+	}
+	return false
 }
 
 // Leaf returns the type of the path's last field.
@@ -76,9 +110,10 @@ type OpCall struct {
 	// Consts are entity params that apply to the operation.
 	Consts []ConstParam
 	// KeyParam receives the record key (get, update) or the natural key
-	// (find); SinceParam receives the cursor (list); IdemParam receives
-	// the idempotency key (create).
+	// (find), of KeyKind; SinceParam receives the cursor (list);
+	// IdemParam receives the idempotency key (create).
 	KeyParam, SinceParam, IdemParam *Param
+	KeyKind                         KeyKind
 	// Items leads from a find result to the slice of matches (empty when
 	// the result is the record itself).
 	Items []Step
@@ -92,12 +127,23 @@ type Entity struct {
 	Client *Client
 	Type   *TypeRef // the schema's Go type, qualified
 	Key    Path
+	// KeyKind is the key's scalar type (string, integer or UUID).
+	KeyKind KeyKind
 	// Version, Deleted and Cursor are optional (empty Text when absent).
 	Version, Deleted, Cursor Path
-	CursorIsTime             bool
-	Lookback                 time.Duration
+	CursorKind               CursorKind
+	// VersionFrom says which field orders the record's versions.
+	VersionFrom VersionSource
+	Lookback    time.Duration
+	// Changed is the date-time field holding the record's last change
+	// time (the `changed:` field, else a date-time cursor; empty Text when
+	// neither): last_writer_wins compares it.
+	Changed Path
 
 	List, Get, Create, Update, Find *OpCall
+	// Upsert says Create and Update are one create-or-update operation
+	// that takes no key.
+	Upsert bool
 
 	Webhook *Webhook
 }
@@ -106,6 +152,7 @@ type Entity struct {
 type Webhook struct {
 	Event            *TypeRef
 	ID, Key, Version Path
+	KeyKind          KeyKind
 	SignatureHeader  string
 	SecretSource     string
 }
@@ -113,18 +160,23 @@ type Webhook struct {
 // Sync is one bound sync.
 type Sync struct {
 	Name string
-	// FuncName constructs the sync; WriteType is its write struct;
-	// prefix names its unexported helpers.
-	FuncName, WriteType, Prefix string
-	Doc                         string
+	// FuncName constructs the sync; WriteType is its write struct; Funcs
+	// are its unexported helpers. Bind claims every one of these in the
+	// package scope.
+	FuncName, WriteType string
+	Funcs               SyncFuncs
+	Doc                 string
 
 	From, To *Entity
 	Xref     string
 
 	Enter, Exit *Pred
-	Match       []string // xref, natural_key, create
-	// NaturalKey is the write field compared with Find's parameter.
+	Match       []MatchStep
+	// NaturalKey is the write field the target is found by: Find takes
+	// it in FindParam, or at FindBody in its request body.
 	NaturalKey *WField
+	FindParam  *Param
+	FindBody   Path
 
 	Fields  []*WField
 	Assigns []*Assign
@@ -138,6 +190,11 @@ type Sync struct {
 	HasConflicts     bool
 }
 
+// SyncFuncs are the names of a sync's unexported top-level functions.
+type SyncFuncs struct {
+	Map, Enter, Exit, Fields, CreateBody, UpdateBody string
+}
+
 // WField is one field of a sync's write struct: a target path.
 type WField struct {
 	GoName string
@@ -146,7 +203,7 @@ type WField struct {
 	// in oas.Opt).
 	Type       *TypeRef
 	CreateOnly bool
-	Policy     string // source_wins, target_wins, last_writer_wins, queue
+	Policy     Policy
 	// Create, Update and Read are the path through the create body, the
 	// update body and the target record (nil Steps when the operation
 	// does not exist).
@@ -187,7 +244,7 @@ type Assign struct {
 	Source  Path
 	Sources []Path
 	// Transforms are applied to string values in order.
-	Transforms []string
+	Transforms []Transform
 	// Conv converts the source leaf value to the target type.
 	Conv Conversion
 	// Map is an enum value map; Else the fallback (nil: exhaustive).
@@ -197,8 +254,9 @@ type Assign struct {
 	// when the source is absent.
 	Const, Default *Literal
 	CreateOnly     bool
-	// Lookup and Missing (defer, skip, fail) for AssignLookup.
-	Lookup, Missing string
+	// Lookup (the xref) and Missing for AssignLookup.
+	Lookup  string
+	Missing Missing
 	// Func is the user function of a split or merge; Into the write
 	// fields of its results, in result order (nil for an ignored result).
 	Func *Func
@@ -254,7 +312,7 @@ type Pred struct {
 	All, Any []*Pred
 	Not      *Pred
 	Field    Path
-	Op       string // eq, ne, in, present
+	Op       PredOp
 	Operands []*Literal
 	Present  bool
 }

@@ -41,6 +41,9 @@ type Options struct {
 	// ReadFile reads input files; nil means os.ReadFile. Tests and fuzzers
 	// substitute an in-memory file system.
 	ReadFile func(path string) ([]byte, error)
+	// Overlays are OpenAPI Overlay documents applied, in order, to the
+	// root document at load time (overlay.go).
+	Overlays []string
 }
 
 // Spec is a loaded OpenAPI document.
@@ -196,6 +199,12 @@ func (l *loader) load(path string) (*Spec, diag.List) {
 	root := l.parse(abs, display)
 	if root == nil {
 		return nil, l.diags.Sort()
+	}
+	if len(l.opts.Overlays) > 0 {
+		l.applyOverlays(root, l.opts.Overlays)
+		if l.diags.HasErrors() {
+			return nil, l.diags.Sort()
+		}
 	}
 	top := root.top()
 	if top == nil || top.Kind != yaml.MappingNode {

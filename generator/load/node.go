@@ -20,6 +20,8 @@ type document struct {
 	abs     string // absolute path, the key in Spec.docs
 	display string // path shown in diagnostics (relative where possible)
 	root    *yaml.Node
+	// origin positions the nodes an overlay added, in the overlay file.
+	origin map[*yaml.Node]diag.Pos
 }
 
 // top returns the document's top-level node (inside the YAML document node).
@@ -34,6 +36,9 @@ func (d *document) top() *yaml.Node {
 func (d *document) pos(n *yaml.Node) diag.Pos {
 	if n == nil {
 		return diag.Pos{File: d.display}
+	}
+	if p, ok := d.origin[n]; ok {
+		return p
 	}
 	return diag.Pos{File: d.display, Line: n.Line, Col: n.Column}
 }

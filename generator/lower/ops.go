@@ -198,6 +198,7 @@ func (l *lowerer) lowerOperation(src *opSource) {
 	}
 	l.lowerResponses(src)
 	op.Security = l.security(src)
+	op.Scopes = l.scopes(src)
 	op.Idempotent = isIdempotentMethod(src.method)
 	if v, ok := o.Extensions["x-idempotent"].(bool); ok {
 		op.Idempotent = v
@@ -897,6 +898,32 @@ func statusSuffix(r respSource) string {
 		return fmt.Sprintf("%dXX", r.class)
 	}
 	return strconv.Itoa(r.status)
+}
+
+// scopes collects the OAuth scopes of the operation's effective security
+// requirements, per scheme (least privilege: the runbook lists them).
+func (l *lowerer) scopes(src *opSource) map[string][]string {
+	reqs := l.doc.Security
+	if src.op.Security != nil {
+		reqs = *src.op.Security
+	}
+	var out map[string][]string
+	for _, req := range reqs {
+		for name, sc := range req {
+			for _, s := range sc {
+				if out == nil {
+					out = map[string][]string{}
+				}
+				if !slices.Contains(out[name], s) {
+					out[name] = append(out[name], s)
+				}
+			}
+		}
+	}
+	for _, v := range out {
+		slices.Sort(v)
+	}
+	return out
 }
 
 // security resolves the operation's effective security requirements.

@@ -2,9 +2,10 @@ package lower
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
-	"github.com/connectorgen/connectorgen/generator/diag"
+	"github.com/connectorgen/connectorgen/generator/fieldpath"
 	"github.com/connectorgen/connectorgen/generator/ir"
 	"github.com/connectorgen/connectorgen/generator/load"
 )
@@ -418,39 +419,21 @@ func (l *lowerer) pageShapeDeclared(op *ir.Operation, itemsPath string, loc load
 	return steps, elem, st, true
 }
 
-// resolvePath follows a dotted JSON path through struct fields. kinds, when
-// given, constrains the final field's scalar kind.
+// resolvePath follows a dotted JSON path through struct fields with the
+// shared resolver (generator/fieldpath). kinds, when given, constrains the
+// final field's scalar kind.
 func (l *lowerer) resolvePath(st *ir.Type, path string, kinds []ir.ScalarKind) ([]ir.Step, string) {
 	if st == nil {
 		return nil, "the response is not an object"
 	}
-	var steps []ir.Step
-	cur := st
-	segs := strings.Split(path, ".")
-	for i, seg := range segs {
-		if cur == nil {
-			return nil, "\"" + strings.Join(segs[:i], ".") + "\" is not an object"
+	res, err := fieldpath.Resolve(lowerTypes{l}, ir.NamedRef(st.Name), path)
+	if err != nil {
+		if err.Kind == fieldpath.NotObject {
+			return nil, strconv.Quote(err.Prefix) + " is not an object"
 		}
-		var found *ir.Field
-		var names []string
-		for _, f := range cur.Fields {
-			names = append(names, f.JSONName)
-			if f.JSONName == seg {
-				found = f
-			}
-		}
-		if found == nil {
-			msg := "no field \"" + seg + "\" in " + cur.Name
-			if s := suggest(seg, names); s != "" {
-				msg += " (did you mean \"" + s + "\"?)"
-			}
-			return nil, msg
-		}
-		steps = append(steps, ir.Step{Field: found.Name, Type: found.Type})
-		if i < len(segs)-1 {
-			cur = l.structOf(found.Type)
-		}
+		return nil, err.Error()
 	}
+	steps := res.Steps
 	if len(kinds) > 0 {
 		k, ok := l.scalarOf(steps[len(steps)-1].Type)
 		if !ok || !slices.Contains(kinds, k) {
@@ -460,4 +443,10 @@ func (l *lowerer) resolvePath(st *ir.Type, path string, kinds []ir.ScalarKind) (
 	return steps, ""
 }
 
-func suggest(name string, candidates []string) string { return diag.Suggest(name, candidates) }
+// lowerTypes lets the path resolver see the package being lowered.
+// Pagination paths name response fields only, never map entries.
+type lowerTypes struct{ l *lowerer }
+
+func (lt lowerTypes) Struct(t *ir.TypeRef) *ir.Type { return lt.l.structOf(t) }
+
+func (lowerTypes) Map(*ir.TypeRef) *ir.TypeRef { return nil }

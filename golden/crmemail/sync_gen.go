@@ -17,6 +17,7 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
 	"github.com/connectorgen/connectorgen/runtime/secret"
+	"github.com/connectorgen/connectorgen/runtime/syncutil"
 	"github.com/connectorgen/connectorgen/runtime/transport"
 	"iter"
 	"strings"
@@ -134,7 +135,7 @@ func OwnersToSenders(c Clients) *engine.Sync[crm.Owner, OwnersToSendersWrite] {
 		Create: func(ctx context.Context, w *OwnersToSendersWrite, idempotencyKey string) (string, error) {
 			r, err := c.Email.CreateSender(ctx, email.CreateSenderParams{IdempotencyKey: oas.Some(idempotencyKey)}, ownersToSendersCreateBody(w))
 			if err != nil {
-				return "", rejected(err)
+				return "", syncutil.Rejected(err)
 			}
 			return string(r.ID), nil
 		},
@@ -146,7 +147,7 @@ func OwnersToSenders(c Clients) *engine.Sync[crm.Owner, OwnersToSendersWrite] {
 		Every:      1 * time.Hour,
 		Fetch: func(ctx context.Context, key string) (crm.Owner, error) {
 			r, err := c.CRM.GetOwner(ctx, crm.GetOwnerParams{OwnerID: key})
-			if isNotFound(err) {
+			if syncutil.IsNotFound(err) {
 				return crm.Owner{}, fmt.Errorf("%w: %w", engine.ErrNotFound, err)
 			}
 			if err != nil {
@@ -191,7 +192,7 @@ func OwnersToSenders(c Clients) *engine.Sync[crm.Owner, OwnersToSendersWrite] {
 			ctx = transport.WithIdempotent(ctx)
 			_ = idempotencyKey
 			_, err := c.Email.UpdateSender(ctx, email.UpdateSenderParams{SenderID: key}, ownersToSendersUpdateBody(w))
-			return rejected(err)
+			return syncutil.Rejected(err)
 		},
 		Version: func(s *crm.Owner) int64 {
 			return 0
@@ -227,7 +228,7 @@ func ownersToSendersFields() []engine.Field[OwnersToSendersWrite] {
 		Path:   "email",
 		Policy: engine.SourceWins,
 		Value: func(w *OwnersToSendersWrite) (string, bool) {
-			return fieldJSON(w.Email)
+			return syncutil.FieldJSON(w.Email)
 		},
 	}, {
 		Clear: func(w *OwnersToSendersWrite) {
@@ -236,7 +237,7 @@ func ownersToSendersFields() []engine.Field[OwnersToSendersWrite] {
 		Path:   "name",
 		Policy: engine.SourceWins,
 		Value: func(w *OwnersToSendersWrite) (string, bool) {
-			return fieldJSON(w.Name)
+			return syncutil.FieldJSON(w.Name)
 		},
 	}}
 }
@@ -313,7 +314,7 @@ func QualifiedLeadsToNurture(c Clients) *engine.Sync[crm.Lead, QualifiedLeadsToN
 				ListID:         "lst_nurture",
 			}, qualifiedLeadsToNurtureCreateBody(w))
 			if err != nil {
-				return "", rejected(err)
+				return "", syncutil.Rejected(err)
 			}
 			return string(r.ID), nil
 		},
@@ -328,7 +329,7 @@ func QualifiedLeadsToNurture(c Clients) *engine.Sync[crm.Lead, QualifiedLeadsToN
 			fields := map[string]string{}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Fname.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.FNAME"] = j
 					}
 				}
@@ -350,7 +351,7 @@ func QualifiedLeadsToNurture(c Clients) *engine.Sync[crm.Lead, QualifiedLeadsToN
 		Every: 1 * time.Hour,
 		Fetch: func(ctx context.Context, key string) (crm.Lead, error) {
 			r, err := c.CRM.GetLead(ctx, crm.GetLeadParams{LeadID: key})
-			if isNotFound(err) {
+			if syncutil.IsNotFound(err) {
 				return crm.Lead{}, fmt.Errorf("%w: %w", engine.ErrNotFound, err)
 			}
 			if err != nil {
@@ -421,7 +422,7 @@ func QualifiedLeadsToNurture(c Clients) *engine.Sync[crm.Lead, QualifiedLeadsToN
 				ListID:   "lst_nurture",
 				MemberID: key,
 			}, qualifiedLeadsToNurtureUpdateBody(w))
-			return rejected(err)
+			return syncutil.Rejected(err)
 		},
 		Version: func(s *crm.Lead) int64 {
 			return int64(s.Version)
@@ -565,7 +566,7 @@ func qualifiedLeadsToNurtureEnter(s *crm.Lead) bool {
 	return (func() bool {
 		return s.Status == crm.LeadStatusQualified
 	}()) && (func() bool {
-		return nonZero(s.Email)
+		return syncutil.NonZero(s.Email)
 	}())
 }
 
@@ -578,7 +579,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		Path:   "email_address",
 		Policy: engine.SourceWins,
 		Value: func(w *QualifiedLeadsToNurtureWrite) (string, bool) {
-			return fieldJSON(w.EmailAddress)
+			return syncutil.FieldJSON(w.EmailAddress)
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
@@ -588,7 +589,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		Path:       "status",
 		Policy:     engine.SourceWins,
 		Value: func(w *QualifiedLeadsToNurtureWrite) (string, bool) {
-			return fieldJSON(w.Status)
+			return syncutil.FieldJSON(w.Status)
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
@@ -597,7 +598,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		Path:   "source_id",
 		Policy: engine.SourceWins,
 		Value: func(w *QualifiedLeadsToNurtureWrite) (string, bool) {
-			return fieldJSON(w.SourceID)
+			return syncutil.FieldJSON(w.SourceID)
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
@@ -606,7 +607,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		Path:   "merge_fields.FNAME",
 		Policy: engine.TargetWins,
 		Value: func(w *QualifiedLeadsToNurtureWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsFname)
+			return syncutil.FieldJSON(w.MergeFieldsFname)
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
@@ -615,7 +616,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		Path:   "merge_fields.LNAME",
 		Policy: engine.SourceWins,
 		Value: func(w *QualifiedLeadsToNurtureWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsLname)
+			return syncutil.FieldJSON(w.MergeFieldsLname)
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
@@ -624,7 +625,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		Path:   "merge_fields.COMPANY",
 		Policy: engine.SourceWins,
 		Value: func(w *QualifiedLeadsToNurtureWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsCompany)
+			return syncutil.FieldJSON(w.MergeFieldsCompany)
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
@@ -633,7 +634,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		Path:   "merge_fields.TIER",
 		Policy: engine.SourceWins,
 		Value: func(w *QualifiedLeadsToNurtureWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsTier)
+			return syncutil.FieldJSON(w.MergeFieldsTier)
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
@@ -642,7 +643,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		Path:   "merge_fields.SENDER",
 		Policy: engine.SourceWins,
 		Value: func(w *QualifiedLeadsToNurtureWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsSender)
+			return syncutil.FieldJSON(w.MergeFieldsSender)
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
@@ -651,7 +652,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		Path:   "merge_fields.MOBILE",
 		Policy: engine.SourceWins,
 		Value: func(w *QualifiedLeadsToNurtureWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsMobile)
+			return syncutil.FieldJSON(w.MergeFieldsMobile)
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
@@ -660,7 +661,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		Path:   "merge_fields.LANDLINE",
 		Policy: engine.SourceWins,
 		Value: func(w *QualifiedLeadsToNurtureWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsLandline)
+			return syncutil.FieldJSON(w.MergeFieldsLandline)
 		},
 	}}
 }
@@ -869,50 +870,4 @@ func Register(e *engine.Engine, c Clients) error {
 		return err
 	}
 	return nil
-}
-
-// fieldJSON renders a set value (or null) as canonical JSON, for field snapshots.
-func fieldJSON[T any](o oas.Nullable[T]) (string, bool) {
-	if o.IsNull() {
-		return "null", true
-	}
-	v, ok := o.Get()
-	if !ok {
-		return "", false
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", false
-	}
-	return string(b), true
-}
-
-// isNotFound reports a 404 from a client call.
-func isNotFound(err error) bool {
-	var he *rest.Error
-	return errors.As(err, &he) && he.StatusCode == 404
-}
-
-// rejected marks a 4xx answer to a write as permanent, so the engine dead-letters the record at once instead of retrying a request the target refuses; 401, 403, 408 and 429 stay as they are (credentials, timeouts and throttling are the system's state, not the record's).
-func rejected(err error) error {
-	var he *rest.Error
-	if !errors.As(err, &he) || he.StatusCode < 400 || he.StatusCode >= 500 {
-		return err
-	}
-	switch he.StatusCode {
-	case 401, 403, 408, 429:
-		return err
-	}
-	return engine.Permanent(err)
-}
-
-// nonZero reports whether v is not its type's zero value.
-func nonZero[T comparable](v T) bool {
-	var zero T
-	return v != zero
-}
-
-// squash trims s and collapses inner runs of white space to one space.
-func squash(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
 	"github.com/connectorgen/connectorgen/runtime/secret"
+	"github.com/connectorgen/connectorgen/runtime/syncutil"
 )
 
 // lookups is a fixed xref table for Map.
@@ -307,12 +308,12 @@ func TestRejectedWritesArePermanent(t *testing.T) {
 		status int
 		want   bool
 	}{{400, true}, {409, true}, {422, true}, {401, false}, {403, false}, {408, false}, {429, false}, {500, false}, {503, false}} {
-		err := rejected(fmt.Errorf("write: %w", &rest.Error{StatusCode: tc.status}))
+		err := syncutil.Rejected(fmt.Errorf("write: %w", &rest.Error{StatusCode: tc.status}))
 		if got := errors.As(err, &perm); got != tc.want {
 			t.Errorf("status %d: permanent = %v, want %v", tc.status, got, tc.want)
 		}
 	}
-	if err := rejected(errors.New("connection reset")); errors.As(err, &perm) {
+	if err := syncutil.Rejected(errors.New("connection reset")); errors.As(err, &perm) {
 		t.Error("a network error became permanent")
 	}
 }

@@ -66,6 +66,10 @@ type OAuthConfig struct {
 	Logger   *slog.Logger
 	// Now is the clock for expiry checks. Default time.Now.
 	Now func() time.Time
+	// InsecureTokenURL allows a plain-http TokenURL on a host that is not
+	// loopback (development against a trusted network only: the client
+	// secret and refresh token would travel in clear text).
+	InsecureTokenURL bool
 }
 
 const (
@@ -128,8 +132,8 @@ func newOAuth(cfg OAuthConfig, grant int) (*OAuth, error) {
 	if cfg.TokenURL == "" {
 		return nil, errors.New("auth: OAuth needs a token URL")
 	}
-	if _, err := url.Parse(cfg.TokenURL); err != nil {
-		return nil, errors.New("auth: invalid token URL")
+	if err := checkTokenURL(cfg.TokenURL, cfg.InsecureTokenURL); err != nil {
+		return nil, err
 	}
 	if cfg.EarlyRefresh <= 0 {
 		cfg.EarlyRefresh = time.Minute
@@ -160,6 +164,30 @@ func newOAuth(cfg OAuthConfig, grant int) (*OAuth, error) {
 		o.setTokenLocked(cfg.Token)
 	}
 	return o, nil
+}
+
+// checkTokenURL applies the base URL rule to the token endpoint, which
+// receives the client secret and the refresh token: absolute, https, or
+// plain http only to a loopback host (or when insecure is set).
+func checkTokenURL(raw string, insecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("auth: invalid token URL")
+	}
+	host := strings.ToLower(u.Hostname())
+	if host == "" {
+		return errors.New("auth: token URL " + u.Redacted() + " is not absolute (no host)")
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return nil
+	case "http":
+		if insecure || loopback(host) {
+			return nil
+		}
+		return errors.New("auth: token URL " + u.Redacted() + " is not https: the client secret and refresh token are only sent over plain http to loopback addresses")
+	}
+	return errors.New("auth: token URL " + u.Redacted() + " must be https")
 }
 
 // SetToken replaces the current token (and its refresh token, when set) and

@@ -118,6 +118,47 @@ type syncBase struct {
 	runMu   sync.Mutex
 	queueMu sync.Mutex
 	signal  chan struct{}
+
+	// The store lock of the sync (one writer per state), shared by this
+	// engine's overlapping runs, drains and replays of the sync.
+	leaseMu sync.Mutex
+	leaseN  int
+	release func()
+}
+
+// hold takes the store lock of sync b for one unit of work; the returned
+// function gives it back. The first holder in this engine takes it from the
+// store, the last one releases it.
+func (e *Engine) hold(ctx context.Context, b *syncBase) (func(), error) {
+	if e.cfg.dryRun {
+		// A dry run writes nothing: it may run beside the writer.
+		return func() {}, nil
+	}
+	b.leaseMu.Lock()
+	defer b.leaseMu.Unlock()
+	if b.leaseN == 0 {
+		rel, err := e.store.Lock(ctx, b.name)
+		if err != nil {
+			if errors.Is(err, ErrLocked) {
+				return nil, fmt.Errorf("engine: sync %s not started: %w", b.name, err)
+			}
+			return nil, b.downError(tag(stageStore, err))
+		}
+		b.release = rel
+	}
+	b.leaseN++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			b.leaseMu.Lock()
+			defer b.leaseMu.Unlock()
+			b.leaseN--
+			if b.leaseN == 0 {
+				b.release()
+				b.release = nil
+			}
+		})
+	}, nil
 }
 
 type syncRunner interface {
@@ -262,6 +303,7 @@ func (e *Engine) RunOnce(ctx context.Context, name string) (Report, error) {
 	if err != nil {
 		return Report{Sync: name}, err
 	}
+	ctx = withRunID(ctx, newRunID())
 	var rep Report
 	var runErr error
 	err = e.cfg.executor.Execute(ctx, Unit{Kind: UnitPoll, Sync: name, Key: name, Run: func(ctx context.Context) error {
@@ -282,6 +324,11 @@ func (e *Engine) runOnce(ctx context.Context, r syncRunner) (Report, error) {
 	b.runMu.Lock()
 	defer b.runMu.Unlock()
 	rep := Report{Sync: b.name, DryRun: e.cfg.dryRun}
+	unlock, err := e.hold(ctx, b)
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
 	status, err := e.store.LoadStatus(ctx, b.name)
 	if err != nil {
 		return rep, b.downError(tag(stageStore, err))
@@ -451,6 +498,11 @@ func (e *Engine) ProcessQueue(ctx context.Context, name string) (Report, error) 
 	if e.cfg.dryRun {
 		return rep, nil
 	}
+	unlock, err := e.hold(ctx, b)
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
 	status, err := e.store.LoadStatus(ctx, name)
 	if err != nil {
 		return rep, b.downError(tag(stageStore, err))
@@ -458,6 +510,7 @@ func (e *Engine) ProcessQueue(ctx context.Context, name string) (Report, error) 
 	if status.Paused {
 		return rep, fmt.Errorf("%w: %s", ErrPaused, name)
 	}
+	ctx = withRunID(ctx, newRunID())
 	start := e.cfg.now()
 	err = e.cfg.executor.Execute(ctx, Unit{Kind: UnitQueue, Sync: name, Key: name, Run: func(ctx context.Context) error {
 		return r.drain(ctx, &rep)
@@ -467,6 +520,11 @@ func (e *Engine) ProcessQueue(ctx context.Context, name string) (Report, error) 
 	if errors.As(err, &down) {
 		e.evaluate(context.WithoutCancel(ctx), b, status, err, false)
 	} else {
+		if err == nil && rep.Seen > 0 {
+			// A drain that fetched and wrote records shows the systems
+			// are back: a realtime sync need not wait for its next poll.
+			e.clear(context.WithoutCancel(ctx), name, AlertSystemDown, fmt.Sprintf("sync %s applied queued events", name))
+		}
 		depth, _ := e.store.QueueDepth(ctx, name)
 		dls, _ := e.store.DeadLetterCount(ctx, name)
 		e.cfg.observer.ObserveQueue(QueueEvent{Sync: name, QueueDepth: depth, DeadLetters: dls})
@@ -492,6 +550,11 @@ func (e *Engine) Replay(ctx context.Context, name string, id int64) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := e.hold(ctx, r.base())
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	dl, ok, err := e.store.DeadLetter(ctx, name, id)
 	if err != nil {
 		return r.base().downError(tag(stageStore, err))
@@ -499,6 +562,7 @@ func (e *Engine) Replay(ctx context.Context, name string, id int64) error {
 	if !ok {
 		return fmt.Errorf("%w: sync %s id %d", ErrNoDeadLetter, name, id)
 	}
+	ctx = withRunID(ctx, newRunID())
 	var rep Report
 	return e.cfg.executor.Execute(ctx, Unit{Kind: UnitReplay, Sync: name, Key: fmt.Sprintf("%s/%d", name, id), Run: func(ctx context.Context) error {
 		return r.replay(ctx, dl, &rep)

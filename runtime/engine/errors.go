@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/connectorgen/connectorgen/runtime/rest"
 	"github.com/connectorgen/connectorgen/runtime/secret"
 	"github.com/connectorgen/connectorgen/runtime/transport"
 )
@@ -19,6 +20,10 @@ var ErrUnknownSync = errors.New("engine: unknown sync")
 
 // ErrPaused is returned by RunOnce and ProcessQueue for a paused sync.
 var ErrPaused = errors.New("engine: sync paused")
+
+// ErrPollTimeout fails a run whose poll did not read its source to the end
+// within WithPollTimeout.
+var ErrPollTimeout = errors.New("engine: poll did not finish within its deadline")
 
 // ErrNoDeadLetter is returned by Replay for an unknown dead letter.
 var ErrNoDeadLetter = errors.New("engine: no such dead letter")
@@ -128,6 +133,35 @@ func IsSystemDown(err error) bool {
 	return false
 }
 
+// recordLevel reports whether err, which IsSystemDown takes for a system
+// failure, may as well be one record's own: a 5xx or a 403 response
+// answering a call about that record. With a real client, a system that is
+// down for every record soon opens the circuit breaker (ErrUnavailable),
+// which is the system's. An open breaker, network errors, timeouts, rate limits,
+// a 401 and credentials that cannot be obtained are always the system's.
+func recordLevel(err error) bool {
+	var se *stepError
+	if errors.As(err, &se) && se.stage == stageStore {
+		return false
+	}
+	var rl *transport.RetryLaterError
+	if errors.As(err, &rl) {
+		return false
+	}
+	for _, k := range []transport.Kind{transport.ErrUnavailable, transport.ErrNetwork, transport.ErrTimeout, transport.ErrRateLimited} {
+		if errors.Is(err, k) {
+			return false
+		}
+	}
+	// Only an HTTP response to this record's own call (*rest.Error) says
+	// so; a transport or token failure of the same kind is the system's.
+	var re *rest.Error
+	if errors.As(err, &re) {
+		return re.StatusCode == 403 || re.StatusCode >= 500
+	}
+	return false
+}
+
 func classify(err error) class {
 	var se *stepError
 	if errors.As(err, &se) && se.stage == stageStore {
@@ -177,6 +211,21 @@ func IdempotencyKey(sync, sourceKey string, version int64) string {
 	h.Write([]byte(sourceKey))
 	h.Write([]byte{0})
 	h.Write(strconv.AppendInt(nil, version, 10))
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// CreateIdempotencyKey is the key the engine passes to Create: a hash of
+// the sync name and the source key only. A create retried after its commit
+// was lost carries the same key even when the record changed meanwhile, so
+// a target that honours idempotency keys returns the record it created
+// instead of creating a second one.
+func CreateIdempotencyKey(sync, sourceKey string) string {
+	h := sha256.New()
+	h.Write([]byte(sync))
+	h.Write([]byte{0})
+	h.Write([]byte(sourceKey))
+	h.Write([]byte{0, 'c', 'r', 'e', 'a', 't', 'e'})
 	var sum [sha256.Size]byte
 	return hex.EncodeToString(h.Sum(sum[:0])[:16])
 }

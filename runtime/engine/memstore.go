@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -24,6 +25,8 @@ type MemoryStore struct {
 	dead      map[int64]DeadLetter
 	conflicts map[int64]Conflict
 	tokens    map[string][]byte
+	locks     map[string]bool
+	audit     []AuditEntry
 	nextID    int64
 }
 
@@ -137,7 +140,44 @@ func (m *MemoryStore) Commit(ctx context.Context, c *Commit) error {
 	for _, id := range c.DoneEvents {
 		delete(m.queue, id)
 	}
+	for _, a := range c.Audit {
+		a.ID = m.id()
+		a.Fields = slices.Clone(a.Fields)
+		m.audit = append(m.audit, a)
+	}
 	return nil
+}
+
+// Audit implements Store.
+func (m *MemoryStore) Audit(_ context.Context, q AuditQuery) ([]AuditEntry, error) {
+	if err := m.lock(); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	var out []AuditEntry
+	for i := len(m.audit) - 1; i >= 0 && len(out) < limit; i-- {
+		if MatchAudit(m.audit[i], q) {
+			a := m.audit[i]
+			a.Fields = slices.Clone(a.Fields)
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// PruneAudit implements Store.
+func (m *MemoryStore) PruneAudit(_ context.Context, before time.Time) (int, error) {
+	if err := m.lock(); err != nil {
+		return 0, err
+	}
+	defer m.mu.Unlock()
+	n := len(m.audit)
+	m.audit = slices.DeleteFunc(m.audit, func(a AuditEntry) bool { return a.At.Before(before) })
+	return n - len(m.audit), nil
 }
 
 // LookupXref implements Store.
@@ -398,6 +438,34 @@ func (m *MemoryStore) SaveToken(_ context.Context, system string, token []byte) 
 	defer m.mu.Unlock()
 	m.tokens[system] = slices.Clone(token)
 	return nil
+}
+
+// Lock implements Store: one holder per sync within the process (a
+// MemoryStore is not shared between processes).
+func (m *MemoryStore) Lock(ctx context.Context, name string) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrStoreClosed
+	}
+	if m.locks == nil {
+		m.locks = map[string]bool{}
+	}
+	if m.locks[name] {
+		return nil, fmt.Errorf("%w: sync %s", ErrLocked, name)
+	}
+	m.locks[name] = true
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			m.mu.Lock()
+			delete(m.locks, name)
+			m.mu.Unlock()
+		})
+	}, nil
 }
 
 // Close implements Store. Later calls fail with ErrStoreClosed.

@@ -103,9 +103,48 @@ type stopper struct {
 	ch   chan struct{}
 	mu   sync.Mutex
 	err  error
+	// failing holds the keys of records whose calls failed with an error
+	// that may be the record's own (a 5xx, a 403) since the last successful
+	// write of this run: downAfter distinct keys in a row mean the system
+	// is down rather than those records.
+	failing map[string]struct{}
 }
 
+// downAfter is how many distinct records must fail in a row, with no write
+// succeeding in between, before a 5xx or 403 is taken for the system being
+// down rather than for those records' own failures.
+const downAfter = 3
+
 func newStopper() *stopper { return &stopper{ch: make(chan struct{})} }
+
+// wrote notes a successful write: the target is answering, so failures
+// until the next one are judged afresh.
+func (s *stopper) wrote() {
+	s.mu.Lock()
+	clear(s.failing)
+	s.mu.Unlock()
+}
+
+// recordFailure notes that record key failed with a record-level-looking
+// error and reports whether the system is still taken to be up (fewer than
+// downAfter distinct records failing in a row).
+func (s *stopper) recordFailure(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failing == nil {
+		s.failing = map[string]struct{}{}
+	}
+	s.failing[key] = struct{}{}
+	return len(s.failing) < downAfter
+}
+
+// systemUp reports whether fewer than downAfter distinct records are
+// failing in a row.
+func (s *stopper) systemUp() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.failing) < downAfter
+}
 
 func (s *stopper) stop(err error) {
 	s.mu.Lock()
@@ -148,6 +187,12 @@ func (s *stopper) sleep(ctx context.Context, d time.Duration) bool {
 // origin says where a record came from: its queue entry and dead letter
 // are removed in the transaction that settles it.
 type origin struct {
+	// key and version are the source key and version the work is about
+	// when known before the record is read (a webhook event, a dead
+	// letter): a record that cannot be fetched is dead-lettered under
+	// them.
+	key        string
+	version    int64
 	event      int64
 	deadLetter DeadLetter
 	replay     bool
@@ -205,6 +250,9 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 			out, err = r.apply(ctx, rec, o, t)
 		}
 		if err == nil {
+			if out == OutcomeCreated || out == OutcomeUpdated {
+				st.wrote()
+			}
 			t.count(out)
 			r.observe(out, start)
 			return out, nil
@@ -213,7 +261,22 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 			t.count(OutcomeFailed)
 			return OutcomeFailed, ctx.Err()
 		}
-		switch classify(err) {
+		cl := classify(err)
+		if cl == classDown && recordLevel(err) {
+			// A 5xx or 403 answering this record's call while the system
+			// otherwise works is this record's failure (a poison record):
+			// retried, then dead-lettered, never stopping the sync. Only
+			// several distinct records failing in a row (or the breaker
+			// opening) mean the system is down.
+			fk := key
+			if fk == "" {
+				fk = o.key
+			}
+			if st.recordFailure(fk) {
+				cl = classRetry
+			}
+		}
+		switch cl {
 		case classDeferred:
 			t.count(OutcomeDeferred)
 			r.observe(OutcomeDeferred, start)
@@ -237,6 +300,14 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 		case classPermanent:
 		}
 		// Exhausted or permanent.
+		if cl == classRetry && recordLevel(err) && !st.systemUp() {
+			// Meanwhile other records failed the same way: the system is
+			// down after all; keep the record for the next run.
+			t.count(OutcomeFailed)
+			r.observe(OutcomeFailed, start)
+			st.stop(r.b.downError(err))
+			return OutcomeFailed, err
+		}
 		if !s.DeadLetter {
 			t.count(OutcomeFailed)
 			r.observe(OutcomeFailed, start)
@@ -253,6 +324,13 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 			dl.Payload, _ = json.Marshal(rec)
 		} else if o.replay {
 			dl.SourceKey, dl.Version, dl.Payload = o.deadLetter.SourceKey, o.deadLetter.Version, o.deadLetter.Payload
+		} else if o.key != "" {
+			// The record could not be read (a failed or lagging fetch):
+			// keep the event's key and version so that replay can fetch it.
+			dl.SourceKey = o.key
+		}
+		if dl.SourceKey == o.key && o.version > dl.Version {
+			dl.Version = o.version
 		}
 		if o.replay {
 			dl.ID = o.deadLetter.ID
@@ -262,6 +340,7 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 			dl.SourceKey = "?"
 		}
 		c := &Commit{Sync: s.Name, SourceKey: dl.SourceKey, DeadLetter: dl}
+		c.Audit = []AuditEntry{{Sync: s.Name, RunID: RunID(ctx), SourceKey: dl.SourceKey, Outcome: AuditFailed, Error: dl.Error, At: dl.UpdatedAt}}
 		if o.event != 0 {
 			c.DoneEvents = []int64{o.event}
 		}
@@ -554,7 +633,24 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	}
 	idem := IdempotencyKey(s.Name, key, ver)
 	if create {
-		tk, err := s.Create(ctx, &w, idem)
+		// A create whose commit was lost before (a crash, a store error)
+		// left this write-ahead state: no target key, the values it sent
+		// as pending.
+		retried := found && st.TargetKey == "" && len(st.Pending) > 0
+		if !retried || !maps.Equal(st.Pending, vals) {
+			// Write-ahead create intent: should the commit after the create
+			// be lost, the next attempt knows a create may have landed and
+			// makes sure the target ends with the current values.
+			ns := RecordState{Sync: s.Name, SourceKey: key, In: found && st.In, Version: st.Version,
+				Pending: maps.Clone(vals), UpdatedAt: e.cfg.now()}
+			if err := e.store.Commit(ctx, &Commit{Sync: s.Name, SourceKey: key, State: &ns}); err != nil {
+				return "", tag(stageStore, err)
+			}
+		}
+		// The create's key does not depend on the version, so a target
+		// honouring idempotency keys answers a retried create (at any
+		// version) with the record the first attempt created.
+		tk, err := s.Create(ctx, &w, CreateIdempotencyKey(s.Name, key))
 		if err != nil {
 			return "", tag(stageTarget, err)
 		}
@@ -562,6 +658,22 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 			return "", Permanent(fmt.Errorf("engine: %s: Create returned no target key", s.Name))
 		}
 		targetKey = tk
+		if retried && !maps.Equal(st.Pending, vals) {
+			// The target may have answered from its idempotency record
+			// with the earlier values: write the current ones.
+			uw, err := s.Map(ctx, rec, l, false)
+			if err != nil {
+				return "", err
+			}
+			for _, f := range s.Fields {
+				if f.CreateOnly {
+					f.Clear(&uw)
+				}
+			}
+			if err := s.Update(ctx, targetKey, &uw, idem); err != nil {
+				return "", tag(stageTarget, err)
+			}
+		}
 	} else if err := s.Update(ctx, targetKey, &w, idem); err != nil {
 		return "", tag(stageTarget, err)
 	}
@@ -569,14 +681,24 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	c.State = newState()
 	c.Conflicts = conflicts
 	c.ResolveDeadLetters = true
+	c.Audit = []AuditEntry{{Sync: s.Name, RunID: RunID(ctx), SourceKey: key, TargetKey: targetKey, Fields: fieldPaths(vals), Outcome: AuditOutcome(out), At: e.cfg.now()}}
 	if !found || st.TargetKey != targetKey {
 		c.Xref = &Xref{Table: r.xref, SourceKey: key, TargetKey: targetKey}
 	}
-	if err := commit(c); err != nil {
+	// The write happened: its commit must not be dropped because the run
+	// is being cancelled (a graceful shutdown), or the next run would not
+	// know the target record. It is bounded on its own instead.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	if err := tag(stageStore, e.store.Commit(cctx, o.done(c))); err != nil {
 		return "", err
 	}
 	return out, nil
 }
+
+// commitTimeout bounds the commit that follows a successful write, which
+// does not end with the run's context.
+const commitTimeout = 30 * time.Second
 
 // poll runs one poll pass and returns the new checkpoint, or nil when the
 // pass did not complete.
@@ -634,13 +756,23 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 			}
 		}()
 	}
+	// The poll reads under its own deadline (records are applied under the
+	// run's context): a listing that never ends must not hold the sync
+	// forever. A cycle of page cursors is caught sooner, by the generated
+	// iterator's page guard.
+	pctx, cancelPoll := context.WithTimeout(ctx, e.cfg.pollTimeout)
+	defer cancelPoll()
 	var pollErr error
-	for rec, err := range s.Poll(ctx, since) {
+	for rec, err := range s.Poll(pctx, since) {
 		if err != nil {
 			pollErr = err
 			break
 		}
 		if st.stopped() || canceled(ctx) {
+			break
+		}
+		if pctx.Err() != nil {
+			pollErr = pctx.Err()
 			break
 		}
 		j := &job{rec: rec, cur: s.Cursor(&rec)}
@@ -656,25 +788,37 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 		return nil, err
 	}
 	if pollErr != nil {
+		if pctx.Err() != nil && ctx.Err() == nil {
+			// The poll's own deadline, not the source's failure.
+			return nil, fmt.Errorf("engine: sync %s: polling %s: %w after %s (WithPollTimeout): %w", s.Name, s.Source, ErrPollTimeout, e.cfg.pollTimeout, pollErr)
+		}
 		if IsSystemDown(pollErr) {
 			return nil, r.b.downError(tag(stageSource, pollErr))
 		}
 		return nil, fmt.Errorf("engine: sync %s: polling %s: %w", s.Name, s.Source, pollErr)
 	}
 	// Every record seen is durable, dead-lettered, out of scope, or held.
+	// The checkpoint is the largest cursor read from the source's own
+	// records, never the engine's clock: source clocks drift and their
+	// timestamps are coarse, so a clock-based checkpoint would pass changes
+	// the source stamps later with an earlier time. For time cursors the
+	// run's start is only an upper bound (a source clock running ahead is
+	// read again next run, not skipped).
 	var next Cursor
-	switch s.CursorKind {
-	case CursorInt:
-		switch {
-		case !t.seen && !hasCP:
-			return nil, nil
-		case !t.seen:
-			next = cp
-		default:
-			next = t.maxSeen
-		}
+	switch {
+	case !t.seen && !hasCP:
+		return nil, nil
+	case !t.seen:
+		next = cp
 	default:
-		next = upper
+		next = t.maxSeen
+		if s.CursorKind == CursorTime && next.Time.After(upper.Time) {
+			next = upper
+		}
+		if hasCP && less(s.CursorKind, next, cp) {
+			// The lookback re-read only older records: keep the checkpoint.
+			next = cp
+		}
 	}
 	if t.pending && less(s.CursorKind, t.minPending, next) {
 		next = t.minPending
@@ -778,6 +922,13 @@ func (r *runner[S, W]) event(ctx context.Context, ev QueuedEvent, t *tally, st *
 			}
 			return nil, tag(stageSource, err)
 		}
+		if !ev.Deleted {
+			if err := stale(s.Version(&rec), ev.Version); err != nil {
+				// A lagging read must not consume the event: retried
+				// with backoff, then dead-lettered at the event's version.
+				return nil, err
+			}
+		}
 		t.see(Cursor{})
 		return &rec, nil
 	}
@@ -787,6 +938,7 @@ func (r *runner[S, W]) event(ctx context.Context, ev QueuedEvent, t *tally, st *
 		r.gone(ctx, ev.SourceKey, origin{event: ev.ID}, t, st)
 		return
 	}
+	o := origin{key: ev.SourceKey, version: ev.Version, event: ev.ID}
 	first := true
 	getOnce := func(ctx context.Context) (*S, error) {
 		if first {
@@ -799,7 +951,17 @@ func (r *runner[S, W]) event(ctx context.Context, ev QueuedEvent, t *tally, st *
 		}
 		return rec, err
 	}
-	_, _ = r.process(ctx, getOnce, origin{event: ev.ID}, t, st)
+	_, _ = r.process(ctx, getOnce, o, t, st)
+}
+
+// stale returns an error when a fetched record's version is older than
+// the version the event (or dead letter) announced: the source answered
+// from a replica that has not caught up yet.
+func stale(got, want int64) error {
+	if want > 0 && got < want {
+		return fmt.Errorf("engine: the source returned version %d, older than the announced version %d (a lagging read); retrying", got, want)
+	}
+	return nil
 }
 
 // gone handles a source record that no longer exists: it leaves scope.
@@ -830,7 +992,7 @@ func (r *runner[S, W]) replay(ctx context.Context, dl DeadLetter, rep *Report) e
 	s := r.s
 	t := &tally{rep: rep, kind: s.CursorKind}
 	st := newStopper()
-	o := origin{deadLetter: dl, replay: true}
+	o := origin{key: dl.SourceKey, version: dl.Version, deadLetter: dl, replay: true}
 	get := func(ctx context.Context) (*S, error) {
 		if s.Fetch != nil {
 			rec, err := s.Fetch(ctx, dl.SourceKey)
@@ -839,6 +1001,11 @@ func (r *runner[S, W]) replay(ctx context.Context, dl DeadLetter, rep *Report) e
 					return nil, Permanent(err)
 				}
 				return nil, tag(stageSource, err)
+			}
+			if err := stale(s.Version(&rec), dl.Version); err != nil {
+				// Applying the older version would remove the dead letter
+				// of the newer one.
+				return nil, err
 			}
 			t.see(Cursor{})
 			return &rec, nil

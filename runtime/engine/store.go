@@ -72,9 +72,26 @@ type Store interface {
 	LoadToken(ctx context.Context, system string) ([]byte, bool, error)
 	SaveToken(ctx context.Context, system string, token []byte) error
 
+	// Lock takes the exclusive right to run sync on this state (one writer
+	// per state, DESIGN.md §5): until release is called, or the process
+	// holding it ends, a second Lock of the same sync — from another
+	// engine on the same store, another handle on the same state, or
+	// another process — fails at once with an error wrapping ErrLocked.
+	// A store may lock more than the sync (SQLite locks the whole file);
+	// it must never lock less. release is idempotent. The engine holds the
+	// lock for the duration of each run, queue drain and replay.
+	Lock(ctx context.Context, sync string) (release func(), err error)
+	// AuditStore reads and prunes the audit log.
+	AuditStore
+
 	// Close releases the store.
 	Close() error
 }
+
+// ErrLocked is returned (wrapped) by Store.Lock, and by the engine's
+// RunOnce, ProcessQueue and Replay, when another engine holds the sync's
+// state: two writers on one state would apply the same records twice.
+var ErrLocked = errors.New("engine: the sync's state is locked by another engine or process")
 
 // RecordState is what the engine remembers about one source record.
 type RecordState struct {
@@ -138,6 +155,9 @@ type Commit struct {
 	DeleteDeadLetter int64
 	// DoneEvents are queue entries to remove.
 	DoneEvents []int64
+	// Audit entries are appended to the audit log (the store assigns
+	// their IDs).
+	Audit []AuditEntry
 }
 
 // Intent is a write-ahead record of a target write (see Commit.Intent).

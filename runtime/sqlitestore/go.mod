@@ -4,6 +4,7 @@ go 1.24.0
 
 require (
 	github.com/connectorgen/connectorgen/runtime v0.0.0
+	golang.org/x/sys v0.37.0
 	modernc.org/sqlite v1.46.1
 )
 
@@ -15,7 +16,6 @@ require (
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	golang.org/x/exp v0.0.0-20251023183803-a4bb9ffd2546 // indirect
 	golang.org/x/oauth2 v0.35.0 // indirect
-	golang.org/x/sys v0.37.0 // indirect
 	golang.org/x/time v0.14.0 // indirect
 	modernc.org/libc v1.67.6 // indirect
 	modernc.org/mathutil v1.7.1 // indirect

@@ -39,6 +39,8 @@ type Store struct {
 	quit    chan struct{}
 	stopped chan struct{}
 	once    sync.Once
+
+	lock fileLock
 }
 
 type commitReq struct {
@@ -198,7 +200,7 @@ func OpenWith(path string, o Options) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	s := &Store{w: w, path: path, commits: make(chan commitReq), quit: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{w: w, path: path, lock: fileLock{path: path + ".lock"}, commits: make(chan commitReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.migrate(context.Background()); err != nil {
 		close(s.stopped)
 		w.Close()
@@ -230,6 +232,7 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error {
 	s.once.Do(func() { close(s.quit) })
 	<-s.stopped
+	s.lock.closeLock()
 	var errs []error
 	for _, st := range []*sql.Stmt{s.upsertRecord, s.recordIntent, s.upsertXref, s.resolveDL, s.deleteEvent, s.loadRecord, s.lookupXref} {
 		if st != nil {
@@ -334,6 +337,23 @@ CREATE TABLE tokens (
 	// of a target write whose state commit has not happened yet.
 	2: `
 ALTER TABLE records ADD COLUMN pending TEXT NOT NULL DEFAULT '{}';
+`,
+	// 3: the audit log (engine.AuditEntry): one row per target write,
+	// field paths only.
+	3: `
+CREATE TABLE audit (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	sync        TEXT    NOT NULL,
+	run_id      TEXT    NOT NULL,
+	source_key  TEXT    NOT NULL,
+	target_key  TEXT    NOT NULL,
+	fields      TEXT    NOT NULL,
+	outcome     TEXT    NOT NULL,
+	error       TEXT    NOT NULL,
+	at          INTEGER NOT NULL
+);
+CREATE INDEX audit_at ON audit (at);
+CREATE INDEX audit_sync ON audit (sync, id);
 `,
 }
 
@@ -537,6 +557,11 @@ ON CONFLICT (sync, source_key, version) DO UPDATE SET attempts = excluded.attemp
 		}
 		for _, id := range c.DoneEvents {
 			if _, err := tx.StmtContext(ctx, s.deleteEvent).ExecContext(ctx, id); err != nil {
+				return err
+			}
+		}
+		for _, a := range c.Audit {
+			if err := insertAudit(ctx, tx, a); err != nil {
 				return err
 			}
 		}

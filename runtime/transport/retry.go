@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -427,8 +428,8 @@ func statusReason(status int) string {
 func serverWait(resp *http.Response, now time.Time) (time.Duration, bool) {
 	h := resp.Header
 	if v := headerValue(h, "Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
-			return time.Duration(ms * float64(time.Millisecond)), true
+		if ms, err := parseNumber(v); err == nil {
+			return scaleWait(ms, time.Millisecond), true
 		}
 	}
 	if v := headerValue(h, "Retry-After"); v != "" {
@@ -438,29 +439,43 @@ func serverWait(resp *http.Response, now time.Time) (time.Duration, bool) {
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		if at, ok := resetTime(h, now); ok {
-			return nonNegative(at.Sub(now)), true
+			return clampWait(at.Sub(now)), true
 		}
 	}
 	return 0, false
 }
 
-func nonNegative(d time.Duration) time.Duration {
-	if d < 0 {
+// clampWait bounds a wait to [0, MaxServerWait].
+func clampWait(d time.Duration) time.Duration {
+	return min(max(d, 0), MaxServerWait)
+}
+
+// scaleWait converts n units to a wait in [0, MaxServerWait] without
+// overflowing: NaN and anything at or above the cap (Inf included) are the
+// cap, negative values are no wait.
+func scaleWait(n float64, unit time.Duration) time.Duration {
+	switch {
+	case math.IsNaN(n) || n >= float64(MaxServerWait)/float64(unit):
+		return MaxServerWait
+	case n <= 0:
 		return 0
 	}
-	return d
+	return clampWait(time.Duration(n * float64(unit)))
+}
+
+// parseNumber parses a decimal number, including "Inf" and "NaN" (which
+// scaleWait turns into the cap).
+func parseNumber(v string) (float64, error) {
+	return strconv.ParseFloat(v, 64)
 }
 
 // parseRetryAfter parses delta-seconds (fractions tolerated) or an HTTP-date.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s < 0 {
-			return 0, true
-		}
-		return time.Duration(s * float64(time.Second)), true
+	if s, err := parseNumber(v); err == nil {
+		return scaleWait(s, time.Second), true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return nonNegative(t.Sub(now)), true
+		return clampWait(t.Sub(now)), true
 	}
 	return 0, false
 }
@@ -472,3 +487,11 @@ func headerValue(h http.Header, canonicalKey string) string {
 	}
 	return ""
 }
+
+// MaxServerWait is the longest wait a server can ask for (Retry-After,
+// Retry-After-Ms, RateLimit-Reset and friends). Larger, infinite or
+// unparseable-as-a-number (NaN) values are clamped to it: converting them
+// to a time.Duration would overflow into a negative wait, that is an
+// immediate retry storm and no rate-limit hold. A clamped wait is longer
+// than any sane MaxWait, so the call ends with a *RetryLaterError.
+const MaxServerWait = 24 * time.Hour

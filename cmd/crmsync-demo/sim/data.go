@@ -30,25 +30,6 @@ type Lead struct {
 	EverQualified bool
 }
 
-func (l *Lead) clone() Lead {
-	c := *l
-	c.FirstName = clonePtr(l.FirstName)
-	c.LastName = clonePtr(l.LastName)
-	c.Phone = clonePtr(l.Phone)
-	c.CompanyName = clonePtr(l.CompanyName)
-	c.OwnerID = clonePtr(l.OwnerID)
-	c.Rating = clonePtr(l.Rating)
-	return c
-}
-
-func clonePtr(p *string) *string {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
-}
-
 func ptr(s string) *string { return &s }
 
 // Owner is a CRM owner (sales rep).

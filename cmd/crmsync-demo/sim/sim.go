@@ -1,24 +1,29 @@
-// Package sim runs in-process simulations of the two systems of the example
-// connector — the Acme CRM (specs/crm/openapi.yaml) and Postbox Email
-// (specs/email/openapi.yaml) — on loopback httptest servers, for the
-// operations the seed mapping (specs/crmemail/connector.yaml) uses.
+// Package sim runs the two systems of the example connector — the Acme
+// CRM (specs/crm/openapi.yaml) and Postbox Email (specs/email/openapi.yaml)
+// — as generic sandboxes (generator/sandbox) built from those specs and
+// the connector config specs/crmemail/connector.yaml, and adds what is
+// particular to the demo: its seeded data set (owners and leads), the
+// changes sales reps make over time (Mutate), and typed views of the
+// records for the demo's checks.
 //
-// The CRM serves leads (cursor pagination, updated_since, limit) and owners,
-// issues OAuth 2.0 tokens (client credentials; refresh tokens that rotate on
-// every use) and sends signed webhooks. The email system serves members
-// (addMember with Idempotency-Key and 409 on a duplicate address,
-// updateMember, findMembers, getMember, listMembers) and senders, and checks
-// the API key. Data are generated from a seed; Mutate changes leads over
-// time. Faults (500, 429 with Retry-After, answers slower than the client's
-// per-attempt timeout, connection resets) are injected at a configurable
-// rate, for writes both before and after the write is applied — the answer
-// of a successful write gets lost, which is what makes naive syncs create
-// duplicates. Inspection methods report members, counts per address and per
-// source record, and request and fault counters.
+// Everything an API does — OAuth 2.0 tokens with rotating refresh tokens
+// on the CRM, the email system's API key, cursor and offset pagination,
+// updated_since, Idempotency-Key, 409 on a duplicate address, faults
+// before and after applied writes, signed webhooks, and validation of
+// every request and answer against the spec — is the sandbox's, derived
+// from the specs and the mapping. The two sandbox hints the email system
+// needs (a member's id is the MD5 of its lower-cased address; an empty
+// merge field clears it) are in Options.Hints below: the spec says both
+// only in prose.
 package sim
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"time"
+
+	"github.com/connectorgen/connectorgen/generator/sandbox"
 )
 
 // Options configure a simulation. Zero fields take the defaults noted.
@@ -51,6 +56,21 @@ const (
 	DefaultClientSecret = "demo-client-secret"
 	DefaultAPIKey       = "demo-postbox-key"
 	DefaultListID       = "lst_nurture"
+)
+
+// Faults, Stats and the fault kinds are the sandbox's.
+type (
+	Faults    = sandbox.Faults
+	Stats     = sandbox.Stats
+	FaultKind = sandbox.FaultKind
+)
+
+// Fault kinds.
+const (
+	Fault500   = sandbox.Fault500
+	Fault429   = sandbox.Fault429
+	FaultSlow  = sandbox.FaultSlow
+	FaultReset = sandbox.FaultReset
 )
 
 func (o Options) withDefaults() Options {
@@ -88,16 +108,72 @@ func (o Options) withDefaults() Options {
 type Sim struct {
 	CRM   *CRM
 	Email *Email
+	SB    *sandbox.Sandbox
 	opts  Options
 }
 
-// New starts both servers on loopback.
+// ConfigPath finds specs/crmemail/connector.yaml in the working directory
+// or one of its parents (the demo runs from within the repository).
+func ConfigPath() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, "specs", "crmemail", "connector.yaml")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("sim: specs/crmemail/connector.yaml not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// New starts both servers on loopback. It panics when the connector config
+// cannot be found or served: the simulation is for tests and the demo,
+// which cannot run without it.
 func New(o Options) *Sim {
+	s, err := Start(o)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Start is New returning the error.
+func Start(o Options) (*Sim, error) {
 	o = o.withDefaults()
-	ci, ei := newInjector(o.Seed^0xc4), newInjector(o.Seed^0xe3)
-	ci.setFaults(o.CRMFaults)
-	ei.setFaults(o.EmailFaults)
-	return &Sim{CRM: newCRM(o, ci), Email: newEmail(o, ei), opts: o}
+	path, err := ConfigPath()
+	if err != nil {
+		return nil, err
+	}
+	sb, err := sandbox.Load(path, sandbox.Options{
+		Seed:     o.Seed,
+		TokenTTL: o.TokenTTL,
+		Credentials: map[string]sandbox.Credentials{
+			"crm":   {ClientID: o.CRMClientID, ClientSecret: o.CRMClientSecret},
+			"email": {APIKey: o.EmailAPIKey},
+		},
+		Hints: map[string]sandbox.Hint{
+			"email.Member": {KeyFrom: "md5_lower:email_address", ClearOnEmpty: []string{"merge_fields"}},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &Sim{SB: sb, opts: o,
+		CRM:   &CRM{sys: sb.System("crm")},
+		Email: &Email{sys: sb.System("email"), listID: o.ListID}}
+	s.CRM.sys.SetFaults(o.CRMFaults)
+	s.Email.sys.SetFaults(o.EmailFaults)
+	if err := s.CRM.seed(o); err != nil {
+		sb.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Options returns the options in force (defaults filled in).
@@ -109,12 +185,9 @@ func (s *Sim) SetFaults(f Faults) {
 	s.Email.SetFaults(f)
 }
 
+// Violations returns every request or answer of either system that did
+// not validate against its spec.
+func (s *Sim) Violations() []sandbox.Violation { return s.SB.Violations() }
+
 // Close stops both servers, cutting slow answers short.
-func (s *Sim) Close() {
-	close(s.CRM.in.closed)
-	close(s.Email.in.closed)
-	s.CRM.srv.CloseClientConnections()
-	s.Email.srv.CloseClientConnections()
-	s.CRM.srv.Close()
-	s.Email.srv.Close()
-}
+func (s *Sim) Close() { s.SB.Close() }

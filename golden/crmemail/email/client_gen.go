@@ -72,7 +72,7 @@ const (
 	// OpenAPIVersion is the OpenAPI (or Swagger) version of the spec.
 	OpenAPIVersion = "3.0.3"
 	// SpecHash is the SHA-256 of the spec's files; it changes whenever they do.
-	SpecHash = "sha256:fcd1f17fafc59857d52f17b996e8af3ded311e36150307686fcce4df10a262a8"
+	SpecHash = "sha256:69b7121d8e867f042fda5409d51b4c5479dcfe7c3430808b9090a7a2624faca3"
 )
 
 // Base URLs from the spec's servers; pass one to NewClient.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -60,6 +62,8 @@ func TestPredicates(t *testing.T) {
 		{"web source", crm.Lead{Status: crm.LeadStatusNew, Source: oas.Some(crm.LeadSourceWeb)}, false},
 		{"cold rating", crm.Lead{Status: crm.LeadStatusNew, Rating: oas.Value(crm.LeadRatingCold)}, false},
 		{"absent source and rating", crm.Lead{Status: crm.LeadStatusNew}, true},
+		{"tagged vip (contains)", crm.Lead{Status: crm.LeadStatusNew, Source: oas.Some(crm.LeadSourceWeb), Tags: []string{"a", "vip"}}, true},
+		{"tags without vip", crm.Lead{Status: crm.LeadStatusNew, Source: oas.Some(crm.LeadSourceWeb), Tags: []string{"vipx"}}, false},
 	} {
 		if got := leadsEverythingEnter(&tc.lead); got != tc.enter {
 			t.Errorf("%s: enter = %v, want %v", tc.name, got, tc.enter)
@@ -101,5 +105,73 @@ func TestConflictPoliciesAndIntegerCursor(t *testing.T) {
 	w, _ = membersBackMap(context.Background(), &m, nil, true)
 	if v, _ := w.LastName.Get(); v != "(unknown)" {
 		t.Errorf("default last_name = %q", v)
+	}
+}
+
+// TestLastWriterWinsReadsTargetChangeTime: Current reports the target's
+// own change time (email.Member's changed: last_changed), so
+// last_writer_wins compares real times instead of a zero time that lets
+// the source always win (issue 7, defect 8).
+func TestLastWriterWinsReadsTargetChangeTime(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"m1","email_address":"a@b.example","status":"subscribed","last_changed":"2026-03-04T05:06:07Z","version":3,"merge_fields":{"FNAME":"Ada"}}`))
+	}))
+	defer srv.Close()
+	ec, err := email.NewClient(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := LeadsEverything(Clients{Email: ec})
+	fields, changed, err := s.Current(context.Background(), "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC); !changed.Equal(want) {
+		t.Errorf("target change time = %v, want %v", changed, want)
+	}
+	if fields["merge_fields.FNAME"] != `"Ada"` {
+		t.Errorf("current fields = %v", fields)
+	}
+}
+
+// TestMapKeyPaths: a key of a source map (the lead's custom_fields) is
+// read as a field and an absent key is "absent" (the target is cleared,
+// not failed); a target map key (custom_fields["member.tier"]) and an
+// undeclared merge tag (merge_fields.REGION, an additional property) are
+// written into their maps, created on first use.
+func TestMapKeyPaths(t *testing.T) {
+	lead := crm.Lead{ID: "led_1", Email: "a@b.example", Status: crm.LeadStatusQualified, CustomFields: map[string]string{"region": "EMEA"}}
+	w, err := leadsEverythingMap(context.Background(), &lead, lookups{"owners/cmp_1": "snd_7"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := w.MergeFieldsRegion.Get(); v != "EMEA" {
+		t.Errorf("REGION = %q, want EMEA", v)
+	}
+	body, _ := json.Marshal(leadsEverythingCreateBody(&w))
+	var got struct {
+		MergeFields map[string]any `json:"merge_fields"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil || got.MergeFields["REGION"] != "EMEA" {
+		t.Errorf("create body merge_fields = %v (%v); body %s", got.MergeFields, err, body)
+	}
+	lead.CustomFields = nil
+	w, err = leadsEverythingMap(context.Background(), &lead, lookups{"owners/cmp_1": "snd_7"}, false)
+	if err != nil {
+		t.Fatalf("absent key: %v", err)
+	}
+	if !w.MergeFieldsRegion.IsNull() {
+		t.Errorf("absent source key: REGION = %+v, want null (cleared)", w.MergeFieldsRegion)
+	}
+
+	m := email.Member{ID: "m1", EmailAddress: "a@b.example", MergeFields: oas.Some(email.MemberMergeFields{Tier: oas.Some(email.MemberMergeFieldsTierGold)})}
+	bw, err := membersBackMap(context.Background(), &m, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := membersBackCreateBody(&bw)
+	if lc.CustomFields["member.tier"] != "gold" {
+		t.Errorf("target map key: custom_fields = %v", lc.CustomFields)
 	}
 }

@@ -6,8 +6,6 @@ package features
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"github.com/connectorgen/connectorgen/golden/syncs/features/crm"
 	"github.com/connectorgen/connectorgen/golden/syncs/features/email"
@@ -16,8 +14,10 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
 	"github.com/connectorgen/connectorgen/runtime/secret"
+	"github.com/connectorgen/connectorgen/runtime/syncutil"
 	"github.com/connectorgen/connectorgen/runtime/transport"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -94,6 +94,8 @@ type LeadsEverythingWrite struct {
 	SourceID oas.Nullable[string]
 	// location.latitude
 	LocationLatitude oas.Nullable[float64]
+	// merge_fields.REGION
+	MergeFieldsRegion oas.Nullable[string]
 	// merge_fields.LANDLINE
 	MergeFieldsLandline oas.Nullable[string]
 	// merge_fields.FNAME
@@ -114,7 +116,7 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 				ListID:         "lst_main",
 			}, leadsEverythingCreateBody(w))
 			if err != nil {
-				return "", rejected(err)
+				return "", syncutil.Rejected(err)
 			}
 			return string(r.ID), nil
 		},
@@ -127,84 +129,93 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 				return nil, time.Time{}, err
 			}
 			fields := map[string]string{}
-			if j, ok := fieldJSON(oas.Value(r.EmailAddress)); ok {
+			if j, ok := syncutil.FieldJSON(oas.Value(r.EmailAddress)); ok {
 				fields["email_address"] = j
 			}
-			if j, ok := fieldJSON(oas.Value(r.Status)); ok {
+			if j, ok := syncutil.FieldJSON(oas.Value(r.Status)); ok {
 				fields["status"] = j
 			}
 			if v0, ok := r.Language.Get(); ok {
-				if j, ok := fieldJSON(oas.Value(v0)); ok {
+				if j, ok := syncutil.FieldJSON(oas.Value(v0)); ok {
 					fields["language"] = j
 				}
 			}
 			if v0, ok := r.Vip.Get(); ok {
-				if j, ok := fieldJSON(oas.Value(v0)); ok {
+				if j, ok := syncutil.FieldJSON(oas.Value(v0)); ok {
 					fields["vip"] = j
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Company.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.COMPANY"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Account.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.ACCOUNT"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Lname.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.LNAME"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Tier.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.TIER"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Sender.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.SENDER"] = j
 					}
 				}
 			}
 			if v0, ok := r.SourceID.Get(); ok {
-				if j, ok := fieldJSON(oas.Value(v0)); ok {
+				if j, ok := syncutil.FieldJSON(oas.Value(v0)); ok {
 					fields["source_id"] = j
 				}
 			}
 			if v0, ok := r.Location.Get(); ok {
 				if v1, ok := v0.Latitude.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["location.latitude"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
+				if k2, ok := v0.AdditionalProperties["REGION"]; ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(k2)); ok {
+						fields["merge_fields.REGION"] = j
+					}
+				}
+			}
+			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Landline.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.LANDLINE"] = j
 					}
 				}
 			}
 			if v0, ok := r.MergeFields.Get(); ok {
 				if v1, ok := v0.Fname.Get(); ok {
-					if j, ok := fieldJSON(oas.Value(v1)); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.FNAME"] = j
 					}
 				}
 			}
-			return fields, time.Time{}, nil
+			var changed time.Time
+			changed = r.LastChanged
+			return fields, changed, nil
 		},
 		Cursor: func(s *crm.Lead) engine.Cursor {
 			return engine.Cursor{Time: s.UpdatedAt}
@@ -215,7 +226,7 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 		Exit:       leadsEverythingExit,
 		Fetch: func(ctx context.Context, key string) (crm.Lead, error) {
 			r, err := c.CRM.GetLead(ctx, crm.GetLeadParams{LeadID: key})
-			if isNotFound(err) {
+			if syncutil.IsNotFound(err) {
 				return crm.Lead{}, fmt.Errorf("%w: %w", engine.ErrNotFound, err)
 			}
 			if err != nil {
@@ -271,7 +282,7 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 				ListID:   "lst_main",
 				MemberID: key,
 			}, leadsEverythingUpdateBody(w))
-			return rejected(err)
+			return syncutil.Rejected(err)
 		},
 		Version: func(s *crm.Lead) int64 {
 			return int64(s.Version)
@@ -286,7 +297,7 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 	{
 		// email_address ← email
 		x := s.Email
-		x = squash(x)
+		x = syncutil.Squash(x)
 		x = strings.ToLower(x)
 		w.EmailAddress = oas.Value(x)
 	}
@@ -449,6 +460,20 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 		}
 	}
 	{
+		// merge_fields.REGION ← custom_fields.region
+		seen := false
+		if k1, ok := s.CustomFields["region"]; ok {
+			seen = true
+			x := k1
+			w.MergeFieldsRegion = oas.Value(x)
+		}
+		if !seen {
+			if !w.MergeFieldsRegion.IsSet() {
+				w.MergeFieldsRegion.SetNull()
+			}
+		}
+	}
+	{
 		// [merge_fields.LANDLINE] ← github.com/connectorgen/connectorgen/golden/syncs/features/fmtutil.Halves[email]
 		r0, r1 := fmtutil.Halves(s.Email)
 		_ = r0
@@ -483,6 +508,8 @@ func leadsEverythingEnter(s *crm.Lead) bool {
 			return true
 		}
 		return false
+	}()) || (func() bool {
+		return slices.Contains(s.Tags, "vip")
 	}()) || ((!(func() bool {
 		if v0, ok := s.Source.Get(); ok {
 			return v0 == crm.LeadSourceWeb
@@ -512,7 +539,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "email_address",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.EmailAddress)
+			return syncutil.FieldJSON(w.EmailAddress)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -522,7 +549,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:       "status",
 		Policy:     engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.Status)
+			return syncutil.FieldJSON(w.Status)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -531,7 +558,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "language",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.Language)
+			return syncutil.FieldJSON(w.Language)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -540,7 +567,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "vip",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.Vip)
+			return syncutil.FieldJSON(w.Vip)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -549,7 +576,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "merge_fields.COMPANY",
 		Policy: engine.Queue,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsCompany)
+			return syncutil.FieldJSON(w.MergeFieldsCompany)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -558,7 +585,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "merge_fields.ACCOUNT",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsAccount)
+			return syncutil.FieldJSON(w.MergeFieldsAccount)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -567,7 +594,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "merge_fields.LNAME",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsLname)
+			return syncutil.FieldJSON(w.MergeFieldsLname)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -576,7 +603,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "merge_fields.TIER",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsTier)
+			return syncutil.FieldJSON(w.MergeFieldsTier)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -585,7 +612,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "merge_fields.SENDER",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsSender)
+			return syncutil.FieldJSON(w.MergeFieldsSender)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -594,7 +621,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "source_id",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.SourceID)
+			return syncutil.FieldJSON(w.SourceID)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -603,7 +630,16 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "location.latitude",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.LocationLatitude)
+			return syncutil.FieldJSON(w.LocationLatitude)
+		},
+	}, {
+		Clear: func(w *LeadsEverythingWrite) {
+			w.MergeFieldsRegion.Unset()
+		},
+		Path:   "merge_fields.REGION",
+		Policy: engine.LastWriterWins,
+		Value: func(w *LeadsEverythingWrite) (string, bool) {
+			return syncutil.FieldJSON(w.MergeFieldsRegion)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -612,7 +648,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "merge_fields.LANDLINE",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsLandline)
+			return syncutil.FieldJSON(w.MergeFieldsLandline)
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
@@ -621,7 +657,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Path:   "merge_fields.FNAME",
 		Policy: engine.LastWriterWins,
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
-			return fieldJSON(w.MergeFieldsFname)
+			return syncutil.FieldJSON(w.MergeFieldsFname)
 		},
 	}}
 }
@@ -684,6 +720,16 @@ func leadsEverythingCreateBody(w *LeadsEverythingWrite) email.AddMemberRequest {
 			p1, _ := b.Location.Get()
 			p1.Latitude = oas.Some(v)
 			b.Location = oas.Some(p1)
+		}
+	}
+	if v, ok := w.MergeFieldsRegion.Get(); ok {
+		{
+			p1, _ := b.MergeFields.Get()
+			if p1.AdditionalProperties == nil {
+				p1.AdditionalProperties = map[string]string{}
+			}
+			p1.AdditionalProperties["REGION"] = v
+			b.MergeFields = oas.Some(p1)
 		}
 	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
@@ -817,6 +863,28 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 			b.Location = oas.Some(p1)
 		}
 	}
+	if v, ok := w.MergeFieldsRegion.Get(); ok {
+		{
+			p1, _ := b.MergeFields.Get()
+			if p1.AdditionalProperties == nil {
+				p1.AdditionalProperties = map[string]string{}
+			}
+			p1.AdditionalProperties["REGION"] = v
+			b.MergeFields = oas.Some(p1)
+		}
+	} else if w.MergeFieldsRegion.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				if p1.AdditionalProperties == nil {
+					p1.AdditionalProperties = map[string]string{}
+				}
+				p1.AdditionalProperties["REGION"] = v
+				b.MergeFields = oas.Some(p1)
+			}
+		}
+	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
 		{
 			p1, _ := b.MergeFields.Get()
@@ -862,6 +930,8 @@ type MembersBackWrite struct {
 	FirstName oas.Nullable[string]
 	// employee_count
 	EmployeeCount oas.Nullable[int32]
+	// custom_fields["member.tier"]
+	CustomFieldsMemberTier oas.Nullable[string]
 }
 
 // MembersBack returns sync members_back: email.Member records become crm.Lead writes.
@@ -876,7 +946,7 @@ func MembersBack(c Clients) *engine.Sync[email.Member, MembersBackWrite] {
 			_ = idempotencyKey // createLead takes no idempotency key: the engine finds an earlier create by natural key or xref
 			r, err := c.CRM.CreateLead(ctx, membersBackCreateBody(w))
 			if err != nil {
-				return "", rejected(err)
+				return "", syncutil.Rejected(err)
 			}
 			return string(r.ID), nil
 		},
@@ -891,7 +961,7 @@ func MembersBack(c Clients) *engine.Sync[email.Member, MembersBackWrite] {
 				ListID:   "lst_main",
 				MemberID: key,
 			})
-			if isNotFound(err) {
+			if syncutil.IsNotFound(err) {
 				return email.Member{}, fmt.Errorf("%w: %w", engine.ErrNotFound, err)
 			}
 			if err != nil {
@@ -921,7 +991,7 @@ func MembersBack(c Clients) *engine.Sync[email.Member, MembersBackWrite] {
 			ctx = transport.WithIdempotent(ctx)
 			_ = idempotencyKey
 			_, err := c.CRM.UpdateLead(ctx, crm.UpdateLeadParams{LeadID: key}, membersBackUpdateBody(w))
-			return rejected(err)
+			return syncutil.Rejected(err)
 		},
 		Version: func(s *email.Member) int64 {
 			return int64(s.Version)
@@ -981,6 +1051,22 @@ func membersBackMap(ctx context.Context, s *email.Member, l engine.Lookups, crea
 			}
 		}
 	}
+	{
+		// custom_fields["member.tier"] ← merge_fields.TIER
+		seen := false
+		if v0, ok := s.MergeFields.Get(); ok {
+			if v1, ok := v0.Tier.Get(); ok {
+				seen = true
+				x := string(v1)
+				w.CustomFieldsMemberTier = oas.Value(x)
+			}
+		}
+		if !seen {
+			if !w.CustomFieldsMemberTier.IsSet() {
+				w.CustomFieldsMemberTier.SetNull()
+			}
+		}
+	}
 	return w, nil
 }
 
@@ -993,7 +1079,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		Path:   "email",
 		Policy: engine.SourceWins,
 		Value: func(w *MembersBackWrite) (string, bool) {
-			return fieldJSON(w.Email)
+			return syncutil.FieldJSON(w.Email)
 		},
 	}, {
 		Clear: func(w *MembersBackWrite) {
@@ -1002,7 +1088,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		Path:   "last_name",
 		Policy: engine.SourceWins,
 		Value: func(w *MembersBackWrite) (string, bool) {
-			return fieldJSON(w.LastName)
+			return syncutil.FieldJSON(w.LastName)
 		},
 	}, {
 		Clear: func(w *MembersBackWrite) {
@@ -1011,7 +1097,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		Path:   "first_name",
 		Policy: engine.SourceWins,
 		Value: func(w *MembersBackWrite) (string, bool) {
-			return fieldJSON(w.FirstName)
+			return syncutil.FieldJSON(w.FirstName)
 		},
 	}, {
 		Clear: func(w *MembersBackWrite) {
@@ -1020,7 +1106,16 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		Path:   "employee_count",
 		Policy: engine.SourceWins,
 		Value: func(w *MembersBackWrite) (string, bool) {
-			return fieldJSON(w.EmployeeCount)
+			return syncutil.FieldJSON(w.EmployeeCount)
+		},
+	}, {
+		Clear: func(w *MembersBackWrite) {
+			w.CustomFieldsMemberTier.Unset()
+		},
+		Path:   "custom_fields[\"member.tier\"]",
+		Policy: engine.SourceWins,
+		Value: func(w *MembersBackWrite) (string, bool) {
+			return syncutil.FieldJSON(w.CustomFieldsMemberTier)
 		},
 	}}
 }
@@ -1039,6 +1134,12 @@ func membersBackCreateBody(w *MembersBackWrite) crm.LeadCreate {
 	}
 	if v, ok := w.EmployeeCount.Get(); ok {
 		b.EmployeeCount = oas.Some(v)
+	}
+	if v, ok := w.CustomFieldsMemberTier.Get(); ok {
+		if b.CustomFields == nil {
+			b.CustomFields = map[string]string{}
+		}
+		b.CustomFields["member.tier"] = v
 	}
 	return b
 }
@@ -1073,6 +1174,20 @@ func membersBackUpdateBody(w *MembersBackWrite) crm.LeadUpdate {
 	if v, ok := w.EmployeeCount.Get(); ok {
 		b.EmployeeCount = oas.Some(v)
 	}
+	if v, ok := w.CustomFieldsMemberTier.Get(); ok {
+		if b.CustomFields == nil {
+			b.CustomFields = map[string]string{}
+		}
+		b.CustomFields["member.tier"] = v
+	} else if w.CustomFieldsMemberTier.IsNull() {
+		{
+			v := string("")
+			if b.CustomFields == nil {
+				b.CustomFields = map[string]string{}
+			}
+			b.CustomFields["member.tier"] = v
+		}
+	}
 	return b
 }
 
@@ -1085,50 +1200,4 @@ func Register(e *engine.Engine, c Clients) error {
 		return err
 	}
 	return nil
-}
-
-// fieldJSON renders a set value (or null) as canonical JSON, for field snapshots.
-func fieldJSON[T any](o oas.Nullable[T]) (string, bool) {
-	if o.IsNull() {
-		return "null", true
-	}
-	v, ok := o.Get()
-	if !ok {
-		return "", false
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", false
-	}
-	return string(b), true
-}
-
-// isNotFound reports a 404 from a client call.
-func isNotFound(err error) bool {
-	var he *rest.Error
-	return errors.As(err, &he) && he.StatusCode == 404
-}
-
-// rejected marks a 4xx answer to a write as permanent, so the engine dead-letters the record at once instead of retrying a request the target refuses; 401, 403, 408 and 429 stay as they are (credentials, timeouts and throttling are the system's state, not the record's).
-func rejected(err error) error {
-	var he *rest.Error
-	if !errors.As(err, &he) || he.StatusCode < 400 || he.StatusCode >= 500 {
-		return err
-	}
-	switch he.StatusCode {
-	case 401, 403, 408, 429:
-		return err
-	}
-	return engine.Permanent(err)
-}
-
-// nonZero reports whether v is not its type's zero value.
-func nonZero[T comparable](v T) bool {
-	var zero T
-	return v != zero
-}
-
-// squash trims s and collapses inner runs of white space to one space.
-func squash(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

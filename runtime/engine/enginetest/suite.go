@@ -31,6 +31,8 @@ func StoreSuite(t *testing.T, open func(t *testing.T) engine.Store) {
 		{"Concurrent", testConcurrent},
 		{"Intent", testIntent},
 		{"LostCommit", testLostCommit},
+		{"Lock", testLock},
+		{"Audit", testAudit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -342,7 +342,7 @@ type MemberMergeFields struct {
 	Mobile oas.Opt[string] `json:"MOBILE,omitzero"`
 	// Landline number.
 	Landline oas.Opt[string] `json:"LANDLINE,omitzero"`
-	// Customer tier used to pick email content.
+	// Customer tier used to pick email content. In a write, the empty string clears the tier (as it clears any merge field).
 	Tier oas.Opt[MemberMergeFieldsTier] `json:"TIER,omitzero"`
 	// Account reference in the sender's own systems.
 	Account oas.Opt[string] `json:"ACCOUNT,omitzero"`
@@ -382,7 +382,7 @@ func (v *MemberMergeFields) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// MemberMergeFieldsTier: Customer tier used to pick email content.
+// MemberMergeFieldsTier: Customer tier used to pick email content. In a write, the empty string clears the tier (as it clears any merge field).
 //
 // Values not listed by the spec decode without error; IsKnown tells them apart.
 type MemberMergeFieldsTier string
@@ -392,12 +392,13 @@ const (
 	MemberMergeFieldsTierGold   MemberMergeFieldsTier = "gold"
 	MemberMergeFieldsTierSilver MemberMergeFieldsTier = "silver"
 	MemberMergeFieldsTierBronze MemberMergeFieldsTier = "bronze"
+	MemberMergeFieldsTierEmpty  MemberMergeFieldsTier = ""
 )
 
 // IsKnown reports whether v is one of the values the spec lists.
 func (v MemberMergeFieldsTier) IsKnown() bool {
 	switch v {
-	case MemberMergeFieldsTierGold, MemberMergeFieldsTierSilver, MemberMergeFieldsTierBronze:
+	case MemberMergeFieldsTierGold, MemberMergeFieldsTierSilver, MemberMergeFieldsTierBronze, MemberMergeFieldsTierEmpty:
 		return true
 	}
 	return false

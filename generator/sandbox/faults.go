@@ -1,4 +1,4 @@
-package sim
+package sandbox
 
 import (
 	"bytes"
@@ -26,6 +26,8 @@ const (
 	FaultSlow
 	// FaultReset closes the connection without an answer (TCP RST).
 	FaultReset
+	// Fault503 answers 503 Service Unavailable with Retry-After.
+	Fault503
 	numFaultKinds
 )
 
@@ -39,6 +41,8 @@ func (k FaultKind) String() string {
 		return "slow"
 	case FaultReset:
 		return "reset"
+	case Fault503:
+		return "503"
 	}
 	return "fault" + strconv.Itoa(int(k))
 }
@@ -49,7 +53,7 @@ type Faults struct {
 	// Rate is the fraction (0..1) of API requests that fail.
 	Rate float64
 	// Weights split failures between the kinds, indexed by FaultKind; all
-	// zero means equal shares.
+	// zero means equal shares of 500, 429, slow and reset (no 503).
 	Weights [numFaultKinds]float64
 	// AfterWrite is the fraction of failures of write requests (POST, PUT,
 	// PATCH, DELETE) injected after the write was applied: the change is
@@ -59,9 +63,11 @@ type Faults struct {
 	AfterWrite float64
 	// SlowDelay is how long a slow answer takes. Default 400 ms.
 	SlowDelay time.Duration
-	// RetryAfter is the wait a 429 asks for (sent as Retry-After-Ms, and as
-	// Retry-After in whole seconds, at least 1). Default 5 ms.
+	// RetryAfter is the wait a 429 or 503 asks for (sent as Retry-After-Ms,
+	// and as Retry-After in whole seconds, at least 1). Default 5 ms.
 	RetryAfter time.Duration
+	// RetryAfterDate sends Retry-After as an HTTP-date instead of seconds.
+	RetryAfterDate bool
 }
 
 func (f Faults) withDefaults() Faults {
@@ -82,6 +88,7 @@ func (f Faults) withDefaults() Faults {
 		for i := range f.Weights {
 			f.Weights[i] = 1
 		}
+		f.Weights[Fault503] = 0
 	}
 	return f
 }
@@ -114,8 +121,7 @@ func (s Stats) FaultTotal() int64 {
 	return n
 }
 
-// injector is the fault-injection and accounting layer shared by both
-// servers.
+// injector is the fault-injection and accounting layer of one system.
 type injector struct {
 	mu     sync.Mutex
 	faults Faults
@@ -123,8 +129,8 @@ type injector struct {
 	stats  Stats
 	down   atomic.Bool
 	// inflight tracks handlers so Close can wait for slow ones.
-	slowWG sync.WaitGroup
-	closed chan struct{}
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 func newInjector(seed uint64) *injector {
@@ -279,15 +285,23 @@ func (in *injector) inject(w http.ResponseWriter, r *http.Request, d decision, b
 	switch d.kind {
 	case Fault500:
 		fail(w, r, http.StatusInternalServerError, "internal_error", "An unexpected error occurred.")
-	case Fault429:
+	case Fault429, Fault503:
 		ms := d.cfg.RetryAfter.Milliseconds()
 		if ms < 1 {
 			ms = 1
 		}
 		secs := (ms + 999) / 1000
-		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		if d.cfg.RetryAfterDate {
+			w.Header().Set("Retry-After", time.Now().Add(time.Duration(secs)*time.Second).UTC().Format(http.TimeFormat))
+		} else {
+			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		}
 		w.Header().Set("Retry-After-Ms", strconv.FormatInt(ms, 10))
-		fail(w, r, http.StatusTooManyRequests, "rate_limited", "Too many requests; retry later.")
+		status, code := http.StatusTooManyRequests, "rate_limited"
+		if d.kind == Fault503 {
+			status, code = http.StatusServiceUnavailable, "unavailable"
+		}
+		fail(w, r, status, code, "Too many requests or unavailable; retry later.")
 	case FaultSlow:
 		t := time.NewTimer(d.cfg.SlowDelay)
 		defer t.Stop()
@@ -320,4 +334,14 @@ func (in *injector) inject(w http.ResponseWriter, r *http.Request, d decision, b
 		}
 		_ = conn.Close()
 	}
+}
+
+func (in *injector) close() {
+	in.closeOnce.Do(func() { close(in.closed) })
+}
+
+func (in *injector) reset() {
+	in.mu.Lock()
+	in.stats = Stats{Requests: map[string]int64{}, Faults: map[string]int64{}}
+	in.mu.Unlock()
 }

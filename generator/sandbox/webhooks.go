@@ -1,0 +1,257 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Signature schemes for webhook deliveries.
+const (
+	// SignDefault is connectorgen's default (what runtime/engine's webhook
+	// handler verifies): "t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">"
+	// in the entity's declared signature header (X-Signature when none).
+	SignDefault = "default"
+	// SignStripe is Stripe's: the same format in Stripe-Signature.
+	SignStripe = "stripe"
+	// SignShopify is Shopify's: base64 HMAC-SHA256 of the raw body in
+	// X-Shopify-Hmac-Sha256, no timestamp, with X-Shopify-Webhook-Id.
+	SignShopify = "shopify"
+)
+
+// Subscription makes a system deliver record-change events.
+type Subscription struct {
+	URL    string
+	Secret string
+	// Scheme is SignDefault (when empty), SignStripe or SignShopify.
+	Scheme string
+	// Header overrides the signature header.
+	Header string
+	// Auto delivers each event as it happens (in order, in the
+	// background); otherwise Flush delivers the pending ones.
+	Auto bool
+}
+
+// Event is one recorded record change.
+type Event struct {
+	ID     string
+	Entity string
+	Kind   string // created, updated, deleted
+	Key    string
+	At     time.Time
+	// Body is the JSON payload, shaped by the entity's declared webhook
+	// event schema (or {id, type, data} when none is declared).
+	Body []byte
+}
+
+// webhooks records events and delivers them to one subscription.
+type webhooks struct {
+	mu        sync.Mutex
+	seq       int64
+	events    []Event
+	delivered int
+	sub       Subscription
+	header    string
+	hc        *http.Client
+	autoQ     chan Event
+}
+
+// changed records an event for a change of rec (called without e.mu).
+func (h *webhooks) changed(s *System, e *entity, rec Record, kind string) {
+	h.mu.Lock()
+	h.seq++
+	id := fmt.Sprintf("evt_%08d", h.seq)
+	at := time.Now().UTC()
+	key := keyString(rec[e.key])
+	var payload any
+	typ := strings.ToLower(e.name) + "." + kind
+	if w := e.webhook; w != nil && s.schemaByName(w.Event.Text) != nil {
+		m, _ := s.newGen().value(s.schemaByName(w.Event.Text), "", 0).(map[string]any)
+		if m == nil {
+			m = map[string]any{}
+		}
+		props := schemaProps(s.schemaByName(w.Event.Text))
+		if w.ID.Text != "" {
+			m[w.ID.Text] = id
+		}
+		if w.Key.Text != "" {
+			m[w.Key.Text] = rec[e.key]
+		}
+		if w.Version.Text != "" && e.version != "" {
+			m[w.Version.Text] = rec[e.version]
+		}
+		if p := props["type"]; p != nil {
+			m["type"] = typ
+			if p.Value != nil && len(p.Value.Enum) > 0 {
+				m["type"] = p.Value.Enum[0]
+				for _, v := range p.Value.Enum {
+					if s, ok := v.(string); ok && strings.HasSuffix(s, "."+kind) {
+						m["type"] = s
+					}
+				}
+			}
+		}
+		for _, n := range []string{"occurred_at", "created_at", "timestamp"} {
+			if props[n] != nil {
+				m[n] = at.Format(time.RFC3339Nano)
+			}
+		}
+		payload = m
+	} else {
+		payload = map[string]any{"id": id, "type": typ, "data": rec}
+	}
+	body, _ := json.Marshal(payload)
+	ev := Event{ID: id, Entity: e.full, Kind: kind, Key: key, At: at, Body: body}
+	h.events = append(h.events, ev)
+	q := h.autoQ
+	h.mu.Unlock()
+	if q != nil {
+		select {
+		case q <- ev:
+		default: // a full queue drops to Flush
+		}
+	}
+}
+
+// Subscribe makes the system deliver events to sub.URL. Events recorded
+// before the subscription are not delivered.
+func (s *System) Subscribe(sub Subscription) {
+	h := s.hooks
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.delivered = len(h.events)
+	h.sub = sub
+	h.hc = &http.Client{Timeout: 10 * time.Second}
+	h.header = sub.Header
+	if h.header == "" {
+		switch sub.Scheme {
+		case SignStripe:
+			h.header = "Stripe-Signature"
+		case SignShopify:
+			h.header = "X-Shopify-Hmac-Sha256"
+		default:
+			h.header = "X-Signature"
+			for _, e := range s.entities {
+				if e.webhook != nil && e.webhook.SignatureHeader.Text != "" {
+					h.header = e.webhook.SignatureHeader.Text
+				}
+			}
+		}
+	}
+	if sub.Auto && h.autoQ == nil {
+		q := make(chan Event, 4096)
+		h.autoQ = q
+		closed := s.in.closed
+		go func() {
+			for {
+				select {
+				case ev := <-q:
+					_, _ = s.Deliver(context.Background(), ev)
+				case <-closed:
+					return
+				}
+			}
+		}()
+	}
+}
+
+// Events returns every event recorded so far.
+func (s *System) Events() []Event {
+	s.hooks.mu.Lock()
+	defer s.hooks.mu.Unlock()
+	return append([]Event(nil), s.hooks.events...)
+}
+
+// Flush delivers, in order, the events recorded since the last Flush; a
+// delivery answered with a non-2xx status is retried up to three times.
+// It returns how many were accepted.
+func (s *System) Flush(ctx context.Context) (int, error) {
+	h := s.hooks
+	h.mu.Lock()
+	pending := append([]Event(nil), h.events[h.delivered:]...)
+	h.delivered = len(h.events)
+	h.mu.Unlock()
+	n := 0
+	for _, ev := range pending {
+		var err error
+		for attempt := 0; attempt < 3; attempt++ {
+			var status int
+			if status, err = s.Deliver(ctx, ev); err == nil && status/100 == 2 {
+				n++
+				break
+			} else if err == nil {
+				err = fmt.Errorf("webhook %s: status %d", ev.ID, status)
+			}
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Sign returns the signature header value for body under scheme.
+func Sign(scheme, secret string, t time.Time, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	if scheme == SignShopify {
+		m.Write(body)
+		return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	}
+	ts := strconv.FormatInt(t.Unix(), 10)
+	m.Write([]byte(ts))
+	m.Write([]byte("."))
+	m.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Deliver posts one event, correctly signed, and returns the status.
+func (s *System) Deliver(ctx context.Context, ev Event) (int, error) {
+	s.hooks.mu.Lock()
+	sub := s.hooks.sub
+	s.hooks.mu.Unlock()
+	return s.post(ctx, ev.Body, Sign(sub.Scheme, sub.Secret, time.Now(), ev.Body), ev.ID)
+}
+
+// Post sends body with the given signature to the subscription (for
+// forged or replayed deliveries) and returns the status.
+func (s *System) Post(ctx context.Context, body []byte, signature string) (int, error) {
+	return s.post(ctx, body, signature, "")
+}
+
+func (s *System) post(ctx context.Context, body []byte, signature, eventID string) (int, error) {
+	s.hooks.mu.Lock()
+	sub, hc, header := s.hooks.sub, s.hooks.hc, s.hooks.header
+	s.hooks.mu.Unlock()
+	if sub.URL == "" {
+		return 0, fmt.Errorf("sandbox: system %s has no webhook subscription", s.name)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.URL, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if signature != "" {
+		req.Header.Set(header, signature)
+	}
+	if sub.Scheme == SignShopify && eventID != "" {
+		req.Header.Set("X-Shopify-Webhook-Id", eventID)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode, nil
+}

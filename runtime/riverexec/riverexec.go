@@ -1,0 +1,444 @@
+// Package riverexec is an engine.Executor that runs the engine's units of
+// work as River jobs (riverqueue/river on PostgreSQL), so that any number of
+// worker processes sharing one Postgres share the work: the scale-out role
+// of DESIGN.md §10. It schedules and dispatches; it holds no sync logic
+// (the engine does the work) and no state of its own (River's tables and
+// the pgstore schema hold it).
+//
+// Units map to jobs by (Kind, Sync, Key): a poll pass (with its queued
+// webhook events) is a "connectorgen_poll" job, a webhook queue drain a
+// "connectorgen_queue" job, a dead-letter replay a "connectorgen_replay"
+// job. Record applies run inside the poll or drain that read them, in
+// parallel (engine.WithConcurrency), on the worker holding the sync.
+//
+// Three mechanisms keep a sync's work single-writer:
+//   - jobs are unique by kind and arguments while available, scheduled,
+//     pending, running or retryable, so a unit is never queued twice;
+//   - every job takes the sync's one-writer lock (pgstore.TryLockSync, a
+//     session advisory lock that PostgreSQL frees when the holder dies)
+//     before it runs, and snoozes when another worker holds it: a job
+//     rescued from a worker that River believes stuck cannot overlap the
+//     original;
+//   - within a process the engine serialises work on one record.
+//
+// A sync whose system is down (engine.SystemDownError: 5xx, rate limit,
+// open breaker) snoozes its job until the system's retry time instead of
+// burning River attempts; a paused sync's job completes without work.
+package riverexec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/connectorgen/connectorgen/runtime/engine"
+	"github.com/connectorgen/connectorgen/runtime/pgstore"
+)
+
+// Job kinds.
+const (
+	KindPoll   = "connectorgen_poll"
+	KindQueue  = "connectorgen_queue"
+	KindReplay = "connectorgen_replay"
+)
+
+// PollArgs is a poll pass of one sync (engine.Engine.RunOnce).
+type PollArgs struct {
+	Sync string `json:"sync"`
+}
+
+// Kind implements river.JobArgs.
+func (PollArgs) Kind() string { return KindPoll }
+
+// QueueArgs drains one sync's webhook queue (engine.Engine.ProcessQueue).
+type QueueArgs struct {
+	Sync string `json:"sync"`
+}
+
+// Kind implements river.JobArgs.
+func (QueueArgs) Kind() string { return KindQueue }
+
+// ReplayArgs replays one dead letter (engine.Engine.Replay).
+type ReplayArgs struct {
+	Sync string `json:"sync"`
+	ID   int64  `json:"id"`
+}
+
+// Kind implements river.JobArgs.
+func (ReplayArgs) Kind() string { return KindReplay }
+
+// uniqueStates are the states in which a job blocks an identical insert.
+// Completed jobs are left out (River's default keeps them), or a sync
+// could be polled only once.
+var uniqueStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+	rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+}
+
+// Schedule is how often a sync is polled and its queue drained.
+type Schedule struct {
+	Sync string
+	// Every is the poll interval (0: never polled on a schedule).
+	Every time.Duration
+	// QueueEvery is the webhook queue drain interval (0: none).
+	QueueEvery time.Duration
+}
+
+// Config configures New.
+type Config struct {
+	// Schema holds River's tables (default: the store's schema, so a
+	// deployment's state and queue live together).
+	Schema string
+	// Queue is the River queue the jobs go to (default "connectorgen").
+	Queue string
+	// MaxWorkers is how many jobs this process runs at once (default 4).
+	// Each running job holds one pool connection for its sync lock.
+	MaxWorkers int
+	// Schedules are inserted as River periodic jobs; River's elected
+	// leader inserts them, so N workers poll once per interval together.
+	Schedules []Schedule
+	// LockRetry is how long a job waits (snoozed) when another worker
+	// holds its sync (default 1 s).
+	LockRetry time.Duration
+	// DownRetry is how long a job is snoozed when a system is down and
+	// said nothing about when to retry (default 5 s).
+	DownRetry time.Duration
+	// RescueStuckJobsAfter is when River hands a running job whose worker
+	// vanished (a crash) to another worker (default 1 min). The sync lock
+	// makes an early rescue safe, only wasteful.
+	RescueStuckJobsAfter time.Duration
+	// FetchPollInterval is how often idle workers look for jobs besides
+	// LISTEN/NOTIFY wake-ups (River's default when 0).
+	FetchPollInterval time.Duration
+	// InsertOnly makes a client that only inserts jobs (an API server
+	// that triggers runs and replays): it works no jobs and schedules
+	// nothing.
+	InsertOnly bool
+	// ID names this process in River's tables (default: River's).
+	ID string
+	// Logger receives River's and the executor's messages (default:
+	// discard).
+	Logger *slog.Logger
+}
+
+// Executor runs engine units as River jobs. Create it with New, create the
+// engine with engine.WithExecutor(x), Bind the engine, then Start.
+type Executor struct {
+	client *river.Client[pgx.Tx]
+	store  *pgstore.Store
+	cfg    Config
+	eng    *engine.Engine
+	log    *slog.Logger
+}
+
+var _ engine.Executor = (*Executor)(nil)
+
+// Migrate brings River's tables in schema up to date with rivermigrate
+// (schema "" : the connection's search_path). Concurrent callers (workers
+// starting together) are serialised by an advisory lock.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Schema: schema, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("riverexec: %w", err)
+	}
+	// River's migrations cannot share one transaction (one adds an enum
+	// value and uses it), so the lock is a session lock on a connection of
+	// its own, held while rivermigrate applies them one by one.
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("riverexec: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('connectorgen river migrate ' || $1, 0))`, schema); err != nil {
+		return fmt.Errorf("riverexec: %w", err)
+	}
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtextextended('connectorgen river migrate ' || $1, 0))`, schema); err != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
+	if schema != "" {
+		if _, err := conn.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{schema}.Sanitize()); err != nil {
+			return fmt.Errorf("riverexec: %w", err)
+		}
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("riverexec: migrating River's tables: %w", err)
+	}
+	return nil
+}
+
+// New migrates River's tables and returns an executor on pool whose jobs
+// lock syncs through store (which must use the same database).
+func New(ctx context.Context, pool *pgxpool.Pool, store *pgstore.Store, cfg Config) (*Executor, error) {
+	if cfg.Schema == "" {
+		cfg.Schema = store.Schema()
+	}
+	if cfg.Queue == "" {
+		cfg.Queue = "connectorgen"
+	}
+	if cfg.MaxWorkers <= 0 {
+		cfg.MaxWorkers = 4
+	}
+	if cfg.LockRetry <= 0 {
+		cfg.LockRetry = time.Second
+	}
+	if cfg.DownRetry <= 0 {
+		cfg.DownRetry = 5 * time.Second
+	}
+	if cfg.RescueStuckJobsAfter <= 0 {
+		cfg.RescueStuckJobsAfter = time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := Migrate(ctx, pool, cfg.Schema); err != nil {
+		return nil, err
+	}
+	x := &Executor{store: store, cfg: cfg, log: cfg.Logger}
+	rc := &river.Config{
+		Schema:               cfg.Schema,
+		ID:                   cfg.ID,
+		Logger:               cfg.Logger,
+		JobTimeout:           -1, // a poll pass takes as long as the source needs
+		RescueStuckJobsAfter: cfg.RescueStuckJobsAfter,
+		FetchPollInterval:    cfg.FetchPollInterval,
+		// A unit's own failures are retried by the engine and end in dead
+		// letters; River's attempts cover crashes and store errors.
+		MaxAttempts: 25,
+	}
+	if !cfg.InsertOnly {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &pollWorker{x: x})
+		river.AddWorker(workers, &queueWorker{x: x})
+		river.AddWorker(workers, &replayWorker{x: x})
+		rc.Workers = workers
+		rc.Queues = map[string]river.QueueConfig{cfg.Queue: {MaxWorkers: cfg.MaxWorkers}}
+		for _, s := range cfg.Schedules {
+			if s.Every > 0 {
+				sync := s.Sync
+				rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(s.Every),
+					func() (river.JobArgs, *river.InsertOpts) { return PollArgs{Sync: sync}, x.opts() },
+					&river.PeriodicJobOpts{ID: "poll:" + sync, RunOnStart: true}))
+			}
+			if s.QueueEvery > 0 {
+				sync := s.Sync
+				rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(s.QueueEvery),
+					func() (river.JobArgs, *river.InsertOpts) { return QueueArgs{Sync: sync}, x.opts() },
+					&river.PeriodicJobOpts{ID: "queue:" + sync, RunOnStart: true}))
+			}
+		}
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), rc)
+	if err != nil {
+		return nil, fmt.Errorf("riverexec: %w", err)
+	}
+	x.client = client
+	return x, nil
+}
+
+func (x *Executor) opts() *river.InsertOpts {
+	return &river.InsertOpts{Queue: x.cfg.Queue, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
+}
+
+// Bind sets the engine whose syncs the jobs run (created with
+// engine.WithExecutor(x)). Call it before Start.
+func (x *Executor) Bind(e *engine.Engine) { x.eng = e }
+
+// Client returns the River client (for subscriptions, job listings).
+func (x *Executor) Client() *river.Client[pgx.Tx] { return x.client }
+
+// Start starts working jobs (and, on the elected leader, inserting the
+// periodic ones). It returns at once.
+func (x *Executor) Start(ctx context.Context) error {
+	if x.cfg.InsertOnly {
+		return nil // nothing to work, nothing to schedule
+	}
+	if x.eng == nil {
+		return errors.New("riverexec: Start before Bind")
+	}
+	return x.client.Start(ctx)
+}
+
+// Stop waits for running jobs to finish (or ctx) and stops.
+func (x *Executor) Stop(ctx context.Context) error {
+	if x.cfg.InsertOnly {
+		return nil
+	}
+	return x.client.Stop(ctx)
+}
+
+// inJob marks a context as the one a River job runs in.
+type inJob struct{}
+
+// Execute implements engine.Executor. Inside a job (the worker running a
+// poll, drain or replay) it runs the unit at once. Elsewhere (an API
+// server's RunOnce, Replay or ProcessQueue) it inserts the unit's job and
+// waits until a worker has finished it; the report the engine returns to
+// that caller is then empty, the run's report being in the run history.
+// Record applies outside a job run in place.
+func (x *Executor) Execute(ctx context.Context, u engine.Unit) error {
+	if ctx.Value(inJob{}) != nil || u.Kind == engine.UnitApply {
+		return u.Run(ctx)
+	}
+	res, err := x.insert(ctx, u)
+	if err != nil {
+		return err
+	}
+	return x.wait(ctx, res.Job.ID)
+}
+
+func (x *Executor) insert(ctx context.Context, u engine.Unit) (*rivertype.JobInsertResult, error) {
+	var args river.JobArgs
+	switch u.Kind {
+	case engine.UnitPoll:
+		args = PollArgs{Sync: u.Sync}
+	case engine.UnitQueue:
+		args = QueueArgs{Sync: u.Sync}
+	case engine.UnitReplay:
+		var id int64
+		if _, err := fmt.Sscanf(u.Key[len(u.Sync)+1:], "%d", &id); err != nil || len(u.Key) <= len(u.Sync)+1 {
+			return nil, fmt.Errorf("riverexec: replay unit key %q: want sync/id", u.Key)
+		}
+		args = ReplayArgs{Sync: u.Sync, ID: id}
+	default:
+		return nil, fmt.Errorf("riverexec: unknown unit kind %q", u.Kind)
+	}
+	res, err := x.client.Insert(ctx, args, x.opts())
+	if err != nil {
+		return nil, fmt.Errorf("riverexec: inserting %s job: %w", u.Kind, err)
+	}
+	return res, nil
+}
+
+// Enqueue inserts a unit's job without waiting: kind is engine.UnitPoll,
+// UnitQueue or UnitReplay (id: the dead letter). It returns false when an
+// identical job is already waiting or running.
+func (x *Executor) Enqueue(ctx context.Context, kind engine.UnitKind, sync string, id int64) (bool, error) {
+	key := sync
+	if kind == engine.UnitReplay {
+		key = fmt.Sprintf("%s/%d", sync, id)
+	}
+	res, err := x.insert(ctx, engine.Unit{Kind: kind, Sync: sync, Key: key})
+	if err != nil {
+		return false, err
+	}
+	return !res.UniqueSkippedAsDuplicate, nil
+}
+
+// wait polls a job until it is finished.
+func (x *Executor) wait(ctx context.Context, id int64) error {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		j, err := x.client.JobGet(ctx, id)
+		if err != nil {
+			return fmt.Errorf("riverexec: job %d: %w", id, err)
+		}
+		switch j.State {
+		case rivertype.JobStateCompleted:
+			return nil
+		case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+			msg := "no error recorded"
+			if n := len(j.Errors); n > 0 {
+				msg = j.Errors[n-1].Error
+			}
+			return fmt.Errorf("riverexec: %s job %d %s: %s", j.Kind, id, j.State, msg)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// run is what every job does: take the sync's lock (or snooze), run the
+// engine entry point, and turn its error into River's vocabulary.
+func (x *Executor) run(ctx context.Context, sync string, f func(ctx context.Context) error) error {
+	release, err := x.store.TryLockSync(ctx, sync)
+	if errors.Is(err, pgstore.ErrLocked) {
+		return river.JobSnooze(x.cfg.LockRetry)
+	}
+	if err != nil {
+		return err
+	}
+	defer release()
+	err = f(context.WithValue(ctx, inJob{}, true))
+	return x.outcome(ctx, sync, err)
+}
+
+func (x *Executor) outcome(ctx context.Context, sync string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, engine.ErrPaused) {
+		x.log.LogAttrs(ctx, slog.LevelInfo, "riverexec: sync is paused; job done without work", slog.String("sync", sync))
+		return nil
+	}
+	var down *engine.SystemDownError
+	if errors.As(err, &down) {
+		d := x.cfg.DownRetry
+		if !down.RetryAt.IsZero() {
+			d = max(time.Until(down.RetryAt), 100*time.Millisecond)
+		}
+		if down.Auth {
+			// Credentials refused: someone must re-authorise; retry rarely.
+			d = max(d, time.Minute)
+		}
+		x.log.LogAttrs(ctx, slog.LevelWarn, "riverexec: system down; job snoozed", slog.String("sync", sync),
+			slog.String("system", down.System), slog.Duration("for", d))
+		return river.JobSnooze(d)
+	}
+	return err
+}
+
+type pollWorker struct {
+	river.WorkerDefaults[PollArgs]
+	x *Executor
+}
+
+func (w *pollWorker) Work(ctx context.Context, j *river.Job[PollArgs]) error {
+	return w.x.run(ctx, j.Args.Sync, func(ctx context.Context) error {
+		_, err := w.x.eng.RunOnce(ctx, j.Args.Sync)
+		return err
+	})
+}
+
+type queueWorker struct {
+	river.WorkerDefaults[QueueArgs]
+	x *Executor
+}
+
+func (w *queueWorker) Work(ctx context.Context, j *river.Job[QueueArgs]) error {
+	return w.x.run(ctx, j.Args.Sync, func(ctx context.Context) error {
+		_, err := w.x.eng.ProcessQueue(ctx, j.Args.Sync)
+		return err
+	})
+}
+
+type replayWorker struct {
+	river.WorkerDefaults[ReplayArgs]
+	x *Executor
+}
+
+func (w *replayWorker) Work(ctx context.Context, j *river.Job[ReplayArgs]) error {
+	return w.x.run(ctx, j.Args.Sync, func(ctx context.Context) error {
+		err := w.x.eng.Replay(ctx, j.Args.Sync, j.Args.ID)
+		if errors.Is(err, engine.ErrNoDeadLetter) {
+			// Replayed or discarded meanwhile: nothing left to do.
+			return nil
+		}
+		return err
+	})
+}

@@ -1,0 +1,336 @@
+package riverexec_test
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/connectorgen/connectorgen/runtime/engine"
+	"github.com/connectorgen/connectorgen/runtime/pgstore"
+	"github.com/connectorgen/connectorgen/runtime/pgstore/pgtest"
+	"github.com/connectorgen/connectorgen/runtime/riverexec"
+	"github.com/connectorgen/connectorgen/runtime/transport"
+)
+
+type rec struct {
+	ID  int64
+	Val string
+}
+
+// world is a source and a target shared by every "worker" of a test. The
+// target records each apply's span and fails the test when two workers
+// write the same record at once.
+type world struct {
+	t        *testing.T
+	mu       sync.Mutex
+	src      []rec
+	target   map[string]string
+	creates  map[string]int
+	inflight map[string]string // key -> worker writing it
+	overlaps atomic.Int64
+	// downUntil makes the source unavailable until then.
+	downUntil atomic.Int64
+	downCalls atomic.Int64
+}
+
+func newWorld(t *testing.T, n int) *world {
+	w := &world{t: t, target: map[string]string{}, creates: map[string]int{}, inflight: map[string]string{}}
+	w.add(n)
+	return w
+}
+
+func (w *world) add(n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for range n {
+		id := int64(len(w.src) + 1)
+		w.src = append(w.src, rec{ID: id, Val: fmt.Sprint("v", id)})
+	}
+}
+
+func (w *world) write(worker, key, val string, create bool) {
+	w.mu.Lock()
+	if other, busy := w.inflight[key]; busy {
+		w.overlaps.Add(1)
+		w.t.Errorf("record %s written by %s while %s writes it", key, worker, other)
+	}
+	w.inflight[key] = worker
+	w.mu.Unlock()
+	time.Sleep(200 * time.Microsecond) // a write takes time: give overlaps a chance
+	w.mu.Lock()
+	delete(w.inflight, key)
+	w.target[key] = val
+	if create {
+		w.creates[key]++
+	}
+	w.mu.Unlock()
+}
+
+func (w *world) sync(worker string) *engine.Sync[rec, rec] {
+	return &engine.Sync[rec, rec]{
+		Name: "items", SourceSystem: "src", TargetSystem: "dst", Source: "src.items", Target: "dst.items",
+		CursorKind: engine.CursorInt,
+		Poll: func(ctx context.Context, since engine.Cursor) iter.Seq2[rec, error] {
+			return func(yield func(rec, error) bool) {
+				if until := w.downUntil.Load(); until != 0 && time.Now().UnixNano() < until {
+					w.downCalls.Add(1)
+					yield(rec{}, &transport.Error{Kind: transport.ErrUnavailable, RetryAt: time.Unix(0, until), Err: fmt.Errorf("maintenance")})
+					return
+				}
+				w.mu.Lock()
+				recs := append([]rec(nil), w.src...)
+				w.mu.Unlock()
+				for _, r := range recs {
+					if r.ID >= since.Int && !yield(r, nil) {
+						return
+					}
+				}
+			}
+		},
+		Key:     func(r *rec) string { return fmt.Sprint(r.ID) },
+		Version: func(r *rec) int64 { return 1 },
+		Cursor:  func(r *rec) engine.Cursor { return engine.Cursor{Int: r.ID} },
+		Map:     func(_ context.Context, r *rec, _ engine.Lookups, _ bool) (rec, error) { return *r, nil },
+		Create: func(_ context.Context, r *rec, _ string) (string, error) {
+			k := fmt.Sprint("t", r.ID)
+			w.write(worker, k, r.Val, true)
+			return k, nil
+		},
+		Update: func(_ context.Context, tk string, r *rec, _ string) error {
+			w.write(worker, tk, r.Val, false)
+			return nil
+		},
+	}
+}
+
+func (w *world) done(n int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.target) == n
+}
+
+type worker struct {
+	pool  *pgxpool.Pool
+	store *pgstore.Store
+	x     *riverexec.Executor
+	eng   *engine.Engine
+}
+
+func startWorker(t *testing.T, url, schema, name string, w *world, cfg riverexec.Config) *worker {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := pgstore.New(ctx, pool, pgstore.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ID = name
+	if cfg.FetchPollInterval == 0 {
+		cfg.FetchPollInterval = 100 * time.Millisecond
+	}
+	if cfg.LockRetry == 0 {
+		cfg.LockRetry = 100 * time.Millisecond
+	}
+	x, err := riverexec.New(ctx, pool, store, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := engine.New(store, engine.WithExecutor(x), engine.WithConcurrency(4))
+	if err := engine.Add(eng, w.sync(name)); err != nil {
+		t.Fatal(err)
+	}
+	x.Bind(eng)
+	if err := x.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wk := &worker{pool: pool, store: store, x: x, eng: eng}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := x.Stop(ctx); err != nil {
+			t.Errorf("stopping %s: %v", name, err)
+		}
+		store.Close()
+		pool.Close()
+	})
+	return wk
+}
+
+func waitFor(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestWorkersShareSchedule runs three workers on one schema with a
+// periodic poll: every record reaches the target exactly once, records
+// added later too, and no record is ever written by two workers at once.
+func TestWorkersShareSchedule(t *testing.T) {
+	url := pgtest.URL(t)
+	schema := pgtest.Schema(t, url)
+	w := newWorld(t, 300)
+	cfg := riverexec.Config{Schedules: []riverexec.Schedule{{Sync: "items", Every: 200 * time.Millisecond}}}
+	var ws []*worker
+	for i := range 3 {
+		ws = append(ws, startWorker(t, url, schema, fmt.Sprint("w", i), w, cfg))
+	}
+	waitFor(t, "the first 300 records", func() bool { return w.done(300) })
+	w.add(200)
+	waitFor(t, "500 records", func() bool { return w.done(500) })
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for k, n := range w.creates {
+		if n != 1 {
+			t.Errorf("%s created %d times", k, n)
+		}
+	}
+	if w.overlaps.Load() != 0 {
+		t.Errorf("%d overlapping writes", w.overlaps.Load())
+	}
+	runs, err := ws[0].store.Runs(context.Background(), "items", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) < 2 {
+		t.Fatalf("%d runs recorded", len(runs))
+	}
+	// Runs never overlap: the sync lock makes them one at a time.
+	sort.Slice(runs, func(i, j int) bool { return runs[i].StartedAt.Before(runs[j].StartedAt) })
+	for i := 1; i < len(runs); i++ {
+		if runs[i].StartedAt.Before(runs[i-1].FinishedAt) {
+			t.Errorf("run %d started at %s before run %d finished at %s", runs[i].ID, runs[i].StartedAt, runs[i-1].ID, runs[i-1].FinishedAt)
+		}
+	}
+}
+
+// TestExecuteFromInsertOnlyClient: an API process (insert-only executor)
+// calls RunOnce; the unit runs as a job on a worker started later, and
+// RunOnce returns when that worker has finished it.
+func TestExecuteFromInsertOnlyClient(t *testing.T) {
+	url := pgtest.URL(t)
+	schema := pgtest.Schema(t, url)
+	w := newWorld(t, 50)
+	api := startWorker(t, url, schema, "api", w, riverexec.Config{InsertOnly: true})
+	done := make(chan error, 1)
+	go func() {
+		_, err := api.eng.RunOnce(context.Background(), "items")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("RunOnce returned (%v) before any worker existed", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if len(w.target) != 0 {
+		t.Fatal("the insert-only client ran the unit itself")
+	}
+	startWorker(t, url, schema, "w0", w, riverexec.Config{})
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("RunOnce did not return after a worker started")
+	}
+	if !w.done(50) {
+		t.Fatalf("RunOnce returned with %d of 50 records written", len(w.target))
+	}
+}
+
+// TestLockedSyncSnoozes: while another session holds a sync's lock, its
+// job is snoozed, not run; once the lock is released the job runs.
+func TestLockedSyncSnoozes(t *testing.T) {
+	url := pgtest.URL(t)
+	schema := pgtest.Schema(t, url)
+	w := newWorld(t, 20)
+	wk := startWorker(t, url, schema, "w0", w, riverexec.Config{})
+	events, cancel := wk.x.Client().Subscribe(river.EventKindJobSnoozed, river.EventKindJobCompleted)
+	defer cancel()
+	release, err := wk.store.TryLockSync(context.Background(), "items")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wk.x.Enqueue(context.Background(), engine.UnitPoll, "items", 0); err != nil {
+		t.Fatal(err)
+	}
+	if dup, err := wk.x.Enqueue(context.Background(), engine.UnitPoll, "items", 0); err != nil || dup {
+		t.Fatalf("second identical insert: queued %v, %v; want skipped as a duplicate", dup, err)
+	}
+	ev := next(t, events)
+	if ev.Kind != river.EventKindJobSnoozed {
+		t.Fatalf("first event %s, want snoozed", ev.Kind)
+	}
+	if w.done(20) || len(w.target) != 0 {
+		t.Fatal("the job ran while the sync was locked")
+	}
+	release()
+	for ev.Kind != river.EventKindJobCompleted {
+		ev = next(t, events)
+	}
+	if !w.done(20) {
+		t.Fatalf("after the lock was released the job completed with %d records written", len(w.target))
+	}
+}
+
+func next(t *testing.T, ch <-chan *river.Event) *river.Event {
+	t.Helper()
+	select {
+	case ev := <-ch:
+		return ev
+	case <-time.After(time.Minute):
+		t.Fatal("no River event")
+		return nil
+	}
+}
+
+// TestSystemDownSnoozes: a source that is down with a retry time snoozes
+// the job until then (no River attempt used up); it then completes.
+func TestSystemDownSnoozes(t *testing.T) {
+	url := pgtest.URL(t)
+	schema := pgtest.Schema(t, url)
+	w := newWorld(t, 10)
+	w.downUntil.Store(time.Now().Add(time.Second).UnixNano())
+	wk := startWorker(t, url, schema, "w0", w, riverexec.Config{})
+	events, cancel := wk.x.Client().Subscribe(river.EventKindJobSnoozed, river.EventKindJobCompleted, river.EventKindJobFailed)
+	defer cancel()
+	if _, err := wk.x.Enqueue(context.Background(), engine.UnitPoll, "items", 0); err != nil {
+		t.Fatal(err)
+	}
+	ev := next(t, events)
+	if ev.Kind != river.EventKindJobSnoozed {
+		t.Fatalf("first event %s, want snoozed", ev.Kind)
+	}
+	if ev.Job.ScheduledAt.Before(time.Unix(0, w.downUntil.Load()).Add(-time.Millisecond)) {
+		t.Errorf("snoozed job scheduled at %s, want at the source's retry time %s or later", ev.Job.ScheduledAt, time.Unix(0, w.downUntil.Load()))
+	}
+	if ev.Job.Attempt > 1 {
+		t.Errorf("snoozed job used %d attempts", ev.Job.Attempt)
+	}
+	for ev.Kind == river.EventKindJobSnoozed {
+		ev = next(t, events)
+	}
+	if ev.Kind != river.EventKindJobCompleted || !w.done(10) {
+		t.Fatalf("after the outage: event %s, %d records", ev.Kind, len(w.target))
+	}
+	if w.downCalls.Load() == 0 {
+		t.Fatal("the source was never down")
+	}
+}
