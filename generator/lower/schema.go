@@ -465,17 +465,25 @@ func (l *lowerer) newType(s *openapi3.Schema, loc load.Loc, hint, owner string) 
 // isRawLike reports whether t already carries null and absence itself
 // (json.RawMessage and unions), so it needs no Opt or Nullable wrapper.
 func (l *lowerer) isRawLike(t *ir.TypeRef) bool {
-	if t.IsRawJSON() {
-		return true
-	}
-	if t.Kind == ir.Named && t.Pkg == "" {
-		if nt := l.namedType(t.Name); nt != nil {
-			if nt.Kind == ir.Union {
-				return true
-			}
-			if nt.Kind == ir.Alias && nt.Target != nil {
-				return l.isRawLike(nt.Target)
-			}
+	// A bounded walk down alias chains: aliases can form cycles until
+	// breakAliasCycles runs.
+	for range 64 {
+		if t.IsRawJSON() {
+			return true
+		}
+		if t.Kind != ir.Named || t.Pkg != "" {
+			return false
+		}
+		nt := l.namedType(t.Name)
+		switch {
+		case nt == nil:
+			return false
+		case nt.Kind == ir.Union:
+			return true
+		case nt.Kind == ir.Alias && nt.Target != nil:
+			t = nt.Target
+		default:
+			return false
 		}
 	}
 	return false
@@ -484,15 +492,19 @@ func (l *lowerer) isRawLike(t *ir.TypeRef) bool {
 // isSliceOrMap reports whether t's zero value is nil, which omitzero can
 // tell apart from an empty collection.
 func (l *lowerer) isSliceOrMap(t *ir.TypeRef) bool {
-	switch t.Kind {
-	case ir.Slice, ir.Map:
-		return true
-	case ir.Named:
-		if t.Pkg == "" {
-			if nt := l.namedType(t.Name); nt != nil && (nt.Kind == ir.Defined || nt.Kind == ir.Alias) && nt.Target != nil {
-				return l.isSliceOrMap(nt.Target)
+	for range 64 { // bounded: alias chains may still be cyclic here
+		switch t.Kind {
+		case ir.Slice, ir.Map:
+			return true
+		case ir.Named:
+			if t.Pkg == "" {
+				if nt := l.namedType(t.Name); nt != nil && (nt.Kind == ir.Defined || nt.Kind == ir.Alias) && nt.Target != nil {
+					t = nt.Target
+					continue
+				}
 			}
 		}
+		return false
 	}
 	return false
 }
