@@ -82,8 +82,12 @@ func variants(s *openapi3.Schema) openapi3.SchemaRefs {
 }
 
 // nullable reports whether null is a valid value of s.
-func nullable(s *openapi3.Schema) bool {
-	if s == nil {
+func nullable(s *openapi3.Schema) bool { return nullableAt(s, 0) }
+
+// nullableAt is nullable with a bound on allOf nesting: the loader cuts
+// composition cycles, and the bound keeps any it could not see finite.
+func nullableAt(s *openapi3.Schema, depth int) bool {
+	if s == nil || depth > 64 {
 		return false
 	}
 	if s.Nullable || (s.Type != nil && slices.Contains(*s.Type, "null")) {
@@ -99,7 +103,7 @@ func nullable(s *openapi3.Schema) bool {
 	}
 	if len(s.AllOf) > 0 {
 		for _, p := range s.AllOf {
-			if p == nil || p.Value == nil || !nullable(p.Value) {
+			if p == nil || p.Value == nil || !nullableAt(p.Value, depth+1) {
 				return false
 			}
 		}
