@@ -876,7 +876,7 @@ func (l *lowerer) field(owner string, p *prop, scope *naming.Scope) *ir.Field {
 		}
 		f.Name = scope.Claim("property "+p.name, hint, base, naming.ExportedSpelled(p.name))
 	}
-	hint := owner + f.Name
+	hint := naming.Join(owner, f.Name)
 	t, null := l.typeFor(p.sr, p.loc, hint)
 	if ps != nil {
 		f.ReadOnly, f.WriteOnly = ps.ReadOnly, ps.WriteOnly
