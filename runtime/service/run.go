@@ -31,8 +31,8 @@ type started struct {
 	envs  []Selected
 	// wx runs the engine's units on shared workers (a WorkerStore's
 	// executor, run only); nil: in this process.
-	wx WorkerExecutor
-	log   *slog.Logger
+	wx  WorkerExecutor
+	log *slog.Logger
 	// alertWG tracks alert deliveries in flight (waited for at shutdown).
 	alertWG sync.WaitGroup
 }
