@@ -108,6 +108,7 @@ func TestServiceOnPostgresTwoProcesses(t *testing.T) {
 	}
 	t.Logf("%d completed River jobs, worked by %v", completed, by)
 
+	sent := time.Now()
 	for _, p := range procs {
 		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
@@ -125,6 +126,7 @@ func TestServiceOnPostgresTwoProcesses(t *testing.T) {
 		if !strings.Contains(p.log(), `"msg":"stopped"`) {
 			t.Errorf("process %d: no clean stop in the log:\n%s", i+1, p.log())
 		}
+		t.Logf("process %d stopped %s after SIGTERM (drain bound %s)", i+1, time.Since(sent).Round(time.Millisecond), drainBound)
 	}
 	checkResult(t, be.s)
 }
