@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -10,6 +13,8 @@ import (
 	"github.com/connectorgen/connectorgen/cmd/crmsync-demo/sim"
 	"github.com/connectorgen/connectorgen/runtime/pgstore/pgtest"
 )
+
+var benchDir = flag.String("scaleout-dir", "", "BenchmarkScaleOut keeps the workers' logs and CPU profiles (pprof) in this directory")
 
 // BenchmarkScaleOut compares the end-to-end sync on N worker processes
 // sharing PostgreSQL (pgstore + River) with the single-process engine on
@@ -47,10 +52,20 @@ func BenchmarkScaleOut(b *testing.B) {
 				schema := pgtest.Schema(b, url)
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 				dir := b.TempDir()
+				var extra []string
+				if *benchDir != "" {
+					dir = filepath.Join(*benchDir, fmt.Sprintf("%d-workers.%d", workers, i))
+					if err := os.MkdirAll(dir, 0o755); err != nil {
+						b.Fatal(err)
+					}
+				}
 				start := time.Now()
 				var procs []*workerProc
 				for w := range workers {
-					procs = append(procs, startProc(b, ctx, bin, dir, fmt.Sprint("w", w), url, schema, s.CRM.BaseURL(), s.CRM.TokenURL(), s.Email.BaseURL(), "10m"))
+					if *benchDir != "" {
+						extra = []string{"-cpuprofile", filepath.Join(dir, fmt.Sprint("w", w, ".pprof"))}
+					}
+					procs = append(procs, startProc(b, ctx, bin, dir, fmt.Sprint("w", w), url, schema, s.CRM.BaseURL(), s.CRM.TokenURL(), s.Email.BaseURL(), "10m", extra...))
 				}
 				for {
 					v := verify(s.CRM.Leads(), s.CRM.Owners(), s.Email.Members(sim.DefaultListID), s.Email.Senders())
