@@ -79,3 +79,48 @@ func TestCommitAfterClose(t *testing.T) {
 		t.Fatalf("Commit after Close: %v, want ErrStoreClosed", err)
 	}
 }
+
+// TestGroupedReads: many LoadRecord and LookupXref calls at once (grouped
+// into shared batches) each get their own answer, found or not.
+func TestGroupedReads(t *testing.T) {
+	s := open(t)
+	defer s.Close()
+	ctx := context.Background()
+	const n = 100
+	for i := 0; i < n; i += 2 { // even keys exist, odd ones do not
+		key := fmt.Sprintf("k%03d", i)
+		if err := s.Commit(ctx, &engine.Commit{Sync: "s", SourceKey: key,
+			State: &engine.RecordState{Sync: "s", SourceKey: key, TargetKey: "t" + key, In: true, Version: int64(i + 1)},
+			Xref:  &engine.Xref{Table: "x", SourceKey: key, TargetKey: "x" + key}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for round := range 3 {
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				key := fmt.Sprintf("k%03d", i)
+				<-start
+				st, found, err := s.LoadRecord(ctx, "s", key)
+				tk, xfound, xerr := s.LookupXref(ctx, "x", key)
+				if err != nil || xerr != nil {
+					t.Errorf("round %d %s: %v %v", round, key, err, xerr)
+					return
+				}
+				want := i%2 == 0
+				if found != want || xfound != want {
+					t.Errorf("round %d %s: found %v/%v, want %v", round, key, found, xfound, want)
+					return
+				}
+				if want && (st.TargetKey != "t"+key || st.Version != int64(i+1) || tk != "x"+key) {
+					t.Errorf("round %d %s: got %+v and xref %q", round, key, st, tk)
+				}
+			}()
+		}
+	}
+	close(start)
+	wg.Wait()
+}
