@@ -432,6 +432,9 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 			b.errorf(e.Create.Pos, "entity %q: create operation %q has no JSON object body", e.Name, e.Create.Text)
 			okAll = false
 		}
+		if len(ent.Key.Steps) > 0 && !b.resultKey(e, ent, ent.Create, e.Create) {
+			okAll = false
+		}
 		if len(freeParams(ent.Create, ir.InPath)) > 0 {
 			b.errorf(e.Create.Pos, "entity %q: create operation %q needs path parameter %q; fix it under params", e.Name, e.Create.Text, freeParams(ent.Create, ir.InPath)[0].Name)
 			okAll = false
@@ -476,6 +479,27 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 	return ent
 }
 
+// resultKey finds the record key in a create (or upsert) response: the
+// entity's key path resolved against the response type.
+func (b *binder) resultKey(e *config.Entity, ent *ir.Entity, oc *ir.OpCall, v config.Value) bool {
+	r := oc.Op.Result
+	if r != nil && r.Kind == ir.ResultSingle && r.Single != nil && r.Single.Type != nil {
+		res, err := fieldpath.Resolve(clientTypes{b, oc.Client}, r.Single.Type, e.Key.Text)
+		if err == nil {
+			if k, ok := keyKind(res.Leaf.Type.Unwrapped()); ok && k == ent.KeyKind {
+				oc.ResultKey = ir.Path{Text: e.Key.Text}
+				for _, st := range res.Steps {
+					st.Type = qualify(st.Type, oc.Client.ImportPath)
+					oc.ResultKey.Steps = append(oc.ResultKey.Steps, st)
+				}
+				return true
+			}
+		}
+	}
+	b.errorf(v.Pos, "entity %q: operation %q does not answer with the new record's key %q (of the key's type)", e.Name, oc.Op.ID, e.Key.Text)
+	return false
+}
+
 // upsert binds a create-or-update operation as both the entity's create
 // and its update: it takes the record in its body (found by a natural key
 // there), never a key in its path.
@@ -500,6 +524,9 @@ func (b *binder) upsert(e *config.Entity, c *ir.Client, ent *ir.Entity) bool {
 		if p.In == ir.InHeader && strings.EqualFold(p.Name, oc.Op.IdempotencyKeyHeader) {
 			oc.IdemParam = p
 		}
+	}
+	if len(ent.Key.Steps) > 0 && !b.resultKey(e, ent, oc, e.Upsert) {
+		return false
 	}
 	upd := *oc
 	ent.Create, ent.Update, ent.Upsert = oc, &upd, true
@@ -542,7 +569,37 @@ func keyKind(t *ir.TypeRef) (ir.KeyKind, bool) {
 // returns reports whether the call's success result is t.
 func (b *binder) returns(oc *ir.OpCall, t *ir.TypeRef) bool {
 	r := oc.Op.Result
-	return r != nil && r.Kind == ir.ResultSingle && r.Single != nil && r.Single.Type != nil && sameType(qualify(r.Single.Type, oc.Client.ImportPath), t)
+	if r == nil || r.Kind != ir.ResultSingle || r.Single == nil || r.Single.Type == nil {
+		return false
+	}
+	got := qualify(r.Single.Type, oc.Client.ImportPath)
+	if sameType(got, t) {
+		return true
+	}
+	// A vendor spec may repeat the schema inline under another name: the
+	// same fields with the same types convert in Go (tags aside).
+	if b.sameStruct(oc.Client, got, t) {
+		oc.ConvertResult = true
+		return true
+	}
+	return false
+}
+
+// sameStruct reports whether a and b are struct types of client c with the
+// same fields (Go names, JSON names and identical types, in order), so a
+// value of one converts to the other.
+func (b *binder) sameStruct(c *ir.Client, a, bt *ir.TypeRef) bool {
+	ta, tb := b.typeOf(c, a), b.typeOf(c, bt)
+	if ta == nil || tb == nil || ta.Kind != ir.Struct || tb.Kind != ir.Struct || len(ta.Fields) != len(tb.Fields) || ta.Extra != nil || tb.Extra != nil {
+		return false
+	}
+	for i, f := range ta.Fields {
+		g := tb.Fields[i]
+		if f.Name != g.Name || f.JSONName != g.JSONName || !sameType(qualify(f.Type, c.ImportPath), qualify(g.Type, c.ImportPath)) {
+			return false
+		}
+	}
+	return true
 }
 
 // findResult works out how a find operation's result leads to matches:
@@ -583,7 +640,11 @@ func (b *binder) webhook(e *config.Entity, c *ir.Client) *ir.Webhook {
 		b.errorf(w.Event.Pos, "entity %q: webhook event: no object schema %q in system %q", e.Name, w.Event.Text, e.System)
 		return nil
 	}
-	out := &ir.Webhook{Event: qualify(ir.NamedRef(t.Name), c.ImportPath), SignatureHeader: w.SignatureHeader.Text, SecretSource: w.Secret.Text}
+	out := &ir.Webhook{Event: qualify(ir.NamedRef(t.Name), c.ImportPath), SignatureHeader: w.SignatureHeader.Text, SecretSource: w.Secret.Text,
+		Scheme: map[string]string{"stripe": "SchemeStripe", "shopify": "SchemeShopify"}[w.SignatureScheme.Text]}
+	if out.Scheme == "" {
+		out.Scheme = "SchemeTimestamped"
+	}
 	root := ir.NamedRef(t.Name)
 	ok := true
 	var f *ir.Field

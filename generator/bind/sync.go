@@ -122,7 +122,8 @@ func (b *binder) syncNames(cfg *config.Sync, s *ir.Sync, scope *naming.Scope) bo
 	}
 	s.FuncName, s.WriteType = exported, exported+"Write"
 	s.Funcs = ir.SyncFuncs{Map: stem + "Map", Enter: stem + "Enter", Exit: stem + "Exit", Fields: stem + "Fields", CreateBody: stem + "CreateBody", UpdateBody: stem + "UpdateBody"}
-	names := []string{s.FuncName, s.WriteType, s.Funcs.Map, s.Funcs.Enter, s.Funcs.Exit, s.Funcs.Fields, s.Funcs.CreateBody, s.Funcs.UpdateBody}
+	s.Funcs.Webhook = exported + "Webhook"
+	names := []string{s.FuncName, s.WriteType, s.Funcs.Webhook, s.Funcs.Map, s.Funcs.Enter, s.Funcs.Exit, s.Funcs.Fields, s.Funcs.CreateBody, s.Funcs.UpdateBody}
 	for _, n := range names {
 		if owner, taken := scope.Owner(n); taken {
 			b.errorf(cfg.Pos, "sync %q: its generated name %s is already %s; rename the sync", cfg.Name, n, owner)
@@ -546,7 +547,7 @@ func (sb *syncBinder) merge(m *config.Merge) {
 	where := fmt.Sprintf("%s: merge into %q", sb.what, m.Into.Text)
 	fn := sb.function(m.With, where)
 	a := &ir.Assign{Kind: ir.AssignMerge, Func: fn, Pos: m.Pos.String()}
-	var types []*ir.TypeRef
+	var types, wrapped []*ir.TypeRef
 	for _, v := range m.From {
 		p, f, ok := sb.source(v)
 		if !ok {
@@ -555,6 +556,7 @@ func (sb *syncBinder) merge(m *config.Merge) {
 		}
 		a.Sources = append(a.Sources, p)
 		types = append(types, qualify(f.Type.Unwrapped(), sb.from.Client.ImportPath))
+		wrapped = append(wrapped, qualify(f.Type, sb.from.Client.ImportPath))
 	}
 	wf := sb.target(m.Into, false)
 	if fn == nil || wf == nil {
@@ -567,8 +569,16 @@ func (sb *syncBinder) merge(m *config.Merge) {
 		return
 	}
 	for i, t := range types {
-		if !sameType(fn.Params[i], t) {
-			sb.errorf(m.From[i].Pos, "%s: parameter %d of %s is %s but %q is %s", where, i+1, m.With.Text, fn.Params[i], m.From[i].Text, t)
+		last := a.Sources[i].Steps[len(a.Sources[i].Steps)-1]
+		switch w := wrapped[i]; {
+		case sameType(fn.Params[i], t):
+			a.Optional = append(a.Optional, false)
+		case (w.Kind == ir.Opt || w.Kind == ir.Nullable || w.Kind == ir.Pointer) && sameType(fn.Params[i], w) && !last.MapKey:
+			// The function takes the optional value itself: it is
+			// called even when this input is absent.
+			a.Optional = append(a.Optional, true)
+		default:
+			sb.errorf(m.From[i].Pos, "%s: parameter %d of %s is %s but %q is %s (or %s, taken as it is)", where, i+1, m.With.Text, fn.Params[i], m.From[i].Text, t, w)
 			sb.ok = false
 		}
 	}
@@ -836,6 +846,9 @@ func conversion(s, t *ir.TypeRef, sEnum, tEnum bool) (ir.Conversion, bool) {
 	case t != nil && t.Kind == ir.Builtin && t.Name == "any":
 		// An untyped target (a map of any values) takes every value.
 		return ir.ConvGo, true
+	case t.IsRawJSON():
+		// An untyped JSON target takes every value, marshalled.
+		return ir.ConvToRawJSON, true
 	case tEnum:
 		return 0, false
 	case sEnum && isString(t):

@@ -135,6 +135,19 @@ func (e *syncEmitter) assign(s *ir.Sync, a *ir.Assign) []jen.Code {
 			if i == len(a.Sources) {
 				return markSeen(all, e.callFunc(a, vals))
 			}
+			if a.Optional[i] {
+				// Passed as it is (absent included): read the field
+				// itself, its parents only when present.
+				id := fmt.Sprintf("m%d", i)
+				vals = append(vals, jen.Id(id))
+				steps := a.Sources[i].Steps
+				last := steps[len(steps)-1]
+				stmts := []jen.Code{jen.Var().Id(id).Add(typeCode(a.Func.Params[i]))}
+				stmts = append(stmts, walk(src, steps[:len(steps)-1], func(v func() jen.Code) []jen.Code {
+					return []jen.Code{jen.Id(id).Op("=").Add(v()).Dot(last.Field)}
+				}, 10*(i+1))...)
+				return append(stmts, nest(i+1)...)
+			}
 			return walk(src, a.Sources[i].Steps, func(v func() jen.Code) []jen.Code {
 				id := fmt.Sprintf("m%d", i)
 				vals = append(vals, jen.Id(id))
@@ -254,6 +267,11 @@ func (e *syncEmitter) convert(a *ir.Assign, v jen.Code) []jen.Code {
 			jen.List(jen.Id("n"), jen.Err()).Op(":=").Qual("strconv", "ParseFloat").Call(jen.String().Call(v), jen.Lit(64)),
 			jen.If(jen.Err().Op("!=").Nil()).Block(fail(a.Target.Path+": %w", jen.Err())),
 			jen.Id("x").Op(":=").Add(typeCode(t)).Call(jen.Id("n")))
+	case ir.ConvToRawJSON:
+		stmts = append(stmts,
+			jen.List(jen.Id("j"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(v),
+			jen.If(jen.Err().Op("!=").Nil()).Block(fail(a.Target.Path+": %w", jen.Err())),
+			jen.Id("x").Op(":=").Qual("encoding/json", "RawMessage").Call(jen.Id("j")))
 	case ir.ConvStringToTime:
 		stmts = append(stmts,
 			jen.List(jen.Id("x"), jen.Err()).Op(":=").Qual("time", "Parse").Call(jen.Qual("time", "RFC3339Nano"), jen.String().Call(v)),

@@ -3,7 +3,8 @@ package ir
 // The closed sets of the sync IR. Bind turns the mapping file's words into
 // these; emit switches on them, so a misspelt word can never reach emit
 // and a new member is found by the compiler's exhaustiveness of each
-// switch's default.
+// switch's default. The spellings are functions, not package variables:
+// the generator keeps no package-level state.
 
 // MatchStep is one step of a sync's match list.
 type MatchStep int
@@ -15,13 +16,15 @@ const (
 	MatchCreate
 )
 
-var matchNames = [...]string{MatchXref: "xref", MatchNaturalKey: "natural_key", MatchCreate: "create"}
+func matchNames() []string {
+	return []string{MatchXref: "xref", MatchNaturalKey: "natural_key", MatchCreate: "create"}
+}
 
-func (m MatchStep) String() string { return nameOf(matchNames[:], int(m)) }
+func (m MatchStep) String() string { return nameOf(matchNames(), int(m)) }
 
 // ParseMatchStep returns the step spelt s.
 func ParseMatchStep(s string) (MatchStep, bool) {
-	i, ok := parse(matchNames[:], s)
+	i, ok := parse(matchNames(), s)
 	return MatchStep(i), ok
 }
 
@@ -36,18 +39,20 @@ const (
 	Queue
 )
 
-var policyNames = [...]string{SourceWins: "source_wins", TargetWins: "target_wins", LastWriterWins: "last_writer_wins", Queue: "queue"}
+func policyNames() []string {
+	return []string{SourceWins: "source_wins", TargetWins: "target_wins", LastWriterWins: "last_writer_wins", Queue: "queue"}
+}
 
-func (p Policy) String() string { return nameOf(policyNames[:], int(p)) }
+func (p Policy) String() string { return nameOf(policyNames(), int(p)) }
 
 // ParsePolicy returns the policy spelt s.
 func ParsePolicy(s string) (Policy, bool) {
-	i, ok := parse(policyNames[:], s)
+	i, ok := parse(policyNames(), s)
 	return Policy(i), ok
 }
 
 // PolicyNames lists the policies in the mapping file's spelling.
-func PolicyNames() []string { return append([]string(nil), policyNames[:]...) }
+func PolicyNames() []string { return policyNames() }
 
 // Missing says what a lookup does when the xref has no entry.
 type Missing int
@@ -59,13 +64,15 @@ const (
 	MissingFail
 )
 
-var missingNames = [...]string{MissingDefer: "defer", MissingSkip: "skip", MissingFail: "fail"}
+func missingNames() []string {
+	return []string{MissingDefer: "defer", MissingSkip: "skip", MissingFail: "fail"}
+}
 
-func (m Missing) String() string { return nameOf(missingNames[:], int(m)) }
+func (m Missing) String() string { return nameOf(missingNames(), int(m)) }
 
 // ParseMissing returns the lookup policy spelt s.
 func ParseMissing(s string) (Missing, bool) {
-	i, ok := parse(missingNames[:], s)
+	i, ok := parse(missingNames(), s)
 	return Missing(i), ok
 }
 
@@ -83,16 +90,18 @@ const (
 	OpContains
 )
 
-var opNames = [...]string{OpNone: "", OpEq: "eq", OpNe: "ne", OpIn: "in", OpPresent: "present", OpContains: "contains"}
+func opNames() []string {
+	return []string{OpNone: "", OpEq: "eq", OpNe: "ne", OpIn: "in", OpPresent: "present", OpContains: "contains"}
+}
 
-func (o PredOp) String() string { return nameOf(opNames[:], int(o)) }
+func (o PredOp) String() string { return nameOf(opNames(), int(o)) }
 
 // ParsePredOp returns the operator spelt s.
 func ParsePredOp(s string) (PredOp, bool) {
 	if s == "" {
 		return OpNone, false
 	}
-	i, ok := parse(opNames[:], s)
+	i, ok := parse(opNames(), s)
 	return PredOp(i), ok
 }
 
@@ -107,13 +116,15 @@ const (
 	TransformSquash
 )
 
-var transformNames = [...]string{TransformTrim: "trim", TransformLower: "lower", TransformUpper: "upper", TransformSquash: "squash"}
+func transformNames() []string {
+	return []string{TransformTrim: "trim", TransformLower: "lower", TransformUpper: "upper", TransformSquash: "squash"}
+}
 
-func (t Transform) String() string { return nameOf(transformNames[:], int(t)) }
+func (t Transform) String() string { return nameOf(transformNames(), int(t)) }
 
 // ParseTransform returns the transform spelt s.
 func ParseTransform(s string) (Transform, bool) {
-	i, ok := parse(transformNames[:], s)
+	i, ok := parse(transformNames(), s)
 	return Transform(i), ok
 }
 

@@ -204,13 +204,19 @@ func TestWorkersShareSchedule(t *testing.T) {
 	if w.overlaps.Load() != 0 {
 		t.Errorf("%d overlapping writes", w.overlaps.Load())
 	}
-	runs, err := ws[0].store.Runs(context.Background(), "items", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(runs) < 2 {
-		t.Fatalf("%d runs recorded", len(runs))
-	}
+	// A slow first run (a loaded machine) may read all 500 records, so wait
+	// for the schedule to have run at least twice rather than assuming it.
+	var runs []engine.RunRecord
+	w.mu.Unlock()
+	waitFor(t, "a second run", func() bool {
+		var err error
+		runs, err = ws[0].store.Runs(context.Background(), "items", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(runs) >= 2
+	})
+	w.mu.Lock()
 	// Runs never overlap: the sync lock makes them one at a time.
 	sort.Slice(runs, func(i, j int) bool { return runs[i].StartedAt.Before(runs[j].StartedAt) })
 	for i := 1; i < len(runs); i++ {
