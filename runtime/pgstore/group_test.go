@@ -80,9 +80,9 @@ func TestCommitAfterClose(t *testing.T) {
 	}
 }
 
-// TestGroupedReads: many LoadRecord and LookupXref calls at once (grouped
-// into shared batches) each get their own answer, found or not.
-func TestGroupedReads(t *testing.T) {
+// TestConcurrentReads: many LoadRecord and LookupXref calls at once each
+// get their own answer, found or not.
+func TestConcurrentReads(t *testing.T) {
 	s := open(t)
 	defer s.Close()
 	ctx := context.Background()

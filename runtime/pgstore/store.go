@@ -48,9 +48,8 @@ type Store struct {
 	held   map[int64]func()
 	nextID int64
 
-	// Group commit (see Commit) and grouped reads (see read).
+	// Group commit (see Commit).
 	commits chan commitReq
-	reads   chan readReq
 	quit    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -127,11 +126,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, o Options) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
-	s.commits, s.reads, s.quit = make(chan commitReq), make(chan readReq), make(chan struct{})
+	s.commits, s.quit = make(chan commitReq), make(chan struct{})
 	for range committers {
-		s.wg.Add(2)
+		s.wg.Add(1)
 		go s.committer()
-		go s.reader()
 	}
 	return s, nil
 }
@@ -566,11 +564,12 @@ type commitReq struct {
 }
 
 // maxGroup bounds the commits that share a transaction; committers is how
-// many groups are in flight at once (one collects while another waits for
-// the server).
+// many groups are in flight at once (others collect while one waits for
+// the server; with 2, BenchmarkEngine's creates were slower than with a
+// transaction per commit, with 4 they are not).
 const (
 	maxGroup   = 64
-	committers = 2
+	committers = 4
 )
 
 // committer sends groups of waiting commits until the store closes.
@@ -699,94 +698,13 @@ func (s *Store) commitStatements(c *engine.Commit) ([]stmt, error) {
 	return out, nil
 }
 
-// readReq is a one-row read of the per-record path waiting for a reader.
-type readReq struct {
-	ctx  context.Context
-	sql  string
-	args []any
-	scan func(pgx.Row) error
-	done chan error
-}
-
 // read runs a one-row query of the per-record path (LoadRecord,
-// LookupXref). Reads issued at the same time (an engine applies records in
-// parallel) are grouped like commits: one pipelined batch, one round trip.
-// scan runs on the reader's goroutine before read returns.
+// LookupXref) on the pool; pgx prepares it once per connection. Grouping
+// concurrent reads into one batch, as commits are, was measured and made
+// the engine slower: a record's reads come one after another, so each
+// waited for a reader goroutine's previous round trip.
 func (s *Store) read(ctx context.Context, sql string, args []any, scan func(pgx.Row) error) error {
-	r := readReq{ctx: ctx, sql: sql, args: args, scan: scan, done: make(chan error, 1)}
-	select {
-	case s.reads <- r:
-	case <-s.quit:
-		return engine.ErrStoreClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	// Once handed over, the reader owns scan's variables until it answers.
-	return <-r.done
-}
-
-// reader answers groups of waiting reads until the store closes.
-func (s *Store) reader() {
-	defer s.wg.Done()
-	for {
-		var first readReq
-		select {
-		case first = <-s.reads:
-		case <-s.quit:
-			return
-		}
-		group := []readReq{first}
-	more:
-		for len(group) < maxGroup {
-			select {
-			case r := <-s.reads:
-				group = append(group, r)
-			default:
-				break more
-			}
-		}
-		live := group[:0:0]
-		for _, r := range group {
-			if err := r.ctx.Err(); err != nil {
-				r.done <- err
-				continue
-			}
-			live = append(live, r)
-		}
-		switch len(live) {
-		case 0:
-		case 1:
-			r := live[0]
-			r.done <- r.scan(s.pool.QueryRow(r.ctx, r.sql, r.args...))
-		default:
-			s.readGroup(live)
-		}
-	}
-}
-
-// readGroup runs the reads as one batch. A read that fails otherwise than
-// with pgx.ErrNoRows (a failed query aborts the rest of the batch) is run
-// again on its own.
-func (s *Store) readGroup(group []readReq) {
-	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
-	defer cancel()
-	b := &pgx.Batch{}
-	for _, r := range group {
-		b.Queue(r.sql, r.args...)
-	}
-	br := s.pool.SendBatch(ctx, b)
-	errs := make([]error, len(group))
-	for i, r := range group {
-		errs[i] = r.scan(br.QueryRow())
-	}
-	cerr := br.Close()
-	for i, r := range group {
-		err := errs[i]
-		if cerr != nil || (err != nil && !errors.Is(err, pgx.ErrNoRows)) {
-			err = r.scan(s.pool.QueryRow(r.ctx, r.sql, r.args...))
-		}
-		r.done <- err
-	}
+	return scan(s.pool.QueryRow(ctx, sql, args...))
 }
 
 // LookupXref implements engine.Store.
