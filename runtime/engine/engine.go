@@ -395,16 +395,18 @@ func (e *Engine) finish(ctx context.Context, b *syncBase, rep *Report, cur *Curs
 		slog.Int("skipped", rep.Skipped), slog.Int("deferred", rep.Deferred), slog.Int("failed", rep.Failed),
 		slog.Int("dead_lettered", rep.DeadLettered), slog.Duration("duration", rep.Duration), slog.String("error", redactError(runErr)))
 
-	e.evaluate(ctx, b, status, runErr, aborted)
+	e.evaluate(ctx, b, status, runErr, aborted, rep.Duration)
 	if pause {
 		e.raise(ctx, Alert{Sync: b.name, Kind: AlertPaused, At: now,
 			Message: fmt.Sprintf("sync %s paused after %d consecutive failed runs; resume it once the cause is fixed", b.name, status.ConsecutiveFailures)})
 	}
 }
 
-// evaluate applies the alert rules after a run (runErr: its error) and
-// reports the sync's state to the observer.
-func (e *Engine) evaluate(ctx context.Context, b *syncBase, status SyncStatus, runErr error, aborted bool) {
+// evaluate applies the alert rules after a run (runErr: its error; dur: how
+// long it took, reported as RunEvent.Duration so that observers can time
+// runs, as the OTel run span does) and reports the sync's state to the
+// observer.
+func (e *Engine) evaluate(ctx context.Context, b *syncBase, status SyncStatus, runErr error, aborted bool, dur time.Duration) {
 	now := e.cfg.now()
 	var down *SystemDownError
 	switch {
@@ -442,7 +444,7 @@ func (e *Engine) evaluate(ctx context.Context, b *syncBase, status SyncStatus, r
 	}
 	depth, _ := e.store.QueueDepth(ctx, b.name)
 	e.cfg.observer.ObserveQueue(QueueEvent{Sync: b.name, QueueDepth: depth, DeadLetters: dls})
-	ev := RunEvent{Sync: b.name, OK: runErr == nil, ConsecutiveFailures: status.ConsecutiveFailures, LastSuccess: status.LastSuccess, Paused: status.Paused}
+	ev := RunEvent{Sync: b.name, OK: runErr == nil, Duration: dur, ConsecutiveFailures: status.ConsecutiveFailures, LastSuccess: status.LastSuccess, Paused: status.Paused}
 	if !status.LastSuccess.IsZero() {
 		ev.Freshness = now.Sub(status.LastSuccess)
 	}
@@ -525,7 +527,7 @@ func (e *Engine) ProcessQueue(ctx context.Context, name string) (Report, error) 
 	rep.Duration = e.cfg.now().Sub(start)
 	var down *SystemDownError
 	if errors.As(err, &down) {
-		e.evaluate(context.WithoutCancel(ctx), b, status, err, false)
+		e.evaluate(context.WithoutCancel(ctx), b, status, err, false, rep.Duration)
 	} else {
 		if err == nil && rep.Seen > 0 {
 			// A drain that fetched and wrote records shows the systems

@@ -12,7 +12,10 @@
 // for concurrent use, fast, and must not block.
 package observe
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Outcome classifies how an attempt or a call ended. The values are stable
 // metric label values.
@@ -143,6 +146,16 @@ type Observer interface {
 	ObserveTokenRefresh(TokenRefresh)
 }
 
+// RequestContextObserver is an Observer that also wants the context of the
+// request an attempt belonged to (a tracing adapter makes the attempt's
+// span a child of the caller's span). The transport calls
+// ObserveRequestContext instead of ObserveRequest when the observer
+// implements it.
+type RequestContextObserver interface {
+	Observer
+	ObserveRequestContext(ctx context.Context, e Request)
+}
+
 // Nop is an Observer that ignores everything. Embed it in a struct to
 // implement a subset of Observer.
 type Nop struct{}
@@ -193,6 +206,17 @@ type multi []Observer
 func (m multi) ObserveRequest(e Request) {
 	for _, o := range m {
 		o.ObserveRequest(e)
+	}
+}
+
+// ObserveRequestContext passes the context on to the observers that want it.
+func (m multi) ObserveRequestContext(ctx context.Context, e Request) {
+	for _, o := range m {
+		if co, ok := o.(RequestContextObserver); ok {
+			co.ObserveRequestContext(ctx, e)
+		} else {
+			o.ObserveRequest(e)
+		}
 	}
 }
 
