@@ -44,7 +44,7 @@ func Bind(in Input) (*ir.Connector, diag.List) {
 	clients := make([]*ir.Client, len(in.Clients))
 	for i, c := range in.Clients {
 		cc := *c
-		cc.Auth, cc.Operations = nil, nil
+		cc.Auth, cc.Operations, cc.Limits = nil, nil, nil
 		clients[i] = &cc
 	}
 	in.Clients = clients
@@ -62,6 +62,9 @@ func Bind(in Input) (*ir.Connector, diag.List) {
 		conn.Clients = append(conn.Clients, c)
 		for _, sys := range in.Config.Systems {
 			if sys.Name == c.System {
+				for _, l := range sys.Limits {
+					c.Limits = append(c.Limits, ir.RateWindow{Requests: l.Requests, Per: l.Per, Burst: l.Burst})
+				}
 				for _, a := range sys.Auth {
 					for _, p := range a.Parts {
 						c.Auth = append(c.Auth, ir.AuthDoc{Scheme: a.Scheme.Text, Part: p.Key.Text, Source: p.Value.Text})
@@ -309,8 +312,9 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 	okAll := true
 	var f *ir.Field
 	if ent.Key, f, ok = b.path(c, root, e.Key, "key"); ok {
-		if u := f.Type.Unwrapped(); u.Kind != ir.Builtin || u.Name != "string" {
-			b.errorf(e.Key.Pos, "entity %q: key %q is %s; keys must be strings", e.Name, e.Key.Text, u)
+		u := f.Type.Unwrapped()
+		if ent.KeyKind, ok = keyKind(u); !ok {
+			b.errorf(e.Key.Pos, "entity %q: key %q is %s; keys must be strings, integers or UUIDs", e.Name, e.Key.Text, u)
 			okAll = false
 		}
 	} else {
@@ -434,7 +438,11 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 		}
 	}
 	ent.Update = b.call(e, c, e.Update, "write update")
-	if ent.Update != nil {
+	if e.Upsert.IsSet() {
+		if !b.upsert(e, c, ent) {
+			okAll = false
+		}
+	} else if ent.Update != nil {
 		if ent.Update.KeyParam = b.keyParam(e, ent.Update, e.Update); ent.Update.KeyParam == nil {
 			okAll = false
 		}
@@ -468,6 +476,36 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 	return ent
 }
 
+// upsert binds a create-or-update operation as both the entity's create
+// and its update: it takes the record in its body (found by a natural key
+// there), never a key in its path.
+func (b *binder) upsert(e *config.Entity, c *ir.Client, ent *ir.Entity) bool {
+	if e.Create.IsSet() || e.Update.IsSet() {
+		b.errorf(e.Upsert.Pos, "entity %q: upsert is both create and update; drop write.create and write.update", e.Name)
+		return false
+	}
+	oc := b.call(e, c, e.Upsert, "write upsert")
+	if oc == nil {
+		return false
+	}
+	if oc.BodyType == nil || b.typeOf(c, oc.BodyType) == nil {
+		b.errorf(e.Upsert.Pos, "entity %q: upsert operation %q has no JSON object body", e.Name, e.Upsert.Text)
+		return false
+	}
+	if free := freeParams(oc, ir.InPath); len(free) > 0 {
+		b.errorf(e.Upsert.Pos, "entity %q: upsert operation %q takes path parameter %q; an upsert finds the record by its body, so fix other path parameters under params", e.Name, e.Upsert.Text, free[0].Name)
+		return false
+	}
+	for _, p := range oc.Op.Params {
+		if p.In == ir.InHeader && strings.EqualFold(p.Name, oc.Op.IdempotencyKeyHeader) {
+			oc.IdemParam = p
+		}
+	}
+	upd := *oc
+	ent.Create, ent.Update, ent.Upsert = oc, &upd, true
+	return true
+}
+
 // keyParam finds the one free path parameter that takes the record key.
 func (b *binder) keyParam(e *config.Entity, oc *ir.OpCall, v config.Value) *ir.Param {
 	free := freeParams(oc, ir.InPath)
@@ -479,7 +517,26 @@ func (b *binder) keyParam(e *config.Entity, oc *ir.OpCall, v config.Value) *ir.P
 		b.errorf(v.Pos, "entity %q: operation %q must take the record key as its one path parameter not fixed under params (has %d: %s)", e.Name, v.Text, len(free), strings.Join(names, ", "))
 		return nil
 	}
+	kind, ok := keyKind(free[0].Type.Unwrapped())
+	if !ok {
+		b.errorf(v.Pos, "entity %q: parameter %q of %q is %s; a key parameter must be a string, an integer or a UUID", e.Name, free[0].Name, v.Text, free[0].Type.Unwrapped())
+		return nil
+	}
+	oc.KeyKind = kind
 	return free[0]
+}
+
+// keyKind says whether t can hold a record key, and as what.
+func keyKind(t *ir.TypeRef) (ir.KeyKind, bool) {
+	switch {
+	case isString(t):
+		return ir.KeyString, true
+	case isInt(t):
+		return ir.KeyInt, true
+	case t != nil && t.Kind == ir.Named && t.Pkg == ir.PkgOAS && t.Name == "UUID":
+		return ir.KeyUUID, true
+	}
+	return 0, false
 }
 
 // returns reports whether the call's success result is t.
@@ -535,7 +592,7 @@ func (b *binder) webhook(e *config.Entity, c *ir.Client) *ir.Webhook {
 		v   config.Value
 		dst *ir.Path
 		typ string
-	}{{w.ID, &out.ID, "string"}, {w.Key, &out.Key, "string"}, {w.Version, &out.Version, "int"}} {
+	}{{w.ID, &out.ID, "string"}, {w.Key, &out.Key, "key"}, {w.Version, &out.Version, "int"}} {
 		if !pair.v.IsSet() {
 			continue
 		}
@@ -544,6 +601,14 @@ func (b *binder) webhook(e *config.Entity, c *ir.Client) *ir.Webhook {
 			continue
 		}
 		u := f.Type.Unwrapped()
+		if pair.typ == "key" {
+			var isKey bool
+			if out.KeyKind, isKey = keyKind(u); !isKey {
+				b.errorf(pair.v.Pos, "entity %q: webhook field %q is %s; want a string, integer or UUID key", e.Name, pair.v.Text, u)
+				ok = false
+			}
+			continue
+		}
 		if (pair.typ == "string" && (u.Kind != ir.Builtin || u.Name != "string")) || (pair.typ == "int" && !isInt(u)) {
 			b.errorf(pair.v.Pos, "entity %q: webhook field %q is %s; want %s", e.Name, pair.v.Text, u, pair.typ)
 			ok = false

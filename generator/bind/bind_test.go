@@ -65,7 +65,7 @@ func TestBindExample(t *testing.T) {
 	if want := []ir.MatchStep{ir.MatchXref, ir.MatchNaturalKey, ir.MatchCreate}; !slices.Equal(s.Match, want) {
 		t.Errorf("match = %v, want %v", s.Match, want)
 	}
-	if s.NaturalKey == nil || s.NaturalKey.Path != "email_address" || s.To.Find.KeyParam.Name != "email_address" {
+	if s.NaturalKey == nil || s.NaturalKey.Path != "email_address" || s.FindParam == nil || s.FindParam.Name != "email_address" {
 		t.Errorf("natural key not bound to findMembers' email_address: %+v", s.NaturalKey)
 	}
 	var paths []string

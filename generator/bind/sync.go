@@ -646,26 +646,64 @@ func (sb *syncBinder) match() {
 				continue
 			}
 			s.NaturalKey = wf
-			find := sb.to.Find
-			last := m.NaturalKey.Text[strings.LastIndex(m.NaturalKey.Text, ".")+1:]
-			for _, p := range find.Op.Params {
-				if p.Name == last {
-					find.KeyParam = p
-				}
-			}
-			if find.KeyParam == nil {
-				if free := freeParams(find, ""); len(free) == 1 {
-					find.KeyParam = free[0]
-				}
-			}
-			if find.KeyParam == nil {
-				sb.errorf(m.NaturalKey.Pos, "%s: find operation %q has no parameter %q and no single required parameter to take the natural key", sb.what, find.Op.ID, last)
-				sb.ok = false
-			} else if u := find.KeyParam.Type.Unwrapped(); !isString(u) {
-				sb.errorf(m.NaturalKey.Pos, "%s: find parameter %q is %s; natural keys are strings", sb.what, find.KeyParam.Name, u)
-				sb.ok = false
-			}
+			sb.findBy(m)
 		}
+	}
+}
+
+// findBy decides where the find operation takes the natural key: the
+// parameter or body path given by by:, else the parameter named like the
+// key's last segment, else the operation's one required parameter.
+func (sb *syncBinder) findBy(m config.MatchStep) {
+	s, find := sb.s, sb.to.Find
+	var names []string
+	for _, p := range find.Op.Params {
+		names = append(names, p.Name)
+	}
+	if by, ok := strings.CutPrefix(m.By.Text, "body."); ok && m.By.IsSet() {
+		if find.BodyType == nil {
+			sb.errorf(m.By.Pos, "%s: find operation %q has no request body to take the natural key", sb.what, find.Op.ID)
+			sb.ok = false
+			return
+		}
+		p, f, ok := sb.path(find.Client, find.BodyType, config.Value{Text: by, Pos: m.By.Pos}, sb.what+": find body field")
+		if !ok {
+			sb.ok = false
+			return
+		}
+		if u := f.Type.Unwrapped(); !isString(u) {
+			sb.errorf(m.By.Pos, "%s: find body field %q is %s; natural keys are strings", sb.what, by, u)
+			sb.ok = false
+			return
+		}
+		s.FindBody = p
+		return
+	}
+	want := m.NaturalKey.Text[strings.LastIndex(m.NaturalKey.Text, ".")+1:]
+	if m.By.IsSet() {
+		want = m.By.Text
+	}
+	for _, p := range find.Op.Params {
+		if p.Name == want {
+			s.FindParam = p
+		}
+	}
+	if s.FindParam == nil && m.By.IsSet() {
+		sb.errorf(m.By.Pos, "%s", suggest(fmt.Sprintf("%s: find operation %q has no parameter %q (write body.PATH for a request body field)", sb.what, find.Op.ID, want), want, names))
+		sb.ok = false
+		return
+	}
+	if s.FindParam == nil {
+		if free := freeParams(find, ""); len(free) == 1 {
+			s.FindParam = free[0]
+		}
+	}
+	if s.FindParam == nil {
+		sb.errorf(m.NaturalKey.Pos, "%s: find operation %q has no parameter %q and no single required parameter to take the natural key; name it with by:", sb.what, find.Op.ID, want)
+		sb.ok = false
+	} else if u := s.FindParam.Type.Unwrapped(); !isString(u) {
+		sb.errorf(m.NaturalKey.Pos, "%s: find parameter %q is %s; natural keys are strings", sb.what, s.FindParam.Name, u)
+		sb.ok = false
 	}
 }
 

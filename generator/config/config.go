@@ -67,6 +67,9 @@ type System struct {
 	EnvironmentPos, BaseURLPos diag.Pos
 	// Auth says where each security scheme's credentials come from.
 	Auth []AuthSource
+	// Limits are the system's declared request budgets, shared by every
+	// sync on it.
+	Limits []Limit
 	// Overlays are OpenAPI Overlay documents (paths relative to File.Dir)
 	// applied to the spec at load time, in order.
 	Overlays []Value
@@ -213,7 +216,7 @@ func (d *decoder) systems(n *yaml.Node) []*System {
 				}
 			},
 			"auth":   func(kk, vv *yaml.Node) { s.Auth = d.auth(vv, "system "+quote(k.Value)) },
-			"limits": func(kk, vv *yaml.Node) {},
+			"limits": func(kk, vv *yaml.Node) { s.Limits = d.limits(vv, "system "+quote(k.Value)) },
 			"overlays": func(kk, vv *yaml.Node) {
 				if vv.Kind != yaml.SequenceNode {
 					d.diags.Errorf(d.pos(vv), "system %q: overlays must be a list of overlay files", k.Value)

@@ -49,6 +49,9 @@ type Entity struct {
 	LookbackDur                        time.Duration
 
 	Create, Update, Find Value
+	// Upsert is a create-or-update operation (by a natural key in the
+	// body, no key in the path): it serves as both create and update.
+	Upsert Value
 
 	Webhook *Webhook
 }
@@ -108,8 +111,11 @@ type Sync struct {
 type MatchStep struct {
 	Kind Value // xref, natural_key, create
 	// NaturalKey is the target field; From the source field it is
-	// compared with.
-	NaturalKey, From Value
+	// compared with; By names where the find operation takes it: a
+	// parameter name, or body.PATH into its request body (default: the
+	// parameter named like the key's last segment, else the one required
+	// parameter).
+	NaturalKey, From, By Value
 }
 
 // FieldMap maps one target field.
@@ -283,6 +289,7 @@ func (d *decoder) entities(n *yaml.Node) []*Entity {
 					"create": func(_, v *yaml.Node) { e.Create = d.value(v, "create") },
 					"update": func(_, v *yaml.Node) { e.Update = d.value(v, "update") },
 					"find":   func(_, v *yaml.Node) { e.Find = d.value(v, "find") },
+					"upsert": func(_, v *yaml.Node) { e.Upsert = d.value(v, "upsert") },
 				})
 			},
 			"webhook": func(k, v *yaml.Node) {
@@ -500,6 +507,7 @@ func (d *decoder) match(n *yaml.Node, what string) []MatchStep {
 			d.fields(c, what+": match", map[string]func(k, v *yaml.Node){
 				"natural_key": func(_, v *yaml.Node) { st.NaturalKey = d.value(v, "natural_key") },
 				"from":        func(_, v *yaml.Node) { st.From = d.value(v, "from") },
+				"by":          func(_, v *yaml.Node) { st.By = d.value(v, "by") },
 			})
 			if !st.NaturalKey.IsSet() || !st.From.IsSet() {
 				d.diags.Errorf(d.pos(c), "%s: a natural-key match step needs natural_key (target field) and from (source field)", what)
@@ -702,6 +710,64 @@ func (d *decoder) policy(n *yaml.Node, what string) Value {
 }
 
 func quote(s string) string { return strconv.Quote(s) }
+
+// Limit is one declared request budget: Requests per Per, with a Burst
+// (0: the runtime's default).
+type Limit struct {
+	Pos      diag.Pos
+	Requests int
+	Per      time.Duration
+	Burst    int
+}
+
+// limits decodes a system's limits: one window or a list of them, each
+// {requests: N, per: second|minute|hour|day|DURATION, burst: B}.
+func (d *decoder) limits(n *yaml.Node, what string) []Limit {
+	what += ": limits"
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	var out []Limit
+	for _, c := range items {
+		if !d.mapping(c, what+" (a window {requests: N, per: minute} or a list of them)") {
+			continue
+		}
+		l := Limit{Pos: d.pos(c)}
+		d.fields(c, what, map[string]func(k, v *yaml.Node){
+			"requests": func(_, v *yaml.Node) { l.Requests = d.integer(v, "requests") },
+			"burst":    func(_, v *yaml.Node) { l.Burst = d.integer(v, "burst") },
+			"per": func(_, v *yaml.Node) {
+				p := d.value(v, "per")
+				if !p.IsSet() {
+					return
+				}
+				switch p.Text {
+				case "second":
+					l.Per = time.Second
+				case "minute":
+					l.Per = time.Minute
+				case "hour":
+					l.Per = time.Hour
+				case "day":
+					l.Per = 24 * time.Hour
+				default:
+					if dur, err := time.ParseDuration(p.Text); err == nil && dur > 0 {
+						l.Per = dur
+					} else {
+						d.diags.Errorf(p.Pos, "%s: per must be second, minute, hour, day or a duration such as 10s, not %q", what, p.Text)
+					}
+				}
+			},
+		})
+		if l.Requests == 0 || l.Per == 0 {
+			d.diags.Errorf(l.Pos, "%s: a window needs requests (a positive integer) and per (second, minute, hour, day or a duration)", what)
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
 
 // AuthSource names where one security scheme's credential parts come
 // from: env://NAME or file://PATH references, never values.

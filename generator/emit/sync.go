@@ -186,7 +186,7 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 		d[jen.Id("NaturalKey")] = jen.Func().Params(jen.Id("w").Op("*").Id(s.WriteType)).String().Block(
 			jen.List(jen.Id("v"), jen.Id("_")).Op(":=").Id("w").Dot(s.NaturalKey.GoName).Dot("Get").Call(),
 			jen.Return(jen.Id("v")))
-		d[jen.Id("Find")] = e.findFunc(to)
+		d[jen.Id("Find")] = e.findFunc(s)
 	}
 	if to.Create != nil {
 		d[jen.Id("Create")] = e.createFunc(s)
@@ -268,7 +268,41 @@ func alwaysReturns(p ir.Path) bool {
 
 func (e *syncEmitter) keyFunc(ent *ir.Entity) jen.Code {
 	return jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(ent.Type))).String().Block(
-		valueAt("s", ent.Key, jen.Lit(""), func(v jen.Code) jen.Code { return jen.String().Call(v) })...)
+		valueAt("s", ent.Key, jen.Lit(""), func(v jen.Code) jen.Code { return keyString(ent.KeyKind, v) })...)
+}
+
+// keyString renders a key value of the given kind as the engine's string
+// key.
+func keyString(k ir.KeyKind, v jen.Code) jen.Code {
+	switch k {
+	case ir.KeyInt:
+		return jen.Qual("strconv", "FormatInt").Call(jen.Int64().Call(v), jen.Lit(10))
+	case ir.KeyUUID:
+		return jen.Add(v).Dot("String").Call()
+	}
+	return jen.String().Call(v)
+}
+
+// keyArg converts the engine's string key (the variable key) into the
+// call's key parameter: statements to run first (a parse that returns
+// zeros and a permanent error when the key does not parse) and the
+// argument.
+func keyArg(oc *ir.OpCall, key string, zeros ...jen.Code) ([]jen.Code, jen.Code) {
+	fail := func(parse jen.Code) []jen.Code {
+		ret := append(append([]jen.Code{}, zeros...), jen.Qual(PkgEngine, "Permanent").Call(
+			jen.Qual("fmt", "Errorf").Call(jen.Lit(oc.Op.ID+": key %q: %w"), jen.Id(key), jen.Id("kerr"))))
+		return []jen.Code{
+			jen.List(jen.Id("kp"), jen.Id("kerr")).Op(":=").Add(parse),
+			jen.If(jen.Id("kerr").Op("!=").Nil()).Block(jen.Return(ret...)),
+		}
+	}
+	switch oc.KeyKind {
+	case ir.KeyInt:
+		return fail(jen.Qual("strconv", "ParseInt").Call(jen.Id(key), jen.Lit(10), jen.Lit(64))), jen.Add(typeCode(oc.KeyParam.Type.Unwrapped())).Call(jen.Id("kp"))
+	case ir.KeyUUID:
+		return fail(jen.Qual(ir.PkgOAS, "ParseUUID").Call(jen.Id(key))), jen.Id("kp")
+	}
+	return nil, jen.Id(key)
 }
 
 func (e *syncEmitter) intFunc(ent *ir.Entity, p ir.Path) jen.Code {
@@ -378,25 +412,36 @@ func deref(oc *ir.OpCall, v jen.Code) jen.Code {
 
 func (e *syncEmitter) fetchFunc(ent *ir.Entity) jen.Code {
 	oc := ent.Get
-	set := map[*ir.Param]jen.Code{oc.KeyParam: jen.Id("key")}
-	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Params(typeCode(ent.Type), jen.Error()).Block(
+	pre, arg := keyArg(oc, "key", jen.Add(typeCode(ent.Type)).Values())
+	set := map[*ir.Param]jen.Code{oc.KeyParam: arg}
+	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Params(typeCode(ent.Type), jen.Error()).Block(append(pre,
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, nil)...),
 		jen.If(jen.Qual(PkgSyncUtil, "IsNotFound").Call(jen.Err())).Block(
 			jen.Return(jen.Add(typeCode(ent.Type)).Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: %w"), jen.Qual(PkgEngine, "ErrNotFound"), jen.Err()))),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Add(typeCode(ent.Type)).Values(), jen.Err())),
 		jen.Return(deref(oc, jen.Id("r")), jen.Nil()),
-	)
+	)...)
 }
 
-func (e *syncEmitter) findFunc(ent *ir.Entity) jen.Code {
+func (e *syncEmitter) findFunc(s *ir.Sync) jen.Code {
+	ent := s.To
 	oc := ent.Find
-	set := map[*ir.Param]jen.Code{oc.KeyParam: jen.Id("naturalKey")}
-	body := []jen.Code{
-		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, nil)...),
+	set := map[*ir.Param]jen.Code{}
+	var body []jen.Code
+	var reqBody jen.Code
+	if len(s.FindBody.Steps) > 0 {
+		// The natural key goes into the find's request body (a search
+		// filter).
+		body = append(body, jen.Var().Id("fb").Add(typeCode(oc.BodyType)), jen.Id("v").Op(":=").Id("naturalKey"))
+		body = append(body, setPath(jen.Id("fb"), s.FindBody.Steps, 1, storeValue)...)
+		reqBody = jen.Id("fb")
+	} else {
+		set[s.FindParam] = jen.Id("naturalKey")
 	}
+	body = append(body, jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, reqBody)...))
 	keyOf := func(rec jen.Code) []jen.Code {
 		return append([]jen.Code{jen.Id("rec").Op(":=").Add(rec)}, returnAt("rec", ent.Key,
-			func(v jen.Code) jen.Code { return jen.Return(jen.String().Call(v), jen.True(), jen.Nil()) },
+			func(v jen.Code) jen.Code { return jen.Return(keyString(ent.KeyKind, v), jen.True(), jen.Nil()) },
 			jen.Return(jen.Lit(""), jen.False(), jen.Nil()))...)
 	}
 	if len(oc.Items) == 0 {
@@ -430,14 +475,15 @@ func (e *syncEmitter) createFunc(s *ir.Sync) jen.Code {
 		body = append([]jen.Code{jen.Id("_").Op("=").Id("idempotencyKey").Comment(oc.Op.ID + " takes no idempotency key: the engine finds an earlier create by natural key or xref")}, body...)
 	}
 	body = append(body, returnAt("r", s.To.Key,
-		func(v jen.Code) jen.Code { return jen.Return(jen.String().Call(v), jen.Nil()) },
+		func(v jen.Code) jen.Code { return jen.Return(keyString(s.To.KeyKind, v), jen.Nil()) },
 		jen.Return(jen.Lit(""), jen.Qual("fmt", "Errorf").Call(jen.Lit(oc.Op.ID+": the response carries no "+s.To.Key.Text))))...)
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("w").Op("*").Id(s.WriteType), jen.Id("idempotencyKey").String()).Params(jen.String(), jen.Error()).Block(body...)
 }
 
 func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 	oc := s.To.Update
-	set := map[*ir.Param]jen.Code{oc.KeyParam: jen.Id("key")}
+	pre, arg := keyArg(oc, "key")
+	set := map[*ir.Param]jen.Code{oc.KeyParam: arg}
 	for _, p := range oc.Op.Params {
 		if p.In == ir.InHeader && strings.EqualFold(p.Name, oc.Op.IdempotencyKeyHeader) {
 			set[p] = jen.Id("idempotencyKey")
@@ -446,9 +492,12 @@ func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, jen.Id(s.Funcs.UpdateBody).Call(jen.Id("w")))...)
 	// An update sets absolute values, so repeating it is safe: let the
 	// transport retry it even when the API documents no idempotency.
-	body := []jen.Code{jen.Id("ctx").Op("=").Qual(ir.PkgTransport, "WithIdempotent").Call(jen.Id("ctx"))}
+	body := append(pre, jen.Id("ctx").Op("=").Qual(ir.PkgTransport, "WithIdempotent").Call(jen.Id("ctx")))
 	if len(set) == 1 {
 		body = append(body, jen.Id("_").Op("=").Id("idempotencyKey"))
+	}
+	if s.To.Upsert {
+		body = append(body, jen.Id("_").Op("=").Id("key").Comment(oc.Op.ID+" is an upsert: it finds the record by the natural key in its body"))
 	}
 	if resultType(oc.Op) == nil {
 		body = append(body, jen.Return(jen.Qual(PkgSyncUtil, "Rejected").Call(call)))
@@ -460,12 +509,13 @@ func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 
 func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {
 	oc := s.To.Get
-	set := map[*ir.Param]jen.Code{oc.KeyParam: jen.Id("key")}
-	body := []jen.Code{
+	pre, arg := keyArg(oc, "key", jen.Nil(), jen.Qual("time", "Time").Values())
+	set := map[*ir.Param]jen.Code{oc.KeyParam: arg}
+	body := append(pre, []jen.Code{
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, nil)...),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("time", "Time").Values(), jen.Err())),
 		jen.Id("fields").Op(":=").Map(jen.String()).String().Values(),
-	}
+	}...)
 	for _, w := range s.Fields {
 		if w.Policy == ir.SourceWins || len(w.Read.Steps) == 0 {
 			continue
@@ -503,7 +553,7 @@ func (e *syncEmitter) parseEventFunc(ent *ir.Entity) jen.Code {
 		conv  func(jen.Code) jen.Code
 	}{
 		{"ID", w.ID, func(v jen.Code) jen.Code { return jen.String().Call(v) }},
-		{"Key", w.Key, func(v jen.Code) jen.Code { return jen.String().Call(v) }},
+		{"Key", w.Key, func(v jen.Code) jen.Code { return keyString(w.KeyKind, v) }},
 		{"Version", w.Version, func(v jen.Code) jen.Code { return jen.Int64().Call(v) }},
 	} {
 		if len(pair.p.Steps) == 0 {

@@ -61,6 +61,23 @@ func resolveInto(name, ref string) []jen.Code {
 
 func (e *syncEmitter) newClientFunc(f *jen.File, c *ir.Client) {
 	body := []jen.Code{jen.Var().Id("all").Index().Qual(ir.PkgRest, "Option")}
+	if len(c.Limits) > 0 {
+		// The system's declared budgets: one limiter for the client every
+		// sync on the system shares (options given by the caller come
+		// after, so a caller's limiter wins).
+		var windows []jen.Code
+		for _, w := range c.Limits {
+			d := jen.Dict{jen.Id("Requests"): jen.Lit(w.Requests), jen.Id("Per"): duration(w.Per)}
+			if w.Burst > 0 {
+				d[jen.Id("Burst")] = jen.Lit(w.Burst)
+			}
+			windows = append(windows, jen.Values(d))
+		}
+		body = append(body, jen.Id("all").Op("=").Append(jen.Id("all"), jen.Qual(ir.PkgRest, "WithSharedLimiter").Call(
+			jen.Qual(ir.PkgTransport, "NewLimiter").Call(jen.Qual(ir.PkgTransport, "RateLimitConfig").Values(jen.Dict{
+				jen.Id("Windows"): jen.Index().Qual(ir.PkgTransport, "Window").Values(windows...),
+			})))))
+	}
 	for _, cred := range c.Creds {
 		s := cred.Scheme
 		opt := func(args ...jen.Code) jen.Code {

@@ -29,6 +29,17 @@ type Client struct {
 	Creds []*Credential
 	// Operations are the operation IDs the syncs use, sorted.
 	Operations []string
+	// Limits are the system's declared request budgets; one limiter with
+	// every window serves all syncs on the system.
+	Limits []RateWindow
+}
+
+// RateWindow is one declared request budget: Requests per Per, with a
+// Burst (0: the runtime's default).
+type RateWindow struct {
+	Requests int
+	Per      time.Duration
+	Burst    int
 }
 
 // AuthDoc says where one credential part comes from.
@@ -95,9 +106,10 @@ type OpCall struct {
 	// Consts are entity params that apply to the operation.
 	Consts []ConstParam
 	// KeyParam receives the record key (get, update) or the natural key
-	// (find); SinceParam receives the cursor (list); IdemParam receives
-	// the idempotency key (create).
+	// (find), of KeyKind; SinceParam receives the cursor (list);
+	// IdemParam receives the idempotency key (create).
 	KeyParam, SinceParam, IdemParam *Param
+	KeyKind                         KeyKind
 	// Items leads from a find result to the slice of matches (empty when
 	// the result is the record itself).
 	Items []Step
@@ -111,6 +123,8 @@ type Entity struct {
 	Client *Client
 	Type   *TypeRef // the schema's Go type, qualified
 	Key    Path
+	// KeyKind is the key's scalar type (string, integer or UUID).
+	KeyKind KeyKind
 	// Version, Deleted and Cursor are optional (empty Text when absent).
 	Version, Deleted, Cursor Path
 	CursorKind               CursorKind
@@ -123,6 +137,9 @@ type Entity struct {
 	Changed Path
 
 	List, Get, Create, Update, Find *OpCall
+	// Upsert says Create and Update are one create-or-update operation
+	// that takes no key.
+	Upsert bool
 
 	Webhook *Webhook
 }
@@ -131,6 +148,7 @@ type Entity struct {
 type Webhook struct {
 	Event            *TypeRef
 	ID, Key, Version Path
+	KeyKind          KeyKind
 	SignatureHeader  string
 	SecretSource     string
 }
@@ -150,8 +168,11 @@ type Sync struct {
 
 	Enter, Exit *Pred
 	Match       []MatchStep
-	// NaturalKey is the write field compared with Find's parameter.
+	// NaturalKey is the write field the target is found by: Find takes
+	// it in FindParam, or at FindBody in its request body.
 	NaturalKey *WField
+	FindParam  *Param
+	FindBody   Path
 
 	Fields  []*WField
 	Assigns []*Assign

@@ -146,6 +146,17 @@ const (
 	CursorInt
 )
 
+// KeyKind is the scalar type of a record key (or of a parameter taking
+// one). The engine keeps keys as strings; generated code converts.
+type KeyKind int
+
+// Key kinds.
+const (
+	KeyString KeyKind = iota
+	KeyInt
+	KeyUUID
+)
+
 func nameOf(names []string, i int) string {
 	if i < 0 || i >= len(names) {
 		return "?"

@@ -27,6 +27,20 @@ type RateLimitConfig struct {
 	// IgnoreHeaders turns off adapting to RateLimit-* / X-RateLimit-*
 	// headers and to 429/503 Retry-After.
 	IgnoreHeaders bool
+	// Windows are further budgets a request must also fit, as a vendor
+	// declares several at once (100 per 10 s and 250,000 per day): each
+	// is a token bucket of Requests/Per per second and its Burst.
+	Windows []Window
+}
+
+// Window is one declared request budget: Requests per Per, with a burst
+// (default a tenth of Requests, at least 1). A token bucket lets at most
+// Requests + Burst through in any span of Per, so declare a budget below
+// the vendor's hard limit by the burst you allow.
+type Window struct {
+	Requests int
+	Per      time.Duration
+	Burst    int
 }
 
 // Limiter is the request budget of one system and credential: a token bucket
@@ -38,6 +52,7 @@ type RateLimitConfig struct {
 // credential (see Limiters). It is safe for concurrent use.
 type Limiter struct {
 	bucket   *rate.Limiter // nil: no local bucket
+	windows  []*rate.Limiter
 	adaptive bool
 	hold     atomic.Int64 // unix nanoseconds until which requests wait
 }
@@ -54,6 +69,17 @@ func NewLimiter(cfg RateLimitConfig) *Limiter {
 			b = 1
 		}
 		l.bucket = rate.NewLimiter(rate.Limit(cfg.Rate), b)
+	}
+	for _, w := range cfg.Windows {
+		if w.Requests <= 0 || w.Per <= 0 {
+			continue
+		}
+		r := float64(w.Requests) / w.Per.Seconds()
+		b := w.Burst
+		if b <= 0 {
+			b = max(1, int(math.Ceil(float64(w.Requests)/10)))
+		}
+		l.windows = append(l.windows, rate.NewLimiter(rate.Limit(r), b))
 	}
 	return l
 }
@@ -201,18 +227,26 @@ func (l *Limiter) wait(ctx context.Context, clock Clock, maxWait time.Duration, 
 		d = time.Duration(h - now.UnixNano())
 		reason = "reset"
 	}
-	var res *rate.Reservation
-	if l.bucket != nil {
-		at := now.Add(d)
-		if !l.bucket.AllowN(at, 1) {
-			res = l.bucket.ReserveN(at, 1)
-			if !res.OK() {
-				return &Error{Kind: ErrRateLimited, OperationID: operationID(op), Method: method, Attempts: attempts,
-					Err: constError("rate limiter cannot admit the request")}
-			}
-			d += res.DelayFrom(at)
+	// A request takes a token from every bucket (the limiter's own and
+	// each declared window) and waits for the slowest.
+	var held []*rate.Reservation
+	at := now.Add(d)
+	var extra time.Duration
+	for _, b := range l.buckets() {
+		if b.AllowN(at, 1) {
+			continue
 		}
+		r := b.ReserveN(at, 1)
+		if !r.OK() {
+			cancelAll(held).CancelAt(now)
+			return &Error{Kind: ErrRateLimited, OperationID: operationID(op), Method: method, Attempts: attempts,
+				Err: constError("rate limiter cannot admit the request")}
+		}
+		held = append(held, r)
+		extra = max(extra, r.DelayFrom(at))
 	}
+	d += extra
+	res := cancelAll(held) // nil when no bucket had to reserve
 	if d <= 0 {
 		return nil
 	}
@@ -239,6 +273,26 @@ func (l *Limiter) wait(ctx context.Context, clock Clock, maxWait time.Duration, 
 		return err
 	}
 	return nil
+}
+
+// buckets are the token buckets a request must pass.
+func (l *Limiter) buckets() []*rate.Limiter {
+	if l.bucket == nil {
+		return l.windows
+	}
+	return append([]*rate.Limiter{l.bucket}, l.windows...)
+}
+
+// reservations cancels several bucket reservations together.
+type reservations []*rate.Reservation
+
+func cancelAll(rs []*rate.Reservation) reservations { return reservations(rs) }
+
+// CancelAt returns the reserved tokens of every bucket.
+func (rs reservations) CancelAt(t time.Time) {
+	for _, r := range rs {
+		r.CancelAt(t)
+	}
 }
 
 // Limiters is a registry of Limiters keyed by a string, typically

@@ -197,3 +197,42 @@ func TestLimiterConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestLimiterWindows: a request must fit every declared window; the
+// tightest one paces (100 per 10 s with burst 2 allows 2 at once, then one
+// every 100 ms), and a looser one adds nothing.
+func TestLimiterWindows(t *testing.T) {
+	l := NewLimiter(RateLimitConfig{IgnoreHeaders: true, Windows: []Window{
+		{Requests: 100, Per: 10 * time.Second, Burst: 2},
+		{Requests: 250000, Per: 24 * time.Hour},
+	}})
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := &windowClock{now: start}
+	for i := 0; i < 4; i++ {
+		if err := l.wait(context.Background(), clock, time.Minute, nil, "sys", nil, "GET", 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two tokens at once, then two more at 10 per second: 200 ms.
+	if got := clock.now.Sub(start); got < 190*time.Millisecond || got > 210*time.Millisecond {
+		t.Errorf("4 requests took %s of simulated time, want about 200ms", got)
+	}
+	tight := NewLimiter(RateLimitConfig{IgnoreHeaders: true, Windows: []Window{{Requests: 1, Per: time.Hour, Burst: 1}}})
+	if err := tight.wait(context.Background(), clock, time.Minute, nil, "sys", nil, "GET", 1); err != nil {
+		t.Fatal(err)
+	}
+	var rl *RetryLaterError
+	if err := tight.wait(context.Background(), clock, time.Minute, nil, "sys", nil, "GET", 1); !errors.As(err, &rl) || rl.Wait < 59*time.Minute {
+		t.Errorf("second request in an hourly window of 1: %v, want retry later in about an hour", err)
+	}
+}
+
+// windowClock is a simulated clock whose Sleep advances it.
+type windowClock struct{ now time.Time }
+
+func (c *windowClock) Now() time.Time { return c.now }
+
+func (c *windowClock) Sleep(_ context.Context, d time.Duration) error {
+	c.now = c.now.Add(d)
+	return nil
+}

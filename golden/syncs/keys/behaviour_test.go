@@ -1,0 +1,178 @@
+package keys
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/connectorgen/connectorgen/golden/syncs/keys/desk"
+	"github.com/connectorgen/connectorgen/golden/syncs/keys/tracker"
+	"github.com/connectorgen/connectorgen/runtime/engine"
+	"github.com/connectorgen/connectorgen/runtime/oas"
+	"github.com/connectorgen/connectorgen/runtime/secret"
+	"github.com/connectorgen/connectorgen/runtime/transport"
+)
+
+const issueID = "0b7c6f3e-3d2a-4c1e-9f55-7a1d2c3b4e5f"
+
+// recorder is a fake desk + tracker on loopback HTTP that records every
+// request it gets.
+type recorder struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (rec *recorder) handler(t *testing.T) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rec.mu.Lock()
+		rec.seen = append(rec.seen, r.Method+" "+r.URL.Path+" "+string(body))
+		rec.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == "GET" && r.URL.Path == "/tickets/42":
+			_, _ = w.Write([]byte(`{"id":42,"subject":"Printer on fire","priority":4,"updated_at":"2026-01-02T03:04:05Z"}`))
+		case r.Method == "POST" && r.URL.Path == "/issues/search":
+			_, _ = w.Write([]byte(`{"issues":[{"id":"` + issueID + `","summary":"Printer on fire","external_ref":"42"}]}`))
+		case (r.Method == "PATCH" && r.URL.Path == "/issues/"+issueID) || (r.Method == "PUT" && r.URL.Path == "/issues"):
+			_, _ = w.Write([]byte(`{"id":"` + issueID + `","summary":"Printer on fire"}`))
+		default:
+			t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
+			w.WriteHeader(http.StatusNotFound)
+		}
+	})
+}
+
+func (rec *recorder) last() string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.seen) == 0 {
+		return ""
+	}
+	return rec.seen[len(rec.seen)-1]
+}
+
+func clients(t *testing.T, rec *recorder) Clients {
+	srv := httptest.NewServer(rec.handler(t))
+	t.Cleanup(srv.Close)
+	d, err := desk.NewClient(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := tracker.NewClient(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Clients{Desk: d, Tracker: tr}
+}
+
+// TestIntegerAndUUIDKeys: integer source keys and UUID target keys travel
+// as the engine's strings and are parsed back for path parameters; a key
+// that does not parse is a permanent error, never a request.
+func TestIntegerAndUUIDKeys(t *testing.T) {
+	rec := &recorder{}
+	s := TicketsToIssues(clients(t, rec))
+	ctx := context.Background()
+	ticket, err := s.Fetch(ctx, "42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Key(&ticket); got != "42" {
+		t.Errorf("Key = %q, want 42", got)
+	}
+	var perm *engine.PermanentError
+	if _, err := s.Fetch(ctx, "forty-two"); !errors.As(err, &perm) {
+		t.Errorf("unparsable integer key: err = %v, want permanent", err)
+	}
+	w, err := s.Map(ctx, &ticket, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, issueID, &w, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.last(); got[:len("PATCH /issues/"+issueID)] != "PATCH /issues/"+issueID {
+		t.Errorf("update sent %q", got)
+	}
+	n := len(rec.seen)
+	if err := s.Update(ctx, "not-a-uuid", &w, ""); !errors.As(err, &perm) || len(rec.seen) != n {
+		t.Errorf("unparsable UUID key: err = %v, requests %d → %d; want permanent and no request", err, n, len(rec.seen))
+	}
+}
+
+// TestFindByBodyFilter: the natural key goes into the search body at
+// filter.external_ref, and the match's UUID comes back as the key.
+func TestFindByBodyFilter(t *testing.T) {
+	rec := &recorder{}
+	s := TicketsToIssues(clients(t, rec))
+	key, found, err := s.Find(context.Background(), "42")
+	if err != nil || !found || key != issueID {
+		t.Fatalf("Find = %q, %v, %v", key, found, err)
+	}
+	var body struct {
+		Filter struct {
+			ExternalRef string `json:"external_ref"`
+		} `json:"filter"`
+	}
+	last := rec.last()
+	if err := json.Unmarshal([]byte(last[len("POST /issues/search "):]), &body); err != nil || body.Filter.ExternalRef != "42" {
+		t.Errorf("search request %q", last)
+	}
+}
+
+// TestUpsertTarget: an upsert entity creates and updates with the same
+// call, which carries the natural key in its body and no key in its path.
+func TestUpsertTarget(t *testing.T) {
+	rec := &recorder{}
+	s := TicketsUpserted(clients(t, rec))
+	ticket := desk.Ticket{ID: 42, Subject: "Printer on fire", Priority: oas.Some[int64](4)}
+	w, err := s.Map(context.Background(), &ticket, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := s.Create(context.Background(), &w, "idem")
+	if err != nil || key != issueID {
+		t.Fatalf("Create = %q, %v", key, err)
+	}
+	want := `PUT /issues {"summary":"Printer on fire","external_ref":"42"}`
+	if got := rec.last(); got != want {
+		t.Errorf("create sent %q, want %q", got, want)
+	}
+	if err := s.Update(context.Background(), key, &w, "idem"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.last(); got != want {
+		t.Errorf("update sent %q, want %q", got, want)
+	}
+}
+
+// TestDeclaredLimitsSharedBySyncs: the desk's declared budget (one
+// request an hour) is one limiter for the desk client NewClients builds,
+// so after one sync's request the other sync's request is refused for
+// later instead of sent.
+func TestDeclaredLimitsSharedBySyncs(t *testing.T) {
+	rec := &recorder{}
+	srv := httptest.NewServer(rec.handler(t))
+	defer srv.Close()
+	c, err := NewClients(context.Background(), secret.NewResolver(), Endpoints{Desk: srv.URL, Tracker: srv.URL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := TicketsToIssues(c).Fetch(context.Background(), "42"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = TicketsUpserted(c).Fetch(context.Background(), "42")
+	var later *transport.RetryLaterError
+	if !errors.As(err, &later) || later.Wait < 50*time.Minute {
+		t.Errorf("second request of the hour: err = %v, want a retry-later of about an hour", err)
+	}
+	if len(rec.seen) != 1 {
+		t.Errorf("desk got %d requests, want 1", len(rec.seen))
+	}
+}
