@@ -93,11 +93,17 @@ func (s *System) schemaByName(name string) *openapi3.Schema {
 }
 
 func (s *System) declareEntity(cfg *config.File, e *config.Entity) error {
-	sch := s.schemaByName(e.Schema.Text)
-	if sch == nil {
-		return fmt.Errorf("%s: sandbox: entity %s: schema %q not in the spec", e.Pos, e.Name, e.Schema.Text)
+	// Without schema:, the schema is named like the entity (as bind
+	// reads it: "freshdesk.Ticket" is schema Ticket).
+	schemaName := e.Schema.Text
+	if schemaName == "" {
+		_, schemaName, _ = strings.Cut(e.Name, ".")
 	}
-	ent := newEntity(e.Name, e.Schema.Text, sch)
+	sch := s.schemaByName(schemaName)
+	if sch == nil {
+		return fmt.Errorf("%s: sandbox: entity %s: schema %q not in the spec", e.Pos, e.Name, schemaName)
+	}
+	ent := newEntity(e.Name, schemaName, sch)
 	ent.declared = true
 	ent.key = e.Key.Text
 	ent.version = e.Version.Text
