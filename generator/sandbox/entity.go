@@ -167,9 +167,10 @@ func (s *System) applyHints(ent *entity) {
 				KeyFrom      string   `json:"key_from"`
 				Unique       []string `json:"unique"`
 				ClearOnEmpty []string `json:"clear_on_empty"`
+				MergeOnPut   bool     `json:"merge_on_put"`
 			}
 			if json.Unmarshal(b, &w) == nil {
-				h = Hint{KeyFrom: w.KeyFrom, Unique: w.Unique, ClearOnEmpty: w.ClearOnEmpty}
+				h = Hint{KeyFrom: w.KeyFrom, Unique: w.Unique, ClearOnEmpty: w.ClearOnEmpty, MergeOnPut: w.MergeOnPut}
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -80,5 +81,64 @@ func TestOverlaysApplied(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest || len(crm.Violations()) == 0 {
 		t.Fatalf("a query parameter violating the overlay's schema: status %d, %d violations; want 400 and a violation", resp.StatusCode, len(crm.Violations()))
+	}
+}
+
+// A PUT update replaces the record unless the entity's hint says the API
+// merges it (Jira's editIssue).
+func TestMergeOnPut(t *testing.T) {
+	spec := `openapi: 3.0.3
+info: { title: t, version: "1" }
+paths:
+  /things/{id}:
+    parameters: [ { name: id, in: path, required: true, schema: { type: string } } ]
+    get:
+      operationId: getThing
+      responses: { "200": { description: ok, content: { application/json: { schema: { $ref: '#/components/schemas/Thing' } } } } }
+    put:
+      operationId: putThing
+      requestBody: { content: { application/json: { schema: { $ref: '#/components/schemas/Thing' } } } }
+      responses: { "204": { description: done } }
+components:
+  schemas:
+    Thing:
+      type: object
+      properties: { id: { type: string, readOnly: true }, a: { type: string }, b: { type: string } }
+`
+	for _, merge := range []bool{false, true} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "spec.yaml"), []byte(spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg := "version: 1\npackage: p\noutput: .\nsystems:\n  s: { spec: spec.yaml }\n" +
+			"entities:\n  s.Thing:\n    key: id\n    read: { get: getThing }\n    write: { update: putThing }\n"
+		if err := os.WriteFile(filepath.Join(dir, "connector.yaml"), []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sb, err := Load(filepath.Join(dir, "connector.yaml"), Options{Hints: map[string]Hint{"s.Thing": {MergeOnPut: merge}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sb.Close()
+		s := sb.System("s")
+		rec, err := s.Create("Thing", Record{"a": "1", "b": "2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := http.NewRequest("PUT", s.BaseURL()+"/things/"+rec["id"].(string), strings.NewReader(`{"a":"changed"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got, _ := s.Record("Thing", rec["id"].(string))
+		_, kept := got["b"]
+		if got["a"] != "changed" || kept != merge {
+			t.Errorf("MergeOnPut=%v: after PUT {a: changed} the record is %v (status %d)", merge, got, resp.StatusCode)
+		}
 	}
 }
