@@ -65,6 +65,11 @@ type Pairing struct {
 	// Targets are the systems whose writes the quiet round counts (both
 	// systems of a bidirectional pairing).
 	Targets []string
+	// AdjustFaults, when set, changes one system's fault configuration
+	// (the harness's default is Options.FaultRate of 500, 429, slow
+	// answers and resets, half of write failures after the write
+	// applied). A pairing that needs it says why.
+	AdjustFaults func(system string, f *sandbox.Faults)
 	// Records reports how many records the connector must have written
 	// (for the records/s figure).
 	Records func(r *Run) int
@@ -195,7 +200,11 @@ func Execute(t *testing.T, p Pairing, o Options) Figures {
 		t.Fatalf("seed: %v", err)
 	}
 	for _, s := range sb.Systems() {
-		s.SetFaults(sandbox.Faults{Rate: o.FaultRate, RetryAfter: 20 * time.Millisecond, SlowDelay: 300 * time.Millisecond})
+		f := sandbox.Faults{Rate: o.FaultRate, RetryAfter: 20 * time.Millisecond, SlowDelay: 300 * time.Millisecond}
+		if p.AdjustFaults != nil {
+			p.AdjustFaults(s.Name(), &f)
+		}
+		s.SetFaults(f)
 	}
 	r.state = filepath.Join(t.TempDir(), "state.db")
 	for _, s := range sb.Systems() {
@@ -219,9 +228,12 @@ func Execute(t *testing.T, p Pairing, o Options) Figures {
 		}
 		if round == o.KillRound {
 			// Let the connector pick the changes up and start writing,
-			// then kill it without warning and start it again on the same
-			// state file.
-			time.Sleep(o.Every + time.Duration(r.Rand.IntN(400))*time.Millisecond)
+			// then kill it without warning, mid-run, and start it again on
+			// the same state file.
+			w0 := r.targetWrites()
+			for t0 := time.Now(); r.targetWrites() == w0 && time.Since(t0) < 4*o.Every+2*time.Second; {
+				time.Sleep(time.Millisecond)
+			}
 			before := len(r.Check())
 			r.kill()
 			t.Logf("round %d: SIGKILL with %d discrepancies outstanding; restarting on the same state", round, before)
