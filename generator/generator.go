@@ -172,6 +172,7 @@ func generateSyncs(cfg *config.File, clients []*ir.Client, opts Options) ([]outp
 		return nil, diags
 	}
 	out := []output.File{{Path: f.Name, Content: f.Content}}
+	diags.Append(leastPrivilege(cfg, conn))
 	rb, err := emit.Runbook(conn)
 	if err != nil {
 		diags.Errorf(diag.Pos{File: cfg.Path}, "%v", err)

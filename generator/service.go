@@ -121,3 +121,35 @@ func Scopes(conn *ir.Connector, cl *ir.Client) []string {
 	slices.Sort(out)
 	return out
 }
+
+// leastPrivilege records on each client the scopes its operations need and
+// warns, at the mapping's scopes entry, about requested scopes beyond them.
+func leastPrivilege(cfg *config.File, conn *ir.Connector) diag.List {
+	var diags diag.List
+	for _, cl := range conn.Clients {
+		cl.Scopes = Scopes(conn, cl)
+		for _, sys := range cfg.Systems {
+			if sys.Name != cl.System {
+				continue
+			}
+			for _, a := range sys.Auth {
+				for _, p := range a.Parts {
+					if p.Key.Text != "scopes" {
+						continue
+					}
+					var extra []string
+					for _, s := range strings.Fields(p.Value.Text) {
+						if !slices.Contains(cl.Scopes, s) && !slices.Contains(extra, s) {
+							extra = append(extra, s)
+						}
+					}
+					if len(extra) > 0 {
+						cl.ExtraScopes = extra
+						diags.Warnf(p.Value.Pos, "system %q: scopes %s are requested but no operation the connector uses needs them (it needs: %s); least privilege: remove them", sys.Name, strings.Join(extra, ", "), strings.Join(cl.Scopes, ", "))
+					}
+				}
+			}
+		}
+	}
+	return diags
+}

@@ -432,6 +432,9 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 			b.errorf(e.Create.Pos, "entity %q: create operation %q has no JSON object body", e.Name, e.Create.Text)
 			okAll = false
 		}
+		if len(ent.Key.Steps) > 0 && !b.resultKey(e, ent, ent.Create, e.Create) {
+			okAll = false
+		}
 		if len(freeParams(ent.Create, ir.InPath)) > 0 {
 			b.errorf(e.Create.Pos, "entity %q: create operation %q needs path parameter %q; fix it under params", e.Name, e.Create.Text, freeParams(ent.Create, ir.InPath)[0].Name)
 			okAll = false
@@ -476,6 +479,27 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 	return ent
 }
 
+// resultKey finds the record key in a create (or upsert) response: the
+// entity's key path resolved against the response type.
+func (b *binder) resultKey(e *config.Entity, ent *ir.Entity, oc *ir.OpCall, v config.Value) bool {
+	r := oc.Op.Result
+	if r != nil && r.Kind == ir.ResultSingle && r.Single != nil && r.Single.Type != nil {
+		res, err := fieldpath.Resolve(clientTypes{b, oc.Client}, r.Single.Type, e.Key.Text)
+		if err == nil {
+			if k, ok := keyKind(res.Leaf.Type.Unwrapped()); ok && k == ent.KeyKind {
+				oc.ResultKey = ir.Path{Text: e.Key.Text}
+				for _, st := range res.Steps {
+					st.Type = qualify(st.Type, oc.Client.ImportPath)
+					oc.ResultKey.Steps = append(oc.ResultKey.Steps, st)
+				}
+				return true
+			}
+		}
+	}
+	b.errorf(v.Pos, "entity %q: operation %q does not answer with the new record's key %q (of the key's type)", e.Name, oc.Op.ID, e.Key.Text)
+	return false
+}
+
 // upsert binds a create-or-update operation as both the entity's create
 // and its update: it takes the record in its body (found by a natural key
 // there), never a key in its path.
@@ -500,6 +524,9 @@ func (b *binder) upsert(e *config.Entity, c *ir.Client, ent *ir.Entity) bool {
 		if p.In == ir.InHeader && strings.EqualFold(p.Name, oc.Op.IdempotencyKeyHeader) {
 			oc.IdemParam = p
 		}
+	}
+	if len(ent.Key.Steps) > 0 && !b.resultKey(e, ent, oc, e.Upsert) {
+		return false
 	}
 	upd := *oc
 	ent.Create, ent.Update, ent.Upsert = oc, &upd, true
@@ -702,7 +729,7 @@ func credentialParts(s *ir.SecurityScheme) (required, optional []string, ok bool
 	case s.Type == "http" && s.Scheme == "basic":
 		return []string{"username", "password"}, nil, true
 	case s.Type == "oauth2":
-		return []string{"client_id", "client_secret"}, []string{"refresh_token"}, s.TokenURLConst != ""
+		return []string{"client_id", "client_secret"}, []string{"refresh_token", "scopes"}, s.TokenURLConst != ""
 	case s.Type == "http", s.Type == "openIdConnect":
 		return []string{"token"}, nil, true
 	}

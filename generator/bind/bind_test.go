@@ -197,3 +197,81 @@ func TestFailedFunctionReportedOnce(t *testing.T) {
 		t.Errorf("want exactly the unknown function and the broken package, got:\n%s", got)
 	}
 }
+
+// TestFullScanWarning: a source read without a lower bound is a warning
+// (every poll reads every record), not silence.
+func TestFullScanWarning(t *testing.T) {
+	text := cascadeHead + `  crm.Owner:
+    key: id
+    read: { list: listOwners }
+  email.Sender:
+    key: id
+    write: { create: createSender, update: updateSender }
+syncs:
+  owners:
+    from: crm.Owner
+    to: email.Sender
+    match: [create]
+    fields:
+      name: name
+      email: email
+`
+	_, got := bindText(t, text, classify)
+	if !strings.Contains(got, `warning: sync "owners": "crm.Owner" is read without a lower bound`) {
+		t.Errorf("no full-scan warning in:\n%s", got)
+	}
+}
+
+// TestFunctionsBeforeOutputExists: with: functions resolve on a fresh
+// project whose output directory is not created yet (go/packages runs
+// from its nearest existing ancestor, in the same module).
+func TestFunctionsBeforeOutputExists(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads packages with the go command")
+	}
+	resolve := PackagesResolver(filepath.Join("..", "..", "golden", "not-generated-yet", "sync"))
+	fn, err := resolve("github.com/connectorgen/connectorgen/golden/crmemail/phoneutil", "Classify")
+	if err != nil {
+		t.Fatalf("resolve before the output exists: %v", err)
+	}
+	if fn.Name != "Classify" || len(fn.Params) != 1 {
+		t.Errorf("resolved %+v", fn)
+	}
+}
+
+// TestMergeOptionalParams: a with: function may take a source field as it
+// is (oas.Opt), which bind marks optional; any other mismatch is an error
+// naming both forms.
+func TestMergeOptionalParams(t *testing.T) {
+	opt := ir.Wrap(ir.Opt, ir.BuiltinRef("string"))
+	funcs := func(importPath, name string) (*ir.Func, error) {
+		s := ir.BuiltinRef("string")
+		if name == "OptJoin" {
+			return &ir.Func{ImportPath: importPath, Name: name, Params: []*ir.TypeRef{opt, s}, Results: []*ir.TypeRef{s}}, nil
+		}
+		return &ir.Func{ImportPath: importPath, Name: name, Params: []*ir.TypeRef{ir.BuiltinRef("int64"), s}, Results: []*ir.TypeRef{s}}, nil
+	}
+	text := cascadeHead + `syncs:
+  leads:
+    from: crm.Lead
+    to: email.Member
+    fields:
+      email_address: { from: email }
+      status: { const: subscribed, on: create }
+    merge:
+      - { from: [first_name, email], with: example.com/fn.OptJoin, into: merge_fields.FNAME }
+`
+	conn, diags := bindText(t, text, funcs)
+	if conn == nil {
+		t.Fatalf("bind failed:\n%s", diags)
+	}
+	for _, a := range conn.Syncs[0].Assigns {
+		if a.Kind == ir.AssignMerge && (len(a.Optional) != 2 || !a.Optional[0] || a.Optional[1]) {
+			t.Errorf("optional = %v, want [true false]", a.Optional)
+		}
+	}
+	_, diags = bindText(t, strings.ReplaceAll(text, "OptJoin", "IntJoin"), funcs)
+	if !strings.Contains(diags, `parameter 1 of example.com/fn.IntJoin is int64 but "first_name" is string (or oas.Opt[string], taken as it is)`) {
+		t.Errorf("diagnostics:\n%s", diags)
+	}
+}

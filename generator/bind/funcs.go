@@ -3,6 +3,8 @@ package bind
 import (
 	"fmt"
 	"go/types"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -15,6 +17,9 @@ import (
 // the generated code, whose module must be able to import them). Packages
 // are loaded once per resolver.
 func PackagesResolver(dir string) FuncResolver {
+	// On a fresh project the output directory does not exist yet: load
+	// from its nearest existing ancestor, which is in the same module.
+	dir = existingAncestor(dir)
 	loaded := map[string]*packages.Package{}
 	return func(importPath, name string) (*ir.Func, error) {
 		pkg, ok := loaded[importPath]
@@ -51,6 +56,21 @@ func PackagesResolver(dir string) FuncResolver {
 			return nil, fmt.Errorf("%s.%s is a %s, not a function", importPath, name, kindOf(obj))
 		}
 		return describe(importPath, fn)
+	}
+}
+
+// existingAncestor returns dir, or its nearest ancestor that exists.
+func existingAncestor(dir string) string {
+	d := filepath.Clean(dir)
+	for {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return dir
+		}
+		d = parent
 	}
 }
 
@@ -123,6 +143,17 @@ func typeRef(t types.Type) (*ir.TypeRef, error) {
 		}
 		return ir.BuiltinRef(name), nil
 	case *types.Named:
+		if t.Obj().Pkg() != nil && t.Obj().Pkg().Path() == ir.PkgOAS && t.TypeArgs().Len() == 1 {
+			// oas.Opt[T] and oas.Nullable[T]: optional inputs.
+			kind := map[string]ir.RefKind{"Opt": ir.Opt, "Nullable": ir.Nullable}[t.Obj().Name()]
+			if kind == ir.Opt || kind == ir.Nullable {
+				e, err := typeRef(t.TypeArgs().At(0))
+				if err != nil {
+					return nil, err
+				}
+				return ir.Wrap(kind, e), nil
+			}
+		}
 		if t.TypeArgs().Len() > 0 || t.Obj().Pkg() == nil {
 			break
 		}

@@ -59,6 +59,9 @@ func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 		b.errorf(cfg.From.Pos, "%s: source entity %q needs a read list operation to poll", sb.what, cfg.From.Text)
 		sb.ok = false
 	}
+	if sb.from.List != nil && sb.from.List.SinceParam == nil {
+		b.diags.Warnf(cfg.From.Pos, "%s: %q is read without a lower bound (no read.since): every poll reads every record", sb.what, cfg.From.Text)
+	}
 	if s.Realtime && (sb.from.Webhook == nil || sb.from.Get == nil) {
 		b.errorf(cfg.From.Pos, "%s: realtime needs a webhook and a read get operation on %q", sb.what, cfg.From.Text)
 		sb.ok = false
@@ -156,6 +159,15 @@ func (sb *syncBinder) pred(p *config.Predicate, top bool) *ir.Pred {
 	op, _ := ir.ParsePredOp(p.Op) // the decoder accepts only known operators
 	out.Field, out.Op = path, op
 	leaf := f.Type.Unwrapped()
+	if op == ir.OpContains {
+		if leaf.Kind != ir.Slice {
+			sb.errorf(p.Field.Pos, "%s: contains needs a list field; %q is %s", sb.what, p.Field.Text, leaf)
+			sb.ok = false
+			return out
+		}
+		// The operand is typed against the list's elements.
+		leaf = leaf.Elem.Unwrapped()
+	}
 	for _, v := range p.Operands {
 		if op == ir.OpPresent {
 			switch v.Text {
@@ -534,7 +546,7 @@ func (sb *syncBinder) merge(m *config.Merge) {
 	where := fmt.Sprintf("%s: merge into %q", sb.what, m.Into.Text)
 	fn := sb.function(m.With, where)
 	a := &ir.Assign{Kind: ir.AssignMerge, Func: fn, Pos: m.Pos.String()}
-	var types []*ir.TypeRef
+	var types, wrapped []*ir.TypeRef
 	for _, v := range m.From {
 		p, f, ok := sb.source(v)
 		if !ok {
@@ -543,6 +555,7 @@ func (sb *syncBinder) merge(m *config.Merge) {
 		}
 		a.Sources = append(a.Sources, p)
 		types = append(types, qualify(f.Type.Unwrapped(), sb.from.Client.ImportPath))
+		wrapped = append(wrapped, qualify(f.Type, sb.from.Client.ImportPath))
 	}
 	wf := sb.target(m.Into, false)
 	if fn == nil || wf == nil {
@@ -555,8 +568,16 @@ func (sb *syncBinder) merge(m *config.Merge) {
 		return
 	}
 	for i, t := range types {
-		if !sameType(fn.Params[i], t) {
-			sb.errorf(m.From[i].Pos, "%s: parameter %d of %s is %s but %q is %s", where, i+1, m.With.Text, fn.Params[i], m.From[i].Text, t)
+		last := a.Sources[i].Steps[len(a.Sources[i].Steps)-1]
+		switch w := wrapped[i]; {
+		case sameType(fn.Params[i], t):
+			a.Optional = append(a.Optional, false)
+		case (w.Kind == ir.Opt || w.Kind == ir.Nullable || w.Kind == ir.Pointer) && sameType(fn.Params[i], w) && !last.MapKey:
+			// The function takes the optional value itself: it is
+			// called even when this input is absent.
+			a.Optional = append(a.Optional, true)
+		default:
+			sb.errorf(m.From[i].Pos, "%s: parameter %d of %s is %s but %q is %s (or %s, taken as it is)", where, i+1, m.With.Text, fn.Params[i], m.From[i].Text, t, w)
 			sb.ok = false
 		}
 	}
@@ -793,6 +814,12 @@ func (sb *syncBinder) requiredCreate() {
 			}
 		}
 	}
+	// A nested target (profile.email) produces its parents (profile).
+	for p := range produced {
+		for i := strings.IndexByte(p, '.'); i > 0; i = indexFrom(p, '.', i+1) {
+			produced[p[:i]] = true
+		}
+	}
 	for _, f := range body.Fields {
 		if !f.Required || f.ReadOnly {
 			continue
@@ -888,4 +915,12 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// indexFrom is strings.IndexByte from position i (-1 when absent).
+func indexFrom(s string, c byte, i int) int {
+	if j := strings.IndexByte(s[i:], c); j >= 0 {
+		return i + j
+	}
+	return -1
 }

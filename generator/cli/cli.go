@@ -33,6 +33,7 @@ Usage:
   connectorgen generate -config FILE [-out DIR]              every package a connector config declares
   connectorgen check    (same flags as generate)             report missing, changed and stale files; write nothing
   connectorgen validate -config FILE                         print diagnostics only
+  connectorgen diff     -config FILE -spec SYSTEM=NEWSPEC    what a new spec version changes that matters to the connector
   connectorgen sandbox  -config FILE [-listen ADDR] [-seed FILE] [-fail-rate F] [-state DIR]
                                                              serve spec-validating simulations of its systems
   connectorgen version
@@ -54,6 +55,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return runGenerate(args[1:], stdout, stderr, true)
 	case "validate":
 		return runValidate(args[1:], stdout, stderr)
+	case "diff":
+		return runDiff(args[1:], stdout, stderr)
 	case "sandbox":
 		ctx, stop := interruptContext()
 		defer stop()
@@ -159,6 +162,7 @@ func runGenerate(args []string, stdout, stderr io.Writer, check bool) int {
 		}
 	}
 	if check {
+		noteSpecDrift(stdout, root, res, f.config)
 		rep, err := output.Compare(root, res.Files, res.Dirs, generator.Header)
 		if err != nil {
 			fmt.Fprintf(stderr, "connectorgen check: %v\n", err)

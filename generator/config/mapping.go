@@ -449,7 +449,7 @@ func (d *decoder) predicate(n *yaml.Node, what string) *Predicate {
 	op := func(name string) func(_, v *yaml.Node) {
 		return func(_, v *yaml.Node) {
 			if p.Op != "" {
-				d.diags.Errorf(d.pos(v), "%s: one of eq, ne, in, present per condition (have %s and %s)", what, p.Op, name)
+				d.diags.Errorf(d.pos(v), "%s: one of eq, ne, in, present, contains per condition (have %s and %s)", what, p.Op, name)
 				return
 			}
 			p.Op = name
@@ -467,18 +467,19 @@ func (d *decoder) predicate(n *yaml.Node, what string) *Predicate {
 		}
 	}
 	d.fields(n, what, map[string]func(k, v *yaml.Node){
-		"all":     func(_, v *yaml.Node) { p.All = list(v) },
-		"any":     func(_, v *yaml.Node) { p.Any = list(v) },
-		"not":     func(_, v *yaml.Node) { p.Not = d.predicate(v, what) },
-		"field":   func(_, v *yaml.Node) { p.Field = d.value(v, "field") },
-		"eq":      op("eq"),
-		"ne":      op("ne"),
-		"in":      op("in"),
-		"present": op("present"),
+		"all":      func(_, v *yaml.Node) { p.All = list(v) },
+		"any":      func(_, v *yaml.Node) { p.Any = list(v) },
+		"not":      func(_, v *yaml.Node) { p.Not = d.predicate(v, what) },
+		"field":    func(_, v *yaml.Node) { p.Field = d.value(v, "field") },
+		"eq":       op("eq"),
+		"ne":       op("ne"),
+		"in":       op("in"),
+		"present":  op("present"),
+		"contains": op("contains"),
 	})
 	switch {
 	case p.Field.IsSet() && p.Op == "":
-		d.diags.Errorf(p.Pos, "%s: condition on %q needs eq, ne, in or present", what, p.Field.Text)
+		d.diags.Errorf(p.Pos, "%s: condition on %q needs eq, ne, in, present or contains", what, p.Field.Text)
 	case !p.Field.IsSet() && p.Op != "":
 		d.diags.Errorf(p.Pos, "%s: %s needs a field", what, p.Op)
 	case !p.Field.IsSet() && p.All == nil && p.Any == nil && p.Not == nil:
@@ -734,10 +735,12 @@ func (d *decoder) limits(n *yaml.Node, what string) []Limit {
 			continue
 		}
 		l := Limit{Pos: d.pos(c)}
+		given := 0 // requests and per given, valid or not (reported where they are)
 		d.fields(c, what, map[string]func(k, v *yaml.Node){
-			"requests": func(_, v *yaml.Node) { l.Requests = d.integer(v, "requests") },
+			"requests": func(_, v *yaml.Node) { given++; l.Requests = d.integer(v, "requests") },
 			"burst":    func(_, v *yaml.Node) { l.Burst = d.integer(v, "burst") },
 			"per": func(_, v *yaml.Node) {
+				given++
 				p := d.value(v, "per")
 				if !p.IsSet() {
 					return
@@ -761,6 +764,9 @@ func (d *decoder) limits(n *yaml.Node, what string) []Limit {
 			},
 		})
 		if l.Requests == 0 || l.Per == 0 {
+			if given == 2 {
+				continue // a bad value, already reported
+			}
 			d.diags.Errorf(l.Pos, "%s: a window needs requests (a positive integer) and per (second, minute, hour, day or a duration)", what)
 			continue
 		}
@@ -794,7 +800,7 @@ func (d *decoder) auth(n *yaml.Node, what string) []AuthSource {
 			}
 		}
 		for _, p := range a.Parts {
-			if p.Value.IsSet() && !strings.HasPrefix(p.Value.Text, "env://") && !strings.HasPrefix(p.Value.Text, "file://") && p.Key.Text != "client_id" && p.Key.Text != "username" {
+			if p.Value.IsSet() && !strings.HasPrefix(p.Value.Text, "env://") && !strings.HasPrefix(p.Value.Text, "file://") && p.Key.Text != "client_id" && p.Key.Text != "username" && p.Key.Text != "scopes" {
 				d.diags.Errorf(p.Value.Pos, "%s: auth %s %s: credentials must be references (env://NAME or file://PATH), never values in the mapping file", what, k.Value, p.Key.Text)
 			}
 		}

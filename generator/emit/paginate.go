@@ -174,6 +174,11 @@ func (e *emitter) pagesIterator(f *jen.File, op *ir.Operation) {
 		pre = append(pre, jen.Var().Id("zero").Add(pageType(op)))
 	}
 	urlKinds := pg.Kind == ir.PageNextURL || pg.Kind == ir.PageLinkHeader
+	if guarded(pg) {
+		// One guard per iteration: a repeated cursor (a cycle) or more
+		// pages announced without a cursor is an error, never a silent end.
+		pre = append(pre, jen.Id("guard").Op(":=").Qual(ir.PkgRest, "NewPageGuard").Call(jen.Lit(op.ID)))
+	}
 	if urlKinds {
 		e.pagesDelegate(f, op, params, args)
 		params = append(params, jen.Id("start").String())
@@ -216,17 +221,49 @@ func (e *emitter) pagesDelegate(f *jen.File, op *ir.Operation, params, args []je
 	)
 }
 
+// guarded reports whether a pagination kind follows cursors or URLs the
+// server hands out, which a rest.PageGuard checks.
+func guarded(pg *ir.Pagination) bool {
+	switch pg.Kind {
+	case ir.PageCursor, ir.PageItemCursor, ir.PageNextURL, ir.PageLinkHeader:
+		return true
+	}
+	return false
+}
+
 // advance emits the statements that move p (or next) to the following
-// page, or return when there is none.
+// page, or return when there is none. A cursor or URL already followed in
+// this iteration, or a page announcing more without a cursor, yields the
+// guard's *rest.PaginationError: a listing that cannot be read to its end
+// must not look complete.
 func (e *emitter) advance(op *ir.Operation, pg *ir.Pagination) []jen.Code {
 	page := func() jen.Code { return jen.Id("page") }
+	fail := func(err jen.Code) jen.Code {
+		return jen.Block(jen.Id("yield").Call(pageZero(op), err), jen.Return())
+	}
+	// follow emits `if err := guard.Next(v); err != nil { yield(zero, err); return }`.
+	follow := func(v jen.Code) jen.Code {
+		return jen.If(jen.Err().Op(":=").Id("guard").Dot("Next").Call(v), jen.Err().Op("!=").Nil()).Add(fail(jen.Err()))
+	}
+	// hasMore returns when the page says there is no more; more records
+	// that it said there is.
 	hasMore := func() []jen.Code {
 		if pg.HasMore == nil {
 			return nil
 		}
-		return walk(page, pg.HasMore, func(v func() jen.Code) []jen.Code {
-			return []jen.Code{jen.If(jen.Op("!").Bool().Call(v())).Block(jen.Return())}
-		}, 0)
+		stmts := []jen.Code{jen.Id("more").Op(":=").False()}
+		stmts = append(stmts, walk(page, pg.HasMore, func(v func() jen.Code) []jen.Code {
+			return []jen.Code{jen.If(jen.Op("!").Bool().Call(v())).Block(jen.Return()), jen.Id("more").Op("=").True()}
+		}, 0)...)
+		return stmts
+	}
+	// noCursor is the end of the listing, unless the page said there is
+	// more.
+	noCursor := func() []jen.Code {
+		if pg.HasMore == nil {
+			return []jen.Code{jen.Return()}
+		}
+		return []jen.Code{jen.If(jen.Id("more")).Add(fail(jen.Id("guard").Dot("Missing").Call())), jen.Return()}
 	}
 	limitStop := func() []jen.Code {
 		if pg.LimitParam == nil {
@@ -255,13 +292,8 @@ func (e *emitter) advance(op *ir.Operation, pg *ir.Pagination) []jen.Code {
 		if k := cp.Format.Scalar; k == ir.ScalarInt {
 			zero = jen.Lit(0)
 		}
-		stmts = append(stmts, jen.If(jen.Op("!").Id("found").Op("||").Id("cursor").Op("==").Add(zero)).Block(jen.Return()))
-		if cp.Type.Kind == ir.Opt {
-			stmts = append(stmts, jen.If(jen.List(jen.Id("cur"), jen.Id("ok")).Op(":=").Id("p").Dot(cp.FieldName).Dot("Get").Call(), jen.Id("ok").Op("&&").Id("cur").Op("==").Id("cursor")).Block(jen.Return()))
-		} else {
-			stmts = append(stmts, jen.If(jen.Id("p").Dot(cp.FieldName).Op("==").Id("cursor")).Block(jen.Return()))
-		}
-		return append(stmts, assignParam(cp, jen.Id("cursor")))
+		stmts = append(stmts, jen.If(jen.Op("!").Id("found").Op("||").Id("cursor").Op("==").Add(zero)).Block(noCursor()...))
+		return append(stmts, follow(jen.Id("cursor")), assignParam(cp, jen.Id("cursor")))
 	case ir.PageItemCursor:
 		stmts := itemsOf(op, pg)
 		stmts = append(stmts, jen.If(jen.Len(jen.Id("items")).Op("==").Lit(0)).Block(jen.Return()))
@@ -278,8 +310,8 @@ func (e *emitter) advance(op *ir.Operation, pg *ir.Pagination) []jen.Code {
 		stmts = append(stmts, walk(root, idSteps, func(v func() jen.Code) []jen.Code {
 			return []jen.Code{jen.Id("id").Op("=").String().Call(v())}
 		}, 0)...)
-		stmts = append(stmts, jen.If(jen.Id("id").Op("==").Lit("")).Block(jen.Return()))
-		return append(stmts, assignParam(pg.CursorParam, jen.Id("id")))
+		stmts = append(stmts, jen.If(jen.Id("id").Op("==").Lit("")).Block(noCursor()...))
+		return append(stmts, follow(jen.Id("id")), assignParam(pg.CursorParam, jen.Id("id")))
 	case ir.PageOffset:
 		stmts := itemsOf(op, pg)
 		stmts = append(stmts, jen.If(jen.Len(jen.Id("items")).Op("==").Lit(0)).Block(jen.Return()))
@@ -297,7 +329,8 @@ func (e *emitter) advance(op *ir.Operation, pg *ir.Pagination) []jen.Code {
 		return append(stmts, assignParam(pg.PageParam, jen.Add(currentParam(pg.PageParam, jen.Lit(int(pg.FirstPage)))).Op("+").Lit(1)))
 	case ir.PageNextURL, ir.PageLinkHeader:
 		return []jen.Code{
-			jen.If(jen.Id("link").Op("==").Lit("").Op("||").Id("link").Op("==").Id("next")).Block(jen.Return()),
+			jen.If(jen.Id("link").Op("==").Lit("")).Block(jen.Return()),
+			follow(jen.Id("link")),
 			jen.Id("next").Op("=").Id("link"),
 		}
 	}

@@ -22,6 +22,7 @@ type runbookClient struct {
 	System, Package string
 	Operations      []string
 	Auth            []ir.AuthDoc
+	Scopes, Extra   []string
 }
 
 type runbookSync struct {
@@ -42,7 +43,7 @@ func Runbook(c *ir.Connector) (File, error) {
 	}
 	v := runbookView{Header: Header, Source: c.Source.Path, Package: c.Package}
 	for _, cl := range c.Clients {
-		v.Clients = append(v.Clients, runbookClient{System: cl.System, Package: cl.Pkg.Name, Operations: cl.Operations, Auth: cl.Auth})
+		v.Clients = append(v.Clients, runbookClient{System: cl.System, Package: cl.Pkg.Name, Operations: cl.Operations, Auth: cl.Auth, Scopes: cl.Scopes, Extra: cl.ExtraScopes})
 	}
 	for _, s := range c.Syncs {
 		v.Syncs = append(v.Syncs, runbookSyncView(s))
@@ -194,6 +195,8 @@ func predText(p *ir.Pred) string {
 			return p.Field.Text + " is present"
 		}
 		return p.Field.Text + " is absent"
+	case ir.OpContains:
+		return fmt.Sprintf("%s contains %v", p.Field.Text, p.Operands[0].Value)
 	case ir.OpIn:
 		var vals []string
 		for _, o := range p.Operands {

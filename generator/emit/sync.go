@@ -474,7 +474,7 @@ func (e *syncEmitter) createFunc(s *ir.Sync) jen.Code {
 	if oc.IdemParam == nil {
 		body = append([]jen.Code{jen.Id("_").Op("=").Id("idempotencyKey").Comment(oc.Op.ID + " takes no idempotency key: the engine finds an earlier create by natural key or xref")}, body...)
 	}
-	body = append(body, returnAt("r", s.To.Key,
+	body = append(body, returnAt("r", oc.ResultKey,
 		func(v jen.Code) jen.Code { return jen.Return(keyString(s.To.KeyKind, v), jen.Nil()) },
 		jen.Return(jen.Lit(""), jen.Qual("fmt", "Errorf").Call(jen.Lit(oc.Op.ID+": the response carries no "+s.To.Key.Text))))...)
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("w").Op("*").Id(s.WriteType), jen.Id("idempotencyKey").String()).Params(jen.String(), jen.Error()).Block(body...)

@@ -98,6 +98,9 @@ func (e *syncEmitter) newClientFunc(f *jen.File, c *ir.Client) {
 				jen.Id("ClientSecret"): jen.Id("clientSecret"),
 			}),
 				jen.If(jen.Id("urls").Dot(c.Field+"TokenURL").Op("!=").Lit("")).Block(jen.Id("cfg").Dot("TokenURL").Op("=").Id("urls").Dot(c.Field+"TokenURL")))
+			if sc, ok := cred.Parts["scopes"]; ok {
+				block = append(block, jen.Id("cfg").Dot("Scopes").Op("=").Qual("strings", "Fields").Call(jen.Lit(sc)))
+			}
 			grant := "ClientCredentials"
 			if ref, ok := cred.Parts["refresh_token"]; ok {
 				grant = "RefreshToken"

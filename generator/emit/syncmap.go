@@ -135,6 +135,19 @@ func (e *syncEmitter) assign(s *ir.Sync, a *ir.Assign) []jen.Code {
 			if i == len(a.Sources) {
 				return markSeen(all, e.callFunc(a, vals))
 			}
+			if a.Optional[i] {
+				// Passed as it is (absent included): read the field
+				// itself, its parents only when present.
+				id := fmt.Sprintf("m%d", i)
+				vals = append(vals, jen.Id(id))
+				steps := a.Sources[i].Steps
+				last := steps[len(steps)-1]
+				stmts := []jen.Code{jen.Var().Id(id).Add(typeCode(a.Func.Params[i]))}
+				stmts = append(stmts, walk(src, steps[:len(steps)-1], func(v func() jen.Code) []jen.Code {
+					return []jen.Code{jen.Id(id).Op("=").Add(v()).Dot(last.Field)}
+				}, 10*(i+1))...)
+				return append(stmts, nest(i+1)...)
+			}
 			return walk(src, a.Sources[i].Steps, func(v func() jen.Code) []jen.Code {
 				id := fmt.Sprintf("m%d", i)
 				vals = append(vals, jen.Id(id))
@@ -315,6 +328,8 @@ func predExpr(p *ir.Pred) jen.Code {
 			return []jen.Code{jen.Return(jen.Add(v()).Op("==").Add(literal(p.Operands[0])))}
 		case ir.OpNe:
 			return []jen.Code{jen.Return(jen.Add(v()).Op("!=").Add(literal(p.Operands[0])))}
+		case ir.OpContains:
+			return []jen.Code{jen.Return(jen.Qual("slices", "Contains").Call(v(), literal(p.Operands[0])))}
 		case ir.OpIn:
 			var cases []jen.Code
 			for _, o := range p.Operands {

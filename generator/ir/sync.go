@@ -32,6 +32,10 @@ type Client struct {
 	// Limits are the system's declared request budgets; one limiter with
 	// every window serves all syncs on the system.
 	Limits []RateWindow
+	// Scopes are the OAuth scopes those operations need (from the spec's
+	// security requirements); ExtraScopes the ones the mapping requests
+	// beyond them (least privilege).
+	Scopes, ExtraScopes []string
 }
 
 // RateWindow is one declared request budget: Requests per Per, with a
@@ -115,6 +119,10 @@ type OpCall struct {
 	Items []Step
 	// BodyType is the request body struct (create, update).
 	BodyType *TypeRef
+	// ResultKey leads from a create's (or upsert's) response to the new
+	// record's key; the response need not be the record's schema (Jira
+	// answers a create with CreatedIssue).
+	ResultKey Path
 }
 
 // Entity is a bound entities entry.
@@ -236,9 +244,13 @@ const (
 type Assign struct {
 	Kind   AssignKind
 	Target *WField
-	// Source is the source path (from, lookup); Sources for merges.
-	Source  Path
-	Sources []Path
+	// Source is the source path (from, lookup); Sources for merges, and
+	// Optional[i] says the function takes source i as it is (oas.Opt,
+	// oas.Nullable or a pointer), so an absent value is passed, not a
+	// reason to skip the merge.
+	Source   Path
+	Sources  []Path
+	Optional []bool
 	// Transforms are applied to string values in order.
 	Transforms []Transform
 	// Conv converts the source leaf value to the target type.

@@ -79,9 +79,11 @@ const (
 	OpNe
 	OpIn
 	OpPresent
+	// OpContains: a list field holds the operand.
+	OpContains
 )
 
-var opNames = [...]string{OpNone: "", OpEq: "eq", OpNe: "ne", OpIn: "in", OpPresent: "present"}
+var opNames = [...]string{OpNone: "", OpEq: "eq", OpNe: "ne", OpIn: "in", OpPresent: "present", OpContains: "contains"}
 
 func (o PredOp) String() string { return nameOf(opNames[:], int(o)) }
 

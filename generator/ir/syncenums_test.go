@@ -20,7 +20,7 @@ func TestSyncEnumsRoundTrip(t *testing.T) {
 			t.Errorf("missing %v does not round-trip", m)
 		}
 	}
-	for _, o := range []PredOp{OpEq, OpNe, OpIn, OpPresent} {
+	for _, o := range []PredOp{OpEq, OpNe, OpIn, OpPresent, OpContains} {
 		if got, ok := ParsePredOp(o.String()); !ok || got != o {
 			t.Errorf("operator %v does not round-trip", o)
 		}

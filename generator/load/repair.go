@@ -107,6 +107,7 @@ func (l *loader) repairDocument(d *document) {
 		}
 	}
 	walkNodes(d.root, nil, func(n, parent *yaml.Node, index int, segs []string) {
+		l.checkNulls(d, n, segs)
 		if n.Kind != yaml.MappingNode {
 			return
 		}
@@ -114,6 +115,44 @@ func (l *loader) repairDocument(d *document) {
 		l.repairTupleItems(d, n, segs)
 		l.repairValues(d, n, segs)
 	})
+}
+
+// checkNulls reports a null where the OpenAPI object model needs an object
+// (a schema, parameter, response …), positioned at the null: kin-openapi
+// rejects it too, but without saying where.
+func (l *loader) checkNulls(d *document, n *yaml.Node, segs []string) {
+	if inExtension(segs) || classify(segs) == kindValue {
+		return
+	}
+	check := func(v *yaml.Node, childSegs []string, label string) {
+		if v == nil || v.Kind != yaml.ScalarNode || v.ShortTag() != "!!null" {
+			return
+		}
+		switch k := classify(childSegs); k {
+		case kindSchema, kindParameter, kindRequestBody, kindResponse, kindHeader, kindPathItem,
+			kindOperation, kindMediaType, kindSecurityScheme, kindLink, kindCallback, kindExample:
+			article := "a"
+			if strings.ContainsRune("aeiou", rune(k.String()[0])) {
+				article = "an"
+			}
+			l.diags.Errorf(d.pos(v), "%s is null; %s %s must be an object", label, article, k)
+		}
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			check(n.Content[i+1], append(segs[:len(segs):len(segs)], key), strconv.Quote(key))
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			label := "item " + itoa(i)
+			if len(segs) > 0 {
+				label += " of " + segs[len(segs)-1]
+			}
+			check(c, append(segs[:len(segs):len(segs)], itoa(i)), label)
+		}
+	}
 }
 
 // repairValues checks a schema's (or a Swagger 2.0 parameter's) default

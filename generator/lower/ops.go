@@ -57,8 +57,34 @@ func (l *lowerer) collectOperations() []*opSource {
 			out = append(out, src)
 		}
 	}
-	l.pkg.SpecOperations = len(out)
+	l.pkg.SpecOperations = len(out) + l.unsupportedOperations(pathMap)
 	return out
+}
+
+// unsupportedOperations counts, and warns about, the operations OpenAPI
+// 3.2 adds to path items (the query method and additionalOperations with
+// custom methods), which kin-openapi does not load and so are not
+// generated. Counting them keeps "N operations in the spec, M methods
+// generated" honest.
+func (l *lowerer) unsupportedOperations(pathMap map[string]*openapi3.PathItem) int {
+	n := 0
+	for _, path := range sortedKeys(pathMap) {
+		loc := l.spec.Root().Child("paths", path)
+		for _, key := range l.spec.Keys(loc) {
+			switch key {
+			case "query":
+				n++
+				l.diags.Warnf(l.pos(loc.Child(key)), "the OpenAPI 3.2 QUERY operation of %q is not supported; no method is generated for it", path)
+			case "additionalOperations":
+				methods := l.spec.Keys(loc.Child(key))
+				n += len(methods)
+				if len(methods) > 0 {
+					l.diags.Warnf(l.pos(loc.Child(key)), "OpenAPI 3.2 additionalOperations of %q (%s) are not supported; no methods are generated for them", path, strings.Join(methods, ", "))
+				}
+			}
+		}
+	}
+	return n
 }
 
 func hasControl(s string) bool {

@@ -919,8 +919,16 @@ func (l *lowerer) fillUnion(t *ir.Type, s *openapi3.Schema, loc load.Loc) {
 	claimedValues := map[string]bool{}
 	for i, v := range vs {
 		vloc := l.variantLoc(s, loc, i)
-		vt, _ := l.typeFor(v, vloc, t.Name+variantHint(v, i))
-		name := names.Claim(fmt.Sprintf("variant %d", i), l.variantName(vt))
+		hint := variantHint(v, i)
+		vt, _ := l.typeFor(v, vloc, t.Name+hint)
+		cands := []string{l.variantName(vt)}
+		if v != nil && v.Ref == "" && vt.Kind == ir.Named && vt.Pkg == "" && !strings.HasPrefix(hint, "Variant") {
+			// An inline variant's type is named after the union; its
+			// accessors need only the distinguishing part (AsUser, not
+			// AsCommitAuthorUser).
+			cands = append([]string{hint}, cands...)
+		}
+		name := names.Claim(fmt.Sprintf("variant %d", i), cands...)
 		variant := &ir.Variant{
 			Name:       name,
 			Type:       vt,
@@ -942,9 +950,41 @@ func (l *lowerer) fillUnion(t *ir.Type, s *openapi3.Schema, loc load.Loc) {
 	}
 }
 
+// variantHint names an inline union variant by what tells it apart: its
+// title, the single value of a property that holds a constant (a "type" tag,
+// say), or its only (required) property; positional VariantN only when
+// nothing does.
 func variantHint(v *openapi3.SchemaRef, i int) string {
-	if v != nil && v.Value != nil && v.Value.Title != "" {
-		if n := naming.Exported(v.Value.Title); n != "" {
+	if v == nil || v.Value == nil {
+		return fmt.Sprintf("Variant%d", i+1)
+	}
+	s := v.Value
+	if s.Title != "" {
+		if n := naming.Exported(s.Title); n != "" {
+			return n
+		}
+	}
+	for _, name := range sortedKeys(s.Properties) {
+		p := s.Properties[name]
+		if p == nil || p.Value == nil {
+			continue
+		}
+		vals := enumValues(p.Value)
+		if len(vals) == 1 && slices.Contains(s.Required, name) {
+			if str, ok := vals[0].(string); ok {
+				if n := naming.Exported(str); n != "" {
+					return n
+				}
+			}
+		}
+	}
+	switch {
+	case len(s.Required) == 1 && s.Properties[s.Required[0]] != nil:
+		if n := naming.Exported(s.Required[0]); n != "" {
+			return n
+		}
+	case len(s.Properties) == 1:
+		if n := naming.Exported(sortedKeys(s.Properties)[0]); n != "" {
 			return n
 		}
 	}

@@ -29,7 +29,18 @@ func isInitialism(w string) bool {
 		"lhs", "mfa", "os", "pdf", "qps", "ram", "rhs", "rpc", "sdk", "sku",
 		"sla", "sms", "smtp", "sql", "ssh", "ssl", "sso", "tcp", "tls", "ttl",
 		"udp", "ui", "uid", "uri", "url", "utf", "uuid", "vat", "vm", "xml",
-		"xmpp", "xsrf", "xss", "yaml", "md", "sha", "iso", "gps", "cors", "mime":
+		"xmpp", "xsrf", "xss", "yaml", "md", "sha", "iso", "gps", "cors", "mime",
+		"vpc", "otp", "iban":
+		return true
+	}
+	return false
+}
+
+// isDigitInitialism reports whether w is the letter part of an initialism
+// that starts with a digit: 2FA, 3DS.
+func isDigitInitialism(w string) bool {
+	switch w {
+	case "fa", "ds":
 		return true
 	}
 	return false
@@ -231,7 +242,11 @@ func Exported(s string) string {
 		}
 	}
 	var b strings.Builder
-	for _, w := range words {
+	for i, w := range words {
+		if i > 0 && endsWithDigit(words[i-1]) && isDigitInitialism(w) {
+			b.WriteString(strings.ToUpper(w)) // "2fa" → "2FA", "3ds" → "3DS"
+			continue
+		}
 		b.WriteString(caseWord(w))
 	}
 	name := b.String()

@@ -8,6 +8,11 @@ import (
 
 func TestExported(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
+		{"can_reset_2fa", "CanReset2FA"},
+		{"canReset2FA", "CanReset2FA"},
+		{"3ds_version", "X3DSVersion"},
+		{"is_2fa_enabled", "Is2FAEnabled"},
+		{"vpc_id", "VPCID"},
 		{"id", "ID"},
 		{"user_id", "UserID"},
 		{"userId", "UserID"},

@@ -56,8 +56,9 @@ func (s *System) Records(entityName string) ([]Record, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make([]Record, len(e.order))
-	for i, r := range e.order {
+	order := e.orderLocked()
+	out := make([]Record, len(order))
+	for i, r := range order {
 		out[i] = deepCopy(r.data).(map[string]any)
 	}
 	return out, nil
@@ -110,8 +111,10 @@ func (s *System) Update(entityName, key string, f func(Record)) (Record, Event, 
 		e.mu.Unlock()
 		return nil, Event{}, fmt.Errorf("sandbox: %s %s not found", e.full, key)
 	}
+	e.unindexLocked(r)
 	f(r.data)
 	r.data = normalize(r.data)
+	e.indexLocked(r)
 	e.touchLocked(r, false)
 	out := deepCopy(r.data).(map[string]any)
 	e.mu.Unlock()
@@ -201,7 +204,7 @@ func (sb *Sandbox) Seed(path string) error {
 func (s *System) Reset() {
 	for _, e := range s.entities {
 		e.mu.Lock()
-		e.recs, e.order, e.seq = map[string]*record{}, nil, 0
+		e.recs, e.order, e.stale, e.uniq, e.seq = map[string]*record{}, nil, 0, nil, 0
 		e.mu.Unlock()
 	}
 	s.vmu.Lock()

@@ -3,17 +3,13 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
-
-	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // TestCorpusSpecs serves real vendor specs from the shared corpus, unedited,
@@ -90,84 +86,37 @@ func truncate(s string) string {
 	return s
 }
 
-// corpusCall makes a spec-valid request for r.
+// corpusCall makes the sandbox's example request for r.
 func corpusCall(t *testing.T, s *System, r *route, key string) answer {
 	t.Helper()
-	g := s.newGen()
-	g.request = true
-	path := r.path
-	q := url.Values{}
-	hdr := http.Header{}
-	params := append(append(openapi3.Parameters{}, r.item.Parameters...), r.op.Parameters...)
-	for _, pr := range params {
-		p := pr.Value
-		if p == nil {
-			continue
-		}
-		var val string
-		switch {
-		case p.In == "path" && p.Name == r.keyParam && r.role != roleList && r.role != roleCreate:
-			val = key
-		case r.ent.params[p.Name] != "":
-			val = r.ent.params[p.Name]
-		case p.Required || p.In == "path":
-			if p.Schema != nil && p.Schema.Value != nil {
-				val = scalarText(g.value(p.Schema.Value, p.Name, 0))
-			}
-			if val == "" {
-				val = "x"
-			}
-		default:
-			continue
-		}
-		switch p.In {
-		case "path":
-			path = strings.ReplaceAll(path, "{"+p.Name+"}", url.PathEscape(val))
-		case "query":
-			q.Set(p.Name, val)
-		case "header":
-			hdr.Set(p.Name, val)
-		}
-	}
-	u := s.BaseURL() + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	var body io.Reader
-	if rb := r.op.RequestBody; rb != nil && rb.Value != nil {
-		cts := sortedKeys(rb.Value.Content)
-		sort.SliceStable(cts, func(i, j int) bool { return isJSON(cts[i]) && !isJSON(cts[j]) })
-		ct := cts[0]
-		mt := rb.Value.Content[ct]
-		var v any = map[string]any{}
-		if mt.Schema != nil && mt.Schema.Value != nil {
-			v = g.value(mt.Schema.Value, "", 0)
-		}
-		if strings.Contains(ct, "x-www-form-urlencoded") {
-			form := url.Values{}
-			if m, ok := v.(map[string]any); ok {
-				for k, x := range m {
-					form.Set(k, scalarText(x))
-				}
-			}
-			body = strings.NewReader(form.Encode())
-		} else {
-			b, _ := json.Marshal(v)
-			body = bytes.NewReader(b)
-		}
-		if strings.Contains(ct, "*") {
-			ct = "application/json" // a wildcard media type takes JSON
-		}
-		hdr.Set("Content-Type", ct)
-	}
-	req, err := http.NewRequest(r.method, u, body)
+	c, err := s.Example(r.id, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range hdr {
-		req.Header[k] = v
+	q := url.Values{}
+	for k, v := range c.Query {
+		q.Set(k, v)
 	}
-	authorize(s, r, req)
+	for k, v := range c.AuthQuery {
+		q.Set(k, v)
+	}
+	u := s.BaseURL() + c.Path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequest(c.Method, u, bytes.NewReader(c.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ContentType != "" {
+		req.Header.Set("Content-Type", c.ContentType)
+	}
+	for k, v := range c.Header {
+		req.Header.Set(k, v)
+	}
+	for k, v := range c.AuthHeader {
+		req.Header.Set(k, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -175,57 +124,4 @@ func corpusCall(t *testing.T, s *System, r *route, key string) answer {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return answer{resp.StatusCode, resp.Header, string(b)}
-}
-
-func scalarText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case map[string]any, []any:
-		b, _ := json.Marshal(x)
-		return string(b)
-	}
-	return fmt.Sprint(v)
-}
-
-// authorize adds a credential for every scheme of the operation's first
-// security requirement (the sandbox accepts any when none is configured).
-func authorize(s *System, r *route, req *http.Request) {
-	reqs := s.doc.Security
-	if r.op.Security != nil {
-		reqs = *r.op.Security
-	}
-	if len(reqs) == 0 || s.doc.Components == nil {
-		return
-	}
-	for name := range reqs[0] {
-		ref := s.doc.Components.SecuritySchemes[name]
-		if ref == nil || ref.Value == nil {
-			continue
-		}
-		sc := ref.Value
-		switch strings.ToLower(sc.Type) {
-		case "apikey":
-			switch sc.In {
-			case "header":
-				req.Header.Set(sc.Name, "sandbox-key")
-			case "query":
-				qq := req.URL.Query()
-				qq.Set(sc.Name, "sandbox-key")
-				req.URL.RawQuery = qq.Encode()
-			case "cookie":
-				req.AddCookie(&http.Cookie{Name: sc.Name, Value: "sandbox-key"})
-			}
-		case "http":
-			if strings.EqualFold(sc.Scheme, "basic") {
-				req.SetBasicAuth("user", "pass")
-			} else {
-				req.Header.Set("Authorization", "Bearer sandbox-token")
-			}
-		default:
-			req.Header.Set("Authorization", "Bearer sandbox-token")
-		}
-	}
 }

@@ -63,15 +63,66 @@ type entity struct {
 
 	mu    sync.Mutex
 	recs  map[string]*record
-	order []*record // by (tick, key): the change order
+	order []*record                     // by (tick, key): the change order; see orderLocked
+	stale int                           // superseded or removed entries in order
+	uniq  map[string]map[string]*record // unique field → normalized value → record
 	seq   int64
 	lastT time.Time
 }
 
 type record struct {
-	key  string
-	data Record
-	tick time.Time
+	key    string
+	data   Record
+	tick   time.Time
+	listed bool // has an entry in order
+	gone   bool // removed
+}
+
+// orderLocked returns the live records in change order. A change appends
+// the record again rather than searching the order for it; the superseded
+// entries are dropped here, in one pass, when a reader needs the order.
+func (e *entity) orderLocked() []*record {
+	if e.stale == 0 {
+		return e.order
+	}
+	out := make([]*record, 0, len(e.recs))
+	seen := make(map[*record]bool, len(e.recs))
+	for i := len(e.order) - 1; i >= 0; i-- {
+		r := e.order[i]
+		if r.gone || seen[r] {
+			continue
+		}
+		seen[r] = true
+		out = append(out, r)
+	}
+	slices.Reverse(out)
+	e.order, e.stale = out, 0
+	return out
+}
+
+func normUnique(v any) string { return strings.ToLower(strings.TrimSpace(keyString(v))) }
+
+// indexLocked and unindexLocked maintain the unique-field index.
+func (e *entity) indexLocked(r *record) {
+	for _, f := range e.unique {
+		if v, ok := getPath(r.data, f); ok {
+			if e.uniq == nil {
+				e.uniq = map[string]map[string]*record{}
+			}
+			if e.uniq[f] == nil {
+				e.uniq[f] = map[string]*record{}
+			}
+			e.uniq[f][normUnique(v)] = r
+		}
+	}
+}
+
+func (e *entity) unindexLocked(r *record) {
+	for _, f := range e.unique {
+		if v, ok := getPath(r.data, f); ok && e.uniq[f][normUnique(v)] == r {
+			delete(e.uniq[f], normUnique(v))
+		}
+	}
 }
 
 func newEntity(full, schemaName string, schema *openapi3.Schema) *entity {
@@ -521,9 +572,10 @@ func (e *entity) touchLocked(r *record, created bool) {
 		n, _ := strconv.ParseInt(keyString(r.data[e.version]), 10, 64)
 		r.data[e.version] = json.Number(strconv.FormatInt(n+1, 10))
 	}
-	if i := slices.Index(e.order, r); i >= 0 {
-		e.order = slices.Delete(e.order, i, i+1)
+	if r.listed {
+		e.stale++
 	}
+	r.listed = true
 	e.order = append(e.order, r)
 }
 
@@ -563,17 +615,23 @@ func (e *entity) uniqueClashLocked(data Record, self *record) string {
 		if !ok {
 			continue
 		}
-		want := strings.ToLower(strings.TrimSpace(keyString(v)))
-		for _, r := range e.recs {
-			if r == self {
-				continue
-			}
-			if o, ok := getPath(r.data, f); ok && strings.ToLower(strings.TrimSpace(keyString(o))) == want {
-				return f
-			}
+		if r := e.uniq[f][normUnique(v)]; r != nil && r != self {
+			return f
 		}
 	}
 	return ""
+}
+
+// byUniqueLocked finds the record sharing a unique field with data.
+func (e *entity) byUniqueLocked(data Record) *record {
+	for _, f := range e.unique {
+		if v, ok := getPath(data, f); ok {
+			if r := e.uniq[f][normUnique(v)]; r != nil {
+				return r
+			}
+		}
+	}
+	return nil
 }
 
 // deepCopy copies a JSON value.

@@ -437,6 +437,7 @@ func (s *System) insertLocked(e *entity, data Record) (Record, int, string) {
 	data[e.key] = key
 	rec := &record{key: ks, data: data}
 	e.recs[ks] = rec
+	e.indexLocked(rec)
 	e.touchLocked(rec, true)
 	return deepCopy(rec.data).(map[string]any), 0, ""
 }
@@ -493,6 +494,8 @@ func (s *System) applyLocked(e *entity, rec *record, patch Record, merge bool) (
 	if f := e.uniqueClashLocked(next, rec); f != "" {
 		return nil, http.StatusConflict, "a " + e.name + " with this " + f + " already exists"
 	}
+	e.unindexLocked(rec)
+	defer e.indexLocked(rec)
 	if e.hint.KeyFrom != "" {
 		k, err := e.newKeyLocked(next, s.next)
 		if err != nil {
@@ -545,16 +548,7 @@ func (s *System) upsert(w http.ResponseWriter, req *http.Request, r *route, para
 		}
 		data = deepCopy(data).(map[string]any)
 		s.scope(r, params, data)
-		var existing *record
-		for _, f := range e.unique {
-			if want, ok := getPath(data, f); ok {
-				for _, rec := range e.recs {
-					if got, ok := getPath(rec.data, f); ok && strings.EqualFold(keyString(got), keyString(want)) {
-						existing = rec
-					}
-				}
-			}
-		}
+		existing := e.byUniqueLocked(data)
 		if existing == nil {
 			if k, ok := data[e.key]; ok {
 				existing = e.recs[keyString(k)]
@@ -595,9 +589,9 @@ func (s *System) remove(w http.ResponseWriter, req *http.Request, r *route, para
 			e.touchLocked(rec, false)
 		} else {
 			delete(e.recs, id)
-			if i := indexOf(e.order, rec); i >= 0 {
-				e.order = append(e.order[:i], e.order[i+1:]...)
-			}
+			e.unindexLocked(rec)
+			rec.gone = true
+			e.stale++
 		}
 		out = deepCopy(rec.data).(map[string]any)
 	}
@@ -693,12 +687,8 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 				return false
 			}
 		}
-		if !since.IsZero() && len(e.updated) > 0 {
-			v, _ := getPath(rec.data, e.updated[0])
-			t, err := time.Parse(time.RFC3339Nano, keyString(v))
-			if err == nil && t.Before(since) {
-				return false
-			}
+		if !since.IsZero() && rec.tick.Before(since) {
+			return false // the change time is what the updated fields carry
 		}
 		for _, f := range filters {
 			v, ok := rec.data[f.field]
@@ -711,7 +701,11 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 
 	ctx := shapeCtx{ent: e}
 	e.mu.Lock()
+	order := e.orderLocked()
 	start := 0
+	if !since.IsZero() {
+		start = sort.Search(len(order), func(i int) bool { return !order[i].tick.Before(since) })
+	}
 	kind := ir.PaginationKind(-1)
 	if pg != nil {
 		kind = pg.Kind
@@ -732,8 +726,8 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 				return
 			}
 			pivot := time.Unix(0, cur.T)
-			start = sort.Search(len(e.order), func(i int) bool {
-				o := e.order[i]
+			start = sort.Search(len(order), func(i int) bool {
+				o := order[i]
 				return o.tick.After(pivot) || (o.tick.Equal(pivot) && o.key > cur.K)
 			})
 		}
@@ -741,7 +735,7 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 		if pg.CursorParam != nil {
 			if v := q.Get(pg.CursorParam.Name); v != "" {
 				if rec := e.recs[v]; rec != nil {
-					start = indexOf(e.order, rec) + 1
+					start = indexOf(order, rec) + 1
 				}
 			}
 		}
@@ -750,7 +744,7 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 	}
 	var all []*record
 	if offsetMode {
-		for _, rec := range e.order {
+		for _, rec := range order {
 			if match(rec) {
 				all = append(all, rec)
 			}
@@ -776,21 +770,23 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 	} else {
 		i := start
 		var last *record
-		for ; i < len(e.order) && len(ctx.many) < limit; i++ {
-			if rec := e.order[i]; match(rec) {
+		for ; i < len(order) && len(ctx.many) < limit; i++ {
+			if rec := order[i]; match(rec) {
 				ctx.many = append(ctx.many, deepCopy(rec.data).(map[string]any))
 				last = rec
 			}
 		}
-		for ; i < len(e.order); i++ {
-			if match(e.order[i]) {
+		for ; i < len(order); i++ {
+			if match(order[i]) {
 				ctx.hasMore = true
 				break
 			}
 		}
-		for _, rec := range e.order {
-			if match(rec) {
-				ctx.total++
+		if wantsTotal(r) {
+			for _, rec := range order {
+				if match(rec) {
+					ctx.total++
+				}
 			}
 		}
 		if ctx.hasMore && last != nil {
@@ -874,4 +870,19 @@ func (f emailFormat) Validate(v string) error {
 		return nil
 	}
 	return errors.New("not a valid email address")
+}
+
+// wantsTotal reports whether the list answer has a total-count field
+// (counting every match costs a pass over the store).
+func wantsTotal(r *route) bool {
+	_, mt := successResponse(r.op)
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		return false
+	}
+	for n, p := range schemaProps(mt.Schema.Value) {
+		if p.Value != nil && typeIs(p.Value, "integer") && nameIn(n, "total", "total_items", "total_count", "totalcount", "count", "total_results") {
+			return true
+		}
+	}
+	return false
 }

@@ -21,6 +21,10 @@ var ErrUnknownSync = errors.New("engine: unknown sync")
 // ErrPaused is returned by RunOnce and ProcessQueue for a paused sync.
 var ErrPaused = errors.New("engine: sync paused")
 
+// ErrPollTimeout fails a run whose poll did not read its source to the end
+// within WithPollTimeout.
+var ErrPollTimeout = errors.New("engine: poll did not finish within its deadline")
+
 // ErrNoDeadLetter is returned by Replay for an unknown dead letter.
 var ErrNoDeadLetter = errors.New("engine: no such dead letter")
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/connectorgen/connectorgen/runtime/rest"
+	"iter"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -245,22 +246,20 @@ func laggingFetch(f *fixture, lag *atomic.Bool, v1 lead) {
 // stale read: the fetch is retried until it reaches the event's version.
 func TestWebhookStaleFetchKeepsEvent(t *testing.T) {
 	f := setup(t, engine.NewMemoryStore())
-	var lag atomic.Bool
 	v1 := f.src.put(lead{ID: "a", Email: "a@x.io", Name: "v1"})
-	laggingFetch(f, &lag, v1)
-	f.add(t)
 	h := newHook(t, f)
 	ctx := context.Background()
 	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "v2"})
-	lag.Store(true)
-	// The replica catches up after two stale reads.
-	f.tgt.afterWrite = nil
-	go func() {
-		for f.src.fetchN.Load() < 2 {
-			time.Sleep(time.Millisecond)
+	// The replica catches up after two stale reads (Retry.MaxAttempts is 3).
+	var reads atomic.Int64
+	inner := f.sync.Fetch
+	f.sync.Fetch = func(ctx context.Context, key string) (lead, error) {
+		if reads.Add(1) <= 2 {
+			return v1, nil
 		}
-		lag.Store(false)
-	}()
+		return inner(ctx, key)
+	}
+	f.add(t)
 	if code := h.send("id=e2;key=a;version=2"); code != 202 {
 		t.Fatalf("delivery: %d", code)
 	}
@@ -390,5 +389,83 @@ func TestSecondEngineOnSameStoreRefused(t *testing.T) {
 	}
 	if cr, _, n := f.tgt.counts(); cr != 5 || n != 5 {
 		t.Fatalf("%d creates, %d members", cr, n)
+	}
+}
+
+// TestPollErrorKeepsCheckpoint: a listing that cannot be read to its end
+// (the iterator yields a *rest.PaginationError after some records) is a
+// failed poll: the records read are applied, the checkpoint does not move,
+// the run fails, and the next good run reads everything.
+func TestPollErrorKeepsCheckpoint(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore())
+	f.add(t)
+	ctx := context.Background()
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "A"})
+	f.run(t)
+	c0, _ := f.cursor(t)
+	for i := range 10 {
+		f.src.put(lead{ID: fmt.Sprint("l", i), Email: fmt.Sprintf("l%d@x.io", i), Name: "N"})
+	}
+	inner := f.sync.Poll
+	truncate := true
+	f.sync.Poll = func(ctx context.Context, since engine.Cursor) iter.Seq2[lead, error] {
+		return func(yield func(lead, error) bool) {
+			n := 0
+			for l, err := range inner(ctx, since) {
+				if truncate && n == 4 {
+					yield(lead{}, &rest.PaginationError{Operation: "listLeads", Page: 2, Reason: "repeated cursor", Cursor: "c2"})
+					return
+				}
+				n++
+				if !yield(l, err) {
+					return
+				}
+			}
+		}
+	}
+	rep, err := f.eng.RunOnce(ctx, "leads")
+	if !errors.Is(err, rest.ErrPagination) || engine.IsSystemDown(err) {
+		t.Fatalf("err %v, want the pagination error (not system down)", err)
+	}
+	if c, _ := f.cursor(t); !c.Time.Equal(c0.Time) {
+		t.Fatalf("checkpoint moved after a truncated listing: %v -> %v", c0.Time, c.Time)
+	}
+	if st, _ := f.store.LoadStatus(ctx, "leads"); st.ConsecutiveFailures != 1 {
+		t.Fatalf("status %+v", st)
+	}
+	truncate = false
+	rep = f.run(t)
+	if _, _, n := f.tgt.counts(); n != 11 {
+		t.Fatalf("%d members after the good run (%+v)", n, rep)
+	}
+}
+
+// TestPollDeadline: a listing that never ends (fresh cursors forever) is
+// cut by the poll deadline (WithPollTimeout): the run fails with
+// ErrPollTimeout and the checkpoint does not move.
+func TestPollDeadline(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore(), engine.WithPollTimeout(50*time.Millisecond))
+	var n atomic.Int64
+	f.sync.Poll = func(ctx context.Context, since engine.Cursor) iter.Seq2[lead, error] {
+		return func(yield func(lead, error) bool) {
+			for i := 0; ; i++ {
+				// A source that ignores ctx: the engine must stop anyway.
+				time.Sleep(time.Millisecond)
+				n.Add(1)
+				l := lead{ID: fmt.Sprint("l", i%5), Email: fmt.Sprintf("l%d@x.io", i%5), Name: "N", Version: 1, Status: "qualified",
+					Updated: time.Date(2025, 1, 1, 0, 0, i%5, 0, time.UTC)}
+				if !yield(l, nil) {
+					return
+				}
+			}
+		}
+	}
+	f.add(t)
+	_, err := f.eng.RunOnce(context.Background(), "leads")
+	if !errors.Is(err, engine.ErrPollTimeout) || engine.IsSystemDown(err) {
+		t.Fatalf("err %v, want ErrPollTimeout", err)
+	}
+	if _, ok := f.cursor(t); ok {
+		t.Fatal("checkpoint written by a poll cut by its deadline")
 	}
 }

@@ -22,6 +22,7 @@ type config struct {
 	backoffMax  time.Duration
 	dedupeTTL   time.Duration
 	queuePoll   time.Duration
+	pollTimeout time.Duration
 }
 
 func defaultConfig() config {
@@ -35,6 +36,7 @@ func defaultConfig() config {
 		backoffMax:  30 * time.Second,
 		dedupeTTL:   7 * 24 * time.Hour,
 		queuePoll:   30 * time.Second,
+		pollTimeout: 6 * time.Hour,
 	}
 }
 
@@ -131,6 +133,20 @@ func WithQueuePoll(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
 			c.queuePoll = d
+		}
+	}
+}
+
+// WithPollTimeout bounds how long one poll may read its source (default 6
+// hours): a listing that never ends (a server handing out fresh cursors
+// forever) fails the run with ErrPollTimeout instead of running forever.
+// Records read until then are applied; the checkpoint does not move. Raise
+// it for a first backfill of a very large source; 0 or less keeps the
+// default.
+func WithPollTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.pollTimeout = d
 		}
 	}
 }

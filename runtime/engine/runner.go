@@ -756,13 +756,23 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 			}
 		}()
 	}
+	// The poll reads under its own deadline (records are applied under the
+	// run's context): a listing that never ends must not hold the sync
+	// forever. A cycle of page cursors is caught sooner, by the generated
+	// iterator's page guard.
+	pctx, cancelPoll := context.WithTimeout(ctx, e.cfg.pollTimeout)
+	defer cancelPoll()
 	var pollErr error
-	for rec, err := range s.Poll(ctx, since) {
+	for rec, err := range s.Poll(pctx, since) {
 		if err != nil {
 			pollErr = err
 			break
 		}
 		if st.stopped() || canceled(ctx) {
+			break
+		}
+		if pctx.Err() != nil {
+			pollErr = pctx.Err()
 			break
 		}
 		j := &job{rec: rec, cur: s.Cursor(&rec)}
@@ -778,6 +788,10 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 		return nil, err
 	}
 	if pollErr != nil {
+		if pctx.Err() != nil && ctx.Err() == nil {
+			// The poll's own deadline, not the source's failure.
+			return nil, fmt.Errorf("engine: sync %s: polling %s: %w after %s (WithPollTimeout): %w", s.Name, s.Source, ErrPollTimeout, e.cfg.pollTimeout, pollErr)
+		}
 		if IsSystemDown(pollErr) {
 			return nil, r.b.downError(tag(stageSource, pollErr))
 		}

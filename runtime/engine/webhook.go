@@ -20,8 +20,12 @@ import (
 type WebhookConfig struct {
 	// Header carries the signature, formatted "t=<unix seconds>,v1=<hex
 	// HMAC-SHA256 of "<t>.<raw body>">"; several v1 values (key rotation)
-	// are accepted. Default "X-Signature".
+	// are accepted. Default: the scheme's header ("X-Signature" for
+	// ours).
 	Header string
+	// Scheme is how the sender signs (webhook_schemes.go): ours by
+	// default, Stripe's or Shopify's.
+	Scheme WebhookScheme
 	// Secret is the HMAC key. A handler without one refuses every request.
 	Secret secret.Secret
 	// Tolerance is the largest accepted difference between the signature's
@@ -111,7 +115,7 @@ func verify(header string, key secret.Secret, body []byte, now time.Time, tol ti
 // as events arrive).
 func (e *Engine) Webhook(sync string, cfg WebhookConfig) http.Handler {
 	if cfg.Header == "" {
-		cfg.Header = "X-Signature"
+		cfg.Header = cfg.Scheme.defaultHeader()
 	}
 	if cfg.Tolerance <= 0 {
 		cfg.Tolerance = 5 * time.Minute
@@ -153,7 +157,7 @@ func (e *Engine) Webhook(sync string, cfg WebhookConfig) http.Handler {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		if err := verify(req.Header.Get(cfg.Header), cfg.Secret, body, cfg.Now(), cfg.Tolerance); err != nil {
+		if err := verifyScheme(cfg, req.Header.Get(cfg.Header), body); err != nil {
 			log("engine: webhook refused", slog.String("reason", err.Error()))
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return

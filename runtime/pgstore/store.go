@@ -221,6 +221,23 @@ CREATE TABLE S.tokens (
 	updated_at  bigint NOT NULL
 );
 `,
+	// 2: the audit log (engine.AuditEntry): one row per target write,
+	// field paths only.
+	2: `
+CREATE TABLE S.audit (
+	id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	sync        text   NOT NULL,
+	run_id      text   NOT NULL,
+	source_key  text   NOT NULL,
+	target_key  text   NOT NULL,
+	fields      text[] NOT NULL,
+	outcome     text   NOT NULL,
+	error       text   NOT NULL,
+	at          bigint NOT NULL
+);
+CREATE INDEX audit_at ON S.audit (at);
+CREATE INDEX audit_sync ON S.audit (sync, id);
+`,
 }
 
 // SchemaVersion is the schema version this package migrates to.
@@ -489,6 +506,14 @@ func (s *Store) Commit(ctx context.Context, c *engine.Commit) error {
 	}
 	for _, id := range c.DoneEvents {
 		b.Queue(s.q["deleteEvent"], id)
+	}
+	for _, a := range c.Audit {
+		fields := a.Fields
+		if fields == nil {
+			fields = []string{}
+		}
+		b.Queue(s.qualify(`INSERT INTO S.audit (sync, run_id, source_key, target_key, fields, outcome, error, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
+			a.Sync, a.RunID, a.SourceKey, a.TargetKey, fields, string(a.Outcome), a.Error, nanos(a.At))
 	}
 	if b.Len() == 0 {
 		return nil

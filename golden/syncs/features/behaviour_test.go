@@ -34,7 +34,7 @@ func TestEveryRuleKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := json.Marshal(leadsEverythingCreateBody(&w))
-	want := `{"email_address":"ada lovelace@example.com","status":"pending","merge_fields":{"FNAME":"Ada Lovelace","LNAME":"1500000","COMPANY":"Unknown","LANDLINE":"Example.COM ","TIER":"bronze","ACCOUNT":"42"},"language":"en","vip":false,"location":{"latitude":42},"source_id":"snd_7"}`
+	want := `{"email_address":"ada lovelace@example.com","status":"pending","merge_fields":{"FNAME":"Ada Lovelace","LNAME":"1500000","COMPANY":"Unknown","MOBILE":"AL","LANDLINE":"Example.COM ","TIER":"bronze","ACCOUNT":"42"},"language":"en","vip":false,"location":{"latitude":42},"source_id":"snd_7"}`
 	if string(body) != want {
 		t.Errorf("create body\n got %s\nwant %s", body, want)
 	}
@@ -62,6 +62,8 @@ func TestPredicates(t *testing.T) {
 		{"web source", crm.Lead{Status: crm.LeadStatusNew, Source: oas.Some(crm.LeadSourceWeb)}, false},
 		{"cold rating", crm.Lead{Status: crm.LeadStatusNew, Rating: oas.Value(crm.LeadRatingCold)}, false},
 		{"absent source and rating", crm.Lead{Status: crm.LeadStatusNew}, true},
+		{"tagged vip (contains)", crm.Lead{Status: crm.LeadStatusNew, Source: oas.Some(crm.LeadSourceWeb), Tags: []string{"a", "vip"}}, true},
+		{"tags without vip", crm.Lead{Status: crm.LeadStatusNew, Source: oas.Some(crm.LeadSourceWeb), Tags: []string{"vipx"}}, false},
 	} {
 		if got := leadsEverythingEnter(&tc.lead); got != tc.enter {
 			t.Errorf("%s: enter = %v, want %v", tc.name, got, tc.enter)
@@ -171,5 +173,23 @@ func TestMapKeyPaths(t *testing.T) {
 	lc := membersBackCreateBody(&bw)
 	if lc.CustomFields["member.tier"] != "gold" {
 		t.Errorf("target map key: custom_fields = %v", lc.CustomFields)
+	}
+}
+
+// TestMergeOptionalInputs: a merge whose function takes oas.Opt inputs
+// runs when an input is absent (Initials of a lead with only a first
+// name), while a merge of required inputs is skipped and its target
+// cleared.
+func TestMergeOptionalInputs(t *testing.T) {
+	lead := crm.Lead{ID: "led_1", Email: "a@b.example", Status: crm.LeadStatusQualified, FirstName: oas.Some("ada")}
+	w, err := leadsEverythingMap(context.Background(), &lead, lookups{"owners/cmp_1": "snd_7"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := w.MergeFieldsMobile.Get(); !ok || v != "A" {
+		t.Errorf("Initials with an absent last name = %q, %v; want A", v, ok)
+	}
+	if !w.MergeFieldsFname.IsNull() {
+		t.Errorf("Join with an absent input: FNAME = %+v, want cleared", w.MergeFieldsFname)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/syncutil"
 	"github.com/connectorgen/connectorgen/runtime/transport"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -99,6 +100,8 @@ type LeadsEverythingWrite struct {
 	MergeFieldsLandline oas.Nullable[string]
 	// merge_fields.FNAME
 	MergeFieldsFname oas.Nullable[string]
+	// merge_fields.MOBILE
+	MergeFieldsMobile oas.Nullable[string]
 }
 
 // LeadsEverything returns sync leads_everything: crm.Lead records become email.Member writes.
@@ -209,6 +212,13 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 				if v1, ok := v0.Fname.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.FNAME"] = j
+					}
+				}
+			}
+			if v0, ok := r.MergeFields.Get(); ok {
+				if v1, ok := v0.Mobile.Get(); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
+						fields["merge_fields.MOBILE"] = j
 					}
 				}
 			}
@@ -496,6 +506,22 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			}
 		}
 	}
+	{
+		// merge_fields.MOBILE ← github.com/connectorgen/connectorgen/golden/syncs/features/fmtutil.Initials[first_name last_name]
+		seen := false
+		var m0 oas.Opt[string]
+		m0 = s.FirstName
+		var m1 oas.Opt[string]
+		m1 = s.LastName
+		seen = true
+		r0 := fmtutil.Initials(m0, m1)
+		w.MergeFieldsMobile = oas.Value(r0)
+		if !seen {
+			if !w.MergeFieldsMobile.IsSet() {
+				w.MergeFieldsMobile.SetNull()
+			}
+		}
+	}
 	return w, nil
 }
 
@@ -507,6 +533,8 @@ func leadsEverythingEnter(s *crm.Lead) bool {
 			return true
 		}
 		return false
+	}()) || (func() bool {
+		return slices.Contains(s.Tags, "vip")
 	}()) || ((!(func() bool {
 		if v0, ok := s.Source.Get(); ok {
 			return v0 == crm.LeadSourceWeb
@@ -656,6 +684,15 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		Value: func(w *LeadsEverythingWrite) (string, bool) {
 			return syncutil.FieldJSON(w.MergeFieldsFname)
 		},
+	}, {
+		Clear: func(w *LeadsEverythingWrite) {
+			w.MergeFieldsMobile.Unset()
+		},
+		Path:   "merge_fields.MOBILE",
+		Policy: engine.LastWriterWins,
+		Value: func(w *LeadsEverythingWrite) (string, bool) {
+			return syncutil.FieldJSON(w.MergeFieldsMobile)
+		},
 	}}
 }
 
@@ -740,6 +777,13 @@ func leadsEverythingCreateBody(w *LeadsEverythingWrite) email.AddMemberRequest {
 		{
 			p1, _ := b.MergeFields.Get()
 			p1.Fname = oas.Some(v)
+			b.MergeFields = oas.Some(p1)
+		}
+	}
+	if v, ok := w.MergeFieldsMobile.Get(); ok {
+		{
+			p1, _ := b.MergeFields.Get()
+			p1.Mobile = oas.Some(v)
 			b.MergeFields = oas.Some(p1)
 		}
 	}
@@ -910,6 +954,22 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 			{
 				p1, _ := b.MergeFields.Get()
 				p1.Fname = oas.Some(v)
+				b.MergeFields = oas.Some(p1)
+			}
+		}
+	}
+	if v, ok := w.MergeFieldsMobile.Get(); ok {
+		{
+			p1, _ := b.MergeFields.Get()
+			p1.Mobile = oas.Some(v)
+			b.MergeFields = oas.Some(p1)
+		}
+	} else if w.MergeFieldsMobile.IsNull() {
+		{
+			v := string("")
+			{
+				p1, _ := b.MergeFields.Get()
+				p1.Mobile = oas.Some(v)
 				b.MergeFields = oas.Some(p1)
 			}
 		}

@@ -12,7 +12,7 @@ import (
 // fields plain values: a request without them cannot be written by
 // accident (linode POST /vpcs sent {} before).
 var (
-	_ = allof.CreateVpcRequest{Label: "l", Region: "r"}
+	_ = allof.CreateVPCRequest{Label: "l", Region: "r"}
 	_ = allof.NamedSubnet{Label: "l"}
 )
 

@@ -9,16 +9,16 @@ import (
 	"net/http"
 )
 
-// opCreateVpc describes POST /vpcs to the runtime. It is never modified.
-var opCreateVpc = rest.Operation{
+// opCreateVPC describes POST /vpcs to the runtime. It is never modified.
+var opCreateVPC = rest.Operation{
 	ID:           "createVPC",
 	Method:       "POST",
 	PathTemplate: "/vpcs",
 }
 
-// CreateVpc: POST /vpcs
-func (c *Client) CreateVpc(ctx context.Context, body CreateVpcRequest) (*ACLCluster, error) {
-	req := c.rc.NewRequest(ctx, &opCreateVpc)
+// CreateVPC: POST /vpcs
+func (c *Client) CreateVPC(ctx context.Context, body CreateVPCRequest) (*ACLCluster, error) {
+	req := c.rc.NewRequest(ctx, &opCreateVPC)
 	req.AppendPath("/vpcs")
 	req.SetHeader("Accept", false, rest.Scalar("application/json"))
 	if err := req.SetJSONBody("application/json", body); err != nil {

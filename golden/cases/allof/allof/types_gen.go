@@ -39,8 +39,8 @@ type Contradiction struct {
 	ID oas.Opt[string] `json:"id,omitzero"`
 }
 
-// CreateVpcRequest is generated from the API description.
-type CreateVpcRequest struct {
+// CreateVPCRequest is generated from the API description.
+type CreateVPCRequest struct {
 	Label       string          `json:"label"`
 	Region      string          `json:"region"`
 	Description oas.Opt[string] `json:"description,omitzero"`
@@ -69,8 +69,8 @@ type Subnet struct {
 	IPv4  oas.Opt[string] `json:"ipv4,omitzero"`
 }
 
-// VpcBase: the "VPCBase" schema.
-type VpcBase struct {
+// VPCBase: the "VPCBase" schema.
+type VPCBase struct {
 	Label       oas.Opt[string] `json:"label,omitzero"`
 	Region      oas.Opt[string] `json:"region,omitzero"`
 	Description oas.Opt[string] `json:"description,omitzero"`

@@ -144,19 +144,19 @@ func TestAnyOfByJSONKind(t *testing.T) {
 	c, got := echo(t)
 	ctx := context.Background()
 	var v composition.Value
-	if err := v.FromValuePoint(composition.ValuePoint{X: oas.Some(int64(1)), Y: oas.Some(int64(2))}); err != nil {
+	if err := v.FromPoint(composition.ValuePoint{X: oas.Some(int64(1)), Y: oas.Some(int64(2))}); err != nil {
 		t.Fatal(err)
 	}
 	out, err := c.EchoValue(ctx, v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if (*got)[0] != `{"x":1,"y":2}` || out.Which() != "ValuePoint" {
+	if (*got)[0] != `{"x":1,"y":2}` || out.Which() != "Point" {
 		t.Fatalf("sent %s, Which %q", (*got)[0], out.Which())
 	}
-	p, err := out.AsValuePoint()
+	p, err := out.AsPoint()
 	if err != nil || p.X.Or(0) != 1 || p.Y.Or(0) != 2 {
-		t.Errorf("AsValuePoint = %+v, %v", p, err)
+		t.Errorf("AsPoint = %+v, %v", p, err)
 	}
 
 	v.FromString("hello")

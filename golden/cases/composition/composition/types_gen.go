@@ -253,7 +253,7 @@ type RequiredName struct {
 
 // Value: the "Value" schema.
 //
-// It is one of: ValuePoint, String, Int64List. The value is kept as raw JSON, so nothing is lost whatever the server sends; Which tells which variant it is and the As methods decode it.
+// It is one of: Point, String, Int64List. The value is kept as raw JSON, so nothing is lost whatever the server sends; Which tells which variant it is and the As methods decode it.
 type Value struct {
 	raw json.RawMessage
 }
@@ -286,7 +286,7 @@ func (u *Value) UnmarshalJSON(data []byte) error {
 func (u Value) Which() string {
 	kind := jsonKind(u.raw)
 	if kind == "object" {
-		return "ValuePoint"
+		return "Point"
 	}
 	if kind == "string" {
 		return "String"
@@ -297,15 +297,15 @@ func (u Value) Which() string {
 	return ""
 }
 
-// AsValuePoint decodes the value as ValuePoint.
-func (u Value) AsValuePoint() (ValuePoint, error) {
+// AsPoint decodes the value as ValuePoint.
+func (u Value) AsPoint() (ValuePoint, error) {
 	var v ValuePoint
 	err := json.Unmarshal(u.raw, &v)
 	return v, err
 }
 
-// FromValuePoint sets the value to v.
-func (u *Value) FromValuePoint(v ValuePoint) error {
+// FromPoint sets the value to v.
+func (u *Value) FromPoint(v ValuePoint) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err

@@ -58,6 +58,7 @@ func (c *Client) ListAfter(ctx context.Context, p ListAfterParams) (*ListAfterRe
 // ListAfterPages calls ListAfter for each page in turn (item_cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
 func (c *Client) ListAfterPages(ctx context.Context, p ListAfterParams) iter.Seq2[*ListAfterResponse, error] {
 	return func(yield func(*ListAfterResponse, error) bool) {
+		guard := rest.NewPageGuard("listAfter")
 		for {
 			page, err := c.ListAfter(ctx, p)
 			if err != nil {
@@ -75,14 +76,24 @@ func (c *Client) ListAfterPages(ctx context.Context, p ListAfterParams) iter.Seq
 			if len(items) == 0 {
 				return
 			}
+			more := false
 			if v0, ok := page.HasMore.Get(); ok {
 				if !bool(v0) {
 					return
 				}
+				more = true
 			}
 			id := ""
 			id = string(items[len(items)-1].ID)
 			if id == "" {
+				if more {
+					yield(nil, guard.Missing())
+					return
+				}
+				return
+			}
+			if err := guard.Next(id); err != nil {
+				yield(nil, err)
 				return
 			}
 			p.StartingAfter = oas.Some(string(id))
@@ -165,6 +176,7 @@ func (c *Client) ListByCursor(ctx context.Context, p ListByCursorParams) (*ListB
 // ListByCursorPages calls ListByCursor for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
 func (c *Client) ListByCursorPages(ctx context.Context, p ListByCursorParams) iter.Seq2[*ListByCursorResponse, error] {
 	return func(yield func(*ListByCursorResponse, error) bool) {
+		guard := rest.NewPageGuard("listByCursor")
 		for {
 			page, err := c.ListByCursor(ctx, p)
 			if err != nil {
@@ -183,15 +195,22 @@ func (c *Client) ListByCursorPages(ctx context.Context, p ListByCursorParams) it
 				cursor = string(v0)
 				found = true
 			}
+			more := false
 			if v0, ok := page.HasMore.Get(); ok {
 				if !bool(v0) {
 					return
 				}
+				more = true
 			}
 			if !found || cursor == "" {
+				if more {
+					yield(nil, guard.Missing())
+					return
+				}
 				return
 			}
-			if cur, ok := p.Cursor.Get(); ok && cur == cursor {
+			if err := guard.Next(cursor); err != nil {
+				yield(nil, err)
 				return
 			}
 			p.Cursor = oas.Some(string(cursor))
@@ -293,6 +312,7 @@ func (c *Client) ListByLinkPages(ctx context.Context, p ListByLinkParams) iter.S
 func (c *Client) ListByLinkPagesFrom(ctx context.Context, p ListByLinkParams, start string) iter.Seq2[[]Item, error] {
 	return func(yield func([]Item, error) bool) {
 		var zero []Item
+		guard := rest.NewPageGuard("listByLink")
 		next := start
 		for {
 			page, link, err := c.ListByLinkPage(ctx, p, next)
@@ -303,7 +323,11 @@ func (c *Client) ListByLinkPagesFrom(ctx context.Context, p ListByLinkParams, st
 			if !yield(page, nil) {
 				return
 			}
-			if link == "" || link == next {
+			if link == "" {
+				return
+			}
+			if err := guard.Next(link); err != nil {
+				yield(zero, err)
 				return
 			}
 			next = link
@@ -405,6 +429,7 @@ func (c *Client) ListByNextURLPages(ctx context.Context, p ListByNextURLParams) 
 // or at the first page p selects when start is "".
 func (c *Client) ListByNextURLPagesFrom(ctx context.Context, p ListByNextURLParams, start string) iter.Seq2[*ListByNextURLResponse, error] {
 	return func(yield func(*ListByNextURLResponse, error) bool) {
+		guard := rest.NewPageGuard("listByNextURL")
 		next := start
 		for {
 			page, link, err := c.ListByNextURLPage(ctx, p, next)
@@ -418,7 +443,11 @@ func (c *Client) ListByNextURLPagesFrom(ctx context.Context, p ListByNextURLPara
 			if page == nil {
 				return
 			}
-			if link == "" || link == next {
+			if link == "" {
+				return
+			}
+			if err := guard.Next(link); err != nil {
+				yield(nil, err)
 				return
 			}
 			next = link
@@ -694,6 +723,7 @@ func (c *Client) ListDeclared(ctx context.Context, p ListDeclaredParams) (*ListD
 // ListDeclaredPages calls ListDeclared for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
 func (c *Client) ListDeclaredPages(ctx context.Context, p ListDeclaredParams) iter.Seq2[*ListDeclaredResponse, error] {
 	return func(yield func(*ListDeclaredResponse, error) bool) {
+		guard := rest.NewPageGuard("listDeclared")
 		for {
 			page, err := c.ListDeclared(ctx, p)
 			if err != nil {
@@ -717,7 +747,8 @@ func (c *Client) ListDeclaredPages(ctx context.Context, p ListDeclaredParams) it
 			if !found || cursor == "" {
 				return
 			}
-			if cur, ok := p.Token.Get(); ok && cur == cursor {
+			if err := guard.Next(cursor); err != nil {
+				yield(nil, err)
 				return
 			}
 			p.Token = oas.Some(string(cursor))

@@ -569,6 +569,7 @@ func (c *Client) ListCompanies(ctx context.Context, p ListCompaniesParams) (*Com
 // ListCompaniesPages calls ListCompanies for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
 func (c *Client) ListCompaniesPages(ctx context.Context, p ListCompaniesParams) iter.Seq2[*CompanyPage, error] {
 	return func(yield func(*CompanyPage, error) bool) {
+		guard := rest.NewPageGuard("listCompanies")
 		for {
 			page, err := c.ListCompanies(ctx, p)
 			if err != nil {
@@ -587,13 +588,20 @@ func (c *Client) ListCompaniesPages(ctx context.Context, p ListCompaniesParams) 
 				cursor = string(v0)
 				found = true
 			}
+			more := false
 			if !bool(page.HasMore) {
 				return
 			}
+			more = true
 			if !found || cursor == "" {
+				if more {
+					yield(nil, guard.Missing())
+					return
+				}
 				return
 			}
-			if cur, ok := p.Cursor.Get(); ok && cur == cursor {
+			if err := guard.Next(cursor); err != nil {
+				yield(nil, err)
 				return
 			}
 			p.Cursor = oas.Some(string(cursor))
@@ -739,6 +747,7 @@ func (c *Client) ListContacts(ctx context.Context, p ListContactsParams) (*Conta
 // ListContactsPages calls ListContacts for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
 func (c *Client) ListContactsPages(ctx context.Context, p ListContactsParams) iter.Seq2[*ContactPage, error] {
 	return func(yield func(*ContactPage, error) bool) {
+		guard := rest.NewPageGuard("listContacts")
 		for {
 			page, err := c.ListContacts(ctx, p)
 			if err != nil {
@@ -757,13 +766,20 @@ func (c *Client) ListContactsPages(ctx context.Context, p ListContactsParams) it
 				cursor = string(v0)
 				found = true
 			}
+			more := false
 			if !bool(page.HasMore) {
 				return
 			}
+			more = true
 			if !found || cursor == "" {
+				if more {
+					yield(nil, guard.Missing())
+					return
+				}
 				return
 			}
-			if cur, ok := p.Cursor.Get(); ok && cur == cursor {
+			if err := guard.Next(cursor); err != nil {
+				yield(nil, err)
 				return
 			}
 			p.Cursor = oas.Some(string(cursor))
@@ -888,6 +904,7 @@ func (c *Client) ListLeads(ctx context.Context, p ListLeadsParams) (*LeadPage, e
 // ListLeadsPages calls ListLeads for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
 func (c *Client) ListLeadsPages(ctx context.Context, p ListLeadsParams) iter.Seq2[*LeadPage, error] {
 	return func(yield func(*LeadPage, error) bool) {
+		guard := rest.NewPageGuard("listLeads")
 		for {
 			page, err := c.ListLeads(ctx, p)
 			if err != nil {
@@ -906,13 +923,20 @@ func (c *Client) ListLeadsPages(ctx context.Context, p ListLeadsParams) iter.Seq
 				cursor = string(v0)
 				found = true
 			}
+			more := false
 			if !bool(page.HasMore) {
 				return
 			}
+			more = true
 			if !found || cursor == "" {
+				if more {
+					yield(nil, guard.Missing())
+					return
+				}
 				return
 			}
-			if cur, ok := p.Cursor.Get(); ok && cur == cursor {
+			if err := guard.Next(cursor); err != nil {
+				yield(nil, err)
 				return
 			}
 			p.Cursor = oas.Some(string(cursor))
@@ -1013,6 +1037,7 @@ func (c *Client) ListOwners(ctx context.Context, p ListOwnersParams) (*OwnerPage
 // ListOwnersPages calls ListOwners for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
 func (c *Client) ListOwnersPages(ctx context.Context, p ListOwnersParams) iter.Seq2[*OwnerPage, error] {
 	return func(yield func(*OwnerPage, error) bool) {
+		guard := rest.NewPageGuard("listOwners")
 		for {
 			page, err := c.ListOwners(ctx, p)
 			if err != nil {
@@ -1031,13 +1056,20 @@ func (c *Client) ListOwnersPages(ctx context.Context, p ListOwnersParams) iter.S
 				cursor = string(v0)
 				found = true
 			}
+			more := false
 			if !bool(page.HasMore) {
 				return
 			}
+			more = true
 			if !found || cursor == "" {
+				if more {
+					yield(nil, guard.Missing())
+					return
+				}
 				return
 			}
-			if cur, ok := p.Cursor.Get(); ok && cur == cursor {
+			if err := guard.Next(cursor); err != nil {
+				yield(nil, err)
 				return
 			}
 			p.Cursor = oas.Some(string(cursor))

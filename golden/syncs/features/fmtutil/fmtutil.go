@@ -2,7 +2,11 @@
 // a merge (two fields into one) and a split without an error result.
 package fmtutil
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/connectorgen/connectorgen/runtime/oas"
+)
 
 // Join joins a first and a last name with one space, skipping empty parts.
 func Join(first, last string) string {
@@ -13,4 +17,16 @@ func Join(first, last string) string {
 func Halves(email string) (local, domain string) {
 	local, domain, _ = strings.Cut(email, "@")
 	return local, domain
+}
+
+// Initials takes optional inputs: it is called even when a name is absent
+// (a merge of required inputs is skipped then).
+func Initials(first, last oas.Opt[string]) string {
+	var b strings.Builder
+	for _, o := range []oas.Opt[string]{first, last} {
+		if v, ok := o.Get(); ok && v != "" {
+			b.WriteString(strings.ToUpper(v[:1]))
+		}
+	}
+	return b.String()
 }

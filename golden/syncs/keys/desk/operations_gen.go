@@ -102,6 +102,7 @@ func (c *Client) ListTickets(ctx context.Context, p ListTicketsParams) (*TicketP
 // ListTicketsPages calls ListTickets for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
 func (c *Client) ListTicketsPages(ctx context.Context, p ListTicketsParams) iter.Seq2[*TicketPage, error] {
 	return func(yield func(*TicketPage, error) bool) {
+		guard := rest.NewPageGuard("listTickets")
 		for {
 			page, err := c.ListTickets(ctx, p)
 			if err != nil {
@@ -123,7 +124,8 @@ func (c *Client) ListTicketsPages(ctx context.Context, p ListTicketsParams) iter
 			if !found || cursor == "" {
 				return
 			}
-			if cur, ok := p.Cursor.Get(); ok && cur == cursor {
+			if err := guard.Next(cursor); err != nil {
+				yield(nil, err)
 				return
 			}
 			p.Cursor = oas.Some(string(cursor))

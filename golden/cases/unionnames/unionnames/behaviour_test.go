@@ -1,0 +1,33 @@
+package unionnames_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/connectorgen/connectorgen/golden/cases/unionnames/unionnames"
+)
+
+// Each variant's accessor carries the name that tells it apart: the $ref
+// name, a constant tag, the only required property, the title.
+func TestVariantNames(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"login":"octocat"}`:          "User",
+		`{"kind":"bot","name":"dep"}`:  "Bot",
+		`{"email":"a@b.c","name":"A"}`: "Email",
+		`{"reason":"gone"}`:            "Anonymous",
+	} {
+		var c unionnames.Commit
+		if err := json.Unmarshal([]byte(`{"author":`+in+`}`), &c); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Author.Which(); got != want {
+			t.Errorf("%s: Which = %q, want %q", in, got, want)
+		}
+	}
+	var c unionnames.Commit
+	json.Unmarshal([]byte(`{"author":{"kind":"bot","name":"dep"},"reset2fa":true}`), &c)
+	bot, err := c.Author.AsBot()
+	if err != nil || bot.Name != "dep" || !c.Reset2FA.Or(false) {
+		t.Errorf("AsBot = %+v, %v; reset2fa %v", bot, err, c.Reset2FA)
+	}
+}
