@@ -17,6 +17,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -32,6 +33,9 @@ import (
 	"time"
 
 	"github.com/connectorgen/connectorgen/generator/sandbox"
+
+	// The connector's SQLite state file is read for its xrefs.
+	_ "modernc.org/sqlite"
 )
 
 // Pairing describes one connector under test and its oracle.
@@ -521,4 +525,32 @@ func tail(s string) string {
 		lines = lines[len(lines)-40:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Xref is one entry of the connector's xref tables.
+type Xref struct{ Table, Source, Target string }
+
+// Xrefs reads the connector's xrefs from its state file (read-only, beside
+// the running process), for oracles whose target records carry nothing
+// that names their source.
+func (r *Run) Xrefs() ([]Xref, error) {
+	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(r.state)+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(r.Context(), "SELECT tbl, source_key, target_key FROM xrefs ORDER BY tbl, source_key")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Xref
+	for rows.Next() {
+		var x Xref
+		if err := rows.Scan(&x.Table, &x.Source, &x.Target); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
 }
