@@ -333,10 +333,11 @@ func compareUsage(cfg *config.File, conn *ir.Connector, oc, nc *ir.Client) []Fin
 		for _, f := range nt.Fields {
 			nf[f.JSONName] = f
 		}
+		used := usedFields(conn, ent)
 		for _, f := range ot.Fields {
 			g := nf[f.JSONName]
-			if g == nil {
-				continue // bind reports a used field that is gone
+			if g == nil || !used[f.JSONName] {
+				continue // bind reports a used field that is gone; unused ones do not matter
 			}
 			if a, b := typeText(oc.Pkg, f.Type), typeText(nc.Pkg, g.Type); a != b {
 				out = append(out, Finding{Pos: pos, Msg: fmt.Sprintf("entity %s: field %q changed type from %s to %s", ent.Name, f.JSONName, a, b)})
@@ -360,6 +361,52 @@ func compareUsage(cfg *config.File, conn *ir.Connector, oc, nc *ir.Client) []Fin
 		}
 	}
 	return out
+}
+
+// usedFields returns the top-level JSON fields of an entity the connector
+// reads or writes: its key, version, deleted and cursor fields, the
+// sources of field mappings and triggers of syncs from it, and the target
+// fields of syncs to it.
+func usedFields(conn *ir.Connector, ent *ir.Entity) map[string]bool {
+	used := map[string]bool{}
+	add := func(path string) {
+		if path != "" {
+			first, _, _ := strings.Cut(path, ".")
+			used[first] = true
+		}
+	}
+	for _, p := range []ir.Path{ent.Key, ent.Version, ent.Deleted, ent.Cursor} {
+		add(p.Text)
+	}
+	var pred func(p *ir.Pred)
+	pred = func(p *ir.Pred) {
+		if p == nil {
+			return
+		}
+		add(p.Field.Text)
+		for _, q := range append(append([]*ir.Pred{}, p.All...), p.Any...) {
+			pred(q)
+		}
+		pred(p.Not)
+	}
+	for _, s := range conn.Syncs {
+		if s.From == ent {
+			for _, a := range s.Assigns {
+				add(a.Source.Text)
+				for _, src := range a.Sources {
+					add(src.Text)
+				}
+			}
+			pred(s.Enter)
+			pred(s.Exit)
+		}
+		if s.To == ent {
+			for _, f := range s.Fields {
+				add(f.Path)
+			}
+		}
+	}
+	return used
 }
 
 // renamedHint names an operation of the new spec at the same method and

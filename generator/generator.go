@@ -173,6 +173,7 @@ func generateSyncs(cfg *config.File, clients []*ir.Client, opts Options) ([]outp
 	}
 	out := []output.File{{Path: f.Name, Content: f.Content}}
 	diags.Append(leastPrivilege(cfg, conn))
+	conn.Main = !cfg.NoMain
 	rb, err := emit.Runbook(conn)
 	if err != nil {
 		diags.Errorf(diag.Pos{File: cfg.Path}, "%v", err)

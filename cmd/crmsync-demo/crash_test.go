@@ -19,7 +19,7 @@ import (
 )
 
 // buildDemo builds the demo binary into a temporary directory.
-func buildDemo(t *testing.T) string {
+func buildDemo(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "crmsync-demo")
 	if runtime.GOOS == "windows" {

@@ -63,6 +63,15 @@ type Config struct {
 	// BeforeRound, when set, is called before each round (tests use it to
 	// change the simulation).
 	BeforeRound func(round int)
+	// Store, when set, is the engine's store instead of a SQLite file
+	// (the scale-out worker passes a pgstore); NewEnv does not close it.
+	Store engine.Store
+	// EngineOptions are added to the engine's (the worker passes its
+	// executor).
+	EngineOptions []engine.Option
+	// WorkerID, when set, is sent as the X-Worker header of every request
+	// (the scale-out test's request log attributes writes to workers with it).
+	WorkerID string
 }
 
 // Summary is the outcome of a demo run; with -json it is printed as the
@@ -212,6 +221,9 @@ func clientOptions(c Config, hc *http.Client, obs observe.Observer) []rest.Optio
 func NewEnv(ctx context.Context, c Config, crmBase, tokenURL, emailBase string) (*Env, error) {
 	env := &Env{calls: &counter{}, recs: &records{}}
 	path := c.StatePath
+	if c.Store != nil {
+		path = "-"
+	}
 	if path == "" {
 		dir, err := os.MkdirTemp("", "crmsync-demo-")
 		if err != nil {
@@ -220,18 +232,22 @@ func NewEnv(ctx context.Context, c Config, crmBase, tokenURL, emailBase string) 
 		env.cleanup = append(env.cleanup, func() { _ = os.RemoveAll(dir) })
 		path = filepath.Join(dir, "state.db")
 	}
-	store, err := openStore(path)
-	if err != nil {
-		env.Close()
-		return nil, err
+	store := c.Store
+	if store == nil {
+		st, err := openStore(path)
+		if err != nil {
+			env.Close()
+			return nil, err
+		}
+		store = st
+		env.cleanup = append(env.cleanup, func() { _ = st.Close() })
 	}
 	env.Store = store
-	env.cleanup = append(env.cleanup, func() { _ = store.Close() })
 	logger := c.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	env.Engine = engine.New(store,
+	env.Engine = engine.New(store, append([]engine.Option{
 		engine.WithConcurrency(c.Concurrency),
 		engine.WithRetryBackoff(10*time.Millisecond, 200*time.Millisecond),
 		engine.WithObserver(env.recs),
@@ -251,8 +267,12 @@ func NewEnv(ctx context.Context, c Config, crmBase, tokenURL, emailBase string) 
 				fmt.Fprintf(c.Progress, "  %s [%s] %s\n", state, a.Kind, a.Message)
 			}
 		}),
-	)
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4 * c.Concurrency, IdleConnTimeout: 30 * time.Second}}
+	}, c.EngineOptions...)...)
+	var rt http.RoundTripper = &http.Transport{MaxIdleConnsPerHost: 4 * c.Concurrency, IdleConnTimeout: 30 * time.Second}
+	if c.WorkerID != "" {
+		rt = workerHeader{id: c.WorkerID, next: rt}
+	}
+	hc := &http.Client{Transport: rt}
 	env.cleanup = append(env.cleanup, hc.CloseIdleConnections)
 	// Tokens are persisted in the state store: a restarted demo reuses the
 	// access token, and a rotated refresh token survives the restart.

@@ -6,6 +6,10 @@
 // nothing else touched.
 //
 //	go run ./cmd/crmsync-demo [-leads N] [-fail-rate F] [-json] [-state FILE] [-crm-url U -email-url U]
+//	go run ./cmd/crmsync-demo worker -postgres URL -crm-url U -email-url U [-id NAME]
+//
+// The worker form is one of any number of processes sharing the syncs
+// through PostgreSQL and River (see the README's "Scale out").
 //
 // Progress goes to standard error; the summary to standard output (with
 // -json, its last line is a JSON object). The exit status is 0 when the
@@ -31,6 +35,9 @@ func main() {
 }
 
 func realMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "worker" {
+		return workerMain(args[1:], stderr)
+	}
 	fs := flag.NewFlagSet("crmsync-demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c Config

@@ -309,30 +309,35 @@ func TestServiceEndToEnd(t *testing.T) {
 		t.Fatalf("status after recovery: %+v", st.Syncs[1])
 	}
 
-	// A dead letter: the email system refuses an invalid address; the
-	// lead is fixed in the CRM (no webhook) and the operator replays it.
+	// A dead letter: the mapping's phone classifier rejects a number with
+	// too few digits (a permanent error); the lead is fixed in the CRM
+	// without a webhook and the operator replays it through the CLI.
 	bad := qualifiedLeads(be.s)[1]
-	be.s.CRM.Update(bad.ID, func(l *sim.Lead) { l.Email = "not-an-address" })
+	be.s.CRM.Update(bad.ID, func(l *sim.Lead) { l.Phone = ptr("12") })
 	if _, err := be.s.CRM.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, p, "the dead letter", func() bool { return p.status(t).Syncs[1].DeadLetters == 1 })
 	code, out := cli(t, bin, env, "", "dead-letters", "list", "-json")
 	var dls []engine.DeadLetter
-	if err := json.Unmarshal([]byte(out), &dls); code != 0 || err != nil || len(dls) != 1 || dls[0].SourceKey != bad.ID {
+	if err := json.Unmarshal([]byte(out), &dls); code != 0 || err != nil || len(dls) != 1 || dls[0].SourceKey != bad.ID || !strings.Contains(dls[0].Error, "too few digits") {
 		t.Fatalf("dead-letters list: %d %s", code, out)
 	}
-	be.s.CRM.Update(bad.ID, func(l *sim.Lead) { l.Email = bad.Email })
+	const fixed = "+44 7700 900123" // classified mobile, written as +447700900123
+	be.s.CRM.Update(bad.ID, func(l *sim.Lead) { l.Phone = ptr(fixed) })
 	code, out = cli(t, bin, env, "", "dead-letters", "replay", "-sync", "qualified_leads_to_nurture", fmt.Sprint(dls[0].ID))
 	if code != 0 || !strings.Contains(out, "replayed") {
 		t.Fatalf("dead-letters replay: %d %s", code, out)
 	}
-	if m := memberOfLead(be.s, bad.ID); m.EmailAddress != strings.ToLower(strings.TrimSpace(bad.Email)) {
-		t.Fatalf("replayed lead's member: %+v", m)
+	if m := memberOfLead(be.s, bad.ID); m.MergeFields["MOBILE"] != "+447700900123" {
+		t.Fatalf("replayed lead's member has not the fixed phone: %+v", m.MergeFields)
+	}
+	if st := p.status(t); st.Syncs[1].DeadLetters != 0 {
+		t.Fatalf("dead letters after the replay: %d", st.Syncs[1].DeadLetters)
 	}
 	code, out = cli(t, bin, env, "", "audit", "-sync", "qualified_leads_to_nurture", "-key", bad.ID, "-json")
 	var au []engine.AuditEntry
-	if err := json.Unmarshal([]byte(out), &au); code != 0 || err != nil || len(au) < 2 || au[0].Outcome != engine.AuditUpdated && au[0].Outcome != engine.AuditCreated {
+	if err := json.Unmarshal([]byte(out), &au); code != 0 || err != nil || len(au) < 2 || au[0].Outcome != engine.AuditUpdated || au[1].Outcome != engine.AuditFailed {
 		t.Fatalf("audit of the replayed lead: %s", out)
 	}
 	// The operator CLI never takes or prints a secret.

@@ -88,12 +88,14 @@ func short(h string) string {
 	return h
 }
 
-var specHashRE = regexp.MustCompile(`SpecHash = "(sha256:[0-9a-f]+)"`)
+// specHashPattern finds the SpecHash constant of a generated client.
+const specHashPattern = `SpecHash = "(sha256:[0-9a-f]+)"`
 
 // noteSpecDrift tells, during check, which systems' specs changed since
 // their clients were generated: the SpecHash recorded in the client on
 // disk differs from the spec's hash now.
 func noteSpecDrift(w io.Writer, root string, res *generator.Result, cfgPath string) {
+	specHashRE := regexp.MustCompile(specHashPattern)
 	for _, f := range res.Files {
 		if filepath.Base(f.Path) != "client_gen.go" {
 			continue

@@ -119,3 +119,62 @@ func TestCheckNotesSpecDrift(t *testing.T) {
 		t.Fatalf("check did not note the changed spec:\n%s", so.String())
 	}
 }
+
+// diffEmailVariant diffs the example connector against a copy of its
+// email spec changed by the old → new replacements.
+func diffEmailVariant(t *testing.T, edits ...string) (int, string) {
+	t.Helper()
+	return diffVariant(t, "email", edits...)
+}
+
+// diffVariant diffs the example connector against a copy of one system's
+// spec changed by the old → new replacements.
+func diffVariant(t *testing.T, system string, edits ...string) (int, string) {
+	t.Helper()
+	data, err := os.ReadFile("../../specs/" + system + "/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for i := 0; i+1 < len(edits); i += 2 {
+		if !strings.Contains(text, edits[i]) {
+			t.Fatalf("email spec lacks %q", edits[i])
+		}
+		text = strings.Replace(text, edits[i], edits[i+1], 1)
+	}
+	p := filepath.Join(t.TempDir(), system+".yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := Main([]string{"diff", "-config", "../../specs/crmemail/connector.yaml", "-spec", system + "=" + p}, &out, &errb)
+	if code == ExitUsage {
+		t.Fatalf("diff could not compare: %s", errb.String())
+	}
+	return code, out.String()
+}
+
+// TestDiffKinds: each kind of change the diff looks for, on the example
+// connector: an enum value a value map writes is removed (break, at the
+// map), a request field becomes required (break), an operation in use is
+// deprecated (note only), a field the mapping does not use changes type
+// (note only).
+func TestDiffKinds(t *testing.T) {
+	code, out := diffEmailVariant(t, "          enum:\n            - gold\n", "          enum:\n")
+	if code != 1 || !strings.Contains(out, `connector.yaml:96:54: break: sync "qualified_leads_to_nurture": field "merge_fields.TIER": map value: "gold" is not a value of enum`) {
+		t.Fatalf("enum value removed: exit %d\n%s", code, out)
+	}
+	code, out = diffEmailVariant(t, "      required:\n        - email\n        - name\n      properties:\n        email:\n          type: string\n          format: email\n        name:\n          type: string\n",
+		"      required:\n        - email\n        - name\n        - reply_to\n      properties:\n        email:\n          type: string\n          format: email\n        name:\n          type: string\n        reply_to:\n          type: string\n")
+	if code != 1 || !strings.Contains(out, `request field "reply_to" is now required`) {
+		t.Fatalf("new required request field: exit %d\n%s", code, out)
+	}
+	code, out = diffEmailVariant(t, "      operationId: updateSender\n", "      operationId: updateSender\n      deprecated: true\n")
+	if code != 0 || !strings.Contains(out, "note: operation updateSender is deprecated in the new spec") || strings.Contains(out, ": break: ") {
+		t.Fatalf("deprecated operation: exit %d\n%s", code, out)
+	}
+	code, out = diffVariant(t, "crm", "        version:\n          type: integer\n          format: int64\n", "        version:\n          type: integer\n          format: int32\n")
+	if code != 0 || !strings.Contains(out, `note: entity crm.Lead: field "version" changed type from int64 to int32`) {
+		t.Fatalf("type change of a used field: exit %d\n%s", code, out)
+	}
+}

@@ -16,6 +16,17 @@ type runbookView struct {
 	Header, Source, Package string
 	Clients                 []runbookClient
 	Syncs                   []runbookSync
+	// Main is set when cmd/<Package> is generated; Webhooks are its
+	// endpoints.
+	Main     bool
+	Webhooks []runbookWebhook
+}
+
+type runbookWebhook struct{ Sync, Header, Secret string }
+
+type runbookEnv struct {
+	Name, URL  string
+	Production bool
 }
 
 type runbookClient struct {
@@ -23,6 +34,7 @@ type runbookClient struct {
 	Operations      []string
 	Auth            []ir.AuthDoc
 	Scopes, Extra   []string
+	Envs            []runbookEnv
 }
 
 type runbookSync struct {
@@ -41,12 +53,19 @@ func Runbook(c *ir.Connector) (File, error) {
 	if err != nil {
 		return File{}, fmt.Errorf("runbook template: %w (this is a connectorgen bug)", err)
 	}
-	v := runbookView{Header: Header, Source: c.Source.Path, Package: c.Package}
+	v := runbookView{Header: Header, Source: c.Source.Path, Package: c.Package, Main: c.Main}
 	for _, cl := range c.Clients {
-		v.Clients = append(v.Clients, runbookClient{System: cl.System, Package: cl.Pkg.Name, Operations: cl.Operations, Auth: cl.Auth, Scopes: cl.Scopes, Extra: cl.ExtraScopes})
+		rc := runbookClient{System: cl.System, Package: cl.Pkg.Name, Operations: cl.Operations, Auth: cl.Auth, Scopes: cl.Scopes, Extra: cl.ExtraScopes}
+		for _, e := range Environments(cl.Pkg) {
+			rc.Envs = append(rc.Envs, runbookEnv{Name: e.Name, URL: e.Server.URL, Production: e.Production})
+		}
+		v.Clients = append(v.Clients, rc)
 	}
 	for _, s := range c.Syncs {
 		v.Syncs = append(v.Syncs, runbookSyncView(s))
+		if wh := s.From.Webhook; s.Realtime && wh != nil {
+			v.Webhooks = append(v.Webhooks, runbookWebhook{Sync: s.Name, Header: wh.SignatureHeader, Secret: wh.SecretSource})
+		}
 	}
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, v); err != nil {

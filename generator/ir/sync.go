@@ -12,6 +12,9 @@ type Connector struct {
 	Clients []*Client
 	Xrefs   []*Xref
 	Syncs   []*Sync
+	// Main says a main package (cmd/<Package>) is generated beside the
+	// sync code (the runbook tells how to run it).
+	Main bool
 }
 
 // Client is one system's generated client as the sync code uses it.

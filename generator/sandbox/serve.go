@@ -574,7 +574,16 @@ func (s *System) upsert(w http.ResponseWriter, req *http.Request, r *route, para
 		return
 	}
 	g := s.newGen()
-	writeJSON(w, status, s.successType(r), g.shape(mt.Schema.Value, shapeCtx{ent: e, many: changed, total: len(changed)}, 0))
+	out := g.shape(mt.Schema.Value, shapeCtx{ent: e, many: changed, total: len(changed)}, 0)
+	// Bulk APIs answer with the id of the job doing the writes.
+	if m, ok := out.(map[string]any); ok {
+		for n, p := range schemaProps(mt.Schema.Value) {
+			if _, set := m[n]; !set && p.Value != nil && typeIs(p.Value, "string") && nameIn(n, "job_id", "jobid", "id", "batch_id") {
+				m[n] = "job_" + randomHex(8)
+			}
+		}
+	}
+	writeJSON(w, status, s.successType(r), out)
 }
 
 func (s *System) remove(w http.ResponseWriter, req *http.Request, r *route, params map[string]string) {

@@ -20,6 +20,7 @@ import (
 	"hash/fnv"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,13 @@ type Store struct {
 
 	// SQL with the schema filled in, built once.
 	q map[string]string
+
+	// held are the releases of the sync locks this handle holds: Close
+	// gives them back (a held lock keeps a pool connection, which would
+	// also make closing the pool wait forever).
+	mu     sync.Mutex
+	held   map[int64]func()
+	nextID int64
 }
 
 var _ engine.Store = (*Store)(nil)
@@ -60,10 +68,9 @@ var schemaName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 // DSN, as pgxpool.ParseConfig accepts), migrates the schema and returns the
 // store. Close closes the pool.
 func Open(ctx context.Context, url string, o Options) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := PoolConfig(url)
 	if err != nil {
-		// pgx's error quotes the URL with its password masked.
-		return nil, fmt.Errorf("pgstore: %w", err)
+		return nil, err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -76,6 +83,26 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	}
 	s.own = true
 	return s, nil
+}
+
+// MinPoolConns is the pool size PoolConfig sets when the URL does not say
+// (pool_max_conns): pgx's default (the number of CPUs, at least 4) starves
+// an engine applying records in parallel, each lock held by a running sync
+// keeps a connection, and River shares the pool.
+const MinPoolConns = 24
+
+// PoolConfig parses url like pgxpool.ParseConfig and sizes the pool for
+// the engine (MinPoolConns unless the URL sets pool_max_conns).
+func PoolConfig(url string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's error quotes the URL with its password masked.
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") && cfg.MaxConns < MinPoolConns {
+		cfg.MaxConns = MinPoolConns
+	}
+	return cfg, nil
 }
 
 // New uses an existing pool (shared, for example, with River) and migrates
@@ -114,6 +141,15 @@ func (s *Store) qualify(q string) string {
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
+	}
+	s.mu.Lock()
+	held := make([]func(), 0, len(s.held))
+	for _, rel := range s.held {
+		held = append(held, rel)
+	}
+	s.mu.Unlock()
+	for _, rel := range held {
+		rel()
 	}
 	if s.own {
 		s.pool.Close()
@@ -332,17 +368,29 @@ func (s *Store) lockSync(ctx context.Context, sync string, wait bool) (func(), e
 		return nil, err
 	}
 	var once atomic.Bool
-	return func() {
+	s.mu.Lock()
+	s.nextID++
+	id := s.nextID
+	release := func() {
 		if once.Swap(true) {
 			return
 		}
+		s.mu.Lock()
+		delete(s.held, id)
+		s.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, key); err != nil {
 			conn.Conn().Close(ctx)
 		}
 		conn.Release()
-	}, nil
+	}
+	if s.held == nil {
+		s.held = map[int64]func(){}
+	}
+	s.held[id] = release
+	s.mu.Unlock()
+	return release, nil
 }
 
 var queries = map[string]string{

@@ -26,6 +26,20 @@ func TestStoreSuite(t *testing.T) {
 	enginetest.StoreSuite(t, func(t *testing.T) engine.Store { return open(t) })
 }
 
+// TestOneWriter: two handles on one schema (two pools, as two processes
+// would have) exclude each other per sync, and Close frees what a handle
+// holds.
+func TestOneWriter(t *testing.T) {
+	enginetest.OneWriterSuite(t, func(t *testing.T) (engine.Store, engine.Store) {
+		a := open(t)
+		b, err := pgstore.Open(context.Background(), pgtest.URL(t), pgstore.Options{Schema: a.Schema()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, b
+	})
+}
+
 // TestMigrateConcurrently opens the same schema from several goroutines at
 // once (workers starting together): every open succeeds and the schema is
 // migrated once.

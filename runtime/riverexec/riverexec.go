@@ -14,11 +14,13 @@
 // Three mechanisms keep a sync's work single-writer:
 //   - jobs are unique by kind and arguments while available, scheduled,
 //     pending, running or retryable, so a unit is never queued twice;
-//   - every job takes the sync's one-writer lock (pgstore.TryLockSync, a
-//     session advisory lock that PostgreSQL frees when the holder dies)
-//     before it runs, and snoozes when another worker holds it: a job
-//     rescued from a worker that River believes stuck cannot overlap the
-//     original;
+//   - the engine takes the sync's one-writer lock (engine.Store.Lock; in
+//     pgstore a session advisory lock that PostgreSQL frees when the
+//     holder's connection ends, so a SIGKILLed worker never leaves a sync
+//     locked) for every poll, drain and replay; a job refused the lock is
+//     snoozed, or dropped when it is a scheduled one (the holder is doing
+//     that work), so a job rescued from a worker River believes stuck
+//     cannot overlap the original;
 //   - within a process the engine serialises work on one record.
 //
 // A sync whose system is down (engine.SystemDownError: 5xx, rate limit,
@@ -31,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,6 +57,12 @@ const (
 // PollArgs is a poll pass of one sync (engine.Engine.RunOnce).
 type PollArgs struct {
 	Sync string `json:"sync"`
+	// Slot numbers the schedule interval a periodic job was made for (0 for
+	// a pass asked for through Execute or Enqueue). A job stranded in the
+	// running state by a crashed worker cannot block the next interval's
+	// job, and a scheduled pass that finds its sync busy is dropped (the
+	// holder is polling already) instead of queuing behind it.
+	Slot int64 `json:"slot,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -62,6 +71,8 @@ func (PollArgs) Kind() string { return KindPoll }
 // QueueArgs drains one sync's webhook queue (engine.Engine.ProcessQueue).
 type QueueArgs struct {
 	Sync string `json:"sync"`
+	// Slot: as PollArgs.Slot.
+	Slot int64 `json:"slot,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -113,8 +124,11 @@ type Config struct {
 	// said nothing about when to retry (default 5 s).
 	DownRetry time.Duration
 	// RescueStuckJobsAfter is when River hands a running job whose worker
-	// vanished (a crash) to another worker (default 1 min). The sync lock
-	// makes an early rescue safe, only wasteful.
+	// vanished (a crash) to another worker (default 10 min). It is also
+	// River's job timeout, which the executor does not apply to the work:
+	// a poll pass takes as long as the source needs. Scheduled work does
+	// not wait for the rescue (see PollArgs.Slot); the sync lock makes a
+	// rescue of a job still running safe, only wasteful.
 	RescueStuckJobsAfter time.Duration
 	// FetchPollInterval is how often idle workers look for jobs besides
 	// LISTEN/NOTIFY wake-ups (River's default when 0).
@@ -138,7 +152,14 @@ type Executor struct {
 	cfg    Config
 	eng    *engine.Engine
 	log    *slog.Logger
+	// stopping is closed by Stop: it cancels the work of running jobs,
+	// which does not follow River's job timeout.
+	stopping chan struct{}
+	once     sync.Once
 }
+
+// slot numbers the current interval of a schedule.
+func slot(every time.Duration) int64 { return time.Now().UnixNano() / int64(every) }
 
 var _ engine.Executor = (*Executor)(nil)
 
@@ -197,7 +218,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, store *pgstore.Store, cfg Conf
 		cfg.DownRetry = 5 * time.Second
 	}
 	if cfg.RescueStuckJobsAfter <= 0 {
-		cfg.RescueStuckJobsAfter = time.Minute
+		cfg.RescueStuckJobsAfter = 10 * time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -205,12 +226,14 @@ func New(ctx context.Context, pool *pgxpool.Pool, store *pgstore.Store, cfg Conf
 	if err := Migrate(ctx, pool, cfg.Schema); err != nil {
 		return nil, err
 	}
-	x := &Executor{store: store, cfg: cfg, log: cfg.Logger}
+	x := &Executor{store: store, cfg: cfg, log: cfg.Logger, stopping: make(chan struct{})}
 	rc := &river.Config{
-		Schema:               cfg.Schema,
-		ID:                   cfg.ID,
-		Logger:               cfg.Logger,
-		JobTimeout:           -1, // a poll pass takes as long as the source needs
+		Schema: cfg.Schema,
+		ID:     cfg.ID,
+		Logger: cfg.Logger,
+		// River rescues only jobs that have a timeout; run does not apply it
+		// to the work.
+		JobTimeout:           cfg.RescueStuckJobsAfter,
 		RescueStuckJobsAfter: cfg.RescueStuckJobsAfter,
 		FetchPollInterval:    cfg.FetchPollInterval,
 		// A unit's own failures are retried by the engine and end in dead
@@ -228,13 +251,15 @@ func New(ctx context.Context, pool *pgxpool.Pool, store *pgstore.Store, cfg Conf
 			if s.Every > 0 {
 				sync := s.Sync
 				rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(s.Every),
-					func() (river.JobArgs, *river.InsertOpts) { return PollArgs{Sync: sync}, x.opts() },
+					func() (river.JobArgs, *river.InsertOpts) { return PollArgs{Sync: sync, Slot: slot(s.Every)}, x.opts() },
 					&river.PeriodicJobOpts{ID: "poll:" + sync, RunOnStart: true}))
 			}
 			if s.QueueEvery > 0 {
 				sync := s.Sync
 				rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(s.QueueEvery),
-					func() (river.JobArgs, *river.InsertOpts) { return QueueArgs{Sync: sync}, x.opts() },
+					func() (river.JobArgs, *river.InsertOpts) {
+						return QueueArgs{Sync: sync, Slot: slot(s.QueueEvery)}, x.opts()
+					},
 					&river.PeriodicJobOpts{ID: "queue:" + sync, RunOnStart: true}))
 			}
 		}
@@ -275,6 +300,7 @@ func (x *Executor) Stop(ctx context.Context) error {
 	if x.cfg.InsertOnly {
 		return nil
 	}
+	x.once.Do(func() { close(x.stopping) })
 	return x.client.Stop(ctx)
 }
 
@@ -282,13 +308,15 @@ func (x *Executor) Stop(ctx context.Context) error {
 type inJob struct{}
 
 // Execute implements engine.Executor. Inside a job (the worker running a
-// poll, drain or replay) it runs the unit at once. Elsewhere (an API
-// server's RunOnce, Replay or ProcessQueue) it inserts the unit's job and
-// waits until a worker has finished it; the report the engine returns to
-// that caller is then empty, the run's report being in the run history.
-// Record applies outside a job run in place.
+// poll, drain or replay) it runs the unit at once. Elsewhere, a poll unit
+// (an API server's RunOnce) is inserted as a job and Execute waits until a
+// worker has finished it; the report the engine returns to that caller is
+// then empty, the run's report being in the run history. Queue drains and
+// replays reach the executor with the sync's lock already held by the
+// caller's engine, so they run in place; to hand them to the workers, use
+// Enqueue. Record applies always run in place.
 func (x *Executor) Execute(ctx context.Context, u engine.Unit) error {
-	if ctx.Value(inJob{}) != nil || u.Kind == engine.UnitApply {
+	if ctx.Value(inJob{}) != nil || u.Kind != engine.UnitPoll {
 		return u.Run(ctx)
 	}
 	res, err := x.insert(ctx, u)
@@ -365,16 +393,29 @@ func (x *Executor) wait(ctx context.Context, id int64) error {
 
 // run is what every job does: take the sync's lock (or snooze), run the
 // engine entry point, and turn its error into River's vocabulary.
-func (x *Executor) run(ctx context.Context, sync string, f func(ctx context.Context) error) error {
-	release, err := x.store.TryLockSync(ctx, sync)
-	if errors.Is(err, pgstore.ErrLocked) {
+func (x *Executor) run(ctx context.Context, sync string, scheduled bool, f func(ctx context.Context) error) error {
+	// The work ignores River's job timeout (only there to let River rescue
+	// jobs of crashed workers) and stops when the executor stops.
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	go func() {
+		select {
+		case <-x.stopping:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	// The engine takes the sync's one-writer lock (engine.Store.Lock) for
+	// the unit and refuses with engine.ErrLocked while another worker
+	// holds it.
+	err := f(context.WithValue(wctx, inJob{}, true))
+	if errors.Is(err, engine.ErrLocked) {
+		if scheduled {
+			x.log.LogAttrs(ctx, slog.LevelDebug, "riverexec: sync busy; scheduled job dropped", slog.String("sync", sync))
+			return nil
+		}
 		return river.JobSnooze(x.cfg.LockRetry)
 	}
-	if err != nil {
-		return err
-	}
-	defer release()
-	err = f(context.WithValue(ctx, inJob{}, true))
 	return x.outcome(ctx, sync, err)
 }
 
@@ -409,7 +450,7 @@ type pollWorker struct {
 }
 
 func (w *pollWorker) Work(ctx context.Context, j *river.Job[PollArgs]) error {
-	return w.x.run(ctx, j.Args.Sync, func(ctx context.Context) error {
+	return w.x.run(ctx, j.Args.Sync, j.Args.Slot != 0, func(ctx context.Context) error {
 		_, err := w.x.eng.RunOnce(ctx, j.Args.Sync)
 		return err
 	})
@@ -421,7 +462,7 @@ type queueWorker struct {
 }
 
 func (w *queueWorker) Work(ctx context.Context, j *river.Job[QueueArgs]) error {
-	return w.x.run(ctx, j.Args.Sync, func(ctx context.Context) error {
+	return w.x.run(ctx, j.Args.Sync, j.Args.Slot != 0, func(ctx context.Context) error {
 		_, err := w.x.eng.ProcessQueue(ctx, j.Args.Sync)
 		return err
 	})
@@ -433,7 +474,7 @@ type replayWorker struct {
 }
 
 func (w *replayWorker) Work(ctx context.Context, j *river.Job[ReplayArgs]) error {
-	return w.x.run(ctx, j.Args.Sync, func(ctx context.Context) error {
+	return w.x.run(ctx, j.Args.Sync, false, func(ctx context.Context) error {
 		err := w.x.eng.Replay(ctx, j.Args.Sync, j.Args.ID)
 		if errors.Is(err, engine.ErrNoDeadLetter) {
 			// Replayed or discarded meanwhile: nothing left to do.

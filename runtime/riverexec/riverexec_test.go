@@ -307,8 +307,8 @@ func TestSystemDownSnoozes(t *testing.T) {
 	url := pgtest.URL(t)
 	schema := pgtest.Schema(t, url)
 	w := newWorld(t, 10)
-	w.downUntil.Store(time.Now().Add(time.Second).UnixNano())
 	wk := startWorker(t, url, schema, "w0", w, riverexec.Config{})
+	w.downUntil.Store(time.Now().Add(time.Second).UnixNano())
 	events, cancel := wk.x.Client().Subscribe(river.EventKindJobSnoozed, river.EventKindJobCompleted, river.EventKindJobFailed)
 	defer cancel()
 	if _, err := wk.x.Enqueue(context.Background(), engine.UnitPoll, "items", 0); err != nil {

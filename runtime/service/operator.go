@@ -384,7 +384,7 @@ func (h *host) cmdReauthorize(ctx context.Context, args []string) int {
 	if err := st.SaveToken(ctx, sys, b); err != nil {
 		return h.fail(err)
 	}
-	fmt.Fprintf(h.io.Stdout, "stored a new refresh token for %s (%d characters); restart the service or wait for its next run\n", sys, len(tok))
+	fmt.Fprintf(h.io.Stdout, "stored a new refresh token for %s (%d characters); restart the service so that it loads it\n", sys, len(tok))
 	return ExitOK
 }
 

@@ -47,10 +47,10 @@ type engineFlags struct {
 
 func (h *host) engineFlagSet(fs *flag.FlagSet, ef *engineFlags) {
 	h.commonFlags(fs, &ef.common)
-	fs.IntVar(&ef.concurrency, "concurrency", 8, "records one run applies in parallel")
-	fs.IntVar(&ef.pauseAfter, "pause-after", 0, "pause a sync after this many failed runs in a row (0: never)")
+	h.intv(fs, &ef.concurrency, "concurrency", 8, "records one run applies in parallel")
+	h.intv(fs, &ef.pauseAfter, "pause-after", 0, "pause a sync after this many failed runs in a row (0: never)")
 	h.str(fs, &ef.alertURL, "alert-url", "", "POST every alert (and its resolution) as JSON to this URL (HTTPS, or HTTP on loopback)")
-	fs.IntVar(&ef.retries, "retry-attempts", 0, "attempts per API call before it fails (0: the client's default, 4)")
+	h.intv(fs, &ef.retries, "retry-attempts", 0, "attempts per API call before it fails (0: the client's default, 4)")
 	h.dur(fs, &ef.retryBase, "retry-base-delay", 0, "first retry backoff, doubled per attempt (0: the client's default, 1s)")
 	ef.env = h.envFlagSet(fs)
 }
@@ -96,6 +96,7 @@ func (h *host) start(ctx context.Context, ef *engineFlags, extra ...engine.Optio
 	}
 	opts := []engine.Option{engine.WithLogger(log), engine.WithObserver(s.em), engine.WithAlertHook(hook),
 		engine.WithConcurrency(ef.concurrency), engine.WithPauseAfter(ef.pauseAfter)}
+	opts = append(opts, h.c.Options...)
 	s.eng = engine.New(st, append(opts, extra...)...)
 	setup := &Setup{Engine: s.eng, Resolver: h.resolver(), URLs: map[string]string{}, TokenURLs: map[string]string{},
 		ClientOptions: []rest.Option{rest.WithObserver(s.mem), rest.WithLogger(log)}}
@@ -183,7 +184,7 @@ func (h *host) cmdRun(ctx context.Context, args []string) int {
 }
 
 func (h *host) usageErr(err error) int {
-	if errors.Is(err, errHelp) {
+	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
 	}
 	fmt.Fprintf(h.io.Stderr, "%s: %v\n", h.c.Name, err)

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -145,4 +146,25 @@ func TestStatusSchema(t *testing.T) {
 	if errs := validate(schema, v, "$"); len(errs) != 2 {
 		t.Fatalf("schema accepted an unknown property or enum value: %v", errs)
 	}
+}
+
+// TestLiveStatusSchema: the report /status serves (with environments,
+// breaker states and firing alerts) matches the schema too.
+func TestLiveStatusSchema(t *testing.T) {
+	c, st := fakeConnector(t, nil, &fakeTarget{})
+	h := &host{c: c, io: IO{Getenv: func(string) string { return "" }}}
+	mem := newMemory()
+	now := time.Now()
+	l := &live{mem: mem,
+		envs:   []Selected{{System: "crm", Environment: "sandbox", URL: "https://sandbox.crm.example"}, {System: "mail", Environment: "production", URL: "https://mail.example", Production: true}},
+		alerts: []engine.Alert{{Sync: "people", Kind: engine.AlertReauthorize, System: "crm", Message: "crm refused the credentials", At: now}}}
+	rep, err := h.collect(context.Background(), st, l, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Live || len(rep.NonProduction) != 1 || rep.NonProduction[0] != "crm" || rep.Systems[0].Credential != CredReauthorize || rep.Systems[0].Breaker != "closed" {
+		t.Fatalf("live report %+v", rep)
+	}
+	b, _ := json.Marshal(rep)
+	checkAgainstSchema(t, loadSchema(t), b)
 }

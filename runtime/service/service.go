@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -112,6 +113,9 @@ type Connector struct {
 	Stores map[string]StoreOpener
 	// Resolver resolves credential references (nil: env:// and file://).
 	Resolver *secret.Resolver
+	// Options are added to the engine's options, after the host's (for
+	// example engine.WithExecutor with runtime/riverexec).
+	Options []engine.Option
 }
 
 // IO is the process environment Main works in; tests replace it.
@@ -188,8 +192,6 @@ func Main(c Connector, args []string, pio IO) int {
 	return ExitUsage
 }
 
-var errHelp = flag.ErrHelp
-
 type host struct {
 	c  Connector
 	io IO
@@ -240,6 +242,15 @@ func (h *host) str(fs *flag.FlagSet, p *string, name, def, usage string) {
 		def = v
 	}
 	fs.StringVar(p, name, def, usage+" (env "+envName(name)+")")
+}
+
+func (h *host) intv(fs *flag.FlagSet, p *int, name string, def int, usage string) {
+	if v := h.io.Getenv(envName(name)); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			def = n
+		}
+	}
+	fs.IntVar(p, name, def, usage+" (env "+envName(name)+")")
 }
 
 func (h *host) dur(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {

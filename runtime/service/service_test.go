@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/connectorgen/connectorgen/runtime/engine"
 )
@@ -246,5 +247,26 @@ func TestEnvironmentSelection(t *testing.T) {
 	f.env["crm"] = "staging"
 	if _, err := h.selectEnvironments(f); err == nil || !strings.Contains(err.Error(), "production, sandbox") {
 		t.Fatalf("unknown environment: %v", err)
+	}
+}
+
+// TestTokenState: a stored token with a refresh token is valid; without
+// one, an access token expiring within a week is "expiring" and an expired
+// one needs re-authorisation; the detail never holds the token.
+func TestTokenState(t *testing.T) {
+	now := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		json, want string
+	}{
+		{`{"access_token":"at-1","refresh_token":"rt-1","expiry":"2026-01-09T00:00:00Z"}`, CredValid},
+		{`{"access_token":"at-1","expiry":"2026-01-12T00:00:00Z"}`, CredExpiring},
+		{`{"access_token":"at-1","expiry":"2026-03-12T00:00:00Z"}`, CredValid},
+		{`{"access_token":"at-1","expiry":"2026-01-09T00:00:00Z"}`, CredReauthorize},
+		{`not json`, CredReauthorize},
+	} {
+		got, detail := tokenState([]byte(tc.json), now)
+		if got != tc.want || strings.Contains(detail, "at-1") || strings.Contains(detail, "rt-1") {
+			t.Errorf("%s: %s (%s), want %s", tc.json, got, detail, tc.want)
+		}
 	}
 }
