@@ -56,10 +56,11 @@ func crmemailPairing() Pairing {
 				"CRM_WEBHOOK_SECRET=whsec_e2e",
 			}
 		},
-		Seed:    crmemailSeed,
-		Change:  crmemailChange,
-		Check:   crmemailCheck,
-		Targets: []string{"email"},
+		Webhooks: []Webhook{{System: "crm", Sync: "qualified_leads_to_nurture", Secret: "whsec_e2e"}},
+		Seed:     crmemailSeed,
+		Change:   crmemailChange,
+		Check:    crmemailCheck,
+		Targets:  []string{"email"},
 		Records: func(r *Run) int {
 			n := len(records(r, "crm", "crm.Owner"))
 			for _, l := range records(r, "crm", "crm.Lead") {

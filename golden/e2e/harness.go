@@ -69,6 +69,9 @@ type Pairing struct {
 	// Targets are the systems whose writes the quiet round counts (both
 	// systems of a bidirectional pairing).
 	Targets []string
+	// Webhooks are the systems that deliver signed change events to the
+	// running connector (POST /webhooks/SYNC), as the vendor would.
+	Webhooks []Webhook
 	// AdjustFaults, when set, changes one system's fault configuration
 	// (the harness's default is Options.FaultRate of 500, 429, slow
 	// answers and resets, half of write failures after the write
@@ -144,6 +147,7 @@ type Run struct {
 	state string
 	env   []string
 	proc  *process
+	addr  string // the running connector's listen address
 }
 
 // RepoRoot is the repository root seen from this package's directory.
@@ -157,6 +161,13 @@ func RepoRoot(t *testing.T) string {
 		t.Fatalf("repository root not found at %s: %v", root, err)
 	}
 	return root
+}
+
+// Webhook makes System deliver its record changes to Sync's webhook
+// endpoint, signed with Secret in Scheme (sandbox.SignDefault, SignStripe
+// or SignShopify).
+type Webhook struct {
+	System, Sync, Secret, Scheme string
 }
 
 // Figures are what one run measured.
@@ -438,7 +449,7 @@ func (r *Run) start() {
 		r.T.Fatal(err)
 	}
 	p := &process{cmd: cmd, done: make(chan struct{})}
-	listening := make(chan struct{}, 1)
+	listening := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -454,8 +465,9 @@ func (r *Run) start() {
 			p.mu.Unlock()
 			var m map[string]any
 			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "listening" {
+				a, _ := m["addr"].(string)
 				select {
-				case listening <- struct{}{}:
+				case listening <- a:
 				default:
 				}
 			}
@@ -477,7 +489,12 @@ func (r *Run) start() {
 	})
 	r.proc = p
 	select {
-	case <-listening:
+	case r.addr = <-listening:
+		// Webhook deliveries follow the process to its new port.
+		for _, wh := range r.p.Webhooks {
+			r.SB.System(wh.System).Subscribe(sandbox.Subscription{URL: "http://" + r.addr + "/webhooks/" + wh.Sync,
+				Secret: wh.Secret, Scheme: wh.Scheme, Auto: true})
+		}
 	case <-p.done:
 		r.T.Fatalf("the connector exited before listening: %v\n%s", p.err, tail(p.log()))
 	case <-time.After(30 * time.Second):
