@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -140,5 +141,71 @@ components:
 		if got["a"] != "changed" || kept != merge {
 			t.Errorf("MergeOnPut=%v: after PUT {a: changed} the record is %v (status %d)", merge, got, resp.StatusCode)
 		}
+	}
+}
+
+// write.upsert names a bulk create-or-update (SendGrid's PUT of a contact
+// list, answered with a job id); the sandbox used to leave it unclassified
+// and answer without storing anything.
+func TestDeclaredUpsert(t *testing.T) {
+	spec := `openapi: 3.0.3
+info: { title: t, version: "1" }
+paths:
+  /contacts:
+    put:
+      operationId: upsertContacts
+      requestBody:
+        content: { application/json: { schema: { type: object, required: [contacts], properties: { contacts: { type: array, items: { $ref: '#/components/schemas/Contact' } } } } } }
+      responses:
+        "202": { description: queued, content: { application/json: { schema: { type: object, properties: { job_id: { type: string } } } } } }
+components:
+  schemas:
+    Contact:
+      type: object
+      properties: { email: { type: string }, first_name: { type: string } }
+`
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "spec.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "version: 1\npackage: p\noutput: .\nsystems:\n  s: { spec: spec.yaml }\n" +
+		"entities:\n  s.Contact:\n    key: email\n    write: { upsert: upsertContacts }\n"
+	if err := os.WriteFile(filepath.Join(dir, "connector.yaml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sb, err := Load(filepath.Join(dir, "connector.yaml"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	s := sb.System("s")
+	for _, name := range []string{"Ada", "Grace"} {
+		req, err := http.NewRequest("PUT", s.BaseURL()+"/contacts", strings.NewReader(`{"contacts":[{"email":"a@x.example","first_name":"`+name+`"},{"email":"b@x.example"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(b), `"job_id":"job_`) {
+			t.Fatalf("PUT /contacts: %d %s; want 202 with a job id", resp.StatusCode, b)
+		}
+	}
+	recs, err := s.Records("Contact")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 {
+		t.Fatalf("after two upserts of the same two contacts: %d records %v; want 2", len(recs), recs)
+	}
+	if got, _ := s.Record("Contact", "a@x.example"); got["first_name"] != "Grace" {
+		t.Errorf("a@x.example after the second upsert: %v; want first_name Grace", got)
+	}
+	if v := s.Violations(); len(v) > 0 {
+		t.Errorf("violations: %v", v)
 	}
 }
