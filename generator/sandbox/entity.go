@@ -183,7 +183,8 @@ func (s *System) declareEntity(cfg *config.File, e *config.Entity) error {
 	for _, d := range []struct {
 		id string
 		r  role
-	}{{e.List.Text, roleList}, {e.Get.Text, roleGet}, {e.Create.Text, roleCreate}, {e.Update.Text, roleUpdate}, {e.Find.Text, roleFind}} {
+	}{{e.List.Text, roleList}, {e.Get.Text, roleGet}, {e.Create.Text, roleCreate}, {e.Update.Text, roleUpdate}, {e.Find.Text, roleFind},
+		{e.Upsert.Text, roleUpsert}} {
 		if d.id == "" {
 			continue
 		}
