@@ -569,7 +569,37 @@ func keyKind(t *ir.TypeRef) (ir.KeyKind, bool) {
 // returns reports whether the call's success result is t.
 func (b *binder) returns(oc *ir.OpCall, t *ir.TypeRef) bool {
 	r := oc.Op.Result
-	return r != nil && r.Kind == ir.ResultSingle && r.Single != nil && r.Single.Type != nil && sameType(qualify(r.Single.Type, oc.Client.ImportPath), t)
+	if r == nil || r.Kind != ir.ResultSingle || r.Single == nil || r.Single.Type == nil {
+		return false
+	}
+	got := qualify(r.Single.Type, oc.Client.ImportPath)
+	if sameType(got, t) {
+		return true
+	}
+	// A vendor spec may repeat the schema inline under another name: the
+	// same fields with the same types convert in Go (tags aside).
+	if b.sameStruct(oc.Client, got, t) {
+		oc.ConvertResult = true
+		return true
+	}
+	return false
+}
+
+// sameStruct reports whether a and b are struct types of client c with the
+// same fields (Go names, JSON names and identical types, in order), so a
+// value of one converts to the other.
+func (b *binder) sameStruct(c *ir.Client, a, bt *ir.TypeRef) bool {
+	ta, tb := b.typeOf(c, a), b.typeOf(c, bt)
+	if ta == nil || tb == nil || ta.Kind != ir.Struct || tb.Kind != ir.Struct || len(ta.Fields) != len(tb.Fields) || ta.Extra != nil || tb.Extra != nil {
+		return false
+	}
+	for i, f := range ta.Fields {
+		g := tb.Fields[i]
+		if f.Name != g.Name || f.JSONName != g.JSONName || !sameType(qualify(f.Type, c.ImportPath), qualify(g.Type, c.ImportPath)) {
+			return false
+		}
+	}
+	return true
 }
 
 // findResult works out how a find operation's result leads to matches:
@@ -610,7 +640,11 @@ func (b *binder) webhook(e *config.Entity, c *ir.Client) *ir.Webhook {
 		b.errorf(w.Event.Pos, "entity %q: webhook event: no object schema %q in system %q", e.Name, w.Event.Text, e.System)
 		return nil
 	}
-	out := &ir.Webhook{Event: qualify(ir.NamedRef(t.Name), c.ImportPath), SignatureHeader: w.SignatureHeader.Text, SecretSource: w.Secret.Text}
+	out := &ir.Webhook{Event: qualify(ir.NamedRef(t.Name), c.ImportPath), SignatureHeader: w.SignatureHeader.Text, SecretSource: w.Secret.Text,
+		Scheme: map[string]string{"stripe": "SchemeStripe", "shopify": "SchemeShopify"}[w.SignatureScheme.Text]}
+	if out.Scheme == "" {
+		out.Scheme = "SchemeTimestamped"
+	}
 	root := ir.NamedRef(t.Name)
 	ok := true
 	var f *ir.Field

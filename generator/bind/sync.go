@@ -122,7 +122,8 @@ func (b *binder) syncNames(cfg *config.Sync, s *ir.Sync, scope *naming.Scope) bo
 	}
 	s.FuncName, s.WriteType = exported, exported+"Write"
 	s.Funcs = ir.SyncFuncs{Map: stem + "Map", Enter: stem + "Enter", Exit: stem + "Exit", Fields: stem + "Fields", CreateBody: stem + "CreateBody", UpdateBody: stem + "UpdateBody"}
-	names := []string{s.FuncName, s.WriteType, s.Funcs.Map, s.Funcs.Enter, s.Funcs.Exit, s.Funcs.Fields, s.Funcs.CreateBody, s.Funcs.UpdateBody}
+	s.Funcs.Webhook = exported + "Webhook"
+	names := []string{s.FuncName, s.WriteType, s.Funcs.Webhook, s.Funcs.Map, s.Funcs.Enter, s.Funcs.Exit, s.Funcs.Fields, s.Funcs.CreateBody, s.Funcs.UpdateBody}
 	for _, n := range names {
 		if owner, taken := scope.Owner(n); taken {
 			b.errorf(cfg.Pos, "sync %q: its generated name %s is already %s; rename the sync", cfg.Name, n, owner)
@@ -845,6 +846,9 @@ func conversion(s, t *ir.TypeRef, sEnum, tEnum bool) (ir.Conversion, bool) {
 	case t != nil && t.Kind == ir.Builtin && t.Name == "any":
 		// An untyped target (a map of any values) takes every value.
 		return ir.ConvGo, true
+	case t.IsRawJSON():
+		// An untyped JSON target takes every value, marshalled.
+		return ir.ConvToRawJSON, true
 	case tEnum:
 		return 0, false
 	case sEnum && isString(t):

@@ -65,9 +65,11 @@ type Param struct {
 
 // Webhook describes the events a source system posts about an entity.
 type Webhook struct {
-	Pos                       diag.Pos
-	Event, ID, Key, Version   Value
-	SignatureHeader, Secret   Value
+	Pos                     diag.Pos
+	Event, ID, Key, Version Value
+	SignatureHeader, Secret Value
+	// SignatureScheme is default, stripe or shopify.
+	SignatureScheme           Value
 	DeletedField, DeletedWhen Value
 }
 
@@ -309,6 +311,14 @@ func (d *decoder) entities(n *yaml.Node) []*Entity {
 						d.fields(v, what+": webhook signature", map[string]func(k, v *yaml.Node){
 							"header": func(_, v *yaml.Node) { w.SignatureHeader = d.value(v, "header") },
 							"secret": func(_, v *yaml.Node) { w.Secret = d.value(v, "secret") },
+							"scheme": func(_, v *yaml.Node) {
+								w.SignatureScheme = d.value(v, "scheme")
+								switch w.SignatureScheme.Text {
+								case "default", "stripe", "shopify":
+								default:
+									d.diags.Errorf(w.SignatureScheme.Pos, "%s: webhook signature scheme must be default, stripe or shopify, not %q%s", what, w.SignatureScheme.Text, diag.Hint(w.SignatureScheme.Text, []string{"default", "shopify", "stripe"}, 0))
+								}
+							},
 						})
 					},
 				})

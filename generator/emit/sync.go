@@ -52,6 +52,9 @@ func Syncs(c *ir.Connector) (File, error) {
 			e.predFunc(f, s, s.Funcs.Exit, "exit", s.Exit)
 		}
 		e.fieldsFunc(f, s)
+		if s.From.Webhook != nil {
+			e.webhookFunc(f, s)
+		}
 		if s.To.Create != nil {
 			e.bodyFunc(f, s, s.Funcs.CreateBody, false, s.To.Create, func(w *ir.WField) ir.Path { return w.Create })
 		}
@@ -419,8 +422,17 @@ func (e *syncEmitter) fetchFunc(ent *ir.Entity) jen.Code {
 		jen.If(jen.Qual(PkgSyncUtil, "IsNotFound").Call(jen.Err())).Block(
 			jen.Return(jen.Add(typeCode(ent.Type)).Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: %w"), jen.Qual(PkgEngine, "ErrNotFound"), jen.Err()))),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Add(typeCode(ent.Type)).Values(), jen.Err())),
-		jen.Return(deref(oc, jen.Id("r")), jen.Nil()),
+		jen.Return(convertResult(oc, ent, deref(oc, jen.Id("r"))), jen.Nil()),
 	)...)
+}
+
+// convertResult converts a structurally identical result to the record's
+// type (bind checked the fields match).
+func convertResult(oc *ir.OpCall, ent *ir.Entity, v jen.Code) jen.Code {
+	if oc.ConvertResult {
+		return jen.Add(typeCode(ent.Type)).Call(v)
+	}
+	return v
 }
 
 func (e *syncEmitter) findFunc(s *ir.Sync) jen.Code {
@@ -568,6 +580,28 @@ func (e *syncEmitter) parseEventFunc(ent *ir.Entity) jen.Code {
 			jen.Return(jen.Qual(PkgEngine, "Event").Values(), jen.Qual("errors", "New").Call(jen.Lit("webhook event: missing "+w.ID.Text+" or "+w.Key.Text)))),
 		jen.Return(jen.Id("out"), jen.Nil()))
 	return jen.Func().Params(jen.Id("body").Index().Byte()).Params(jen.Qual(PkgEngine, "Event"), jen.Error()).Block(stmts...)
+}
+
+// webhookFunc emits the sync's webhook configuration: the declared
+// signature scheme and header, and the secret resolved from its source.
+func (e *syncEmitter) webhookFunc(f *jen.File, s *ir.Sync) {
+	w := s.From.Webhook
+	d := jen.Dict{jen.Id("Scheme"): jen.Qual(PkgEngine, w.Scheme)}
+	if w.SignatureHeader != "" {
+		d[jen.Id("Header")] = jen.Lit(w.SignatureHeader)
+	}
+	body := []jen.Code{jen.Id("cfg").Op(":=").Qual(PkgEngine, "WebhookConfig").Values(d)}
+	if w.SecretSource != "" {
+		body = append(body,
+			jen.List(jen.Id("key"), jen.Err()).Op(":=").Id("r").Dot("Resolve").Call(jen.Id("ctx"), jen.Lit(w.SecretSource)),
+			jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("cfg"), jen.Qual("fmt", "Errorf").Call(jen.Lit("sync "+s.Name+": webhook secret: %w"), jen.Err()))),
+			jen.Id("cfg").Dot("Secret").Op("=").Id("key"))
+	} else {
+		body = append(body, jen.Id("_").Op("=").Id("ctx"), jen.Id("_").Op("=").Id("r").Comment("no secret declared: the handler refuses every delivery until cfg.Secret is set"))
+	}
+	body = append(body, jen.Return(jen.Id("cfg"), jen.Nil()))
+	f.Add(comment(fmt.Sprintf("%s returns the webhook configuration of sync %s (serve it with engine.Webhook): the signature scheme and header the mapping declares, and the signing secret resolved with r.", s.Funcs.Webhook, s.Name)))
+	f.Func().Id(s.Funcs.Webhook).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Qual(ir.PkgSecret, "Resolver")).Params(jen.Qual(PkgEngine, "WebhookConfig"), jen.Error()).Block(body...)
 }
 
 func (e *syncEmitter) registerFunc(f *jen.File) {

@@ -267,6 +267,11 @@ func (e *syncEmitter) convert(a *ir.Assign, v jen.Code) []jen.Code {
 			jen.List(jen.Id("n"), jen.Err()).Op(":=").Qual("strconv", "ParseFloat").Call(jen.String().Call(v), jen.Lit(64)),
 			jen.If(jen.Err().Op("!=").Nil()).Block(fail(a.Target.Path+": %w", jen.Err())),
 			jen.Id("x").Op(":=").Add(typeCode(t)).Call(jen.Id("n")))
+	case ir.ConvToRawJSON:
+		stmts = append(stmts,
+			jen.List(jen.Id("j"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(v),
+			jen.If(jen.Err().Op("!=").Nil()).Block(fail(a.Target.Path+": %w", jen.Err())),
+			jen.Id("x").Op(":=").Qual("encoding/json", "RawMessage").Call(jen.Id("j")))
 	case ir.ConvStringToTime:
 		stmts = append(stmts,
 			jen.List(jen.Id("x"), jen.Err()).Op(":=").Qual("time", "Parse").Call(jen.Qual("time", "RFC3339Nano"), jen.String().Call(v)),

@@ -162,7 +162,7 @@ func ResolveSegments(types Types, root *ir.TypeRef, text string, segs []Segment)
 		if elem := types.Map(cur); elem != nil {
 			res.Steps = append(res.Steps, ir.Step{Key: seg.Name, MapKey: true, Type: elem})
 			res.Leaf = &ir.Field{JSONName: seg.Name, Name: seg.Name, Type: elem}
-			if u := elem.Unwrapped(); u.Kind == ir.Builtin && u.Name == "any" {
+			if u := elem.Unwrapped(); (u.Kind == ir.Builtin && u.Name == "any") || u.IsRawJSON() {
 				res.Untyped = true
 			}
 			cur = elem

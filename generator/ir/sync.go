@@ -122,6 +122,10 @@ type OpCall struct {
 	Items []Step
 	// BodyType is the request body struct (create, update).
 	BodyType *TypeRef
+	// ConvertResult says the call answers with a structurally identical
+	// copy of the record's type (an inline schema under another name),
+	// converted with a Go conversion.
+	ConvertResult bool
 	// ResultKey leads from a create's (or upsert's) response to the new
 	// record's key; the response need not be the record's schema (Jira
 	// answers a create with CreatedIssue).
@@ -160,8 +164,11 @@ type Webhook struct {
 	Event            *TypeRef
 	ID, Key, Version Path
 	KeyKind          KeyKind
-	SignatureHeader  string
-	SecretSource     string
+	// Scheme is the signature scheme's name in the runtime (the engine's
+	// SchemeTimestamped, SchemeStripe or SchemeShopify constant).
+	Scheme          string
+	SignatureHeader string
+	SecretSource    string
 }
 
 // Sync is one bound sync.
@@ -200,6 +207,8 @@ type Sync struct {
 // SyncFuncs are the names of a sync's unexported top-level functions.
 type SyncFuncs struct {
 	Map, Enter, Exit, Fields, CreateBody, UpdateBody string
+	// Webhook (exported) builds the engine's webhook configuration.
+	Webhook string
 }
 
 // WField is one field of a sync's write struct: a target path.
@@ -306,6 +315,7 @@ const (
 	ConvStringToFloat               // strconv.ParseFloat
 	ConvStringToTime                // time.Parse RFC 3339
 	ConvStringerToString            // v.String() (uuid)
+	ConvToRawJSON                   // json.Marshal into a json.RawMessage (untyped target)
 )
 
 // Func is a user Go function named by with:.

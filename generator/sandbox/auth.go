@@ -45,7 +45,9 @@ func randomHex(n int) string {
 
 func same(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
-var errBadCredential = errors.New("credential missing or not accepted")
+// badCredential is the error every refused credential gets: one message, so
+// the answer does not tell which part of a credential was wrong.
+func badCredential() error { return errors.New("credential missing or not accepted") }
 
 // authenticate checks one security scheme of a request for openapi3filter:
 // presence always, the value against the configured credentials.
@@ -67,7 +69,7 @@ func (s *System) authenticate(_ context.Context, in *openapi3filter.Authenticati
 			}
 		}
 		if v == "" || (c.APIKey != "" && !same(v, c.APIKey) && !same(strings.TrimSpace(afterScheme(v)), c.APIKey)) {
-			return errBadCredential
+			return badCredential()
 		}
 		return nil
 	case "http":
@@ -76,25 +78,25 @@ func (s *System) authenticate(_ context.Context, in *openapi3filter.Authenticati
 		case "basic":
 			u, p, ok := req.BasicAuth()
 			if !ok || (c.Username != "" && !same(u, c.Username)) || (c.Password != "" && !same(p, c.Password)) {
-				return errBadCredential
+				return badCredential()
 			}
 			return nil
 		case "bearer":
 			tok, ok := cutFold(h, "Bearer ")
 			if !ok || tok == "" || !s.bearerOK(tok) {
-				return errBadCredential
+				return badCredential()
 			}
 			return nil
 		default:
 			if h == "" {
-				return errBadCredential
+				return badCredential()
 			}
 			return nil
 		}
 	case "oauth2", "openidconnect":
 		tok, ok := cutFold(req.Header.Get("Authorization"), "Bearer ")
 		if !ok || tok == "" || !s.bearerOK(tok) {
-			return errBadCredential
+			return badCredential()
 		}
 		return nil
 	}

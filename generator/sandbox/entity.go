@@ -710,12 +710,10 @@ func hexKeyLen(sch *openapi3.Schema) int {
 	if sch == nil {
 		return 0
 	}
-	m := hexPattern.FindStringSubmatch(sch.Pattern)
+	m := regexp.MustCompile(`^\^\[(?:0-9a-f|a-f0-9|0-9a-fA-F|0-9A-Fa-f)\]\{(\d+)\}\$$`).FindStringSubmatch(sch.Pattern)
 	if m == nil {
 		return 0
 	}
 	n, _ := strconv.Atoi(m[1])
 	return n
 }
-
-var hexPattern = regexp.MustCompile(`^\^\[(?:0-9a-f|a-f0-9|0-9a-fA-F|0-9A-Fa-f)\]\{(\d+)\}\$$`)

@@ -386,7 +386,7 @@ func jsonValue(v any) any {
 }
 
 // genTime is the fixed instant generated date-times carry.
-var genTime = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+func genTime() time.Time { return time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC) }
 
 // value generates a value that validates against sch.
 func (g *gen) value(sch *openapi3.Schema, name string, depth int) any {
@@ -476,9 +476,9 @@ func (g *gen) str(sch *openapi3.Schema, name string) string {
 	var v string
 	switch sch.Format {
 	case "date-time":
-		v = genTime.Format(time.RFC3339)
+		v = genTime().Format(time.RFC3339)
 	case "date":
-		v = genTime.Format(time.DateOnly)
+		v = genTime().Format(time.DateOnly)
 	case "time":
 		v = "03:04:05"
 	case "email":

@@ -666,6 +666,20 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 	}}
 }
 
+// QualifiedLeadsToNurtureWebhook returns the webhook configuration of sync qualified_leads_to_nurture (serve it with engine.Webhook): the signature scheme and header the mapping declares, and the signing secret resolved with r.
+func QualifiedLeadsToNurtureWebhook(ctx context.Context, r *secret.Resolver) (engine.WebhookConfig, error) {
+	cfg := engine.WebhookConfig{
+		Header: "X-Acme-Signature",
+		Scheme: engine.SchemeTimestamped,
+	}
+	key, err := r.Resolve(ctx, "env://CRM_WEBHOOK_SECRET")
+	if err != nil {
+		return cfg, fmt.Errorf("sync qualified_leads_to_nurture: webhook secret: %w", err)
+	}
+	cfg.Secret = key
+	return cfg, nil
+}
+
 // qualifiedLeadsToNurtureCreateBody builds the request body of addMember from a write.
 func qualifiedLeadsToNurtureCreateBody(w *QualifiedLeadsToNurtureWrite) email.AddMemberRequest {
 	var b email.AddMemberRequest

@@ -317,3 +317,21 @@ func TestRejectedWritesArePermanent(t *testing.T) {
 		t.Error("a network error became permanent")
 	}
 }
+
+// TestWebhookConfigFromMapping: the generated webhook configuration
+// carries the declared header and scheme and the secret resolved from its
+// source; an unset source is an error naming the sync.
+func TestWebhookConfigFromMapping(t *testing.T) {
+	t.Setenv("CRM_WEBHOOK_SECRET", "whsec_123")
+	cfg, err := QualifiedLeadsToNurtureWebhook(context.Background(), secret.NewResolver())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Header != "X-Acme-Signature" || cfg.Scheme != engine.SchemeTimestamped || cfg.Secret.Reveal() != "whsec_123" {
+		t.Errorf("config = header %q scheme %d secret set %v", cfg.Header, cfg.Scheme, !cfg.Secret.IsZero())
+	}
+	os.Unsetenv("CRM_WEBHOOK_SECRET")
+	if _, err := QualifiedLeadsToNurtureWebhook(context.Background(), secret.NewResolver()); err == nil || !strings.Contains(err.Error(), "qualified_leads_to_nurture") {
+		t.Errorf("unset secret: err = %v", err)
+	}
+}

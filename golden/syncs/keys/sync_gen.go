@@ -120,7 +120,7 @@ func TicketsToIssues(c Clients) *engine.Sync[desk.Ticket, TicketsToIssuesWrite] 
 			if err != nil {
 				return desk.Ticket{}, err
 			}
-			return *r, nil
+			return desk.Ticket(*r), nil
 		},
 		Fields: ticketsToIssuesFields(),
 		Find: func(ctx context.Context, naturalKey string) (string, bool, error) {
@@ -327,7 +327,7 @@ func TicketsUpserted(c Clients) *engine.Sync[desk.Ticket, TicketsUpsertedWrite] 
 			if err != nil {
 				return desk.Ticket{}, err
 			}
-			return *r, nil
+			return desk.Ticket(*r), nil
 		},
 		Fields: ticketsUpsertedFields(),
 		Key: func(s *desk.Ticket) string {

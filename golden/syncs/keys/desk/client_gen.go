@@ -29,7 +29,7 @@ const (
 	// OpenAPIVersion is the OpenAPI (or Swagger) version of the spec.
 	OpenAPIVersion = "3.0.3"
 	// SpecHash is the SHA-256 of the spec's files; it changes whenever they do.
-	SpecHash = "sha256:bbfa843f39043302cc10b233dcf67d4bba504beadadbe199e209555fd4c7087b"
+	SpecHash = "sha256:e666dee23210b74214aaa1133df19ac2b8ddcd043c47c2fd9b0504fdbbf0eec6"
 )
 
 // Base URLs from the spec's servers; pass one to NewClient.

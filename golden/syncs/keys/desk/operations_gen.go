@@ -27,7 +27,7 @@ type GetTicketParams struct {
 }
 
 // GetTicket: GET /tickets/{id}
-func (c *Client) GetTicket(ctx context.Context, p GetTicketParams) (*Ticket, error) {
+func (c *Client) GetTicket(ctx context.Context, p GetTicketParams) (*GetTicketResponse, error) {
 	req := c.rc.NewRequest(ctx, &opGetTicket)
 	req.AppendPath("/tickets/")
 	req.AppendPathParam("id", rest.StyleSimple, false, rest.Scalar(rest.FormatInt(p.ID)))
@@ -42,7 +42,7 @@ func (c *Client) GetTicket(ctx context.Context, p GetTicketParams) (*Ticket, err
 		case http.StatusNoContent:
 			return nil, nil
 		}
-		var out Ticket
+		var out GetTicketResponse
 		if err := rest.DecodeJSON(resp, &out); err != nil {
 			return nil, err
 		}

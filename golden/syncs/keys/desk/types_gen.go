@@ -8,6 +8,14 @@ import (
 	"time"
 )
 
+// GetTicketResponse is generated from the API description.
+type GetTicketResponse struct {
+	ID        int64          `json:"id"`
+	Subject   string         `json:"subject"`
+	Priority  oas.Opt[int64] `json:"priority,omitzero"`
+	UpdatedAt time.Time      `json:"updated_at"`
+}
+
 // Ticket: the "Ticket" schema.
 type Ticket struct {
 	ID        int64          `json:"id"`
