@@ -49,11 +49,12 @@ func shopifyKlaviyoPairing() Pairing {
 
 func TestShopifyKlaviyo(t *testing.T) {
 	if os.Getenv("CONNECTORGEN_E2E_UNFINISHED") == "" {
-		// Written at the end of the session against the mapping branch's
-		// new config; a run did not finish within 400 s here (the build of
-		// the Shopify and Klaviyo clients on shared cores, or a hang not
-		// yet diagnosed), so it has never been seen to pass.
-		t.Skip("pairing 2's end-to-end test is unfinished (never seen to pass); CONNECTORGEN_E2E_UNFINISHED=1 runs it")
+		// Seen failing, not passing: with 20% faults the initial sync does
+		// not converge in 2 min. Klaviyo's profile import is a POST (an
+		// upsert by email, safe to repeat) that the transport does not
+		// retry ("network error after 1 attempt", 503): the run ends with
+		// "klaviyo unavailable" and 9 of 18 records failed, again and again.
+		t.Skip("pairing 2 does not converge yet under faults (upsert POSTs are not retried); CONNECTORGEN_E2E_UNFINISHED=1 runs it")
 	}
 	Execute(t, shopifyKlaviyoPairing(), Options{})
 }
