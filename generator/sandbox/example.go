@@ -54,7 +54,8 @@ func (s *System) EntityOf(opID string) string {
 }
 
 // Example builds a valid request for operation opID; key fills the path
-// parameter naming the record (get, update, delete).
+// parameter naming the record (get, update, delete); an empty key is
+// generated from the parameter's schema like any other parameter.
 func (s *System) Example(opID, key string) (ExampleCall, error) {
 	r := s.routeByID(opID)
 	if r == nil {
@@ -72,7 +73,7 @@ func (s *System) Example(opID, key string) (ExampleCall, error) {
 		}
 		var val string
 		switch {
-		case p.In == "path" && p.Name == r.keyParam && r.role != roleList && r.role != roleCreate && r.role != roleFind:
+		case p.In == "path" && p.Name == r.keyParam && r.role != roleList && r.role != roleCreate && r.role != roleFind && key != "":
 			val = key
 		case r.ent != nil && r.ent.params[p.Name] != "":
 			val = r.ent.params[p.Name]

@@ -247,7 +247,7 @@ func fillMessage(m map[string]any, sch *openapi3.Schema, status int, code, msg, 
 
 // handle serves one validated request.
 func (s *System) handle(w http.ResponseWriter, req *http.Request, r *route, params map[string]string, body []byte) {
-	if r.ent == nil {
+	if r.ent == nil || s.opts.SpecOnly {
 		s.generic(w, req, r)
 		return
 	}
@@ -276,6 +276,13 @@ func (s *System) generic(w http.ResponseWriter, req *http.Request, r *route) {
 	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
 		w.WriteHeader(status)
 		return
+	}
+	if s.opts.SpecOnly && req.Header.Get(ExampleHeader) == "1" {
+		if ex, ok := mediaExample(mt); ok {
+			w.Header().Set(ExampleHeader, "served")
+			writeJSON(w, status, s.successType(r), ex)
+			return
+		}
 	}
 	g := s.newGen()
 	writeJSON(w, status, s.successType(r), g.value(mt.Schema.Value, "", 0))
@@ -894,4 +901,26 @@ func wantsTotal(r *route) bool {
 		}
 	}
 	return false
+}
+
+// ExampleHeader asks a SpecOnly sandbox for the spec's example answer
+// (request value "1"); the answer carries it with value "served" when
+// the example was sent.
+const ExampleHeader = "X-Sandbox-Example"
+
+// mediaExample is the example of a media type: its example, else its
+// first named example (by name), else the schema's example.
+func mediaExample(mt *openapi3.MediaType) (any, bool) {
+	if mt.Example != nil {
+		return mt.Example, true
+	}
+	for _, n := range sortedKeys(mt.Examples) {
+		if e := mt.Examples[n]; e != nil && e.Value != nil && e.Value.Value != nil {
+			return e.Value.Value, true
+		}
+	}
+	if mt.Schema != nil && mt.Schema.Value != nil && mt.Schema.Value.Example != nil {
+		return mt.Schema.Value.Example, true
+	}
+	return nil, false
 }
