@@ -22,7 +22,7 @@ import (
 )
 
 // opCallsDefault is the default set of corpus specs whose every operation
-// TestCorpusOperationCalls calls: small to medium specs so the one
+// TestOpCallsCorpus calls: small to medium specs so the one
 // compile stays within a few minutes on 2 cores, plus the named large ones
 // the issue asks for (docker, influxdata, okta, xero). Linode v4 is not in
 // the corpus (see the README); OPCALLS_SPECS=a.yaml,b.json names others,
@@ -46,6 +46,31 @@ var opCallsDefault = []string{
 	"activecampaign__api__3.yaml",
 	"ynab__api__1.0.0.yaml",
 	"hubspot__crm-contacts__v3.json",
+}
+
+// specRequestDefects are request violations whose cause is the spec, not
+// the generated client, by "spec-file operationId": the validator rejects
+// a request the spec cannot be satisfied by. Every other request
+// violation fails the test.
+var specRequestDefects = map[string]string{
+	// A header parameter "Content-type" with enum [application/x-tar]
+	// while the operation consumes application/octet-stream. OpenAPI says
+	// Content-Type header parameters are ignored (the generator drops it
+	// and sends the body's media type); openapi3filter validates it anyway.
+	"docker__engine__v1.55.yaml ImageBuild": "spec: Content-type header parameter contradicts consumes (OpenAPI: such parameters are ignored)",
+	// The body is declared text/plain; a Content-Type header parameter
+	// allows only application/octet-stream.
+	"influxdata__oss__v2.yaml PostRestoreKV":       "spec: Content-Type header parameter (octet-stream) contradicts the text/plain request body",
+	"influxdata__oss__v2.yaml PostRestoreSQL":      "spec: Content-Type header parameter (octet-stream) contradicts the text/plain request body",
+	"influxdata__oss__v2.yaml PostRestoreBucketID": "spec: Content-Type header parameter (octet-stream) contradicts the text/plain request body",
+	"influxdata__oss__v2.yaml PostRestoreShardId":  "spec: Content-Type header parameter (octet-stream) contradicts the text/plain request body",
+	// oneOf alternatives none of whose properties is required: a value
+	// valid for one is valid for all, so no body satisfies "exactly one".
+	// The generated union sends its raw value unchanged.
+	"influxdata__oss__v2.yaml ExportTemplate":   "spec: oneOf [TemplateExportByID, TemplateExportByName] alternatives overlap (nothing required)",
+	"influxdata__oss__v2.yaml PostVariables":    "spec: Variable.arguments oneOf [Query|Constant|MapVariableProperties] overlap (nothing required)",
+	"influxdata__oss__v2.yaml PutVariablesID":   "spec: Variable.arguments oneOf [Query|Constant|MapVariableProperties] overlap (nothing required)",
+	"influxdata__oss__v2.yaml PatchVariablesID": "spec: Variable.arguments oneOf [Query|Constant|MapVariableProperties] overlap (nothing required)",
 }
 
 // opCall is one operation the driver calls.
@@ -75,7 +100,7 @@ type opResult struct {
 	NoResult bool            `json:"no_result,omitempty"` // method returns only error, or a non-JSON value
 }
 
-// TestCorpusOperationCalls calls EVERY operation of a set of corpus specs
+// TestOpCallsCorpus calls EVERY operation of a set of corpus specs
 // through the client generated for that spec, against the sandbox serving
 // the same spec in SpecOnly mode (kin-openapi's openapi3filter validates
 // each request and each answer). Required parameters and bodies come from
@@ -86,7 +111,7 @@ type opResult struct {
 // tolerance). Asserted: no request violation (the generated client must
 // send what the spec allows). Answers that violate their own spec,
 // failed calls and lossy decodes are listed per spec with -v, classified.
-func TestCorpusOperationCalls(t *testing.T) {
+func TestOpCallsCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and compiles many clients; skipped with -short")
 	}
@@ -211,7 +236,7 @@ func TestCorpusOperationCalls(t *testing.T) {
 		t.Errorf("driver failed: %v\n%s", err, out)
 	}
 	var table strings.Builder
-	fmt.Fprintf(&table, "%-36s %5s %6s %5s %5s %5s %5s %5s\n", "spec", "ops", "calls", "reqV", "respV", "err", "loss", "ok")
+	fmt.Fprintf(&table, "%-36s %5s %6s %5s %5s %5s %5s %5s\n", "spec", "ops", "calls", "reqV", "specV", "err", "loss", "ok")
 	var details []string
 	totalReq := 0
 	for _, run := range runs {
@@ -227,6 +252,11 @@ func TestCorpusOperationCalls(t *testing.T) {
 		}
 		reqV, respV := 0, 0
 		for _, v := range run.sys.Violations() {
+			if cause, ok := specRequestDefects[run.file+" "+v.Operation]; ok && v.Kind == "request" {
+				respV++
+				details = append(details, fmt.Sprintf("%s: %s: request rejected, cause in the spec: %s (%s)", run.file, v.Operation, cause, v.Message))
+				continue
+			}
 			if v.Kind == "request" {
 				reqV++
 				t.Errorf("%s: request violation (generated client sent what the spec forbids): %v", run.file, v)
@@ -263,7 +293,7 @@ func TestCorpusOperationCalls(t *testing.T) {
 		fmt.Fprintf(&table, "%-36s %5d %6d %5d %5d %5d %5d %5d\n", run.file, run.ops, len(results), reqV, respV, nerr, nloss, nok)
 	}
 	sort.Strings(details)
-	t.Logf("operation calls through generated clients (reqV/respV: request/answer violations; err: failed calls; loss: re-encoded 2xx body differs):\n%s\n%s", table.String(), strings.Join(details, "\n"))
+	t.Logf("operation calls through generated clients (reqV: request violations caused by the generated client; specV: violations caused by the spec (answers violating their own schema, listed request defects); err: failed calls; loss: re-encoded 2xx body differs):\n%s\n%s", table.String(), strings.Join(details, "\n"))
 	if len(runs) < len(specs) {
 		t.Errorf("%d of %d specs ran", len(runs), len(specs))
 	}
@@ -390,7 +420,7 @@ func short(v any) string {
 // every operation of opcalls.json through the generated Client (by
 // reflection), once plain and once asking for the spec's example, records
 // the raw body of each answer and the decoded value re-encoded, and
-// writes opcalls_result.json for TestCorpusOperationCalls to judge.
+// writes opcalls_result.json for TestOpCallsCorpus to judge.
 const opCallsDriver = `package PKG
 
 import (

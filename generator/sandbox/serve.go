@@ -274,6 +274,16 @@ func (s *System) handle(w http.ResponseWriter, req *http.Request, r *route, para
 func (s *System) generic(w http.ResponseWriter, req *http.Request, r *route) {
 	status, mt := successResponse(r.op)
 	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		if ct := nonJSONType(r.op); ct != "" && s.opts.SpecOnly {
+			// A text or binary answer: its declared media type and a
+			// token body, so the answer's Content-Type validates.
+			w.Header().Set("Content-Type", ct)
+			w.WriteHeader(status)
+			if strings.HasPrefix(ct, "text/") {
+				io.WriteString(w, "OK")
+			}
+			return
+		}
 		w.WriteHeader(status)
 		return
 	}
@@ -375,6 +385,16 @@ func (s *System) get(w http.ResponseWriter, req *http.Request, r *route, params 
 func (s *System) answerOne(w http.ResponseWriter, r *route, data Record) {
 	status, mt := successResponse(r.op)
 	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		if ct := nonJSONType(r.op); ct != "" && s.opts.SpecOnly {
+			// A text or binary answer: its declared media type and a
+			// token body, so the answer's Content-Type validates.
+			w.Header().Set("Content-Type", ct)
+			w.WriteHeader(status)
+			if strings.HasPrefix(ct, "text/") {
+				io.WriteString(w, "OK")
+			}
+			return
+		}
 		w.WriteHeader(status)
 		return
 	}
@@ -577,6 +597,16 @@ func (s *System) upsert(w http.ResponseWriter, req *http.Request, r *route, para
 	}
 	status, mt := successResponse(r.op)
 	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		if ct := nonJSONType(r.op); ct != "" && s.opts.SpecOnly {
+			// A text or binary answer: its declared media type and a
+			// token body, so the answer's Content-Type validates.
+			w.Header().Set("Content-Type", ct)
+			w.WriteHeader(status)
+			if strings.HasPrefix(ct, "text/") {
+				io.WriteString(w, "OK")
+			}
+			return
+		}
 		w.WriteHeader(status)
 		return
 	}
@@ -828,6 +858,16 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 	}
 	status, mt := successResponse(r.op)
 	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		if ct := nonJSONType(r.op); ct != "" && s.opts.SpecOnly {
+			// A text or binary answer: its declared media type and a
+			// token body, so the answer's Content-Type validates.
+			w.Header().Set("Content-Type", ct)
+			w.WriteHeader(status)
+			if strings.HasPrefix(ct, "text/") {
+				io.WriteString(w, "OK")
+			}
+			return
+		}
 		w.WriteHeader(status)
 		return
 	}
@@ -923,4 +963,23 @@ func mediaExample(mt *openapi3.MediaType) (any, bool) {
 		return mt.Schema.Value.Example, true
 	}
 	return nil, false
+}
+
+// nonJSONType is the first media type of the first 2xx response when that
+// response declares no JSON media type ("" otherwise).
+func nonJSONType(op *openapi3.Operation) string {
+	if op.Responses == nil {
+		return ""
+	}
+	for _, c := range sortedKeys(op.Responses.Map()) {
+		if c[0] != '2' {
+			continue
+		}
+		rr := op.Responses.Value(c).Value
+		if rr == nil || len(rr.Content) == 0 || jsonMedia(rr) != nil {
+			return ""
+		}
+		return sortedKeys(rr.Content)[0]
+	}
+	return ""
 }
