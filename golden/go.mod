@@ -7,6 +7,7 @@ require (
 	github.com/connectorgen/connectorgen/runtime v0.0.0
 	github.com/google/go-cmp v0.7.0
 	golang.org/x/oauth2 v0.35.0
+	modernc.org/sqlite v1.46.1
 )
 
 require (
@@ -33,7 +34,6 @@ require (
 	modernc.org/libc v1.67.6 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.11.0 // indirect
-	modernc.org/sqlite v1.46.1 // indirect
 )
 
 require (

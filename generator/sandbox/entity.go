@@ -144,11 +144,17 @@ func (s *System) schemaByName(name string) *openapi3.Schema {
 }
 
 func (s *System) declareEntity(cfg *config.File, e *config.Entity) error {
-	sch := s.schemaByName(e.Schema.Text)
-	if sch == nil {
-		return fmt.Errorf("%s: sandbox: entity %s: schema %q not in the spec", e.Pos, e.Name, e.Schema.Text)
+	// Without schema:, the schema is named like the entity (as bind
+	// reads it: "freshdesk.Ticket" is schema Ticket).
+	schemaName := e.Schema.Text
+	if schemaName == "" {
+		_, schemaName, _ = strings.Cut(e.Name, ".")
 	}
-	ent := newEntity(e.Name, e.Schema.Text, sch)
+	sch := s.schemaByName(schemaName)
+	if sch == nil {
+		return fmt.Errorf("%s: sandbox: entity %s: schema %q not in the spec", e.Pos, e.Name, schemaName)
+	}
+	ent := newEntity(e.Name, schemaName, sch)
 	ent.declared = true
 	ent.key = e.Key.Text
 	ent.version = e.Version.Text
@@ -177,7 +183,8 @@ func (s *System) declareEntity(cfg *config.File, e *config.Entity) error {
 	for _, d := range []struct {
 		id string
 		r  role
-	}{{e.List.Text, roleList}, {e.Get.Text, roleGet}, {e.Create.Text, roleCreate}, {e.Update.Text, roleUpdate}, {e.Find.Text, roleFind}} {
+	}{{e.List.Text, roleList}, {e.Get.Text, roleGet}, {e.Create.Text, roleCreate}, {e.Update.Text, roleUpdate}, {e.Find.Text, roleFind},
+		{e.Upsert.Text, roleUpsert}} {
 		if d.id == "" {
 			continue
 		}
@@ -212,9 +219,10 @@ func (s *System) applyHints(ent *entity) {
 				KeyFrom      string   `json:"key_from"`
 				Unique       []string `json:"unique"`
 				ClearOnEmpty []string `json:"clear_on_empty"`
+				MergeOnPut   bool     `json:"merge_on_put"`
 			}
 			if json.Unmarshal(b, &w) == nil {
-				h = Hint{KeyFrom: w.KeyFrom, Unique: w.Unique, ClearOnEmpty: w.ClearOnEmpty}
+				h = Hint{KeyFrom: w.KeyFrom, Unique: w.Unique, ClearOnEmpty: w.ClearOnEmpty, MergeOnPut: w.MergeOnPut}
 			}
 		}
 	}

@@ -85,7 +85,8 @@ type Credentials struct {
 
 // Hint adds sandbox behaviour to one entity. In a spec it is written as
 // the x-connectorgen-sandbox extension of the entity's schema, with the
-// same field names in snake case (key_from, unique, clear_on_empty).
+// same field names in snake case (key_from, unique, clear_on_empty,
+// merge_on_put).
 type Hint struct {
 	// KeyFrom derives the key from another field instead of generating
 	// one: "md5_lower:FIELD" is the lower-case hex MD5 of the field's
@@ -97,6 +98,10 @@ type Hint struct {
 	// ClearOnEmpty lists object fields whose members are removed by a
 	// PATCH setting them to "" (merge-field style maps).
 	ClearOnEmpty []string
+	// MergeOnPut makes an update by PUT merge like a PATCH: the fields the
+	// body names are set, the others kept (Jira's editIssue, whose spec
+	// says so only in prose). Without it a PUT replaces the record.
+	MergeOnPut bool
 }
 
 // Sandbox is a running set of simulated systems.

@@ -489,7 +489,7 @@ func (s *System) update(w http.ResponseWriter, req *http.Request, r *route, para
 		s.errorAnswer(w, req, r, http.StatusNotFound, "not_found", e.name+" "+id+" was not found")
 		return
 	}
-	out, status, msg := s.applyLocked(e, rec, patch, r.merge)
+	out, status, msg := s.applyLocked(e, rec, patch, r.merge || e.hint.MergeOnPut)
 	e.mu.Unlock()
 	if status != 0 {
 		s.errorAnswer(w, req, r, status, "conflict", msg)

@@ -74,7 +74,9 @@ func (s *System) TokenURL() string {
 func (s *System) AdminURL() string { return s.url + adminPrefix }
 
 func newSystem(cfg *config.File, sys *config.System, opts Options, index uint64) (*System, error) {
-	spec, diags := load.Load(cfg.SpecPath(sys), load.Options{AllowRemoteRefs: sys.AllowRemoteRefs})
+	// The system is served as the connector sees it: with its overlays
+	// applied (declared parameters, pagination, fixed formats).
+	spec, diags := load.Load(cfg.SpecPath(sys), load.Options{AllowRemoteRefs: sys.AllowRemoteRefs, Overlays: cfg.OverlayPaths(sys)})
 	if diags.HasErrors() {
 		return nil, fmt.Errorf("sandbox: system %s: %s", sys.Name, diags.Errors().String())
 	}

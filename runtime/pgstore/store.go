@@ -120,7 +120,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, o Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: schema %q: want a plain identifier (letters, digits, _; at most 63)", o.Schema)
 	}
 	s := &Store{pool: pool, schema: o.Schema, q: map[string]string{}}
-	for k, v := range queries {
+	for k, v := range queries() {
 		s.q[k] = s.qualify(v)
 	}
 	if err := s.migrate(ctx); err != nil {
@@ -182,8 +182,9 @@ func (s *Store) check() error {
 // records it in S.schema_migrations. Never edit a released migration:
 // append one. Times are Unix nanoseconds (bigint): timestamptz keeps only
 // microseconds and the engine compares times exactly.
-var migrations = []string{
-	1: `
+func migrations() []string {
+	return []string{
+		1: `
 CREATE TABLE S.records (
 	sync        text    NOT NULL,
 	source_key  text    NOT NULL,
@@ -271,9 +272,9 @@ CREATE TABLE S.tokens (
 	updated_at  bigint NOT NULL
 );
 `,
-	// 2: the audit log (engine.AuditEntry): one row per target write,
-	// field paths only.
-	2: `
+		// 2: the audit log (engine.AuditEntry): one row per target write,
+		// field paths only.
+		2: `
 CREATE TABLE S.audit (
 	id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	sync        text   NOT NULL,
@@ -288,10 +289,11 @@ CREATE TABLE S.audit (
 CREATE INDEX audit_at ON S.audit (at);
 CREATE INDEX audit_sync ON S.audit (sync, id);
 `,
+	}
 }
 
 // SchemaVersion is the schema version this package migrates to.
-func SchemaVersion() int { return len(migrations) - 1 }
+func SchemaVersion() int { return len(migrations()) - 1 }
 
 func (s *Store) migrate(ctx context.Context) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -312,7 +314,7 @@ CREATE TABLE IF NOT EXISTS S.schema_migrations (version integer PRIMARY KEY, app
 			return fmt.Errorf("schema %s has version %d, newer than this program's %d", s.schema, cur, SchemaVersion())
 		}
 		for v := cur + 1; v <= SchemaVersion(); v++ {
-			if _, err := tx.Exec(ctx, s.qualify(migrations[v])); err != nil {
+			if _, err := tx.Exec(ctx, s.qualify(migrations()[v])); err != nil {
 				return fmt.Errorf("migration %d: %w", v, err)
 			}
 			if _, err := tx.Exec(ctx, s.qualify(`INSERT INTO S.schema_migrations (version) VALUES ($1)`), v); err != nil {
@@ -407,56 +409,58 @@ func (s *Store) lockSync(ctx context.Context, sync string, wait bool) (func(), e
 	return release, nil
 }
 
-var queries = map[string]string{
-	"loadRecord": `SELECT target_key, in_scope, version, snapshot, pending, updated_at FROM S.records WHERE sync = $1 AND source_key = $2`,
-	"upsertRecord": `INSERT INTO S.records (sync, source_key, target_key, in_scope, version, snapshot, pending, updated_at)
+func queries() map[string]string {
+	return map[string]string{
+		"loadRecord": `SELECT target_key, in_scope, version, snapshot, pending, updated_at FROM S.records WHERE sync = $1 AND source_key = $2`,
+		"upsertRecord": `INSERT INTO S.records (sync, source_key, target_key, in_scope, version, snapshot, pending, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (sync, source_key) DO UPDATE SET target_key = excluded.target_key, in_scope = excluded.in_scope,
 	version = excluded.version, snapshot = excluded.snapshot, pending = excluded.pending, updated_at = excluded.updated_at`,
-	"recordIntent": `UPDATE S.records SET snapshot = $1, pending = $2 WHERE sync = $3 AND source_key = $4`,
-	"upsertXref": `INSERT INTO S.xrefs (tbl, source_key, target_key) VALUES ($1, $2, $3)
+		"recordIntent": `UPDATE S.records SET snapshot = $1, pending = $2 WHERE sync = $3 AND source_key = $4`,
+		"upsertXref": `INSERT INTO S.xrefs (tbl, source_key, target_key) VALUES ($1, $2, $3)
 ON CONFLICT (tbl, source_key) DO UPDATE SET target_key = excluded.target_key`,
-	"lookupXref": `SELECT target_key FROM S.xrefs WHERE tbl = $1 AND source_key = $2`,
-	"upsertConflict": `INSERT INTO S.conflicts (sync, source_key, target_key, field, source_value, target_value, snapshot_value, detected_at)
+		"lookupXref": `SELECT target_key FROM S.xrefs WHERE tbl = $1 AND source_key = $2`,
+		"upsertConflict": `INSERT INTO S.conflicts (sync, source_key, target_key, field, source_value, target_value, snapshot_value, detected_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (sync, source_key, field) DO UPDATE SET target_key = excluded.target_key, source_value = excluded.source_value,
 	target_value = excluded.target_value, snapshot_value = excluded.snapshot_value, detected_at = excluded.detected_at`,
-	"resolveDL":     `DELETE FROM S.dead_letters WHERE sync = $1 AND source_key = $2 AND version <= $3`,
-	"deleteDLByID":  `DELETE FROM S.dead_letters WHERE id = $1 AND sync = $2`,
-	"dropDLVersion": `DELETE FROM S.dead_letters WHERE sync = $1 AND source_key = $2 AND version = $3 AND id <> $4`,
-	"updateDL":      `UPDATE S.dead_letters SET source_key = $1, version = $2, attempts = $3, error = $4, payload = $5, updated_at = $6 WHERE id = $7 AND sync = $8`,
-	"upsertDL": `INSERT INTO S.dead_letters (sync, source_key, version, attempts, error, payload, created_at, updated_at)
+		"resolveDL":     `DELETE FROM S.dead_letters WHERE sync = $1 AND source_key = $2 AND version <= $3`,
+		"deleteDLByID":  `DELETE FROM S.dead_letters WHERE id = $1 AND sync = $2`,
+		"dropDLVersion": `DELETE FROM S.dead_letters WHERE sync = $1 AND source_key = $2 AND version = $3 AND id <> $4`,
+		"updateDL":      `UPDATE S.dead_letters SET source_key = $1, version = $2, attempts = $3, error = $4, payload = $5, updated_at = $6 WHERE id = $7 AND sync = $8`,
+		"upsertDL": `INSERT INTO S.dead_letters (sync, source_key, version, attempts, error, payload, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (sync, source_key, version) DO UPDATE SET attempts = excluded.attempts, error = excluded.error,
 	payload = excluded.payload, updated_at = excluded.updated_at`,
-	"deleteEvent": `DELETE FROM S.queue WHERE id = $1`,
-	"insertAudit": `INSERT INTO S.audit (sync, run_id, source_key, target_key, fields, outcome, error, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-	"loadCursor":  `SELECT time, int FROM S.cursors WHERE sync = $1`,
-	"saveCursor": `INSERT INTO S.cursors (sync, time, int) VALUES ($1, $2, $3)
+		"deleteEvent": `DELETE FROM S.queue WHERE id = $1`,
+		"insertAudit": `INSERT INTO S.audit (sync, run_id, source_key, target_key, fields, outcome, error, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		"loadCursor":  `SELECT time, int FROM S.cursors WHERE sync = $1`,
+		"saveCursor": `INSERT INTO S.cursors (sync, time, int) VALUES ($1, $2, $3)
 ON CONFLICT (sync) DO UPDATE SET time = excluded.time, int = excluded.int`,
-	"saveStatus": `INSERT INTO S.sync_status (sync, last_success, last_run, consecutive_failures, last_error, paused)
+		"saveStatus": `INSERT INTO S.sync_status (sync, last_success, last_run, consecutive_failures, last_error, paused)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (sync) DO UPDATE SET last_success = excluded.last_success, last_run = excluded.last_run,
 	consecutive_failures = excluded.consecutive_failures, last_error = excluded.last_error, paused = excluded.paused`,
-	"loadStatus": `SELECT last_success, last_run, consecutive_failures, last_error, paused FROM S.sync_status WHERE sync = $1`,
-	"insertRun":  `INSERT INTO S.runs (sync, started_at, finished_at, ok, error, report) VALUES ($1, $2, $3, $4, $5, $6)`,
-	"runs":       `SELECT id, started_at, finished_at, ok, error, report FROM S.runs WHERE sync = $1 ORDER BY id DESC LIMIT $2`,
-	"dedupe":     `INSERT INTO S.dedupe (sync, event_id, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-	"enqueue":    `INSERT INTO S.queue (sync, event_id, source_key, version, deleted, received_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-	"queued":     `SELECT id, event_id, source_key, version, deleted, received_at FROM S.queue WHERE sync = $1 AND id > $2 ORDER BY id LIMIT $3`,
-	"queueDepth": `SELECT COUNT(*) FROM S.queue WHERE sync = $1`,
-	"prune": `DELETE FROM S.dedupe d WHERE d.received_at < $1
+		"loadStatus": `SELECT last_success, last_run, consecutive_failures, last_error, paused FROM S.sync_status WHERE sync = $1`,
+		"insertRun":  `INSERT INTO S.runs (sync, started_at, finished_at, ok, error, report) VALUES ($1, $2, $3, $4, $5, $6)`,
+		"runs":       `SELECT id, started_at, finished_at, ok, error, report FROM S.runs WHERE sync = $1 ORDER BY id DESC LIMIT $2`,
+		"dedupe":     `INSERT INTO S.dedupe (sync, event_id, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		"enqueue":    `INSERT INTO S.queue (sync, event_id, source_key, version, deleted, received_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		"queued":     `SELECT id, event_id, source_key, version, deleted, received_at FROM S.queue WHERE sync = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		"queueDepth": `SELECT COUNT(*) FROM S.queue WHERE sync = $1`,
+		"prune": `DELETE FROM S.dedupe d WHERE d.received_at < $1
 AND NOT EXISTS (SELECT 1 FROM S.queue q WHERE q.sync = d.sync AND q.event_id = d.event_id)`,
-	"deadLetters":      `SELECT ` + dlColumns + ` FROM S.dead_letters WHERE sync = $1 ORDER BY id`,
-	"deadLetter":       `SELECT ` + dlColumns + ` FROM S.dead_letters WHERE sync = $1 AND id = $2`,
-	"deadLetterCount":  `SELECT COUNT(*) FROM S.dead_letters WHERE sync = $1`,
-	"deleteDeadLetter": `DELETE FROM S.dead_letters WHERE sync = $1 AND id = $2`,
-	"conflicts": `SELECT id, source_key, target_key, field, source_value, target_value, snapshot_value, detected_at
+		"deadLetters":      `SELECT ` + dlColumns + ` FROM S.dead_letters WHERE sync = $1 ORDER BY id`,
+		"deadLetter":       `SELECT ` + dlColumns + ` FROM S.dead_letters WHERE sync = $1 AND id = $2`,
+		"deadLetterCount":  `SELECT COUNT(*) FROM S.dead_letters WHERE sync = $1`,
+		"deleteDeadLetter": `DELETE FROM S.dead_letters WHERE sync = $1 AND id = $2`,
+		"conflicts": `SELECT id, source_key, target_key, field, source_value, target_value, snapshot_value, detected_at
 FROM S.conflicts WHERE sync = $1 ORDER BY id`,
-	"deleteConflict": `DELETE FROM S.conflicts WHERE sync = $1 AND id = $2`,
-	"loadToken":      `SELECT token FROM S.tokens WHERE system = $1`,
-	"saveToken": `INSERT INTO S.tokens (system, token, updated_at) VALUES ($1, $2, $3)
+		"deleteConflict": `DELETE FROM S.conflicts WHERE sync = $1 AND id = $2`,
+		"loadToken":      `SELECT token FROM S.tokens WHERE system = $1`,
+		"saveToken": `INSERT INTO S.tokens (system, token, updated_at) VALUES ($1, $2, $3)
 ON CONFLICT (system) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at`,
+	}
 }
 
 const dlColumns = `id, sync, source_key, version, attempts, error, payload, created_at, updated_at`

@@ -96,9 +96,11 @@ func (ReplayArgs) Kind() string { return KindReplay }
 // uniqueStates are the states in which a job blocks an identical insert.
 // Completed jobs are left out (River's default keeps them), or a sync
 // could be polled only once.
-var uniqueStates = []rivertype.JobState{
-	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-	rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+func uniqueStates() []rivertype.JobState {
+	return []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+		rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+	}
 }
 
 // Schedule is how often a sync is polled and its queue drained.
@@ -279,7 +281,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, store *pgstore.Store, cfg Conf
 }
 
 func (x *Executor) opts() *river.InsertOpts {
-	return &river.InsertOpts{Queue: x.cfg.Queue, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
+	return &river.InsertOpts{Queue: x.cfg.Queue, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates()}}
 }
 
 // Bind sets the engine whose syncs the jobs run (created with

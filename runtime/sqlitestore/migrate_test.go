@@ -21,7 +21,7 @@ func TestMigrateFromV1(t *testing.T) {
 	}
 	for _, q := range []string{
 		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
-		migrations[1],
+		migrations()[1],
 		`INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)`,
 		`INSERT INTO records (sync, source_key, target_key, in_scope, version, snapshot, updated_at) VALUES ('a', 'k', 't', 1, 3, '{"f":"\"v\""}', 1)`,
 	} {

@@ -245,8 +245,9 @@ func (s *Store) Close() error {
 // migrations are applied in order; each runs once, in a transaction that
 // also records it in schema_migrations. Never edit a released migration:
 // append a new one.
-var migrations = []string{
-	1: `
+func migrations() []string {
+	return []string{
+		1: `
 CREATE TABLE records (
 	sync        TEXT    NOT NULL,
 	source_key  TEXT    NOT NULL,
@@ -333,14 +334,14 @@ CREATE TABLE tokens (
 	updated_at  INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
-	// 2: write-ahead intent (engine.RecordState.Pending): the field values
-	// of a target write whose state commit has not happened yet.
-	2: `
+		// 2: write-ahead intent (engine.RecordState.Pending): the field values
+		// of a target write whose state commit has not happened yet.
+		2: `
 ALTER TABLE records ADD COLUMN pending TEXT NOT NULL DEFAULT '{}';
 `,
-	// 3: the audit log (engine.AuditEntry): one row per target write,
-	// field paths only.
-	3: `
+		// 3: the audit log (engine.AuditEntry): one row per target write,
+		// field paths only.
+		3: `
 CREATE TABLE audit (
 	id          INTEGER PRIMARY KEY AUTOINCREMENT,
 	sync        TEXT    NOT NULL,
@@ -355,10 +356,11 @@ CREATE TABLE audit (
 CREATE INDEX audit_at ON audit (at);
 CREATE INDEX audit_sync ON audit (sync, id);
 `,
+	}
 }
 
 // SchemaVersion is the schema version this package migrates to.
-func SchemaVersion() int { return len(migrations) - 1 }
+func SchemaVersion() int { return len(migrations()) - 1 }
 
 func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
@@ -373,7 +375,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	for v := cur + 1; v <= SchemaVersion(); v++ {
 		err := s.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			if _, err := tx.ExecContext(ctx, migrations()[v]); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, time.Now().UnixNano())
@@ -448,14 +450,11 @@ func (s *Store) LoadRecord(ctx context.Context, sync, sourceKey string) (engine.
 // values) as a JSON object; an empty map is "{}" and loads as nil.
 func encodeFields(m map[string]string) (any, error) {
 	if len(m) == 0 {
-		return emptyFields, nil
+		return "{}", nil
 	}
 	b, err := json.Marshal(m)
 	return string(b), err
 }
-
-// emptyFields is "{}" boxed once.
-var emptyFields any = "{}"
 
 func decodeFields(s string, m *map[string]string) error {
 	if s == "" || s == "{}" {
