@@ -295,7 +295,11 @@ func (s *System) generic(w http.ResponseWriter, req *http.Request, r *route) {
 		}
 	}
 	g := s.newGen()
-	writeJSON(w, status, s.successType(r), g.value(mt.Schema.Value, "", 0))
+	v := g.value(mt.Schema.Value, "", 0)
+	if sch := mt.Schema.Value; v == nil && !sch.Nullable && (sch.Type == nil || typeIs(sch, "object")) {
+		v = map[string]any{} // a free-form object, never null
+	}
+	writeJSON(w, status, s.successType(r), v)
 }
 
 func (s *System) successType(r *route) string {
