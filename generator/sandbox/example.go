@@ -54,7 +54,8 @@ func (s *System) EntityOf(opID string) string {
 }
 
 // Example builds a valid request for operation opID; key fills the path
-// parameter naming the record (get, update, delete).
+// parameter naming the record (get, update, delete); an empty key is
+// generated from the parameter's schema like any other parameter.
 func (s *System) Example(opID, key string) (ExampleCall, error) {
 	r := s.routeByID(opID)
 	if r == nil {
@@ -72,13 +73,19 @@ func (s *System) Example(opID, key string) (ExampleCall, error) {
 		}
 		var val string
 		switch {
-		case p.In == "path" && p.Name == r.keyParam && r.role != roleList && r.role != roleCreate && r.role != roleFind:
+		case p.In == "path" && p.Name == r.keyParam && r.role != roleList && r.role != roleCreate && r.role != roleFind && key != "":
 			val = key
 		case r.ent != nil && r.ent.params[p.Name] != "":
 			val = r.ent.params[p.Name]
 		case p.Required || p.In == "path":
 			if p.Schema != nil && p.Schema.Value != nil {
-				val = scalarText(g.value(p.Schema.Value, p.Name, 0))
+				v := g.value(p.Schema.Value, p.Name, 0)
+				if arr, ok := v.([]any); ok && len(arr) == 0 && p.Schema.Value.Items != nil && p.Schema.Value.Items.Value != nil {
+					// A required array parameter sent empty is absent on
+					// the wire: give it one item.
+					v = []any{g.value(p.Schema.Value.Items.Value, p.Name, 1)}
+				}
+				val = scalarText(v)
 			}
 			if val == "" {
 				val = "x"
@@ -105,6 +112,9 @@ func (s *System) Example(opID, key string) (ExampleCall, error) {
 		var v any = map[string]any{}
 		if mt.Schema != nil && mt.Schema.Value != nil {
 			v = g.value(mt.Schema.Value, "", 0)
+			if v == nil && !mt.Schema.Value.Nullable && (mt.Schema.Value.Type == nil || typeIs(mt.Schema.Value, "object")) {
+				v = map[string]any{} // a free-form object, never null
+			}
 		}
 		c.BodyJSON, _ = json.Marshal(v)
 		if strings.Contains(ct, "x-www-form-urlencoded") {

@@ -60,6 +60,12 @@ type Options struct {
 	// SkipResponseValidation turns off validating the sandbox's own answers
 	// (benchmarks only: a sandbox bug must not pass silently in tests).
 	SkipResponseValidation bool
+	// SpecOnly answers every operation statelessly with its first 2xx
+	// response generated from the response schema, ignoring entities (the
+	// corpus operation-call test uses it to exercise every operation). A
+	// request carrying the header X-Sandbox-Example: 1 gets the media
+	// type's example instead when the spec has one.
+	SpecOnly bool
 }
 
 // Credentials are what one system accepts. Empty fields accept any
