@@ -52,8 +52,21 @@ type Entity struct {
 	// Upsert is a create-or-update operation (by a natural key in the
 	// body, no key in the path): it serves as both create and update.
 	Upsert Value
+	// Bulk makes the upsert a bulk write: its body carries a list of
+	// records (BulkList, a path into the body) rather than one.
+	Bulk *Bulk
 
 	Webhook *Webhook
+}
+
+// Bulk is write.bulk: the upsert takes a list of records per request.
+type Bulk struct {
+	Pos  diag.Pos
+	List Value
+	// Batch is the number of records per request (0: the default, 500,
+	// capped by the list's maxItems).
+	Batch  Value
+	BatchN int
 }
 
 // Param is a constant operation parameter.
@@ -292,6 +305,25 @@ func (d *decoder) entities(n *yaml.Node) []*Entity {
 					"update": func(_, v *yaml.Node) { e.Update = d.value(v, "update") },
 					"find":   func(_, v *yaml.Node) { e.Find = d.value(v, "find") },
 					"upsert": func(_, v *yaml.Node) { e.Upsert = d.value(v, "upsert") },
+					"bulk": func(k, v *yaml.Node) {
+						if !d.mapping(v, what+": write bulk") {
+							return
+						}
+						bk := &Bulk{Pos: d.pos(k)}
+						d.fields(v, what+": write bulk", map[string]func(k, v *yaml.Node){
+							"list": func(_, v *yaml.Node) { bk.List = d.value(v, "list") },
+							"batch": func(_, v *yaml.Node) {
+								bk.Batch = d.value(v, "batch")
+								if bk.BatchN = d.integer(v, "batch"); bk.BatchN < 1 && bk.Batch.IsSet() {
+									d.diags.Errorf(bk.Batch.Pos, "%s: bulk batch must be at least 1", what)
+								}
+							},
+						})
+						if !bk.List.IsSet() {
+							d.diags.Errorf(bk.Pos, "%s: write bulk needs list (the path of the records' list in the upsert body)", what)
+						}
+						e.Bulk = bk
+					},
 				})
 			},
 			"webhook": func(k, v *yaml.Node) {

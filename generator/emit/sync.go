@@ -473,7 +473,48 @@ func (e *syncEmitter) findFunc(s *ir.Sync) jen.Code {
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("naturalKey").String()).Params(jen.String(), jen.Bool(), jen.Error()).Block(body...)
 }
 
+// bulkBody wraps one record built by the named body function into the
+// bulk upsert's request body, as the only element of its list, and
+// returns the statements and the body expression.
+func bulkBody(bk *ir.Bulk, bodyFunc string) ([]jen.Code, jen.Code) {
+	stmts := []jen.Code{
+		jen.Id("item").Op(":=").Id(bodyFunc).Call(jen.Id("w")),
+		jen.Var().Id("bb").Add(typeCode(bk.BodyType)),
+		jen.Id("v").Op(":=").Index().Add(typeCode(bk.ItemType)).Values(jen.Id("item")),
+	}
+	stmts = append(stmts, setPath(jen.Id("bb"), bk.List.Steps, 1, storeValue)...)
+	return stmts, jen.Id("bb")
+}
+
+// bulkCreateFunc emits Create for a bulk upsert: the record goes as a
+// list of one, and its target key is its natural key as written (the
+// answer, often an async job id, names no record).
+func (e *syncEmitter) bulkCreateFunc(s *ir.Sync) jen.Code {
+	oc, bk := s.To.Create, s.To.Bulk
+	set := map[*ir.Param]jen.Code{}
+	if oc.IdemParam != nil {
+		set[oc.IdemParam] = jen.Id("idempotencyKey")
+	}
+	body, arg := bulkBody(bk, s.Funcs.CreateBody)
+	if oc.IdemParam == nil {
+		body = append(body, jen.Id("_").Op("=").Id("idempotencyKey").Comment(oc.Op.ID+" takes no idempotency key; an upsert by natural key is safe to repeat"))
+	}
+	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, arg)...)
+	if resultType(oc.Op) == nil {
+		body = append(body, jen.If(jen.Err().Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.Qual(PkgSyncUtil, "Rejected").Call(jen.Err()))))
+	} else {
+		body = append(body, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.Qual(PkgSyncUtil, "Rejected").Call(jen.Err()))))
+	}
+	body = append(body, returnAt("item", bk.ItemKey,
+		func(v jen.Code) jen.Code { return jen.Return(keyString(s.To.KeyKind, v), jen.Nil()) },
+		jen.Return(jen.Lit(""), jen.Qual(PkgEngine, "Permanent").Call(jen.Qual("fmt", "Errorf").Call(jen.Lit(oc.Op.ID+": the record has no "+s.To.Key.Text+" to find it by")))))...)
+	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("w").Op("*").Id(s.WriteType), jen.Id("idempotencyKey").String()).Params(jen.String(), jen.Error()).Block(body...)
+}
+
 func (e *syncEmitter) createFunc(s *ir.Sync) jen.Code {
+	if s.To.Bulk != nil {
+		return e.bulkCreateFunc(s)
+	}
 	oc := s.To.Create
 	set := map[*ir.Param]jen.Code{}
 	if oc.IdemParam != nil {
@@ -501,7 +542,13 @@ func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 			set[p] = jen.Id("idempotencyKey")
 		}
 	}
-	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, jen.Id(s.Funcs.UpdateBody).Call(jen.Id("w")))...)
+	var bodyArg jen.Code = jen.Id(s.Funcs.UpdateBody).Call(jen.Id("w"))
+	if s.To.Bulk != nil {
+		var stmts []jen.Code
+		stmts, bodyArg = bulkBody(s.To.Bulk, s.Funcs.UpdateBody)
+		pre = append(pre, stmts...)
+	}
+	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, bodyArg)...)
 	// An update sets absolute values, so repeating it is safe: let the
 	// transport retry it even when the API documents no idempotency.
 	body := append(pre, jen.Id("ctx").Op("=").Qual(ir.PkgTransport, "WithIdempotent").Call(jen.Id("ctx")))

@@ -155,8 +155,29 @@ type Entity struct {
 	// Upsert says Create and Update are one create-or-update operation
 	// that takes no key.
 	Upsert bool
+	// Bulk, when set, makes the upsert a bulk write: Create.BodyType and
+	// Update.BodyType are then the record type (a list element) that the
+	// fields map into, and the request body is Bulk.BodyType with the
+	// records under Bulk.List.
+	Bulk *Bulk
 
 	Webhook *Webhook
+}
+
+// Bulk is a bound bulk write (write.bulk).
+type Bulk struct {
+	// BodyType is the upsert's request body; List leads from it to the
+	// slice of records, of element ItemType.
+	BodyType *TypeRef
+	List     Path
+	ItemType *TypeRef
+	// ItemKey leads from a record of the list to its key: a bulk upsert's
+	// answer (often an async job id) carries no record key, so the target
+	// key is the natural key as written.
+	ItemKey Path
+	// Batch is the number of records per request: the configured batch,
+	// else 500, capped by the list's maxItems.
+	Batch int
 }
 
 // Webhook is a bound webhook event declaration.

@@ -40,6 +40,12 @@ func (rec *recorder) handler(t *testing.T) http.Handler {
 			_, _ = w.Write([]byte(`{"id":42,"subject":"Printer on fire","priority":4,"updated_at":"2026-01-02T03:04:05Z"}`))
 		case r.Method == "POST" && r.URL.Path == "/issues/search":
 			_, _ = w.Write([]byte(`{"issues":[{"id":"` + issueID + `","summary":"Printer on fire","external_ref":"42"}]}`))
+		case r.Method == "GET" && r.URL.Path == "/tickets":
+			_, _ = w.Write([]byte(`{"data":[{"id":42,"subject":"Printer on fire","priority":4,"updated_at":"2026-01-02T03:04:05Z"}]}`))
+		case r.Method == "PUT" && r.URL.Path == "/issues/bulk":
+			// An async job: the answer names no record.
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = w.Write([]byte(`{"job_id":"job-1"}`))
 		case (r.Method == "PATCH" && r.URL.Path == "/issues/"+issueID) || (r.Method == "PUT" && r.URL.Path == "/issues"):
 			_, _ = w.Write([]byte(`{"id":"` + issueID + `","summary":"Printer on fire"}`))
 		default:
@@ -149,6 +155,45 @@ func TestUpsertTarget(t *testing.T) {
 	}
 	if got := rec.last(); got != want {
 		t.Errorf("update sent %q, want %q", got, want)
+	}
+}
+
+// TestBulkTarget: a bulk upsert (write.bulk) sends the record as the only
+// element of the body's list, answers with an async job id, and the
+// engine records the record's natural key as its target key; a second
+// run updates through the same list.
+func TestBulkTarget(t *testing.T) {
+	rec := &recorder{}
+	c := clients(t, rec)
+	e := engine.New(engine.NewMemoryStore())
+	if err := engine.Add(e, TicketsBulk(c)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.RunOnce(context.Background(), "tickets_bulk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `PUT /issues/bulk {"issues":[{"summary":"Printer on fire","external_ref":"42"}]}`
+	if got := rec.last(); got != want {
+		t.Errorf("bulk write sent %q, want %q", got, want)
+	}
+	if rep.Created != 1 {
+		t.Errorf("report = %+v, want one created", rep)
+	}
+	tk, ok, err := e.Store().LookupXref(context.Background(), "tickets_bulk", "42")
+	if err != nil || !ok || tk != "42" {
+		t.Errorf("xref 42 = %q, %v, %v; want the natural key 42", tk, ok, err)
+	}
+	w, err := TicketsBulk(c).Map(context.Background(), &desk.Ticket{ID: 42, Subject: "Printer melted"}, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := TicketsBulk(c).Update(context.Background(), "42", &w, "idem"); err != nil {
+		t.Fatal(err)
+	}
+	want = `PUT /issues/bulk {"issues":[{"summary":"Printer melted","external_ref":"42"}]}`
+	if got := rec.last(); got != want {
+		t.Errorf("bulk update sent %q, want %q", got, want)
 	}
 }
 

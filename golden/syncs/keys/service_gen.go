@@ -37,6 +37,12 @@ func Service() service.Connector {
 			SourceSystem: "desk",
 			Target:       "tracker.IssueByRef",
 			TargetSystem: "tracker",
+		}, {
+			Name:         "tickets_bulk",
+			Source:       "desk.Ticket",
+			SourceSystem: "desk",
+			Target:       "tracker.IssueBulk",
+			TargetSystem: "tracker",
 		}},
 		Systems: []service.System{{
 			Environments: []service.Environment{{

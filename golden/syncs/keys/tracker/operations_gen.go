@@ -10,6 +10,43 @@ import (
 	"net/http"
 )
 
+// opBulkUpsertIssues describes PUT /issues/bulk to the runtime. It is never modified.
+var opBulkUpsertIssues = rest.Operation{
+	ID:           "bulkUpsertIssues",
+	Idempotent:   true,
+	Method:       "PUT",
+	PathTemplate: "/issues/bulk",
+}
+
+// BulkUpsertIssues: Create or update many issues by external_ref; the work is done by an async job.
+//
+// PUT /issues/bulk
+func (c *Client) BulkUpsertIssues(ctx context.Context, body IssueBulk) (*Job, error) {
+	req := c.rc.NewRequest(ctx, &opBulkUpsertIssues)
+	req.AppendPath("/issues/bulk")
+	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	if err := req.SetJSONBody("application/json", body); err != nil {
+		return nil, err
+	}
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		switch resp.StatusCode {
+		case http.StatusNoContent:
+			return nil, nil
+		}
+		var out Job
+		if err := rest.DecodeJSON(resp, &out); err != nil {
+			return nil, err
+		}
+		return &out, nil
+	}
+	return nil, c.rc.NewError(req, resp, nil)
+}
+
 // opCreateIssue describes POST /issues to the runtime. It is never modified.
 var opCreateIssue = rest.Operation{
 	ID:           "createIssue",

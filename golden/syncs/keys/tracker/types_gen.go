@@ -14,6 +14,12 @@ type Issue struct {
 	Priority    oas.Opt[int64]  `json:"priority,omitzero"`
 }
 
+// IssueBulk: the "IssueBulk" schema.
+type IssueBulk struct {
+	Issues   []IssueInput `json:"issues"`
+	BoardIDs []string     `json:"board_ids,omitzero"`
+}
+
 // IssueInput: the "IssueInput" schema.
 type IssueInput struct {
 	Summary     string          `json:"summary"`
@@ -35,4 +41,9 @@ type IssueSearch struct {
 // IssueSearchFilter is generated from the API description.
 type IssueSearchFilter struct {
 	ExternalRef oas.Opt[string] `json:"external_ref,omitzero"`
+}
+
+// Job: the "Job" schema.
+type Job struct {
+	JobID oas.Opt[string] `json:"job_id,omitzero"`
 }
