@@ -86,6 +86,15 @@ type Webhook struct {
 	DeletedField, DeletedWhen Value
 }
 
+// ExitAction is a sync's on_exit: exactly one of Set (a final write of
+// constants through the target's update), Archive or Delete (an
+// operation of the target taking the record key).
+type ExitAction struct {
+	Pos             diag.Pos
+	Set             []Pair
+	Archive, Delete Value
+}
+
 // Xref is a persisted ID cross-reference table between two entities.
 type Xref struct {
 	Name     string
@@ -101,10 +110,13 @@ type Sync struct {
 	Xref     Value
 
 	Enter, Exit *Predicate
-	Match       []MatchStep
-	Fields      []*FieldMap
-	Splits      []*Split
-	Merges      []*Merge
+	// OnExit is what to do to the target record when a record leaves the
+	// trigger's scope (nil: nothing).
+	OnExit *ExitAction
+	Match  []MatchStep
+	Fields []*FieldMap
+	Splits []*Split
+	Merges []*Merge
 
 	ConflictDefault Value
 	Conflicts       []Conflict
@@ -362,6 +374,40 @@ func (d *decoder) entities(n *yaml.Node) []*Entity {
 	return out
 }
 
+func (d *decoder) exitAction(k, n *yaml.Node, what string) *ExitAction {
+	what += ": on_exit"
+	if !d.mapping(n, what) {
+		return nil
+	}
+	a := &ExitAction{Pos: d.pos(k)}
+	d.fields(n, what, map[string]func(k, v *yaml.Node){
+		"set": func(_, v *yaml.Node) {
+			if !d.mapping(v, what+": set") {
+				return
+			}
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				a.Set = append(a.Set, Pair{Key: d.value(v.Content[j], "field"), Value: d.value(v.Content[j+1], "value")})
+			}
+			if len(a.Set) == 0 {
+				d.diags.Errorf(d.pos(v), "%s: set needs at least one field", what)
+			}
+		},
+		"archive": func(_, v *yaml.Node) { a.Archive = d.value(v, "archive") },
+		"delete":  func(_, v *yaml.Node) { a.Delete = d.value(v, "delete") },
+	})
+	n2 := 0
+	for _, b := range []bool{len(a.Set) > 0, a.Archive.IsSet(), a.Delete.IsSet()} {
+		if b {
+			n2++
+		}
+	}
+	if n2 != 1 {
+		d.diags.Errorf(a.Pos, "%s: give exactly one of set, archive or delete", what)
+		return nil
+	}
+	return a
+}
+
 func (d *decoder) xrefs(n *yaml.Node) []*Xref {
 	if !d.mapping(n, "xrefs") {
 		return nil
@@ -399,6 +445,7 @@ func (d *decoder) syncs(n *yaml.Node) []*Sync {
 			"to":        func(_, v *yaml.Node) { s.To = d.value(v, "to") },
 			"xref":      func(_, v *yaml.Node) { s.Xref = d.value(v, "xref") },
 			"trigger":   func(_, v *yaml.Node) { d.trigger(v, s, what) },
+			"on_exit":   func(k, v *yaml.Node) { s.OnExit = d.exitAction(k, v, what) },
 			"match":     func(_, v *yaml.Node) { s.Match = d.match(v, what) },
 			"fields":    func(_, v *yaml.Node) { s.Fields = d.fieldMaps(v, what) },
 			"split":     func(_, v *yaml.Node) { s.Splits = d.splits(v, what) },

@@ -197,6 +197,9 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 	if to.Update != nil {
 		d[jen.Id("Update")] = e.updateFunc(s)
 	}
+	if s.OnExit != nil {
+		d[jen.Id("OnExit")] = e.exitFunc(s)
+	}
 	if s.HasConflicts && to.Get != nil {
 		d[jen.Id("Current")] = e.currentFunc(s)
 	}
@@ -564,6 +567,41 @@ func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 		body = append(body, jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Return(jen.Qual(PkgSyncUtil, "Rejected").Call(jen.Err())))
 	}
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String(), jen.Id("w").Op("*").Id(s.WriteType), jen.Id("idempotencyKey").String()).Error().Block(body...)
+}
+
+// exitFunc emits OnExit: the mapping's final write of constants, or its
+// archive or delete operation, on the target record of a record that left
+// the scope.
+func (e *syncEmitter) exitFunc(s *ir.Sync) jen.Code {
+	a := s.OnExit
+	oc := a.Op
+	pre, arg := keyArg(oc, "key")
+	set := map[*ir.Param]jen.Code{oc.KeyParam: arg}
+	body := pre
+	var reqBody jen.Code
+	if a.Kind == ir.ExitSet {
+		body = append(body, jen.Var().Id("b").Add(typeCode(oc.BodyType)))
+		for _, f := range a.Set {
+			leaf := f.Path.Steps[len(f.Path.Steps)-1].Type.Unwrapped()
+			body = append(body, jen.Block(append([]jen.Code{jen.Var().Id("v").Add(typeCode(leaf)).Op("=").Add(literal(f.Value))},
+				setPath(jen.Id("b"), f.Path.Steps, 1, storeValue)...)...))
+		}
+		reqBody = jen.Id("b")
+	}
+	// Setting constants, archiving and deleting are all safe to repeat.
+	body = append(body, jen.Id("ctx").Op("=").Qual(ir.PkgTransport, "WithIdempotent").Call(jen.Id("ctx")))
+	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, reqBody)...)
+	if resultType(oc.Op) == nil {
+		body = append(body, jen.Err().Op(":=").Add(call))
+	} else {
+		body = append(body, jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call))
+	}
+	if a.Kind != ir.ExitSet {
+		body = append(body, jen.If(jen.Qual(PkgSyncUtil, "IsNotFound").Call(jen.Err())).Block(
+			jen.Return(jen.Nil()).Comment("already gone: archived or deleted before")))
+	}
+	body = append(body, jen.Return(jen.Qual(PkgSyncUtil, "Rejected").Call(jen.Err())))
+	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Error().Block(body...)
 }
 
 func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {

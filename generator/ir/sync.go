@@ -180,6 +180,36 @@ type Bulk struct {
 	Batch int
 }
 
+// ExitKind says what a sync does to the target record when a record
+// leaves its scope.
+type ExitKind int
+
+// Exit actions (on_exit), chosen in the mapping, never inferred.
+const (
+	// ExitSet writes constants through the target's update operation.
+	ExitSet ExitKind = iota + 1
+	// ExitArchive and ExitDelete call an operation taking the record key;
+	// a record already gone counts as done.
+	ExitArchive
+	ExitDelete
+)
+
+// ExitAction is a bound on_exit.
+type ExitAction struct {
+	Kind ExitKind
+	// Op is the operation called with the target key (its KeyParam set):
+	// the target's update for ExitSet, else the archive/delete operation.
+	Op *OpCall
+	// Set are the constants ExitSet writes, paths into Op.BodyType.
+	Set []ExitField
+}
+
+// ExitField is one constant of an ExitSet action.
+type ExitField struct {
+	Path  Path
+	Value *Literal
+}
+
 // Webhook is a bound webhook event declaration.
 type Webhook struct {
 	Event            *TypeRef
@@ -206,7 +236,10 @@ type Sync struct {
 	Xref     string
 
 	Enter, Exit *Pred
-	Match       []MatchStep
+	// OnExit is what happens to the target record when a record leaves
+	// the scope (nil: nothing).
+	OnExit *ExitAction
+	Match  []MatchStep
 	// NaturalKey is the write field the target is found by: Find takes
 	// it in FindParam, or at FindBody in its request body.
 	NaturalKey *WField

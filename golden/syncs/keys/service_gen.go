@@ -43,6 +43,18 @@ func Service() service.Connector {
 			SourceSystem: "desk",
 			Target:       "tracker.IssueBulk",
 			TargetSystem: "tracker",
+		}, {
+			Name:         "open_tickets",
+			Source:       "desk.Ticket",
+			SourceSystem: "desk",
+			Target:       "tracker.Issue",
+			TargetSystem: "tracker",
+		}, {
+			Name:         "open_tickets_only",
+			Source:       "desk.Ticket",
+			SourceSystem: "desk",
+			Target:       "tracker.Issue",
+			TargetSystem: "tracker",
 		}},
 		Systems: []service.System{{
 			Environments: []service.Environment{{

@@ -29,7 +29,7 @@ const (
 	// OpenAPIVersion is the OpenAPI (or Swagger) version of the spec.
 	OpenAPIVersion = "3.0.3"
 	// SpecHash is the SHA-256 of the spec's files; it changes whenever they do.
-	SpecHash = "sha256:f05b4019ab987a31d7cf67a402a4b028f356b90569dd7de2596dece1880555ba"
+	SpecHash = "sha256:eea58394d9eed4cceedcf6da4045fccf5b3e899a23f627edc89b738d8aaeebfc"
 )
 
 // Base URLs from the spec's servers; pass one to NewClient.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
+	"io"
 	"net/http"
 )
 
@@ -79,6 +80,37 @@ func (c *Client) CreateIssue(ctx context.Context, body IssueInput) (*Issue, erro
 		return &out, nil
 	}
 	return nil, c.rc.NewError(req, resp, nil)
+}
+
+// opDeleteIssue describes DELETE /issues/{issue_id} to the runtime. It is never modified.
+var opDeleteIssue = rest.Operation{
+	ID:           "deleteIssue",
+	Idempotent:   true,
+	Method:       "DELETE",
+	PathTemplate: "/issues/{issue_id}",
+}
+
+// DeleteIssueParams holds the parameters of DeleteIssue.
+type DeleteIssueParams struct {
+	// IssueID is the path parameter "issue_id" (required).
+	IssueID oas.UUID
+}
+
+// DeleteIssue: DELETE /issues/{issue_id}
+func (c *Client) DeleteIssue(ctx context.Context, p DeleteIssueParams) error {
+	req := c.rc.NewRequest(ctx, &opDeleteIssue)
+	req.AppendPath("/issues/")
+	req.AppendPathParam("issue_id", rest.StyleSimple, false, rest.Scalar(p.IssueID.String()))
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
+		return nil
+	}
+	return c.rc.NewError(req, resp, nil)
 }
 
 // opGetIssue describes GET /issues/{issue_id} to the runtime. It is never modified.

@@ -22,9 +22,30 @@ type IssueBulk struct {
 
 // IssueInput: the "IssueInput" schema.
 type IssueInput struct {
-	Summary     string          `json:"summary"`
-	ExternalRef oas.Opt[string] `json:"external_ref,omitzero"`
-	Priority    oas.Opt[int64]  `json:"priority,omitzero"`
+	Summary     string                   `json:"summary"`
+	ExternalRef oas.Opt[string]          `json:"external_ref,omitzero"`
+	Priority    oas.Opt[int64]           `json:"priority,omitzero"`
+	State       oas.Opt[IssueInputState] `json:"state,omitzero"`
+}
+
+// IssueInputState is generated from the API description.
+//
+// Values not listed by the spec decode without error; IsKnown tells them apart.
+type IssueInputState string
+
+// Values of IssueInputState listed by the spec.
+const (
+	IssueInputStateActive IssueInputState = "active"
+	IssueInputStateDone   IssueInputState = "done"
+)
+
+// IsKnown reports whether v is one of the values the spec lists.
+func (v IssueInputState) IsKnown() bool {
+	switch v {
+	case IssueInputStateActive, IssueInputStateDone:
+		return true
+	}
+	return false
 }
 
 // IssueList: the "IssueList" schema.
