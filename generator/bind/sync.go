@@ -943,8 +943,8 @@ func (sb *syncBinder) exitAction(a *config.ExitAction) *ir.ExitAction {
 			sb.ok = false
 			return nil
 		}
-		if to.Bulk != nil {
-			sb.errorf(a.Pos, "%s: set on a bulk target is not supported yet (the final write would need the record's natural key); use archive or delete", what)
+		if to.Bulk != nil && to.KeyKind != ir.KeyString {
+			sb.errorf(a.Pos, "%s: set on a bulk target needs a string key (the final write carries the record's key %q in its body)", what, to.Key.Text)
 			sb.ok = false
 			return nil
 		}
@@ -977,6 +977,9 @@ func (sb *syncBinder) exitAction(a *config.ExitAction) *ir.ExitAction {
 		// lose data.
 		if bt := sb.typeOf(to.Client, to.Update.BodyType); bt != nil && sb.ok {
 			for _, f := range bt.Fields {
+				if to.Bulk != nil && f.JSONName == to.Bulk.ItemKey.Text {
+					continue // the bulk record's key is written from the target key
+				}
 				if f.Required && !f.ReadOnly && !slices.ContainsFunc(a.Set, func(pr config.Pair) bool { return pr.Key.Text == f.JSONName }) {
 					sb.errorf(a.Pos, "%s: update operation %q requires field %q, which the exit write does not set (it would be sent empty); add it to set", what, to.Update.Op.ID, f.JSONName)
 					sb.ok = false

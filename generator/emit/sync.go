@@ -575,9 +575,13 @@ func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 func (e *syncEmitter) exitFunc(s *ir.Sync) jen.Code {
 	a := s.OnExit
 	oc := a.Op
-	pre, arg := keyArg(oc, "key")
-	set := map[*ir.Param]jen.Code{oc.KeyParam: arg}
-	body := pre
+	set := map[*ir.Param]jen.Code{}
+	var body []jen.Code
+	if oc.KeyParam != nil {
+		pre, arg := keyArg(oc, "key")
+		set[oc.KeyParam] = arg
+		body = pre
+	}
 	var reqBody jen.Code
 	if a.Kind == ir.ExitSet {
 		body = append(body, jen.Var().Id("b").Add(typeCode(oc.BodyType)))
@@ -587,6 +591,16 @@ func (e *syncEmitter) exitFunc(s *ir.Sync) jen.Code {
 				setPath(jen.Id("b"), f.Path.Steps, 1, storeValue)...)...))
 		}
 		reqBody = jen.Id("b")
+		if bk := s.To.Bulk; bk != nil {
+			// A bulk upsert finds the record by the key in its body: write
+			// the target key there and send the record as a list of one.
+			leaf := bk.ItemKey.Steps[len(bk.ItemKey.Steps)-1].Type.Unwrapped()
+			body = append(body, jen.Block(append([]jen.Code{jen.Var().Id("v").Add(typeCode(leaf)).Op("=").Add(typeCode(leaf)).Call(jen.Id("key"))},
+				setPath(jen.Id("b"), bk.ItemKey.Steps, 1, storeValue)...)...))
+			body = append(body, jen.Var().Id("bb").Add(typeCode(bk.BodyType)), jen.Id("v").Op(":=").Index().Add(typeCode(bk.ItemType)).Values(jen.Id("b")))
+			body = append(body, setPath(jen.Id("bb"), bk.List.Steps, 1, storeValue)...)
+			reqBody = jen.Id("bb")
+		}
 	}
 	// Setting constants, archiving and deleting are all safe to repeat.
 	body = append(body, jen.Id("ctx").Op("=").Qual(ir.PkgTransport, "WithIdempotent").Call(jen.Id("ctx")))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -215,11 +216,12 @@ func TestBulkTarget(t *testing.T) {
 // closed does not repeat it.
 func TestExitActions(t *testing.T) {
 	for _, tc := range []struct {
-		sync string
-		want string
+		sync, first string
+		want        string
 	}{
-		{"open_tickets", `PATCH /issues/` + issueID + ` {"summary":"Closed in the desk","state":"done"}`},
-		{"open_tickets_only", `DELETE /issues/` + issueID + ` `},
+		{"open_tickets_bulk", "PUT /issues/bulk", `PUT /issues/bulk {"issues":[{"summary":"Closed in the desk","external_ref":"42","state":"done"}]}`},
+		{"open_tickets", "POST /issues", `PATCH /issues/` + issueID + ` {"summary":"Closed in the desk","state":"done"}`},
+		{"open_tickets_only", "POST /issues", `DELETE /issues/` + issueID + ` `},
 	} {
 		t.Run(tc.sync, func(t *testing.T) {
 			rec := &recorder{tickets: `{"data":[{"id":42,"subject":"Printer on fire","status":"open","updated_at":"2026-01-02T03:04:05Z"}]}`}
@@ -232,7 +234,7 @@ func TestExitActions(t *testing.T) {
 			if _, err := e.RunOnce(ctx, tc.sync); err != nil {
 				t.Fatal(err)
 			}
-			if got := rec.last(); got == "" || got[:12] != "POST /issues" {
+			if got := rec.last(); !strings.HasPrefix(got, tc.first) {
 				t.Fatalf("first run sent %q, want the issue created", got)
 			}
 			rec.mu.Lock()

@@ -55,6 +55,12 @@ func Service() service.Connector {
 			SourceSystem: "desk",
 			Target:       "tracker.Issue",
 			TargetSystem: "tracker",
+		}, {
+			Name:         "open_tickets_bulk",
+			Source:       "desk.Ticket",
+			SourceSystem: "desk",
+			Target:       "tracker.IssueBulk",
+			TargetSystem: "tracker",
 		}},
 		Systems: []service.System{{
 			Environments: []service.Environment{{
