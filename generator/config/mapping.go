@@ -113,10 +113,13 @@ type Sync struct {
 	// OnExit is what to do to the target record when a record leaves the
 	// trigger's scope (nil: nothing).
 	OnExit *ExitAction
-	Match  []MatchStep
-	Fields []*FieldMap
-	Splits []*Split
-	Merges []*Merge
+	// EchoSuppression is echo_suppression (two-way syncs: a write made by
+	// one direction must not come back as a change in the other).
+	EchoSuppression Value
+	Match           []MatchStep
+	Fields          []*FieldMap
+	Splits          []*Split
+	Merges          []*Merge
 
 	ConflictDefault Value
 	Conflicts       []Conflict
@@ -441,11 +444,15 @@ func (d *decoder) syncs(n *yaml.Node) []*Sync {
 			continue
 		}
 		d.fields(v, what, map[string]func(k, v *yaml.Node){
-			"from":      func(_, v *yaml.Node) { s.From = d.value(v, "from") },
-			"to":        func(_, v *yaml.Node) { s.To = d.value(v, "to") },
-			"xref":      func(_, v *yaml.Node) { s.Xref = d.value(v, "xref") },
-			"trigger":   func(_, v *yaml.Node) { d.trigger(v, s, what) },
-			"on_exit":   func(k, v *yaml.Node) { s.OnExit = d.exitAction(k, v, what) },
+			"from":    func(_, v *yaml.Node) { s.From = d.value(v, "from") },
+			"to":      func(_, v *yaml.Node) { s.To = d.value(v, "to") },
+			"xref":    func(_, v *yaml.Node) { s.Xref = d.value(v, "xref") },
+			"trigger": func(_, v *yaml.Node) { d.trigger(v, s, what) },
+			"on_exit": func(k, v *yaml.Node) { s.OnExit = d.exitAction(k, v, what) },
+			"echo_suppression": func(_, v *yaml.Node) {
+				s.EchoSuppression = d.value(v, "echo_suppression")
+				d.boolean(v, "echo_suppression")
+			},
 			"match":     func(_, v *yaml.Node) { s.Match = d.match(v, what) },
 			"fields":    func(_, v *yaml.Node) { s.Fields = d.fieldMaps(v, what) },
 			"split":     func(_, v *yaml.Node) { s.Splits = d.splits(v, what) },
