@@ -245,8 +245,8 @@ func (b *binder) call(e *config.Entity, c *ir.Client, v config.Value, what strin
 	for _, cp := range e.Params {
 		for _, p := range op.Params {
 			if p.Name == cp.Name {
-				if u := p.Type.Unwrapped(); u.Kind != ir.Builtin || u.Name != "string" {
-					b.errorf(cp.Pos, "entity %q: param %q of %s is %s; only string params can be fixed in the mapping", e.Name, cp.Name, op.ID, u)
+				if u := p.Type.Unwrapped(); !isString(u) && !(u.Kind == ir.Slice && isString(u.Elem)) {
+					b.errorf(cp.Pos, "entity %q: param %q of %s is %s; only string and string-list params can be fixed in the mapping (a list as comma-separated values)", e.Name, cp.Name, op.ID, u)
 				}
 				oc.Consts = append(oc.Consts, ir.ConstParam{Param: p, Value: cp.Value.Text})
 			}

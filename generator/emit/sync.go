@@ -347,7 +347,17 @@ func params(oc *ir.OpCall, set map[*ir.Param]jen.Code) jen.Code {
 	}
 	d := jen.Dict{}
 	for _, cp := range oc.Consts {
-		d[jen.Id(cp.Param.FieldName)] = paramValue(cp.Param, jen.Lit(cp.Value))
+		var v jen.Code = jen.Lit(cp.Value)
+		if u := cp.Param.Type.Unwrapped(); u.Kind == ir.Slice {
+			// A list of strings is fixed as comma-separated values
+			// (HubSpot's properties=email,firstname).
+			var items []jen.Code
+			for _, it := range strings.Split(cp.Value, ",") {
+				items = append(items, jen.Lit(strings.TrimSpace(it)))
+			}
+			v = jen.Index().String().Values(items...)
+		}
+		d[jen.Id(cp.Param.FieldName)] = paramValue(cp.Param, v)
 	}
 	for p, v := range set {
 		if p != nil {
@@ -489,6 +499,15 @@ func bulkBody(bk *ir.Bulk, bodyFunc string) ([]jen.Code, jen.Code) {
 	return stmts, jen.Id("bb")
 }
 
+// bodyRef passes a request body as the operation takes it: by pointer
+// when the spec makes the body optional.
+func bodyRef(oc *ir.OpCall, v jen.Code) jen.Code {
+	if oc.Op.Body != nil && oc.Op.Body.Type.Kind == ir.Pointer {
+		return jen.Op("&").Add(v)
+	}
+	return v
+}
+
 // bulkCreateFunc emits Create for a bulk upsert: the record goes as a
 // list of one, and its target key is its natural key as written (the
 // answer, often an async job id, names no record).
@@ -499,6 +518,7 @@ func (e *syncEmitter) bulkCreateFunc(s *ir.Sync) jen.Code {
 		set[oc.IdemParam] = jen.Id("idempotencyKey")
 	}
 	body, arg := bulkBody(bk, s.Funcs.CreateBody)
+	arg = bodyRef(oc, arg)
 	if oc.IdemParam == nil {
 		body = append(body, jen.Id("_").Op("=").Id("idempotencyKey").Comment(oc.Op.ID+" takes no idempotency key; an upsert by natural key is safe to repeat"))
 	}
@@ -549,6 +569,7 @@ func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 	if s.To.Bulk != nil {
 		var stmts []jen.Code
 		stmts, bodyArg = bulkBody(s.To.Bulk, s.Funcs.UpdateBody)
+		bodyArg = bodyRef(oc, bodyArg)
 		pre = append(pre, stmts...)
 	}
 	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, bodyArg)...)
@@ -601,6 +622,7 @@ func (e *syncEmitter) exitFunc(s *ir.Sync) jen.Code {
 			body = append(body, setPath(jen.Id("bb"), bk.List.Steps, 1, storeValue)...)
 			reqBody = jen.Id("bb")
 		}
+		reqBody = bodyRef(oc, reqBody)
 	}
 	// Setting constants, archiving and deleting are all safe to repeat.
 	body = append(body, jen.Id("ctx").Op("=").Qual(ir.PkgTransport, "WithIdempotent").Call(jen.Id("ctx")))
