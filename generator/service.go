@@ -69,7 +69,7 @@ func generateService(cfg *config.File, conn *ir.Connector, clients []*ir.Client,
 	if cfg.NoMain {
 		return out, diags
 	}
-	m, err := emit.Main(conn, base, path.Join("../..", conn.Source.Path))
+	m, err := emit.Main(conn, base, path.Join("../..", conn.Source.Path), cfg.State)
 	if err != nil {
 		diags.Errorf(diag.Pos{File: cfg.Path}, "%v", err)
 		return nil, diags

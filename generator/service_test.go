@@ -90,7 +90,7 @@ func TestServiceConfig(t *testing.T) {
 	if !strings.Contains(svc, `DefaultEnvironment: "sandbox"`) || !strings.Contains(svc, `BaseURL: "https://eu.postbox.example/3.0"`) || file(res, "cmd/crmemail/main_gen.go") == "" {
 		t.Fatalf("service_gen.go:\n%s", svc)
 	}
-	res = generateVariant(t, "syncs:\n", "service: { main: false }\n\nsyncs:\n")
+	res = generateVariant(t, "service: { state: [sqlite, postgres] }\n", "service: { main: false }\n")
 	if !res.OK() || file(res, "cmd/crmemail/main_gen.go") != "" || file(res, "service_gen.go") == "" {
 		t.Fatalf("main: false still emits the main package (%d files): %s", len(res.Files), res.Diagnostics)
 	}

@@ -40,7 +40,7 @@ type workerProc struct {
 
 // startProc starts one worker process ("crmsync-demo worker") against the
 // servers and the schema, logging to dir/name.log.
-func startProc(tb testing.TB, ctx context.Context, bin, dir, name, url, schema, crmBase, tokenURL, emailBase, rescue string) *workerProc {
+func startProc(tb testing.TB, ctx context.Context, bin, dir, name, url, schema, crmBase, tokenURL, emailBase, rescue string, extra ...string) *workerProc {
 	tb.Helper()
 	p := &workerProc{name: name, done: make(chan struct{})}
 	p.log = filepath.Join(dir, p.name+".log")
@@ -48,9 +48,10 @@ func startProc(tb testing.TB, ctx context.Context, bin, dir, name, url, schema, 
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p.cmd = exec.CommandContext(ctx, bin, "worker", "-postgres", url, "-schema", schema,
+	args := append([]string{"worker", "-postgres", url, "-schema", schema,
 		"-crm-url", crmBase, "-crm-token-url", tokenURL, "-email-url", emailBase,
-		"-id", p.name, "-every", "500ms", "-rescue-after", rescue, "-v")
+		"-id", p.name, "-every", "500ms", "-rescue-after", rescue, "-v"}, extra...)
+	p.cmd = exec.CommandContext(ctx, bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	if err := p.cmd.Start(); err != nil {
 		tb.Fatal(err)

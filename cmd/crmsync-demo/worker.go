@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -55,8 +56,24 @@ func workerMain(args []string, stderr io.Writer) int {
 	every := fs.Duration("every", time.Second, "poll interval of each sync")
 	rescue := fs.Duration("rescue-after", 10*time.Minute, "hand a crashed worker's running job to another worker after this long")
 	verbose := fs.Bool("v", false, "log to standard error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) of the worker's life to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "crmsync-demo worker: %v\n", err)
+			return 1
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "crmsync-demo worker: %v\n", err)
+			return 1
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	if *pgURL == "" || c.CRMURL == "" || c.EmailURL == "" {
 		fmt.Fprintln(stderr, "crmsync-demo worker: -postgres, -crm-url and -email-url are needed")
@@ -76,6 +93,16 @@ func workerMain(args []string, stderr io.Writer) int {
 }
 
 func runWorker(ctx context.Context, c Config, pgURL, schema string, every, rescue time.Duration) error {
+	// Start-up phases are logged with their times (-v), to see where a
+	// worker's start goes.
+	began := time.Now()
+	log := c.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	phase := func(name string) {
+		log.Info("worker: start-up", slog.String("phase", name), slog.Duration("elapsed", time.Since(began)))
+	}
 	pcfg, err := pgstore.PoolConfig(pgURL)
 	if err != nil {
 		return err
@@ -90,6 +117,7 @@ func runWorker(ctx context.Context, c Config, pgURL, schema string, every, rescu
 		return err
 	}
 	defer store.Close()
+	phase("store migrated")
 	var sched []riverexec.Schedule
 	for _, name := range syncNames {
 		sched = append(sched, riverexec.Schedule{Sync: name, Every: every})
@@ -99,6 +127,7 @@ func runWorker(ctx context.Context, c Config, pgURL, schema string, every, rescu
 	if err != nil {
 		return err
 	}
+	phase("river migrated")
 	c.Store = store
 	c.EngineOptions = []engine.Option{engine.WithExecutor(x)}
 	tokenURL := c.CRMTokenURL
@@ -112,10 +141,12 @@ func runWorker(ctx context.Context, c Config, pgURL, schema string, every, rescu
 		return err
 	}
 	defer env.Close()
+	phase("clients and engine built")
 	x.Bind(env.Engine)
 	if err := x.Start(ctx); err != nil {
 		return err
 	}
+	phase("executor started")
 	<-ctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -75,6 +75,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 type genFlags struct {
 	spec, pkg, out, config string
 	strict, remote, quiet  bool
+	verbose                bool
 }
 
 func newGenFlagSet(name string, stderr io.Writer, f *genFlags) *flag.FlagSet {
@@ -87,6 +88,7 @@ func newGenFlagSet(name string, stderr io.Writer, f *genFlags) *flag.FlagSet {
 	fs.BoolVar(&f.strict, "strict", false, "treat warnings (spec defects worked around) as errors")
 	fs.BoolVar(&f.remote, "allow-remote-refs", false, "let $refs fetch http(s) documents")
 	fs.BoolVar(&f.quiet, "q", false, "print only warnings, errors and differences")
+	fs.BoolVar(&f.verbose, "v", false, "print every warning (by default a kind of warning seen more than 3 times is summarised)")
 	return fs
 }
 
@@ -125,7 +127,7 @@ func runGenerate(args []string, stdout, stderr io.Writer, check bool) int {
 		return ExitUsage
 	case f.config != "":
 		cfg, diags := config.Load(f.config)
-		printDiags(stderr, diags)
+		printDiags(stderr, diags, f.verbose)
 		if cfg == nil {
 			return ExitDiags
 		}
@@ -148,7 +150,7 @@ func runGenerate(args []string, stdout, stderr io.Writer, check bool) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	printDiags(stderr, res.Diagnostics)
+	printDiags(stderr, res.Diagnostics, f.verbose)
 	if !res.OK() {
 		return ExitDiags
 	}
@@ -208,7 +210,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case f.config != "":
 		cfg, diags := config.Load(f.config)
-		printDiags(stderr, diags)
+		printDiags(stderr, diags, f.verbose)
 		if cfg == nil {
 			return ExitDiags
 		}
@@ -224,7 +226,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	printDiags(stderr, res.Diagnostics)
+	printDiags(stderr, res.Diagnostics, f.verbose)
 	if !res.OK() {
 		return ExitDiags
 	}
@@ -232,10 +234,66 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	return ExitOK
 }
 
-func printDiags(w io.Writer, diags diag.List) {
+// shownPerKind is how many warnings of one kind are printed in full
+// without -v.
+const shownPerKind = 3
+
+// printDiags prints errors in full and, unless verbose, at most
+// shownPerKind warnings of each kind (the message with its quoted parts
+// and numbers blanked), then one line per kind with how many more there
+// were: 221 "example null does not fit the schema" warnings would bury the
+// two that matter.
+func printDiags(w io.Writer, diags diag.List, verbose bool) {
+	count := map[string]int{}
+	var kinds []string
+	first := map[string]diag.Diagnostic{}
 	for _, d := range diags {
-		fmt.Fprintln(w, d)
+		if d.Severity != diag.Warning || verbose {
+			fmt.Fprintln(w, d)
+			continue
+		}
+		k := warningKind(d.Msg)
+		count[k]++
+		if count[k] == 1 {
+			kinds = append(kinds, k)
+			first[k] = d
+		}
+		if count[k] <= shownPerKind {
+			fmt.Fprintln(w, d)
+		}
 	}
+	for _, k := range kinds {
+		if n := count[k] - shownPerKind; n > 0 {
+			fmt.Fprintf(w, "%s: warning: …and %d more like this (first at %s; -v prints all): %s\n", first[k].Pos.File, n, first[k].Pos, k)
+		}
+	}
+}
+
+// warningKind is a warning message with its variable parts (quoted
+// strings, numbers) replaced, so that warnings of one kind compare equal.
+func warningKind(msg string) string {
+	var b strings.Builder
+	inQuote, digits := false, false
+	for i := 0; i < len(msg); i++ {
+		c := msg[i]
+		wasDigits := digits
+		digits = !inQuote && c >= '0' && c <= '9'
+		switch {
+		case c == '"' && (i == 0 || msg[i-1] != '\\'):
+			if !inQuote {
+				b.WriteString(`"…"`)
+			}
+			inQuote = !inQuote
+		case inQuote:
+		case digits:
+			if !wasDigits {
+				b.WriteByte('N')
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 func displayDir(d string) string {

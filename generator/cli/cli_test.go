@@ -97,3 +97,26 @@ func TestValidateReportsPositions(t *testing.T) {
 		t.Errorf("validate: exit %d\n%s", code, stderr)
 	}
 }
+
+// Warnings of one kind beyond the third are summarised unless -v.
+func TestRepeatedWarningsSummarised(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "spec.yaml")
+	var b strings.Builder
+	b.WriteString("openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A:\n      type: object\n      properties:\n")
+	for _, p := range []string{"a", "b", "c", "d", "e"} {
+		b.WriteString("        " + p + ": {$ref: '#/components/schemas/Missing" + p + "'}\n")
+	}
+	os.WriteFile(spec, []byte(b.String()), 0o644)
+	_, _, stderr := run("validate", "-spec", spec)
+	if n := strings.Count(stderr, `unresolved $ref "#`); n != 3 {
+		t.Errorf("%d unresolved warnings printed in full, want 3:\n%s", n, stderr)
+	}
+	if !strings.Contains(stderr, "…and 2 more like this") {
+		t.Errorf("no summary line:\n%s", stderr)
+	}
+	_, _, stderr = run("validate", "-v", "-spec", spec)
+	if n := strings.Count(stderr, `unresolved $ref "#`); n != 5 || strings.Contains(stderr, "more like this") {
+		t.Errorf("-v: %d warnings printed, want all 5:\n%s", n, stderr)
+	}
+}

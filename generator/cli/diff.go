@@ -43,12 +43,12 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 	cfg, diags := config.Load(*cfgPath)
-	printDiags(stderr, diags)
+	printDiags(stderr, diags, false)
 	if cfg == nil {
 		return ExitUsage
 	}
 	res := generator.Diff(cfg, system, newSpec, generator.Options{AllowRemoteRefs: *remote, OutputDir: cfg.OutputDir()})
-	printDiags(stderr, res.Diagnostics)
+	printDiags(stderr, res.Diagnostics, false)
 	if res.Diagnostics.HasErrors() {
 		return ExitUsage
 	}

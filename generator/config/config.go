@@ -40,6 +40,9 @@ type File struct {
 
 	// NoMain is service.main: false: no main package is generated.
 	NoMain bool
+	// State is service.state: the state stores the generated main
+	// registers (nil: sqlite only).
+	State []string
 
 	// Root is the document's top mapping node, for later stages that read
 	// the sections this package does not model yet.
@@ -156,7 +159,7 @@ func Parse(path string, data []byte) (*File, diag.List) {
 		"entities": func(k, v *yaml.Node) { f.Entities = d.entities(v) },
 		"xrefs":    func(k, v *yaml.Node) { f.Xrefs = d.xrefs(v) },
 		"syncs":    func(k, v *yaml.Node) { f.Syncs = d.syncs(v) },
-		"service":  func(k, v *yaml.Node) { f.NoMain = d.service(v) },
+		"service":  func(k, v *yaml.Node) { d.service(v, f) },
 	})
 	if f.Version == 0 {
 		d.diags.Errorf(d.pos(root), "config: missing \"version: 1\"")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -15,14 +16,19 @@ import (
 // This file emits what makes a connector a runnable service: Service()
 // in the connector package (service_gen.go: its systems, environments,
 // spec versions, syncs and Register for the runtime's service host) and
-// the main package (cmd/<package>/main_gen.go) that adds the embedded
-// SQLite store and calls service.Main.
+// the main package (cmd/<package>/main_gen.go) that adds the state
+// stores the mapping's service.state lists (SQLite by default, PostgreSQL
+// with River workers) and calls service.Main.
 
 // PkgService is the runtime's service host.
 const PkgService = "github.com/connectorgen/connectorgen/runtime/service"
 
 // PkgSQLiteStore is the embedded state store the generated main links.
 const PkgSQLiteStore = "github.com/connectorgen/connectorgen/runtime/sqlitestore"
+
+// PkgRiverExec opens postgres:// state (runtime/pgstore) with River
+// workers, for mains whose mapping lists postgres in service.state.
+const PkgRiverExec = "github.com/connectorgen/connectorgen/runtime/riverexec"
 
 // SystemService is the service settings of one system from the mapping
 // file.
@@ -175,26 +181,50 @@ func Service(c *ir.Connector, systems map[string]SystemService) (File, error) {
 }
 
 // Main renders cmd/<package>/main_gen.go; connImport is the connector
-// package's import path and source the config path relative to the main
-// package's directory.
-func Main(c *ir.Connector, connImport, source string) (File, error) {
+// package's import path, source the config path relative to the main
+// package's directory and states the mapping's service.state (nil:
+// sqlite). Each state store is one import, so a consumer's module
+// requires only the drivers it chose.
+func Main(c *ir.Connector, connImport, source string, states []string) (File, error) {
+	if len(states) == 0 {
+		states = []string{"sqlite"}
+	}
+	has := func(k string) bool { return slices.Contains(states, k) }
+	var examples []string
+	if has("sqlite") {
+		examples = append(examples, "sqlite:///path/state.db")
+	}
+	if has("postgres") {
+		examples = append(examples, "postgres://host/db, whose run processes share the syncs as River jobs")
+	}
 	f := jen.NewFile("main")
 	f.HeaderComment(Header)
 	f.HeaderComment("Source: " + source)
-	f.PackageComment(fmt.Sprintf("Command %s runs connector %s as a service (run), once (for cron), as a dry run, and operates it (status, dead-letters, conflicts, reauthorize, audit). Run %q for the flags and environment variables; the state store is chosen with -state (sqlite:///path/state.db).", c.Package, c.Package, c.Package+" help"))
+	f.PackageComment(fmt.Sprintf("Command %s runs connector %s as a service (run), once (for cron), as a dry run, and operates it (status, dead-letters, conflicts, reauthorize, audit). Run %q for the flags and environment variables; the state store is chosen with -state (%s).", c.Package, c.Package, c.Package+" help", strings.Join(examples, "; ")))
 	f.ImportName(PkgService, "service")
 	f.ImportName(PkgSQLiteStore, "sqlitestore")
+	f.ImportName(PkgRiverExec, "riverexec")
 	f.ImportName(PkgEngine, "engine")
 	f.ImportAlias(connImport, c.Package)
-	f.Func().Id("main").Params().Block(
-		jen.Id("c").Op(":=").Qual(connImport, "Service").Call(),
-		jen.Id("c").Dot("Stores").Index(jen.Lit("sqlite")).Op("=").Id("openSQLite"),
-		jen.Qual("os", "Exit").Call(jen.Qual(PkgService, "Main").Call(jen.Id("c"), jen.Qual("os", "Args").Index(jen.Lit(1).Op(":")), jen.Qual(PkgService, "IO").Values())),
-	)
-	f.Add(comment("openSQLite opens the embedded state store of a sqlite:///path/state.db URL."))
-	f.Func().Id("openSQLite").Params(jen.Id("_").Qual("context", "Context"), jen.Id("u").Op("*").Qual("net/url", "URL")).Params(jen.Qual(PkgEngine, "Store"), jen.Error()).Block(
-		jen.Return(jen.Qual(PkgSQLiteStore, "Open").Call(jen.Qual(PkgService, "SQLitePath").Call(jen.Id("u")))),
-	)
+	body := []jen.Code{jen.Id("c").Op(":=").Qual(connImport, "Service").Call()}
+	if has("sqlite") {
+		body = append(body, jen.Id("c").Dot("Stores").Index(jen.Lit("sqlite")).Op("=").Id("openSQLite"))
+	}
+	if has("postgres") {
+		body = append(body,
+			jen.Comment("postgres:// state: runtime/pgstore, with the units of the run"),
+			jen.Comment("command as River jobs that every process on the URL shares."),
+			jen.Id("c").Dot("Stores").Index(jen.Lit("postgres")).Op("=").Qual(PkgRiverExec, "OpenURL"),
+			jen.Id("c").Dot("Stores").Index(jen.Lit("postgresql")).Op("=").Qual(PkgRiverExec, "OpenURL"))
+	}
+	body = append(body, jen.Qual("os", "Exit").Call(jen.Qual(PkgService, "Main").Call(jen.Id("c"), jen.Qual("os", "Args").Index(jen.Lit(1).Op(":")), jen.Qual(PkgService, "IO").Values())))
+	f.Func().Id("main").Params().Block(body...)
+	if has("sqlite") {
+		f.Add(comment("openSQLite opens the embedded state store of a sqlite:///path/state.db URL."))
+		f.Func().Id("openSQLite").Params(jen.Id("_").Qual("context", "Context"), jen.Id("u").Op("*").Qual("net/url", "URL")).Params(jen.Qual(PkgEngine, "Store"), jen.Error()).Block(
+			jen.Return(jen.Qual(PkgSQLiteStore, "Open").Call(jen.Qual(PkgService, "SQLitePath").Call(jen.Id("u")))),
+		)
+	}
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return File{}, fmt.Errorf("rendering main_gen.go: %w (this is a connectorgen bug; please report it)", err)

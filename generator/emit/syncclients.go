@@ -109,7 +109,9 @@ func (e *syncEmitter) newClientFunc(f *jen.File, c *ir.Client) {
 			}
 			block = append(block, jen.If(jen.Id("e").Op("!=").Nil()).Block(
 				jen.Id("cfg").Dot("OnToken").Op("=").Id("e").Dot("TokenHook").Call(jen.Lit(c.System)),
-				jen.List(jen.Id("tok"), jen.Err()).Op(":=").Id("e").Dot("Token").Call(jen.Id("ctx"), jen.Lit(c.System)),
+				// TokenFor: the stored (rotated) token, unless the operator
+				// supplied a different refresh token (re-authorisation).
+				jen.List(jen.Id("tok"), jen.Err()).Op(":=").Id("e").Dot("TokenFor").Call(jen.Id("ctx"), jen.Lit(c.System), jen.Id("cfg").Dot("RefreshToken")),
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 				jen.Id("cfg").Dot("Token").Op("=").Id("tok"),
 			))

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -8,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v4"
+
+	"github.com/connectorgen/connectorgen/generator/diag"
 )
 
 // refSite is one {$ref: …} mapping found in a document.
@@ -392,7 +395,7 @@ func (l *loader) repairRefs(d *document) {
 		tsegs := splitPointer(ptr)
 		node, _, depth := walkPointer(target.top(), tsegs)
 		if depth != len(tsegs) || node == nil {
-			l.dangling(d, r, ctx, "no such target", removed)
+			l.dangling(d, r, ctx, "no such target"+refHint(target, file, tsegs, ctx), removed)
 			continue
 		}
 		if ctx == kindSchema && l.refCycle(target, node) {
@@ -459,6 +462,48 @@ func (l *loader) refCycle(d *document, node *yaml.Node) bool {
 		node = next
 	}
 	return true
+}
+
+// refHint suggests the reference probably meant when a $ref names no
+// target: the same name in the standard place for its kind
+// ("#/schemas/Contact" → "#/components/schemas/Contact"), or a close
+// spelling of a name there.
+func refHint(d *document, file string, segs []string, ctx objKind) string {
+	if len(segs) == 0 {
+		return ""
+	}
+	container := map[objKind]string{kindSchema: "schemas", kindParameter: "parameters", kindResponse: "responses",
+		kindRequestBody: "requestBodies", kindHeader: "headers", kindExample: "examples", kindLink: "links"}[ctx]
+	if container == "" {
+		return ""
+	}
+	place := []string{"components", container}
+	if _, sw := mapGet(d.top(), "swagger"); sw != nil {
+		switch ctx {
+		case kindSchema:
+			place = []string{"definitions"}
+		case kindParameter, kindResponse:
+			place = []string{container}
+		default:
+			return ""
+		}
+	}
+	m, _, depth := walkPointer(d.top(), place)
+	if depth != len(place) || m == nil || m.Kind != yaml.MappingNode {
+		return ""
+	}
+	name := segs[len(segs)-1]
+	var known []string
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		known = append(known, m.Content[i].Value)
+	}
+	if !slices.Contains(known, name) {
+		name = diag.Suggest(name, known)
+	}
+	if name == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", file+JoinPointer("#", append(place, name)...))
 }
 
 // compositionCycle reports (and cuts) a $ref that is a member of an

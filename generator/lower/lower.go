@@ -59,6 +59,7 @@ func Lower(spec *load.Spec, opts Options) (*ir.Package, diag.List) {
 		linkHeader:    map[*ir.Operation]bool{},
 		paramDefault:  map[*ir.Param]any{},
 		memberLocs:    map[*openapi3.Schema][]load.Loc{},
+		formatsSeen:   map[string]bool{},
 		pkg: &ir.Package{
 			Name: opts.Package,
 			Source: ir.Source{
@@ -111,6 +112,8 @@ type lowerer struct {
 	// the lowerer builds itself (a property declared in two allOf members
 	// becomes the allOf of both declarations).
 	memberLocs map[*openapi3.Schema][]load.Loc
+	// formatsSeen holds the formats checkFormat has looked at.
+	formatsSeen map[string]bool
 }
 
 func (l *lowerer) addType(t *ir.Type) {

@@ -829,10 +829,39 @@ func (l *lowerer) lowerResponses(src *opSource) {
 		if name, ok := l.errorDecoders[key]; ok {
 			op.ErrorDecoder = name
 		} else {
-			op.ErrorDecoder = "errorModels" + op.MethodName
+			op.ErrorDecoder = l.errorDecoderName(op.Errors)
 			l.errorDecoders[key] = op.ErrorDecoder
 		}
 	}
+}
+
+// errorDecoderName names a decoder after the error models it decodes, not
+// after the first operation using it (errorModelsPost3dSecure was shared by
+// credit notes): errorsAPIError, or errorsAPIErrorProblem for two models,
+// numbered when that name is taken by another set.
+func (l *lowerer) errorDecoderName(errs []*ir.ErrorModel) string {
+	var names []string
+	for _, e := range errs {
+		n := l.variantName(e.Type)
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	base := "errors"
+	if len(names) <= 2 {
+		base += strings.Join(names, "")
+	} else {
+		base += names[0] + "Etc"
+	}
+	taken := map[string]bool{}
+	for _, n := range l.errorDecoders {
+		taken[n] = true
+	}
+	name := base
+	for i := 2; taken[name]; i++ {
+		name = fmt.Sprintf("%s%d", base, i)
+	}
+	return name
 }
 
 func errorSetKey(errs []*ir.ErrorModel) string {

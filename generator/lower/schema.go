@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -81,8 +82,12 @@ func variants(s *openapi3.Schema) openapi3.SchemaRefs {
 }
 
 // nullable reports whether null is a valid value of s.
-func nullable(s *openapi3.Schema) bool {
-	if s == nil {
+func nullable(s *openapi3.Schema) bool { return nullableAt(s, 0) }
+
+// nullableAt is nullable with a bound on allOf nesting: the loader cuts
+// composition cycles, and the bound keeps any it could not see finite.
+func nullableAt(s *openapi3.Schema, depth int) bool {
+	if s == nil || depth > 64 {
 		return false
 	}
 	if s.Nullable || (s.Type != nil && slices.Contains(*s.Type, "null")) {
@@ -98,7 +103,7 @@ func nullable(s *openapi3.Schema) bool {
 	}
 	if len(s.AllOf) > 0 {
 		for _, p := range s.AllOf {
-			if p == nil || p.Value == nil || !nullable(p.Value) {
+			if p == nil || p.Value == nil || !nullableAt(p.Value, depth+1) {
 				return false
 			}
 		}
@@ -235,6 +240,31 @@ func enumValues(s *openapi3.Schema) []any {
 	return out
 }
 
+// checkFormat warns, once per format, about a format that is spelled like
+// one that changes the Go type (date-time, date, uuid, byte, int32 …) but is
+// not it: `format: datetime` would otherwise silently be a plain string.
+// Other unknown formats are documentation and pass quietly.
+func (l *lowerer) checkFormat(s *openapi3.Schema, loc load.Loc) {
+	f := s.Format
+	if f == "" || l.formatsSeen[f] {
+		return
+	}
+	l.formatsSeen[f] = true
+	norm := strings.Map(func(r rune) rune {
+		switch r {
+		case '-', '_', ' ', '.':
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, f)
+	for _, known := range []string{"date-time", "date", "uuid", "byte", "binary", "int32", "int64", "uint32", "uint64", "float", "double", "decimal"} {
+		if f != known && norm == strings.ReplaceAll(known, "-", "") {
+			l.diags.Warnf(l.pos(loc.Child("format")), "unknown format %q (did you mean %q?): values are kept as the plain type (warned once per format)", f, known)
+			return
+		}
+	}
+}
+
 // scalarType maps a scalar schema to its Go type.
 func scalarType(s *openapi3.Schema) *ir.TypeRef {
 	ts := types(s)
@@ -359,6 +389,7 @@ func refName(ref string) string {
 func (l *lowerer) inline(s *openapi3.Schema, loc load.Loc, hint string) *ir.TypeRef {
 	switch l.shapeOf(s) {
 	case shapeScalar:
+		l.checkFormat(s, loc)
 		return scalarType(s)
 	case shapeArray:
 		elem, null := l.typeFor(s.Items, loc.Child("items"), hint+"Item")
@@ -438,17 +469,25 @@ func (l *lowerer) newType(s *openapi3.Schema, loc load.Loc, hint, owner string) 
 // isRawLike reports whether t already carries null and absence itself
 // (json.RawMessage and unions), so it needs no Opt or Nullable wrapper.
 func (l *lowerer) isRawLike(t *ir.TypeRef) bool {
-	if t.IsRawJSON() {
-		return true
-	}
-	if t.Kind == ir.Named && t.Pkg == "" {
-		if nt := l.namedType(t.Name); nt != nil {
-			if nt.Kind == ir.Union {
-				return true
-			}
-			if nt.Kind == ir.Alias && nt.Target != nil {
-				return l.isRawLike(nt.Target)
-			}
+	// A bounded walk down alias chains: aliases can form cycles until
+	// breakAliasCycles runs.
+	for range 64 {
+		if t.IsRawJSON() {
+			return true
+		}
+		if t.Kind != ir.Named || t.Pkg != "" {
+			return false
+		}
+		nt := l.namedType(t.Name)
+		switch {
+		case nt == nil:
+			return false
+		case nt.Kind == ir.Union:
+			return true
+		case nt.Kind == ir.Alias && nt.Target != nil:
+			t = nt.Target
+		default:
+			return false
 		}
 	}
 	return false
@@ -457,15 +496,19 @@ func (l *lowerer) isRawLike(t *ir.TypeRef) bool {
 // isSliceOrMap reports whether t's zero value is nil, which omitzero can
 // tell apart from an empty collection.
 func (l *lowerer) isSliceOrMap(t *ir.TypeRef) bool {
-	switch t.Kind {
-	case ir.Slice, ir.Map:
-		return true
-	case ir.Named:
-		if t.Pkg == "" {
-			if nt := l.namedType(t.Name); nt != nil && (nt.Kind == ir.Defined || nt.Kind == ir.Alias) && nt.Target != nil {
-				return l.isSliceOrMap(nt.Target)
+	for range 64 { // bounded: alias chains may still be cyclic here
+		switch t.Kind {
+		case ir.Slice, ir.Map:
+			return true
+		case ir.Named:
+			if t.Pkg == "" {
+				if nt := l.namedType(t.Name); nt != nil && (nt.Kind == ir.Defined || nt.Kind == ir.Alias) && nt.Target != nil {
+					t = nt.Target
+					continue
+				}
 			}
 		}
+		return false
 	}
 	return false
 }
@@ -501,6 +544,7 @@ func (l *lowerer) fill(t *ir.Type, s *openapi3.Schema, loc load.Loc) {
 		target, _ := l.typeFor(variants(s)[0], l.variantLoc(s, loc, 0), t.Name+"Value")
 		t.Kind, t.Target = ir.Alias, target
 	case shapeScalar:
+		l.checkFormat(s, loc)
 		t.Kind, t.Target = ir.Alias, scalarType(s)
 	default:
 		t.Kind, t.Target = ir.Alias, rawJSON()
@@ -832,7 +876,7 @@ func (l *lowerer) field(owner string, p *prop, scope *naming.Scope) *ir.Field {
 		}
 		f.Name = scope.Claim("property "+p.name, hint, base, naming.ExportedSpelled(p.name))
 	}
-	hint := owner + f.Name
+	hint := naming.Join(owner, f.Name)
 	t, null := l.typeFor(p.sr, p.loc, hint)
 	if ps != nil {
 		f.ReadOnly, f.WriteOnly = ps.ReadOnly, ps.WriteOnly

@@ -401,3 +401,43 @@ func trailingSymbols(v string) string {
 	}
 	return b.String()
 }
+
+// Join concatenates two exported identifiers, dropping a word the second
+// repeats from the end of the first: Join("Lead", "LeadSource") is
+// "LeadSource", Join("BatchRead", "ReadResult") is "BatchReadResult". Words
+// are split at upper-case letters that start a capitalised word, so
+// initialisms stay whole ("URL" in "SiteURL").
+func Join(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	last := lastWord(a)
+	if last != "" && len(last) < len(b) && strings.HasPrefix(b, last) {
+		next := b[len(last)]
+		if next >= 'A' && next <= 'Z' || next >= '0' && next <= '9' {
+			return a + b[len(last):]
+		}
+	}
+	return a + b
+}
+
+// lastWord returns the last word of an exported identifier: the suffix
+// starting at the last upper-case letter that begins a word.
+func lastWord(s string) string {
+	for i := len(s) - 1; i > 0; i-- {
+		c := s[i]
+		if c < 'A' || c > 'Z' {
+			continue
+		}
+		// An upper-case letter starts a word when the next one is lower
+		// case ("Read" in "BatchRead"), or it begins a run of upper case
+		// that ends the identifier ("URL" in "SiteURL").
+		if i+1 < len(s) && s[i+1] >= 'a' && s[i+1] <= 'z' {
+			return s[i:]
+		}
+		if s[i-1] < 'A' || s[i-1] > 'Z' {
+			return s[i:]
+		}
+	}
+	return s
+}

@@ -141,3 +141,19 @@ func FuzzExported(f *testing.F) {
 		}
 	})
 }
+
+func TestJoin(t *testing.T) {
+	for _, tc := range []struct{ a, b, want string }{
+		{"Lead", "LeadSource", "LeadSource"},
+		{"PostContactsBatchRead", "ReadResult", "PostContactsBatchReadResult"},
+		{"Lead", "Owner", "LeadOwner"},
+		{"Lead", "Leads", "LeadLeads"}, // not a whole word
+		{"SiteURL", "URLList", "SiteURLList"},
+		{"Lead", "Lead", "LeadLead"}, // nothing would be left of b
+		{"A", "AB", "AB"},
+	} {
+		if got := Join(tc.a, tc.b); got != tc.want {
+			t.Errorf("Join(%q, %q) = %q, want %q", tc.a, tc.b, got, tc.want)
+		}
+	}
+}

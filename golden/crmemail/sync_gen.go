@@ -79,7 +79,7 @@ func newCRMClient(ctx context.Context, r *secret.Resolver, urls Endpoints, e *en
 		cfg.RefreshToken = refreshToken
 		if e != nil {
 			cfg.OnToken = e.TokenHook("crm")
-			tok, err := e.Token(ctx, "crm")
+			tok, err := e.TokenFor(ctx, "crm", cfg.RefreshToken)
 			if err != nil {
 				return nil, err
 			}

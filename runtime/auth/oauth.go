@@ -101,7 +101,19 @@ type OAuth struct {
 	refreshToken secret.Secret
 	flight       *flight
 	permanent    error
+
+	// unsaved is a token obtained from the endpoint whose OnToken save
+	// failed: its refresh token may be the only valid one (providers
+	// rotate them), so the save is retried — from later calls, after a
+	// backoff — until it succeeds or a newer token is saved.
+	unsaved   *oauth2.Token
+	saving    bool
+	saveFails int
+	nextSave  time.Time
 }
+
+// maxSaveBackoff caps the wait between retries of a failed token save.
+const maxSaveBackoff = 5 * time.Minute
 
 type flight struct {
 	done   chan struct{}
@@ -270,6 +282,10 @@ func (o *OAuth) authorization(ctx context.Context, stale string) (string, error)
 		return "", err
 	}
 	now := o.cfg.Now()
+	if o.unsaved != nil && !o.saving && !now.Before(o.nextSave) {
+		o.saving = true
+		go o.retrySave(o.unsaved)
+	}
 	forced := stale != ""
 	if o.tok != nil && (forced && o.header.Reveal() != stale || !forced && o.freshLocked(now)) {
 		h := o.header.Reveal()
@@ -333,13 +349,19 @@ func (o *OAuth) refresh(f *flight, forced bool) {
 			outcome = observe.TokenReauthorize
 		}
 	} else if o.cfg.OnToken != nil {
-		if herr := o.cfg.OnToken(ctx, tok); herr != nil {
-			o.report(forced, observe.TokenPersistFailed, time.Since(start))
-			if o.cfg.Logger != nil {
-				o.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "oauth token could not be persisted",
-					slog.String("system", o.cfg.System), slog.String("scheme", o.scheme),
-					slog.String("error", string(o.redactWith(transport.RedactSecrets([]byte(herr.Error())), tok.AccessToken, tok.RefreshToken))))
-			}
+		herr := o.cfg.OnToken(ctx, tok)
+		o.mu.Lock()
+		if herr != nil {
+			// Keep it pending: the save is retried by later calls.
+			o.unsaved, o.saveFails = tok, 0
+			o.nextSave = o.cfg.Now().Add(time.Second)
+		} else {
+			// A newer token is stored: an older unsaved one is moot.
+			o.unsaved = nil
+		}
+		o.mu.Unlock()
+		if herr != nil {
+			o.saveFailed(ctx, forced, herr, tok, time.Since(start))
 		}
 	}
 	o.mu.Lock()
@@ -357,6 +379,79 @@ func (o *OAuth) refresh(f *flight, forced bool) {
 	o.mu.Unlock()
 	close(f.done)
 	o.report(forced, outcome, time.Since(start))
+}
+
+// saveFailed reports a failed token save.
+func (o *OAuth) saveFailed(ctx context.Context, forced bool, err error, tok *oauth2.Token, d time.Duration) {
+	o.report(forced, observe.TokenPersistFailed, d)
+	if o.cfg.Logger != nil {
+		o.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "oauth token could not be persisted; kept pending and retried",
+			slog.String("system", o.cfg.System), slog.String("scheme", o.scheme),
+			slog.String("error", string(o.redactWith(transport.RedactSecrets([]byte(err.Error())), tok.AccessToken, tok.RefreshToken))))
+	}
+}
+
+// retrySave saves a pending token again (o.saving is set by the caller).
+func (o *OAuth) retrySave(tok *oauth2.Token) {
+	ctx, cancel := context.WithTimeout(context.Background(), o.cfg.RefreshTimeout)
+	defer cancel()
+	start := time.Now()
+	err := o.cfg.OnToken(ctx, tok)
+	o.settleSave(tok, err)
+	if err != nil {
+		o.saveFailed(ctx, false, err, tok, time.Since(start))
+		return
+	}
+	o.report(false, observe.TokenPersisted, time.Since(start))
+}
+
+// settleSave records the outcome of a retried save of tok.
+func (o *OAuth) settleSave(tok *oauth2.Token, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.saving = false
+	if o.unsaved != tok {
+		return // a newer token replaced it meanwhile
+	}
+	if err == nil {
+		o.unsaved = nil
+		return
+	}
+	o.saveFails++
+	backoff := time.Second << min(o.saveFails, 9)
+	o.nextSave = o.cfg.Now().Add(min(backoff, maxSaveBackoff))
+}
+
+// PendingSave reports whether a token obtained from the endpoint has not
+// been saved by OnToken yet (its save failed and is being retried).
+func (o *OAuth) PendingSave() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.unsaved != nil
+}
+
+// Flush saves a pending token now (call it before shutting down): a
+// rotated refresh token that is not stored is lost with the process. It
+// returns the save's error, and nil when nothing is pending.
+func (o *OAuth) Flush(ctx context.Context) error {
+	o.mu.Lock()
+	tok := o.unsaved
+	o.mu.Unlock()
+	if tok == nil || o.cfg.OnToken == nil {
+		return nil
+	}
+	err := o.cfg.OnToken(ctx, tok)
+	o.mu.Lock()
+	if o.unsaved == tok && err == nil {
+		o.unsaved = nil
+	}
+	o.mu.Unlock()
+	if err != nil {
+		o.saveFailed(ctx, false, err, tok, 0)
+		return errors.New("auth: the pending token of " + quote(o.scheme) + " could not be saved: " + string(o.redactWith(transport.RedactSecrets([]byte(err.Error())), tok.AccessToken, tok.RefreshToken)))
+	}
+	o.report(false, observe.TokenPersisted, 0)
+	return nil
 }
 
 func (o *OAuth) report(forced bool, outcome observe.TokenOutcome, d time.Duration) {

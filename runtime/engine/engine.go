@@ -82,9 +82,14 @@ type Engine struct {
 	mu    sync.RWMutex
 	syncs map[string]syncRunner
 
-	alerts  alerter
-	seed    maphash.Seed
-	stripes [256]sync.Mutex
+	alerts alerter
+	seed   maphash.Seed
+
+	// supplied maps a system to the fingerprint of the refresh token its
+	// operator supplied (TokenFor), saved with every token (TokenHook).
+	tokMu    sync.Mutex
+	supplied map[string]string
+	stripes  [256]sync.Mutex
 }
 
 // New returns an engine keeping its state in store.
@@ -390,16 +395,18 @@ func (e *Engine) finish(ctx context.Context, b *syncBase, rep *Report, cur *Curs
 		slog.Int("skipped", rep.Skipped), slog.Int("deferred", rep.Deferred), slog.Int("failed", rep.Failed),
 		slog.Int("dead_lettered", rep.DeadLettered), slog.Duration("duration", rep.Duration), slog.String("error", redactError(runErr)))
 
-	e.evaluate(ctx, b, status, runErr, aborted)
+	e.evaluate(ctx, b, status, runErr, aborted, rep.Duration)
 	if pause {
 		e.raise(ctx, Alert{Sync: b.name, Kind: AlertPaused, At: now,
 			Message: fmt.Sprintf("sync %s paused after %d consecutive failed runs; resume it once the cause is fixed", b.name, status.ConsecutiveFailures)})
 	}
 }
 
-// evaluate applies the alert rules after a run (runErr: its error) and
-// reports the sync's state to the observer.
-func (e *Engine) evaluate(ctx context.Context, b *syncBase, status SyncStatus, runErr error, aborted bool) {
+// evaluate applies the alert rules after a run (runErr: its error; dur: how
+// long it took, reported as RunEvent.Duration so that observers can time
+// runs, as the OTel run span does) and reports the sync's state to the
+// observer.
+func (e *Engine) evaluate(ctx context.Context, b *syncBase, status SyncStatus, runErr error, aborted bool, dur time.Duration) {
 	now := e.cfg.now()
 	var down *SystemDownError
 	switch {
@@ -437,7 +444,7 @@ func (e *Engine) evaluate(ctx context.Context, b *syncBase, status SyncStatus, r
 	}
 	depth, _ := e.store.QueueDepth(ctx, b.name)
 	e.cfg.observer.ObserveQueue(QueueEvent{Sync: b.name, QueueDepth: depth, DeadLetters: dls})
-	ev := RunEvent{Sync: b.name, OK: runErr == nil, ConsecutiveFailures: status.ConsecutiveFailures, LastSuccess: status.LastSuccess, Paused: status.Paused}
+	ev := RunEvent{Sync: b.name, OK: runErr == nil, Duration: dur, ConsecutiveFailures: status.ConsecutiveFailures, LastSuccess: status.LastSuccess, Paused: status.Paused}
 	if !status.LastSuccess.IsZero() {
 		ev.Freshness = now.Sub(status.LastSuccess)
 	}
@@ -498,11 +505,6 @@ func (e *Engine) ProcessQueue(ctx context.Context, name string) (Report, error) 
 	if e.cfg.dryRun {
 		return rep, nil
 	}
-	unlock, err := e.hold(ctx, b)
-	if err != nil {
-		return rep, err
-	}
-	defer unlock()
 	status, err := e.store.LoadStatus(ctx, name)
 	if err != nil {
 		return rep, b.downError(tag(stageStore, err))
@@ -513,12 +515,19 @@ func (e *Engine) ProcessQueue(ctx context.Context, name string) (Report, error) 
 	ctx = withRunID(ctx, newRunID())
 	start := e.cfg.now()
 	err = e.cfg.executor.Execute(ctx, Unit{Kind: UnitQueue, Sync: name, Key: name, Run: func(ctx context.Context) error {
+		// The one-writer lock is taken where the unit runs (a worker,
+		// under a distributed executor), not where it was asked for.
+		unlock, err := e.hold(ctx, b)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		return r.drain(ctx, &rep)
 	}})
 	rep.Duration = e.cfg.now().Sub(start)
 	var down *SystemDownError
 	if errors.As(err, &down) {
-		e.evaluate(context.WithoutCancel(ctx), b, status, err, false)
+		e.evaluate(context.WithoutCancel(ctx), b, status, err, false, rep.Duration)
 	} else {
 		if err == nil && rep.Seen > 0 {
 			// A drain that fetched and wrote records shows the systems
@@ -550,11 +559,6 @@ func (e *Engine) Replay(ctx context.Context, name string, id int64) error {
 	if err != nil {
 		return err
 	}
-	unlock, err := e.hold(ctx, r.base())
-	if err != nil {
-		return err
-	}
-	defer unlock()
 	dl, ok, err := e.store.DeadLetter(ctx, name, id)
 	if err != nil {
 		return r.base().downError(tag(stageStore, err))
@@ -565,6 +569,11 @@ func (e *Engine) Replay(ctx context.Context, name string, id int64) error {
 	ctx = withRunID(ctx, newRunID())
 	var rep Report
 	return e.cfg.executor.Execute(ctx, Unit{Kind: UnitReplay, Sync: name, Key: fmt.Sprintf("%s/%d", name, id), Run: func(ctx context.Context) error {
+		unlock, err := e.hold(ctx, r.base())
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		return r.replay(ctx, dl, &rep)
 	}})
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/connectorgen/connectorgen/runtime/rest"
 	"iter"
 	"sync"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/connectorgen/connectorgen/runtime/engine"
+	"github.com/connectorgen/connectorgen/runtime/rest"
 )
 
 // TestCheckpointFromSourceData: the time checkpoint is the largest cursor
@@ -80,8 +80,6 @@ func TestCheckpointSourceAheadBoundedByClock(t *testing.T) {
 		t.Fatalf("checkpoint %v past the run's upper bound %v", c.Time, want)
 	}
 }
-
-var _ = context.Background
 
 // dropAfterWrite loses the state commit that follows a successful target
 // write (the one carrying the xref) while lose is set, as a store error or
@@ -467,5 +465,42 @@ func TestPollDeadline(t *testing.T) {
 	}
 	if _, ok := f.cursor(t); ok {
 		t.Fatal("checkpoint written by a poll cut by its deadline")
+	}
+}
+
+// TestMissingFromListIsNotDeleted: deletes are never inferred. A record
+// that no longer appears in the source's listing (filtered out, on a page
+// the source skipped, or deleted without a signal) leaves its target
+// record and its state alone; only an explicit signal (a soft-delete field
+// here) takes it out of scope, and even then nothing is deleted in the
+// target.
+func TestMissingFromListIsNotDeleted(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore())
+	f.add(t)
+	ctx := context.Background()
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "A"})
+	f.src.put(lead{ID: "b", Email: "b@x.io", Name: "B"})
+	f.run(t)
+	// b disappears from the source without a signal.
+	f.src.mu.Lock()
+	delete(f.src.recs, "b")
+	f.src.mu.Unlock()
+	f.src.advance(time.Hour)
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "A2"})
+	f.run(t)
+	if _, m := f.tgt.byEmail("b@x.io"); m == nil {
+		t.Fatal("target record of a lead missing from the listing was removed")
+	}
+	if st, ok, _ := f.store.LoadRecord(ctx, "leads", "b"); !ok || !st.In {
+		t.Fatalf("state of the missing lead changed: %+v %v", st, ok)
+	}
+	// An explicit soft delete takes a out of scope; the target keeps it.
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "A2", Deleted: true})
+	rep := f.run(t)
+	if st, _, _ := f.store.LoadRecord(ctx, "leads", "a"); st.In || rep.Skipped != 1 {
+		t.Fatalf("soft delete: state %+v, report %+v", st, rep)
+	}
+	if _, _, n := f.tgt.counts(); n != 2 {
+		t.Fatalf("%d target records, want 2 (nothing deleted)", n)
 	}
 }

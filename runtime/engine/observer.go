@@ -91,6 +91,10 @@ const (
 	AlertDeadLetters AlertKind = "dead_letters"
 	// AlertPaused: the sync was paused after WithPauseAfter failures.
 	AlertPaused AlertKind = "paused"
+	// AlertTokenNotSaved: a new OAuth token (possibly a rotated refresh
+	// token) could not be saved in the state store; Sync is empty and
+	// System names the system.
+	AlertTokenNotSaved AlertKind = "token_not_saved"
 )
 
 // Alert is delivered through the alert hook once when its condition starts
@@ -112,8 +116,17 @@ type alerter struct {
 	firing map[[2]string]Alert
 }
 
+// alertKey identifies a condition: per sync, or per system for alerts
+// without a sync.
+func alertKey(sync string, kind AlertKind, system string) [2]string {
+	if sync == "" {
+		return [2]string{"system " + system, string(kind)}
+	}
+	return [2]string{sync, string(kind)}
+}
+
 func (e *Engine) raise(ctx context.Context, a Alert) {
-	k := [2]string{a.Sync, string(a.Kind)}
+	k := alertKey(a.Sync, a.Kind, a.System)
 	e.alerts.mu.Lock()
 	_, on := e.alerts.firing[k]
 	if !on {
@@ -129,8 +142,16 @@ func (e *Engine) raise(ctx context.Context, a Alert) {
 	}
 }
 
+// clearSystem clears an alert about a system rather than a sync.
+func (e *Engine) clearSystem(ctx context.Context, system string, kind AlertKind, msg string) {
+	e.clearKey(ctx, alertKey("", kind, system), "", kind, msg)
+}
+
 func (e *Engine) clear(ctx context.Context, sync string, kind AlertKind, msg string) {
-	k := [2]string{sync, string(kind)}
+	e.clearKey(ctx, alertKey(sync, kind, ""), sync, kind, msg)
+}
+
+func (e *Engine) clearKey(ctx context.Context, k [2]string, sync string, kind AlertKind, msg string) {
 	e.alerts.mu.Lock()
 	old, on := e.alerts.firing[k]
 	delete(e.alerts.firing, k)

@@ -14,78 +14,97 @@ import (
 // not sure about, goes through encoding/json so that results and error
 // values are the standard ones.
 
-// marshalValue encodes *v as JSON.
+// marshalValue encodes *v as JSON. It is generic only in name: the fast
+// paths live in the non-generic marshalFast, so that each Opt[T] and
+// Nullable[T] instantiation in a generated package compiles a few lines
+// instead of the whole type switch (generated packages hold hundreds of
+// instantiations, and compiling them dominated their build time).
 func marshalValue[T any](v *T) ([]byte, error) {
-	switch x := any(v).(type) {
-	case *string:
-		return appendJSONString(make([]byte, 0, len(*x)+2), *x), nil
-	case *bool:
-		if *x {
-			return []byte("true"), nil
-		}
-		return []byte("false"), nil
-	case *int:
-		return strconv.AppendInt(make([]byte, 0, 20), int64(*x), 10), nil
-	case *int64:
-		return strconv.AppendInt(make([]byte, 0, 20), *x, 10), nil
-	case *int32:
-		return strconv.AppendInt(make([]byte, 0, 11), int64(*x), 10), nil
-	case *float64:
-		if b, ok := appendJSONFloat(make([]byte, 0, 24), *x, 64); ok {
-			return b, nil
-		}
-	case *float32:
-		if b, ok := appendJSONFloat(make([]byte, 0, 16), float64(*x), 32); ok {
-			return b, nil
-		}
+	if b, ok := marshalFast(v); ok {
+		return b, nil
 	}
 	return json.Marshal(*v)
 }
 
+// marshalFast encodes the common scalar types without reflection; ok is
+// false for every other type.
+func marshalFast(v any) (b []byte, ok bool) {
+	switch x := v.(type) {
+	case *string:
+		return appendJSONString(make([]byte, 0, len(*x)+2), *x), true
+	case *bool:
+		if *x {
+			return []byte("true"), true
+		}
+		return []byte("false"), true
+	case *int:
+		return strconv.AppendInt(make([]byte, 0, 20), int64(*x), 10), true
+	case *int64:
+		return strconv.AppendInt(make([]byte, 0, 20), *x, 10), true
+	case *int32:
+		return strconv.AppendInt(make([]byte, 0, 11), int64(*x), 10), true
+	case *float64:
+		return appendJSONFloat(make([]byte, 0, 24), *x, 64)
+	case *float32:
+		return appendJSONFloat(make([]byte, 0, 16), float64(*x), 32)
+	}
+	return nil, false
+}
+
 // unmarshalValue decodes the JSON value b (never the literal null; callers
-// handle that) into *v, which the caller has reset to the zero value.
+// handle that) into *v, which the caller has reset to the zero value. Like
+// marshalValue, its fast paths are in a non-generic function.
 func unmarshalValue[T any](b []byte, v *T) error {
-	switch x := any(v).(type) {
+	if done, err := unmarshalFast(b, v); done {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// unmarshalFast decodes the common scalar types without reflection, and
+// date-times leniently; done is false when encoding/json should decode.
+func unmarshalFast(b []byte, v any) (done bool, err error) {
+	switch x := v.(type) {
 	case *string:
 		if s, ok := plainJSONString(b); ok {
 			*x = s
-			return nil
+			return true, nil
 		}
 	case *bool:
 		switch string(b) {
 		case "true":
 			*x = true
-			return nil
+			return true, nil
 		case "false":
 			*x = false
-			return nil
+			return true, nil
 		}
 	case *int:
 		if n, ok := parseJSONInt(b, strconv.IntSize); ok {
 			*x = int(n)
-			return nil
+			return true, nil
 		}
 	case *int64:
 		if n, ok := parseJSONInt(b, 64); ok {
 			*x = n
-			return nil
+			return true, nil
 		}
 	case *int32:
 		if n, ok := parseJSONInt(b, 32); ok {
 			*x = int32(n)
-			return nil
+			return true, nil
 		}
 	case *time.Time:
-		return unmarshalDateTime(b, x)
+		return true, unmarshalDateTime(b, x)
 	case *float64:
 		if isJSONNumber(b) {
 			if f, err := strconv.ParseFloat(string(b), 64); err == nil {
 				*x = f
-				return nil
+				return true, nil
 			}
 		}
 	}
-	return json.Unmarshal(b, v)
+	return false, nil
 }
 
 // isJSONNull reports whether b is the JSON literal null, allowing the

@@ -12,7 +12,10 @@
 // for concurrent use, fast, and must not block.
 package observe
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Outcome classifies how an attempt or a call ended. The values are stable
 // metric label values.
@@ -114,6 +117,9 @@ const (
 	// TokenPersistFailed means a new token was obtained and is used, but the
 	// persistence hook failed to store it.
 	TokenPersistFailed TokenOutcome = "persist_failed"
+	// TokenPersisted means a token whose save had failed was stored by a
+	// later retry.
+	TokenPersisted TokenOutcome = "persisted"
 )
 
 // TokenRefresh reports a token endpoint exchange.
@@ -138,6 +144,16 @@ type Observer interface {
 	ObserveRateLimitWait(RateLimitWait)
 	ObserveBreaker(BreakerChange)
 	ObserveTokenRefresh(TokenRefresh)
+}
+
+// RequestContextObserver is an Observer that also wants the context of the
+// request an attempt belonged to (a tracing adapter makes the attempt's
+// span a child of the caller's span). The transport calls
+// ObserveRequestContext instead of ObserveRequest when the observer
+// implements it.
+type RequestContextObserver interface {
+	Observer
+	ObserveRequestContext(ctx context.Context, e Request)
 }
 
 // Nop is an Observer that ignores everything. Embed it in a struct to
@@ -190,6 +206,17 @@ type multi []Observer
 func (m multi) ObserveRequest(e Request) {
 	for _, o := range m {
 		o.ObserveRequest(e)
+	}
+}
+
+// ObserveRequestContext passes the context on to the observers that want it.
+func (m multi) ObserveRequestContext(ctx context.Context, e Request) {
+	for _, o := range m {
+		if co, ok := o.(RequestContextObserver); ok {
+			co.ObserveRequestContext(ctx, e)
+		} else {
+			o.ObserveRequest(e)
+		}
 	}
 }
 

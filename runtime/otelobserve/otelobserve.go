@@ -135,10 +135,21 @@ func New(o Options) (*Observer, error) {
 }
 
 func (m *Observer) span(name string, end time.Time, d time.Duration, failed bool, desc string, attrs ...attribute.KeyValue) {
+	m.spanIn(context.Background(), name, end, d, failed, desc, attrs...)
+}
+
+// spanIn records a finished span as a child of the span in parent (a root
+// when there is none). Only the parent's span context is used: the
+// request's values and deadline do not outlive it in the exporter.
+func (m *Observer) spanIn(parent context.Context, name string, end time.Time, d time.Duration, failed bool, desc string, attrs ...attribute.KeyValue) {
 	if m.tracer == nil {
 		return
 	}
-	_, sp := m.tracer.Start(context.Background(), name, trace.WithTimestamp(end.Add(-d)), trace.WithAttributes(attrs...))
+	pctx := context.Background()
+	if sc := trace.SpanContextFromContext(parent); sc.IsValid() {
+		pctx = trace.ContextWithSpanContext(pctx, sc)
+	}
+	_, sp := m.tracer.Start(pctx, name, trace.WithTimestamp(end.Add(-d)), trace.WithAttributes(attrs...))
 	if failed {
 		sp.SetStatus(codes.Error, desc)
 	} else {
@@ -147,8 +158,17 @@ func (m *Observer) span(name string, end time.Time, d time.Duration, failed bool
 	sp.End(trace.WithTimestamp(end))
 }
 
-// ObserveRequest implements observe.Observer: one span per attempt.
+// ObserveRequest implements observe.Observer: one span per attempt, the
+// root of its own trace.
 func (m *Observer) ObserveRequest(e observe.Request) {
+	m.ObserveRequestContext(context.Background(), e)
+}
+
+// ObserveRequestContext implements observe.RequestContextObserver (the
+// transport calls it with the request's context): the attempt's span is a
+// child of the span in ctx, when there is one, so a caller that traces its
+// own work sees its calls' attempts inside it.
+func (m *Observer) ObserveRequestContext(parent context.Context, e observe.Request) {
 	ctx := context.Background()
 	base := metric.WithAttributes(AttrSystem.String(e.System), AttrOperationID.String(e.Operation))
 	m.requests.Add(ctx, 1, base, metric.WithAttributes(AttrOutcome.String(string(e.Outcome))))
@@ -160,7 +180,7 @@ func (m *Observer) ObserveRequest(e observe.Request) {
 	if e.Status != 0 {
 		attrs = append(attrs, AttrStatusCode.Int(e.Status))
 	}
-	m.span(e.System+" "+e.Operation, m.now(), e.Duration, e.Outcome != observe.OutcomeSuccess, string(e.Outcome), attrs...)
+	m.spanIn(parent, e.System+" "+e.Operation, m.now(), e.Duration, e.Outcome != observe.OutcomeSuccess, string(e.Outcome), attrs...)
 }
 
 // ObserveCall implements observe.Observer.

@@ -110,3 +110,47 @@ func TestSpans(t *testing.T) {
 		t.Errorf("metrics %v", got)
 	}
 }
+
+// TestRequestSpanParent: an attempt made under a caller's span is recorded
+// as that span's child, in its trace; without one it is a root.
+func TestRequestSpanParent(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer tp.Shutdown(context.Background())
+	obs, err := otelobserve.New(otelobserve.Options{TracerProvider: tp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{}`) }))
+	defer api.Close()
+	rt := transport.Chain(transport.Config{System: "crm", Observer: obs}, http.DefaultTransport)
+	call := func(ctx context.Context) {
+		ctx = transport.WithOperation(ctx, &transport.Operation{ID: "getLead", Method: "GET", Idempotent: true})
+		req, _ := http.NewRequestWithContext(ctx, "GET", api.URL+"/leads/1", nil)
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	ctx, parent := tp.Tracer("caller").Start(context.Background(), "caller work")
+	call(ctx)
+	parent.End()
+	call(context.Background())
+
+	spans := exp.GetSpans()
+	if len(spans) != 3 {
+		t.Fatalf("%d spans, want 3", len(spans))
+	}
+	child, caller, root := spans[0], spans[1], spans[2]
+	if child.Name != "crm getLead" || caller.Name != "caller work" || root.Name != "crm getLead" {
+		t.Fatalf("spans %q %q %q", child.Name, caller.Name, root.Name)
+	}
+	if child.Parent.SpanID() != caller.SpanContext.SpanID() || child.SpanContext.TraceID() != caller.SpanContext.TraceID() {
+		t.Errorf("attempt span's parent %v, want the caller's span %v", child.Parent, caller.SpanContext)
+	}
+	if root.Parent.IsValid() || root.SpanContext.TraceID() == caller.SpanContext.TraceID() {
+		t.Errorf("attempt without a caller span has parent %v", root.Parent)
+	}
+}

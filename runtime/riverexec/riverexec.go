@@ -63,6 +63,12 @@ type PollArgs struct {
 	// job, and a scheduled pass that finds its sync busy is dropped (the
 	// holder is polling already) instead of queuing behind it.
 	Slot int64 `json:"slot,omitempty"`
+	// FollowUp marks the one extra pass a scheduled pass that deferred
+	// records (waiting for another sync, such as a lookup's xref) asks for
+	// soon after it, instead of leaving them to the next interval. A
+	// follow-up asks for none, so a record deferred for good costs at most
+	// one extra pass per interval.
+	FollowUp bool `json:"follow_up,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -292,7 +298,30 @@ func (x *Executor) Start(ctx context.Context) error {
 	if x.eng == nil {
 		return errors.New("riverexec: Start before Bind")
 	}
-	return x.client.Start(ctx)
+	if err := x.client.Start(ctx); err != nil {
+		return err
+	}
+	// River's periodic jobs are inserted by the elected leader once its
+	// maintenance services have started, which takes a second or two (and
+	// longer while a crashed leader's term runs out). The first pass of
+	// every schedule does not wait for that: each worker inserts the
+	// current slot's jobs itself; uniqueness by arguments keeps one of
+	// each however many workers start together.
+	var many []river.InsertManyParams
+	for _, s := range x.cfg.Schedules {
+		if s.Every > 0 {
+			many = append(many, river.InsertManyParams{Args: PollArgs{Sync: s.Sync, Slot: slot(s.Every)}, InsertOpts: x.opts()})
+		}
+		if s.QueueEvery > 0 {
+			many = append(many, river.InsertManyParams{Args: QueueArgs{Sync: s.Sync, Slot: slot(s.QueueEvery)}, InsertOpts: x.opts()})
+		}
+	}
+	if len(many) > 0 {
+		if _, err := x.client.InsertMany(ctx, many); err != nil {
+			return fmt.Errorf("riverexec: inserting the first scheduled jobs: %w", err)
+		}
+	}
+	return nil
 }
 
 // Stop waits for running jobs to finish (or ctx) and stops.
@@ -450,10 +479,24 @@ type pollWorker struct {
 }
 
 func (w *pollWorker) Work(ctx context.Context, j *river.Job[PollArgs]) error {
-	return w.x.run(ctx, j.Args.Sync, j.Args.Slot != 0, func(ctx context.Context) error {
-		_, err := w.x.eng.RunOnce(ctx, j.Args.Sync)
+	var deferred int
+	err := w.x.run(ctx, j.Args.Sync, j.Args.Slot != 0, func(ctx context.Context) error {
+		rep, err := w.x.eng.RunOnce(ctx, j.Args.Sync)
+		deferred = rep.Deferred
 		return err
 	})
+	if err == nil && deferred > 0 && j.Args.Slot != 0 && !j.Args.FollowUp {
+		// Records waiting for another sync (an owner not synced yet, say)
+		// are tried again after LockRetry rather than a whole interval
+		// later. Unique by its arguments, so once per slot.
+		args := PollArgs{Sync: j.Args.Sync, Slot: j.Args.Slot, FollowUp: true}
+		opts := w.x.opts()
+		opts.ScheduledAt = time.Now().Add(w.x.cfg.LockRetry)
+		if _, ierr := w.x.client.Insert(context.WithoutCancel(ctx), args, opts); ierr != nil {
+			w.x.log.LogAttrs(ctx, slog.LevelWarn, "riverexec: inserting a follow-up poll failed", slog.String("sync", j.Args.Sync), slog.String("error", ierr.Error()))
+		}
+	}
+	return err
 }
 
 type queueWorker struct {

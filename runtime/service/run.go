@@ -29,7 +29,10 @@ type started struct {
 	mem   *observe.Memory
 	em    *engineMetrics
 	envs  []Selected
-	log   *slog.Logger
+	// wx runs the engine's units on shared workers (a WorkerStore's
+	// executor, run only); nil: in this process.
+	wx  WorkerExecutor
+	log *slog.Logger
 	// alertWG tracks alert deliveries in flight (waited for at shutdown).
 	alertWG sync.WaitGroup
 }
@@ -43,6 +46,8 @@ type engineFlags struct {
 	retries     int
 	retryBase   time.Duration
 	env         *envFlags
+	// workers asks a WorkerStore for its executor (the run command).
+	workers bool
 }
 
 func (h *host) engineFlagSet(fs *flag.FlagSet, ef *engineFlags) {
@@ -96,8 +101,20 @@ func (h *host) start(ctx context.Context, ef *engineFlags, extra ...engine.Optio
 	}
 	opts := []engine.Option{engine.WithLogger(log), engine.WithObserver(s.em), engine.WithAlertHook(hook),
 		engine.WithConcurrency(ef.concurrency), engine.WithPauseAfter(ef.pauseAfter)}
+	if ef.workers {
+		if s.wx, err = workerExecutor(ctx, st, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+		if s.wx != nil {
+			opts = append(opts, engine.WithExecutor(s.wx))
+		}
+	}
 	opts = append(opts, h.c.Options...)
 	s.eng = engine.New(st, append(opts, extra...)...)
+	if s.wx != nil {
+		s.wx.Bind(s.eng)
+	}
 	setup := &Setup{Engine: s.eng, Resolver: h.resolver(), URLs: map[string]string{}, TokenURLs: map[string]string{},
 		ClientOptions: []rest.Option{rest.WithObserver(s.mem), rest.WithLogger(log)}}
 	if ef.retries > 0 || ef.retryBase > 0 {
@@ -155,6 +172,15 @@ func (s *started) deliver(u *url.URL, a engine.Alert) {
 
 func (s *started) close() {
 	s.alertWG.Wait()
+	if s.wx != nil {
+		// Jobs this process is running for other processes' schedules are
+		// stopped; River hands them to another worker.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := s.wx.Stop(ctx); err != nil {
+			s.log.Error("stopping the workers", slog.String("error", err.Error()))
+		}
+		cancel()
+	}
 	if err := s.store.Close(); err != nil {
 		s.log.Error("closing the state store", slog.String("error", err.Error()))
 	}
@@ -163,7 +189,7 @@ func (s *started) close() {
 // cmdRun serves until the process is told to stop.
 func (h *host) cmdRun(ctx context.Context, args []string) int {
 	fs := h.flagSet("run")
-	var ef engineFlags
+	ef := engineFlags{workers: true}
 	h.engineFlagSet(fs, &ef)
 	var addr string
 	var drain, retention, queuePoll, every time.Duration
@@ -362,6 +388,18 @@ func (h *host) serve(ctx context.Context, s *started, addr string, drain, retent
 			}
 		}
 	}()
+	if s.wx != nil {
+		// The workers take jobs (any process's RunOnce) until close stops
+		// them; only abandoning the drain cancels them early.
+		if err := s.wx.Start(workCtx); err != nil {
+			log.Error("starting the workers", slog.String("error", err.Error()))
+			abandon()
+			_ = srv.Close()
+			wg.Wait()
+			return ExitFailed
+		}
+		log.Info("workers started: the syncs' units run as jobs shared with every process on this state store")
+	}
 	ready.Store(true)
 	log.Info("started", slog.Int("syncs", len(h.c.Syncs)))
 

@@ -8,8 +8,10 @@
 // core runtime packages; it never imports a store implementation. State
 // stores are chosen by the -state URL's scheme from the StoreOpener
 // registry the generated main passes in (sqlite:// from
-// runtime/sqlitestore, postgres:// from runtime/pgstore), so the heavy
-// drivers stay in their own modules. It must not make decisions that belong
+// runtime/sqlitestore, postgres:// from runtime/riverexec's OpenURL), so
+// the heavy drivers stay in their own modules. A store that is also a
+// WorkerStore hands the run command an executor (River workers) through
+// which every process on the same store shares the syncs. It must not make decisions that belong
 // to the engine (what to write, when a record is done): it schedules,
 // serves, reports and shuts down.
 package service

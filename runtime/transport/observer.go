@@ -91,8 +91,13 @@ func (t *observeRT) RoundTrip(req *http.Request) (*http.Response, error) {
 		outcome = outcomeOfStatus(status)
 	}
 	if t.obs != nil {
-		t.obs.ObserveRequest(observe.Request{System: t.system, Operation: opLabel(op), Method: req.Method, Attempt: attempt,
-			Status: status, Outcome: outcome, Duration: dur})
+		ev := observe.Request{System: t.system, Operation: opLabel(op), Method: req.Method, Attempt: attempt,
+			Status: status, Outcome: outcome, Duration: dur}
+		if co, ok := t.obs.(observe.RequestContextObserver); ok {
+			co.ObserveRequestContext(ctx, ev)
+		} else {
+			t.obs.ObserveRequest(ev)
+		}
 	}
 	if t.logger != nil {
 		level := t.log.Level

@@ -40,7 +40,9 @@ func testLock(t *testing.T, s engine.Store) {
 // OneWriterSuite checks the one-writer rule across handles: open returns
 // two stores on the same state (two opens of one SQLite file, two
 // connections to one Postgres schema). While one holds a sync's lock the
-// other is refused with ErrLocked; once released, the other gets it.
+// other is refused with ErrLocked; once released, the other gets it. (That
+// a dead holder's lock is freed — process exit, lost connection — is
+// store-specific: sqlitestore checks it with real processes.)
 func OneWriterSuite(t *testing.T, open func(t *testing.T) (engine.Store, engine.Store)) {
 	t.Helper()
 	ctx := context.Background()
@@ -59,15 +61,6 @@ func OneWriterSuite(t *testing.T, open func(t *testing.T) (engine.Store, engine.
 	}
 	if _, err := a.Lock(ctx, "leads"); !errors.Is(err, engine.ErrLocked) {
 		t.Fatalf("first handle locked a sync the second holds: %v", err)
-	}
-	relB()
-	// Closing a handle releases what it holds.
-	_, err = a.Lock(ctx, "leads")
-	must(t, err)
-	must(t, a.Close())
-	relB, err = b.Lock(ctx, "leads")
-	if err != nil {
-		t.Fatalf("lock not released by Close: %v", err)
 	}
 	relB()
 }

@@ -197,11 +197,11 @@ func (c *Client) Range(ctx context.Context, p RangeParams) (*Type, error) {
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsRange)
+	return nil, c.rc.NewError(req, resp, errorsError)
 }
 
-// errorModelsRange decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsRange(status int, body []byte) any {
+// errorsError decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsError(status int, body []byte) any {
 	var m Error
 	if json.Unmarshal(body, &m) == nil {
 		return &m

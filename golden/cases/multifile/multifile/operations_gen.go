@@ -46,11 +46,11 @@ func (c *Client) GetWidget(ctx context.Context, p GetWidgetParams) (*Widget, err
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsGetWidget)
+	return nil, c.rc.NewError(req, resp, errorsProblem)
 }
 
-// errorModelsGetWidget decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsGetWidget(status int, body []byte) any {
+// errorsProblem decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsProblem(status int, body []byte) any {
 	switch {
 	case status == 404:
 		var m Problem

@@ -39,11 +39,11 @@ func (c *Client) DeleteItem(ctx context.Context, p DeleteItemParams) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
 		return nil
 	}
-	return c.rc.NewError(req, resp, errorModelsDeleteItem)
+	return c.rc.NewError(req, resp, errorsProblem)
 }
 
-// errorModelsDeleteItem decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsDeleteItem(status int, body []byte) any {
+// errorsProblem decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsProblem(status int, body []byte) any {
 	switch {
 	case status == 409:
 		var m Problem
@@ -90,11 +90,11 @@ func (c *Client) GetItem(ctx context.Context, p GetItemParams) (*Result, error) 
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsGetItem)
+	return nil, c.rc.NewError(req, resp, errorsNotFoundEtc)
 }
 
-// errorModelsGetItem decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsGetItem(status int, body []byte) any {
+// errorsNotFoundEtc decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsNotFoundEtc(status int, body []byte) any {
 	switch {
 	case status == 404:
 		var m NotFound
@@ -265,11 +265,11 @@ func (c *Client) SubmitJob(ctx context.Context) (*SubmitJobResult, error) {
 		}
 		return out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsSubmitJob)
+	return nil, c.rc.NewError(req, resp, errorsProblem2)
 }
 
-// errorModelsSubmitJob decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsSubmitJob(status int, body []byte) any {
+// errorsProblem2 decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsProblem2(status int, body []byte) any {
 	switch {
 	case status/100 == 4:
 		var m Problem

@@ -53,11 +53,11 @@ func (c *Client) CreatePet(ctx context.Context, p CreatePetParams, body Pet) (*P
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsCreatePet)
+	return nil, c.rc.NewError(req, resp, errorsError)
 }
 
-// errorModelsCreatePet decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsCreatePet(status int, body []byte) any {
+// errorsError decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsError(status int, body []byte) any {
 	var m Error
 	if json.Unmarshal(body, &m) == nil {
 		return &m

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/connectorgen/connectorgen/golden/cases/unionnames/unionnames"
+	"github.com/connectorgen/connectorgen/runtime/oas"
 )
 
 // Each variant's accessor carries the name that tells it apart: the $ref
@@ -31,3 +32,6 @@ func TestVariantNames(t *testing.T) {
 		t.Errorf("AsBot = %+v, %v; reset2fa %v", bot, err, c.Reset2FA)
 	}
 }
+
+// A nested type is named without repeating its owner's last word.
+var _ = unionnames.Commit{CommitStats: oas.Some(unionnames.CommitStats{Additions: oas.Some(int64(1))})}

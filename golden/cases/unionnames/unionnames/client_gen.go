@@ -29,7 +29,7 @@ const (
 	// OpenAPIVersion is the OpenAPI (or Swagger) version of the spec.
 	OpenAPIVersion = "3.1.0"
 	// SpecHash is the SHA-256 of the spec's files; it changes whenever they do.
-	SpecHash = "sha256:79b0f31d6d200e03783d501ab6fd424e2d5aab5c2b950687c854f95831c17185"
+	SpecHash = "sha256:6af545d2da40b621f4015187d6578bfc07a50ae21ce6dc5eef9be0382ddfb2c5"
 )
 
 // Option configures a Client; see the rest package for the options.

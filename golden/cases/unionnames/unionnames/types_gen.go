@@ -12,6 +12,8 @@ import (
 // Commit: the "Commit" schema.
 type Commit struct {
 	Author CommitAuthor `json:"author"`
+	// owner Commit + field CommitStats names the type CommitStats, not CommitCommitStats
+	CommitStats oas.Opt[CommitStats] `json:"commitStats,omitzero"`
 	// can_reset_2fa spelled with its initialism
 	Reset2FA oas.Opt[bool] `json:"reset2fa,omitzero"`
 }
@@ -170,6 +172,11 @@ func (v CommitAuthorBotKind) IsKnown() bool {
 type CommitAuthorEmail struct {
 	Email string          `json:"email"`
 	Name  oas.Opt[string] `json:"name,omitzero"`
+}
+
+// CommitStats: owner Commit + field CommitStats names the type CommitStats, not CommitCommitStats
+type CommitStats struct {
+	Additions oas.Opt[int64] `json:"additions,omitzero"`
 }
 
 // User: the "User" schema.

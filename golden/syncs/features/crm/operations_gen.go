@@ -50,11 +50,11 @@ func (c *Client) CreateCompany(ctx context.Context, body CompanyCreate) (*Compan
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsCreateCompany)
+	return nil, c.rc.NewError(req, resp, errorsError2)
 }
 
-// errorModelsCreateCompany decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsCreateCompany(status int, body []byte) any {
+// errorsError2 decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsError2(status int, body []byte) any {
 	switch {
 	case status == 400:
 		var m Error
@@ -136,7 +136,7 @@ func (c *Client) CreateContact(ctx context.Context, body ContactCreate) (*Contac
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsCreateCompany)
+	return nil, c.rc.NewError(req, resp, errorsError2)
 }
 
 // opCreateLead describes POST /leads to the runtime. It is never modified.
@@ -175,7 +175,7 @@ func (c *Client) CreateLead(ctx context.Context, body LeadCreate) (*Lead, error)
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsCreateCompany)
+	return nil, c.rc.NewError(req, resp, errorsError2)
 }
 
 // opDeleteLead describes DELETE /leads/{lead_id} to the runtime. It is never modified.
@@ -214,11 +214,11 @@ func (c *Client) DeleteLead(ctx context.Context, p DeleteLeadParams) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
 		return nil
 	}
-	return c.rc.NewError(req, resp, errorModelsGetCompany)
+	return c.rc.NewError(req, resp, errorsError3)
 }
 
-// errorModelsGetCompany decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsGetCompany(status int, body []byte) any {
+// errorsError3 decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsError3(status int, body []byte) any {
 	switch {
 	case status == 401:
 		var m Error
@@ -298,7 +298,7 @@ func (c *Client) GetCompany(ctx context.Context, p GetCompanyParams) (*Company, 
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsGetCompany)
+	return nil, c.rc.NewError(req, resp, errorsError3)
 }
 
 // opGetContact describes GET /contacts/{contact_id} to the runtime. It is never modified.
@@ -345,7 +345,7 @@ func (c *Client) GetContact(ctx context.Context, p GetContactParams) (*Contact, 
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsGetCompany)
+	return nil, c.rc.NewError(req, resp, errorsError3)
 }
 
 // opGetLead describes GET /leads/{lead_id} to the runtime. It is never modified.
@@ -392,7 +392,7 @@ func (c *Client) GetLead(ctx context.Context, p GetLeadParams) (*Lead, error) {
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsGetCompany)
+	return nil, c.rc.NewError(req, resp, errorsError3)
 }
 
 // opGetLeadLegacy describes GET /leads/by-email/{email} to the runtime. It is never modified.
@@ -441,7 +441,7 @@ func (c *Client) GetLeadLegacy(ctx context.Context, p GetLeadLegacyParams) (*Lea
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsGetCompany)
+	return nil, c.rc.NewError(req, resp, errorsError3)
 }
 
 // opGetOwner describes GET /owners/{owner_id} to the runtime. It is never modified.
@@ -488,7 +488,7 @@ func (c *Client) GetOwner(ctx context.Context, p GetOwnerParams) (*Owner, error)
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsGetCompany)
+	return nil, c.rc.NewError(req, resp, errorsError3)
 }
 
 // opListCompanies describes GET /companies to the runtime. It is never modified.
@@ -563,7 +563,7 @@ func (c *Client) ListCompanies(ctx context.Context, p ListCompaniesParams) (*Com
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsListCompanies)
+	return nil, c.rc.NewError(req, resp, errorsError)
 }
 
 // ListCompaniesPages calls ListCompanies for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -632,8 +632,8 @@ func (c *Client) ListCompaniesItems(ctx context.Context, p ListCompaniesParams) 
 	}
 }
 
-// errorModelsListCompanies decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsListCompanies(status int, body []byte) any {
+// errorsError decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsError(status int, body []byte) any {
 	switch {
 	case status == 400:
 		var m Error
@@ -741,7 +741,7 @@ func (c *Client) ListContacts(ctx context.Context, p ListContactsParams) (*Conta
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsListCompanies)
+	return nil, c.rc.NewError(req, resp, errorsError)
 }
 
 // ListContactsPages calls ListContacts for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -898,7 +898,7 @@ func (c *Client) ListLeads(ctx context.Context, p ListLeadsParams) (*LeadPage, e
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsListCompanies)
+	return nil, c.rc.NewError(req, resp, errorsError)
 }
 
 // ListLeadsPages calls ListLeads for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -1031,7 +1031,7 @@ func (c *Client) ListOwners(ctx context.Context, p ListOwnersParams) (*OwnerPage
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsListCompanies)
+	return nil, c.rc.NewError(req, resp, errorsError)
 }
 
 // ListOwnersPages calls ListOwners for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -1137,11 +1137,11 @@ func (c *Client) SearchLeads(ctx context.Context, body LeadSearchRequest) (*Lead
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsSearchLeads)
+	return nil, c.rc.NewError(req, resp, errorsError5)
 }
 
-// errorModelsSearchLeads decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsSearchLeads(status int, body []byte) any {
+// errorsError5 decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsError5(status int, body []byte) any {
 	switch {
 	case status == 400:
 		var m Error
@@ -1236,11 +1236,11 @@ func (c *Client) UpdateCompany(ctx context.Context, p UpdateCompanyParams, body 
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsUpdateCompany)
+	return nil, c.rc.NewError(req, resp, errorsError4)
 }
 
-// errorModelsUpdateCompany decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsUpdateCompany(status int, body []byte) any {
+// errorsError4 decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsError4(status int, body []byte) any {
 	switch {
 	case status == 400:
 		var m Error
@@ -1350,5 +1350,5 @@ func (c *Client) UpdateLead(ctx context.Context, p UpdateLeadParams, body LeadUp
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsUpdateCompany)
+	return nil, c.rc.NewError(req, resp, errorsError4)
 }

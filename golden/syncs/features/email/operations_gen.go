@@ -70,11 +70,11 @@ func (c *Client) AddMember(ctx context.Context, p AddMemberParams, body AddMembe
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsAddMember)
+	return nil, c.rc.NewError(req, resp, errorsAPIError5)
 }
 
-// errorModelsAddMember decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsAddMember(status int, body []byte) any {
+// errorsAPIError5 decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsAPIError5(status int, body []byte) any {
 	switch {
 	case status == 400:
 		var m APIError
@@ -175,11 +175,11 @@ func (c *Client) AddMemberTags(ctx context.Context, p AddMemberTagsParams, body 
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
 		return nil
 	}
-	return c.rc.NewError(req, resp, errorModelsUpsertMember)
+	return c.rc.NewError(req, resp, errorsAPIError6)
 }
 
-// errorModelsUpsertMember decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsUpsertMember(status int, body []byte) any {
+// errorsAPIError6 decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsAPIError6(status int, body []byte) any {
 	switch {
 	case status == 400:
 		var m APIError
@@ -269,11 +269,11 @@ func (c *Client) CreateBatch(ctx context.Context, p CreateBatchParams, body Batc
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsCreateBatch)
+	return nil, c.rc.NewError(req, resp, errorsAPIError)
 }
 
-// errorModelsCreateBatch decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsCreateBatch(status int, body []byte) any {
+// errorsAPIError decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsAPIError(status int, body []byte) any {
 	switch {
 	case status == 400:
 		var m APIError
@@ -358,7 +358,7 @@ func (c *Client) CreateList(ctx context.Context, p CreateListParams, body ListWr
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsCreateBatch)
+	return nil, c.rc.NewError(req, resp, errorsAPIError)
 }
 
 // opCreateSender describes POST /senders to the runtime. It is never modified.
@@ -410,11 +410,11 @@ func (c *Client) CreateSender(ctx context.Context, p CreateSenderParams, body Se
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsCreateSender)
+	return nil, c.rc.NewError(req, resp, errorsAPIError9)
 }
 
-// errorModelsCreateSender decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsCreateSender(status int, body []byte) any {
+// errorsAPIError9 decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsAPIError9(status int, body []byte) any {
 	switch {
 	case status == 400:
 		var m APIError
@@ -498,11 +498,11 @@ func (c *Client) DeleteMember(ctx context.Context, p DeleteMemberParams) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
 		return nil
 	}
-	return c.rc.NewError(req, resp, errorModelsGetBatch)
+	return c.rc.NewError(req, resp, errorsAPIError2)
 }
 
-// errorModelsGetBatch decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsGetBatch(status int, body []byte) any {
+// errorsAPIError2 decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsAPIError2(status int, body []byte) any {
 	switch {
 	case status == 401:
 		var m APIError
@@ -584,11 +584,11 @@ func (c *Client) FindMembers(ctx context.Context, p FindMembersParams) (*MemberS
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsListMembers)
+	return nil, c.rc.NewError(req, resp, errorsAPIError4)
 }
 
-// errorModelsListMembers decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsListMembers(status int, body []byte) any {
+// errorsAPIError4 decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsAPIError4(status int, body []byte) any {
 	switch {
 	case status == 400:
 		var m APIError
@@ -668,7 +668,7 @@ func (c *Client) GetBatch(ctx context.Context, p GetBatchParams) (*Batch, error)
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsGetBatch)
+	return nil, c.rc.NewError(req, resp, errorsAPIError2)
 }
 
 // opGetList describes GET /lists/{list_id} to the runtime. It is never modified.
@@ -715,7 +715,7 @@ func (c *Client) GetList(ctx context.Context, p GetListParams) (*List, error) {
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsGetBatch)
+	return nil, c.rc.NewError(req, resp, errorsAPIError2)
 }
 
 // opGetMember describes GET /lists/{list_id}/members/{member_id} to the runtime. It is never modified.
@@ -769,7 +769,7 @@ func (c *Client) GetMember(ctx context.Context, p GetMemberParams) (*Member, err
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsGetBatch)
+	return nil, c.rc.NewError(req, resp, errorsAPIError2)
 }
 
 // opGetMemberAvatar describes GET /lists/{list_id}/members/{member_id}/avatar to the runtime. It is never modified.
@@ -824,7 +824,7 @@ func (c *Client) GetMemberAvatar(ctx context.Context, p GetMemberAvatarParams) (
 		}
 		return out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsGetBatch)
+	return nil, c.rc.NewError(req, resp, errorsAPIError2)
 }
 
 // opListLists describes GET /lists to the runtime. It is never modified.
@@ -883,7 +883,7 @@ func (c *Client) ListLists(ctx context.Context, p ListListsParams) (*ListCollect
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsListLists)
+	return nil, c.rc.NewError(req, resp, errorsAPIError3)
 }
 
 // ListListsPages calls ListLists for each page in turn (offset pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -937,8 +937,8 @@ func (c *Client) ListListsItems(ctx context.Context, p ListListsParams) iter.Seq
 	}
 }
 
-// errorModelsListLists decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsListLists(status int, body []byte) any {
+// errorsAPIError3 decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsAPIError3(status int, body []byte) any {
 	switch {
 	case status == 400:
 		var m APIError
@@ -1056,7 +1056,7 @@ func (c *Client) ListMembers(ctx context.Context, p ListMembersParams) (*MemberC
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsListMembers)
+	return nil, c.rc.NewError(req, resp, errorsAPIError4)
 }
 
 // ListMembersPages calls ListMembers for each page in turn (offset pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -1174,7 +1174,7 @@ func (c *Client) ListSenders(ctx context.Context, p ListSendersParams) (*SenderC
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsListSenders)
+	return nil, c.rc.NewError(req, resp, errorsAPIError8)
 }
 
 // ListSendersPages calls ListSenders for each page in turn (offset pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -1228,8 +1228,8 @@ func (c *Client) ListSendersItems(ctx context.Context, p ListSendersParams) iter
 	}
 }
 
-// errorModelsListSenders decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsListSenders(status int, body []byte) any {
+// errorsAPIError8 decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsAPIError8(status int, body []byte) any {
 	switch {
 	case status == 401:
 		var m APIError
@@ -1318,7 +1318,7 @@ func (c *Client) ListTags(ctx context.Context, p ListTagsParams) (*TagCollection
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsListMembers)
+	return nil, c.rc.NewError(req, resp, errorsAPIError4)
 }
 
 // ListTagsPages calls ListTags for each page in turn (offset pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -1405,11 +1405,11 @@ func (c *Client) Ping(ctx context.Context) (*Ping, error) {
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsPing)
+	return nil, c.rc.NewError(req, resp, errorsAPIError7)
 }
 
-// errorModelsPing decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsPing(status int, body []byte) any {
+// errorsAPIError7 decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsAPIError7(status int, body []byte) any {
 	switch {
 	case status == 429:
 		var m APIError
@@ -1483,7 +1483,7 @@ func (c *Client) UpdateMember(ctx context.Context, p UpdateMemberParams, body Me
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsAddMember)
+	return nil, c.rc.NewError(req, resp, errorsAPIError5)
 }
 
 // opUpdateSender describes PATCH /senders/{sender_id} to the runtime. It is never modified.
@@ -1530,11 +1530,11 @@ func (c *Client) UpdateSender(ctx context.Context, p UpdateSenderParams, body Se
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsUpdateSender)
+	return nil, c.rc.NewError(req, resp, errorsAPIError10)
 }
 
-// errorModelsUpdateSender decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorModelsUpdateSender(status int, body []byte) any {
+// errorsAPIError10 decodes the error models documented for a status; the result becomes rest.Error.Model.
+func errorsAPIError10(status int, body []byte) any {
 	switch {
 	case status == 401:
 		var m APIError
@@ -1624,5 +1624,5 @@ func (c *Client) UpsertMember(ctx context.Context, p UpsertMemberParams, body Up
 		}
 		return &out, nil
 	}
-	return nil, c.rc.NewError(req, resp, errorModelsUpsertMember)
+	return nil, c.rc.NewError(req, resp, errorsAPIError6)
 }
