@@ -14,7 +14,7 @@ import (
 
 // pairings are the connector configs of ../shared/pairings that the
 // mapping language can express today (specs/NAME/connector.yaml).
-var pairings = []string{"freshdesk-jira", "shopify-klaviyo"}
+var pairings = []string{"freshdesk-jira", "hubspot-sendgrid", "shopify-klaviyo"}
 
 // TestPairings validates, generates, builds and vets each pairing's
 // connector against the real vendor specs in ../shared/corpus (read in

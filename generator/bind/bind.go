@@ -245,8 +245,8 @@ func (b *binder) call(e *config.Entity, c *ir.Client, v config.Value, what strin
 	for _, cp := range e.Params {
 		for _, p := range op.Params {
 			if p.Name == cp.Name {
-				if u := p.Type.Unwrapped(); u.Kind != ir.Builtin || u.Name != "string" {
-					b.errorf(cp.Pos, "entity %q: param %q of %s is %s; only string params can be fixed in the mapping", e.Name, cp.Name, op.ID, u)
+				if u := p.Type.Unwrapped(); !isString(u) && !(u.Kind == ir.Slice && isString(u.Elem)) {
+					b.errorf(cp.Pos, "entity %q: param %q of %s is %s; only string and string-list params can be fixed in the mapping (a list as comma-separated values)", e.Name, cp.Name, op.ID, u)
 				}
 				oc.Consts = append(oc.Consts, ir.ConstParam{Param: p, Value: cp.Value.Text})
 			}
@@ -525,11 +525,82 @@ func (b *binder) upsert(e *config.Entity, c *ir.Client, ent *ir.Entity) bool {
 			oc.IdemParam = p
 		}
 	}
-	if len(ent.Key.Steps) > 0 && !b.resultKey(e, ent, oc, e.Upsert) {
+	if e.Bulk != nil {
+		if !b.bulk(e, c, ent, oc) {
+			return false
+		}
+	} else if len(ent.Key.Steps) > 0 && !b.resultKey(e, ent, oc, e.Upsert) {
 		return false
 	}
 	upd := *oc
 	ent.Create, ent.Update, ent.Upsert = oc, &upd, true
+	return true
+}
+
+// defaultBatch is the records per bulk request when the mapping does not
+// say (SendGrid takes up to 30,000 contacts per request; 500 keeps one
+// failed request cheap to retry).
+const defaultBatch = 500
+
+// bulk binds write.bulk: the upsert body's list of records. The fields of
+// the sync then map into one element of that list.
+func (b *binder) bulk(e *config.Entity, c *ir.Client, ent *ir.Entity, oc *ir.OpCall) bool {
+	bk := e.Bulk
+	if !bk.List.IsSet() {
+		return false // the decoder reported it
+	}
+	res, perr := fieldpath.Resolve(clientTypes{b, c}, oc.BodyType, bk.List.Text)
+	if perr != nil {
+		b.errorf(bk.List.Pos, "entity %q: bulk target without a list: upsert operation %q body: %s", e.Name, oc.Op.ID, perr.Error())
+		return false
+	}
+	lt := res.Leaf.Type.Unwrapped()
+	if res.Leaf.Type.Kind == ir.Nullable || lt.Kind != ir.Slice || b.typeOf(c, lt.Elem) == nil {
+		b.errorf(bk.List.Pos, "entity %q: bulk target without a list: %q in the body of upsert operation %q is %s, not a list of objects", e.Name, bk.List.Text, oc.Op.ID, res.Leaf.Type)
+		return false
+	}
+	for _, st := range res.Steps {
+		if st.MapKey {
+			b.errorf(bk.List.Pos, "entity %q: bulk list %q goes through a map entry; it must name fields", e.Name, bk.List.Text)
+			return false
+		}
+	}
+	batch := defaultBatch
+	if max := res.Leaf.MaxItems; max > 0 && max < batch {
+		batch = max
+	}
+	if bk.Batch.IsSet() {
+		if max := res.Leaf.MaxItems; max > 0 && bk.BatchN > max {
+			b.errorf(bk.Batch.Pos, "entity %q: batch size over maxItems: batch %d but %q of %q takes at most %d records", e.Name, bk.BatchN, bk.List.Text, oc.Op.ID, max)
+			return false
+		}
+		batch = bk.BatchN
+	}
+	out := &ir.Bulk{BodyType: oc.BodyType, ItemType: qualify(lt.Elem, c.ImportPath), Batch: batch, List: ir.Path{Text: bk.List.Text}}
+	for _, st := range res.Steps {
+		st.Type = qualify(st.Type, c.ImportPath)
+		out.List.Steps = append(out.List.Steps, st)
+	}
+	kr, kerr := fieldpath.Resolve(clientTypes{b, c}, lt.Elem, e.Key.Text)
+	if kerr != nil {
+		b.errorf(e.Key.Pos, "entity %q: the records of bulk list %q have no key %q (%s); a bulk upsert's target key is the record's natural key as written", e.Name, bk.List.Text, e.Key.Text, kerr.Error())
+		return false
+	}
+	if k, ok := keyKind(kr.Leaf.Type.Unwrapped()); !ok || k != ent.KeyKind {
+		b.errorf(e.Key.Pos, "entity %q: key %q of the bulk list's records is %s, not the entity key's type", e.Name, e.Key.Text, kr.Leaf.Type.Unwrapped())
+		return false
+	}
+	out.ItemKey = ir.Path{Text: e.Key.Text}
+	for _, st := range kr.Steps {
+		st.Type = qualify(st.Type, c.ImportPath)
+		out.ItemKey.Steps = append(out.ItemKey.Steps, st)
+	}
+	if batch > 1 {
+		b.diags.Warnf(bk.Pos, "entity %q: bulk writes go one record per request for now (batching in the engine is not built yet); batch %d is checked against the spec but not used", e.Name, batch)
+	}
+	ent.Bulk = out
+	// Fields map into one record of the list.
+	oc.BodyType = out.ItemType
 	return true
 }
 

@@ -89,6 +89,12 @@ func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 	if cfg.Exit != nil {
 		s.Exit = sb.pred(cfg.Exit, false)
 	}
+	if cfg.OnExit != nil {
+		s.OnExit = sb.exitAction(cfg.OnExit)
+	}
+	if cfg.EchoSuppression.IsSet() {
+		sb.echoSuppression(cfg)
+	}
 	for _, f := range cfg.Fields {
 		sb.fieldMap(f)
 	}
@@ -927,4 +933,132 @@ func indexFrom(s string, c byte, i int) int {
 		return i + j
 	}
 	return -1
+}
+
+// exitAction binds on_exit: a final write of constants through the
+// target's update, or an archive/delete operation taking the target key.
+func (sb *syncBinder) exitAction(a *config.ExitAction) *ir.ExitAction {
+	to := sb.to
+	what := sb.what + ": on_exit"
+	if len(a.Set) > 0 {
+		if to.Update == nil {
+			sb.errorf(a.Pos, "%s: exit action on a read-only target: entity %q has no update operation, so its records cannot change after they are created", what, to.Name)
+			sb.ok = false
+			return nil
+		}
+		if to.Bulk != nil && to.KeyKind != ir.KeyString {
+			sb.errorf(a.Pos, "%s: set on a bulk target needs a string key (the final write carries the record's key %q in its body)", what, to.Key.Text)
+			sb.ok = false
+			return nil
+		}
+		out := &ir.ExitAction{Kind: ir.ExitSet, Op: to.Update}
+		for _, pr := range a.Set {
+			p, f, ok := sb.path(to.Client, to.Update.BodyType, pr.Key, what+": target field")
+			if !ok {
+				sb.ok = false
+				continue
+			}
+			if f.ReadOnly {
+				sb.errorf(pr.Key.Pos, "%s: target field %q is read-only in %q", what, pr.Key.Text, to.Update.Op.ID)
+				sb.ok = false
+				continue
+			}
+			if p.HasMapKey() && !p.Steps[len(p.Steps)-1].MapKey {
+				sb.errorf(pr.Key.Pos, "%s: a map key must be the last segment of target field %q", what, pr.Key.Text)
+				sb.ok = false
+				continue
+			}
+			lit := sb.literal(to.Client, p.Steps[len(p.Steps)-1].Type.Unwrapped(), pr.Value, fmt.Sprintf("%s: %q", what, pr.Key.Text))
+			if lit == nil {
+				sb.ok = false
+				continue
+			}
+			out.Set = append(out.Set, ir.ExitField{Path: p, Value: lit})
+		}
+		// A required body field the exit write leaves out would be sent
+		// as its zero value and wipe the target's: refuse rather than
+		// lose data.
+		if bt := sb.typeOf(to.Client, to.Update.BodyType); bt != nil && sb.ok {
+			for _, f := range bt.Fields {
+				if to.Bulk != nil && f.JSONName == to.Bulk.ItemKey.Text {
+					continue // the bulk record's key is written from the target key
+				}
+				if f.Required && !f.ReadOnly && !slices.ContainsFunc(a.Set, func(pr config.Pair) bool { return pr.Key.Text == f.JSONName }) {
+					sb.errorf(a.Pos, "%s: update operation %q requires field %q, which the exit write does not set (it would be sent empty); add it to set", what, to.Update.Op.ID, f.JSONName)
+					sb.ok = false
+					return nil
+				}
+			}
+		}
+		return out
+	}
+	kind, v := ir.ExitArchive, a.Archive
+	if a.Delete.IsSet() {
+		kind, v = ir.ExitDelete, a.Delete
+	}
+	if to.Update == nil {
+		sb.errorf(a.Pos, "%s: exit action on a read-only target: entity %q has no update operation, so its records cannot change after they are created", what, to.Name)
+		sb.ok = false
+		return nil
+	}
+	op := sb.opByID(to.Client, v, what)
+	if op == nil {
+		sb.ok = false
+		return nil
+	}
+	if op.HTTPMethod == "GET" || op.HTTPMethod == "HEAD" {
+		sb.errorf(v.Pos, "%s: operation %q is a %s: it reads, it cannot archive or delete", what, v.Text, op.HTTPMethod)
+		sb.ok = false
+		return nil
+	}
+	oc := &ir.OpCall{Client: to.Client, Op: op, Consts: to.Update.Consts}
+	var consts []ir.ConstParam
+	for _, c := range to.Update.Consts {
+		for _, p := range op.Params {
+			if p.Name == c.Param.Name {
+				consts = append(consts, ir.ConstParam{Param: p, Value: c.Value})
+			}
+		}
+	}
+	oc.Consts = consts
+	if op.Body != nil && op.Body.Required {
+		sb.errorf(v.Pos, "%s: operation %q requires a request body; an archive or delete takes only the record key", what, v.Text)
+		sb.ok = false
+		return nil
+	}
+	free := freeParams(oc, ir.InPath)
+	if len(free) != 1 {
+		sb.errorf(v.Pos, "%s: operation %q must take the record key as its one path parameter not fixed under params (has %d)", what, v.Text, len(free))
+		sb.ok = false
+		return nil
+	}
+	k, ok := keyKind(free[0].Type.Unwrapped())
+	if !ok || k != to.KeyKind {
+		sb.errorf(v.Pos, "%s: path parameter %q of %q is %s, not the target key's type", what, free[0].Name, v.Text, free[0].Type.Unwrapped())
+		sb.ok = false
+		return nil
+	}
+	oc.KeyParam, oc.KeyKind = free[0], k
+	return &ir.ExitAction{Kind: kind, Op: oc}
+}
+
+// echoSuppression checks echo_suppression. It only means something when
+// another sync writes the other way between the same two entities; and
+// the engine cannot honour it yet, so it is refused rather than accepted
+// and ignored.
+func (sb *syncBinder) echoSuppression(cfg *config.Sync) {
+	v := cfg.EchoSuppression
+	var back string
+	for _, o := range sb.in.Config.Syncs {
+		if o != cfg && o.From.Text == cfg.To.Text && o.To.Text == cfg.From.Text {
+			back = o.Name
+			break
+		}
+	}
+	if back == "" {
+		sb.errorf(v.Pos, "%s: echo-suppression config on a one-way sync: no sync writes %s back to %s", sb.what, cfg.To.Text, cfg.From.Text)
+	} else {
+		sb.errorf(v.Pos, "%s: echo suppression between %q and %q is not built yet (issue 9); remove echo_suppression rather than rely on it", sb.what, cfg.Name, back)
+	}
+	sb.ok = false
 }

@@ -52,8 +52,21 @@ type Entity struct {
 	// Upsert is a create-or-update operation (by a natural key in the
 	// body, no key in the path): it serves as both create and update.
 	Upsert Value
+	// Bulk makes the upsert a bulk write: its body carries a list of
+	// records (BulkList, a path into the body) rather than one.
+	Bulk *Bulk
 
 	Webhook *Webhook
+}
+
+// Bulk is write.bulk: the upsert takes a list of records per request.
+type Bulk struct {
+	Pos  diag.Pos
+	List Value
+	// Batch is the number of records per request (0: the default, 500,
+	// capped by the list's maxItems).
+	Batch  Value
+	BatchN int
 }
 
 // Param is a constant operation parameter.
@@ -73,6 +86,15 @@ type Webhook struct {
 	DeletedField, DeletedWhen Value
 }
 
+// ExitAction is a sync's on_exit: exactly one of Set (a final write of
+// constants through the target's update), Archive or Delete (an
+// operation of the target taking the record key).
+type ExitAction struct {
+	Pos             diag.Pos
+	Set             []Pair
+	Archive, Delete Value
+}
+
 // Xref is a persisted ID cross-reference table between two entities.
 type Xref struct {
 	Name     string
@@ -88,10 +110,16 @@ type Sync struct {
 	Xref     Value
 
 	Enter, Exit *Predicate
-	Match       []MatchStep
-	Fields      []*FieldMap
-	Splits      []*Split
-	Merges      []*Merge
+	// OnExit is what to do to the target record when a record leaves the
+	// trigger's scope (nil: nothing).
+	OnExit *ExitAction
+	// EchoSuppression is echo_suppression (two-way syncs: a write made by
+	// one direction must not come back as a change in the other).
+	EchoSuppression Value
+	Match           []MatchStep
+	Fields          []*FieldMap
+	Splits          []*Split
+	Merges          []*Merge
 
 	ConflictDefault Value
 	Conflicts       []Conflict
@@ -292,6 +320,25 @@ func (d *decoder) entities(n *yaml.Node) []*Entity {
 					"update": func(_, v *yaml.Node) { e.Update = d.value(v, "update") },
 					"find":   func(_, v *yaml.Node) { e.Find = d.value(v, "find") },
 					"upsert": func(_, v *yaml.Node) { e.Upsert = d.value(v, "upsert") },
+					"bulk": func(k, v *yaml.Node) {
+						if !d.mapping(v, what+": write bulk") {
+							return
+						}
+						bk := &Bulk{Pos: d.pos(k)}
+						d.fields(v, what+": write bulk", map[string]func(k, v *yaml.Node){
+							"list": func(_, v *yaml.Node) { bk.List = d.value(v, "list") },
+							"batch": func(_, v *yaml.Node) {
+								bk.Batch = d.value(v, "batch")
+								if bk.BatchN = d.integer(v, "batch"); bk.BatchN < 1 && bk.Batch.IsSet() {
+									d.diags.Errorf(bk.Batch.Pos, "%s: bulk batch must be at least 1", what)
+								}
+							},
+						})
+						if !bk.List.IsSet() {
+							d.diags.Errorf(bk.Pos, "%s: write bulk needs list (the path of the records' list in the upsert body)", what)
+						}
+						e.Bulk = bk
+					},
 				})
 			},
 			"webhook": func(k, v *yaml.Node) {
@@ -330,6 +377,40 @@ func (d *decoder) entities(n *yaml.Node) []*Entity {
 	return out
 }
 
+func (d *decoder) exitAction(k, n *yaml.Node, what string) *ExitAction {
+	what += ": on_exit"
+	if !d.mapping(n, what) {
+		return nil
+	}
+	a := &ExitAction{Pos: d.pos(k)}
+	d.fields(n, what, map[string]func(k, v *yaml.Node){
+		"set": func(_, v *yaml.Node) {
+			if !d.mapping(v, what+": set") {
+				return
+			}
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				a.Set = append(a.Set, Pair{Key: d.value(v.Content[j], "field"), Value: d.value(v.Content[j+1], "value")})
+			}
+			if len(a.Set) == 0 {
+				d.diags.Errorf(d.pos(v), "%s: set needs at least one field", what)
+			}
+		},
+		"archive": func(_, v *yaml.Node) { a.Archive = d.value(v, "archive") },
+		"delete":  func(_, v *yaml.Node) { a.Delete = d.value(v, "delete") },
+	})
+	n2 := 0
+	for _, b := range []bool{len(a.Set) > 0, a.Archive.IsSet(), a.Delete.IsSet()} {
+		if b {
+			n2++
+		}
+	}
+	if n2 != 1 {
+		d.diags.Errorf(a.Pos, "%s: give exactly one of set, archive or delete", what)
+		return nil
+	}
+	return a
+}
+
 func (d *decoder) xrefs(n *yaml.Node) []*Xref {
 	if !d.mapping(n, "xrefs") {
 		return nil
@@ -363,10 +444,15 @@ func (d *decoder) syncs(n *yaml.Node) []*Sync {
 			continue
 		}
 		d.fields(v, what, map[string]func(k, v *yaml.Node){
-			"from":      func(_, v *yaml.Node) { s.From = d.value(v, "from") },
-			"to":        func(_, v *yaml.Node) { s.To = d.value(v, "to") },
-			"xref":      func(_, v *yaml.Node) { s.Xref = d.value(v, "xref") },
-			"trigger":   func(_, v *yaml.Node) { d.trigger(v, s, what) },
+			"from":    func(_, v *yaml.Node) { s.From = d.value(v, "from") },
+			"to":      func(_, v *yaml.Node) { s.To = d.value(v, "to") },
+			"xref":    func(_, v *yaml.Node) { s.Xref = d.value(v, "xref") },
+			"trigger": func(_, v *yaml.Node) { d.trigger(v, s, what) },
+			"on_exit": func(k, v *yaml.Node) { s.OnExit = d.exitAction(k, v, what) },
+			"echo_suppression": func(_, v *yaml.Node) {
+				s.EchoSuppression = d.value(v, "echo_suppression")
+				d.boolean(v, "echo_suppression")
+			},
 			"match":     func(_, v *yaml.Node) { s.Match = d.match(v, what) },
 			"fields":    func(_, v *yaml.Node) { s.Fields = d.fieldMaps(v, what) },
 			"split":     func(_, v *yaml.Node) { s.Splits = d.splits(v, what) },

@@ -197,6 +197,9 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 	if to.Update != nil {
 		d[jen.Id("Update")] = e.updateFunc(s)
 	}
+	if s.OnExit != nil {
+		d[jen.Id("OnExit")] = e.exitFunc(s)
+	}
 	if s.HasConflicts && to.Get != nil {
 		d[jen.Id("Current")] = e.currentFunc(s)
 	}
@@ -344,7 +347,17 @@ func params(oc *ir.OpCall, set map[*ir.Param]jen.Code) jen.Code {
 	}
 	d := jen.Dict{}
 	for _, cp := range oc.Consts {
-		d[jen.Id(cp.Param.FieldName)] = paramValue(cp.Param, jen.Lit(cp.Value))
+		var v jen.Code = jen.Lit(cp.Value)
+		if u := cp.Param.Type.Unwrapped(); u.Kind == ir.Slice {
+			// A list of strings is fixed as comma-separated values
+			// (HubSpot's properties=email,firstname).
+			var items []jen.Code
+			for _, it := range strings.Split(cp.Value, ",") {
+				items = append(items, jen.Lit(strings.TrimSpace(it)))
+			}
+			v = jen.Index().String().Values(items...)
+		}
+		d[jen.Id(cp.Param.FieldName)] = paramValue(cp.Param, v)
 	}
 	for p, v := range set {
 		if p != nil {
@@ -473,7 +486,58 @@ func (e *syncEmitter) findFunc(s *ir.Sync) jen.Code {
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("naturalKey").String()).Params(jen.String(), jen.Bool(), jen.Error()).Block(body...)
 }
 
+// bulkBody wraps one record built by the named body function into the
+// bulk upsert's request body, as the only element of its list, and
+// returns the statements and the body expression.
+func bulkBody(bk *ir.Bulk, bodyFunc string) ([]jen.Code, jen.Code) {
+	stmts := []jen.Code{
+		jen.Id("item").Op(":=").Id(bodyFunc).Call(jen.Id("w")),
+		jen.Var().Id("bb").Add(typeCode(bk.BodyType)),
+		jen.Id("v").Op(":=").Index().Add(typeCode(bk.ItemType)).Values(jen.Id("item")),
+	}
+	stmts = append(stmts, setPath(jen.Id("bb"), bk.List.Steps, 1, storeValue)...)
+	return stmts, jen.Id("bb")
+}
+
+// bodyRef passes a request body as the operation takes it: by pointer
+// when the spec makes the body optional.
+func bodyRef(oc *ir.OpCall, v jen.Code) jen.Code {
+	if oc.Op.Body != nil && oc.Op.Body.Type.Kind == ir.Pointer {
+		return jen.Op("&").Add(v)
+	}
+	return v
+}
+
+// bulkCreateFunc emits Create for a bulk upsert: the record goes as a
+// list of one, and its target key is its natural key as written (the
+// answer, often an async job id, names no record).
+func (e *syncEmitter) bulkCreateFunc(s *ir.Sync) jen.Code {
+	oc, bk := s.To.Create, s.To.Bulk
+	set := map[*ir.Param]jen.Code{}
+	if oc.IdemParam != nil {
+		set[oc.IdemParam] = jen.Id("idempotencyKey")
+	}
+	body, arg := bulkBody(bk, s.Funcs.CreateBody)
+	arg = bodyRef(oc, arg)
+	if oc.IdemParam == nil {
+		body = append(body, jen.Id("_").Op("=").Id("idempotencyKey").Comment(oc.Op.ID+" takes no idempotency key; an upsert by natural key is safe to repeat"))
+	}
+	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, arg)...)
+	if resultType(oc.Op) == nil {
+		body = append(body, jen.If(jen.Err().Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.Qual(PkgSyncUtil, "Rejected").Call(jen.Err()))))
+	} else {
+		body = append(body, jen.If(jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.Qual(PkgSyncUtil, "Rejected").Call(jen.Err()))))
+	}
+	body = append(body, returnAt("item", bk.ItemKey,
+		func(v jen.Code) jen.Code { return jen.Return(keyString(s.To.KeyKind, v), jen.Nil()) },
+		jen.Return(jen.Lit(""), jen.Qual(PkgEngine, "Permanent").Call(jen.Qual("fmt", "Errorf").Call(jen.Lit(oc.Op.ID+": the record has no "+s.To.Key.Text+" to find it by")))))...)
+	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("w").Op("*").Id(s.WriteType), jen.Id("idempotencyKey").String()).Params(jen.String(), jen.Error()).Block(body...)
+}
+
 func (e *syncEmitter) createFunc(s *ir.Sync) jen.Code {
+	if s.To.Bulk != nil {
+		return e.bulkCreateFunc(s)
+	}
 	oc := s.To.Create
 	set := map[*ir.Param]jen.Code{}
 	if oc.IdemParam != nil {
@@ -501,7 +565,14 @@ func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 			set[p] = jen.Id("idempotencyKey")
 		}
 	}
-	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, jen.Id(s.Funcs.UpdateBody).Call(jen.Id("w")))...)
+	var bodyArg jen.Code = jen.Id(s.Funcs.UpdateBody).Call(jen.Id("w"))
+	if s.To.Bulk != nil {
+		var stmts []jen.Code
+		stmts, bodyArg = bulkBody(s.To.Bulk, s.Funcs.UpdateBody)
+		bodyArg = bodyRef(oc, bodyArg)
+		pre = append(pre, stmts...)
+	}
+	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, bodyArg)...)
 	// An update sets absolute values, so repeating it is safe: let the
 	// transport retry it even when the API documents no idempotency.
 	body := append(pre, jen.Id("ctx").Op("=").Qual(ir.PkgTransport, "WithIdempotent").Call(jen.Id("ctx")))
@@ -517,6 +588,56 @@ func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 		body = append(body, jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call), jen.Return(jen.Qual(PkgSyncUtil, "Rejected").Call(jen.Err())))
 	}
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String(), jen.Id("w").Op("*").Id(s.WriteType), jen.Id("idempotencyKey").String()).Error().Block(body...)
+}
+
+// exitFunc emits OnExit: the mapping's final write of constants, or its
+// archive or delete operation, on the target record of a record that left
+// the scope.
+func (e *syncEmitter) exitFunc(s *ir.Sync) jen.Code {
+	a := s.OnExit
+	oc := a.Op
+	set := map[*ir.Param]jen.Code{}
+	var body []jen.Code
+	if oc.KeyParam != nil {
+		pre, arg := keyArg(oc, "key")
+		set[oc.KeyParam] = arg
+		body = pre
+	}
+	var reqBody jen.Code
+	if a.Kind == ir.ExitSet {
+		body = append(body, jen.Var().Id("b").Add(typeCode(oc.BodyType)))
+		for _, f := range a.Set {
+			leaf := f.Path.Steps[len(f.Path.Steps)-1].Type.Unwrapped()
+			body = append(body, jen.Block(append([]jen.Code{jen.Var().Id("v").Add(typeCode(leaf)).Op("=").Add(literal(f.Value))},
+				setPath(jen.Id("b"), f.Path.Steps, 1, storeValue)...)...))
+		}
+		reqBody = jen.Id("b")
+		if bk := s.To.Bulk; bk != nil {
+			// A bulk upsert finds the record by the key in its body: write
+			// the target key there and send the record as a list of one.
+			leaf := bk.ItemKey.Steps[len(bk.ItemKey.Steps)-1].Type.Unwrapped()
+			body = append(body, jen.Block(append([]jen.Code{jen.Var().Id("v").Add(typeCode(leaf)).Op("=").Add(typeCode(leaf)).Call(jen.Id("key"))},
+				setPath(jen.Id("b"), bk.ItemKey.Steps, 1, storeValue)...)...))
+			body = append(body, jen.Var().Id("bb").Add(typeCode(bk.BodyType)), jen.Id("v").Op(":=").Index().Add(typeCode(bk.ItemType)).Values(jen.Id("b")))
+			body = append(body, setPath(jen.Id("bb"), bk.List.Steps, 1, storeValue)...)
+			reqBody = jen.Id("bb")
+		}
+		reqBody = bodyRef(oc, reqBody)
+	}
+	// Setting constants, archiving and deleting are all safe to repeat.
+	body = append(body, jen.Id("ctx").Op("=").Qual(ir.PkgTransport, "WithIdempotent").Call(jen.Id("ctx")))
+	call := clientCall(oc, oc.Op.MethodName).Call(callArgs(oc, set, reqBody)...)
+	if resultType(oc.Op) == nil {
+		body = append(body, jen.Err().Op(":=").Add(call))
+	} else {
+		body = append(body, jen.List(jen.Id("_"), jen.Err()).Op(":=").Add(call))
+	}
+	if a.Kind != ir.ExitSet {
+		body = append(body, jen.If(jen.Qual(PkgSyncUtil, "IsNotFound").Call(jen.Err())).Block(
+			jen.Return(jen.Nil()).Comment("already gone: archived or deleted before")))
+	}
+	body = append(body, jen.Return(jen.Qual(PkgSyncUtil, "Rejected").Call(jen.Err())))
+	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Error().Block(body...)
 }
 
 func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {

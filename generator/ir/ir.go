@@ -125,14 +125,17 @@ type UnionMethods struct {
 
 // Field is one struct field.
 type Field struct {
-	Name       string // Go name
-	JSONName   string
-	Type       *TypeRef
-	Required   bool
-	Nullable   bool
-	ReadOnly   bool
-	WriteOnly  bool
-	OmitZero   bool // `omitzero` in the json tag
+	Name      string // Go name
+	JSONName  string
+	Type      *TypeRef
+	Required  bool
+	Nullable  bool
+	ReadOnly  bool
+	WriteOnly bool
+	OmitZero  bool // `omitzero` in the json tag
+	// MaxItems is the array's maxItems (0: none); a bulk target's batch
+	// size is checked against it.
+	MaxItems   int
 	Doc        string
 	Deprecated string
 	Pos        diag.Pos

@@ -155,8 +155,59 @@ type Entity struct {
 	// Upsert says Create and Update are one create-or-update operation
 	// that takes no key.
 	Upsert bool
+	// Bulk, when set, makes the upsert a bulk write: Create.BodyType and
+	// Update.BodyType are then the record type (a list element) that the
+	// fields map into, and the request body is Bulk.BodyType with the
+	// records under Bulk.List.
+	Bulk *Bulk
 
 	Webhook *Webhook
+}
+
+// Bulk is a bound bulk write (write.bulk).
+type Bulk struct {
+	// BodyType is the upsert's request body; List leads from it to the
+	// slice of records, of element ItemType.
+	BodyType *TypeRef
+	List     Path
+	ItemType *TypeRef
+	// ItemKey leads from a record of the list to its key: a bulk upsert's
+	// answer (often an async job id) carries no record key, so the target
+	// key is the natural key as written.
+	ItemKey Path
+	// Batch is the number of records per request: the configured batch,
+	// else 500, capped by the list's maxItems.
+	Batch int
+}
+
+// ExitKind says what a sync does to the target record when a record
+// leaves its scope.
+type ExitKind int
+
+// Exit actions (on_exit), chosen in the mapping, never inferred.
+const (
+	// ExitSet writes constants through the target's update operation.
+	ExitSet ExitKind = iota + 1
+	// ExitArchive and ExitDelete call an operation taking the record key;
+	// a record already gone counts as done.
+	ExitArchive
+	ExitDelete
+)
+
+// ExitAction is a bound on_exit.
+type ExitAction struct {
+	Kind ExitKind
+	// Op is the operation called with the target key (its KeyParam set):
+	// the target's update for ExitSet, else the archive/delete operation.
+	Op *OpCall
+	// Set are the constants ExitSet writes, paths into Op.BodyType.
+	Set []ExitField
+}
+
+// ExitField is one constant of an ExitSet action.
+type ExitField struct {
+	Path  Path
+	Value *Literal
 }
 
 // Webhook is a bound webhook event declaration.
@@ -185,7 +236,10 @@ type Sync struct {
 	Xref     string
 
 	Enter, Exit *Pred
-	Match       []MatchStep
+	// OnExit is what happens to the target record when a record leaves
+	// the scope (nil: nothing).
+	OnExit *ExitAction
+	Match  []MatchStep
 	// NaturalKey is the write field the target is found by: Find takes
 	// it in FindParam, or at FindBody in its request body.
 	NaturalKey *WField

@@ -880,6 +880,9 @@ func (l *lowerer) field(owner string, p *prop, scope *naming.Scope) *ir.Field {
 	t, null := l.typeFor(p.sr, p.loc, hint)
 	if ps != nil {
 		f.ReadOnly, f.WriteOnly = ps.ReadOnly, ps.WriteOnly
+		if ps.MaxItems != nil && *ps.MaxItems > 0 && *ps.MaxItems <= 1<<31 {
+			f.MaxItems = int(*ps.MaxItems)
+		}
 		f.Doc = docText(ps)
 		f.Deprecated = deprecation(ps.Deprecated, "field")
 	}

@@ -412,6 +412,11 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	in := r.inScope(rec, found && st.In)
 	if !in {
 		c := base()
+		if found && st.In && s.OnExit != nil && !dry {
+			if err := r.exit(ctx, key, st.TargetKey); err != nil {
+				return "", err
+			}
+		}
 		if found && st.In {
 			ns := st
 			ns.In, ns.Version, ns.UpdatedAt = false, ver, e.cfg.now()

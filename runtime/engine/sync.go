@@ -146,6 +146,13 @@ type Sync[S, W any] struct {
 	// leaving is !Enter.
 	Exit func(s *S) bool
 
+	// OnExit, when set, acts on the target record when a record leaves
+	// the scope (a final write, an archive or a delete, as the mapping
+	// chooses): it runs before the record's state says it is out, so a
+	// failure is retried like a write and the state moves only after the
+	// action succeeded. nil: leaving changes nothing in the target.
+	OnExit func(ctx context.Context, targetKey string) error
+
 	// Map builds the target write from a source record. create says whether
 	// the target record will be created (create-only constants apply).
 	Map func(ctx context.Context, s *S, l Lookups, create bool) (W, error)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +27,8 @@ const issueID = "0b7c6f3e-3d2a-4c1e-9f55-7a1d2c3b4e5f"
 type recorder struct {
 	mu   sync.Mutex
 	seen []string
+	// tickets, when set, is the body GET /tickets answers.
+	tickets string
 }
 
 func (rec *recorder) handler(t *testing.T) http.Handler {
@@ -40,6 +43,22 @@ func (rec *recorder) handler(t *testing.T) http.Handler {
 			_, _ = w.Write([]byte(`{"id":42,"subject":"Printer on fire","priority":4,"updated_at":"2026-01-02T03:04:05Z"}`))
 		case r.Method == "POST" && r.URL.Path == "/issues/search":
 			_, _ = w.Write([]byte(`{"issues":[{"id":"` + issueID + `","summary":"Printer on fire","external_ref":"42"}]}`))
+		case r.Method == "GET" && r.URL.Path == "/tickets":
+			rec.mu.Lock()
+			page := rec.tickets
+			rec.mu.Unlock()
+			if page == "" {
+				page = `{"data":[{"id":42,"subject":"Printer on fire","priority":4,"updated_at":"2026-01-02T03:04:05Z"}]}`
+			}
+			_, _ = w.Write([]byte(page))
+		case r.Method == "POST" && r.URL.Path == "/issues":
+			_, _ = w.Write([]byte(`{"id":"` + issueID + `","summary":"Printer on fire"}`))
+		case r.Method == "DELETE" && r.URL.Path == "/issues/"+issueID:
+			w.WriteHeader(http.StatusNoContent)
+		case r.Method == "PUT" && r.URL.Path == "/issues/bulk":
+			// An async job: the answer names no record.
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = w.Write([]byte(`{"job_id":"job-1"}`))
 		case (r.Method == "PATCH" && r.URL.Path == "/issues/"+issueID) || (r.Method == "PUT" && r.URL.Path == "/issues"):
 			_, _ = w.Write([]byte(`{"id":"` + issueID + `","summary":"Printer on fire"}`))
 		default:
@@ -149,6 +168,95 @@ func TestUpsertTarget(t *testing.T) {
 	}
 	if got := rec.last(); got != want {
 		t.Errorf("update sent %q, want %q", got, want)
+	}
+}
+
+// TestBulkTarget: a bulk upsert (write.bulk) sends the record as the only
+// element of the body's list, answers with an async job id, and the
+// engine records the record's natural key as its target key; a second
+// run updates through the same list.
+func TestBulkTarget(t *testing.T) {
+	rec := &recorder{}
+	c := clients(t, rec)
+	e := engine.New(engine.NewMemoryStore())
+	if err := engine.Add(e, TicketsBulk(c)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.RunOnce(context.Background(), "tickets_bulk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `PUT /issues/bulk {"issues":[{"summary":"Printer on fire","external_ref":"42"}]}`
+	if got := rec.last(); got != want {
+		t.Errorf("bulk write sent %q, want %q", got, want)
+	}
+	if rep.Created != 1 {
+		t.Errorf("report = %+v, want one created", rep)
+	}
+	tk, ok, err := e.Store().LookupXref(context.Background(), "tickets_bulk", "42")
+	if err != nil || !ok || tk != "42" {
+		t.Errorf("xref 42 = %q, %v, %v; want the natural key 42", tk, ok, err)
+	}
+	w, err := TicketsBulk(c).Map(context.Background(), &desk.Ticket{ID: 42, Subject: "Printer melted"}, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := TicketsBulk(c).Update(context.Background(), "42", &w, "idem"); err != nil {
+		t.Fatal(err)
+	}
+	want = `PUT /issues/bulk {"issues":[{"summary":"Printer melted","external_ref":"42"}]}`
+	if got := rec.last(); got != want {
+		t.Errorf("bulk update sent %q, want %q", got, want)
+	}
+}
+
+// TestExitActions: a ticket that closes leaves the scope (enter: status
+// open); the mapping's exit action runs once on its issue — a final write
+// of state: done, or a delete — and a later run with the ticket still
+// closed does not repeat it.
+func TestExitActions(t *testing.T) {
+	for _, tc := range []struct {
+		sync, first string
+		want        string
+	}{
+		{"open_tickets_bulk", "PUT /issues/bulk", `PUT /issues/bulk {"issues":[{"summary":"Closed in the desk","external_ref":"42","state":"done"}]}`},
+		{"open_tickets", "POST /issues", `PATCH /issues/` + issueID + ` {"summary":"Closed in the desk","state":"done"}`},
+		{"open_tickets_only", "POST /issues", `DELETE /issues/` + issueID + ` `},
+	} {
+		t.Run(tc.sync, func(t *testing.T) {
+			rec := &recorder{tickets: `{"data":[{"id":42,"subject":"Printer on fire","status":"open","updated_at":"2026-01-02T03:04:05Z"}]}`}
+			c := clients(t, rec)
+			e := engine.New(engine.NewMemoryStore())
+			if err := Register(e, c); err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if _, err := e.RunOnce(ctx, tc.sync); err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.last(); !strings.HasPrefix(got, tc.first) {
+				t.Fatalf("first run sent %q, want the issue created", got)
+			}
+			rec.mu.Lock()
+			rec.tickets = `{"data":[{"id":42,"subject":"Printer on fire","status":"closed","updated_at":"2026-01-02T04:00:00Z"}]}`
+			rec.mu.Unlock()
+			if _, err := e.RunOnce(ctx, tc.sync); err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.last(); got != tc.want {
+				t.Errorf("on leaving the scope sent %q, want %q", got, tc.want)
+			}
+			n := len(rec.seen)
+			rec.mu.Lock()
+			rec.tickets = `{"data":[{"id":42,"subject":"Printer on fire","status":"closed","updated_at":"2026-01-02T05:00:00Z"}]}`
+			rec.mu.Unlock()
+			if _, err := e.RunOnce(ctx, tc.sync); err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.seen[n:]; len(got) != 1 || got[0][:12] != "GET /tickets" {
+				t.Errorf("a run with the ticket still out sent %q, want only the poll", got)
+			}
+		})
 	}
 }
 

@@ -37,6 +37,30 @@ func Service() service.Connector {
 			SourceSystem: "desk",
 			Target:       "tracker.IssueByRef",
 			TargetSystem: "tracker",
+		}, {
+			Name:         "tickets_bulk",
+			Source:       "desk.Ticket",
+			SourceSystem: "desk",
+			Target:       "tracker.IssueBulk",
+			TargetSystem: "tracker",
+		}, {
+			Name:         "open_tickets",
+			Source:       "desk.Ticket",
+			SourceSystem: "desk",
+			Target:       "tracker.Issue",
+			TargetSystem: "tracker",
+		}, {
+			Name:         "open_tickets_only",
+			Source:       "desk.Ticket",
+			SourceSystem: "desk",
+			Target:       "tracker.Issue",
+			TargetSystem: "tracker",
+		}, {
+			Name:         "open_tickets_bulk",
+			Source:       "desk.Ticket",
+			SourceSystem: "desk",
+			Target:       "tracker.IssueBulk",
+			TargetSystem: "tracker",
 		}},
 		Systems: []service.System{{
 			Environments: []service.Environment{{

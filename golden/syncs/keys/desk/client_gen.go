@@ -29,7 +29,7 @@ const (
 	// OpenAPIVersion is the OpenAPI (or Swagger) version of the spec.
 	OpenAPIVersion = "3.0.3"
 	// SpecHash is the SHA-256 of the spec's files; it changes whenever they do.
-	SpecHash = "sha256:e666dee23210b74214aaa1133df19ac2b8ddcd043c47c2fd9b0504fdbbf0eec6"
+	SpecHash = "sha256:f49c83c1c9f9a777eb1b24e133c510b384d0cd12978dcb3adbacf0019e8b048e"
 )
 
 // Base URLs from the spec's servers; pass one to NewClient.

@@ -10,18 +10,20 @@ import (
 
 // GetTicketResponse is generated from the API description.
 type GetTicketResponse struct {
-	ID        int64          `json:"id"`
-	Subject   string         `json:"subject"`
-	Priority  oas.Opt[int64] `json:"priority,omitzero"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	ID        int64           `json:"id"`
+	Subject   string          `json:"subject"`
+	Priority  oas.Opt[int64]  `json:"priority,omitzero"`
+	Status    oas.Opt[string] `json:"status,omitzero"`
+	UpdatedAt time.Time       `json:"updated_at"`
 }
 
 // Ticket: the "Ticket" schema.
 type Ticket struct {
-	ID        int64          `json:"id"`
-	Subject   string         `json:"subject"`
-	Priority  oas.Opt[int64] `json:"priority,omitzero"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	ID        int64           `json:"id"`
+	Subject   string          `json:"subject"`
+	Priority  oas.Opt[int64]  `json:"priority,omitzero"`
+	Status    oas.Opt[string] `json:"status,omitzero"`
+	UpdatedAt time.Time       `json:"updated_at"`
 }
 
 // TicketPage: the "TicketPage" schema.

@@ -29,7 +29,7 @@ const (
 	// OpenAPIVersion is the OpenAPI (or Swagger) version of the spec.
 	OpenAPIVersion = "3.0.3"
 	// SpecHash is the SHA-256 of the spec's files; it changes whenever they do.
-	SpecHash = "sha256:35cd44ead38cc4adb7a186788a441146d41778e820efc576878f1267d680c021"
+	SpecHash = "sha256:eea58394d9eed4cceedcf6da4045fccf5b3e899a23f627edc89b738d8aaeebfc"
 )
 
 // Base URLs from the spec's servers; pass one to NewClient.

@@ -7,8 +7,46 @@ import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
+	"io"
 	"net/http"
 )
+
+// opBulkUpsertIssues describes PUT /issues/bulk to the runtime. It is never modified.
+var opBulkUpsertIssues = rest.Operation{
+	ID:           "bulkUpsertIssues",
+	Idempotent:   true,
+	Method:       "PUT",
+	PathTemplate: "/issues/bulk",
+}
+
+// BulkUpsertIssues: Create or update many issues by external_ref; the work is done by an async job.
+//
+// PUT /issues/bulk
+func (c *Client) BulkUpsertIssues(ctx context.Context, body IssueBulk) (*Job, error) {
+	req := c.rc.NewRequest(ctx, &opBulkUpsertIssues)
+	req.AppendPath("/issues/bulk")
+	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	if err := req.SetJSONBody("application/json", body); err != nil {
+		return nil, err
+	}
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		switch resp.StatusCode {
+		case http.StatusNoContent:
+			return nil, nil
+		}
+		var out Job
+		if err := rest.DecodeJSON(resp, &out); err != nil {
+			return nil, err
+		}
+		return &out, nil
+	}
+	return nil, c.rc.NewError(req, resp, nil)
+}
 
 // opCreateIssue describes POST /issues to the runtime. It is never modified.
 var opCreateIssue = rest.Operation{
@@ -42,6 +80,37 @@ func (c *Client) CreateIssue(ctx context.Context, body IssueInput) (*Issue, erro
 		return &out, nil
 	}
 	return nil, c.rc.NewError(req, resp, nil)
+}
+
+// opDeleteIssue describes DELETE /issues/{issue_id} to the runtime. It is never modified.
+var opDeleteIssue = rest.Operation{
+	ID:           "deleteIssue",
+	Idempotent:   true,
+	Method:       "DELETE",
+	PathTemplate: "/issues/{issue_id}",
+}
+
+// DeleteIssueParams holds the parameters of DeleteIssue.
+type DeleteIssueParams struct {
+	// IssueID is the path parameter "issue_id" (required).
+	IssueID oas.UUID
+}
+
+// DeleteIssue: DELETE /issues/{issue_id}
+func (c *Client) DeleteIssue(ctx context.Context, p DeleteIssueParams) error {
+	req := c.rc.NewRequest(ctx, &opDeleteIssue)
+	req.AppendPath("/issues/")
+	req.AppendPathParam("issue_id", rest.StyleSimple, false, rest.Scalar(p.IssueID.String()))
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
+		return nil
+	}
+	return c.rc.NewError(req, resp, nil)
 }
 
 // opGetIssue describes GET /issues/{issue_id} to the runtime. It is never modified.

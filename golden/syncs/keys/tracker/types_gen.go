@@ -14,11 +14,38 @@ type Issue struct {
 	Priority    oas.Opt[int64]  `json:"priority,omitzero"`
 }
 
+// IssueBulk: the "IssueBulk" schema.
+type IssueBulk struct {
+	Issues   []IssueInput `json:"issues"`
+	BoardIDs []string     `json:"board_ids,omitzero"`
+}
+
 // IssueInput: the "IssueInput" schema.
 type IssueInput struct {
-	Summary     string          `json:"summary"`
-	ExternalRef oas.Opt[string] `json:"external_ref,omitzero"`
-	Priority    oas.Opt[int64]  `json:"priority,omitzero"`
+	Summary     string                   `json:"summary"`
+	ExternalRef oas.Opt[string]          `json:"external_ref,omitzero"`
+	Priority    oas.Opt[int64]           `json:"priority,omitzero"`
+	State       oas.Opt[IssueInputState] `json:"state,omitzero"`
+}
+
+// IssueInputState is generated from the API description.
+//
+// Values not listed by the spec decode without error; IsKnown tells them apart.
+type IssueInputState string
+
+// Values of IssueInputState listed by the spec.
+const (
+	IssueInputStateActive IssueInputState = "active"
+	IssueInputStateDone   IssueInputState = "done"
+)
+
+// IsKnown reports whether v is one of the values the spec lists.
+func (v IssueInputState) IsKnown() bool {
+	switch v {
+	case IssueInputStateActive, IssueInputStateDone:
+		return true
+	}
+	return false
 }
 
 // IssueList: the "IssueList" schema.
@@ -35,4 +62,9 @@ type IssueSearch struct {
 // IssueSearchFilter is generated from the API description.
 type IssueSearchFilter struct {
 	ExternalRef oas.Opt[string] `json:"external_ref,omitzero"`
+}
+
+// Job: the "Job" schema.
+type Job struct {
+	JobID oas.Opt[string] `json:"job_id,omitzero"`
 }
