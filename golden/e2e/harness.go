@@ -352,6 +352,10 @@ func Build(t *testing.T, root string, p Pairing) string {
 		"github.com/connectorgen/connectorgen":                     root,
 		"github.com/connectorgen/connectorgen/runtime":             filepath.Join(root, "runtime"),
 		"github.com/connectorgen/connectorgen/runtime/sqlitestore": filepath.Join(root, "runtime", "sqlitestore"),
+		// A generated main may also import the PostgreSQL store and the
+		// River executor (service.state); tidy keeps only what it imports.
+		"github.com/connectorgen/connectorgen/runtime/pgstore":   filepath.Join(root, "runtime", "pgstore"),
+		"github.com/connectorgen/connectorgen/runtime/riverexec": filepath.Join(root, "runtime", "riverexec"),
 	}
 	for mod, dir := range p.Modules {
 		requires = append(requires, mod)
@@ -364,7 +368,12 @@ func Build(t *testing.T, root string, p Pairing) string {
 		fmt.Fprintf(&gomod, "\t%s v0.0.0\n", m)
 	}
 	gomod.WriteString(")\n\nreplace (\n")
-	for _, m := range requires {
+	replaced := make([]string, 0, len(dirs))
+	for m := range dirs {
+		replaced = append(replaced, m)
+	}
+	sort.Strings(replaced)
+	for _, m := range replaced {
 		fmt.Fprintf(&gomod, "\t%s => %s\n", m, dirs[m])
 	}
 	gomod.WriteString(")\n")
