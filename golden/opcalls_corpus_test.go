@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/connectorgen/connectorgen/generator"
 	"github.com/connectorgen/connectorgen/generator/ir"
 	"github.com/connectorgen/connectorgen/generator/load"
 	"github.com/connectorgen/connectorgen/generator/lower"
@@ -213,30 +211,13 @@ func TestOpCallsCorpus(t *testing.T) {
 			}
 			calls.Calls = append(calls.Calls, c)
 		}
-		res := generator.GenerateSpec(specPath, pkg, generator.Options{OutputDir: filepath.Join(work, pkg)})
-		if !res.OK() {
-			t.Errorf("%s: %s", file, res.Diagnostics.Errors().String())
+		if err := writeDrivenClient(work, specPath, pkg, calls, "opcalls.json", "zz_opcalls_test.go", opCallsDriver); err != nil {
+			t.Errorf("%s: %v", file, err)
 			continue
 		}
-		dir := filepath.Join(work, pkg)
-		for _, f := range res.Files {
-			p := filepath.Join(dir, filepath.FromSlash(f.Path))
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			if err := os.WriteFile(p, f.Content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		b, _ := json.MarshalIndent(calls, "", "  ")
-		os.WriteFile(filepath.Join(dir, "opcalls.json"), b, 0o644)
-		os.WriteFile(filepath.Join(dir, "zz_opcalls_test.go"), []byte(strings.ReplaceAll(opCallsDriver, "PKG", pkg)), 0o644)
 		runs = append(runs, run)
 	}
-	// One go test over the whole module: one process compiles every
-	// client and shares the build cache.
-	cmd := exec.Command("go", "test", "-count=1", "./...")
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
-	out, err := cmd.CombinedOutput()
+	out, err := testModule(work)
 	if err != nil {
 		t.Errorf("driver failed: %v\n%s", err, out)
 	}

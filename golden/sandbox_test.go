@@ -4,13 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/connectorgen/connectorgen/generator"
 	"github.com/connectorgen/connectorgen/generator/config"
 	"github.com/connectorgen/connectorgen/generator/ir"
 	"github.com/connectorgen/connectorgen/generator/load"
@@ -154,28 +152,13 @@ func TestSandboxCorpusClients(t *testing.T) {
 			}
 			calls.Calls = append(calls.Calls, c)
 		}
-		res := generator.GenerateSpec(specPath, pkg, generator.Options{OutputDir: filepath.Join(work, pkg)})
-		if !res.OK() {
-			t.Fatalf("%s: %s", name, res.Diagnostics.Errors().String())
+		if err := writeDrivenClient(work, specPath, pkg, calls, "sandbox_calls.json", "zz_sandbox_test.go", callerProgram); err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
-		dir := filepath.Join(work, pkg)
-		for _, f := range res.Files {
-			p := filepath.Join(dir, filepath.FromSlash(f.Path))
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			if err := os.WriteFile(p, f.Content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		b, _ := json.MarshalIndent(calls, "", "  ")
-		os.WriteFile(filepath.Join(dir, "sandbox_calls.json"), b, 0o644)
-		os.WriteFile(filepath.Join(dir, "zz_sandbox_test.go"), []byte(strings.ReplaceAll(callerProgram, "PKG", pkg)), 0o644)
 		systems = append(systems, sys)
 		pkgs = append(pkgs, pkg)
 	}
-	cmd := exec.Command("go", "test", "-count=1", "./...")
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
-	out, err := cmd.CombinedOutput()
+	out, err := testModule(work)
 	if err != nil {
 		t.Errorf("calls through the generated clients failed: %v\n%s", err, out)
 	}
