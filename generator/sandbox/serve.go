@@ -272,19 +272,8 @@ func (s *System) handle(w http.ResponseWriter, req *http.Request, r *route, para
 // generic answers an operation on no entity with a value generated from
 // its success schema.
 func (s *System) generic(w http.ResponseWriter, req *http.Request, r *route) {
-	status, mt := successResponse(r.op)
-	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
-		if ct := nonJSONType(r.op); ct != "" && s.opts.SpecOnly {
-			// A text or binary answer: its declared media type and a
-			// token body, so the answer's Content-Type validates.
-			w.Header().Set("Content-Type", ct)
-			w.WriteHeader(status)
-			if strings.HasPrefix(ct, "text/") {
-				io.WriteString(w, "OK")
-			}
-			return
-		}
-		w.WriteHeader(status)
+	status, mt, ok := s.successSchema(w, r)
+	if !ok {
 		return
 	}
 	if s.opts.SpecOnly && req.Header.Get(ExampleHeader) == "1" {
@@ -387,19 +376,8 @@ func (s *System) get(w http.ResponseWriter, req *http.Request, r *route, params 
 }
 
 func (s *System) answerOne(w http.ResponseWriter, r *route, data Record) {
-	status, mt := successResponse(r.op)
-	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
-		if ct := nonJSONType(r.op); ct != "" && s.opts.SpecOnly {
-			// A text or binary answer: its declared media type and a
-			// token body, so the answer's Content-Type validates.
-			w.Header().Set("Content-Type", ct)
-			w.WriteHeader(status)
-			if strings.HasPrefix(ct, "text/") {
-				io.WriteString(w, "OK")
-			}
-			return
-		}
-		w.WriteHeader(status)
+	status, mt, ok := s.successSchema(w, r)
+	if !ok {
 		return
 	}
 	g := s.newGen()
@@ -599,19 +577,8 @@ func (s *System) upsert(w http.ResponseWriter, req *http.Request, r *route, para
 	for _, c := range changed {
 		s.hooks.changed(s, e, c, "updated")
 	}
-	status, mt := successResponse(r.op)
-	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
-		if ct := nonJSONType(r.op); ct != "" && s.opts.SpecOnly {
-			// A text or binary answer: its declared media type and a
-			// token body, so the answer's Content-Type validates.
-			w.Header().Set("Content-Type", ct)
-			w.WriteHeader(status)
-			if strings.HasPrefix(ct, "text/") {
-				io.WriteString(w, "OK")
-			}
-			return
-		}
-		w.WriteHeader(status)
+	status, mt, ok := s.successSchema(w, r)
+	if !ok {
 		return
 	}
 	g := s.newGen()
@@ -860,19 +827,8 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 			w.Header().Set("Link", "<"+ctx.nextURL+`>; rel="next"`)
 		}
 	}
-	status, mt := successResponse(r.op)
-	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
-		if ct := nonJSONType(r.op); ct != "" && s.opts.SpecOnly {
-			// A text or binary answer: its declared media type and a
-			// token body, so the answer's Content-Type validates.
-			w.Header().Set("Content-Type", ct)
-			w.WriteHeader(status)
-			if strings.HasPrefix(ct, "text/") {
-				io.WriteString(w, "OK")
-			}
-			return
-		}
-		w.WriteHeader(status)
+	status, mt, ok := s.successSchema(w, r)
+	if !ok {
 		return
 	}
 	g := s.newGen()
@@ -986,4 +942,26 @@ func nonJSONType(op *openapi3.Operation) string {
 		return sortedKeys(rr.Content)[0]
 	}
 	return ""
+}
+
+// successSchema returns the operation's success status and JSON media
+// type. When the success answer has no JSON schema it answers the request
+// itself (in spec-only mode a text or binary answer gets its declared
+// media type and a token body, so the answer's Content-Type validates)
+// and returns false.
+func (s *System) successSchema(w http.ResponseWriter, r *route) (int, *openapi3.MediaType, bool) {
+	status, mt := successResponse(r.op)
+	if mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
+		return status, mt, true
+	}
+	if ct := nonJSONType(r.op); ct != "" && s.opts.SpecOnly {
+		w.Header().Set("Content-Type", ct)
+		w.WriteHeader(status)
+		if strings.HasPrefix(ct, "text/") {
+			io.WriteString(w, "OK")
+		}
+		return 0, nil, false
+	}
+	w.WriteHeader(status)
+	return 0, nil, false
 }
