@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/url"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -41,8 +40,10 @@ func converged(s *sim.Sim) bool {
 // TestServiceOnPostgresTwoProcesses is issue 11's "same generated binary
 // as N workers": the generated crmemail main (its mapping lists postgres in
 // service.state) runs as two real processes on one postgres:// -state URL.
-// Both schedule the syncs and work River jobs; the run's units are shared
-// through River's unique jobs and the store's one-writer lock. Afterwards
+// The syncs are scheduled as River periodic jobs (one per sync and
+// interval, inserted by River's elected leader), which either process
+// works; the store's one-writer lock keeps a sync's work single. A job
+// that waits (a snoozed retry) or fails blocks only its own interval. Afterwards
 // every qualified lead is on the list exactly once with every field
 // right, an operator command reads the same state, and SIGTERM stops both
 // with exit status 0.
@@ -51,16 +52,14 @@ func TestServiceOnPostgresTwoProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the generated service as two processes")
 	}
-	// Known defect (issue 11 stays open for it): now and then the leads
-	// sync stops being polled for over a minute in this two-process mode
-	// (the host's own schedule loop and River's unique, snoozed poll jobs
-	// block each other), so the run does not converge within the hang
-	// guard. It is opt-in until that is fixed, not hidden.
-	if os.Getenv("CONNECTORGEN_E2E_UNFINISHED") == "" {
-		t.Skip("two generated services on one Postgres can stall a sync's polls (known, issue 11); CONNECTORGEN_E2E_UNFINISHED=1 runs it")
-	}
 	schema := pgtest.Schema(t, pg)
 	ctx := context.Background()
+	// On failure, River's jobs say which unit waited for what.
+	t.Cleanup(func() {
+		if t.Failed() {
+			logJobs(t, pg, schema)
+		}
+	})
 	be := newBackend(t)
 	bin := buildService(t)
 	env := append(be.env, "CONNECTOR_DRAIN_TIMEOUT="+drainBound.String())
@@ -89,6 +88,14 @@ func TestServiceOnPostgresTwoProcesses(t *testing.T) {
 	be.s.CRM.Mutate(60)
 	waitFor(t, procs[0], "the changes on the list", func() bool { return converged(be.s) })
 	checkResult(t, be.s)
+
+	// A process whose CRM credentials were refused (see reauthRefused)
+	// drops the scheduled jobs it takes; the other keeps the syncs going.
+	for i, p := range procs {
+		if reauthRefused(p) {
+			t.Logf("process %d: the CRM refused its refresh token (the other process had rotated it); the syncs ran on the other process", i+1)
+		}
+	}
 
 	// The second process reports the same state (one store).
 	st := procs[1].status(t)
@@ -138,4 +145,46 @@ func TestServiceOnPostgresTwoProcesses(t *testing.T) {
 		t.Logf("process %d stopped %s after SIGTERM (drain bound %s)", i+1, time.Since(sent).Round(time.Millisecond), drainBound)
 	}
 	checkResult(t, be.s)
+}
+
+// reauthRefused says whether the process's OAuth refresh token was
+// refused (invalid_grant). Known defect, outside the scale-out code: each
+// process keeps its own copy of the CRM's rotating refresh token, loaded
+// from the store at start; when both start before the first refresh is
+// saved, or both refresh when the access token expires, the later
+// refresh presents a token the other process has already rotated.
+func reauthRefused(p *proc) bool {
+	return strings.Contains(p.log(), `"kind":"reauthorization_required"`)
+}
+
+// logJobs logs the River jobs of schema.
+func logJobs(t *testing.T, pg, schema string) {
+	ctx := context.Background()
+	db, err := pgx.Connect(ctx, pg)
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	defer db.Close(ctx)
+	rows, err := db.Query(ctx, `SELECT id, kind, args::text, state::text, attempt, created_at, coalesce(finalized_at, now()) - created_at, attempted_by, errors::text[], metadata::text FROM `+
+		pgx.Identifier{schema, "river_job"}.Sanitize()+` ORDER BY id`)
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var kind, args, state, meta string
+		var attempt int
+		var created time.Time
+		var age time.Duration
+		var by, errs []string
+		if err := rows.Scan(&id, &kind, &args, &state, &attempt, &created, &age, &by, &errs, &meta); err != nil {
+			t.Log(err)
+			return
+		}
+		t.Logf("river job %d %s %s: %s, attempt %d, created %s, for %s, by %v, errors %v, metadata %s",
+			id, kind, args, state, attempt, created.Format("15:04:05.000"), age.Round(time.Millisecond), by, errs, meta)
+	}
 }

@@ -93,13 +93,18 @@ type ReplayArgs struct {
 // Kind implements river.JobArgs.
 func (ReplayArgs) Kind() string { return KindReplay }
 
-// uniqueStates are the states in which a job blocks an identical insert.
-// Completed jobs are left out (River's default keeps them), or a sync
-// could be polled only once.
+// uniqueStates are the states in which a job blocks an identical insert:
+// the four River requires. Completed jobs are left out (River's default
+// keeps them), or a sync could be polled only once; retryable ones too
+// (the one state River lets us drop), so that a unit whose attempt failed
+// does not block the same unit asked for again during River's backoff
+// (1 s, 16 s, 81 s, …): the new job runs, and when the failed one's retry
+// comes due while the new one still waits or runs, River's scheduler
+// discards the retry as a unique conflict.
 func uniqueStates() []rivertype.JobState {
 	return []rivertype.JobState{
 		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-		rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+		rivertype.JobStateScheduled,
 	}
 }
 
@@ -256,20 +261,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, store *pgstore.Store, cfg Conf
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{cfg.Queue: {MaxWorkers: cfg.MaxWorkers}}
 		for _, s := range cfg.Schedules {
-			if s.Every > 0 {
-				sync := s.Sync
-				rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(s.Every),
-					func() (river.JobArgs, *river.InsertOpts) { return PollArgs{Sync: sync, Slot: slot(s.Every)}, x.opts() },
-					&river.PeriodicJobOpts{ID: "poll:" + sync, RunOnStart: true}))
-			}
-			if s.QueueEvery > 0 {
-				sync := s.Sync
-				rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(s.QueueEvery),
-					func() (river.JobArgs, *river.InsertOpts) {
-						return QueueArgs{Sync: sync, Slot: slot(s.QueueEvery)}, x.opts()
-					},
-					&river.PeriodicJobOpts{ID: "queue:" + sync, RunOnStart: true}))
-			}
+			rc.PeriodicJobs = append(rc.PeriodicJobs, x.periodic(s)...)
 		}
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), rc)
@@ -278,6 +270,61 @@ func New(ctx context.Context, pool *pgxpool.Pool, store *pgstore.Store, cfg Conf
 	}
 	x.client = client
 	return x, nil
+}
+
+// periodic returns the River periodic jobs of one schedule.
+func (x *Executor) periodic(s Schedule) []*river.PeriodicJob {
+	var out []*river.PeriodicJob
+	sync := s.Sync
+	if every := s.Every; every > 0 {
+		out = append(out, river.NewPeriodicJob(river.PeriodicInterval(every),
+			func() (river.JobArgs, *river.InsertOpts) { return PollArgs{Sync: sync, Slot: slot(every)}, x.opts() },
+			&river.PeriodicJobOpts{ID: "poll:" + sync, RunOnStart: true}))
+	}
+	if every := s.QueueEvery; every > 0 {
+		out = append(out, river.NewPeriodicJob(river.PeriodicInterval(every),
+			func() (river.JobArgs, *river.InsertOpts) { return QueueArgs{Sync: sync, Slot: slot(every)}, x.opts() },
+			&river.PeriodicJobOpts{ID: "queue:" + sync, RunOnStart: true}))
+	}
+	return out
+}
+
+// Schedule adds a schedule after New (runtime/service's WorkerScheduler):
+// sync is polled every every and its webhook queue drained every
+// queueEvery (0: not) through River periodic jobs, which only the elected
+// leader inserts, so N processes poll once per interval together. Call it
+// before Start, in every process (a process elected leader later inserts
+// only the schedules it knows). A second schedule for the same sync
+// replaces nothing and is refused.
+func (x *Executor) Schedule(sync string, every, queueEvery time.Duration) error {
+	if x.cfg.InsertOnly {
+		return nil // an insert-only client schedules nothing
+	}
+	for _, s := range x.cfg.Schedules {
+		if s.Sync == sync {
+			return fmt.Errorf("riverexec: sync %s is scheduled already", sync)
+		}
+	}
+	s := Schedule{Sync: sync, Every: every, QueueEvery: queueEvery}
+	if _, err := x.client.PeriodicJobs().AddManySafely(x.periodic(s)); err != nil {
+		return fmt.Errorf("riverexec: scheduling %s: %w", sync, err)
+	}
+	x.cfg.Schedules = append(x.cfg.Schedules, s)
+	return nil
+}
+
+// every returns the poll (queue false) or queue drain interval a sync is
+// scheduled at (0: none).
+func (x *Executor) every(sync string, queue bool) time.Duration {
+	for _, s := range x.cfg.Schedules {
+		if s.Sync == sync {
+			if queue {
+				return s.QueueEvery
+			}
+			return s.Every
+		}
+	}
+	return 0
 }
 
 func (x *Executor) opts() *river.InsertOpts {
@@ -407,7 +454,10 @@ func (x *Executor) wait(ctx context.Context, id int64) error {
 		switch j.State {
 		case rivertype.JobStateCompleted:
 			return nil
-		case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+		case rivertype.JobStateCancelled, rivertype.JobStateDiscarded, rivertype.JobStateRetryable:
+			// A retryable job's attempt failed: River tries it again after
+			// its backoff, but the caller hears of the failure now rather
+			// than waiting up to minutes for the retry.
 			msg := "no error recorded"
 			if n := len(j.Errors); n > 0 {
 				msg = j.Errors[n-1].Error
@@ -424,7 +474,7 @@ func (x *Executor) wait(ctx context.Context, id int64) error {
 
 // run is what every job does: take the sync's lock (or snooze), run the
 // engine entry point, and turn its error into River's vocabulary.
-func (x *Executor) run(ctx context.Context, sync string, scheduled bool, f func(ctx context.Context) error) error {
+func (x *Executor) run(ctx context.Context, sync string, scheduled time.Duration, f func(ctx context.Context) error) error {
 	// The work ignores River's job timeout (only there to let River rescue
 	// jobs of crashed workers) and stops when the executor stops.
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -441,16 +491,21 @@ func (x *Executor) run(ctx context.Context, sync string, scheduled bool, f func(
 	// holds it.
 	err := f(context.WithValue(wctx, inJob{}, true))
 	if errors.Is(err, engine.ErrLocked) {
-		if scheduled {
+		if scheduled > 0 {
 			x.log.LogAttrs(ctx, slog.LevelDebug, "riverexec: sync busy; scheduled job dropped", slog.String("sync", sync))
 			return nil
 		}
 		return river.JobSnooze(x.cfg.LockRetry)
 	}
-	return x.outcome(ctx, sync, err)
+	return x.outcome(ctx, sync, scheduled, err)
 }
 
-func (x *Executor) outcome(ctx context.Context, sync string, err error) error {
+// outcome turns a unit's error into River's vocabulary. every is the
+// schedule interval of a scheduled job (0: a job asked for once): such a
+// job is not snoozed past the next interval, whose own job tries again,
+// so that a job waiting out a system's (or this process's credentials')
+// trouble never stands in for the polls after it.
+func (x *Executor) outcome(ctx context.Context, sync string, every time.Duration, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -468,11 +523,30 @@ func (x *Executor) outcome(ctx context.Context, sync string, err error) error {
 			// Credentials refused: someone must re-authorise; retry rarely.
 			d = max(d, time.Minute)
 		}
+		if every > 0 && d >= every {
+			x.log.LogAttrs(ctx, slog.LevelWarn, "riverexec: system down; scheduled job dropped (the next interval's job tries again)",
+				slog.String("sync", sync), slog.String("system", down.System), slog.Duration("retry_in", d))
+			return nil
+		}
 		x.log.LogAttrs(ctx, slog.LevelWarn, "riverexec: system down; job snoozed", slog.String("sync", sync),
 			slog.String("system", down.System), slog.Duration("for", d))
 		return river.JobSnooze(d)
 	}
 	return err
+}
+
+// scheduled returns the interval of a scheduled job (slot != 0) of sync:
+// its schedule's, or, when this process does not know the schedule (it
+// was started with another configuration), one second, so that such a job
+// is still dropped rather than queued when its sync is busy.
+func (x *Executor) scheduled(sync string, slot int64, queue bool) time.Duration {
+	if slot == 0 {
+		return 0
+	}
+	if d := x.every(sync, queue); d > 0 {
+		return d
+	}
+	return time.Second
 }
 
 type pollWorker struct {
@@ -482,7 +556,7 @@ type pollWorker struct {
 
 func (w *pollWorker) Work(ctx context.Context, j *river.Job[PollArgs]) error {
 	var deferred int
-	err := w.x.run(ctx, j.Args.Sync, j.Args.Slot != 0, func(ctx context.Context) error {
+	err := w.x.run(ctx, j.Args.Sync, w.x.scheduled(j.Args.Sync, j.Args.Slot, false), func(ctx context.Context) error {
 		rep, err := w.x.eng.RunOnce(ctx, j.Args.Sync)
 		deferred = rep.Deferred
 		return err
@@ -507,7 +581,7 @@ type queueWorker struct {
 }
 
 func (w *queueWorker) Work(ctx context.Context, j *river.Job[QueueArgs]) error {
-	return w.x.run(ctx, j.Args.Sync, j.Args.Slot != 0, func(ctx context.Context) error {
+	return w.x.run(ctx, j.Args.Sync, w.x.scheduled(j.Args.Sync, j.Args.Slot, true), func(ctx context.Context) error {
 		_, err := w.x.eng.ProcessQueue(ctx, j.Args.Sync)
 		return err
 	})
@@ -519,7 +593,7 @@ type replayWorker struct {
 }
 
 func (w *replayWorker) Work(ctx context.Context, j *river.Job[ReplayArgs]) error {
-	return w.x.run(ctx, j.Args.Sync, false, func(ctx context.Context) error {
+	return w.x.run(ctx, j.Args.Sync, 0, func(ctx context.Context) error {
 		err := w.x.eng.Replay(ctx, j.Args.Sync, j.Args.ID)
 		if errors.Is(err, engine.ErrNoDeadLetter) {
 			// Replayed or discarded meanwhile: nothing left to do.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -414,5 +415,141 @@ func TestDeferredRecordsFollowUp(t *testing.T) {
 			t.Fatalf("%d completed follow-up passes, want 1", n)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestScheduleAfterNew: schedules handed over after New (the service
+// host's WorkerScheduler) poll like Config.Schedules; a sync is scheduled
+// once.
+func TestScheduleAfterNew(t *testing.T) {
+	url := pgtest.URL(t)
+	schema := pgtest.Schema(t, url)
+	w := newWorld(t, 30)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	store, err := pgstore.New(ctx, pool, pgstore.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	x, err := riverexec.New(ctx, pool, store, riverexec.Config{ID: "w", FetchPollInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := engine.New(store, engine.WithExecutor(x))
+	if err := engine.Add(eng, w.sync("w")); err != nil {
+		t.Fatal(err)
+	}
+	x.Bind(eng)
+	if err := x.Schedule("items", 300*time.Millisecond, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Schedule("items", time.Second, 0); err == nil {
+		t.Fatal("a second schedule for the same sync was accepted")
+	}
+	if err := x.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := x.Stop(sctx); err != nil {
+			t.Errorf("stopping: %v", err)
+		}
+	}()
+	waitFor(t, "the first 30 records", func() bool { return w.done(30) })
+	// Later records arrive through the periodic jobs (nothing else polls).
+	w.add(10)
+	waitFor(t, "40 records", func() bool { return w.done(40) })
+	var slots int
+	if err := pool.QueryRow(ctx, `SELECT count(DISTINCT args->>'slot') FROM `+schema+`.river_job WHERE kind = $1 AND args->>'slot' IS NOT NULL`, riverexec.KindPoll).Scan(&slots); err != nil {
+		t.Fatal(err)
+	}
+	if slots < 2 {
+		t.Fatalf("%d scheduled intervals ran, want at least 2", slots)
+	}
+}
+
+// TestFailedUnitDoesNotBlockTheNext: a unit whose attempt failed waits in
+// River's retryable state for its backoff (1 s, 16 s, 81 s, …). It must
+// neither keep a caller of RunOnce waiting for the retry nor block the
+// same unit asked for again: the new job is queued and runs.
+func TestFailedUnitDoesNotBlockTheNext(t *testing.T) {
+	url := pgtest.URL(t)
+	schema := pgtest.Schema(t, url)
+	w := newWorld(t, 10)
+	api := startWorker(t, url, schema, "api", w, riverexec.Config{InsertOnly: true})
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() {
+		_, err := api.eng.RunOnce(ctx, "items")
+		done <- err
+	}()
+	// No worker yet: the job waits. Make it look like an attempt that
+	// failed, its retry an hour away.
+	var id int64
+	waitFor(t, "the inserted job", func() bool {
+		err := api.pool.QueryRow(ctx, `SELECT id FROM `+schema+`.river_job WHERE kind = $1`, riverexec.KindPoll).Scan(&id)
+		return err == nil
+	})
+	if _, err := api.pool.Exec(ctx, `UPDATE `+schema+`.river_job SET state = 'retryable', attempt = 1, scheduled_at = now() + interval '1 hour',
+		errors = ARRAY[jsonb_build_object('at', now(), 'attempt', 1, 'error', 'connection reset')] WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "connection reset") {
+			t.Fatalf("RunOnce of a failed job: %v, want the attempt's error", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("RunOnce still waits for the retry of a failed job")
+	}
+	queued, err := api.x.Enqueue(ctx, engine.UnitPoll, "items", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !queued {
+		t.Fatal("the unit asked for again was skipped as a duplicate of the failed job")
+	}
+	startWorker(t, url, schema, "w0", w, riverexec.Config{})
+	waitFor(t, "the new job's records", func() bool { return w.done(10) })
+}
+
+// TestScheduledJobNotSnoozedPastNextInterval: a scheduled pass that finds
+// its source down until after the next interval is dropped, not snoozed:
+// the next interval's job tries again, so that no waiting job stands in
+// for the polls after it (one whose retry time comes before the next
+// interval is snoozed until then). The records arrive once the source is
+// back.
+func TestScheduledJobNotSnoozedPastNextInterval(t *testing.T) {
+	url := pgtest.URL(t)
+	schema := pgtest.Schema(t, url)
+	w := newWorld(t, 10)
+	const every = 300 * time.Millisecond
+	w.downUntil.Store(time.Now().Add(3 * time.Second).UnixNano())
+	cfg := riverexec.Config{Schedules: []riverexec.Schedule{{Sync: "items", Every: every}}}
+	wk := startWorker(t, url, schema, "w0", w, cfg)
+	events, cancel := wk.x.Client().Subscribe(river.EventKindJobSnoozed)
+	defer cancel()
+	waitFor(t, "the records after the outage", func() bool { return w.done(10) })
+	if w.downCalls.Load() == 0 {
+		t.Fatal("the source was never down: the test tests nothing")
+	}
+	for {
+		select {
+		case ev := <-events:
+			// The event arrives after the snooze: its wait is at most what
+			// is left of it.
+			if d := time.Until(ev.Job.ScheduledAt); d > every {
+				t.Errorf("scheduled job %d (%s) snoozed for %s, past the next interval (%s)", ev.Job.ID, ev.Job.EncodedArgs, d, every)
+			}
+			continue
+		default:
+		}
+		break
 	}
 }

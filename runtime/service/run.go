@@ -301,27 +301,35 @@ func (h *host) serve(ctx context.Context, s *started, addr string, drain, retent
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- srv.Serve(ln) }()
 
-	// The schedule: one loop per polled sync, one per webhook queue.
+	// The schedule: one loop per polled sync, one per webhook queue. On
+	// shared workers that schedule themselves (WorkerScheduler: River
+	// periodic jobs) the polls and the timed queue drains are theirs, and
+	// a process only drains its queues when its own webhooks wake them.
+	wsched, _ := s.wx.(WorkerScheduler)
 	var wg sync.WaitGroup
 	stop := ctx.Done()
-	loop := func(name string, interval time.Duration, first bool, wakeCh <-chan struct{}, work func(context.Context) error) {
+	loop := func(name string, interval time.Duration, wakeCh <-chan struct{}, work func(context.Context) error) {
 		defer wg.Done()
-		t := time.NewTimer(interval)
-		if first {
-			t.Reset(0)
+		var tick <-chan time.Time
+		var t *time.Timer
+		if interval > 0 {
+			t = time.NewTimer(interval)
+			defer t.Stop()
+			tick = t.C
 		}
-		defer t.Stop()
 		for {
 			select {
 			case <-stop:
 				return
-			case <-t.C:
+			case <-tick:
 			case <-wakeCh:
 			}
 			if err := work(workCtx); err != nil && workCtx.Err() == nil && !errors.Is(err, engine.ErrPaused) {
 				log.Warn("run failed", slog.String("sync", name), slog.String("error", err.Error()))
 			}
-			t.Reset(interval)
+			if t != nil {
+				t.Reset(interval)
+			}
 		}
 	}
 	// The first pass runs the polled syncs one after the other in mapping
@@ -330,6 +338,9 @@ func (h *host) serve(ctx context.Context, s *started, addr string, drain, retent
 	firstPass := make(chan struct{})
 	go func() {
 		defer close(firstPass)
+		if wsched != nil {
+			return // the workers' first jobs (riverexec inserts them at Start)
+		}
 		for _, sy := range h.c.Syncs {
 			if ctx.Err() != nil {
 				return
@@ -348,6 +359,20 @@ func (h *host) serve(ctx context.Context, s *started, addr string, drain, retent
 		if every > 0 {
 			iv = every
 		}
+		qiv := time.Duration(0)
+		if sy.Webhook != nil {
+			qiv = queuePoll
+		}
+		if wsched != nil {
+			if err := wsched.Schedule(sy.Name, iv, qiv); err != nil {
+				log.Error("scheduling on the workers", slog.String("sync", sy.Name), slog.String("error", err.Error()))
+				abandon()
+				_ = srv.Close()
+				wg.Wait()
+				return ExitFailed
+			}
+			iv, qiv = 0, 0 // the workers' periodic jobs poll and drain
+		}
 		if iv > 0 {
 			wg.Add(1)
 			go func() {
@@ -355,12 +380,12 @@ func (h *host) serve(ctx context.Context, s *started, addr string, drain, retent
 				case <-firstPass:
 				case <-stop:
 				}
-				loop(sy.Name, iv, false, nil, func(c context.Context) error { _, err := s.eng.RunOnce(c, sy.Name); return err })
+				loop(sy.Name, iv, nil, func(c context.Context) error { _, err := s.eng.RunOnce(c, sy.Name); return err })
 			}()
 		}
 		if sy.Webhook != nil {
 			wg.Add(1)
-			go loop(sy.Name, queuePoll, false, wake[sy.Name], func(c context.Context) error { _, err := s.eng.ProcessQueue(c, sy.Name); return err })
+			go loop(sy.Name, qiv, wake[sy.Name], func(c context.Context) error { _, err := s.eng.ProcessQueue(c, sy.Name); return err })
 		}
 	}
 	wg.Add(1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/connectorgen/connectorgen/runtime/engine"
 )
@@ -31,6 +32,18 @@ type WorkerExecutor interface {
 	Bind(e *engine.Engine)
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
+}
+
+// WorkerScheduler is a WorkerExecutor that also schedules the syncs on the
+// shared workers (runtime/riverexec: River periodic jobs, inserted by the
+// one elected leader, one job per sync and interval). When the executor
+// implements it, the run command hands it every sync's poll interval and
+// webhook queue drain interval before Start instead of running a schedule
+// loop of its own in each process: N processes then poll a sync once per
+// interval together, and a job that waits (a snoozed system-down retry)
+// or was stranded by a killed process blocks only its own interval.
+type WorkerScheduler interface {
+	Schedule(sync string, every, queueEvery time.Duration) error
 }
 
 // workerExecutor returns the executor of st when it is a WorkerStore.

@@ -3,6 +3,7 @@ package service
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -17,8 +18,10 @@ import (
 // the units it runs (in place, as a River worker would).
 type fakeWorkers struct {
 	keepOpen
-	mu     sync.Mutex
-	events []string
+	// scheduler makes the executor a WorkerScheduler.
+	scheduler bool
+	mu        sync.Mutex
+	events    []string
 }
 
 func (f *fakeWorkers) note(s string) {
@@ -40,7 +43,22 @@ func (f *fakeWorkers) has(s string) bool {
 
 func (f *fakeWorkers) Executor(ctx context.Context, log *slog.Logger) (engine.Executor, error) {
 	f.note("executor")
+	if f.scheduler {
+		return &fakeSchedExec{fakeExec{f: f}}, nil
+	}
 	return &fakeExec{f: f}, nil
+}
+
+// fakeSchedExec is a fakeExec that schedules the syncs itself (as
+// riverexec does with River periodic jobs).
+type fakeSchedExec struct{ fakeExec }
+
+func (x *fakeSchedExec) Schedule(sync string, every, queueEvery time.Duration) error {
+	if x.eng == nil {
+		x.f.note("schedule before bind")
+	}
+	x.f.note(fmt.Sprintf("schedule %s every %s queue %s", sync, every, queueEvery))
+	return nil
 }
 
 type fakeExec struct {
@@ -124,3 +142,59 @@ func TestRunUsesWorkerStoreExecutor(t *testing.T) {
 
 // runtimeGosched yields while a test polls for a condition.
 func runtimeGosched() { time.Sleep(5 * time.Millisecond) }
+
+// TestRunHandsSchedulesToWorkerScheduler: on an executor that schedules
+// itself (River periodic jobs: one job per sync and interval, inserted by
+// the elected leader), run hands it each sync's interval before Start and
+// runs no schedule loop of its own: no poll is asked for by the process
+// (each process's own loop waiting on a shared job is what let one stuck
+// or snoozed job stall a sync for every process).
+func TestRunHandsSchedulesToWorkerScheduler(t *testing.T) {
+	tgt := &fakeTarget{recs: map[string]string{}}
+	c, st := fakeConnector(t, []rec{{"1", "Ann"}}, tgt)
+	fw := &fakeWorkers{keepOpen: keepOpen{st}, scheduler: true}
+	c.Stores = map[string]StoreOpener{"pgfake": func(context.Context, *url.URL) (engine.Store, error) { return fw, nil }}
+
+	sig := make(chan struct{})
+	var errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(c, []string{"run", "-state=pgfake://x", "-addr=127.0.0.1:0", "-every=50ms"}, IO{Stdout: &bytes.Buffer{}, Stderr: &errb, Getenv: func(string) string { return "" }, Signals: sig})
+	}()
+	guard := time.Now().Add(30 * time.Second)
+	for !fw.has("start") {
+		if time.Now().After(guard) {
+			close(sig)
+			<-done
+			t.Fatalf("the executor was not started (hang guard); events %v\n%s", fw.events, errb.String())
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("run exited %d:\n%s", code, errb.String())
+		default:
+		}
+		runtimeGosched()
+	}
+	// Several of the overridden 50 ms intervals: a process loop would
+	// have polled by now.
+	time.Sleep(300 * time.Millisecond)
+	close(sig)
+	if code := <-done; code != 0 {
+		t.Fatalf("run exit %d:\n%s", code, errb.String())
+	}
+	fw.mu.Lock()
+	got := strings.Join(fw.events, ", ")
+	fw.mu.Unlock()
+	if !fw.has("schedule people every 50ms queue 0s") {
+		t.Errorf("the sync's schedule was not handed to the executor: %s", got)
+	}
+	if fw.has("schedule before bind") {
+		t.Errorf("scheduled before the engine was bound: %s", got)
+	}
+	if i, j := strings.Index(got, "schedule people"), strings.Index(got, "start"); i < 0 || i > j {
+		t.Errorf("the schedule was not handed over before Start: %s", got)
+	}
+	if strings.Contains(got, "execute poll") {
+		t.Errorf("the process polled on its own schedule besides the workers': %s", got)
+	}
+}
