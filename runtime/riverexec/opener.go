@@ -27,7 +27,8 @@ type Store struct {
 //
 //	schema=NAME         the schema of the state and River's tables (default connectorgen)
 //	workers=N           jobs this process runs at once (default 4); 0: insert-only,
-//	                    the process schedules and serves but works no jobs
+//	                    the process serves but works no jobs and schedules nothing
+//	                    (the worker processes' River leader schedules)
 //	worker_id=NAME      this process's name in River's tables
 //	rescue_after=DUR    hand a vanished worker's running job to another after DUR (default 10m)
 func OpenURL(ctx context.Context, u *url.URL) (engine.Store, error) {
