@@ -13,7 +13,9 @@
 //
 // Three mechanisms keep a sync's work single-writer:
 //   - jobs are unique by kind and arguments while available, scheduled,
-//     pending, running or retryable, so a unit is never queued twice;
+//     pending or running, so a unit is never queued twice (a scheduled
+//     job's arguments name its interval, so a job that waits, or was
+//     stranded by a killed worker, blocks only its own interval);
 //   - the engine takes the sync's one-writer lock (engine.Store.Lock; in
 //     pgstore a session advisory lock that PostgreSQL frees when the
 //     holder's connection ends, so a SIGKILLed worker never leaves a sync
