@@ -380,6 +380,14 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 	case ent.CursorKind == ir.CursorInt:
 		ent.VersionFrom = ir.VersionIntCursor
 	}
+	if e.Search != nil {
+		if e.List.IsSet() {
+			b.errorf(e.Search.Pos, "entity %q: read has both list and search; keep one", e.Name)
+			okAll = false
+		} else if !b.search(e, c, ent) {
+			okAll = false
+		}
+	}
 	ent.List = b.call(e, c, e.List, "read list")
 	if ent.List != nil && ent.List.Op.Pagination == nil {
 		b.errorf(e.List.Pos, "entity %q: list operation %q has no pagination connectorgen knows; declare it with x-connectorgen-pagination in the spec", e.Name, e.List.Text)
@@ -595,9 +603,7 @@ func (b *binder) bulk(e *config.Entity, c *ir.Client, ent *ir.Entity, oc *ir.OpC
 		st.Type = qualify(st.Type, c.ImportPath)
 		out.ItemKey.Steps = append(out.ItemKey.Steps, st)
 	}
-	if batch > 1 {
-		b.diags.Warnf(bk.Pos, "entity %q: bulk writes go one record per request for now (batching in the engine is not built yet); batch %d is checked against the spec but not used", e.Name, batch)
-	}
+	out.Job = b.bulkJob(oc)
 	ent.Bulk = out
 	// Fields map into one record of the list.
 	oc.BodyType = out.ItemType

@@ -46,7 +46,9 @@ type Entity struct {
 	Params []Param
 
 	List, Get, Cursor, Since, Lookback Value
-	LookbackDur                        time.Duration
+	// Search reads through a search operation instead of List.
+	Search      *Search
+	LookbackDur time.Duration
 
 	Create, Update, Find Value
 	// Upsert is a create-or-update operation (by a natural key in the
@@ -305,6 +307,7 @@ func (d *decoder) entities(n *yaml.Node) []*Entity {
 					"get":    func(_, v *yaml.Node) { e.Get = d.value(v, "get") },
 					"cursor": func(_, v *yaml.Node) { e.Cursor = d.value(v, "cursor") },
 					"since":  func(_, v *yaml.Node) { e.Since = d.value(v, "since") },
+					"search": func(k, v *yaml.Node) { e.Search = d.search(k, v, what) },
 					"lookback": func(_, v *yaml.Node) {
 						e.Lookback = d.value(v, "lookback")
 						e.LookbackDur = d.duration(v, "lookback")

@@ -143,6 +143,9 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 	if from.List != nil {
 		d[jen.Id("Poll")] = e.pollFunc(from)
 	}
+	if from.Search != nil {
+		d[jen.Id("Poll")] = e.searchPollFunc(from)
+	}
 	if from.Get != nil {
 		d[jen.Id("Fetch")] = e.fetchFunc(from)
 	}
@@ -196,6 +199,10 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 	}
 	if to.Update != nil {
 		d[jen.Id("Update")] = e.updateFunc(s)
+	}
+	if bk := to.Bulk; bk != nil && bk.Batch > 1 {
+		d[jen.Id("WriteBatch")] = e.batchFunc(s)
+		d[jen.Id("BatchSize")] = jen.Lit(bk.Batch)
 	}
 	if s.OnExit != nil {
 		d[jen.Id("OnExit")] = e.exitFunc(s)
