@@ -869,6 +869,16 @@ func (b *binder) credential(c *ir.Client, a config.AuthSource) *ir.Credential {
 	}
 	cred := &ir.Credential{Scheme: scheme, Parts: map[string]string{}}
 	known := append(append([]string{}, required...), optional...)
+	if a.Short && len(a.Parts) == 1 {
+		// One reference for the whole credential: unambiguous when the
+		// scheme's credential has one required part (an API key, a bearer
+		// token); a scheme with several (basic, OAuth) names them.
+		if len(required) != 1 {
+			b.errorf(a.Scheme.Pos, "%s %s: one reference cannot fill a credential of several parts; name them (%s)", what, scheme.Key, strings.Join(known, ", "))
+			return nil
+		}
+		a.Parts = []config.Pair{{Key: config.Value{Text: required[0], Pos: a.Parts[0].Key.Pos}, Value: a.Parts[0].Value}}
+	}
 	for _, p := range a.Parts {
 		if !slices.Contains(known, p.Key.Text) {
 			b.errorf(p.Key.Pos, "%s", suggest(fmt.Sprintf("%s %s: %q is not a part of its credential (%s)", what, scheme.Key, p.Key.Text, strings.Join(known, ", ")), p.Key.Text, known))

@@ -881,6 +881,9 @@ type AuthSource struct {
 	// Parts are the credential parts (client_id, client_secret,
 	// refresh_token, key, username, password, token) and their sources.
 	Parts []Pair
+	// Short says the entry gave one reference for the whole credential
+	// (`BearerAuth: env://TOKEN`): it fills the scheme's one part.
+	Short bool
 }
 
 func (d *decoder) auth(n *yaml.Node, what string) []AuthSource {
@@ -893,6 +896,7 @@ func (d *decoder) auth(n *yaml.Node, what string) []AuthSource {
 		a := AuthSource{Scheme: Value{Text: k.Value, Pos: d.pos(k)}}
 		if v.Kind == yaml.ScalarNode {
 			a.Parts = []Pair{{Key: Value{Text: "key", Pos: d.pos(k)}, Value: d.value(v, "credential")}}
+			a.Short = true
 		} else if d.mapping(v, what+": auth "+quote(k.Value)) {
 			for j := 0; j+1 < len(v.Content); j += 2 {
 				a.Parts = append(a.Parts, Pair{Key: Value{Text: v.Content[j].Value, Pos: d.pos(v.Content[j])}, Value: d.value(v.Content[j+1], "credential")})
