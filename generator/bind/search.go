@@ -65,6 +65,10 @@ func (b *binder) search(e *config.Entity, c *ir.Client, ent *ir.Entity) bool {
 		s.Operator = cs.Operator.Text
 	}
 	if cs.Sort.IsSet() {
+		if strings.HasPrefix(cs.Sort.Text, "-") {
+			b.errorf(cs.Sort.Pos, "entity %q: search sort %q is descending; a search read pages ascending on its cursor", e.Name, cs.Sort.Text)
+			return false
+		}
 		s.Sort = cs.Sort.Text
 	}
 	if cs.PageSize.IsSet() {

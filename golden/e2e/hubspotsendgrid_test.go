@@ -43,7 +43,7 @@ func hubspotSendgridPairing(config string) Pairing {
 		Sandbox: sandbox.Options{
 			Seed: 1,
 			Credentials: map[string]sandbox.Credentials{
-				"hubspot":  {APIKey: hubspotToken},
+				"hubspot":  {Bearer: hubspotToken},
 				"sendgrid": {Bearer: sendgridKey},
 			},
 		},
