@@ -87,7 +87,9 @@ func TestHubSpotSendGridBulkVersusSingle(t *testing.T) {
 		t.Setenv("CONNECTORGEN_E2E_SCALE", "10")
 	}
 	var bulk, one Figures
-	t.Run("bulk", func(t *testing.T) { bulk = Execute(t, hubspotSendgridPairing("specs/hubspot-sendgrid/connector.yaml"), opts) })
+	t.Run("bulk", func(t *testing.T) {
+		bulk = Execute(t, hubspotSendgridPairing("specs/hubspot-sendgrid/connector.yaml"), opts)
+	})
 	t.Run("single", func(t *testing.T) { one = Execute(t, hubspotSendgridPairing(single), opts) })
 	t.Logf("pairing 1, %d records: bulk %.0f records/s (%d SendGrid requests in all), one write per record %.0f records/s (%d SendGrid requests in all)",
 		bulk.Records, bulk.RecordsPerSecond(), bulk.Requests["sendgrid"], one.RecordsPerSecond(), one.Requests["sendgrid"])

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 )
 
 // This file holds batched writes (DESIGN.md §4a, bulk targets): a sync
@@ -65,7 +67,6 @@ type batchItem[S, W any] struct {
 	targetKey string
 	out       Outcome
 	finish    func(targetKey, job string) *Commit
-	unlock    func()
 }
 
 // batcher collects one poll's queued writes (a single goroutine uses it).
@@ -74,6 +75,28 @@ type batcher[S, W any] struct {
 	// rec and cur are the record being prepared.
 	rec *S
 	cur Cursor
+	// held are the record locks (stripes) the batch holds until it is
+	// settled: other work on its records (webhooks, replays) waits. Keys
+	// sharing a stripe share the hold, so the batch never waits on itself.
+	held []*sync.Mutex
+}
+
+// lock takes m for the batch (once) and returns a no-op: the batch
+// releases its locks when it is settled.
+func (b *batcher[S, W]) lock(m *sync.Mutex) func() {
+	if !slices.Contains(b.held, m) {
+		m.Lock()
+		b.held = append(b.held, m)
+	}
+	return func() {}
+}
+
+// release unlocks every lock the batch holds.
+func (b *batcher[S, W]) release() {
+	for _, m := range b.held {
+		m.Unlock()
+	}
+	b.held = nil
 }
 
 func (b *batcher[S, W]) add(it *batchItem[S, W]) {
@@ -147,20 +170,11 @@ func (r *runner[S, W]) batchPoll(ctx context.Context, jobs <-chan *pollJob[S], t
 func (r *runner[S, W]) flush(ctx context.Context, b *batcher[S, W], t *tally, st *stopper) {
 	items := b.items
 	b.items = nil
+	defer b.release()
 	if len(items) == 0 {
 		return
 	}
 	s, e := r.s, r.e
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			for _, it := range items {
-				it.unlock()
-			}
-		}
-	}
-	defer release()
 	fail := func() {
 		for _, it := range items {
 			t.hold(it.cur)
@@ -245,7 +259,7 @@ func (r *runner[S, W]) flush(ctx context.Context, b *batcher[S, W], t *tally, st
 		}
 		e.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "engine: batch written", slog.String("sync", s.Name), slog.Int("records", len(items)), slog.String("job", res.Job))
 	}
-	release()
+	b.release()
 	for _, it := range single {
 		if st.stopped() || canceled(ctx) {
 			t.hold(it.cur)

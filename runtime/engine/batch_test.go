@@ -234,3 +234,16 @@ func TestBatchLostCommitResends(t *testing.T) {
 		t.Fatalf("third run %+v", rep)
 	}
 }
+
+// A batch of hundreds of records holds the locks of keys that share a
+// lock stripe: it must not wait on itself.
+func TestBatchManyRecords(t *testing.T) {
+	f, bt := bulkFixture(t, engine.NewMemoryStore())
+	f.sync.BatchSize = 500
+	for i := range 1200 {
+		f.src.put(lead{ID: strconv.Itoa(i), Email: "p" + strconv.Itoa(i) + "@x.io", Name: "P"})
+	}
+	if rep := f.run(t); rep.Created != 1200 || !equalInts(bt.batches, []int{500, 500, 200}) {
+		t.Fatalf("report %+v batches %v", rep, bt.batches)
+	}
+}

@@ -391,8 +391,14 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	key := s.Key(rec)
 	ver := s.Version(rec)
 	dry := e.cfg.dryRun
-	unlock := e.lockKey(s.Name, key)
-	defer func() { unlock() }() // a batched write takes the lock over
+	var unlock func()
+	if b, ok := o.batch.(*batcher[S, W]); ok {
+		// The batch holds the record's lock until it is settled.
+		unlock = b.lock(e.stripe(s.Name, key))
+	} else {
+		unlock = e.lockKey(s.Name, key)
+	}
+	defer unlock()
 
 	st, found, err := e.store.LoadRecord(ctx, s.Name, key)
 	if err != nil {
@@ -657,8 +663,7 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 		return o.done(c)
 	}
 	if b, ok := o.batch.(*batcher[S, W]); ok && !r.policies {
-		b.add(&batchItem[S, W]{key: key, w: w, create: create, targetKey: targetKey, out: out, finish: finish, unlock: unlock})
-		unlock = func() {}
+		b.add(&batchItem[S, W]{key: key, w: w, create: create, targetKey: targetKey, out: out, finish: finish})
 		return outcomeQueued, nil
 	}
 	idem := IdempotencyKey(s.Name, key, ver)
