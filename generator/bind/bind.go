@@ -604,6 +604,11 @@ func (b *binder) bulk(e *config.Entity, c *ir.Client, ent *ir.Entity, oc *ir.OpC
 		out.ItemKey.Steps = append(out.ItemKey.Steps, st)
 	}
 	out.Job = b.bulkJob(oc)
+	consts, ok := b.bodyConsts(e, c, oc.BodyType, oc.Op.ID)
+	if !ok {
+		return false
+	}
+	out.Consts = consts
 	ent.Bulk = out
 	// Fields map into one record of the list.
 	oc.BodyType = out.ItemType

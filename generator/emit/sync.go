@@ -502,6 +502,7 @@ func bulkBody(bk *ir.Bulk, bodyFunc string) ([]jen.Code, jen.Code) {
 		jen.Var().Id("bb").Add(typeCode(bk.BodyType)),
 		jen.Id("v").Op(":=").Index().Add(typeCode(bk.ItemType)).Values(jen.Id("item")),
 	}
+	stmts = append(stmts, bodyConsts(bk.Consts, "bb")...)
 	stmts = append(stmts, setPath(jen.Id("bb"), bk.List.Steps, 1, storeValue)...)
 	return stmts, jen.Id("bb")
 }
@@ -625,7 +626,9 @@ func (e *syncEmitter) exitFunc(s *ir.Sync) jen.Code {
 			leaf := bk.ItemKey.Steps[len(bk.ItemKey.Steps)-1].Type.Unwrapped()
 			body = append(body, jen.Block(append([]jen.Code{jen.Var().Id("v").Add(typeCode(leaf)).Op("=").Add(typeCode(leaf)).Call(jen.Id("key"))},
 				setPath(jen.Id("b"), bk.ItemKey.Steps, 1, storeValue)...)...))
-			body = append(body, jen.Var().Id("bb").Add(typeCode(bk.BodyType)), jen.Id("v").Op(":=").Index().Add(typeCode(bk.ItemType)).Values(jen.Id("b")))
+			body = append(body, jen.Var().Id("bb").Add(typeCode(bk.BodyType)))
+			body = append(body, bodyConsts(bk.Consts, "bb")...)
+			body = append(body, jen.Id("v").Op(":=").Index().Add(typeCode(bk.ItemType)).Values(jen.Id("b")))
 			body = append(body, setPath(jen.Id("bb"), bk.List.Steps, 1, storeValue)...)
 			reqBody = jen.Id("bb")
 		}

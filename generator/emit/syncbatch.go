@@ -30,6 +30,7 @@ func (e *syncEmitter) batchFunc(s *ir.Sync) jen.Code {
 		),
 		jen.Var().Id("bb").Add(typeCode(bk.BodyType)),
 	}
+	body = append(body, bodyConsts(bk.Consts, "bb")...)
 	body = append([]jen.Code{jen.Id("keyOf").Op(":=").Add(keyOf)}, body...)
 	body = append(body, setPath(jen.Id("bb"), bk.List.Steps, 1, storeValue)...)
 	// The batch sets absolute values by natural key: repeating it is safe.
@@ -56,4 +57,30 @@ func (e *syncEmitter) batchFunc(s *ir.Sync) jen.Code {
 	body = append(body, jen.Return(jen.Id("res"), jen.Nil()))
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("ws").Index().Qual(PkgEngine, "BatchWrite").Types(jen.Id(s.WriteType))).
 		Params(jen.Qual(PkgEngine, "BatchResult"), jen.Error()).Block(body...)
+}
+
+// bodyConsts emits the statements that set the request body fields the
+// mapping fixes (params naming body fields) on the body variable base.
+func bodyConsts(consts []ir.BodyConst, base string) []jen.Code {
+	var out []jen.Code
+	for _, c := range consts {
+		val := func(v string) jen.Code {
+			if c.UUID {
+				return jen.Qual(ir.PkgOAS, "MustParseUUID").Call(jen.Lit(v))
+			}
+			return jen.Lit(v)
+		}
+		var v jen.Code
+		if c.List {
+			var items []jen.Code
+			for _, x := range c.Values {
+				items = append(items, val(x))
+			}
+			v = jen.Add(typeCode(leafType(c.Path))).Values(items...)
+		} else {
+			v = val(c.Values[0])
+		}
+		out = append(out, setConst(base, c.Path, v))
+	}
+	return out
 }

@@ -27,10 +27,12 @@ type Search struct {
 	Consts []BodyConst
 }
 
-// BodyConst is a request body field fixed by the mapping: a string, or a
-// list of strings given as comma-separated values.
+// BodyConst is a request body field fixed by the mapping: a string or a
+// UUID, or a list of them given as comma-separated values.
 type BodyConst struct {
 	Path   Path
 	List   bool
 	Values []string
+	// UUID says the values are UUIDs (oas.UUID), checked when bound.
+	UUID bool
 }

@@ -184,6 +184,9 @@ type Bulk struct {
 	// applying the records (SendGrid's job_id), recorded in the audit log;
 	// empty when the answer has none.
 	Job Path
+	// Consts are fields of the request body beside the list fixed by the
+	// entity's params (SendGrid's list_ids: the list the contacts join).
+	Consts []BodyConst
 }
 
 // ExitKind says what a sync does to the target record when a record
