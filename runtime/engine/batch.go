@@ -81,8 +81,8 @@ type batcher[S, W any] struct {
 	held []*sync.Mutex
 }
 
-// lock takes m for the batch (once) and returns a no-op: the batch
-// releases its locks when it is settled.
+// lock takes m for the batch (once; batchPoll has taken it already) and
+// returns a no-op: the batch releases its locks when it is settled.
 func (b *batcher[S, W]) lock(m *sync.Mutex) func() {
 	if !slices.Contains(b.held, m) {
 		m.Lock()
@@ -143,6 +143,17 @@ func (r *runner[S, W]) batchPoll(ctx context.Context, jobs <-chan *pollJob[S], t
 			// The same record again (it changed while the poll paged):
 			// settle the first write before preparing the second.
 			r.flush(ctx, b, t, st)
+		}
+		// Take the record's lock here, never waiting while the batch holds
+		// others: a lock another batch holds (a second bulk sync) is waited
+		// for only after this batch was settled and released its own, so
+		// two batches cannot wait on each other.
+		if m := e.stripe(s.Name, key); !slices.Contains(b.held, m) {
+			if !m.TryLock() {
+				r.flush(ctx, b, t, st)
+				m.Lock()
+			}
+			b.held = append(b.held, m)
 		}
 		b.rec, b.cur = &j.rec, j.cur
 		get := func(context.Context) (*S, error) { return &j.rec, nil }

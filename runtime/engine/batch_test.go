@@ -247,3 +247,41 @@ func TestBatchManyRecords(t *testing.T) {
 		t.Fatalf("report %+v batches %v", rep, bt.batches)
 	}
 }
+
+// Two bulk syncs polling at once hold the locks of their batches' records;
+// keys of both share lock stripes, and neither may wait on the other.
+func TestTwoBatchingSyncsAtOnce(t *testing.T) {
+	f, _ := bulkFixture(t, engine.NewMemoryStore())
+	f.sync.BatchSize = 500
+	bt2 := newBulkTarget()
+	s2 := *f.sync
+	s2.Name, s2.Xref = "leads2", "leads2_members"
+	s2.WriteBatch = bt2.WriteBatch
+	s2.Create = func(_ context.Context, w *write, _ string) (string, error) { return bt2.single(w) }
+	s2.Update = func(_ context.Context, _ string, w *write, _ string) error { _, err := bt2.single(w); return err }
+	if err := engine.Add(f.eng, &s2); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1000 {
+		f.src.put(lead{ID: strconv.Itoa(i), Email: "p" + strconv.Itoa(i) + "@x.io", Name: "P"})
+	}
+	var wg sync.WaitGroup
+	reps := make([]engine.Report, 2)
+	errs := make([]error, 2)
+	for i, name := range []string{"leads", "leads2"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reps[i], errs[i] = f.eng.RunOnce(context.Background(), name)
+		}()
+	}
+	wg.Wait()
+	for i := range 2 {
+		if errs[i] != nil || reps[i].Created != 1000 {
+			t.Fatalf("sync %d: %v %+v", i, errs[i], reps[i])
+		}
+	}
+	if len(bt2.recs) != 1000 {
+		t.Fatalf("second target holds %d contacts", len(bt2.recs))
+	}
+}
