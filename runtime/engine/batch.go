@@ -46,6 +46,9 @@ type BatchResult struct {
 	Job string
 }
 
+// commitFanOut bounds the concurrent commits that settle a batch.
+const commitFanOut = 32
+
 // outcomeQueued is apply's outcome for a write queued in a batch: not
 // counted yet, and not durable until the batch is written.
 const outcomeQueued Outcome = "queued"
@@ -247,6 +250,13 @@ func (r *runner[S, W]) flush(ctx context.Context, b *batcher[S, W], t *tally, st
 		// the run is being cancelled (see apply).
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 		defer cancel()
+		// One commit per record, made concurrently: the records are
+		// distinct, and a store may group concurrent commits into one
+		// transaction (sqlitestore does).
+		errs := make([]error, len(items))
+		done := make([]bool, len(items))
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, commitFanOut)
 		for i, it := range items {
 			tk := it.targetKey
 			if it.create {
@@ -259,14 +269,27 @@ func (r *runner[S, W]) flush(ctx context.Context, b *batcher[S, W], t *tally, st
 				single = append(single, it)
 				continue
 			}
-			if cerr := e.store.Commit(cctx, it.finish(tk, res.Job)); cerr != nil {
+			done[i] = true
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				errs[i] = e.store.Commit(cctx, it.finish(tk, res.Job))
+			}()
+		}
+		wg.Wait()
+		for i, it := range items {
+			switch {
+			case !done[i]:
+			case errs[i] != nil:
 				t.hold(it.cur)
 				t.count(OutcomeFailed)
-				st.stop(r.b.downError(tag(stageStore, cerr)))
-				continue
+				st.stop(r.b.downError(tag(stageStore, errs[i])))
+			default:
+				t.count(it.out)
+				r.observe(it.out, start)
 			}
-			t.count(it.out)
-			r.observe(it.out, start)
 		}
 		e.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "engine: batch written", slog.String("sync", s.Name), slog.Int("records", len(items)), slog.String("job", res.Job))
 	}
