@@ -212,7 +212,11 @@ func compareUsage(cfg *config.File, conn *ir.Connector, oc, nc *ir.Client) []Fin
 		if e.System != oc.System {
 			continue
 		}
-		for _, v := range []config.Value{e.List, e.Get, e.Create, e.Update, e.Find} {
+		vals := []config.Value{e.List, e.Get, e.Create, e.Update, e.Find}
+		if e.Search != nil {
+			vals = append(vals, e.Search.Op)
+		}
+		for _, v := range vals {
 			if v.Text != "" {
 				opPos[v.Text] = v.Pos
 				consts[v.Text] = map[string]bool{}
@@ -225,7 +229,11 @@ func compareUsage(cfg *config.File, conn *ir.Connector, oc, nc *ir.Client) []Fin
 	// Parameters the generated code fills in itself.
 	filled := map[*ir.Operation]map[string]bool{}
 	for _, ent := range usedEntities(conn, oc.System) {
-		for _, call := range []*ir.OpCall{ent.List, ent.Get, ent.Create, ent.Update, ent.Find} {
+		calls := []*ir.OpCall{ent.List, ent.Get, ent.Create, ent.Update, ent.Find}
+		if ent.Search != nil {
+			calls = append(calls, ent.Search.Call)
+		}
+		for _, call := range calls {
 			if call == nil {
 				continue
 			}

@@ -380,6 +380,14 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 	case ent.CursorKind == ir.CursorInt:
 		ent.VersionFrom = ir.VersionIntCursor
 	}
+	if e.Search != nil {
+		if e.List.IsSet() {
+			b.errorf(e.Search.Pos, "entity %q: read has both list and search; keep one", e.Name)
+			okAll = false
+		} else if !b.search(e, c, ent) {
+			okAll = false
+		}
+	}
 	ent.List = b.call(e, c, e.List, "read list")
 	if ent.List != nil && ent.List.Op.Pagination == nil {
 		b.errorf(e.List.Pos, "entity %q: list operation %q has no pagination connectorgen knows; declare it with x-connectorgen-pagination in the spec", e.Name, e.List.Text)
@@ -595,9 +603,12 @@ func (b *binder) bulk(e *config.Entity, c *ir.Client, ent *ir.Entity, oc *ir.OpC
 		st.Type = qualify(st.Type, c.ImportPath)
 		out.ItemKey.Steps = append(out.ItemKey.Steps, st)
 	}
-	if batch > 1 {
-		b.diags.Warnf(bk.Pos, "entity %q: bulk writes go one record per request for now (batching in the engine is not built yet); batch %d is checked against the spec but not used", e.Name, batch)
+	out.Job = b.bulkJob(oc)
+	consts, ok := b.bodyConsts(e, c, oc.BodyType, oc.Op.ID)
+	if !ok {
+		return false
 	}
+	out.Consts = consts
 	ent.Bulk = out
 	// Fields map into one record of the list.
 	oc.BodyType = out.ItemType
@@ -863,6 +874,16 @@ func (b *binder) credential(c *ir.Client, a config.AuthSource) *ir.Credential {
 	}
 	cred := &ir.Credential{Scheme: scheme, Parts: map[string]string{}}
 	known := append(append([]string{}, required...), optional...)
+	if a.Short && len(a.Parts) == 1 {
+		// One reference for the whole credential: unambiguous when the
+		// scheme's credential has one required part (an API key, a bearer
+		// token); a scheme with several (basic, OAuth) names them.
+		if len(required) != 1 {
+			b.errorf(a.Scheme.Pos, "%s %s: one reference cannot fill a credential of several parts; name them (%s)", what, scheme.Key, strings.Join(known, ", "))
+			return nil
+		}
+		a.Parts = []config.Pair{{Key: config.Value{Text: required[0], Pos: a.Parts[0].Key.Pos}, Value: a.Parts[0].Value}}
+	}
 	for _, p := range a.Parts {
 		if !slices.Contains(known, p.Key.Text) {
 			b.errorf(p.Key.Pos, "%s", suggest(fmt.Sprintf("%s %s: %q is not a part of its credential (%s)", what, scheme.Key, p.Key.Text, strings.Join(known, ", ")), p.Key.Text, known))

@@ -51,11 +51,11 @@ func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 		AlertFailures: cfg.AlertFailures, AlertDeadLetters: cfg.AlertDeadLetters,
 	}
 	sb.s = s
-	if sb.from.List == nil && sb.from.Get == nil {
+	if sb.from.List == nil && sb.from.Search == nil && sb.from.Get == nil {
 		b.errorf(cfg.From.Pos, "%s: source entity %q has no read operations (read: list, get)", sb.what, cfg.From.Text)
 		sb.ok = false
 	}
-	if sb.from.List == nil {
+	if sb.from.List == nil && sb.from.Search == nil {
 		b.errorf(cfg.From.Pos, "%s: source entity %q needs a read list operation to poll", sb.what, cfg.From.Text)
 		sb.ok = false
 	}

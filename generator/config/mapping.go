@@ -46,7 +46,9 @@ type Entity struct {
 	Params []Param
 
 	List, Get, Cursor, Since, Lookback Value
-	LookbackDur                        time.Duration
+	// Search reads through a search operation instead of List.
+	Search      *Search
+	LookbackDur time.Duration
 
 	Create, Update, Find Value
 	// Upsert is a create-or-update operation (by a natural key in the
@@ -305,6 +307,7 @@ func (d *decoder) entities(n *yaml.Node) []*Entity {
 					"get":    func(_, v *yaml.Node) { e.Get = d.value(v, "get") },
 					"cursor": func(_, v *yaml.Node) { e.Cursor = d.value(v, "cursor") },
 					"since":  func(_, v *yaml.Node) { e.Since = d.value(v, "since") },
+					"search": func(k, v *yaml.Node) { e.Search = d.search(k, v, what) },
 					"lookback": func(_, v *yaml.Node) {
 						e.Lookback = d.value(v, "lookback")
 						e.LookbackDur = d.duration(v, "lookback")
@@ -878,6 +881,9 @@ type AuthSource struct {
 	// Parts are the credential parts (client_id, client_secret,
 	// refresh_token, key, username, password, token) and their sources.
 	Parts []Pair
+	// Short says the entry gave one reference for the whole credential
+	// (`BearerAuth: env://TOKEN`): it fills the scheme's one part.
+	Short bool
 }
 
 func (d *decoder) auth(n *yaml.Node, what string) []AuthSource {
@@ -890,6 +896,7 @@ func (d *decoder) auth(n *yaml.Node, what string) []AuthSource {
 		a := AuthSource{Scheme: Value{Text: k.Value, Pos: d.pos(k)}}
 		if v.Kind == yaml.ScalarNode {
 			a.Parts = []Pair{{Key: Value{Text: "key", Pos: d.pos(k)}, Value: d.value(v, "credential")}}
+			a.Short = true
 		} else if d.mapping(v, what+": auth "+quote(k.Value)) {
 			for j := 0; j+1 < len(v.Content); j += 2 {
 				a.Parts = append(a.Parts, Pair{Key: Value{Text: v.Content[j].Value, Pos: d.pos(v.Content[j])}, Value: d.value(v.Content[j+1], "credential")})

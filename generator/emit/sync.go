@@ -143,6 +143,9 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 	if from.List != nil {
 		d[jen.Id("Poll")] = e.pollFunc(from)
 	}
+	if from.Search != nil {
+		d[jen.Id("Poll")] = e.searchPollFunc(from)
+	}
 	if from.Get != nil {
 		d[jen.Id("Fetch")] = e.fetchFunc(from)
 	}
@@ -196,6 +199,10 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 	}
 	if to.Update != nil {
 		d[jen.Id("Update")] = e.updateFunc(s)
+	}
+	if bk := to.Bulk; bk != nil && bk.Batch > 1 {
+		d[jen.Id("WriteBatch")] = e.batchFunc(s)
+		d[jen.Id("BatchSize")] = jen.Lit(bk.Batch)
 	}
 	if s.OnExit != nil {
 		d[jen.Id("OnExit")] = e.exitFunc(s)
@@ -495,6 +502,7 @@ func bulkBody(bk *ir.Bulk, bodyFunc string) ([]jen.Code, jen.Code) {
 		jen.Var().Id("bb").Add(typeCode(bk.BodyType)),
 		jen.Id("v").Op(":=").Index().Add(typeCode(bk.ItemType)).Values(jen.Id("item")),
 	}
+	stmts = append(stmts, bodyConsts(bk.Consts, "bb")...)
 	stmts = append(stmts, setPath(jen.Id("bb"), bk.List.Steps, 1, storeValue)...)
 	return stmts, jen.Id("bb")
 }
@@ -618,7 +626,9 @@ func (e *syncEmitter) exitFunc(s *ir.Sync) jen.Code {
 			leaf := bk.ItemKey.Steps[len(bk.ItemKey.Steps)-1].Type.Unwrapped()
 			body = append(body, jen.Block(append([]jen.Code{jen.Var().Id("v").Add(typeCode(leaf)).Op("=").Add(typeCode(leaf)).Call(jen.Id("key"))},
 				setPath(jen.Id("b"), bk.ItemKey.Steps, 1, storeValue)...)...))
-			body = append(body, jen.Var().Id("bb").Add(typeCode(bk.BodyType)), jen.Id("v").Op(":=").Index().Add(typeCode(bk.ItemType)).Values(jen.Id("b")))
+			body = append(body, jen.Var().Id("bb").Add(typeCode(bk.BodyType)))
+			body = append(body, bodyConsts(bk.Consts, "bb")...)
+			body = append(body, jen.Id("v").Op(":=").Index().Add(typeCode(bk.ItemType)).Values(jen.Id("b")))
 			body = append(body, setPath(jen.Id("bb"), bk.List.Steps, 1, storeValue)...)
 			reqBody = jen.Id("bb")
 		}

@@ -152,6 +152,8 @@ type Entity struct {
 	Changed Path
 
 	List, Get, Create, Update, Find *OpCall
+	// Search, when set, is the poll's read instead of List.
+	Search *Search
 	// Upsert says Create and Update are one create-or-update operation
 	// that takes no key.
 	Upsert bool
@@ -178,6 +180,13 @@ type Bulk struct {
 	// Batch is the number of records per request: the configured batch,
 	// else 500, capped by the list's maxItems.
 	Batch int
+	// Job leads from the upsert's answer to the id of the asynchronous job
+	// applying the records (SendGrid's job_id), recorded in the audit log;
+	// empty when the answer has none.
+	Job Path
+	// Consts are fields of the request body beside the list fixed by the
+	// entity's params (SendGrid's list_ids: the list the contacts join).
+	Consts []BodyConst
 }
 
 // ExitKind says what a sync does to the target record when a record

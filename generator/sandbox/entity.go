@@ -167,6 +167,9 @@ func (s *System) declareEntity(cfg *config.File, e *config.Entity) error {
 	if c := e.Cursor.Text; c != "" {
 		ent.updated = append(ent.updated, c)
 	}
+	if sr := e.Search; sr != nil {
+		ent.updated = append(ent.updated, searchChangeField(sch, sr.Property.Text)...)
+	}
 	for _, sy := range cfg.Syncs {
 		if sy.To.Text != e.Name {
 			continue
@@ -184,7 +187,7 @@ func (s *System) declareEntity(cfg *config.File, e *config.Entity) error {
 		id string
 		r  role
 	}{{e.List.Text, roleList}, {e.Get.Text, roleGet}, {e.Create.Text, roleCreate}, {e.Update.Text, roleUpdate}, {e.Find.Text, roleFind},
-		{e.Upsert.Text, roleUpsert}} {
+		{e.Upsert.Text, roleUpsert}, {searchOp(e), roleFind}} {
 		if d.id == "" {
 			continue
 		}

@@ -253,6 +253,14 @@ func (s *System) handle(w http.ResponseWriter, req *http.Request, r *route, para
 	}
 	switch r.role {
 	case roleList, roleFind:
+		if q, ok, err := parseSearch(body); ok {
+			if err != nil {
+				s.errorAnswer(w, req, r, http.StatusBadRequest, "invalid_search", err.Error())
+				return
+			}
+			s.search(w, req, r, q)
+			return
+		}
 		s.list(w, req, r, params, body)
 	case roleGet:
 		s.get(w, req, r, params)

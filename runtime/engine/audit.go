@@ -39,6 +39,9 @@ type AuditEntry struct {
 	// their values.
 	Fields  []string     `json:"fields,omitempty"`
 	Outcome AuditOutcome `json:"outcome"`
+	// Job is the id of the target's asynchronous job that applies a bulk
+	// write ("" when the write was applied at once).
+	Job string `json:"job,omitempty"`
 	// Error is the redacted error of a failed write.
 	Error string    `json:"error,omitempty"`
 	At    time.Time `json:"at"`

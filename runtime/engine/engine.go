@@ -288,14 +288,20 @@ func (e *Engine) runner(name string) (syncRunner, error) {
 // lockKey serialises work on one source record across runs, queue drains
 // and replays.
 func (e *Engine) lockKey(sync, key string) func() {
-	var h maphash.Hash
-	h.SetSeed(e.seed)
-	h.WriteString(sync)
-	h.WriteByte(0)
-	h.WriteString(key)
-	m := &e.stripes[h.Sum64()%uint64(len(e.stripes))]
+	m := e.stripe(sync, key)
 	m.Lock()
 	return m.Unlock
+}
+
+// stripe is the mutex serialising work on one record (shared by the keys
+// that hash alike).
+func (e *Engine) stripe(name, key string) *sync.Mutex {
+	var h maphash.Hash
+	h.SetSeed(e.seed)
+	h.WriteString(name)
+	h.WriteByte(0)
+	h.WriteString(key)
+	return &e.stripes[h.Sum64()%uint64(len(e.stripes))]
 }
 
 // RunOnce runs one poll pass of a sync, then applies its queued webhook

@@ -196,6 +196,9 @@ type origin struct {
 	event      int64
 	deadLetter DeadLetter
 	replay     bool
+	// batch, a *batcher[S, W] of the runner's types, collects the write
+	// instead of making it (batch.go).
+	batch any
 }
 
 func (o origin) done(c *Commit) *Commit {
@@ -248,6 +251,9 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 			rec = rec2
 			key, ver = s.Key(rec), s.Version(rec)
 			out, err = r.apply(ctx, rec, o, t)
+		}
+		if err == nil && out == outcomeQueued {
+			return out, nil // counted when its batch is written
 		}
 		if err == nil {
 			if out == OutcomeCreated || out == OutcomeUpdated {
@@ -385,7 +391,13 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	key := s.Key(rec)
 	ver := s.Version(rec)
 	dry := e.cfg.dryRun
-	unlock := e.lockKey(s.Name, key)
+	var unlock func()
+	if b, ok := o.batch.(*batcher[S, W]); ok {
+		// The batch holds the record's lock until it is settled.
+		unlock = b.lock(e.stripe(s.Name, key))
+	} else {
+		unlock = e.lockKey(s.Name, key)
+	}
 	defer unlock()
 
 	st, found, err := e.store.LoadRecord(ctx, s.Name, key)
@@ -636,6 +648,24 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 			}
 		}
 	}
+	// finish is the commit that follows a successful write to target key
+	// tk (job: the target's job id of a bulk write).
+	finish := func(tk, job string) *Commit {
+		targetKey = tk
+		c := base()
+		c.State = newState()
+		c.Conflicts = conflicts
+		c.ResolveDeadLetters = true
+		c.Audit = []AuditEntry{{Sync: s.Name, RunID: RunID(ctx), SourceKey: key, TargetKey: targetKey, Fields: fieldPaths(vals), Outcome: AuditOutcome(out), Job: job, At: e.cfg.now()}}
+		if !found || st.TargetKey != targetKey {
+			c.Xref = &Xref{Table: r.xref, SourceKey: key, TargetKey: targetKey}
+		}
+		return o.done(c)
+	}
+	if b, ok := o.batch.(*batcher[S, W]); ok && !r.policies {
+		b.add(&batchItem[S, W]{key: key, w: w, create: create, targetKey: targetKey, out: out, finish: finish})
+		return outcomeQueued, nil
+	}
 	idem := IdempotencyKey(s.Name, key, ver)
 	if create {
 		// A create whose commit was lost before (a crash, a store error)
@@ -682,20 +712,13 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	} else if err := s.Update(ctx, targetKey, &w, idem); err != nil {
 		return "", tag(stageTarget, err)
 	}
-	c := base()
-	c.State = newState()
-	c.Conflicts = conflicts
-	c.ResolveDeadLetters = true
-	c.Audit = []AuditEntry{{Sync: s.Name, RunID: RunID(ctx), SourceKey: key, TargetKey: targetKey, Fields: fieldPaths(vals), Outcome: AuditOutcome(out), At: e.cfg.now()}}
-	if !found || st.TargetKey != targetKey {
-		c.Xref = &Xref{Table: r.xref, SourceKey: key, TargetKey: targetKey}
-	}
+	c := finish(targetKey, "")
 	// The write happened: its commit must not be dropped because the run
 	// is being cancelled (a graceful shutdown), or the next run would not
 	// know the target record. It is bounded on its own instead.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	defer cancel()
-	if err := tag(stageStore, e.store.Commit(cctx, o.done(c))); err != nil {
+	if err := tag(stageStore, e.store.Commit(cctx, c)); err != nil {
 		return "", err
 	}
 	return out, nil
@@ -727,13 +750,17 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 	t := &tally{rep: rep, kind: s.CursorKind}
 	st := newStopper()
 
-	type job struct {
-		rec S
-		cur Cursor
-	}
+	type job = pollJob[S]
 	jobs := make(chan *job)
 	var wg sync.WaitGroup
-	for range e.cfg.concurrency {
+	if r.batching() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.batchPoll(ctx, jobs, t, st)
+		}()
+	}
+	for range e.cfg.concurrency * r.unbatched() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

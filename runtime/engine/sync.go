@@ -175,6 +175,12 @@ type Sync[S, W any] struct {
 	Create func(ctx context.Context, w *W, idempotencyKey string) (targetKey string, err error)
 	// Update writes w to an existing target record.
 	Update func(ctx context.Context, targetKey string, w *W, idempotencyKey string) error
+	// WriteBatch, when set with BatchSize above 1, writes the records of a
+	// poll BatchSize at a time, one call per batch (a bulk upsert): see
+	// batch.go. Create and Update still write single records (webhooks,
+	// replays, and records of a batch that failed for good).
+	WriteBatch func(ctx context.Context, ws []BatchWrite[W]) (BatchResult, error)
+	BatchSize  int
 	// Current reads the target's current field values (path → canonical
 	// JSON, as Field.Value) and its last change time, for conflict
 	// policies other than SourceWins; nil when every field is SourceWins.

@@ -32,7 +32,7 @@ func (s *Store) Audit(ctx context.Context, q engine.AuditQuery) ([]engine.AuditE
 	if !q.Since.IsZero() {
 		add("at >= $%d", nanos(q.Since))
 	}
-	query := `SELECT id, sync, run_id, source_key, target_key, fields, outcome, error, at FROM S.audit`
+	query := `SELECT id, sync, run_id, source_key, target_key, fields, outcome, error, at, job FROM S.audit`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -52,7 +52,7 @@ func (s *Store) Audit(ctx context.Context, q engine.AuditQuery) ([]engine.AuditE
 		var a engine.AuditEntry
 		var outcome string
 		var at int64
-		if err := rows.Scan(&a.ID, &a.Sync, &a.RunID, &a.SourceKey, &a.TargetKey, &a.Fields, &outcome, &a.Error, &at); err != nil {
+		if err := rows.Scan(&a.ID, &a.Sync, &a.RunID, &a.SourceKey, &a.TargetKey, &a.Fields, &outcome, &a.Error, &at, &a.Job); err != nil {
 			return nil, err
 		}
 		if len(a.Fields) == 0 {

@@ -43,5 +43,5 @@ func Example() {
 		fmt.Println("second Lock:", err) // the rule is broken
 	}
 	release()
-	// Output: schema version 2
+	// Output: schema version 3
 }

@@ -289,6 +289,10 @@ CREATE TABLE S.audit (
 CREATE INDEX audit_at ON S.audit (at);
 CREATE INDEX audit_sync ON S.audit (sync, id);
 `,
+		// 3: the target's job id of a bulk write (engine.AuditEntry.Job).
+		3: `
+ALTER TABLE S.audit ADD COLUMN job text NOT NULL DEFAULT '';
+`,
 	}
 }
 
@@ -433,7 +437,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (sync, source_key, version) DO UPDATE SET attempts = excluded.attempts, error = excluded.error,
 	payload = excluded.payload, updated_at = excluded.updated_at`,
 		"deleteEvent": `DELETE FROM S.queue WHERE id = $1`,
-		"insertAudit": `INSERT INTO S.audit (sync, run_id, source_key, target_key, fields, outcome, error, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		"insertAudit": `INSERT INTO S.audit (sync, run_id, source_key, target_key, fields, outcome, error, at, job) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		"loadCursor":  `SELECT time, int FROM S.cursors WHERE sync = $1`,
 		"saveCursor": `INSERT INTO S.cursors (sync, time, int) VALUES ($1, $2, $3)
 ON CONFLICT (sync) DO UPDATE SET time = excluded.time, int = excluded.int`,
@@ -697,7 +701,7 @@ func (s *Store) commitStatements(c *engine.Commit) ([]stmt, error) {
 		if fields == nil {
 			fields = []string{}
 		}
-		add(s.q["insertAudit"], a.Sync, a.RunID, a.SourceKey, a.TargetKey, fields, string(a.Outcome), a.Error, nanos(a.At))
+		add(s.q["insertAudit"], a.Sync, a.RunID, a.SourceKey, a.TargetKey, fields, string(a.Outcome), a.Error, nanos(a.At), a.Job)
 	}
 	return out, nil
 }

@@ -12,8 +12,8 @@ import (
 // insertAudit appends one audit entry inside a commit's transaction. Field
 // paths are joined with newlines (a path never holds one).
 func insertAudit(ctx context.Context, tx *sql.Tx, a engine.AuditEntry) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit (sync, run_id, source_key, target_key, fields, outcome, error, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.Sync, a.RunID, a.SourceKey, a.TargetKey, strings.Join(a.Fields, "\n"), string(a.Outcome), a.Error, nanos(a.At))
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit (sync, run_id, source_key, target_key, fields, outcome, error, at, job) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.Sync, a.RunID, a.SourceKey, a.TargetKey, strings.Join(a.Fields, "\n"), string(a.Outcome), a.Error, nanos(a.At), a.Job)
 	return err
 }
 
@@ -33,7 +33,7 @@ func (s *Store) Audit(ctx context.Context, q engine.AuditQuery) ([]engine.AuditE
 	if !q.Since.IsZero() {
 		where, args = append(where, "at >= ?"), append(args, nanos(q.Since))
 	}
-	query := `SELECT id, sync, run_id, source_key, target_key, fields, outcome, error, at FROM audit`
+	query := `SELECT id, sync, run_id, source_key, target_key, fields, outcome, error, at, job FROM audit`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -53,7 +53,7 @@ func (s *Store) Audit(ctx context.Context, q engine.AuditQuery) ([]engine.AuditE
 		var a engine.AuditEntry
 		var fields, outcome string
 		var at int64
-		if err := rows.Scan(&a.ID, &a.Sync, &a.RunID, &a.SourceKey, &a.TargetKey, &fields, &outcome, &a.Error, &at); err != nil {
+		if err := rows.Scan(&a.ID, &a.Sync, &a.RunID, &a.SourceKey, &a.TargetKey, &fields, &outcome, &a.Error, &at, &a.Job); err != nil {
 			return nil, err
 		}
 		if fields != "" {

@@ -356,6 +356,10 @@ CREATE TABLE audit (
 CREATE INDEX audit_at ON audit (at);
 CREATE INDEX audit_sync ON audit (sync, id);
 `,
+		// 4: the target's job id of a bulk write (engine.AuditEntry.Job).
+		4: `
+ALTER TABLE audit ADD COLUMN job TEXT NOT NULL DEFAULT '';
+`,
 	}
 }
 

@@ -210,6 +210,48 @@ func TestBulkTarget(t *testing.T) {
 	}
 }
 
+// TestBulkTargetBatches: the records of one poll go in one bulk request
+// (write.bulk's batch), each committed with its natural key as target key
+// and the answer's job id in its audit entry.
+func TestBulkTargetBatches(t *testing.T) {
+	rec := &recorder{tickets: `{"data":[{"id":41,"subject":"Paper jam","priority":4,"updated_at":"2026-01-02T03:04:05Z"},` +
+		`{"id":42,"subject":"Printer on fire","priority":4,"updated_at":"2026-01-02T03:04:06Z"},` +
+		`{"id":43,"subject":"Toner low","priority":4,"updated_at":"2026-01-02T03:04:07Z"}]}`}
+	c := clients(t, rec)
+	e := engine.New(engine.NewMemoryStore())
+	if err := engine.Add(e, TicketsBulk(c)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.RunOnce(context.Background(), "tickets_bulk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var puts []string
+	rec.mu.Lock()
+	for _, r := range rec.seen {
+		if strings.HasPrefix(r, "PUT ") {
+			puts = append(puts, r)
+		}
+	}
+	rec.mu.Unlock()
+	want := `PUT /issues/bulk {"issues":[{"summary":"Paper jam","external_ref":"41"},{"summary":"Printer on fire","external_ref":"42"},{"summary":"Toner low","external_ref":"43"}]}`
+	if len(puts) != 1 || puts[0] != want {
+		t.Fatalf("bulk writes %q, want one: %q", puts, want)
+	}
+	if rep.Created != 3 {
+		t.Errorf("report = %+v, want three created", rep)
+	}
+	au, err := e.Store().Audit(context.Background(), engine.AuditQuery{Sync: "tickets_bulk"})
+	if err != nil || len(au) != 3 {
+		t.Fatalf("audit %v %+v", err, au)
+	}
+	for _, a := range au {
+		if a.Job != "job-1" || a.TargetKey != a.SourceKey {
+			t.Errorf("audit entry %+v: want job-1 and the natural key as target", a)
+		}
+	}
+}
+
 // TestExitActions: a ticket that closes leaves the scope (enter: status
 // open); the mapping's exit action runs once on its issue — a final write
 // of state: done, or a delete — and a later run with the ticket still

@@ -455,6 +455,7 @@ func TicketsBulk(c Clients) *engine.Sync[desk.Ticket, TicketsBulkWrite] {
 			DeadLetters:         0,
 			Freshness:           0 * time.Hour,
 		},
+		BatchSize: 50,
 		Create: func(ctx context.Context, w *TicketsBulkWrite, idempotencyKey string) (string, error) {
 			item := ticketsBulkCreateBody(w)
 			var bb tracker.IssueBulk
@@ -524,6 +525,40 @@ func TicketsBulk(c Clients) *engine.Sync[desk.Ticket, TicketsBulkWrite] {
 		},
 		Version: func(s *desk.Ticket) int64 {
 			return s.UpdatedAt.UnixNano()
+		},
+		WriteBatch: func(ctx context.Context, ws []engine.BatchWrite[TicketsBulkWrite]) (engine.BatchResult, error) {
+			keyOf := func(item *tracker.IssueInput) string {
+				if v0, ok := item.ExternalRef.Get(); ok {
+					return string(v0)
+				}
+				return ""
+			}
+			res := engine.BatchResult{Keys: make([]string, len(ws))}
+			v := make([]tracker.IssueInput, len(ws))
+			for i, x := range ws {
+				if x.Create {
+					v[i] = ticketsBulkCreateBody(x.W)
+				} else {
+					v[i] = ticketsBulkUpdateBody(x.W)
+				}
+				res.Keys[i] = keyOf(&v[i])
+			}
+			var bb tracker.IssueBulk
+			bb.Issues = v
+			ctx = transport.WithIdempotent(ctx)
+			r, err := c.Tracker.BulkUpsertIssues(ctx, bb)
+			if err != nil {
+				return res, syncutil.Rejected(err)
+			}
+			if r != nil {
+				res.Job = func() string {
+					if v0, ok := r.JobID.Get(); ok {
+						return string(v0)
+					}
+					return ""
+				}()
+			}
+			return res, nil
 		},
 		Xref: "tickets_bulk",
 	}
@@ -954,6 +989,7 @@ func OpenTicketsBulk(c Clients) *engine.Sync[desk.Ticket, OpenTicketsBulkWrite] 
 			DeadLetters:         0,
 			Freshness:           0 * time.Hour,
 		},
+		BatchSize: 50,
 		Create: func(ctx context.Context, w *OpenTicketsBulkWrite, idempotencyKey string) (string, error) {
 			item := openTicketsBulkCreateBody(w)
 			var bb tracker.IssueBulk
@@ -1045,6 +1081,40 @@ func OpenTicketsBulk(c Clients) *engine.Sync[desk.Ticket, OpenTicketsBulkWrite] 
 		},
 		Version: func(s *desk.Ticket) int64 {
 			return s.UpdatedAt.UnixNano()
+		},
+		WriteBatch: func(ctx context.Context, ws []engine.BatchWrite[OpenTicketsBulkWrite]) (engine.BatchResult, error) {
+			keyOf := func(item *tracker.IssueInput) string {
+				if v0, ok := item.ExternalRef.Get(); ok {
+					return string(v0)
+				}
+				return ""
+			}
+			res := engine.BatchResult{Keys: make([]string, len(ws))}
+			v := make([]tracker.IssueInput, len(ws))
+			for i, x := range ws {
+				if x.Create {
+					v[i] = openTicketsBulkCreateBody(x.W)
+				} else {
+					v[i] = openTicketsBulkUpdateBody(x.W)
+				}
+				res.Keys[i] = keyOf(&v[i])
+			}
+			var bb tracker.IssueBulk
+			bb.Issues = v
+			ctx = transport.WithIdempotent(ctx)
+			r, err := c.Tracker.BulkUpsertIssues(ctx, bb)
+			if err != nil {
+				return res, syncutil.Rejected(err)
+			}
+			if r != nil {
+				res.Job = func() string {
+					if v0, ok := r.JobID.Get(); ok {
+						return string(v0)
+					}
+					return ""
+				}()
+			}
+			return res, nil
 		},
 		Xref: "open_tickets_bulk",
 	}

@@ -17,7 +17,7 @@ func testAudit(t *testing.T, s engine.Store) {
 		must(t, s.Commit(ctx, &engine.Commit{Sync: "s", SourceKey: k,
 			State: &engine.RecordState{Sync: "s", SourceKey: k, TargetKey: "t" + k, Version: 1, UpdatedAt: t0},
 			Audit: []engine.AuditEntry{{Sync: "s", RunID: "r1", SourceKey: k, TargetKey: "t" + k, Fields: []string{"email", "name"},
-				Outcome: engine.AuditCreated, At: t0.Add(time.Duration(i) * time.Hour)}}}))
+				Outcome: engine.AuditCreated, Job: "job-" + k, At: t0.Add(time.Duration(i) * time.Hour)}}}))
 	}
 	must(t, s.Commit(ctx, &engine.Commit{Sync: "other", SourceKey: "x",
 		Audit: []engine.AuditEntry{{Sync: "other", SourceKey: "x", Outcome: engine.AuditFailed, Error: "boom", At: t0}}}))
@@ -28,7 +28,7 @@ func testAudit(t *testing.T, s engine.Store) {
 		t.Fatalf("Audit(sync s) = %+v, want c, b, a", all)
 	}
 	if all[0].ID == 0 || all[0].RunID != "r1" || all[0].TargetKey != "tc" || !slices.Equal(all[0].Fields, []string{"email", "name"}) ||
-		all[0].Outcome != engine.AuditCreated || !all[0].At.Equal(t0.Add(2*time.Hour)) {
+		all[0].Outcome != engine.AuditCreated || all[0].Job != "job-c" || !all[0].At.Equal(t0.Add(2*time.Hour)) {
 		t.Fatalf("entry not stored as committed: %+v", all[0])
 	}
 	one, err := s.Audit(ctx, engine.AuditQuery{SourceKey: "x"})
