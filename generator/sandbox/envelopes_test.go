@@ -87,6 +87,17 @@ paths:
               type: object
               properties:
                 thing: {$ref: "#/components/schemas/Thing"}
+          application/json-patch+json:
+            schema:
+              type: array
+              items:
+                type: object
+                required: [op, path]
+                properties:
+                  op: {type: string, enum: [add, remove, replace, move, copy, test]}
+                  path: {type: string}
+                  from: {type: string}
+                  value: {}
       responses:
         "200":
           description: ok
@@ -96,6 +107,8 @@ paths:
                 type: object
                 properties:
                   thing: {$ref: "#/components/schemas/Thing"}
+        "409": {description: a failed test}
+        "422": {description: a patch that does not apply}
 components:
   schemas:
     Thing:
@@ -161,6 +174,24 @@ func TestEnvelopesAndIgnoredHeaders(t *testing.T) {
 	th, _ := upd["thing"].(map[string]any)
 	if th["id"] != id || th["name"] != "a" || th["size"] != float64(5) {
 		t.Fatalf("update answered %v", upd)
+	}
+
+	// A JSON Patch applies to the stored record, all operations or none.
+	const jp = "application/json-patch+json"
+	upd = decode(call(t, "PATCH", base+"/things/"+id, jp,
+		`[{"op":"test","path":"/size","value":5},{"op":"replace","path":"/name","value":"b"},{"op":"remove","path":"/size"},{"op":"add","path":"/tags","value":["x"]},{"op":"add","path":"/tags/0","value":"w"}]`, nil))
+	th, _ = upd["thing"].(map[string]any)
+	if th["id"] != id || th["name"] != "b" || th["size"] != nil || len(th["tags"].([]any)) != 2 || th["tags"].([]any)[0] != "w" {
+		t.Fatalf("JSON Patch answered %v", upd)
+	}
+	if a := call(t, "PATCH", base+"/things/"+id, jp, `[{"op":"replace","path":"/name","value":"c"},{"op":"test","path":"/name","value":"b"}]`, nil); a.status != 409 {
+		t.Errorf("failed test: %d %s, want 409", a.status, a.body)
+	}
+	if a := call(t, "PATCH", base+"/things/"+id, jp, `[{"op":"remove","path":"/missing"}]`, nil); a.status != 422 {
+		t.Errorf("remove of a missing member: %d %s, want 422", a.status, a.body)
+	}
+	if rec, _ := s.Record("ex.Thing", id); rec["name"] != "b" {
+		t.Errorf("a refused patch changed the record: %v", rec)
 	}
 
 	list := decode(call(t, "GET", base+"/things", "", "", nil))

@@ -490,8 +490,9 @@ func (s *System) update(w http.ResponseWriter, req *http.Request, r *route, para
 		s.errorAnswer(w, req, r, http.StatusBadRequest, "invalid_json", err.Error())
 		return
 	}
+	jsonPatch := isJSONPatch(req.Header.Get("Content-Type"))
 	patch, ok := s.recordFrom(r, v)
-	if !ok {
+	if !ok && !jsonPatch {
 		s.errorAnswer(w, req, r, http.StatusBadRequest, "invalid_body", "the body is not an object")
 		return
 	}
@@ -504,7 +505,28 @@ func (s *System) update(w http.ResponseWriter, req *http.Request, r *route, para
 		s.errorAnswer(w, req, r, http.StatusNotFound, "not_found", e.name+" "+id+" was not found")
 		return
 	}
-	out, status, msg := s.applyLocked(e, rec, patch, r.merge || e.hint.MergeOnPut)
+	merge := r.merge || e.hint.MergeOnPut
+	if jsonPatch {
+		// A JSON Patch (RFC 6902) applies to the stored record; the
+		// result replaces it (the key, creation time and version stay
+		// the server's), all operations or none.
+		doc, err := applyJSONPatch(deepCopy(rec.data), v)
+		next, isObj := doc.(map[string]any)
+		if err != nil || !isObj {
+			e.mu.Unlock()
+			status, code := http.StatusUnprocessableEntity, "invalid_patch"
+			if errors.Is(err, errPatchTest) {
+				status, code = http.StatusConflict, "patch_test_failed"
+			}
+			if err == nil {
+				err = errors.New("the patched record is not an object")
+			}
+			s.errorAnswer(w, req, r, status, code, "JSON Patch: "+err.Error())
+			return
+		}
+		patch, merge = next, false
+	}
+	out, status, msg := s.applyLocked(e, rec, patch, merge)
 	e.mu.Unlock()
 	if status != 0 {
 		s.errorAnswer(w, req, r, status, "conflict", msg)
