@@ -165,34 +165,32 @@ func extends(sch, target *openapi3.Schema) bool {
 // and at least half of the entity's properties. "" when there is none, or
 // when sch refers to the entity itself.
 func inlinedEntity(sch *openapi3.Schema, e *entity) string {
-	if !isObject(sch) || refersTo(sch, e.schema, 0) {
-		return ""
-	}
-	want := schemaProps(e.schema)
-	if len(want) == 0 || want[e.key] == nil {
+	if !isObject(sch) || refersTo(sch, e.schema, 0) || resembles(sch, e, false) {
 		return ""
 	}
 	props := schemaProps(sch)
 	for _, n := range sortedKeys(props) {
-		p := props[n].Value
-		if p == nil || !isObject(p) {
-			continue
-		}
-		have := schemaProps(p)
-		if have[e.key] == nil {
-			continue
-		}
-		common := 0
-		for k := range want {
-			if have[k] != nil {
-				common++
-			}
-		}
-		if 2*common >= len(want) {
+		if p := props[n].Value; p != nil && isObject(p) && resembles(p, e, true) {
 			return n
 		}
 	}
 	return ""
+}
+
+// resembles reports whether the object schema sch has at least half of
+// the entity's properties (and its key, when withKey).
+func resembles(sch *openapi3.Schema, e *entity, withKey bool) bool {
+	want, have := schemaProps(e.schema), schemaProps(sch)
+	if len(want) == 0 || withKey && (want[e.key] == nil || have[e.key] == nil) {
+		return false
+	}
+	common := 0
+	for k := range want {
+		if have[k] != nil {
+			common++
+		}
+	}
+	return 2*common >= len(want)
 }
 
 // placePagination writes the next cursor or URL where the generator's
