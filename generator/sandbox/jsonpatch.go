@@ -14,8 +14,13 @@ func isJSONPatch(ctype string) bool {
 	return strings.Contains(strings.ToLower(ctype), "application/json-patch+json")
 }
 
+// patchError is an error constant of JSON Patch application.
+type patchError string
+
+func (e patchError) Error() string { return string(e) }
+
 // errPatchTest is a failed "test" operation (answered 409).
-var errPatchTest = errors.New("test failed")
+const errPatchTest patchError = "test failed"
 
 // applyJSONPatch applies the RFC 6902 operations of patch to doc (which it
 // may modify) and returns the result. The operations apply in order and
