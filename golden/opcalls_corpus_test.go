@@ -51,17 +51,6 @@ var opCallsDefault = []string{
 // a request the spec cannot be satisfied by. Every other request
 // violation fails the test.
 var specRequestDefects = map[string]string{
-	// A header parameter "Content-type" with enum [application/x-tar]
-	// while the operation consumes application/octet-stream. OpenAPI says
-	// Content-Type header parameters are ignored (the generator drops it
-	// and sends the body's media type); openapi3filter validates it anyway.
-	"docker__engine__v1.55.yaml ImageBuild": "spec: Content-type header parameter contradicts consumes (OpenAPI: such parameters are ignored)",
-	// The body is declared text/plain; a Content-Type header parameter
-	// allows only application/octet-stream.
-	"influxdata__oss__v2.yaml PostRestoreKV":       "spec: Content-Type header parameter (octet-stream) contradicts the text/plain request body",
-	"influxdata__oss__v2.yaml PostRestoreSQL":      "spec: Content-Type header parameter (octet-stream) contradicts the text/plain request body",
-	"influxdata__oss__v2.yaml PostRestoreBucketID": "spec: Content-Type header parameter (octet-stream) contradicts the text/plain request body",
-	"influxdata__oss__v2.yaml PostRestoreShardId":  "spec: Content-Type header parameter (octet-stream) contradicts the text/plain request body",
 	// oneOf alternatives none of whose properties is required: a value
 	// valid for one is valid for all, so no body satisfies "exactly one".
 	// The generated union sends its raw value unchanged.

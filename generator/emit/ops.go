@@ -291,11 +291,16 @@ func (e *emitter) buildRequest(op *ir.Operation, next bool, r retFn) []jen.Code 
 	}
 	if op.Body != nil {
 		stmts = append(stmts, e.bodyStmts(op, r)...)
+	} else if op.ContentType != "" {
+		stmts = append(stmts, jen.Id("req").Dot("SetHeader").Call(jen.Lit("Content-Type"), jen.False(), jen.Qual(ir.PkgRest, "Scalar").Call(jen.Lit(op.ContentType))))
 	}
 	return stmts
 }
 
 func acceptHeader(op *ir.Operation) string {
+	if op.Accept != "" {
+		return op.Accept
+	}
 	var cts []string
 	for _, r := range op.Result.Responses {
 		if r.ContentType != "" && !slices.Contains(cts, r.ContentType) {

@@ -42,6 +42,13 @@ type Operation struct {
 	Idempotent           bool
 	IdempotencyKeyHeader string
 	Pagination           *Pagination
+	// Accept and ContentType are the values of required Accept and
+	// Content-Type header parameters the spec declares with a default or a
+	// single enum value (a vendor's versioned media type); "" when none.
+	// OpenAPI ignores such parameters, but the vendor expects them: Accept
+	// replaces the media types derived from the responses, ContentType is
+	// sent on an operation without a body (a body's media type wins).
+	Accept, ContentType string
 }
 
 // PathPart is a literal piece of the path or a parameter.

@@ -336,7 +336,16 @@ func (l *lowerer) lowerParams(src *opSource) {
 	for _, ps := range ordered {
 		p := ps.p
 		if p.In == "header" && (strings.EqualFold(p.Name, "Accept") || strings.EqualFold(p.Name, "Content-Type")) {
-			continue // OpenAPI: these header parameters are ignored
+			// OpenAPI ignores these header parameters as parameters; a
+			// required one with a fixed value is sent as that value.
+			if v, ok := fixedHeaderValue(p); ok {
+				if strings.EqualFold(p.Name, "Accept") {
+					op.Accept = v
+				} else {
+					op.ContentType = v
+				}
+			}
+			continue
 		}
 		if op.ParamsType == "" {
 			op.ParamsType = l.pkgNS.Claim("params of "+op.ID, op.MethodName+"Params")
@@ -354,6 +363,24 @@ func (l *lowerer) lowerParams(src *opSource) {
 		}
 		op.PathParts = append(op.PathParts, ir.PathPart{Literal: part})
 	}
+}
+
+// fixedHeaderValue is the value of a required header parameter whose
+// schema has a string default or a single string enum value.
+func fixedHeaderValue(p *openapi3.Parameter) (string, bool) {
+	if !p.Required || p.Schema == nil || p.Schema.Value == nil {
+		return "", false
+	}
+	s := p.Schema.Value
+	if v, ok := s.Default.(string); ok && v != "" {
+		return v, true
+	}
+	if len(s.Enum) == 1 {
+		if v, ok := s.Enum[0].(string); ok && v != "" {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 func (l *lowerer) lowerParam(op *ir.Operation, ps paramSource, fields *naming.Scope) *ir.Param {

@@ -69,7 +69,12 @@ func (g *gen) shape(sch *openapi3.Schema, ctx shapeCtx, depth int) any {
 		return nil
 	}
 	ent := ctx.ent
-	if ctx.one != nil && ent != nil && (sch == ent.schema || sch.Items == nil && !refersTo(sch, ent.schema, 0)) {
+	env := ""
+	if ctx.one != nil && ent != nil {
+		env = inlinedEntity(sch, ent)
+	}
+	if ctx.one != nil && ent != nil && (sch == ent.schema || extends(sch, ent.schema) ||
+		sch.Items == nil && !refersTo(sch, ent.schema, 0) && env == "") {
 		return g.complete(ctx.one, sch, 0)
 	}
 	if typeIs(sch, "array") {
@@ -111,7 +116,7 @@ func (g *gen) shape(sch *openapi3.Schema, ctx shapeCtx, depth int) any {
 			(ent != nil && refersTo(p.Items.Value, ent.schema, 0) || nameIn(n, "data", "items", "results", "records", "members", "entries", "values")):
 			out[n] = g.shape(p, ctx, depth+1)
 			itemsPlaced = true
-		case ctx.one != nil && ent != nil && refersTo(p, ent.schema, 0):
+		case ctx.one != nil && ent != nil && (refersTo(p, ent.schema, 0) || n == env):
 			out[n] = g.shape(p, ctx, depth+1)
 		case ctx.many != nil && typeIs(p, "string") && nameIn(n, "next_cursor", "nextcursor", "next_page_token", "nextpagetoken", "next_token", "cursor", "after", "end_cursor", "next_marker", "marker", "next_page_cursor"):
 			switch {
@@ -140,6 +145,52 @@ func (g *gen) shape(sch *openapi3.Schema, ctx shapeCtx, depth int) any {
 		}
 	}
 	return out
+}
+
+// extends reports whether sch is the entity's schema with more: an allOf
+// naming it, plus properties of the answer's own (Intercom's contact with
+// enabled_push_messaging).
+func extends(sch, target *openapi3.Schema) bool {
+	for _, a := range sch.AllOf {
+		if a.Value == target {
+			return true
+		}
+	}
+	return false
+}
+
+// inlinedEntity is the property of an envelope whose object schema is an
+// inlined copy of the entity's (Pipedrive's {success, data: {…}} answers
+// repeat PersonItem instead of referring to it): it holds the entity's key
+// and at least half of the entity's properties. "" when there is none, or
+// when sch refers to the entity itself.
+func inlinedEntity(sch *openapi3.Schema, e *entity) string {
+	if !isObject(sch) || refersTo(sch, e.schema, 0) || resembles(sch, e, false) {
+		return ""
+	}
+	props := schemaProps(sch)
+	for _, n := range sortedKeys(props) {
+		if p := props[n].Value; p != nil && isObject(p) && resembles(p, e, true) {
+			return n
+		}
+	}
+	return ""
+}
+
+// resembles reports whether the object schema sch has at least half of
+// the entity's properties (and its key, when withKey).
+func resembles(sch *openapi3.Schema, e *entity, withKey bool) bool {
+	want, have := schemaProps(e.schema), schemaProps(sch)
+	if len(want) == 0 || withKey && (want[e.key] == nil || have[e.key] == nil) {
+		return false
+	}
+	common := 0
+	for k := range want {
+		if have[k] != nil {
+			common++
+		}
+	}
+	return 2*common >= len(want)
 }
 
 // placePagination writes the next cursor or URL where the generator's

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -432,5 +433,85 @@ func TestAdminHTTP(t *testing.T) {
 func TestRefusesNonLoopback(t *testing.T) {
 	if _, err := Load(crmemail, Options{Listen: "0.0.0.0:0"}); err == nil || !strings.Contains(err.Error(), "not loopback") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestWebhookRetries: a target answering 5xx or 429 gets the same event
+// again after a backoff until it accepts it, at most MaxAttempts times; a
+// 4xx refusal is final; Auto delivery retries too.
+func TestWebhookRetries(t *testing.T) {
+	sb := start(t, Options{})
+	crm := sb.System("crm")
+	var mu sync.Mutex
+	var statuses []int // what the target answers, in order; then 200
+	var got [][]byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, b)
+		st := http.StatusOK
+		if len(statuses) > 0 {
+			st, statuses = statuses[0], statuses[1:]
+		}
+		mu.Unlock()
+		w.WriteHeader(st)
+	}))
+	defer srv.Close()
+	if err := crm.Generate("Lead", 1); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := crm.Records("Lead")
+	id := recs[0]["id"].(string)
+	change := func() {
+		t.Helper()
+		if _, _, err := crm.Update("Lead", id, func(r Record) { r["last_name"] = "x" }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reset := func(s ...int) {
+		mu.Lock()
+		statuses, got = s, nil
+		mu.Unlock()
+	}
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got)
+	}
+	crm.Subscribe(Subscription{URL: srv.URL, Secret: "s", MaxAttempts: 4, Backoff: time.Millisecond})
+
+	reset(503, 500, 429)
+	change()
+	before := crm.DeliveryAttempts()
+	if n, err := crm.Flush(context.Background()); n != 1 || err != nil {
+		t.Fatalf("flush after 3 failures: %d %v", n, err)
+	}
+	if count() != 4 || string(got[0]) != string(got[3]) || crm.DeliveryAttempts()-before != 4 {
+		t.Errorf("%d deliveries (%d counted), want 4 of the same event", count(), crm.DeliveryAttempts()-before)
+	}
+
+	reset(500, 500, 500, 500, 500)
+	change()
+	if n, err := crm.Flush(context.Background()); n != 0 || err == nil || !strings.Contains(err.Error(), "4 attempts") {
+		t.Errorf("flush against a failing target: %d %v", n, err)
+	}
+	if count() != 4 {
+		t.Errorf("%d deliveries, want the bound, 4", count())
+	}
+
+	reset(400)
+	change()
+	if n, err := crm.Flush(context.Background()); n != 0 || err == nil || count() != 1 {
+		t.Errorf("a 400 is final: %d %v after %d deliveries", n, err, count())
+	}
+
+	reset(503)
+	crm.Subscribe(Subscription{URL: srv.URL, Secret: "s", Auto: true, Backoff: time.Millisecond})
+	change()
+	for deadline := time.Now().Add(10 * time.Second); count() < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if count() != 2 {
+		t.Errorf("auto delivery: %d deliveries, want 2 (a 503, then the redelivery)", count())
 	}
 }

@@ -353,18 +353,51 @@ func formRecord(vals url.Values) Record {
 	return out
 }
 
-// recordFrom extracts the record from a request body: the body itself, or
-// the object under a JSON:API-style data member.
+// recordFrom extracts the record from a request body: the body itself, the
+// object under the envelope member the request schema puts the entity in
+// (PagerDuty's {"service": {…}}), or the object under a JSON:API-style data
+// member.
 func (s *System) recordFrom(r *route, v any) (Record, bool) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, false
 	}
 	props := schemaProps(r.ent.schema)
+	if n := requestEnvelope(r); n != "" && props[n] == nil {
+		if d, ok := m[n].(map[string]any); ok {
+			return deepCopy(d).(map[string]any), true
+		}
+	}
 	if d, ok := m["data"].(map[string]any); ok && props["data"] == nil {
 		m = d
 	}
 	return deepCopy(m).(map[string]any), true
+}
+
+// requestEnvelope is the property of the operation's JSON request schema
+// that holds the entity ("" when the body is the entity itself).
+func requestEnvelope(r *route) string {
+	rb := r.op.RequestBody
+	if rb == nil || rb.Value == nil {
+		return ""
+	}
+	var sch *openapi3.Schema
+	for _, ct := range sortedKeys(rb.Value.Content) {
+		if mt := rb.Value.Content[ct]; isJSON(ct) && mt != nil && mt.Schema != nil {
+			sch = mt.Schema.Value
+			break
+		}
+	}
+	if sch == nil || sch == r.ent.schema || extends(sch, r.ent.schema) || !isObject(sch) {
+		return ""
+	}
+	props := schemaProps(sch)
+	for _, n := range sortedKeys(props) {
+		if p := props[n].Value; p != nil && (p == r.ent.schema || extends(p, r.ent.schema)) {
+			return n
+		}
+	}
+	return inlinedEntity(sch, r.ent)
 }
 
 func (s *System) get(w http.ResponseWriter, req *http.Request, r *route, params map[string]string) {
@@ -465,8 +498,9 @@ func (s *System) update(w http.ResponseWriter, req *http.Request, r *route, para
 		s.errorAnswer(w, req, r, http.StatusBadRequest, "invalid_json", err.Error())
 		return
 	}
+	jsonPatch := isJSONPatch(req.Header.Get("Content-Type"))
 	patch, ok := s.recordFrom(r, v)
-	if !ok {
+	if !ok && !jsonPatch {
 		s.errorAnswer(w, req, r, http.StatusBadRequest, "invalid_body", "the body is not an object")
 		return
 	}
@@ -479,7 +513,28 @@ func (s *System) update(w http.ResponseWriter, req *http.Request, r *route, para
 		s.errorAnswer(w, req, r, http.StatusNotFound, "not_found", e.name+" "+id+" was not found")
 		return
 	}
-	out, status, msg := s.applyLocked(e, rec, patch, r.merge || e.hint.MergeOnPut)
+	merge := r.merge || e.hint.MergeOnPut
+	if jsonPatch {
+		// A JSON Patch (RFC 6902) applies to the stored record; the
+		// result replaces it (the key, creation time and version stay
+		// the server's), all operations or none.
+		doc, err := applyJSONPatch(deepCopy(rec.data), v)
+		next, isObj := doc.(map[string]any)
+		if err != nil || !isObj {
+			e.mu.Unlock()
+			status, code := http.StatusUnprocessableEntity, "invalid_patch"
+			if errors.Is(err, errPatchTest) {
+				status, code = http.StatusConflict, "patch_test_failed"
+			}
+			if err == nil {
+				err = errors.New("the patched record is not an object")
+			}
+			s.errorAnswer(w, req, r, status, code, "JSON Patch: "+err.Error())
+			return
+		}
+		patch, merge = next, false
+	}
+	out, status, msg := s.applyLocked(e, rec, patch, merge)
 	e.mu.Unlock()
 	if status != 0 {
 		s.errorAnswer(w, req, r, status, "conflict", msg)

@@ -149,11 +149,13 @@ func buildSystem(spec *load.Spec, name, pkgName string, opts Options, index uint
 	}
 	for _, p := range sortedPaths(spec.Doc) {
 		item := spec.Doc.Paths.Value(p)
+		item.Parameters = withoutIgnoredHeaders(item.Parameters)
 		for _, m := range methods() {
 			op := item.GetOperation(m)
 			if op == nil {
 				continue
 			}
+			op.Parameters = withoutIgnoredHeaders(op.Parameters)
 			r := &route{method: m, path: p, item: item, op: op, ir: irOps[m+" "+p], segs: splitSegs(p)}
 			r.id = op.OperationID
 			if r.id == "" {
@@ -166,6 +168,22 @@ func buildSystem(spec *load.Spec, name, pkgName string, opts Options, index uint
 	// /members/{id}.
 	sort.SliceStable(s.routes, func(i, j int) bool { return s.routes[i].literalRank() > s.routes[j].literalRank() })
 	return s, nil
+}
+
+// withoutIgnoredHeaders drops header parameters named Accept, Content-Type
+// or Authorization: OpenAPI says their definitions SHALL be ignored (the
+// media types come from the request body and responses, credentials from
+// the security schemes), so a client that does not send them is not wrong.
+// The system's spec is its own copy; only the lists are replaced.
+func withoutIgnoredHeaders(ps openapi3.Parameters) openapi3.Parameters {
+	var out openapi3.Parameters
+	for _, p := range ps {
+		if p != nil && p.Value != nil && p.Value.In == "header" && nameIn(p.Value.Name, "accept", "content-type", "authorization") {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 func methods() []string {

@@ -41,6 +41,13 @@ type Subscription struct {
 	// Auto delivers each event as it happens (in order, in the
 	// background); otherwise Flush delivers the pending ones.
 	Auto bool
+	// MaxAttempts bounds the deliveries of one event (5 when 0): an event
+	// the target answers with a 5xx or 429, or that fails in transit, is
+	// delivered again after a backoff; another 4xx is final.
+	MaxAttempts int
+	// Backoff is the wait before the first redelivery (100ms when 0); it
+	// doubles on each further one, up to 5s.
+	Backoff time.Duration
 }
 
 // Event is one recorded record change.
@@ -61,6 +68,7 @@ type webhooks struct {
 	seq       int64
 	events    []Event
 	delivered int
+	attempts  int
 	sub       Subscription
 	header    string
 	hc        *http.Client
@@ -154,10 +162,16 @@ func (s *System) Subscribe(sub Subscription) {
 		h.autoQ = q
 		closed := s.in.closed
 		go func() {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go func() {
+				<-closed
+				cancel()
+			}()
 			for {
 				select {
 				case ev := <-q:
-					_, _ = s.Deliver(context.Background(), ev)
+					_ = s.deliverRetrying(ctx, ev)
 				case <-closed:
 					return
 				}
@@ -173,9 +187,9 @@ func (s *System) Events() []Event {
 	return append([]Event(nil), s.hooks.events...)
 }
 
-// Flush delivers, in order, the events recorded since the last Flush; a
-// delivery answered with a non-2xx status is retried up to three times.
-// It returns how many were accepted.
+// Flush delivers, in order, the events recorded since the last Flush,
+// redelivering as Subscription.MaxAttempts and Backoff say. It returns how
+// many were accepted, and stops at the first event that was not.
 func (s *System) Flush(ctx context.Context) (int, error) {
 	h := s.hooks
 	h.mu.Lock()
@@ -184,21 +198,64 @@ func (s *System) Flush(ctx context.Context) (int, error) {
 	h.mu.Unlock()
 	n := 0
 	for _, ev := range pending {
-		var err error
-		for attempt := 0; attempt < 3; attempt++ {
-			var status int
-			if status, err = s.Deliver(ctx, ev); err == nil && status/100 == 2 {
-				n++
-				break
-			} else if err == nil {
-				err = fmt.Errorf("webhook %s: status %d", ev.ID, status)
-			}
-		}
-		if err != nil {
+		if err := s.deliverRetrying(ctx, ev); err != nil {
 			return n, err
 		}
+		n++
 	}
 	return n, nil
+}
+
+// deliverRetrying delivers ev until the target accepts it (2xx), refuses
+// it for good (a 4xx other than 429), or the attempts run out; the waits
+// between attempts double from the subscription's backoff.
+func (s *System) deliverRetrying(ctx context.Context, ev Event) error {
+	s.hooks.mu.Lock()
+	sub := s.hooks.sub
+	s.hooks.mu.Unlock()
+	attempts, wait := sub.MaxAttempts, sub.Backoff
+	if attempts <= 0 {
+		attempts = 5
+	}
+	if wait <= 0 {
+		wait = 100 * time.Millisecond
+	}
+	var err error
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("webhook %s: %w (after %d attempts; last: %v)", ev.ID, ctx.Err(), i, err)
+			case <-t.C:
+			}
+			wait = min(2*wait, 5*time.Second)
+		}
+		status, derr := s.Deliver(ctx, ev)
+		s.hooks.mu.Lock()
+		s.hooks.attempts++
+		s.hooks.mu.Unlock()
+		switch {
+		case derr != nil:
+			err = derr
+		case status/100 == 2:
+			return nil
+		case status == http.StatusTooManyRequests || status >= 500:
+			err = fmt.Errorf("status %d", status)
+		default:
+			return fmt.Errorf("webhook %s: refused with status %d", ev.ID, status)
+		}
+	}
+	return fmt.Errorf("webhook %s: not accepted after %d attempts: %v", ev.ID, attempts, err)
+}
+
+// DeliveryAttempts is how many deliveries of events (first ones and
+// redeliveries) Flush and Auto have made.
+func (s *System) DeliveryAttempts() int {
+	s.hooks.mu.Lock()
+	defer s.hooks.mu.Unlock()
+	return s.hooks.attempts
 }
 
 // Sign returns the signature header value for body under scheme.

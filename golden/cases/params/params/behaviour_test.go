@@ -183,3 +183,28 @@ func TestHeadersAndCookies(t *testing.T) {
 		t.Error("the request was sent")
 	}
 }
+
+// TestFixedMediaTypeHeaders: required Accept and Content-Type header
+// parameters with a fixed value are sent with that value; a body's media
+// type stays the body's, and one without a fixed value is not sent.
+func TestFixedMediaTypeHeaders(t *testing.T) {
+	c, s := server(t)
+	if _, err := c.Versioned(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.header.Values("Accept"); len(got) != 1 || got[0] != "application/vnd.example+json;version=2" {
+		t.Errorf("Accept %q", got)
+	}
+	if got := s.header.Values("Content-Type"); len(got) != 1 || got[0] != "application/json" {
+		t.Errorf("Content-Type %q", got)
+	}
+	if err := c.VersionedCreate(ctx, params.VersionedCreateRequest{Name: oas.Some("a")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.header.Values("Content-Type"); len(got) != 1 || got[0] != "application/json" {
+		t.Errorf("Content-Type %q", got)
+	}
+	if got := s.header.Get("Accept"); got != "" {
+		t.Errorf("Accept %q sent for an operation without a fixed Accept or a response body", got)
+	}
+}

@@ -29,7 +29,7 @@ const (
 	// OpenAPIVersion is the OpenAPI (or Swagger) version of the spec.
 	OpenAPIVersion = "3.0.3"
 	// SpecHash is the SHA-256 of the spec's files; it changes whenever they do.
-	SpecHash = "sha256:08a3cf1163d489e7b36ebb57d5d4abb39d7b82916b70cce3cbc9b6ae6c55ae2e"
+	SpecHash = "sha256:ae3ec8e394165d34ed9334bdc82a98ac5922c234a8b3b556643cf739b17a3e23"
 )
 
 // Option configures a Client; see the rest package for the options.

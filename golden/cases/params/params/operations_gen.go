@@ -9,6 +9,7 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
 	"io"
+	"net/http"
 	"time"
 )
 
@@ -437,6 +438,67 @@ func (c *Client) SimplePath(ctx context.Context, p SimplePathParams) error {
 			return err
 		}
 		req.AppendPathParam("objEx", rest.StyleSimple, true, pv)
+	}
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
+		return nil
+	}
+	return c.rc.NewError(req, resp, nil)
+}
+
+// opVersioned describes GET /versioned to the runtime. It is never modified.
+var opVersioned = rest.Operation{
+	ID:           "versioned",
+	Idempotent:   true,
+	Method:       "GET",
+	PathTemplate: "/versioned",
+}
+
+// Versioned: Required Accept and Content-Type header parameters with fixed values (PagerDuty's versioning media type) are sent as those values; an optional one, or one without a fixed value, is ignored as OpenAPI says.
+//
+// GET /versioned
+func (c *Client) Versioned(ctx context.Context) (*VersionedResponse, error) {
+	req := c.rc.NewRequest(ctx, &opVersioned)
+	req.AppendPath("/versioned")
+	req.SetHeader("Accept", false, rest.Scalar("application/vnd.example+json;version=2"))
+	req.SetHeader("Content-Type", false, rest.Scalar("application/json"))
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		switch resp.StatusCode {
+		case http.StatusNoContent:
+			return nil, nil
+		}
+		var out VersionedResponse
+		if err := rest.DecodeJSON(resp, &out); err != nil {
+			return nil, err
+		}
+		return &out, nil
+	}
+	return nil, c.rc.NewError(req, resp, nil)
+}
+
+// opVersionedCreate describes POST /versioned to the runtime. It is never modified.
+var opVersionedCreate = rest.Operation{
+	ID:           "versionedCreate",
+	Method:       "POST",
+	PathTemplate: "/versioned",
+}
+
+// VersionedCreate: POST /versioned
+func (c *Client) VersionedCreate(ctx context.Context, body VersionedCreateRequest) error {
+	req := c.rc.NewRequest(ctx, &opVersionedCreate)
+	req.AppendPath("/versioned")
+	if err := req.SetJSONBody("application/json", body); err != nil {
+		return err
 	}
 	resp, err := c.rc.Do(req)
 	if err != nil {

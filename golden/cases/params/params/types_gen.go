@@ -25,3 +25,13 @@ type Point struct {
 	Y     int64           `json:"y"`
 	Label oas.Opt[string] `json:"label,omitzero"`
 }
+
+// VersionedCreateRequest is generated from the API description.
+type VersionedCreateRequest struct {
+	Name oas.Opt[string] `json:"name,omitzero"`
+}
+
+// VersionedResponse is generated from the API description.
+type VersionedResponse struct {
+	Ok oas.Opt[bool] `json:"ok,omitzero"`
+}
