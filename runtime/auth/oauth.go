@@ -125,6 +125,9 @@ type OAuth struct {
 	refreshToken secret.Secret
 	flight       *flight
 	permanent    error
+	// stored is the header value of a token taken from the shared store
+	// (another process's), until a token comes from the endpoint.
+	stored secret.Secret
 
 	// unsaved is a token obtained from the endpoint whose OnToken save
 	// failed: its refresh token may be the only valid one (providers
@@ -233,6 +236,7 @@ func (o *OAuth) SetToken(tok *oauth2.Token) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.permanent = nil
+	o.stored = secret.Secret{}
 	o.setTokenLocked(tok)
 }
 
@@ -408,6 +412,10 @@ func (o *OAuth) refresh(f *flight, stale string) {
 	} else {
 		o.setTokenLocked(tok)
 		f.header = o.header
+		o.stored = secret.Secret{}
+		if stored {
+			o.stored = o.header
+		}
 	}
 	o.flight = nil
 	o.mu.Unlock()
@@ -415,6 +423,14 @@ func (o *OAuth) refresh(f *flight, stale string) {
 	if !stored {
 		o.report(forced, outcome, time.Since(start))
 	}
+}
+
+// fromStore reports whether header is the value of a token taken from
+// the shared store (not obtained from the endpoint by this credential).
+func (o *OAuth) fromStore(header string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return !o.stored.IsZero() && o.stored.Reveal() == header
 }
 
 // currentRefreshToken returns the refresh token the next refresh presents.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/connectorgen/connectorgen/runtime/secret"
+	"github.com/connectorgen/connectorgen/runtime/transport"
 )
 
 // rotatingEndpoint is a token endpoint that rotates refresh tokens the
@@ -287,5 +289,80 @@ func TestSharedTokenRetriesRefusedRefreshToken(t *testing.T) {
 	var re *ReauthorizationRequiredError
 	if _, err := authorize(c); !errors.As(err, &re) {
 		t.Fatalf("refused with nothing else stored: %v", err)
+	}
+}
+
+// TestSharedTokenRevokedStoredTokenRenewsAgain: the API revokes every
+// access token issued so far. Process b's call is answered 401; b takes
+// the newer token process a saved, which the API rejects as well — so b
+// renews a second time, from the endpoint, and the call succeeds. A
+// second 401 after a renewal from the endpoint is final.
+func TestSharedTokenRevokedStoredTokenRenewsAgain(t *testing.T) {
+	var offset atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	te := newRotatingEndpoint(t, &offset, "rt-env")
+	var minValid atomic.Int64 // access tokens "at-N" with N below are revoked
+	var apiHits atomic.Int64
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		apiHits.Add(1)
+		n, err := strconv.Atoi(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer at-"))
+		if err != nil || int64(n) < minValid.Load() {
+			w.WriteHeader(401)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer api.Close()
+	store := newSharedStore()
+	a, b := process(t, te.URL, "rt-env", store, clock), process(t, te.URL, "rt-env", store, clock)
+	ca, cb := oauthClient(t, api.URL, a), oauthClient(t, api.URL, b)
+	get := func(c *http.Client) int {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(transport.WithOperation(context.Background(), oauthOp), "GET", api.URL+"/leads", nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if get(ca) != 200 || get(cb) != 200 { // at-1, shared
+		t.Fatal("first calls failed")
+	}
+	minValid.Store(2) // at-1 revoked
+	if get(ca) != 200 { // a: 401, renews from the endpoint: at-2
+		t.Fatal("a after the first revocation")
+	}
+	minValid.Store(3) // at-2 revoked too
+	hits := apiHits.Load()
+	if code := get(cb); code != 200 {
+		t.Fatalf("b after the second revocation: %d", code)
+	}
+	// at-1 (401), the stored at-2 (401), at-3 from the endpoint (200).
+	if n := apiHits.Load() - hits; n != 3 {
+		t.Fatalf("b sent %d requests, want 3", n)
+	}
+	if te.refreshed.Load() != 3 || te.refused.Load() != 0 {
+		t.Fatalf("refreshed %d, refused %d", te.refreshed.Load(), te.refused.Load())
+	}
+	// The API now refuses everything: b, whose token is the newest, renews
+	// once from the endpoint and gives up with the 401; a renews from the
+	// store (b's token), then from the endpoint, and gives up.
+	minValid.Store(1 << 30)
+	for _, c := range []struct {
+		name   string
+		client *http.Client
+		sent   int64
+	}{{"b", cb, 2}, {"a", ca, 3}} {
+		hits = apiHits.Load()
+		if code := get(c.client); code != 401 {
+			t.Fatalf("%s with every token refused: %d", c.name, code)
+		}
+		if n := apiHits.Load() - hits; n != c.sent {
+			t.Fatalf("%s sent %d requests with every token refused, want %d", c.name, n, c.sent)
+		}
+	}
+	if te.refused.Load() != 0 {
+		t.Fatalf("refused %d", te.refused.Load())
 	}
 }
