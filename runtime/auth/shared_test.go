@@ -329,7 +329,7 @@ func TestSharedTokenRevokedStoredTokenRenewsAgain(t *testing.T) {
 	if get(ca) != 200 || get(cb) != 200 { // at-1, shared
 		t.Fatal("first calls failed")
 	}
-	minValid.Store(2) // at-1 revoked
+	minValid.Store(2)   // at-1 revoked
 	if get(ca) != 200 { // a: 401, renews from the endpoint: at-2
 		t.Fatal("a after the first revocation")
 	}
