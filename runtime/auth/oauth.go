@@ -491,7 +491,14 @@ func (o *OAuth) refreshShared(ctx context.Context, stale string) (tok *oauth2.To
 		return tok, false, err
 	}
 	// Refused: another process (or an operator's re-authorisation) may
-	// have replaced the refresh token since it was read.
+	// have replaced the refresh token since it was read. A pending token
+	// with the refused refresh token is worthless: its save, retried
+	// later, must not replace the store's.
+	o.mu.Lock()
+	if o.unsaved != nil && o.unsaved.RefreshToken == rt {
+		o.unsaved = nil
+	}
+	o.mu.Unlock()
 	latest, lerr := o.cfg.Shared.Latest(ctx, rt)
 	if lerr != nil {
 		return nil, false, o.storeError("loading", lerr)
