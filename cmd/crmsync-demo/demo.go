@@ -287,6 +287,8 @@ func NewEnv(ctx context.Context, c Config, crmBase, tokenURL, emailBase string) 
 	var o *auth.OAuth
 	if c.RefreshToken != "" {
 		ocfg.RefreshToken = secret.New(c.RefreshToken)
+		// Workers on one state refresh the rotating refresh token in turn.
+		ocfg.Shared = env.Engine.SharedToken("crm")
 		o, err = auth.RefreshToken(ocfg)
 	} else {
 		o, err = auth.ClientCredentials(ocfg)

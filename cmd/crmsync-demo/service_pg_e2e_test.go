@@ -46,7 +46,9 @@ func converged(s *sim.Sim) bool {
 // that waits (a snoozed retry) or fails blocks only its own interval. Afterwards
 // every qualified lead is on the list exactly once with every field
 // right, an operator command reads the same state, and SIGTERM stops both
-// with exit status 0.
+// with exit status 0. The CRM rotates its refresh token on every renewal
+// and revokes its access tokens four times on the way: neither process
+// may have its refresh token refused.
 func TestServiceOnPostgresTwoProcesses(t *testing.T) {
 	pg := pgtest.URL(t)
 	if testing.Short() {
@@ -84,17 +86,51 @@ func TestServiceOnPostgresTwoProcesses(t *testing.T) {
 	checkResult(t, be.s)
 
 	// Changes in the CRM (new, requalified, disqualified and edited leads)
-	// reach the list through the recurring polls of either process.
-	be.s.CRM.Mutate(60)
-	waitFor(t, procs[0], "the changes on the list", func() bool { return converged(be.s) })
-	checkResult(t, be.s)
-
-	// A process whose CRM credentials were refused (see reauthRefused)
-	// drops the scheduled jobs it takes; the other keeps the syncs going.
-	for i, p := range procs {
-		if reauthRefused(p) {
-			t.Logf("process %d: the CRM refused its refresh token (the other process had rotated it); the syncs ran on the other process", i+1)
+	// reach the list through the recurring polls of either process. Before
+	// each batch the CRM revokes every access token: both processes get
+	// 401s and renew, and the CRM rotates the refresh token on each
+	// renewal — they must take turns with the shared one (the store's
+	// token lock) rather than spend the one each loaded at start.
+	const revokes = 4
+	both := 0 // revocations after which both processes renewed
+	for i := range revokes {
+		before := make([]int, len(procs))
+		for j, p := range procs {
+			before[j] = rejected(p)
 		}
+		be.s.CRM.RevokeTokens()
+		be.s.CRM.Mutate(15)
+		waitFor(t, procs[0], "the changes on the list", func() bool { return converged(be.s) })
+		checkResult(t, be.s)
+		// River hands the polls to either process: give the other one a
+		// few polls to meet the revocation too (not required).
+		renewed := func() bool {
+			for j, p := range procs {
+				if rejected(p) == before[j] {
+					return false
+				}
+			}
+			return true
+		}
+		for deadline := time.Now().Add(5 * time.Second); !renewed() && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if renewed() {
+			both++
+		}
+		for j, p := range procs {
+			if reauthRefused(p) {
+				t.Fatalf("after revocation %d, process %d: the CRM refused its refresh token (spent by the other process):\n%s", i+1, j+1, p.log())
+			}
+		}
+	}
+	t.Logf("both processes met %d of the %d revocations", both, revokes)
+	// One renewal per revocation at most (and the first at start): the
+	// process that did not renew takes the other's token from the store.
+	if n := be.s.CRM.TokenRequests()["refresh_token"]; n < 1 || n > 1+revokes {
+		t.Errorf("%d refresh token grants for %d revocations: the processes renewed the shared token more than once each time", n, revokes)
+	} else {
+		t.Logf("%d refresh token grants for %d revocations and the start", n, revokes)
 	}
 
 	// The second process reports the same state (one store).
@@ -147,12 +183,21 @@ func TestServiceOnPostgresTwoProcesses(t *testing.T) {
 	checkResult(t, be.s)
 }
 
+// rejected counts the CRM calls of the process answered 401.
+func rejected(p *proc) int {
+	n := 0
+	for _, line := range strings.Split(p.log(), "\n") {
+		if strings.Contains(line, `"system":"crm"`) && strings.Contains(line, `"status":401`) {
+			n++
+		}
+	}
+	return n
+}
+
 // reauthRefused says whether the process's OAuth refresh token was
-// refused (invalid_grant). Known defect, outside the scale-out code: each
-// process keeps its own copy of the CRM's rotating refresh token, loaded
-// from the store at start; when both start before the first refresh is
-// saved, or both refresh when the access token expires, the later
-// refresh presents a token the other process has already rotated.
+// refused (invalid_grant): with the shared token (engine.SharedToken) the
+// processes refresh the CRM's rotating refresh token in turn, each from
+// the latest one saved, so neither presents one the other has rotated.
 func reauthRefused(p *proc) bool {
 	return strings.Contains(p.log(), `"kind":"reauthorization_required"`)
 }

@@ -107,14 +107,20 @@ func (e *syncEmitter) newClientFunc(f *jen.File, c *ir.Client) {
 				block = append(block, resolveInto("refreshToken", ref)...)
 				block = append(block, jen.Id("cfg").Dot("RefreshToken").Op("=").Id("refreshToken"))
 			}
-			block = append(block, jen.If(jen.Id("e").Op("!=").Nil()).Block(
+			withEngine := []jen.Code{
 				jen.Id("cfg").Dot("OnToken").Op("=").Id("e").Dot("TokenHook").Call(jen.Lit(c.System)),
 				// TokenFor: the stored (rotated) token, unless the operator
 				// supplied a different refresh token (re-authorisation).
 				jen.List(jen.Id("tok"), jen.Err()).Op(":=").Id("e").Dot("TokenFor").Call(jen.Id("ctx"), jen.Lit(c.System), jen.Id("cfg").Dot("RefreshToken")),
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 				jen.Id("cfg").Dot("Token").Op("=").Id("tok"),
-			))
+			}
+			if grant == "RefreshToken" {
+				// Processes on one state refresh the rotating refresh
+				// token in turn, each from the latest one saved.
+				withEngine = append(withEngine, jen.Id("cfg").Dot("Shared").Op("=").Id("e").Dot("SharedToken").Call(jen.Lit(c.System)))
+			}
+			block = append(block, jen.If(jen.Id("e").Op("!=").Nil()).Block(withEngine...))
 			block = append(block,
 				jen.List(jen.Id("o"), jen.Err()).Op(":=").Qual(ir.PkgAuth, grant).Call(jen.Id("cfg")),
 				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),

@@ -84,6 +84,7 @@ func newCRMClient(ctx context.Context, r *secret.Resolver, urls Endpoints, e *en
 				return nil, err
 			}
 			cfg.Token = tok
+			cfg.Shared = e.SharedToken("crm")
 		}
 		o, err := auth.RefreshToken(cfg)
 		if err != nil {

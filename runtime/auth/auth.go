@@ -422,41 +422,57 @@ func (t *authRT) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := t.next.RoundTrip(areq)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
-	// 401: renew refreshable credentials once and resend.
-	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		return resp, nil
-	}
-	renewed := false
-	for _, name := range alt {
-		if r, ok := t.set.creds[name].(Refresher); ok {
-			if err := r.Invalidate(req.Context(), areq); err != nil {
-				drain(resp)
+	// 401: renew refreshable credentials once and resend — twice when the
+	// first renewal took the token another process had saved (a shared
+	// OAuth token), which the API may have revoked as well.
+	for renewals := 0; ; renewals++ {
+		if err != nil || resp.StatusCode != http.StatusUnauthorized ||
+			renewals == 1 && !t.set.fromStore(alt, areq) || renewals == 2 {
+			return resp, err
+		}
+		if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+			return resp, nil
+		}
+		renewed := false
+		for _, name := range alt {
+			if r, ok := t.set.creds[name].(Refresher); ok {
+				if err := r.Invalidate(req.Context(), areq); err != nil {
+					drain(resp)
+					return nil, err
+				}
+				renewed = true
+			}
+		}
+		if !renewed {
+			return resp, nil
+		}
+		drain(resp)
+		body := req.Body
+		if req.Body != nil && req.Body != http.NoBody {
+			if body, err = req.GetBody(); err != nil {
 				return nil, err
 			}
-			renewed = true
 		}
-	}
-	if !renewed {
-		return resp, nil
-	}
-	drain(resp)
-	body := req.Body
-	if req.Body != nil && req.Body != http.NoBody {
-		if body, err = req.GetBody(); err != nil {
+		areq, err = t.apply(req, body, alt)
+		if err != nil {
+			if body != nil {
+				_ = body.Close()
+			}
 			return nil, err
 		}
+		resp, err = t.next.RoundTrip(areq)
 	}
-	areq, err = t.apply(req, body, alt)
-	if err != nil {
-		if body != nil {
-			_ = body.Close()
+}
+
+// fromStore reports whether a credential of alt authorised sent with a
+// token it took from a shared store rather than from its token endpoint.
+func (s *Set) fromStore(alt transport.SecurityRequirement, sent *http.Request) bool {
+	for _, name := range alt {
+		if o, ok := s.creds[name].(*OAuth); ok && o.fromStore(sent.Header.Get("Authorization")) {
+			return true
 		}
-		return nil, err
 	}
-	return t.next.RoundTrip(areq)
+	return false
 }
 
 // apply copies req (header and URL cloned) with body and applies the

@@ -26,6 +26,20 @@ import (
 // reported to the Observer and Logger; the token is used all the same.
 type TokenHook func(ctx context.Context, tok *oauth2.Token) error
 
+// SharedToken is a token store shared by the credentials of one grant in
+// several processes (OAuthConfig.Shared), so that they refresh one
+// rotating refresh token in turn instead of each spending its own copy.
+type SharedToken interface {
+	// Lock waits (until ctx ends) while another credential refreshes the
+	// token, and holds the others off until release is called.
+	Lock(ctx context.Context) (release func(), err error)
+	// Latest returns the token saved last (by OnToken, in any process)
+	// that this credential may use, or nil when there is none. refused,
+	// when not empty, is a refresh token the token endpoint has just
+	// refused: then any stored token with another refresh token applies.
+	Latest(ctx context.Context, refused string) (*oauth2.Token, error)
+}
+
 // OAuthConfig configures an OAuth 2.0 credential.
 type OAuthConfig struct {
 	// TokenURL is the token endpoint.
@@ -59,6 +73,16 @@ type OAuthConfig struct {
 	HTTPClient *http.Client
 	// OnToken persists new tokens; see TokenHook.
 	OnToken TokenHook
+	// Shared, when set, is the token store this credential shares with
+	// the credentials of other processes (or engines) for the same grant
+	// (engine.SharedToken), for the refresh token grant: each refresh
+	// takes its lock, and first loads the latest saved token — another
+	// process may have rotated the refresh token — using it without a
+	// token request when its access token is still valid. A refresh token
+	// the endpoint refuses (invalid_grant) is retried once with the stored
+	// one when that differs. OnToken must save into the same store, under
+	// the lock (the engine's TokenHook does).
+	Shared SharedToken
 	// System and Observer receive token refresh reports; Logger gets a
 	// warning when OnToken fails.
 	System   string
@@ -101,6 +125,9 @@ type OAuth struct {
 	refreshToken secret.Secret
 	flight       *flight
 	permanent    error
+	// stored is the header value of a token taken from the shared store
+	// (another process's), until a token comes from the endpoint.
+	stored secret.Secret
 
 	// unsaved is a token obtained from the endpoint whose OnToken save
 	// failed: its refresh token may be the only valid one (providers
@@ -209,6 +236,7 @@ func (o *OAuth) SetToken(tok *oauth2.Token) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.permanent = nil
+	o.stored = secret.Secret{}
 	o.setTokenLocked(tok)
 }
 
@@ -296,7 +324,7 @@ func (o *OAuth) authorization(ctx context.Context, stale string) (string, error)
 	if f == nil {
 		f = &flight{done: make(chan struct{})}
 		o.flight = f
-		go o.refresh(f, forced)
+		go o.refresh(f, stale)
 	}
 	o.mu.Unlock()
 	select {
@@ -320,35 +348,44 @@ func (o *OAuth) authorization(ctx context.Context, stale string) (string, error)
 }
 
 // refresh runs one token request for flight f, detached from any caller's
-// cancellation.
-func (o *OAuth) refresh(f *flight, forced bool) {
+// cancellation. A non-empty stale is the header value the API rejected.
+func (o *OAuth) refresh(f *flight, stale string) {
+	forced := stale != ""
 	ctx, cancel := context.WithTimeout(context.Background(), o.cfg.RefreshTimeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.client)
 	start := time.Now()
 	var tok *oauth2.Token
 	var err error
+	stored := false // tok is the shared store's, not a new one
+	release := func() {}
 	switch o.grant {
 	case grantClientCredentials:
 		tok, err = o.cc.Token(ctx)
+		err = o.classifyExchange(tok, err)
 	case grantRefreshToken:
-		o.mu.Lock()
-		rt := o.refreshToken.Reveal()
-		o.mu.Unlock()
-		tok, err = o.conf.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
+		if o.cfg.Shared == nil {
+			tok, err = o.exchange(ctx, o.currentRefreshToken())
+			break
+		}
+		// Serialised with the other holders of the shared token, up to
+		// the save of the new one (OnToken below).
+		var lerr error
+		if release, lerr = o.cfg.Shared.Lock(ctx); lerr != nil {
+			release = func() {}
+			err = o.storeError("locking", lerr)
+			break
+		}
+		tok, stored, err = o.refreshShared(ctx, stale)
 	}
 	outcome := observe.TokenRefreshed
-	if err == nil && tok.AccessToken == "" {
-		err = errors.New("token endpoint returned no access token")
-	}
 	if err != nil {
-		err = o.classify(err)
 		outcome = observe.TokenFailed
 		var perm *ReauthorizationRequiredError
 		if errors.As(err, &perm) {
 			outcome = observe.TokenReauthorize
 		}
-	} else if o.cfg.OnToken != nil {
+	} else if o.cfg.OnToken != nil && !stored {
 		herr := o.cfg.OnToken(ctx, tok)
 		o.mu.Lock()
 		if herr != nil {
@@ -364,6 +401,7 @@ func (o *OAuth) refresh(f *flight, forced bool) {
 			o.saveFailed(ctx, forced, herr, tok, time.Since(start))
 		}
 	}
+	release()
 	o.mu.Lock()
 	if err != nil {
 		f.err = err
@@ -374,11 +412,147 @@ func (o *OAuth) refresh(f *flight, forced bool) {
 	} else {
 		o.setTokenLocked(tok)
 		f.header = o.header
+		o.stored = secret.Secret{}
+		if stored {
+			o.stored = o.header
+		}
 	}
 	o.flight = nil
 	o.mu.Unlock()
 	close(f.done)
-	o.report(forced, outcome, time.Since(start))
+	if !stored {
+		o.report(forced, outcome, time.Since(start))
+	}
+}
+
+// fromStore reports whether header is the value of a token taken from
+// the shared store (not obtained from the endpoint by this credential).
+func (o *OAuth) fromStore(header string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return !o.stored.IsZero() && o.stored.Reveal() == header
+}
+
+// currentRefreshToken returns the refresh token the next refresh presents.
+func (o *OAuth) currentRefreshToken() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.refreshToken.Reveal()
+}
+
+// exchange runs one refresh token grant request with rt.
+func (o *OAuth) exchange(ctx context.Context, rt string) (*oauth2.Token, error) {
+	tok, err := o.conf.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
+	return tok, o.classifyExchange(tok, err)
+}
+
+// classifyExchange turns the outcome of a token request into nil, a
+// *ReauthorizationRequiredError or a *TokenError.
+func (o *OAuth) classifyExchange(tok *oauth2.Token, err error) error {
+	if err == nil && tok.AccessToken == "" {
+		err = errors.New("token endpoint returned no access token")
+	}
+	if err != nil {
+		return o.classify(err)
+	}
+	return nil
+}
+
+// refreshShared renews the token through the shared store, whose lock the
+// caller holds. The latest stored token comes first: when another process
+// saved a newer one (another access token or refresh token) its refresh
+// token replaces this credential's — the one held here may have been
+// rotated away — and its access token is used as it is while it stays
+// valid (and is not the rejected stale one). Otherwise the refresh token is
+// exchanged; when the endpoint refuses it and the store holds another, that
+// one is tried once. stored reports that tok came from the store (it is
+// saved already).
+func (o *OAuth) refreshShared(ctx context.Context, stale string) (tok *oauth2.Token, stored bool, err error) {
+	latest, err := o.cfg.Shared.Latest(ctx, "")
+	if err != nil {
+		return nil, false, o.storeError("loading", err)
+	}
+	o.mu.Lock()
+	// A token whose save is still pending is newer than the store's.
+	if latest != nil && o.unsaved == nil && o.newerLocked(latest) {
+		if latest.RefreshToken != "" {
+			o.refreshToken = secret.New(latest.RefreshToken)
+		}
+		if o.usableLocked(latest, stale) {
+			o.mu.Unlock()
+			return latest, true, nil
+		}
+	}
+	rt := o.refreshToken.Reveal()
+	o.mu.Unlock()
+	tok, err = o.exchange(ctx, rt)
+	var perm *ReauthorizationRequiredError
+	if err == nil || !errors.As(err, &perm) || !refusedGrant(perm) {
+		return tok, false, err
+	}
+	// Refused: another process (or an operator's re-authorisation) may
+	// have replaced the refresh token since it was read. A pending token
+	// with the refused refresh token is worthless: its save, retried
+	// later, must not replace the store's.
+	o.mu.Lock()
+	if o.unsaved != nil && o.unsaved.RefreshToken == rt {
+		o.unsaved = nil
+	}
+	o.mu.Unlock()
+	latest, lerr := o.cfg.Shared.Latest(ctx, rt)
+	if lerr != nil {
+		return nil, false, o.storeError("loading", lerr)
+	}
+	if latest == nil || latest.RefreshToken == "" || latest.RefreshToken == rt {
+		return nil, false, err
+	}
+	o.mu.Lock()
+	o.refreshToken = secret.New(latest.RefreshToken)
+	usable := o.usableLocked(latest, stale)
+	o.mu.Unlock()
+	if usable {
+		return latest, true, nil
+	}
+	tok, err = o.exchange(ctx, latest.RefreshToken)
+	return tok, false, err
+}
+
+// refusedGrant reports whether the endpoint refused the refresh token
+// itself (invalid_grant, or a bare 400), which another stored refresh
+// token may cure, rather than the client.
+func refusedGrant(e *ReauthorizationRequiredError) bool {
+	return e.Code == "invalid_grant" || e.Code == "" && e.Status == http.StatusBadRequest
+}
+
+// newerLocked reports whether a stored token differs from the one held.
+func (o *OAuth) newerLocked(t *oauth2.Token) bool {
+	if t.RefreshToken != "" && t.RefreshToken != o.refreshToken.Reveal() {
+		return true
+	}
+	return t.AccessToken != "" && (o.tok == nil || t.AccessToken != o.tok.AccessToken)
+}
+
+// storedValidity is how long a stored access token must still be valid to
+// be used instead of refreshing (at most EarlyRefresh).
+const storedValidity = 10 * time.Second
+
+// usableLocked reports whether a stored token's access token can be used
+// as it is: present, not the one the API rejected, and valid for a while.
+func (o *OAuth) usableLocked(t *oauth2.Token, stale string) bool {
+	if t.AccessToken == "" || stale != "" && t.Type()+" "+t.AccessToken == stale {
+		return false
+	}
+	return t.Expiry.IsZero() || o.cfg.Now().Add(min(o.cfg.EarlyRefresh, storedValidity)).Before(t.Expiry)
+}
+
+// storeError is a transient failure of the shared token store.
+func (o *OAuth) storeError(op string, err error) error {
+	kind := transport.ErrNetwork
+	if errors.Is(err, context.DeadlineExceeded) {
+		kind = transport.ErrTimeout
+	}
+	return &TokenError{Scheme: o.scheme, Kind: kind,
+		Err: errors.New(op + " the shared token: " + string(o.redact(transport.RedactSecrets([]byte(err.Error())))))}
 }
 
 // saveFailed reports a failed token save.

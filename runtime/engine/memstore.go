@@ -26,6 +26,7 @@ type MemoryStore struct {
 	conflicts map[int64]Conflict
 	tokens    map[string][]byte
 	locks     map[string]bool
+	tokLocks  KeyLocks
 	audit     []AuditEntry
 	nextID    int64
 }
@@ -438,6 +439,16 @@ func (m *MemoryStore) SaveToken(_ context.Context, system string, token []byte) 
 	defer m.mu.Unlock()
 	m.tokens[system] = slices.Clone(token)
 	return nil
+}
+
+// LockToken implements Store within the process (a MemoryStore is not
+// shared between processes).
+func (m *MemoryStore) LockToken(ctx context.Context, system string) (func(), error) {
+	if err := m.lock(); err != nil {
+		return nil, err
+	}
+	m.mu.Unlock()
+	return m.tokLocks.Lock(ctx, system)
 }
 
 // Lock implements Store: one holder per sync within the process (a

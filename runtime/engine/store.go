@@ -71,6 +71,16 @@ type Store interface {
 	// JSON from the engine), and false when there is none.
 	LoadToken(ctx context.Context, system string) ([]byte, bool, error)
 	SaveToken(ctx context.Context, system string, token []byte) error
+	// LockToken serialises the refreshes of a system's OAuth token: it
+	// waits (until ctx ends) while another holder has it — another engine
+	// on the same store and, where the store is shared between processes
+	// (PostgreSQL), another process — and keeps it until release is
+	// called or the process ends. The engine holds it around "load the
+	// latest token, refresh it, save the result", so that two holders
+	// never spend the same rotating refresh token. A store used by one
+	// process at a time may lock within the process only. release is
+	// idempotent.
+	LockToken(ctx context.Context, system string) (release func(), err error)
 
 	// Lock takes the exclusive right to run sync on this state (one writer
 	// per state, DESIGN.md §5): until release is called, or the process

@@ -133,3 +133,59 @@ func (e *Engine) loadToken(ctx context.Context, system string) (storedToken, boo
 	}
 	return st, true, nil
 }
+
+// SharedToken returns system's token store for auth.OAuthConfig.Shared:
+// the OAuth credentials of every process on this state (and every engine
+// on this store) refresh system's token in turn, under Store.LockToken,
+// each first loading the token saved last — so that a refresh token
+// rotated by one process is not spent again by another (invalid_grant).
+// Use it with TokenFor and TokenHook.
+//
+// Before a refresh, a stored token that descends from another
+// operator-supplied refresh token than the one this engine was given
+// (TokenFor) is ignored: the operator's re-authorisation wins, as in
+// TokenFor. After the endpoint refused a refresh token, any stored token
+// with another refresh token applies (the operator re-authorised through
+// another process, say), and the tokens TokenHook saves from then on
+// descend from it.
+func (e *Engine) SharedToken(system string) auth.SharedToken {
+	return sharedToken{e: e, system: system}
+}
+
+type sharedToken struct {
+	e      *Engine
+	system string
+}
+
+func (s sharedToken) Lock(ctx context.Context) (func(), error) {
+	return s.e.store.LockToken(ctx, s.system)
+}
+
+func (s sharedToken) Latest(ctx context.Context, refused string) (*oauth2.Token, error) {
+	st, ok, err := s.e.loadToken(ctx, s.system)
+	if err != nil || !ok {
+		return nil, err
+	}
+	e := s.e
+	e.tokMu.Lock()
+	defer e.tokMu.Unlock()
+	fp := e.supplied[s.system]
+	if refused == "" {
+		if fp != "" && st.Supplied != "" && st.Supplied != fp {
+			return nil, nil
+		}
+		return &st.Token, nil
+	}
+	if st.RefreshToken == "" || st.RefreshToken == refused {
+		return nil, nil
+	}
+	if st.Supplied != "" && st.Supplied != fp {
+		if e.supplied == nil {
+			e.supplied = map[string]string{}
+		}
+		e.supplied[s.system] = st.Supplied
+		e.cfg.logger.LogAttrs(ctx, slog.LevelInfo, "engine: the refresh token was refused; continuing from the one another process saved after a re-authorisation",
+			slog.String("system", s.system))
+	}
+	return &st.Token, nil
+}

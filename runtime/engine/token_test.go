@@ -62,7 +62,8 @@ func (te *tokenEndpoint) revokeAllBut(valid ...string) {
 
 // start builds the connector's OAuth credential the way generated
 // NewClients does at start: the operator-supplied refresh token, the stored
-// token from TokenFor, and the engine's hook, over a new engine on store.
+// token from TokenFor, the engine's hook and its shared token store, over a
+// new engine on store (a process of its own).
 func start(t *testing.T, store engine.Store, tokenURL, supplied string) *auth.OAuth {
 	t.Helper()
 	e := engine.New(store)
@@ -72,6 +73,7 @@ func start(t *testing.T, store engine.Store, tokenURL, supplied string) *auth.OA
 		t.Fatal(err)
 	}
 	cfg.Token = tok
+	cfg.Shared = e.SharedToken("crm")
 	o, err := auth.RefreshToken(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +129,79 @@ func TestReauthorizeThroughEnvironment(t *testing.T) {
 	// rotation) resumes from the token rotated from it.
 	if h, err := call(start(t, store, te.URL, "rt-B"), true); err != nil || h != "Bearer at-rt-B-r" {
 		t.Fatalf("restart after re-authorisation: %q %v", h, err)
+	}
+}
+
+// TestProcessesShareRotatingToken: two processes of one service start
+// with the same refresh token in their environment, before either has
+// refreshed, on one state; the provider rotates refresh tokens. The second
+// takes the first's token from the store instead of spending the consumed
+// environment token, and when both see a 401 at once, one renews and the
+// other takes its token: the rotation chain advances once per round and no
+// refresh token is refused.
+func TestProcessesShareRotatingToken(t *testing.T) {
+	store := engine.NewMemoryStore()
+	te := newTokenEndpoint(t, "rt-A")
+	p1, p2 := start(t, store, te.URL, "rt-A"), start(t, store, te.URL, "rt-A")
+	if h, err := call(p1, false); err != nil || h != "Bearer at-rt-A" {
+		t.Fatalf("process 1: %q %v", h, err)
+	}
+	if h, err := call(p2, false); err != nil || h != "Bearer at-rt-A" {
+		t.Fatalf("process 2 at start: %q %v (the environment token was consumed by process 1)", h, err)
+	}
+	presented := "rt-A-r"
+	for round := 1; round <= 5; round++ {
+		var wg sync.WaitGroup
+		hs, errs := make([]string, 2), make([]error, 2)
+		for i, p := range []*auth.OAuth{p1, p2} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				hs[i], errs[i] = call(p, true)
+			}()
+		}
+		wg.Wait()
+		want := "Bearer at-" + presented
+		for i := range hs {
+			if errs[i] != nil || hs[i] != want {
+				t.Fatalf("round %d, process %d: %q %v, want %q", round, i+1, hs[i], errs[i], want)
+			}
+		}
+		presented += "-r"
+	}
+	// A third process started now resumes from the stored token.
+	if h, err := call(start(t, store, te.URL, "rt-A"), false); err != nil || h != "Bearer at-rt-A-r-r-r-r-r" {
+		t.Fatalf("process 3: %q %v", h, err)
+	}
+}
+
+// TestReauthorizeThroughOtherProcess: the connector's grant is revoked;
+// the operator supplies a new refresh token to one process only and
+// restarts it. The other process, whose refresh token is now refused,
+// continues from the token the re-authorised one saved instead of
+// staying without credentials; the tokens it saves from then on descend
+// from the new supplied token, so a restart with it resumes from the
+// store.
+func TestReauthorizeThroughOtherProcess(t *testing.T) {
+	store := engine.NewMemoryStore()
+	te := newTokenEndpoint(t, "rt-A")
+	p1 := start(t, store, te.URL, "rt-A")
+	if h, err := call(p1, false); err != nil || h != "Bearer at-rt-A" {
+		t.Fatalf("process 1: %q %v", h, err)
+	}
+	te.revokeAllBut("rt-B")
+	p2 := start(t, store, te.URL, "rt-B")
+	if h, err := call(p2, false); err != nil || h != "Bearer at-rt-B" {
+		t.Fatalf("re-authorised process 2: %q %v", h, err)
+	}
+	if h, err := call(p1, true); err != nil || h != "Bearer at-rt-B" {
+		t.Fatalf("process 1 after its refresh token was refused: %q %v", h, err)
+	}
+	if h, err := call(p1, true); err != nil || h != "Bearer at-rt-B-r" {
+		t.Fatalf("process 1 renews: %q %v", h, err)
+	}
+	if h, err := call(start(t, store, te.URL, "rt-B"), false); err != nil || h != "Bearer at-rt-B-r" {
+		t.Fatalf("restart with rt-B: %q %v (the token process 1 saved was not recognised as descending from rt-B)", h, err)
 	}
 }
 

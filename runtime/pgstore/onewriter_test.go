@@ -22,3 +22,16 @@ func TestOneWriterSuite(t *testing.T) {
 		return a, b
 	})
 }
+
+// TestSharedTokenLockSuite: two handles on one schema (two pools, as two
+// processes would have) serialise the refreshes of a system's token.
+func TestSharedTokenLockSuite(t *testing.T) {
+	enginetest.SharedTokenLockSuite(t, func(t *testing.T) (engine.Store, engine.Store) {
+		a := open(t)
+		b, err := pgstore.Open(context.Background(), pgtest.URL(t), pgstore.Options{Schema: a.Schema()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, b
+	})
+}

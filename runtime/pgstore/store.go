@@ -47,6 +47,9 @@ type Store struct {
 	mu     sync.Mutex
 	held   map[int64]func()
 	nextID int64
+	// tokLocks queue this handle's LockToken calls, so that one pool
+	// connection per system at most waits for the advisory lock.
+	tokLocks engine.KeyLocks
 
 	// Group commit (see Commit).
 	commits chan commitReq
@@ -983,6 +986,33 @@ func (s *Store) LoadToken(ctx context.Context, system string) ([]byte, bool, err
 		return nil, false, nil
 	}
 	return b, err == nil, err
+}
+
+// LockToken implements engine.Store across processes: a session advisory
+// lock per system, waited for on a connection kept until release (a
+// process that dies frees it with its connection). Callers of one handle
+// queue in the process first, so that at most one connection per system
+// waits.
+func (s *Store) LockToken(ctx context.Context, system string) (func(), error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	local, err := s.tokLocks.Lock(ctx, system)
+	if err != nil {
+		return nil, err
+	}
+	release, err := s.lockSync(ctx, "\x00token\x00"+system, true)
+	if err != nil {
+		local()
+		return nil, fmt.Errorf("pgstore: locking the token of %s: %w", system, err)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			release()
+			local()
+		})
+	}, nil
 }
 
 // SaveToken implements engine.Store.

@@ -41,6 +41,9 @@ type Store struct {
 	once    sync.Once
 
 	lock fileLock
+	// tokLocks serialise token refreshes within the process (SQLite state
+	// has one engine at a time; see LockToken).
+	tokLocks engine.KeyLocks
 }
 
 type commitReq struct {
@@ -835,6 +838,13 @@ func (s *Store) LoadToken(ctx context.Context, system string) ([]byte, bool, err
 		return nil, false, nil
 	}
 	return b, err == nil, err
+}
+
+// LockToken implements engine.Store within the process: SQLite state has
+// one writer engine at a time (Lock), so the refreshes to serialise are
+// those of the engines and credentials of this process.
+func (s *Store) LockToken(ctx context.Context, system string) (func(), error) {
+	return s.tokLocks.Lock(ctx, system)
 }
 
 // SaveToken implements engine.Store.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/connectorgen/connectorgen/runtime/engine"
 )
@@ -63,4 +64,89 @@ func OneWriterSuite(t *testing.T, open func(t *testing.T) (engine.Store, engine.
 		t.Fatalf("first handle locked a sync the second holds: %v", err)
 	}
 	relB()
+}
+
+// testLockToken checks Store.LockToken on one handle: a second LockToken
+// of the same system waits until the first is released (release is
+// idempotent), another system is independent, and a context that ends
+// while waiting, or has ended, takes nothing.
+func testLockToken(t *testing.T, s engine.Store) {
+	checkTokenLock(t, s, s)
+}
+
+// SharedTokenLockSuite checks Store.LockToken across two handles on one
+// state, for stores shared between processes (two connections to one
+// Postgres schema): the holder of one handle makes the other wait.
+func SharedTokenLockSuite(t *testing.T, open func(t *testing.T) (engine.Store, engine.Store)) {
+	t.Helper()
+	a, b := open(t)
+	defer a.Close()
+	defer b.Close()
+	checkTokenLock(t, a, b)
+}
+
+func checkTokenLock(t *testing.T, a, b engine.Store) {
+	t.Helper()
+	ctx := context.Background()
+	rel, err := a.LockToken(ctx, "crm")
+	must(t, err)
+	// A waiter whose context ends gets an error and nothing.
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	if _, err := b.LockToken(short, "crm"); err == nil {
+		cancel()
+		t.Fatal("LockToken of a held system succeeded")
+	}
+	cancel()
+	// Another system is independent.
+	relOther, err := b.LockToken(ctx, "email")
+	if err != nil {
+		t.Fatalf("LockToken of another system: %v", err)
+	}
+	relOther()
+	// A waiter gets it once the holder releases.
+	got := make(chan func(), 1)
+	errc := make(chan error, 1)
+	go func() {
+		r, err := b.LockToken(ctx, "crm")
+		if err != nil {
+			errc <- err
+			return
+		}
+		got <- r
+	}()
+	select {
+	case <-got:
+		t.Fatal("a second LockToken got the held system")
+	case err := <-errc:
+		t.Fatalf("waiting LockToken: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	rel()
+	rel() // idempotent
+	var rel2 func()
+	select {
+	case rel2 = <-got:
+	case err := <-errc:
+		t.Fatalf("waiting LockToken after release: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the waiting LockToken never got the released system")
+	}
+	// The holder is now b: a waits.
+	short, cancel = context.WithTimeout(ctx, 50*time.Millisecond)
+	if _, err := a.LockToken(short, "crm"); err == nil {
+		cancel()
+		t.Fatal("LockToken succeeded while the other handle holds it")
+	}
+	cancel()
+	rel2()
+	rel3, err := a.LockToken(ctx, "crm")
+	if err != nil {
+		t.Fatalf("LockToken after both released: %v", err)
+	}
+	rel3()
+	cctx, cancelled := context.WithCancel(ctx)
+	cancelled()
+	if _, err := a.LockToken(cctx, "other"); err == nil {
+		t.Fatal("LockToken with a cancelled context succeeded")
+	}
 }

@@ -32,6 +32,7 @@ func StoreSuite(t *testing.T, open func(t *testing.T) engine.Store) {
 		{"Intent", testIntent},
 		{"LostCommit", testLostCommit},
 		{"Lock", testLock},
+		{"LockToken", testLockToken},
 		{"Audit", testAudit},
 	}
 	for _, tc := range tests {
