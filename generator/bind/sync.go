@@ -830,6 +830,8 @@ func (sb *syncBinder) requiredCreate() {
 			if a.Default != nil || alwaysPresent(a.Source) || sb.filtered[a.Source.Text] {
 				produced[a.Target.Path] = true
 			}
+		case ir.AssignTemplate:
+			produced[a.Target.Path] = templatePresent(sb, a)
 		}
 	}
 	// A nested target (profile.email) produces its parents (profile).

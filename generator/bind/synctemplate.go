@@ -122,3 +122,14 @@ func (sb *syncBinder) findFilter(m config.MatchStep) {
 	}
 	sb.s.FindFilter = m.Filter.Text
 }
+
+// templatePresent reports whether every field of a template is always
+// present (so a create always gets its value).
+func templatePresent(sb *syncBinder, a *ir.Assign) bool {
+	for _, p := range a.Sources {
+		if !alwaysPresent(p) && !sb.filtered[p.Text] {
+			return false
+		}
+	}
+	return true
+}

@@ -457,7 +457,7 @@ func (e *syncEmitter) findFunc(s *ir.Sync) jen.Code {
 	if len(s.FindBody.Steps) > 0 {
 		// The natural key goes into the find's request body (a search
 		// filter).
-		body = append(body, jen.Var().Id("fb").Add(typeCode(oc.BodyType)), jen.Id("v").Op(":=").Id("naturalKey"))
+		body = append(body, jen.Var().Id("fb").Add(typeCode(oc.BodyType)), jen.Id("v").Op(":=").Add(findValue(s)))
 		body = append(body, setPath(jen.Id("fb"), s.FindBody.Steps, 1, storeValue)...)
 		reqBody = jen.Id("fb")
 	} else {

@@ -9,13 +9,13 @@ func TestJQL(t *testing.T) {
 		"customfield_10050": "https://acme.freshdesk.com/a/tickets/7",
 	}}
 	for q, want := range map[string]bool{
-		`project = ENG AND cf[10050] = "https://acme.freshdesk.com/a/tickets/7"`: true,
+		`project = ENG AND cf[10050] = "https://acme.freshdesk.com/a/tickets/7"`:  true,
 		`project = ENG AND cf[10050] = "https://acme.freshdesk.com/a/tickets/70"`: false,
-		`project = OPS AND cf[10050] = "https://acme.freshdesk.com/a/tickets/7"`: false,
-		`labels = bug and labels = "freshdesk"`:                                  true,
-		`labels = ui`:                                                            false,
-		`summary = "x"`:                                                          false,
-		`cf[10050] = "a\"b"`:                                                     false,
+		`project = OPS AND cf[10050] = "https://acme.freshdesk.com/a/tickets/7"`:  false,
+		`labels = bug and labels = "freshdesk"`:                                   true,
+		`labels = ui`:                                                             false,
+		`summary = "x"`:                                                           false,
+		`cf[10050] = "a\"b"`:                                                      false,
 	} {
 		cs, err := parseJQL(q)
 		if err != nil {

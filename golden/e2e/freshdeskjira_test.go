@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -15,11 +14,12 @@ import (
 
 // Pairing 4 of ../shared/pairings: Freshdesk bug tickets → Jira issues,
 // specs/freshdesk-jira/connector.yaml over the vendor specs in
-// ../shared/corpus. The oracle follows that config (its RUNBOOK lists what
-// it does not express yet: the constant "freshdesk" label and the ticket
-// URL in customfield_10050), so a Jira issue carries nothing that names
-// its ticket: the oracle pairs them through the connector's xref in its
-// state file, and checks every issue is accounted for.
+// ../shared/corpus. Each issue carries its ticket's URL in
+// customfield_10050 (a template rule), which the oracle pairs them by;
+// the connector's xref in its state file must agree, and every issue must
+// be accounted for. Jira fails after applying writes too: a create whose
+// answer is lost is found again by the mapping's JQL search on that URL,
+// never repeated.
 
 const (
 	freshdeskKey = "fd-e2e-key"
@@ -45,21 +45,20 @@ func freshdeskJiraPairing() Pairing {
 			},
 			// Jira's editIssue sets the fields it names and keeps the
 			// others; its spec says so only in prose.
-			Hints: map[string]sandbox.Hint{"jira.Issue": {MergeOnPut: true}},
+			// Nor does Jira keep custom field values unique: a repeated
+			// create would make a second issue with the same ticket URL.
+			Hints: map[string]sandbox.Hint{"jira.Issue": {MergeOnPut: true, NaturalKeysNotUnique: true}},
 		},
 		Env: func(r *Run) []string {
 			return []string{"FRESHDESK_API_KEY=" + freshdeskKey, "FRESHDESK_PASSWORD_X=X",
 				"JIRA_EMAIL=" + jiraEmail, "JIRA_API_TOKEN=" + jiraToken}
 		},
-		// Jira's create is not idempotent and the mapping cannot find an
-		// issue by its ticket URL (that needs a JQL search built from the
-		// value), so a create whose answer is lost after Jira applied it
-		// duplicates the issue. Until the mapping can say that find, Jira
-		// fails before applying writes only (CONNECTORGEN_E2E_AFTER_WRITE=1
-		// keeps them, to count the duplicates).
+		// Every failed Jira write fails after Jira applied it (the harness
+		// default is half): the lost answers of creates are what the
+		// mapping's find by ticket URL must absorb without a duplicate.
 		AdjustFaults: func(system string, f *sandbox.Faults) {
-			if system == "jira" && os.Getenv("CONNECTORGEN_E2E_AFTER_WRITE") == "" {
-				f.AfterWrite = -1
+			if system == "jira" {
+				f.AfterWrite = 1
 			}
 		},
 		Seed:    fdSeed,
@@ -79,7 +78,24 @@ func freshdeskJiraPairing() Pairing {
 }
 
 func TestFreshdeskJira(t *testing.T) {
-	Execute(t, freshdeskJiraPairing(), Options{})
+	p := freshdeskJiraPairing()
+	// The run must have lost answers of applied Jira writes and searched
+	// for issues before creating, or it proves nothing about creating
+	// each issue once.
+	var jira sandbox.Stats
+	var applied map[string]int64
+	check := p.Check
+	p.Check = func(r *Run) []string {
+		jira, applied = r.SB.System("jira").Stats(), r.SB.System("jira").Applied()
+		return check(r)
+	}
+	Execute(t, p, Options{})
+	searches := jira.Requests["GET searchForIssuesUsingJql"]
+	t.Logf("Jira: %d writes failed after they were applied; %d JQL searches; %d creates applied, %d create requests",
+		jira.FaultsAfterWrite, searches, applied["createIssue"], jira.Requests["POST createIssue"])
+	if jira.FaultsAfterWrite == 0 || searches == 0 {
+		t.Errorf("the run lost no applied Jira write (%d) or searched for none (%d): it does not test duplicate-free creates", jira.FaultsAfterWrite, searches)
+	}
 }
 
 func fdNewTicket(r *Run) sandbox.Record {
@@ -185,6 +201,9 @@ func ticketInScope(t sandbox.Record) bool {
 	return (p == 3 || p == 4) && slices.Contains(toStrings(t["tags"]), "bug")
 }
 
+// fdURL is the ticket URL the mapping's template writes.
+func fdURL(id string) string { return "https://acme.freshdesk.com/a/tickets/" + id }
+
 // fdCheck is the oracle of specs/freshdesk-jira/connector.yaml.
 func fdCheck(r *Run) []string {
 	var probs []string
@@ -193,14 +212,11 @@ func fdCheck(r *Run) []string {
 	if err != nil {
 		return []string{"reading the connector's xrefs: " + err.Error()}
 	}
-	ticketOf := map[string]string{} // issue key → ticket id
+	xrefOf := map[string]string{} // ticket id → issue key
 	for _, x := range xref {
-		if prev, dup := ticketOf[x.Target]; dup {
-			bad("issue %s is the target of tickets %s and %s", x.Target, prev, x.Source)
-		}
-		ticketOf[x.Target] = x.Source
+		xrefOf[x.Source] = x.Target
 	}
-	issues := map[string]sandbox.Record{} // by ticket id
+	issues := map[string]sandbox.Record{} // by ticket URL
 	untouched := map[string]sandbox.Record{}
 	for _, u := range r.Vars["untouched"].([]sandbox.Record) {
 		untouched[u["key"].(string)] = u
@@ -213,18 +229,18 @@ func fdCheck(r *Run) []string {
 			}
 			continue
 		}
-		t, ok := ticketOf[k]
-		if !ok {
-			// A create whose answer was lost, retried: a duplicate.
-			bad("issue %s (%v) belongs to no ticket", k, is["fields"])
+		url, _ := str(is, "fields.customfield_10050")
+		if prev, dup := issues[url]; dup {
+			// A create whose answer was lost, repeated instead of found.
+			bad("issues %v and %s both carry ticket URL %q (a duplicate)", prev["key"], k, url)
 			continue
 		}
-		issues[t] = is
+		issues[url] = is
 	}
 	for _, t := range records(r, "freshdesk", "freshdesk.Ticket") {
 		id := keyOf(t["id"])
-		is, ok := issues[id]
-		delete(issues, id)
+		is, ok := issues[fdURL(id)]
+		delete(issues, fdURL(id))
 		if !ticketInScope(t) {
 			if ok {
 				bad("ticket %s is out of scope (priority %v, tags %v) but has issue %v", id, t["priority"], t["tags"], is["key"])
@@ -235,15 +251,26 @@ func fdCheck(r *Run) []string {
 			bad("ticket %s (priority %v): no issue", id, t["priority"])
 			continue
 		}
+		if x := xrefOf[id]; x != is["key"] {
+			bad("ticket %s: issue %v carries its URL but the xref says %q", id, is["key"], x)
+		}
 		desc, _ := t["description_text"].(string)
+		// Labels: the constant "freshdesk", then the ticket's tags (written
+		// on create only; tags never change here).
+		labels := []string{"freshdesk"}
+		for _, tg := range toStrings(t["tags"]) {
+			if !slices.Contains(labels, tg) {
+				labels = append(labels, tg)
+			}
+		}
 		want := map[string]string{
-			"fields.project.key":    "ENG",
-			"fields.issuetype.name": "Bug",
-			"fields.summary":        t["subject"].(string),
-			"fields.description":    desc,
-			"fields.priority.name":  map[int]string{4: "Highest", 3: "High"}[intOf(t["priority"])],
-			// Labels are written on create only; tags never change here.
-			"fields.labels": fmt.Sprint(toStrings(t["tags"])),
+			"fields.project.key":       "ENG",
+			"fields.issuetype.name":    "Bug",
+			"fields.summary":           t["subject"].(string),
+			"fields.description":       desc,
+			"fields.priority.name":     map[int]string{4: "Highest", 3: "High"}[intOf(t["priority"])],
+			"fields.labels":            fmt.Sprint(labels),
+			"fields.customfield_10050": fdURL(id),
 		}
 		got := map[string]string{}
 		for k := range want {
@@ -260,8 +287,8 @@ func fdCheck(r *Run) []string {
 			bad("issue %v of ticket %s: %s", is["key"], id, d)
 		}
 	}
-	for id, is := range issues {
-		bad("issue %v belongs to ticket %s, which no longer exists", is["key"], id)
+	for url, is := range issues {
+		bad("issue %v (ticket URL %q) belongs to no ticket", is["key"], url)
 	}
 	sort.Strings(probs)
 	return probs
