@@ -75,7 +75,11 @@ func (s *System) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	write := req.Method != http.MethodGet && req.Method != http.MethodHead
-	s.in.serve(w, req, write, func(w http.ResponseWriter, req *http.Request) {
+	serve := s.in.serve
+	if s.takeLost(r.id) {
+		serve = s.in.loseAnswer
+	}
+	serve(w, req, write, func(w http.ResponseWriter, req *http.Request) {
 		s.idempotent(r, func(w http.ResponseWriter, req *http.Request) {
 			bw := &bufferedWriter{header: http.Header{}}
 			s.handle(bw, req, r, params, body)
