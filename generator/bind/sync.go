@@ -396,6 +396,10 @@ func (sb *syncBinder) fieldMap(f *config.FieldMap) {
 		sb.s.Assigns = append(sb.s.Assigns, a)
 		return
 	}
+	if f.Template.IsSet() {
+		sb.template(f, wf, a, where)
+		return
+	}
 	src, sf, ok := sb.source(f.From)
 	if !ok {
 		return
@@ -442,6 +446,10 @@ func (sb *syncBinder) fieldMap(f *config.FieldMap) {
 		return
 	}
 	a.Conv = conv
+	if f.Prepend != nil && !sb.prepend(f, wf, a, where) {
+		sb.ok = false
+		return
+	}
 	for _, t := range f.Transform {
 		tr, known := ir.ParseTransform(t.Text)
 		if !known {
@@ -670,11 +678,14 @@ func (sb *syncBinder) match() {
 				sb.errorf(m.NaturalKey.Pos, "%s: natural key %q is %s; it must be a string", sb.what, m.NaturalKey.Text, wf.Type)
 				sb.ok = false
 			}
-			if _, _, ok := sb.source(m.From); !ok {
-				continue
+			if m.From.IsSet() {
+				if _, _, ok := sb.source(m.From); !ok {
+					continue
+				}
 			}
 			s.NaturalKey = wf
 			sb.findBy(m)
+			sb.findFilter(m)
 		}
 	}
 }
@@ -819,6 +830,8 @@ func (sb *syncBinder) requiredCreate() {
 			if a.Default != nil || alwaysPresent(a.Source) || sb.filtered[a.Source.Text] {
 				produced[a.Target.Path] = true
 			}
+		case ir.AssignTemplate:
+			produced[a.Target.Path] = templatePresent(sb, a)
 		}
 	}
 	// A nested target (profile.email) produces its parents (profile).

@@ -146,8 +146,13 @@ type MatchStep struct {
 	// compared with; By names where the find operation takes it: a
 	// parameter name, or body.PATH into its request body (default: the
 	// parameter named like the key's last segment, else the one required
-	// parameter).
+	// parameter). From is optional: the key is the mapped value of the
+	// target field, whatever rule produces it (a template).
 	NaturalKey, From, By Value
+	// Filter, when set, is the value the find operation takes, built from
+	// the natural key: "{key}" in it is replaced by the key, escaped for a
+	// double-quoted string (a JQL search: 'cf[10050] = "{key}"').
+	Filter Value
 }
 
 // FieldMap maps one target field.
@@ -170,6 +175,14 @@ type FieldMap struct {
 	// Lookup names an xref table the From value is looked up in; Missing
 	// says what happens when it has no entry: defer, skip or fail.
 	Lookup, Missing Value
+	// Prepend are constants put before the items of a list source
+	// (fields.labels = ["freshdesk"] + tags); items already in the list
+	// are not repeated.
+	Prepend    []Value
+	PrependPos diag.Pos
+	// Template builds a string from source fields: "{path}" is replaced by
+	// the field's value ("https://acme.freshdesk.com/a/tickets/{id}").
+	Template Value
 }
 
 // Pair is one enum map entry.
@@ -608,9 +621,10 @@ func (d *decoder) match(n *yaml.Node, what string) []MatchStep {
 				"natural_key": func(_, v *yaml.Node) { st.NaturalKey = d.value(v, "natural_key") },
 				"from":        func(_, v *yaml.Node) { st.From = d.value(v, "from") },
 				"by":          func(_, v *yaml.Node) { st.By = d.value(v, "by") },
+				"filter":      func(_, v *yaml.Node) { st.Filter = d.value(v, "filter") },
 			})
-			if !st.NaturalKey.IsSet() || !st.From.IsSet() {
-				d.diags.Errorf(d.pos(c), "%s: a natural-key match step needs natural_key (target field) and from (source field)", what)
+			if !st.NaturalKey.IsSet() {
+				d.diags.Errorf(d.pos(c), "%s: a natural-key match step needs natural_key (the target field whose value finds the record)", what)
 				continue
 			}
 			out = append(out, st)
@@ -679,12 +693,29 @@ func (d *decoder) fieldMaps(n *yaml.Node, what string) []*FieldMap {
 			"else":    func(_, v *yaml.Node) { f.Else = d.value(v, "else") },
 			"lookup":  func(_, v *yaml.Node) { f.Lookup = d.value(v, "lookup") },
 			"missing": func(_, v *yaml.Node) { f.Missing = d.value(v, "missing") },
+			"prepend": func(_, v *yaml.Node) {
+				f.PrependPos = d.pos(v)
+				if v.Kind != yaml.SequenceNode {
+					d.diags.Errorf(d.pos(v), "%s: prepend must be a list of constants such as [freshdesk]", fw)
+					return
+				}
+				for _, c := range v.Content {
+					f.Prepend = append(f.Prepend, d.value(c, "prepend"))
+				}
+			},
+			"template": func(_, v *yaml.Node) { f.Template = d.value(v, "template") },
 		})
 		switch {
+		case f.Template.IsSet() && (f.From.IsSet() || f.Const.IsSet()):
+			d.diags.Errorf(f.Target.Pos, "%s: template excludes from and const", fw)
+		case f.Template.IsSet():
 		case f.From.IsSet() && f.Const.IsSet():
 			d.diags.Errorf(f.Target.Pos, "%s: from and const exclude each other", fw)
 		case !f.From.IsSet() && !f.Const.IsSet():
-			d.diags.Errorf(f.Target.Pos, "%s: needs from (a source field) or const", fw)
+			d.diags.Errorf(f.Target.Pos, "%s: needs from (a source field), const or template", fw)
+		}
+		if f.Prepend != nil && (!f.From.IsSet() || f.Map != nil || f.Lookup.IsSet()) {
+			d.diags.Errorf(f.PrependPos, "%s: prepend applies only to a list copied with from (no map or lookup)", fw)
 		}
 		if f.Missing.IsSet() {
 			switch f.Missing.Text {

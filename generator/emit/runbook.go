@@ -139,7 +139,7 @@ func fromText(a *ir.Assign) string {
 	switch a.Kind {
 	case ir.AssignConst:
 		return "—"
-	case ir.AssignMerge:
+	case ir.AssignMerge, ir.AssignTemplate:
 		var names []string
 		for _, p := range a.Sources {
 			names = append(names, "`"+p.Text+"`")
@@ -158,7 +158,12 @@ func ruleText(a *ir.Assign, w *ir.WField) string {
 		parts = append(parts, fmt.Sprintf("looked up in xref `%s` (missing: %s)", a.Lookup, a.Missing))
 	case ir.AssignSplit, ir.AssignMerge:
 		parts = append(parts, fmt.Sprintf("`%s.%s`", a.Func.ImportPath[strings.LastIndex(a.Func.ImportPath, "/")+1:], a.Func.Name))
+	case ir.AssignTemplate:
+		parts = append(parts, fmt.Sprintf("template `%s`", a.Template.Raw))
 	default:
+		if len(a.Prepend) > 0 {
+			parts = append(parts, fmt.Sprintf("after the constants %v", prependValues(a)))
+		}
 		if a.Map != nil {
 			var pairs []string
 			for _, m := range a.Map {

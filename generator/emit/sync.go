@@ -464,11 +464,11 @@ func (e *syncEmitter) findFunc(s *ir.Sync) jen.Code {
 	if len(s.FindBody.Steps) > 0 {
 		// The natural key goes into the find's request body (a search
 		// filter).
-		body = append(body, jen.Var().Id("fb").Add(typeCode(oc.BodyType)), jen.Id("v").Op(":=").Id("naturalKey"))
+		body = append(body, jen.Var().Id("fb").Add(typeCode(oc.BodyType)), jen.Id("v").Op(":=").Add(findValue(s)))
 		body = append(body, setPath(jen.Id("fb"), s.FindBody.Steps, 1, storeValue)...)
 		reqBody = jen.Id("fb")
 	} else {
-		set[s.FindParam] = jen.Id("naturalKey")
+		set[s.FindParam] = findValue(s)
 	}
 	body = append(body, jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, reqBody)...))
 	keyOf := func(rec jen.Code) []jen.Code {
@@ -558,6 +558,7 @@ func (e *syncEmitter) createFunc(s *ir.Sync) jen.Code {
 	if oc.IdemParam == nil {
 		body = append([]jen.Code{jen.Id("_").Op("=").Id("idempotencyKey").Comment(oc.Op.ID + " takes no idempotency key: the engine finds an earlier create by natural key or xref")}, body...)
 	}
+	body = append(upsertIdempotent(s), body...)
 	body = append(body, returnAt("r", oc.ResultKey,
 		func(v jen.Code) jen.Code { return jen.Return(keyString(s.To.KeyKind, v), jen.Nil()) },
 		jen.Return(jen.Lit(""), jen.Qual("fmt", "Errorf").Call(jen.Lit(oc.Op.ID+": the response carries no "+s.To.Key.Text))))...)

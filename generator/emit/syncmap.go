@@ -101,7 +101,10 @@ func (e *syncEmitter) assign(s *ir.Sync, a *ir.Assign) []jen.Code {
 		if a.Default != nil {
 			body = append(body, jen.If(jen.Op("!").Id("w").Dot(a.Target.GoName).Dot("IsSet").Call()).Block(set(a.Target, literal(a.Default))))
 		}
+		body = append(body, prependAbsent(a)...)
 		return append([]jen.Code{lead}, absentClears(a.Source, []*ir.WField{a.Target}, body)...)
+	case ir.AssignTemplate:
+		return e.templateAssign(a, lead)
 	case ir.AssignLookup:
 		return append([]jen.Code{lead}, absentClears(a.Source, []*ir.WField{a.Target}, walk(src, a.Source.Steps, func(v func() jen.Code) []jen.Code {
 			var missing jen.Code
@@ -191,7 +194,21 @@ func sourceName(a *ir.Assign) string {
 	if a.Map != nil {
 		return a.Source.Text + " (value map)"
 	}
+	if a.Kind == ir.AssignTemplate {
+		return fmt.Sprintf("template %q", a.Template.Raw)
+	}
+	if len(a.Prepend) > 0 {
+		return fmt.Sprintf("%s after %v", a.Source.Text, prependValues(a))
+	}
 	return a.Source.Text
+}
+
+func prependValues(a *ir.Assign) []any {
+	var out []any
+	for _, l := range a.Prepend {
+		out = append(out, l.Value)
+	}
+	return out
 }
 
 // callFunc emits a split or merge function call and spreads its results.
@@ -289,6 +306,7 @@ func (e *syncEmitter) convert(a *ir.Assign, v jen.Code) []jen.Code {
 			stmts = append(stmts, jen.Id("x").Op("=").Qual(PkgSyncUtil, "Squash").Call(x))
 		}
 	}
+	stmts = append(stmts, prependStmt(a)...)
 	return append(stmts, set(a.Target, x))
 }
 

@@ -254,6 +254,10 @@ type Sync struct {
 	NaturalKey *WField
 	FindParam  *Param
 	FindBody   Path
+	// FindFilter, when set, is what Find sends instead of the bare key:
+	// "{key}" in it replaced by the key, escaped for a double-quoted
+	// string (a JQL query).
+	FindFilter string
 
 	Fields  []*WField
 	Assigns []*Assign
@@ -313,6 +317,9 @@ const (
 	AssignLookup
 	AssignSplit
 	AssignMerge
+	// AssignTemplate builds a string from source fields (Template; its
+	// fields are Sources).
+	AssignTemplate
 )
 
 // Assign is one mapping statement.
@@ -345,6 +352,10 @@ type Assign struct {
 	Func *Func
 	Into []*WField
 	Pos  string // the mapping position, for comments
+	// Prepend are constants put before a list source's items (items
+	// already present are not repeated); Template is AssignTemplate's.
+	Prepend  []*Literal
+	Template *Template
 }
 
 // MapPair maps one source enum value to a target value.

@@ -208,7 +208,7 @@ func (s *System) Reset() {
 		e.mu.Unlock()
 	}
 	s.vmu.Lock()
-	s.violations, s.perOp, s.applied = nil, map[string]int{}, map[string]int64{}
+	s.violations, s.perOp, s.applied, s.lose = nil, map[string]int{}, map[string]int64{}, nil
 	s.vmu.Unlock()
 	s.hooks.mu.Lock()
 	s.hooks.events, s.hooks.delivered = nil, 0

@@ -223,13 +223,17 @@ func (s *System) applyHints(ent *entity) {
 				Unique       []string `json:"unique"`
 				ClearOnEmpty []string `json:"clear_on_empty"`
 				MergeOnPut   bool     `json:"merge_on_put"`
+				NotUnique    bool     `json:"natural_keys_not_unique"`
 			}
 			if json.Unmarshal(b, &w) == nil {
-				h = Hint{KeyFrom: w.KeyFrom, Unique: w.Unique, ClearOnEmpty: w.ClearOnEmpty, MergeOnPut: w.MergeOnPut}
+				h = Hint{KeyFrom: w.KeyFrom, Unique: w.Unique, ClearOnEmpty: w.ClearOnEmpty, MergeOnPut: w.MergeOnPut, NaturalKeysNotUnique: w.NotUnique}
 			}
 		}
 	}
 	ent.hint = h
+	if h.NaturalKeysNotUnique {
+		ent.unique = nil
+	}
 	for _, u := range h.Unique {
 		if !slices.Contains(ent.unique, u) {
 			ent.unique = append(ent.unique, u)

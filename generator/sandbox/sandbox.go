@@ -86,7 +86,7 @@ type Credentials struct {
 // Hint adds sandbox behaviour to one entity. In a spec it is written as
 // the x-connectorgen-sandbox extension of the entity's schema, with the
 // same field names in snake case (key_from, unique, clear_on_empty,
-// merge_on_put).
+// merge_on_put, natural_keys_not_unique).
 type Hint struct {
 	// KeyFrom derives the key from another field instead of generating
 	// one: "md5_lower:FIELD" is the lower-case hex MD5 of the field's
@@ -102,6 +102,11 @@ type Hint struct {
 	// body names are set, the others kept (Jira's editIssue, whose spec
 	// says so only in prose). Without it a PUT replaces the record.
 	MergeOnPut bool
+	// NaturalKeysNotUnique stops the mapping's natural keys from being
+	// added to Unique: the system lets two records share the value, so a
+	// repeated create makes a duplicate the test can see (Jira's custom
+	// fields, which a find by JQL searches).
+	NaturalKeysNotUnique bool
 }
 
 // Sandbox is a running set of simulated systems.

@@ -48,7 +48,8 @@ type System struct {
 	violations []Violation
 	perOp      map[string]int
 	applied    map[string]int64
-	gen        *rand.Rand // guarded by vmu's sibling genMu
+	lose       map[string]int // LoseAnswers: operation → answers still to lose (under vmu)
+	gen        *rand.Rand     // guarded by vmu's sibling genMu
 	genMu      sync.Mutex
 }
 

@@ -81,7 +81,8 @@ func (h *webhooks) changed(s *System, e *entity, rec Record, kind string) {
 	h.seq++
 	id := fmt.Sprintf("evt_%08d", h.seq)
 	at := time.Now().UTC()
-	key := keyString(rec[e.key])
+	kv, _ := getPath(rec, e.key)
+	key := keyString(kv)
 	var payload any
 	typ := strings.ToLower(e.name) + "." + kind
 	if w := e.webhook; w != nil && s.schemaByName(w.Event.Text) != nil {
@@ -94,7 +95,7 @@ func (h *webhooks) changed(s *System, e *entity, rec Record, kind string) {
 			m[w.ID.Text] = id
 		}
 		if w.Key.Text != "" {
-			m[w.Key.Text] = rec[e.key]
+			m[w.Key.Text] = kv
 		}
 		if w.Version.Text != "" && e.version != "" {
 			m[w.Version.Text] = rec[e.version]

@@ -3,11 +3,11 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"reflect"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/connectorgen/connectorgen/generator/sandbox"
@@ -15,11 +15,12 @@ import (
 
 // Pairing 4 of ../shared/pairings: Freshdesk bug tickets → Jira issues,
 // specs/freshdesk-jira/connector.yaml over the vendor specs in
-// ../shared/corpus. The oracle follows that config (its RUNBOOK lists what
-// it does not express yet: the constant "freshdesk" label and the ticket
-// URL in customfield_10050), so a Jira issue carries nothing that names
-// its ticket: the oracle pairs them through the connector's xref in its
-// state file, and checks every issue is accounted for.
+// ../shared/corpus. Each issue carries its ticket's URL in
+// customfield_10050 (a template rule), which the oracle pairs them by;
+// the connector's xref in its state file must agree, and every issue must
+// be accounted for. Jira fails after applying writes too: a create whose
+// answer is lost is found again by the mapping's JQL search on that URL,
+// never repeated.
 
 const (
 	freshdeskKey = "fd-e2e-key"
@@ -45,21 +46,20 @@ func freshdeskJiraPairing() Pairing {
 			},
 			// Jira's editIssue sets the fields it names and keeps the
 			// others; its spec says so only in prose.
-			Hints: map[string]sandbox.Hint{"jira.Issue": {MergeOnPut: true}},
+			// Nor does Jira keep custom field values unique: a repeated
+			// create would make a second issue with the same ticket URL.
+			Hints: map[string]sandbox.Hint{"jira.Issue": {MergeOnPut: true, NaturalKeysNotUnique: true}},
 		},
 		Env: func(r *Run) []string {
 			return []string{"FRESHDESK_API_KEY=" + freshdeskKey, "FRESHDESK_PASSWORD_X=X",
 				"JIRA_EMAIL=" + jiraEmail, "JIRA_API_TOKEN=" + jiraToken}
 		},
-		// Jira's create is not idempotent and the mapping cannot find an
-		// issue by its ticket URL (that needs a JQL search built from the
-		// value), so a create whose answer is lost after Jira applied it
-		// duplicates the issue. Until the mapping can say that find, Jira
-		// fails before applying writes only (CONNECTORGEN_E2E_AFTER_WRITE=1
-		// keeps them, to count the duplicates).
+		// Every failed Jira write fails after Jira applied it (the harness
+		// default is half): the lost answers of creates are what the
+		// mapping's find by ticket URL must absorb without a duplicate.
 		AdjustFaults: func(system string, f *sandbox.Faults) {
-			if system == "jira" && os.Getenv("CONNECTORGEN_E2E_AFTER_WRITE") == "" {
-				f.AfterWrite = -1
+			if system == "jira" {
+				f.AfterWrite = 1
 			}
 		},
 		Seed:    fdSeed,
@@ -79,7 +79,48 @@ func freshdeskJiraPairing() Pairing {
 }
 
 func TestFreshdeskJira(t *testing.T) {
-	Execute(t, freshdeskJiraPairing(), Options{})
+	p := freshdeskJiraPairing()
+	// The run must have lost the answer of a create Jira applied (every
+	// failed Jira write fails after applying) and searched before
+	// creating again, or it proves nothing about creating each issue once.
+	var jira sandbox.Stats
+	lost := map[*process]int{}
+	check := p.Check
+	p.Check = func(r *Run) []string {
+		jira = r.SB.System("jira").Stats()
+		lost[r.proc] = lostAnswers(r.proc.log(), "createIssue")
+		return check(r)
+	}
+	Execute(t, p, Options{})
+	n := 0
+	for _, c := range lost {
+		n += c
+	}
+	searches := jira.Requests["GET searchForIssuesUsingJql"]
+	t.Logf("Jira: %d creates whose answer was lost after Jira applied them, %d writes failed after applying in all, %d JQL searches, %d create requests",
+		n, jira.FaultsAfterWrite, searches, jira.Requests["POST createIssue"])
+	if n < 2 || searches == 0 {
+		t.Errorf("%d create answers lost (want at least the 2 of round 1), %d searches: the run does not test that a re-sent create finds the first issue", n, searches)
+	}
+}
+
+// lostAnswers counts the connector's logged HTTP attempts of operation
+// that ended in a server error, a reset or a timeout: with every failed
+// Jira write failing after it applied, each is a create Jira made whose
+// answer the connector never got.
+func lostAnswers(log, operation string) int {
+	n := 0
+	for _, line := range strings.Split(log, "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) != nil || m["msg"] != "http attempt" || m["operation"] != operation {
+			continue
+		}
+		switch m["outcome"] {
+		case "server_error", "network_error", "timeout":
+			n++
+		}
+	}
+	return n
 }
 
 func fdNewTicket(r *Run) sandbox.Record {
@@ -124,6 +165,12 @@ func fdSeed(r *Run) error {
 // scope: the mapping declares no exit action), new tickets arrive.
 func fdChange(r *Run, round int) error {
 	fd := r.SB.System("freshdesk")
+	if round == 1 {
+		// Besides the random faults, the next two creates are made and
+		// their answers lost for sure: each must be found by its ticket
+		// URL when re-sent, not created again.
+		r.SB.System("jira").LoseAnswers("createIssue", 2)
+	}
 	tickets := records(r, "freshdesk", "freshdesk.Ticket")
 	for range 25 * Scale() {
 		id := keyOf(pick(r, tickets)["id"])
@@ -185,6 +232,9 @@ func ticketInScope(t sandbox.Record) bool {
 	return (p == 3 || p == 4) && slices.Contains(toStrings(t["tags"]), "bug")
 }
 
+// fdURL is the ticket URL the mapping's template writes.
+func fdURL(id string) string { return "https://acme.freshdesk.com/a/tickets/" + id }
+
 // fdCheck is the oracle of specs/freshdesk-jira/connector.yaml.
 func fdCheck(r *Run) []string {
 	var probs []string
@@ -193,14 +243,11 @@ func fdCheck(r *Run) []string {
 	if err != nil {
 		return []string{"reading the connector's xrefs: " + err.Error()}
 	}
-	ticketOf := map[string]string{} // issue key → ticket id
+	xrefOf := map[string]string{} // ticket id → issue key
 	for _, x := range xref {
-		if prev, dup := ticketOf[x.Target]; dup {
-			bad("issue %s is the target of tickets %s and %s", x.Target, prev, x.Source)
-		}
-		ticketOf[x.Target] = x.Source
+		xrefOf[x.Source] = x.Target
 	}
-	issues := map[string]sandbox.Record{} // by ticket id
+	issues := map[string]sandbox.Record{} // by ticket URL
 	untouched := map[string]sandbox.Record{}
 	for _, u := range r.Vars["untouched"].([]sandbox.Record) {
 		untouched[u["key"].(string)] = u
@@ -213,18 +260,18 @@ func fdCheck(r *Run) []string {
 			}
 			continue
 		}
-		t, ok := ticketOf[k]
-		if !ok {
-			// A create whose answer was lost, retried: a duplicate.
-			bad("issue %s (%v) belongs to no ticket", k, is["fields"])
+		url, _ := str(is, "fields.customfield_10050")
+		if prev, dup := issues[url]; dup {
+			// A create whose answer was lost, repeated instead of found.
+			bad("issues %v and %s both carry ticket URL %q (a duplicate)", prev["key"], k, url)
 			continue
 		}
-		issues[t] = is
+		issues[url] = is
 	}
 	for _, t := range records(r, "freshdesk", "freshdesk.Ticket") {
 		id := keyOf(t["id"])
-		is, ok := issues[id]
-		delete(issues, id)
+		is, ok := issues[fdURL(id)]
+		delete(issues, fdURL(id))
 		if !ticketInScope(t) {
 			if ok {
 				bad("ticket %s is out of scope (priority %v, tags %v) but has issue %v", id, t["priority"], t["tags"], is["key"])
@@ -235,15 +282,26 @@ func fdCheck(r *Run) []string {
 			bad("ticket %s (priority %v): no issue", id, t["priority"])
 			continue
 		}
+		if x := xrefOf[id]; x != is["key"] {
+			bad("ticket %s: issue %v carries its URL but the xref says %q", id, is["key"], x)
+		}
 		desc, _ := t["description_text"].(string)
+		// Labels: the constant "freshdesk", then the ticket's tags (written
+		// on create only; tags never change here).
+		labels := []string{"freshdesk"}
+		for _, tg := range toStrings(t["tags"]) {
+			if !slices.Contains(labels, tg) {
+				labels = append(labels, tg)
+			}
+		}
 		want := map[string]string{
-			"fields.project.key":    "ENG",
-			"fields.issuetype.name": "Bug",
-			"fields.summary":        t["subject"].(string),
-			"fields.description":    desc,
-			"fields.priority.name":  map[int]string{4: "Highest", 3: "High"}[intOf(t["priority"])],
-			// Labels are written on create only; tags never change here.
-			"fields.labels": fmt.Sprint(toStrings(t["tags"])),
+			"fields.project.key":       "ENG",
+			"fields.issuetype.name":    "Bug",
+			"fields.summary":           t["subject"].(string),
+			"fields.description":       desc,
+			"fields.priority.name":     map[int]string{4: "Highest", 3: "High"}[intOf(t["priority"])],
+			"fields.labels":            fmt.Sprint(labels),
+			"fields.customfield_10050": fdURL(id),
 		}
 		got := map[string]string{}
 		for k := range want {
@@ -260,8 +318,8 @@ func fdCheck(r *Run) []string {
 			bad("issue %v of ticket %s: %s", is["key"], id, d)
 		}
 	}
-	for id, is := range issues {
-		bad("issue %v belongs to ticket %s, which no longer exists", is["key"], id)
+	for url, is := range issues {
+		bad("issue %v (ticket URL %q) belongs to no ticket", is["key"], url)
 	}
 	sort.Strings(probs)
 	return probs

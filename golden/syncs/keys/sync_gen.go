@@ -303,7 +303,8 @@ func TicketsUpserted(c Clients) *engine.Sync[desk.Ticket, TicketsUpsertedWrite] 
 			Freshness:           0 * time.Hour,
 		},
 		Create: func(ctx context.Context, w *TicketsUpsertedWrite, idempotencyKey string) (string, error) {
-			_ = idempotencyKey // upsertIssue takes no idempotency key: the engine finds an earlier create by natural key or xref
+			ctx = transport.WithIdempotent(ctx) // upsertIssue is an upsert by the natural key in its body: safe to repeat, so retried like a PUT
+			_ = idempotencyKey                  // upsertIssue takes no idempotency key: the engine finds an earlier create by natural key or xref
 			r, err := c.Tracker.UpsertIssue(ctx, ticketsUpsertedCreateBody(w))
 			if err != nil {
 				return "", syncutil.Rejected(err)
