@@ -223,7 +223,7 @@ func ownersToSendersMap(ctx context.Context, s *crm.Owner, l engine.Lookups, cre
 func ownersToSendersFields() []engine.Field[OwnersToSendersWrite] {
 	return []engine.Field[OwnersToSendersWrite]{{
 		Clear: func(w *OwnersToSendersWrite) {
-			w.Email.Unset()
+			w.Email = oas.Nullable[string]{}
 		},
 		Path:   "email",
 		Policy: engine.SourceWins,
@@ -232,7 +232,7 @@ func ownersToSendersFields() []engine.Field[OwnersToSendersWrite] {
 		},
 	}, {
 		Clear: func(w *OwnersToSendersWrite) {
-			w.Name.Unset()
+			w.Name = oas.Nullable[string]{}
 		},
 		Path:   "name",
 		Policy: engine.SourceWins,
@@ -459,8 +459,8 @@ func qualifiedLeadsToNurtureMap(ctx context.Context, s *crm.Lead, l engine.Looku
 			w.MergeFieldsFname = oas.Value(x)
 		}
 		if !seen {
-			if !w.MergeFieldsFname.IsSet() {
-				w.MergeFieldsFname.SetNull()
+			if w.MergeFieldsFname.IsZero() {
+				w.MergeFieldsFname = oas.Null[string]()
 			}
 		}
 	}
@@ -473,8 +473,8 @@ func qualifiedLeadsToNurtureMap(ctx context.Context, s *crm.Lead, l engine.Looku
 			w.MergeFieldsLname = oas.Value(x)
 		}
 		if !seen {
-			if !w.MergeFieldsLname.IsSet() {
-				w.MergeFieldsLname.SetNull()
+			if w.MergeFieldsLname.IsZero() {
+				w.MergeFieldsLname = oas.Null[string]()
 			}
 		}
 	}
@@ -487,8 +487,8 @@ func qualifiedLeadsToNurtureMap(ctx context.Context, s *crm.Lead, l engine.Looku
 			w.MergeFieldsCompany = oas.Value(x)
 		}
 		if !seen {
-			if !w.MergeFieldsCompany.IsSet() {
-				w.MergeFieldsCompany.SetNull()
+			if w.MergeFieldsCompany.IsZero() {
+				w.MergeFieldsCompany = oas.Null[string]()
 			}
 		}
 	}
@@ -510,8 +510,8 @@ func qualifiedLeadsToNurtureMap(ctx context.Context, s *crm.Lead, l engine.Looku
 			}
 		}
 		if !seen {
-			if !w.MergeFieldsTier.IsSet() {
-				w.MergeFieldsTier.SetNull()
+			if w.MergeFieldsTier.IsZero() {
+				w.MergeFieldsTier = oas.Null[email.MemberMergeFieldsTier]()
 			}
 		}
 	}
@@ -532,8 +532,8 @@ func qualifiedLeadsToNurtureMap(ctx context.Context, s *crm.Lead, l engine.Looku
 			}
 		}
 		if !seen {
-			if !w.MergeFieldsSender.IsSet() {
-				w.MergeFieldsSender.SetNull()
+			if w.MergeFieldsSender.IsZero() {
+				w.MergeFieldsSender = oas.Null[string]()
 			}
 		}
 	}
@@ -550,11 +550,11 @@ func qualifiedLeadsToNurtureMap(ctx context.Context, s *crm.Lead, l engine.Looku
 			w.MergeFieldsLandline = oas.Value(r1)
 		}
 		if !seen {
-			if !w.MergeFieldsMobile.IsSet() {
-				w.MergeFieldsMobile.SetNull()
+			if w.MergeFieldsMobile.IsZero() {
+				w.MergeFieldsMobile = oas.Null[string]()
 			}
-			if !w.MergeFieldsLandline.IsSet() {
-				w.MergeFieldsLandline.SetNull()
+			if w.MergeFieldsLandline.IsZero() {
+				w.MergeFieldsLandline = oas.Null[string]()
 			}
 		}
 	}
@@ -574,7 +574,7 @@ func qualifiedLeadsToNurtureEnter(s *crm.Lead) bool {
 func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite] {
 	return []engine.Field[QualifiedLeadsToNurtureWrite]{{
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.EmailAddress.Unset()
+			w.EmailAddress = oas.Nullable[string]{}
 		},
 		Path:   "email_address",
 		Policy: engine.SourceWins,
@@ -583,7 +583,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.Status.Unset()
+			w.Status = oas.Nullable[email.MemberStatus]{}
 		},
 		CreateOnly: true,
 		Path:       "status",
@@ -593,7 +593,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.SourceID.Unset()
+			w.SourceID = oas.Nullable[string]{}
 		},
 		Path:   "source_id",
 		Policy: engine.SourceWins,
@@ -602,7 +602,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.MergeFieldsFname.Unset()
+			w.MergeFieldsFname = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.FNAME",
 		Policy: engine.TargetWins,
@@ -611,7 +611,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.MergeFieldsLname.Unset()
+			w.MergeFieldsLname = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.LNAME",
 		Policy: engine.SourceWins,
@@ -620,7 +620,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.MergeFieldsCompany.Unset()
+			w.MergeFieldsCompany = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.COMPANY",
 		Policy: engine.SourceWins,
@@ -629,7 +629,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.MergeFieldsTier.Unset()
+			w.MergeFieldsTier = oas.Nullable[email.MemberMergeFieldsTier]{}
 		},
 		Path:   "merge_fields.TIER",
 		Policy: engine.SourceWins,
@@ -638,7 +638,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.MergeFieldsSender.Unset()
+			w.MergeFieldsSender = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.SENDER",
 		Policy: engine.SourceWins,
@@ -647,7 +647,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.MergeFieldsMobile.Unset()
+			w.MergeFieldsMobile = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.MOBILE",
 		Policy: engine.SourceWins,
@@ -656,7 +656,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.MergeFieldsLandline.Unset()
+			w.MergeFieldsLandline = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.LANDLINE",
 		Policy: engine.SourceWins,
@@ -758,7 +758,7 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 	if v, ok := w.SourceID.Get(); ok {
 		b.SourceID = oas.Value(v)
 	} else if w.SourceID.IsNull() {
-		b.SourceID.SetNull()
+		b.SourceID = oas.Null[string]()
 	}
 	if v, ok := w.MergeFieldsFname.Get(); ok {
 		{

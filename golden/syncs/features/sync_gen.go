@@ -336,12 +336,12 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			x := v0
 			w.Vip = oas.Value(x)
 		}
-		if !w.Vip.IsSet() {
+		if w.Vip.IsZero() {
 			w.Vip = oas.Value(false)
 		}
 		if !seen {
-			if !w.Vip.IsSet() {
-				w.Vip.SetNull()
+			if w.Vip.IsZero() {
+				w.Vip = oas.Null[bool]()
 			}
 		}
 	}
@@ -354,12 +354,12 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			x = strings.ToUpper(x)
 			w.MergeFieldsCompany = oas.Value(x)
 		}
-		if !w.MergeFieldsCompany.IsSet() {
+		if w.MergeFieldsCompany.IsZero() {
 			w.MergeFieldsCompany = oas.Value("Unknown")
 		}
 		if !seen {
-			if !w.MergeFieldsCompany.IsSet() {
-				w.MergeFieldsCompany.SetNull()
+			if w.MergeFieldsCompany.IsZero() {
+				w.MergeFieldsCompany = oas.Null[string]()
 			}
 		}
 	}
@@ -372,8 +372,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			w.MergeFieldsAccount = oas.Value(x)
 		}
 		if !seen {
-			if !w.MergeFieldsAccount.IsSet() {
-				w.MergeFieldsAccount.SetNull()
+			if w.MergeFieldsAccount.IsZero() {
+				w.MergeFieldsAccount = oas.Null[string]()
 			}
 		}
 	}
@@ -386,8 +386,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			w.MergeFieldsLname = oas.Value(x)
 		}
 		if !seen {
-			if !w.MergeFieldsLname.IsSet() {
-				w.MergeFieldsLname.SetNull()
+			if w.MergeFieldsLname.IsZero() {
+				w.MergeFieldsLname = oas.Null[string]()
 			}
 		}
 	}
@@ -405,8 +405,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			}
 		}
 		if !seen {
-			if !w.MergeFieldsTier.IsSet() {
-				w.MergeFieldsTier.SetNull()
+			if w.MergeFieldsTier.IsZero() {
+				w.MergeFieldsTier = oas.Null[email.MemberMergeFieldsTier]()
 			}
 		}
 	}
@@ -427,8 +427,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			}
 		}
 		if !seen {
-			if !w.MergeFieldsSender.IsSet() {
-				w.MergeFieldsSender.SetNull()
+			if w.MergeFieldsSender.IsZero() {
+				w.MergeFieldsSender = oas.Null[string]()
 			}
 		}
 	}
@@ -449,8 +449,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			}
 		}
 		if !seen {
-			if !w.SourceID.IsSet() {
-				w.SourceID.SetNull()
+			if w.SourceID.IsZero() {
+				w.SourceID = oas.Null[string]()
 			}
 		}
 	}
@@ -463,8 +463,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			w.LocationLatitude = oas.Value(x)
 		}
 		if !seen {
-			if !w.LocationLatitude.IsSet() {
-				w.LocationLatitude.SetNull()
+			if w.LocationLatitude.IsZero() {
+				w.LocationLatitude = oas.Null[float64]()
 			}
 		}
 	}
@@ -477,8 +477,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			w.MergeFieldsRegion = oas.Value(x)
 		}
 		if !seen {
-			if !w.MergeFieldsRegion.IsSet() {
-				w.MergeFieldsRegion.SetNull()
+			if w.MergeFieldsRegion.IsZero() {
+				w.MergeFieldsRegion = oas.Null[string]()
 			}
 		}
 	}
@@ -501,8 +501,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			}
 		}
 		if !seen {
-			if !w.MergeFieldsFname.IsSet() {
-				w.MergeFieldsFname.SetNull()
+			if w.MergeFieldsFname.IsZero() {
+				w.MergeFieldsFname = oas.Null[string]()
 			}
 		}
 	}
@@ -517,8 +517,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 		r0 := fmtutil.Initials(m0, m1)
 		w.MergeFieldsMobile = oas.Value(r0)
 		if !seen {
-			if !w.MergeFieldsMobile.IsSet() {
-				w.MergeFieldsMobile.SetNull()
+			if w.MergeFieldsMobile.IsZero() {
+				w.MergeFieldsMobile = oas.Null[string]()
 			}
 		}
 	}
@@ -559,7 +559,7 @@ func leadsEverythingExit(s *crm.Lead) bool {
 func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 	return []engine.Field[LeadsEverythingWrite]{{
 		Clear: func(w *LeadsEverythingWrite) {
-			w.EmailAddress.Unset()
+			w.EmailAddress = oas.Nullable[string]{}
 		},
 		Path:   "email_address",
 		Policy: engine.LastWriterWins,
@@ -568,7 +568,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.Status.Unset()
+			w.Status = oas.Nullable[email.MemberStatus]{}
 		},
 		CreateOnly: true,
 		Path:       "status",
@@ -578,7 +578,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.Language.Unset()
+			w.Language = oas.Nullable[string]{}
 		},
 		Path:   "language",
 		Policy: engine.LastWriterWins,
@@ -587,7 +587,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.Vip.Unset()
+			w.Vip = oas.Nullable[bool]{}
 		},
 		Path:   "vip",
 		Policy: engine.LastWriterWins,
@@ -596,7 +596,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsCompany.Unset()
+			w.MergeFieldsCompany = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.COMPANY",
 		Policy: engine.Queue,
@@ -605,7 +605,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsAccount.Unset()
+			w.MergeFieldsAccount = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.ACCOUNT",
 		Policy: engine.LastWriterWins,
@@ -614,7 +614,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsLname.Unset()
+			w.MergeFieldsLname = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.LNAME",
 		Policy: engine.LastWriterWins,
@@ -623,7 +623,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsTier.Unset()
+			w.MergeFieldsTier = oas.Nullable[email.MemberMergeFieldsTier]{}
 		},
 		Path:   "merge_fields.TIER",
 		Policy: engine.LastWriterWins,
@@ -632,7 +632,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsSender.Unset()
+			w.MergeFieldsSender = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.SENDER",
 		Policy: engine.LastWriterWins,
@@ -641,7 +641,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.SourceID.Unset()
+			w.SourceID = oas.Nullable[string]{}
 		},
 		Path:   "source_id",
 		Policy: engine.LastWriterWins,
@@ -650,7 +650,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.LocationLatitude.Unset()
+			w.LocationLatitude = oas.Nullable[float64]{}
 		},
 		Path:   "location.latitude",
 		Policy: engine.LastWriterWins,
@@ -659,7 +659,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsRegion.Unset()
+			w.MergeFieldsRegion = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.REGION",
 		Policy: engine.LastWriterWins,
@@ -668,7 +668,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsLandline.Unset()
+			w.MergeFieldsLandline = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.LANDLINE",
 		Policy: engine.LastWriterWins,
@@ -677,7 +677,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsFname.Unset()
+			w.MergeFieldsFname = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.FNAME",
 		Policy: engine.LastWriterWins,
@@ -686,7 +686,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsMobile.Unset()
+			w.MergeFieldsMobile = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.MOBILE",
 		Policy: engine.LastWriterWins,
@@ -895,7 +895,7 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 	if v, ok := w.SourceID.Get(); ok {
 		b.SourceID = oas.Value(v)
 	} else if w.SourceID.IsNull() {
-		b.SourceID.SetNull()
+		b.SourceID = oas.Null[string]()
 	}
 	if v, ok := w.LocationLatitude.Get(); ok {
 		{
@@ -1074,12 +1074,12 @@ func membersBackMap(ctx context.Context, s *email.Member, l engine.Lookups, crea
 				w.LastName = oas.Value(x)
 			}
 		}
-		if !w.LastName.IsSet() {
+		if w.LastName.IsZero() {
 			w.LastName = oas.Value("(unknown)")
 		}
 		if !seen {
-			if !w.LastName.IsSet() {
-				w.LastName.SetNull()
+			if w.LastName.IsZero() {
+				w.LastName = oas.Null[string]()
 			}
 		}
 	}
@@ -1103,8 +1103,8 @@ func membersBackMap(ctx context.Context, s *email.Member, l engine.Lookups, crea
 			}
 		}
 		if !seen {
-			if !w.EmployeeCount.IsSet() {
-				w.EmployeeCount.SetNull()
+			if w.EmployeeCount.IsZero() {
+				w.EmployeeCount = oas.Null[int32]()
 			}
 		}
 	}
@@ -1119,8 +1119,8 @@ func membersBackMap(ctx context.Context, s *email.Member, l engine.Lookups, crea
 			}
 		}
 		if !seen {
-			if !w.CustomFieldsMemberTier.IsSet() {
-				w.CustomFieldsMemberTier.SetNull()
+			if w.CustomFieldsMemberTier.IsZero() {
+				w.CustomFieldsMemberTier = oas.Null[string]()
 			}
 		}
 	}
@@ -1131,7 +1131,7 @@ func membersBackMap(ctx context.Context, s *email.Member, l engine.Lookups, crea
 func membersBackFields() []engine.Field[MembersBackWrite] {
 	return []engine.Field[MembersBackWrite]{{
 		Clear: func(w *MembersBackWrite) {
-			w.Email.Unset()
+			w.Email = oas.Nullable[string]{}
 		},
 		Path:   "email",
 		Policy: engine.SourceWins,
@@ -1140,7 +1140,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		},
 	}, {
 		Clear: func(w *MembersBackWrite) {
-			w.LastName.Unset()
+			w.LastName = oas.Nullable[string]{}
 		},
 		Path:   "last_name",
 		Policy: engine.SourceWins,
@@ -1149,7 +1149,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		},
 	}, {
 		Clear: func(w *MembersBackWrite) {
-			w.FirstName.Unset()
+			w.FirstName = oas.Nullable[string]{}
 		},
 		Path:   "first_name",
 		Policy: engine.SourceWins,
@@ -1158,7 +1158,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		},
 	}, {
 		Clear: func(w *MembersBackWrite) {
-			w.EmployeeCount.Unset()
+			w.EmployeeCount = oas.Nullable[int32]{}
 		},
 		Path:   "employee_count",
 		Policy: engine.SourceWins,
@@ -1167,7 +1167,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		},
 	}, {
 		Clear: func(w *MembersBackWrite) {
-			w.CustomFieldsMemberTier.Unset()
+			w.CustomFieldsMemberTier = oas.Nullable[string]{}
 		},
 		Path:   "custom_fields[\"member.tier\"]",
 		Policy: engine.SourceWins,

@@ -25,7 +25,7 @@ func TestMergedPropertyKeepsEveryField(t *testing.T) {
 		t.Fatal(err)
 	}
 	acl, ok := v.ACL.Get()
-	if !ok || !acl.Enabled || acl.Revision.Or("") != "r1" {
+	if !ok || !acl.Enabled || oas.Or(acl.Revision, "") != "r1" {
 		t.Fatalf("acl = %+v", v.ACL)
 	}
 	addr, _ := acl.Addresses.Get()

@@ -548,7 +548,7 @@ func (c *Client) ListByOffsetPages(ctx context.Context, p ListByOffsetParams) it
 			if int64(len(items)) < int64(p.Limit) {
 				return
 			}
-			p.Offset = oas.Some(int64(p.Offset.Or(0) + int64(len(items))))
+			p.Offset = oas.Some(int64(oas.Or(p.Offset, 0) + int64(len(items))))
 		}
 	}
 }
@@ -648,7 +648,7 @@ func (c *Client) ListByPagePages(ctx context.Context, p ListByPageParams) iter.S
 			if lim, ok := p.PerPage.Get(); ok && int64(len(items)) < int64(lim) {
 				return
 			}
-			p.Page = oas.Some(int64(p.Page.Or(0) + 1))
+			p.Page = oas.Some(int64(oas.Or(p.Page, 0) + 1))
 		}
 	}
 }

@@ -28,7 +28,7 @@ func TestVariantNames(t *testing.T) {
 	var c unionnames.Commit
 	json.Unmarshal([]byte(`{"author":{"kind":"bot","name":"dep"},"reset2fa":true}`), &c)
 	bot, err := c.Author.AsBot()
-	if err != nil || bot.Name != "dep" || !c.Reset2FA.Or(false) {
+	if err != nil || bot.Name != "dep" || !oas.Or(c.Reset2FA, false) {
 		t.Errorf("AsBot = %+v, %v; reset2fa %v", bot, err, c.Reset2FA)
 	}
 }
