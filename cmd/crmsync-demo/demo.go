@@ -534,7 +534,7 @@ func readBack(ctx context.Context, c crmemail.Clients) ([]sim.Lead, []sim.Owner,
 		}
 		sm := sim.Member{ID: m.ID, EmailAddress: m.EmailAddress, Status: string(m.Status), SourceID: oas.Ptr(m.SourceID),
 			MergeFields: map[string]string{}}
-		if mf, ok := m.MergeFields.Get(); ok {
+		if mf := m.MergeFields; mf != nil {
 			put := func(k string, v string, ok bool) {
 				if ok {
 					sm.MergeFields[k] = v

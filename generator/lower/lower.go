@@ -145,6 +145,7 @@ func (l *lowerer) lower() {
 		l.lowerOperation(op)
 	}
 	l.breakValueCycles()
+	l.pointOptionalStructs()
 	l.dedupeTypes()
 	l.nameEnumConstants()
 	slices.SortFunc(l.types, func(a, b *ir.Type) int { return cmp.Compare(a.Name, b.Name) })

@@ -327,8 +327,8 @@ func QualifiedLeadsToNurture(c Clients) *engine.Sync[crm.Lead, QualifiedLeadsToN
 				return nil, time.Time{}, err
 			}
 			fields := map[string]string{}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Fname.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Fname.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.FNAME"] = j
 					}
@@ -693,53 +693,46 @@ func qualifiedLeadsToNurtureCreateBody(w *QualifiedLeadsToNurtureWrite) email.Ad
 		b.SourceID = oas.Value(v)
 	}
 	if v, ok := w.MergeFieldsFname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Fname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Fname = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsLname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Lname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Lname = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsCompany.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Company = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Company = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsTier.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Tier = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Tier = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsSender.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Sender = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Sender = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsMobile.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Mobile = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Mobile = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Landline = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Landline = oas.Some(v)
 	}
 	return b
 }
@@ -761,115 +754,101 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 		b.SourceID = oas.Null[string]()
 	}
 	if v, ok := w.MergeFieldsFname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Fname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Fname = oas.Some(v)
 	} else if w.MergeFieldsFname.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Fname = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Fname = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsLname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Lname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Lname = oas.Some(v)
 	} else if w.MergeFieldsLname.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Lname = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Lname = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsCompany.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Company = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Company = oas.Some(v)
 	} else if w.MergeFieldsCompany.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Company = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Company = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsTier.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Tier = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Tier = oas.Some(v)
 	} else if w.MergeFieldsTier.IsNull() {
 		{
 			v := email.MemberMergeFieldsTier("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Tier = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Tier = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsSender.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Sender = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Sender = oas.Some(v)
 	} else if w.MergeFieldsSender.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Sender = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Sender = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsMobile.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Mobile = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Mobile = oas.Some(v)
 	} else if w.MergeFieldsMobile.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Mobile = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Mobile = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Landline = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Landline = oas.Some(v)
 	} else if w.MergeFieldsLandline.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Landline = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Landline = oas.Some(v)
 		}
 	}
 	return b

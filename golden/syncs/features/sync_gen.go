@@ -147,36 +147,36 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 					fields["vip"] = j
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Company.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Company.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.COMPANY"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Account.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Account.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.ACCOUNT"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Lname.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Lname.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.LNAME"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Tier.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Tier.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.TIER"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Sender.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Sender.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.SENDER"] = j
 					}
@@ -187,36 +187,36 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 					fields["source_id"] = j
 				}
 			}
-			if v0, ok := r.Location.Get(); ok {
-				if v1, ok := v0.Latitude.Get(); ok {
+			if r.Location != nil {
+				if v1, ok := r.Location.Latitude.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["location.latitude"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if k2, ok := v0.AdditionalProperties["REGION"]; ok {
+			if r.MergeFields != nil {
+				if k2, ok := r.MergeFields.AdditionalProperties["REGION"]; ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(k2)); ok {
 						fields["merge_fields.REGION"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Landline.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Landline.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.LANDLINE"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Fname.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Fname.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.FNAME"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Mobile.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Mobile.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.MOBILE"] = j
 					}
@@ -712,80 +712,70 @@ func leadsEverythingCreateBody(w *LeadsEverythingWrite) email.AddMemberRequest {
 		b.Vip = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsCompany.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Company = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Company = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsAccount.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Account = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Account = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsLname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Lname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Lname = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsTier.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Tier = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Tier = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsSender.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Sender = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Sender = oas.Some(v)
 	}
 	if v, ok := w.SourceID.Get(); ok {
 		b.SourceID = oas.Value(v)
 	}
 	if v, ok := w.LocationLatitude.Get(); ok {
-		{
-			p1, _ := b.Location.Get()
-			p1.Latitude = oas.Some(v)
-			b.Location = oas.Some(p1)
+		if b.Location == nil {
+			b.Location = new(email.MemberLocation)
 		}
+		b.Location.Latitude = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsRegion.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			if p1.AdditionalProperties == nil {
-				p1.AdditionalProperties = map[string]string{}
-			}
-			p1.AdditionalProperties["REGION"] = v
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		if b.MergeFields.AdditionalProperties == nil {
+			b.MergeFields.AdditionalProperties = map[string]string{}
+		}
+		b.MergeFields.AdditionalProperties["REGION"] = v
 	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Landline = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Landline = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsFname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Fname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Fname = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsMobile.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Mobile = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Mobile = oas.Some(v)
 	}
 	return b
 }
@@ -813,83 +803,73 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 		b.Vip = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsCompany.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Company = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Company = oas.Some(v)
 	} else if w.MergeFieldsCompany.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Company = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Company = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsAccount.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Account = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Account = oas.Some(v)
 	} else if w.MergeFieldsAccount.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Account = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Account = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsLname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Lname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Lname = oas.Some(v)
 	} else if w.MergeFieldsLname.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Lname = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Lname = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsTier.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Tier = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Tier = oas.Some(v)
 	} else if w.MergeFieldsTier.IsNull() {
 		{
 			v := email.MemberMergeFieldsTier("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Tier = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Tier = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsSender.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Sender = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Sender = oas.Some(v)
 	} else if w.MergeFieldsSender.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Sender = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Sender = oas.Some(v)
 		}
 	}
 	if v, ok := w.SourceID.Get(); ok {
@@ -898,80 +878,71 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 		b.SourceID = oas.Null[string]()
 	}
 	if v, ok := w.LocationLatitude.Get(); ok {
-		{
-			p1, _ := b.Location.Get()
-			p1.Latitude = oas.Some(v)
-			b.Location = oas.Some(p1)
+		if b.Location == nil {
+			b.Location = new(email.MemberLocation)
 		}
+		b.Location.Latitude = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsRegion.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			if p1.AdditionalProperties == nil {
-				p1.AdditionalProperties = map[string]string{}
-			}
-			p1.AdditionalProperties["REGION"] = v
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		if b.MergeFields.AdditionalProperties == nil {
+			b.MergeFields.AdditionalProperties = map[string]string{}
+		}
+		b.MergeFields.AdditionalProperties["REGION"] = v
 	} else if w.MergeFieldsRegion.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				if p1.AdditionalProperties == nil {
-					p1.AdditionalProperties = map[string]string{}
-				}
-				p1.AdditionalProperties["REGION"] = v
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			if b.MergeFields.AdditionalProperties == nil {
+				b.MergeFields.AdditionalProperties = map[string]string{}
+			}
+			b.MergeFields.AdditionalProperties["REGION"] = v
 		}
 	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Landline = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Landline = oas.Some(v)
 	} else if w.MergeFieldsLandline.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Landline = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Landline = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsFname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Fname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Fname = oas.Some(v)
 	} else if w.MergeFieldsFname.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Fname = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Fname = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsMobile.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Mobile = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Mobile = oas.Some(v)
 	} else if w.MergeFieldsMobile.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Mobile = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Mobile = oas.Some(v)
 		}
 	}
 	return b
@@ -1067,8 +1038,8 @@ func membersBackMap(ctx context.Context, s *email.Member, l engine.Lookups, crea
 	{
 		// last_name ← merge_fields.LNAME
 		seen := false
-		if v0, ok := s.MergeFields.Get(); ok {
-			if v1, ok := v0.Lname.Get(); ok {
+		if s.MergeFields != nil {
+			if v1, ok := s.MergeFields.Lname.Get(); ok {
 				seen = true
 				x := v1
 				w.LastName = oas.Value(x)
@@ -1091,8 +1062,8 @@ func membersBackMap(ctx context.Context, s *email.Member, l engine.Lookups, crea
 	{
 		// employee_count ← merge_fields.ACCOUNT
 		seen := false
-		if v0, ok := s.MergeFields.Get(); ok {
-			if v1, ok := v0.Account.Get(); ok {
+		if s.MergeFields != nil {
+			if v1, ok := s.MergeFields.Account.Get(); ok {
 				seen = true
 				n, err := strconv.ParseInt(string(v1), 10, 64)
 				if err != nil {
@@ -1111,8 +1082,8 @@ func membersBackMap(ctx context.Context, s *email.Member, l engine.Lookups, crea
 	{
 		// custom_fields["member.tier"] ← merge_fields.TIER
 		seen := false
-		if v0, ok := s.MergeFields.Get(); ok {
-			if v1, ok := v0.Tier.Get(); ok {
+		if s.MergeFields != nil {
+			if v1, ok := s.MergeFields.Tier.Get(); ok {
 				seen = true
 				x := string(v1)
 				w.CustomFieldsMemberTier = oas.Value(x)

@@ -126,11 +126,10 @@ func TicketsToIssues(c Clients) *engine.Sync[desk.Ticket, TicketsToIssuesWrite] 
 		Find: func(ctx context.Context, naturalKey string) (string, bool, error) {
 			var fb tracker.IssueSearch
 			v := naturalKey
-			{
-				p1, _ := fb.Filter.Get()
-				p1.ExternalRef = oas.Some(v)
-				fb.Filter = oas.Some(p1)
+			if fb.Filter == nil {
+				fb.Filter = new(tracker.IssueSearchFilter)
 			}
+			fb.Filter.ExternalRef = oas.Some(v)
 			r, err := c.Tracker.SearchIssues(ctx, fb)
 			if err != nil {
 				return "", false, err

@@ -89,7 +89,7 @@ func TestForm(t *testing.T) {
 		Count: oas.Some(int64(2)),
 		Tags:  []string{"t1", "t 2"},
 		CSV:   []string{"a", "b"},
-		Meta:  oas.Some(bodies.SendFormRequestMeta{A: oas.Some("x"), B: oas.Some(int64(1))}),
+		Meta:  &bodies.SendFormRequestMeta{A: oas.Some("x"), B: oas.Some(int64(1))},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func TestMultipart(t *testing.T) {
 		Title:  oas.Some("hello"),
 		Count:  oas.Some(int64(3)),
 		Labels: []string{"a", "b"},
-		Meta:   oas.Some(bodies.Item{ID: oas.Some("m")}),
+		Meta:   &bodies.Item{ID: oas.Some("m")},
 		File:   oas.File{Name: "report \"q\".csv", ContentType: "text/csv", Content: strings.NewReader("a,b\n1,2\n")},
 		Extra:  []oas.File{{Content: bytes.NewReader([]byte{0, 1, 2})}},
 	})

@@ -7,8 +7,8 @@ import "github.com/connectorgen/connectorgen/runtime/oas"
 
 // CreateVolumeRequest is generated from the API description.
 type CreateVolumeRequest struct {
-	Label  string                                     `json:"label"`
-	Region oas.Opt[ListLinodesResponseDataItemRegion] `json:"region,omitzero"`
+	Label  string                             `json:"label"`
+	Region *ListLinodesResponseDataItemRegion `json:"region,omitzero"`
 }
 
 // ErrorDefault is generated from the API description.
@@ -26,8 +26,8 @@ type ErrorDefaultErrorsItem struct {
 
 // LinodeSpec is generated from the API description.
 type LinodeSpec struct {
-	Label  string                                     `json:"label"`
-	Region oas.Opt[ListLinodesResponseDataItemRegion] `json:"region,omitzero"`
+	Label  string                             `json:"label"`
+	Region *ListLinodesResponseDataItemRegion `json:"region,omitzero"`
 }
 
 // ListLinodesResponse is generated from the API description.
@@ -37,9 +37,9 @@ type ListLinodesResponse struct {
 
 // ListLinodesResponseDataItem: A Linode (the same shape as a volume, but documented).
 type ListLinodesResponseDataItem struct {
-	ID     int64                                      `json:"id"`
-	Label  oas.Opt[string]                            `json:"label,omitzero"`
-	Region oas.Opt[ListLinodesResponseDataItemRegion] `json:"region,omitzero"`
+	ID     int64                              `json:"id"`
+	Label  oas.Opt[string]                    `json:"label,omitzero"`
+	Region *ListLinodesResponseDataItemRegion `json:"region,omitzero"`
 }
 
 // ListLinodesResponseDataItemRegion is generated from the API description.
@@ -75,9 +75,9 @@ type ListVolumesResponse struct {
 
 // ListVolumesResponseDataItem is generated from the API description.
 type ListVolumesResponseDataItem struct {
-	ID     int64                                      `json:"id"`
-	Label  oas.Opt[string]                            `json:"label,omitzero"`
-	Region oas.Opt[ListLinodesResponseDataItemRegion] `json:"region,omitzero"`
+	ID     int64                              `json:"id"`
+	Label  oas.Opt[string]                    `json:"label,omitzero"`
+	Region *ListLinodesResponseDataItemRegion `json:"region,omitzero"`
 }
 
 // Region: the "Region" schema.

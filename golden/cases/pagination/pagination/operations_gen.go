@@ -409,8 +409,8 @@ func (c *Client) ListByNextURLPage(ctx context.Context, p ListByNextURLParams, n
 		if err := rest.DecodeJSON(resp, &out); err != nil {
 			return nil, "", err
 		}
-		if v0, ok := out.Links.Get(); ok {
-			if v1, ok := v0.Next.Get(); ok {
+		if out.Links != nil {
+			if v1, ok := out.Links.Next.Get(); ok {
 				nextLink = string(v1)
 			}
 		}
@@ -738,8 +738,8 @@ func (c *Client) ListDeclaredPages(ctx context.Context, p ListDeclaredParams) it
 			}
 			var cursor string
 			found := false
-			if v0, ok := page.Page.Get(); ok {
-				if v1, ok := v0.Token.Get(); ok {
+			if page.Page != nil {
+				if v1, ok := page.Page.Token.Get(); ok {
 					cursor = string(v1)
 					found = true
 				}
@@ -769,8 +769,8 @@ func (c *Client) ListDeclaredItems(ctx context.Context, p ListDeclaredParams) it
 				continue
 			}
 			var items []Item
-			if v0, ok := page.Page.Get(); ok {
-				items = v0.Entries
+			if page.Page != nil {
+				items = page.Page.Entries
 			}
 			for _, it := range items {
 				if !yield(it, nil) {

@@ -34,4 +34,4 @@ func TestVariantNames(t *testing.T) {
 }
 
 // A nested type is named without repeating its owner's last word.
-var _ = unionnames.Commit{CommitStats: oas.Some(unionnames.CommitStats{Additions: oas.Some(int64(1))})}
+var _ = unionnames.Commit{CommitStats: &unionnames.CommitStats{Additions: oas.Some(int64(1))}}

@@ -41,14 +41,14 @@ type AddMemberRequest struct {
 	// Subscription state. `cleaned` (hard-bounced) is set only by Postbox; `pending` means a confirmation email was sent; `transactional` members receive only transactional mail.
 	StatusIfNew oas.Opt[MemberStatus] `json:"status_if_new,omitzero"`
 	// Personalisation fields, keyed by merge tag. The standard tags are listed; lists may define more, which are always strings.
-	MergeFields oas.Opt[MemberMergeFields] `json:"merge_fields,omitzero"`
+	MergeFields *MemberMergeFields `json:"merge_fields,omitzero"`
 	// Names of tags to apply when the member is created; ignored on updates.
 	Tags     []string        `json:"tags,omitzero"`
 	Language oas.Opt[string] `json:"language,omitzero"`
 	Vip      oas.Opt[bool]   `json:"vip,omitzero"`
 	// Approximate location, from sign-up IP or set explicitly.
-	Location oas.Opt[MemberLocation] `json:"location,omitzero"`
-	SourceID oas.Nullable[string]    `json:"source_id,omitzero"`
+	Location *MemberLocation      `json:"location,omitzero"`
+	SourceID oas.Nullable[string] `json:"source_id,omitzero"`
 }
 
 // Batch: Progress of a batch.
@@ -142,7 +142,7 @@ type List struct {
 	// Subscriber counts, refreshed every few minutes.
 	//
 	// Read-only: set by the server and ignored in requests.
-	Stats oas.Opt[ListStats] `json:"stats,omitzero"`
+	Stats *ListStats `json:"stats,omitzero"`
 }
 
 // ListCollection: One page of lists.
@@ -248,7 +248,7 @@ type Member struct {
 	// Subscription state. `cleaned` (hard-bounced) is set only by Postbox; `pending` means a confirmation email was sent; `transactional` members receive only transactional mail.
 	Status MemberStatus `json:"status"`
 	// Personalisation fields, keyed by merge tag. The standard tags are listed; lists may define more, which are always strings.
-	MergeFields oas.Opt[MemberMergeFields] `json:"merge_fields,omitzero"`
+	MergeFields *MemberMergeFields `json:"merge_fields,omitzero"`
 	// Tags currently applied.
 	Tags []MemberTag `json:"tags,omitzero"`
 	// Preferred language, BCP 47 tag.
@@ -256,7 +256,7 @@ type Member struct {
 	// VIP members can be targeted in segments.
 	Vip oas.Opt[bool] `json:"vip,omitzero"`
 	// Approximate location, from sign-up IP or set explicitly.
-	Location oas.Opt[MemberLocation] `json:"location,omitzero"`
+	Location *MemberLocation `json:"location,omitzero"`
 	// ID of the record in the system this member was synced from (e.g. a CRM lead ID).
 	SourceID oas.Nullable[string] `json:"source_id,omitzero"`
 	// When the member was last changed.
@@ -435,14 +435,14 @@ type MemberWrite struct {
 	// Subscription state. `cleaned` (hard-bounced) is set only by Postbox; `pending` means a confirmation email was sent; `transactional` members receive only transactional mail.
 	StatusIfNew oas.Opt[MemberStatus] `json:"status_if_new,omitzero"`
 	// Personalisation fields, keyed by merge tag. The standard tags are listed; lists may define more, which are always strings.
-	MergeFields oas.Opt[MemberMergeFields] `json:"merge_fields,omitzero"`
+	MergeFields *MemberMergeFields `json:"merge_fields,omitzero"`
 	// Names of tags to apply when the member is created; ignored on updates.
 	Tags     []string        `json:"tags,omitzero"`
 	Language oas.Opt[string] `json:"language,omitzero"`
 	Vip      oas.Opt[bool]   `json:"vip,omitzero"`
 	// Approximate location, from sign-up IP or set explicitly.
-	Location oas.Opt[MemberLocation] `json:"location,omitzero"`
-	SourceID oas.Nullable[string]    `json:"source_id,omitzero"`
+	Location *MemberLocation      `json:"location,omitzero"`
+	SourceID oas.Nullable[string] `json:"source_id,omitzero"`
 }
 
 // Method is generated from the API description.
@@ -517,12 +517,12 @@ type UpsertMemberRequest struct {
 	// Subscription state. `cleaned` (hard-bounced) is set only by Postbox; `pending` means a confirmation email was sent; `transactional` members receive only transactional mail.
 	StatusIfNew oas.Opt[MemberStatus] `json:"status_if_new,omitzero"`
 	// Personalisation fields, keyed by merge tag. The standard tags are listed; lists may define more, which are always strings.
-	MergeFields oas.Opt[MemberMergeFields] `json:"merge_fields,omitzero"`
+	MergeFields *MemberMergeFields `json:"merge_fields,omitzero"`
 	// Names of tags to apply when the member is created; ignored on updates.
 	Tags     []string        `json:"tags,omitzero"`
 	Language oas.Opt[string] `json:"language,omitzero"`
 	Vip      oas.Opt[bool]   `json:"vip,omitzero"`
 	// Approximate location, from sign-up IP or set explicitly.
-	Location oas.Opt[MemberLocation] `json:"location,omitzero"`
-	SourceID oas.Nullable[string]    `json:"source_id,omitzero"`
+	Location *MemberLocation      `json:"location,omitzero"`
+	SourceID oas.Nullable[string] `json:"source_id,omitzero"`
 }
