@@ -512,8 +512,8 @@ func readBack(ctx context.Context, c crmemail.Clients) ([]sim.Lead, []sim.Owner,
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
-		sl := sim.Lead{ID: l.ID, Email: l.Email, Status: string(l.Status), FirstName: l.FirstName.Ptr(),
-			LastName: l.LastName.Ptr(), CompanyName: l.CompanyName.Ptr(), Phone: l.Phone.Ptr(), OwnerID: l.OwnerID.Ptr(),
+		sl := sim.Lead{ID: l.ID, Email: l.Email, Status: string(l.Status), FirstName: oas.Ptr(l.FirstName),
+			LastName: oas.Ptr(l.LastName), CompanyName: oas.Ptr(l.CompanyName), Phone: oas.Ptr(l.Phone), OwnerID: oas.Ptr(l.OwnerID),
 			Version: l.Version, UpdatedAt: l.UpdatedAt}
 		if r, ok := l.Rating.Get(); ok {
 			rs := string(r)
@@ -534,9 +534,9 @@ func readBack(ctx context.Context, c crmemail.Clients) ([]sim.Lead, []sim.Owner,
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
-		sm := sim.Member{ID: m.ID, EmailAddress: m.EmailAddress, Status: string(m.Status), SourceID: m.SourceID.Ptr(),
+		sm := sim.Member{ID: m.ID, EmailAddress: m.EmailAddress, Status: string(m.Status), SourceID: oas.Ptr(m.SourceID),
 			MergeFields: map[string]string{}}
-		if mf, ok := m.MergeFields.Get(); ok {
+		if mf := m.MergeFields; mf != nil {
 			put := func(k string, v string, ok bool) {
 				if ok {
 					sm.MergeFields[k] = v

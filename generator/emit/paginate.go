@@ -141,7 +141,7 @@ func assignParam(p *ir.Param, value jen.Code) jen.Code {
 // its fallback when unset).
 func currentParam(p *ir.Param, fallback jen.Code) jen.Code {
 	if p.Type.Kind == ir.Opt {
-		return jen.Id("p").Dot(p.FieldName).Dot("Or").Call(fallback)
+		return jen.Qual(ir.PkgOAS, "Or").Call(jen.Id("p").Dot(p.FieldName), fallback)
 	}
 	return jen.Id("p").Dot(p.FieldName)
 }

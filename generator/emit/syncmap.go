@@ -63,7 +63,7 @@ func absentClears(p ir.Path, targets []*ir.WField, stmts []jen.Code) []jen.Code 
 	var clears []jen.Code
 	for _, w := range targets {
 		if w != nil {
-			clears = append(clears, jen.If(jen.Op("!").Id("w").Dot(w.GoName).Dot("IsSet").Call()).Block(jen.Id("w").Dot(w.GoName).Dot("SetNull").Call()))
+			clears = append(clears, jen.If(jen.Id("w").Dot(w.GoName).Dot("IsZero").Call()).Block(jen.Id("w").Dot(w.GoName).Op("=").Qual(ir.PkgOAS, "Null").Types(typeCode(w.Type)).Call()))
 		}
 	}
 	out := []jen.Code{jen.Id("seen").Op(":=").False()}
@@ -99,7 +99,7 @@ func (e *syncEmitter) assign(s *ir.Sync, a *ir.Assign) []jen.Code {
 			return markSeen(a.Source, e.convert(a, v()))
 		}, 0)
 		if a.Default != nil {
-			body = append(body, jen.If(jen.Op("!").Id("w").Dot(a.Target.GoName).Dot("IsSet").Call()).Block(set(a.Target, literal(a.Default))))
+			body = append(body, jen.If(jen.Id("w").Dot(a.Target.GoName).Dot("IsZero").Call()).Block(set(a.Target, literal(a.Default))))
 		}
 		body = append(body, prependAbsent(a)...)
 		return append([]jen.Code{lead}, absentClears(a.Source, []*ir.WField{a.Target}, body)...)
@@ -406,7 +406,7 @@ func (e *syncEmitter) fieldsFunc(f *jen.File, s *ir.Sync) {
 			jen.Id("Policy"): policyConst(w.Policy),
 			jen.Id("Value"): jen.Func().Params(jen.Id("w").Add(wt)).Params(jen.String(), jen.Bool()).Block(
 				jen.Return(jen.Qual(PkgSyncUtil, "FieldJSON").Call(jen.Id("w").Dot(w.GoName)))),
-			jen.Id("Clear"): jen.Func().Params(jen.Id("w").Add(wt)).Block(jen.Id("w").Dot(w.GoName).Dot("Unset").Call()),
+			jen.Id("Clear"): jen.Func().Params(jen.Id("w").Add(wt)).Block(jen.Id("w").Dot(w.GoName).Op("=").Qual(ir.PkgOAS, "Nullable").Types(typeCode(w.Type)).Values()),
 		}
 		if w.CreateOnly {
 			d[jen.Id("CreateOnly")] = jen.True()
@@ -454,8 +454,8 @@ func storeValue(field *jen.Statement, t *ir.TypeRef) jen.Code {
 }
 
 // storeNull sets a nullable field to null.
-func storeNull(field *jen.Statement, _ *ir.TypeRef) jen.Code {
-	return jen.Add(field).Dot("SetNull").Call()
+func storeNull(field *jen.Statement, t *ir.TypeRef) jen.Code {
+	return jen.Add(field).Op("=").Qual(ir.PkgOAS, "Null").Types(typeCode(t.Elem)).Call()
 }
 
 // setPath emits statements that store into the field at steps below base

@@ -201,3 +201,27 @@ func (l *lowerer) nameEnumConstants() {
 		}
 	}
 }
+
+// pointOptionalStructs makes optional struct-typed fields pointers
+// (Opt[T] → *T, nil meaning absent; JSON null decodes to nil as it did to
+// an absent Opt). Every distinct struct type argument of oas.Opt costs a
+// full set of compiled generic methods, and hundreds of them made generated
+// packages slow to build; a pointer costs nothing. Scalars, enums and other
+// named non-struct types keep oas.Opt, whose instantiations share code, and
+// Nullable keeps its three states.
+func (l *lowerer) pointOptionalStructs() {
+	for _, t := range l.types {
+		if t.Kind != ir.Struct {
+			continue
+		}
+		for _, f := range t.Fields {
+			if f.Type.Kind != ir.Opt || f.Type.Elem.Kind != ir.Named || f.Type.Elem.Pkg != "" {
+				continue
+			}
+			if target := l.namedType(f.Type.Elem.Name); target != nil && target.Kind == ir.Struct {
+				// In place: the paths pagination recorded share this ref.
+				f.Type.Kind = ir.Pointer
+			}
+		}
+	}
+}

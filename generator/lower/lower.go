@@ -60,6 +60,7 @@ func Lower(spec *load.Spec, opts Options) (*ir.Package, diag.List) {
 		paramDefault:  map[*ir.Param]any{},
 		memberLocs:    map[*openapi3.Schema][]load.Loc{},
 		formatsSeen:   map[string]bool{},
+		specNamed:     map[*ir.Type]bool{},
 		pkg: &ir.Package{
 			Name: opts.Package,
 			Source: ir.Source{
@@ -114,6 +115,9 @@ type lowerer struct {
 	memberLocs map[*openapi3.Schema][]load.Loc
 	// formatsSeen holds the formats checkFormat has looked at.
 	formatsSeen map[string]bool
+	// specNamed marks the inline types whose name the spec pins or
+	// suggests: dedupeTypes leaves them alone.
+	specNamed map[*ir.Type]bool
 }
 
 func (l *lowerer) addType(t *ir.Type) {
@@ -141,6 +145,8 @@ func (l *lowerer) lower() {
 		l.lowerOperation(op)
 	}
 	l.breakValueCycles()
+	l.pointOptionalStructs()
+	l.dedupeTypes()
 	l.nameEnumConstants()
 	slices.SortFunc(l.types, func(a, b *ir.Type) int { return cmp.Compare(a.Name, b.Name) })
 	l.pkg.Types = l.types

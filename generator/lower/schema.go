@@ -458,6 +458,9 @@ func (l *lowerer) newType(s *openapi3.Schema, loc load.Loc, hint, owner string) 
 		name = l.pkgNS.Claim(owner, hintedName(s.Extensions), hint)
 	}
 	t := &ir.Type{Name: name, Pos: l.pos(loc), Doc: docText(s), Deprecated: deprecation(s.Deprecated, "type")}
+	if _, pinned := pinnedName(s.Extensions); pinned || hintedName(s.Extensions) != "" {
+		l.specNamed[t] = true
+	}
 	l.byValue[s] = t
 	if _, taken := l.byLoc[loc]; !taken {
 		l.byLoc[loc] = t

@@ -441,3 +441,101 @@ func lastWord(s string) string {
 	}
 	return s
 }
+
+// SharedName names one type that stands for several structurally identical
+// ones: the words every name has, in order (the longest common subsequence
+// of their words, taken name by name), when that keeps at least two words:
+// "UploadVideoRequestEmbed", "EditVideoRequestEmbed" → "VideoRequestEmbed";
+// "VideoUploadStatus", "VideoVersionsUploadStatus" → "VideoUploadStatus".
+// A single shared word is enough unless it is one that says nothing about
+// the type ("Item", "Request", "Data" …): "LinkMethod", "BatchMethod" →
+// "Method". It returns "" when the names share nothing usable.
+// Word boundaries are those of Go identifiers: an upper-case letter that
+// starts a capitalised word or an initialism.
+func SharedName(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	common := identWords(names[0])
+	for _, n := range names[1:] {
+		common = commonWords(common, identWords(n))
+	}
+	if len(common) == 0 || len(common) == 1 && vagueWord(common[0]) {
+		return ""
+	}
+	return strings.Join(common, "")
+}
+
+// vagueWord reports whether w, alone, would not tell a reader what a type
+// holds.
+func vagueWord(w string) bool {
+	switch w {
+	case "Item", "Items", "Data", "Object", "Value", "Values", "Request", "Response", "Body",
+		"Params", "Result", "Results", "Inner", "Entry", "Properties", "Default", "Variant", "Alt", "Model":
+		return true
+	}
+	return len(w) < 3
+}
+
+// identWords splits an exported identifier at its word starts.
+func identWords(s string) []string {
+	var out []string
+	start := 0
+	for i := 1; i < len(s); i++ {
+		if wordStart(s, i) {
+			out = append(out, s[start:i])
+			start = i
+		}
+	}
+	if s != "" {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+// commonWords returns the longest common subsequence of a and b; among
+// equally long ones, the one using the earliest words of a.
+func commonWords(a, b []string) []string {
+	// n[i][j] is the length of the LCS of a[i:] and b[j:].
+	n := make([][]int, len(a)+1)
+	for i := range n {
+		n[i] = make([]int, len(b)+1)
+	}
+	for i := len(a) - 1; i >= 0; i-- {
+		for j := len(b) - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				n[i][j] = n[i+1][j+1] + 1
+			} else {
+				n[i][j] = max(n[i+1][j], n[i][j+1])
+			}
+		}
+	}
+	var out []string
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			out = append(out, a[i])
+			i, j = i+1, j+1
+		case n[i][j+1] >= n[i+1][j]:
+			j++
+		default:
+			i++
+		}
+	}
+	return out
+}
+
+// wordStart reports whether a word of the identifier s starts at byte i: an
+// upper-case letter after a lower-case letter or digit, or the last capital
+// of a run that a lower-case letter follows ("URLPath": U and P).
+func wordStart(s string, i int) bool {
+	upper := func(c byte) bool { return c >= 'A' && c <= 'Z' }
+	lower := func(c byte) bool { return c >= 'a' && c <= 'z' }
+	if i < 0 || i >= len(s) || !upper(s[i]) {
+		return false
+	}
+	if i == 0 || !upper(s[i-1]) {
+		return true
+	}
+	return i+1 < len(s) && lower(s[i+1])
+}

@@ -157,3 +157,26 @@ func TestJoin(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedName(t *testing.T) {
+	for _, c := range []struct {
+		names []string
+		want  string
+	}{
+		{[]string{"GetUserErrorsItem", "ListVolumesErrorsItem"}, "ErrorsItem"},
+		{[]string{"GetUserErrorsItem", "GetUserErrorsItem"}, "GetUserErrorsItem"},
+		{[]string{"UploadVideoAlt1RequestEmbed", "UploadVideoRequestEmbed", "EditVideoRequestEmbed"}, "VideoRequestEmbed"},
+		{[]string{"VideoUploadStatus", "VideoVersionsUploadStatus"}, "VideoUploadStatus"},
+		{[]string{"CreateItem", "UpdateItem"}, ""},                  // one word is too little
+		{[]string{"XBillingAddress", "ShippingAddress"}, "Address"}, // whole words only
+		{[]string{"GetSiteURLPath", "ListSiteURLPath"}, "SiteURLPath"},
+		{[]string{"ParentURLPath", "ChildURLPath"}, "URLPath"},
+		{[]string{"GetAB", "ListAB"}, ""}, // a two-letter initialism alone is too vague
+		{[]string{"Alpha", "Beta"}, ""},
+		{nil, ""},
+	} {
+		if got := SharedName(c.names); got != c.want {
+			t.Errorf("SharedName(%q) = %q, want %q", c.names, got, c.want)
+		}
+	}
+}

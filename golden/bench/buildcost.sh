@@ -2,8 +2,10 @@
 # buildcost.sh measures what a generated client costs to compile: for each
 # corpus spec it generates our client and oapi-codegen v2's (types and
 # client), builds each generated package with its dependencies already
-# cached, and reports the median wall time of 3 builds and the peak RSS of
-# the largest process of the build (the compiler), from /usr/bin/time -v.
+# cached, and reports the median wall time of 3 builds, their median CPU
+# time (user + system, which other load on the machine disturbs less than
+# wall time) and the peak RSS of the largest process of the build (the
+# compiler), from /usr/bin/time -v.
 #
 # It is a benchmark script, not a test: nothing here asserts a time.
 # oapi-codegen is installed into a temporary directory with `go install`;
@@ -63,22 +65,24 @@ EOF
 cp "$root/runtime/go.sum" "$work/ours/go.sum" 2>/dev/null || true
 printf 'module theirs\n\ngo %s\n' "$goversion" >"$work/theirs/go.mod"
 
-# measure DIR PKG FILE: median seconds and peak MiB of `go build ./PKG`
+# measure DIR PKG FILE: median wall seconds, CPU seconds and peak MiB of `go build ./PKG`
 # over $runs builds. Each build first appends a distinct comment to FILE so
 # that the package itself is recompiled while its dependencies come from
 # the build cache.
 measure() {
-	local dir=$1 pkg=$2 file=$3 i secs=() rss=()
+	local dir=$1 pkg=$2 file=$3 i secs=() cpu=() rss=()
 	(cd "$dir" && GOWORK=off go build "./$pkg") >/dev/null 2>&1 || return 1
 	for ((i = 0; i < runs; i++)); do
 		echo "// buildcost run $i $$ $RANDOM$RANDOM" >>"$file"
 		(cd "$dir" && GOWORK=off /usr/bin/time -v go build "./$pkg") 2>"$work/time.txt" >/dev/null || return 1
 		secs+=("$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (j = 1; j <= n; j++) s = s * 60 + p[j]; print s}' "$work/time.txt")")
+		cpu+=("$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$work/time.txt")")
 		rss+=("$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$work/time.txt")")
 	done
-	printf '%s %s\n' "$(printf '%s\n' "${secs[@]}" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')" \
-		"$(printf '%s\n' "${rss[@]}" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')"
+	printf '%s %s %s\n' "$(median "${secs[@]}")" "$(median "${cpu[@]}")" "$(median "${rss[@]}")"
 }
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 lines() { cat "$@" | wc -l | tr -d ' '; }
 
@@ -121,20 +125,21 @@ for spec in "${specs[@]}"; do
 done
 
 echo
-printf '%-40s %8s %8s %8s   %8s %8s %8s   %6s %6s\n' spec "lines" "build s" "RSS MiB" "lines" "build s" "RSS MiB" "time×" "RSS×"
-printf '%-40s %26s   %26s\n' "" "connectorgen" "oapi-codegen v2"
+printf '%-40s %7s %7s %7s %7s   %7s %7s %7s %7s   %6s %6s %6s\n' spec lines wall cpu RSS lines wall cpu RSS "wall×" "cpu×" "RSS×"
+printf '%-40s %31s   %31s\n' "" "connectorgen (s, MiB)" "oapi-codegen v2 (s, MiB)"
 for r in "${results[@]}"; do
 	IFS='|' read -r spec ol o tl t <<<"$r"
-	os=${o%% *} om=${o##* }
-	ts=${t%% *} tm=${t##* }
-	ratio_t="" ratio_m=""
+	read -r os oc om <<<"$o"
+	read -r ts tc tm <<<"$t"
+	ratio_t="" ratio_c="" ratio_m=""
 	if [[ $os =~ ^[0-9.]+$ && $ts =~ ^[0-9.]+$ ]]; then
 		ratio_t=$(awk -v a="$os" -v b="$ts" 'BEGIN {printf "%.2f", a / b}')
+		ratio_c=$(awk -v a="$oc" -v b="$tc" 'BEGIN {printf "%.2f", a / b}')
 		ratio_m=$(awk -v a="$om" -v b="$tm" 'BEGIN {printf "%.2f", a / b}')
 	fi
-	[[ $os =~ ^[0-9.]+$ ]] || { os=$o; om=""; }
-	[[ $ts =~ ^[0-9.]+$ ]] || { ts=$t; tm=""; }
-	printf '%-40s %8s %8s %8s   %8s %8s %8s   %6s %6s\n' "$spec" "$ol" "$os" "$om" "$tl" "$ts" "$tm" "$ratio_t" "$ratio_m"
+	[[ $os =~ ^[0-9.]+$ ]] || { os=$o; oc=""; om=""; }
+	[[ $ts =~ ^[0-9.]+$ ]] || { ts=$t; tc=""; tm=""; }
+	printf '%-40s %7s %7s %7s %7s   %7s %7s %7s %7s   %6s %6s %6s\n' "$spec" "$ol" "$os" "$oc" "$om" "$tl" "$ts" "$tc" "$tm" "$ratio_t" "$ratio_c" "$ratio_m"
 done
 echo
-echo "median of $runs builds of the generated package only (dependencies cached); RSS is the peak of the largest build process; $(go env GOVERSION), $(nproc) CPUs"
+echo "median of $runs builds of the generated package only (dependencies cached); cpu is user + system time; RSS is the peak of the largest build process; $(go env GOVERSION), $(nproc) CPUs"

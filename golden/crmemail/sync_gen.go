@@ -224,7 +224,7 @@ func ownersToSendersMap(ctx context.Context, s *crm.Owner, l engine.Lookups, cre
 func ownersToSendersFields() []engine.Field[OwnersToSendersWrite] {
 	return []engine.Field[OwnersToSendersWrite]{{
 		Clear: func(w *OwnersToSendersWrite) {
-			w.Email.Unset()
+			w.Email = oas.Nullable[string]{}
 		},
 		Path:   "email",
 		Policy: engine.SourceWins,
@@ -233,7 +233,7 @@ func ownersToSendersFields() []engine.Field[OwnersToSendersWrite] {
 		},
 	}, {
 		Clear: func(w *OwnersToSendersWrite) {
-			w.Name.Unset()
+			w.Name = oas.Nullable[string]{}
 		},
 		Path:   "name",
 		Policy: engine.SourceWins,
@@ -328,8 +328,8 @@ func QualifiedLeadsToNurture(c Clients) *engine.Sync[crm.Lead, QualifiedLeadsToN
 				return nil, time.Time{}, err
 			}
 			fields := map[string]string{}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Fname.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Fname.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.FNAME"] = j
 					}
@@ -460,8 +460,8 @@ func qualifiedLeadsToNurtureMap(ctx context.Context, s *crm.Lead, l engine.Looku
 			w.MergeFieldsFname = oas.Value(x)
 		}
 		if !seen {
-			if !w.MergeFieldsFname.IsSet() {
-				w.MergeFieldsFname.SetNull()
+			if w.MergeFieldsFname.IsZero() {
+				w.MergeFieldsFname = oas.Null[string]()
 			}
 		}
 	}
@@ -474,8 +474,8 @@ func qualifiedLeadsToNurtureMap(ctx context.Context, s *crm.Lead, l engine.Looku
 			w.MergeFieldsLname = oas.Value(x)
 		}
 		if !seen {
-			if !w.MergeFieldsLname.IsSet() {
-				w.MergeFieldsLname.SetNull()
+			if w.MergeFieldsLname.IsZero() {
+				w.MergeFieldsLname = oas.Null[string]()
 			}
 		}
 	}
@@ -488,8 +488,8 @@ func qualifiedLeadsToNurtureMap(ctx context.Context, s *crm.Lead, l engine.Looku
 			w.MergeFieldsCompany = oas.Value(x)
 		}
 		if !seen {
-			if !w.MergeFieldsCompany.IsSet() {
-				w.MergeFieldsCompany.SetNull()
+			if w.MergeFieldsCompany.IsZero() {
+				w.MergeFieldsCompany = oas.Null[string]()
 			}
 		}
 	}
@@ -511,8 +511,8 @@ func qualifiedLeadsToNurtureMap(ctx context.Context, s *crm.Lead, l engine.Looku
 			}
 		}
 		if !seen {
-			if !w.MergeFieldsTier.IsSet() {
-				w.MergeFieldsTier.SetNull()
+			if w.MergeFieldsTier.IsZero() {
+				w.MergeFieldsTier = oas.Null[email.MemberMergeFieldsTier]()
 			}
 		}
 	}
@@ -533,8 +533,8 @@ func qualifiedLeadsToNurtureMap(ctx context.Context, s *crm.Lead, l engine.Looku
 			}
 		}
 		if !seen {
-			if !w.MergeFieldsSender.IsSet() {
-				w.MergeFieldsSender.SetNull()
+			if w.MergeFieldsSender.IsZero() {
+				w.MergeFieldsSender = oas.Null[string]()
 			}
 		}
 	}
@@ -551,11 +551,11 @@ func qualifiedLeadsToNurtureMap(ctx context.Context, s *crm.Lead, l engine.Looku
 			w.MergeFieldsLandline = oas.Value(r1)
 		}
 		if !seen {
-			if !w.MergeFieldsMobile.IsSet() {
-				w.MergeFieldsMobile.SetNull()
+			if w.MergeFieldsMobile.IsZero() {
+				w.MergeFieldsMobile = oas.Null[string]()
 			}
-			if !w.MergeFieldsLandline.IsSet() {
-				w.MergeFieldsLandline.SetNull()
+			if w.MergeFieldsLandline.IsZero() {
+				w.MergeFieldsLandline = oas.Null[string]()
 			}
 		}
 	}
@@ -575,7 +575,7 @@ func qualifiedLeadsToNurtureEnter(s *crm.Lead) bool {
 func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite] {
 	return []engine.Field[QualifiedLeadsToNurtureWrite]{{
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.EmailAddress.Unset()
+			w.EmailAddress = oas.Nullable[string]{}
 		},
 		Path:   "email_address",
 		Policy: engine.SourceWins,
@@ -584,7 +584,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.Status.Unset()
+			w.Status = oas.Nullable[email.MemberStatus]{}
 		},
 		CreateOnly: true,
 		Path:       "status",
@@ -594,7 +594,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.SourceID.Unset()
+			w.SourceID = oas.Nullable[string]{}
 		},
 		Path:   "source_id",
 		Policy: engine.SourceWins,
@@ -603,7 +603,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.MergeFieldsFname.Unset()
+			w.MergeFieldsFname = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.FNAME",
 		Policy: engine.TargetWins,
@@ -612,7 +612,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.MergeFieldsLname.Unset()
+			w.MergeFieldsLname = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.LNAME",
 		Policy: engine.SourceWins,
@@ -621,7 +621,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.MergeFieldsCompany.Unset()
+			w.MergeFieldsCompany = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.COMPANY",
 		Policy: engine.SourceWins,
@@ -630,7 +630,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.MergeFieldsTier.Unset()
+			w.MergeFieldsTier = oas.Nullable[email.MemberMergeFieldsTier]{}
 		},
 		Path:   "merge_fields.TIER",
 		Policy: engine.SourceWins,
@@ -639,7 +639,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.MergeFieldsSender.Unset()
+			w.MergeFieldsSender = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.SENDER",
 		Policy: engine.SourceWins,
@@ -648,7 +648,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.MergeFieldsMobile.Unset()
+			w.MergeFieldsMobile = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.MOBILE",
 		Policy: engine.SourceWins,
@@ -657,7 +657,7 @@ func qualifiedLeadsToNurtureFields() []engine.Field[QualifiedLeadsToNurtureWrite
 		},
 	}, {
 		Clear: func(w *QualifiedLeadsToNurtureWrite) {
-			w.MergeFieldsLandline.Unset()
+			w.MergeFieldsLandline = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.LANDLINE",
 		Policy: engine.SourceWins,
@@ -694,53 +694,46 @@ func qualifiedLeadsToNurtureCreateBody(w *QualifiedLeadsToNurtureWrite) email.Ad
 		b.SourceID = oas.Value(v)
 	}
 	if v, ok := w.MergeFieldsFname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Fname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Fname = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsLname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Lname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Lname = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsCompany.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Company = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Company = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsTier.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Tier = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Tier = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsSender.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Sender = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Sender = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsMobile.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Mobile = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Mobile = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Landline = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Landline = oas.Some(v)
 	}
 	return b
 }
@@ -759,118 +752,104 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 	if v, ok := w.SourceID.Get(); ok {
 		b.SourceID = oas.Value(v)
 	} else if w.SourceID.IsNull() {
-		b.SourceID.SetNull()
+		b.SourceID = oas.Null[string]()
 	}
 	if v, ok := w.MergeFieldsFname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Fname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Fname = oas.Some(v)
 	} else if w.MergeFieldsFname.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Fname = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Fname = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsLname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Lname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Lname = oas.Some(v)
 	} else if w.MergeFieldsLname.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Lname = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Lname = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsCompany.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Company = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Company = oas.Some(v)
 	} else if w.MergeFieldsCompany.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Company = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Company = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsTier.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Tier = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Tier = oas.Some(v)
 	} else if w.MergeFieldsTier.IsNull() {
 		{
 			v := email.MemberMergeFieldsTier("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Tier = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Tier = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsSender.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Sender = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Sender = oas.Some(v)
 	} else if w.MergeFieldsSender.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Sender = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Sender = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsMobile.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Mobile = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Mobile = oas.Some(v)
 	} else if w.MergeFieldsMobile.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Mobile = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Mobile = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Landline = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Landline = oas.Some(v)
 	} else if w.MergeFieldsLandline.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Landline = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Landline = oas.Some(v)
 		}
 	}
 	return b

@@ -66,7 +66,7 @@ func TestMapLead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Status.IsSet() {
+	if !w.Status.IsZero() {
 		t.Error("status is create-only but was set for an update")
 	}
 	upd, _ := json.Marshal(qualifiedLeadsToNurtureUpdateBody(&w))

@@ -147,7 +147,7 @@ func TestExtraRoundTripInModel(t *testing.T) {
 	if err := json.Unmarshal([]byte(in), &l); err != nil {
 		t.Fatal(err)
 	}
-	if l.ID != 1 || l.Name.Or("") != "n" || l.Extra["score"] != 9.5 {
+	if l.ID != 1 || Or(l.Name, "") != "n" || l.Extra["score"] != 9.5 {
 		t.Fatalf("decoded %+v", l)
 	}
 	out, err := json.Marshal(l)

@@ -1,7 +1,5 @@
 package oas
 
-import "fmt"
-
 // nullState is the state of a Nullable. The zero state is absent.
 type nullState uint8
 
@@ -16,11 +14,18 @@ const (
 // so that a client can tell "leave unchanged" (absent) from "clear" (null)
 // and a decoded response keeps the distinction.
 //
-// The zero Nullable is absent. Declare fields with the omitzero tag option
-// so that an absent value is left out of encoded JSON while null is written:
+// The zero Nullable is absent; [Value] and [Null] make the other two
+// states. Declare fields with the omitzero tag option so that an absent
+// value is left out of encoded JSON while null is written:
 //
 //	ManagerID oas.Nullable[int64] `json:"manager_id,omitzero"`
+//
+// Get reads the value, IsNull and IsZero tell null and absent, and [Or] and
+// [Ptr] work as for [Opt]. Like Opt, Nullable values are not comparable
+// with == and carry only the methods encoding/json needs plus Get and
+// IsNull, to keep generated packages cheap to compile.
 type Nullable[T any] struct {
+	_     [0]func() // not comparable: spares an equality function per instantiation
 	value T
 	state nullState
 }
@@ -38,39 +43,9 @@ func (n Nullable[T]) Get() (T, bool) { return n.value, n.state == stateValue }
 // IsNull reports whether n is present and explicitly null.
 func (n Nullable[T]) IsNull() bool { return n.state == stateNull }
 
-// IsSet reports whether n is present: null or a value.
-func (n Nullable[T]) IsSet() bool { return n.state != stateAbsent }
-
-// IsZero reports whether n is absent. encoding/json consults it for fields
-// tagged omitzero.
+// IsZero reports whether n is absent (neither null nor a value).
+// encoding/json consults it for fields tagged omitzero.
 func (n Nullable[T]) IsZero() bool { return n.state == stateAbsent }
-
-// Or returns the value when n holds one and def otherwise (absent or null).
-func (n Nullable[T]) Or(def T) T {
-	if n.state == stateValue {
-		return n.value
-	}
-	return def
-}
-
-// Ptr returns a pointer to a copy of the value, or nil when n is absent or
-// null.
-func (n Nullable[T]) Ptr() *T {
-	if n.state != stateValue {
-		return nil
-	}
-	v := n.value
-	return &v
-}
-
-// Set stores the value v.
-func (n *Nullable[T]) Set(v T) { n.value, n.state = v, stateValue }
-
-// SetNull makes n present and explicitly null.
-func (n *Nullable[T]) SetNull() { *n = Nullable[T]{state: stateNull} }
-
-// Unset makes n absent.
-func (n *Nullable[T]) Unset() { *n = Nullable[T]{} }
 
 // MarshalJSON encodes the value, or null when n is null or absent. With the
 // omitzero tag option encoding/json never calls it for an absent value.
@@ -95,16 +70,4 @@ func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
 	}
 	n.state = stateValue
 	return nil
-}
-
-// String returns "<absent>", "<null>", or the value formatted with fmt's %v
-// verb.
-func (n Nullable[T]) String() string {
-	switch n.state {
-	case stateAbsent:
-		return "<absent>"
-	case stateNull:
-		return "<null>"
-	}
-	return fmt.Sprint(n.value)
 }

@@ -181,7 +181,7 @@ func TestMembersIdempotencyAndConflicts(t *testing.T) {
 			p.IdempotencyKey = oas.Some(key)
 		}
 		return e.AddMember(ctx, p, email.AddMemberRequest{EmailAddress: addr, Status: email.MemberStatusSubscribed,
-			MergeFields: oas.Some(email.MemberMergeFields{Fname: oas.Some("Grace"), Tier: oas.Some(email.MemberMergeFieldsTierGold)}),
+			MergeFields: &email.MemberMergeFields{Fname: oas.Some("Grace"), Tier: oas.Some(email.MemberMergeFieldsTierGold)},
 			SourceID:    oas.Value("led_1")})
 	}
 	m1, err := add("k1", "Grace.Hopper@Navy.example")
@@ -212,11 +212,14 @@ func TestMembersIdempotencyAndConflicts(t *testing.T) {
 		t.Fatalf("find: %v %+v", err, res)
 	}
 	up, err := e.UpdateMember(ctx, email.UpdateMemberParams{ListID: list, MemberID: m1.ID},
-		email.MemberWrite{MergeFields: oas.Some(email.MemberMergeFields{Lname: oas.Some("Hopper")})})
+		email.MemberWrite{MergeFields: &email.MemberMergeFields{Lname: oas.Some("Hopper")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mf, _ := up.MergeFields.Get()
+	mf := up.MergeFields
+	if mf == nil {
+		t.Fatal("merge fields absent")
+	}
 	if v, _ := mf.Fname.Get(); v != "Grace" {
 		t.Fatalf("merge fields not merged: %+v", mf)
 	}

@@ -34,7 +34,7 @@ type Company struct {
 	// The account owner; null when unassigned.
 	OwnerID oas.Nullable[string] `json:"owner_id,omitzero"`
 	// A postal address.
-	Address oas.Opt[Address] `json:"address,omitzero"`
+	Address *Address `json:"address,omitzero"`
 	// Read-only: set by the server and ignored in requests.
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	// Read-only: set by the server and ignored in requests.
@@ -55,7 +55,7 @@ type CompanyCreate struct {
 	Size    oas.Opt[CompanySize] `json:"size,omitzero"`
 	OwnerID oas.Nullable[string] `json:"owner_id,omitzero"`
 	// A postal address.
-	Address oas.Opt[Address] `json:"address,omitzero"`
+	Address *Address `json:"address,omitzero"`
 }
 
 // CompanyIndustry: The company's primary industry.
@@ -127,7 +127,7 @@ type CompanyUpdate struct {
 	Size    oas.Opt[CompanySize] `json:"size,omitzero"`
 	OwnerID oas.Nullable[string] `json:"owner_id,omitzero"`
 	// A postal address.
-	Address oas.Opt[Address] `json:"address,omitzero"`
+	Address *Address `json:"address,omitzero"`
 }
 
 // Contact: A person at a company that the sales team works with.
@@ -225,7 +225,7 @@ type Lead struct {
 	// Free-form labels.
 	Tags []string `json:"tags,omitzero"`
 	// A postal address.
-	Address oas.Opt[Address] `json:"address,omitzero"`
+	Address *Address `json:"address,omitzero"`
 	// Account-specific fields, keyed by field API name. Values are strings.
 	CustomFields map[string]string `json:"custom_fields,omitzero"`
 	// Read-only: set by the server and ignored in requests.
@@ -262,7 +262,7 @@ type LeadCreate struct {
 	EmployeeCount oas.Opt[int32]        `json:"employee_count,omitzero"`
 	Tags          []string              `json:"tags,omitzero"`
 	// A postal address.
-	Address      oas.Opt[Address]  `json:"address,omitzero"`
+	Address      *Address          `json:"address,omitzero"`
 	CustomFields map[string]string `json:"custom_fields,omitzero"`
 }
 
@@ -394,7 +394,7 @@ func (v LeadRating) IsKnown() bool {
 type LeadSearchRequest struct {
 	Filters []LeadFilter `json:"filters"`
 	// Sort order of search results; defaults to `updated_at` ascending.
-	Sort oas.Opt[LeadSort] `json:"sort,omitzero"`
+	Sort *LeadSort `json:"sort,omitzero"`
 	// Cursor from the previous page of the same search.
 	Cursor oas.Opt[string] `json:"cursor,omitzero"`
 	Limit  oas.Opt[int32]  `json:"limit,omitzero"`
@@ -512,7 +512,7 @@ type LeadUpdate struct {
 	EmployeeCount oas.Opt[int32]        `json:"employee_count,omitzero"`
 	Tags          []string              `json:"tags,omitzero"`
 	// A postal address.
-	Address      oas.Opt[Address]  `json:"address,omitzero"`
+	Address      *Address          `json:"address,omitzero"`
 	CustomFields map[string]string `json:"custom_fields,omitzero"`
 }
 

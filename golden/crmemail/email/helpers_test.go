@@ -14,6 +14,7 @@ import (
 
 	"github.com/connectorgen/connectorgen/golden/crmemail/email"
 	"github.com/connectorgen/connectorgen/runtime/auth"
+	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
 	"github.com/connectorgen/connectorgen/runtime/secret"
 	"github.com/connectorgen/connectorgen/runtime/transport"
@@ -143,7 +144,7 @@ func newEmail(t *testing.T, a *fakeAPI, opts ...email.Option) *email.Client {
 func addMember(c *email.Client, key string) (*email.Member, error) {
 	p := email.AddMemberParams{ListID: "b1f3c2d4e5"}
 	if key != "" {
-		p.IdempotencyKey.Set(key)
+		p.IdempotencyKey = oas.Some(key)
 	}
 	return c.AddMember(context.Background(), p, email.AddMemberRequest{
 		EmailAddress: "grace.hopper@navalsystems.example", Status: email.MemberStatusSubscribed})

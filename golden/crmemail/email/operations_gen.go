@@ -909,7 +909,7 @@ func (c *Client) ListListsPages(ctx context.Context, p ListListsParams) iter.Seq
 			if lim, ok := p.Count.Get(); ok && int64(len(items)) < int64(lim) {
 				return
 			}
-			p.Offset = oas.Some(int32(p.Offset.Or(0) + int32(len(items))))
+			p.Offset = oas.Some(int32(oas.Or(p.Offset, 0) + int32(len(items))))
 		}
 	}
 }
@@ -1082,7 +1082,7 @@ func (c *Client) ListMembersPages(ctx context.Context, p ListMembersParams) iter
 			if lim, ok := p.Count.Get(); ok && int64(len(items)) < int64(lim) {
 				return
 			}
-			p.Offset = oas.Some(int32(p.Offset.Or(0) + int32(len(items))))
+			p.Offset = oas.Some(int32(oas.Or(p.Offset, 0) + int32(len(items))))
 		}
 	}
 }
@@ -1200,7 +1200,7 @@ func (c *Client) ListSendersPages(ctx context.Context, p ListSendersParams) iter
 			if lim, ok := p.Count.Get(); ok && int64(len(items)) < int64(lim) {
 				return
 			}
-			p.Offset = oas.Some(int32(p.Offset.Or(0) + int32(len(items))))
+			p.Offset = oas.Some(int32(oas.Or(p.Offset, 0) + int32(len(items))))
 		}
 	}
 }
@@ -1344,7 +1344,7 @@ func (c *Client) ListTagsPages(ctx context.Context, p ListTagsParams) iter.Seq2[
 			if lim, ok := p.Count.Get(); ok && int64(len(items)) < int64(lim) {
 				return
 			}
-			p.Offset = oas.Some(int32(p.Offset.Or(0) + int32(len(items))))
+			p.Offset = oas.Some(int32(oas.Or(p.Offset, 0) + int32(len(items))))
 		}
 	}
 }

@@ -41,14 +41,14 @@ type AddMemberRequest struct {
 	// Subscription state. `cleaned` (hard-bounced) is set only by Postbox; `pending` means a confirmation email was sent; `transactional` members receive only transactional mail.
 	StatusIfNew oas.Opt[MemberStatus] `json:"status_if_new,omitzero"`
 	// Personalisation fields, keyed by merge tag. The standard tags are listed; lists may define more, which are always strings.
-	MergeFields oas.Opt[MemberMergeFields] `json:"merge_fields,omitzero"`
+	MergeFields *MemberMergeFields `json:"merge_fields,omitzero"`
 	// Names of tags to apply when the member is created; ignored on updates.
 	Tags     []string        `json:"tags,omitzero"`
 	Language oas.Opt[string] `json:"language,omitzero"`
 	Vip      oas.Opt[bool]   `json:"vip,omitzero"`
 	// Approximate location, from sign-up IP or set explicitly.
-	Location oas.Opt[MemberLocation] `json:"location,omitzero"`
-	SourceID oas.Nullable[string]    `json:"source_id,omitzero"`
+	Location *MemberLocation      `json:"location,omitzero"`
+	SourceID oas.Nullable[string] `json:"source_id,omitzero"`
 }
 
 // Batch: Progress of a batch.
@@ -70,7 +70,7 @@ type Batch struct {
 
 // BatchOperation: One API call inside a batch.
 type BatchOperation struct {
-	Method BatchOperationMethod `json:"method"`
+	Method Method `json:"method"`
 	// Path relative to the API root, e.g. /lists/{list_id}/members.
 	Path string `json:"path"`
 	// Query parameters.
@@ -79,29 +79,6 @@ type BatchOperation struct {
 	Body oas.Opt[string] `json:"body,omitzero"`
 	// Client-chosen ID echoed in the results, to match them up.
 	OperationID oas.Opt[string] `json:"operation_id,omitzero"`
-}
-
-// BatchOperationMethod is generated from the API description.
-//
-// Values not listed by the spec decode without error; IsKnown tells them apart.
-type BatchOperationMethod string
-
-// Values of BatchOperationMethod listed by the spec.
-const (
-	BatchOperationMethodGet    BatchOperationMethod = "GET"
-	BatchOperationMethodPost   BatchOperationMethod = "POST"
-	BatchOperationMethodPut    BatchOperationMethod = "PUT"
-	BatchOperationMethodPatch  BatchOperationMethod = "PATCH"
-	BatchOperationMethodDelete BatchOperationMethod = "DELETE"
-)
-
-// IsKnown reports whether v is one of the values the spec lists.
-func (v BatchOperationMethod) IsKnown() bool {
-	switch v {
-	case BatchOperationMethodGet, BatchOperationMethodPost, BatchOperationMethodPut, BatchOperationMethodPatch, BatchOperationMethodDelete:
-		return true
-	}
-	return false
 }
 
 // BatchRequest: Operations to run asynchronously.
@@ -143,32 +120,9 @@ type CampaignDefaults struct {
 // Link: A hypermedia link to a related resource or action.
 type Link struct {
 	// Relation of the target to the current resource.
-	Rel    string     `json:"rel"`
-	Href   string     `json:"href"`
-	Method LinkMethod `json:"method"`
-}
-
-// LinkMethod is generated from the API description.
-//
-// Values not listed by the spec decode without error; IsKnown tells them apart.
-type LinkMethod string
-
-// Values of LinkMethod listed by the spec.
-const (
-	LinkMethodGet    LinkMethod = "GET"
-	LinkMethodPost   LinkMethod = "POST"
-	LinkMethodPut    LinkMethod = "PUT"
-	LinkMethodPatch  LinkMethod = "PATCH"
-	LinkMethodDelete LinkMethod = "DELETE"
-)
-
-// IsKnown reports whether v is one of the values the spec lists.
-func (v LinkMethod) IsKnown() bool {
-	switch v {
-	case LinkMethodGet, LinkMethodPost, LinkMethodPut, LinkMethodPatch, LinkMethodDelete:
-		return true
-	}
-	return false
+	Rel    string `json:"rel"`
+	Href   string `json:"href"`
+	Method Method `json:"method"`
 }
 
 // List: An audience that members subscribe to.
@@ -188,7 +142,7 @@ type List struct {
 	// Subscriber counts, refreshed every few minutes.
 	//
 	// Read-only: set by the server and ignored in requests.
-	Stats oas.Opt[ListStats] `json:"stats,omitzero"`
+	Stats *ListStats `json:"stats,omitzero"`
 }
 
 // ListCollection: One page of lists.
@@ -294,7 +248,7 @@ type Member struct {
 	// Subscription state. `cleaned` (hard-bounced) is set only by Postbox; `pending` means a confirmation email was sent; `transactional` members receive only transactional mail.
 	Status MemberStatus `json:"status"`
 	// Personalisation fields, keyed by merge tag. The standard tags are listed; lists may define more, which are always strings.
-	MergeFields oas.Opt[MemberMergeFields] `json:"merge_fields,omitzero"`
+	MergeFields *MemberMergeFields `json:"merge_fields,omitzero"`
 	// Tags currently applied.
 	Tags []MemberTag `json:"tags,omitzero"`
 	// Preferred language, BCP 47 tag.
@@ -302,7 +256,7 @@ type Member struct {
 	// VIP members can be targeted in segments.
 	Vip oas.Opt[bool] `json:"vip,omitzero"`
 	// Approximate location, from sign-up IP or set explicitly.
-	Location oas.Opt[MemberLocation] `json:"location,omitzero"`
+	Location *MemberLocation `json:"location,omitzero"`
 	// ID of the record in the system this member was synced from (e.g. a CRM lead ID).
 	SourceID oas.Nullable[string] `json:"source_id,omitzero"`
 	// When the member was last changed.
@@ -481,14 +435,37 @@ type MemberWrite struct {
 	// Subscription state. `cleaned` (hard-bounced) is set only by Postbox; `pending` means a confirmation email was sent; `transactional` members receive only transactional mail.
 	StatusIfNew oas.Opt[MemberStatus] `json:"status_if_new,omitzero"`
 	// Personalisation fields, keyed by merge tag. The standard tags are listed; lists may define more, which are always strings.
-	MergeFields oas.Opt[MemberMergeFields] `json:"merge_fields,omitzero"`
+	MergeFields *MemberMergeFields `json:"merge_fields,omitzero"`
 	// Names of tags to apply when the member is created; ignored on updates.
 	Tags     []string        `json:"tags,omitzero"`
 	Language oas.Opt[string] `json:"language,omitzero"`
 	Vip      oas.Opt[bool]   `json:"vip,omitzero"`
 	// Approximate location, from sign-up IP or set explicitly.
-	Location oas.Opt[MemberLocation] `json:"location,omitzero"`
-	SourceID oas.Nullable[string]    `json:"source_id,omitzero"`
+	Location *MemberLocation      `json:"location,omitzero"`
+	SourceID oas.Nullable[string] `json:"source_id,omitzero"`
+}
+
+// Method is generated from the API description.
+//
+// Values not listed by the spec decode without error; IsKnown tells them apart.
+type Method string
+
+// Values of Method listed by the spec.
+const (
+	MethodGet    Method = "GET"
+	MethodPost   Method = "POST"
+	MethodPut    Method = "PUT"
+	MethodPatch  Method = "PATCH"
+	MethodDelete Method = "DELETE"
+)
+
+// IsKnown reports whether v is one of the values the spec lists.
+func (v Method) IsKnown() bool {
+	switch v {
+	case MethodGet, MethodPost, MethodPut, MethodPatch, MethodDelete:
+		return true
+	}
+	return false
 }
 
 // Ping: Health-check result.
@@ -540,12 +517,12 @@ type UpsertMemberRequest struct {
 	// Subscription state. `cleaned` (hard-bounced) is set only by Postbox; `pending` means a confirmation email was sent; `transactional` members receive only transactional mail.
 	StatusIfNew oas.Opt[MemberStatus] `json:"status_if_new,omitzero"`
 	// Personalisation fields, keyed by merge tag. The standard tags are listed; lists may define more, which are always strings.
-	MergeFields oas.Opt[MemberMergeFields] `json:"merge_fields,omitzero"`
+	MergeFields *MemberMergeFields `json:"merge_fields,omitzero"`
 	// Names of tags to apply when the member is created; ignored on updates.
 	Tags     []string        `json:"tags,omitzero"`
 	Language oas.Opt[string] `json:"language,omitzero"`
 	Vip      oas.Opt[bool]   `json:"vip,omitzero"`
 	// Approximate location, from sign-up IP or set explicitly.
-	Location oas.Opt[MemberLocation] `json:"location,omitzero"`
-	SourceID oas.Nullable[string]    `json:"source_id,omitzero"`
+	Location *MemberLocation      `json:"location,omitzero"`
+	SourceID oas.Nullable[string] `json:"source_id,omitzero"`
 }

@@ -46,7 +46,7 @@ func TestEveryRuleKind(t *testing.T) {
 	}
 	// status is create-only; the update body leaves it out.
 	w, _ = leadsEverythingMap(context.Background(), &lead, lookups{"owners/cmp_1": "snd_7"}, false)
-	if upd, _ := json.Marshal(leadsEverythingUpdateBody(&w)); json.Valid(upd) && w.Status.IsSet() {
+	if upd, _ := json.Marshal(leadsEverythingUpdateBody(&w)); json.Valid(upd) && !w.Status.IsZero() {
 		t.Errorf("status set on update: %s", upd)
 	}
 }
@@ -84,7 +84,7 @@ func TestConflictPoliciesAndIntegerCursor(t *testing.T) {
 	}
 	s := MembersBack(Clients{})
 	m := email.Member{ID: "m1", EmailAddress: "a@b.example", Version: 9, LastChanged: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		MergeFields: oas.Some(email.MemberMergeFields{Account: oas.Some("12"), Lname: oas.Some("Byron")})}
+		MergeFields: &email.MemberMergeFields{Account: oas.Some("12"), Lname: oas.Some("Byron")}}
 	if s.CursorKind != engine.CursorInt || s.Cursor(&m).Int != 9 || s.Version(&m) != 9 {
 		t.Errorf("integer cursor/version not taken from version: %+v, %d", s.Cursor(&m), s.Version(&m))
 	}
@@ -96,12 +96,12 @@ func TestConflictPoliciesAndIntegerCursor(t *testing.T) {
 	if want := `{"first_name":"2026-01-02T03:04:05Z","last_name":"Byron","email":"a@b.example","employee_count":12}`; string(body) != want {
 		t.Errorf("create body\n got %s\nwant %s", body, want)
 	}
-	m.MergeFields = oas.Some(email.MemberMergeFields{Account: oas.Some("twelve")})
+	m.MergeFields = &email.MemberMergeFields{Account: oas.Some("twelve")}
 	var perm *engine.PermanentError
 	if _, err := membersBackMap(context.Background(), &m, nil, true); !errors.As(err, &perm) {
 		t.Errorf("unparsable number: err = %v, want permanent", err)
 	}
-	m.MergeFields = oas.Opt[email.MemberMergeFields]{}
+	m.MergeFields = nil
 	w, _ = membersBackMap(context.Background(), &m, nil, true)
 	if v, _ := w.LastName.Get(); v != "(unknown)" {
 		t.Errorf("default last_name = %q", v)
@@ -165,7 +165,7 @@ func TestMapKeyPaths(t *testing.T) {
 		t.Errorf("absent source key: REGION = %+v, want null (cleared)", w.MergeFieldsRegion)
 	}
 
-	m := email.Member{ID: "m1", EmailAddress: "a@b.example", MergeFields: oas.Some(email.MemberMergeFields{Tier: oas.Some(email.MemberMergeFieldsTierGold)})}
+	m := email.Member{ID: "m1", EmailAddress: "a@b.example", MergeFields: &email.MemberMergeFields{Tier: oas.Some(email.MemberMergeFieldsTierGold)}}
 	bw, err := membersBackMap(context.Background(), &m, nil, true)
 	if err != nil {
 		t.Fatal(err)

@@ -147,36 +147,36 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 					fields["vip"] = j
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Company.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Company.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.COMPANY"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Account.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Account.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.ACCOUNT"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Lname.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Lname.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.LNAME"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Tier.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Tier.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.TIER"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Sender.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Sender.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.SENDER"] = j
 					}
@@ -187,36 +187,36 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 					fields["source_id"] = j
 				}
 			}
-			if v0, ok := r.Location.Get(); ok {
-				if v1, ok := v0.Latitude.Get(); ok {
+			if r.Location != nil {
+				if v1, ok := r.Location.Latitude.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["location.latitude"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if k2, ok := v0.AdditionalProperties["REGION"]; ok {
+			if r.MergeFields != nil {
+				if k2, ok := r.MergeFields.AdditionalProperties["REGION"]; ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(k2)); ok {
 						fields["merge_fields.REGION"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Landline.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Landline.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.LANDLINE"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Fname.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Fname.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.FNAME"] = j
 					}
 				}
 			}
-			if v0, ok := r.MergeFields.Get(); ok {
-				if v1, ok := v0.Mobile.Get(); ok {
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Mobile.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.MOBILE"] = j
 					}
@@ -336,12 +336,12 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			x := v0
 			w.Vip = oas.Value(x)
 		}
-		if !w.Vip.IsSet() {
+		if w.Vip.IsZero() {
 			w.Vip = oas.Value(false)
 		}
 		if !seen {
-			if !w.Vip.IsSet() {
-				w.Vip.SetNull()
+			if w.Vip.IsZero() {
+				w.Vip = oas.Null[bool]()
 			}
 		}
 	}
@@ -354,12 +354,12 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			x = strings.ToUpper(x)
 			w.MergeFieldsCompany = oas.Value(x)
 		}
-		if !w.MergeFieldsCompany.IsSet() {
+		if w.MergeFieldsCompany.IsZero() {
 			w.MergeFieldsCompany = oas.Value("Unknown")
 		}
 		if !seen {
-			if !w.MergeFieldsCompany.IsSet() {
-				w.MergeFieldsCompany.SetNull()
+			if w.MergeFieldsCompany.IsZero() {
+				w.MergeFieldsCompany = oas.Null[string]()
 			}
 		}
 	}
@@ -372,8 +372,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			w.MergeFieldsAccount = oas.Value(x)
 		}
 		if !seen {
-			if !w.MergeFieldsAccount.IsSet() {
-				w.MergeFieldsAccount.SetNull()
+			if w.MergeFieldsAccount.IsZero() {
+				w.MergeFieldsAccount = oas.Null[string]()
 			}
 		}
 	}
@@ -386,8 +386,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			w.MergeFieldsLname = oas.Value(x)
 		}
 		if !seen {
-			if !w.MergeFieldsLname.IsSet() {
-				w.MergeFieldsLname.SetNull()
+			if w.MergeFieldsLname.IsZero() {
+				w.MergeFieldsLname = oas.Null[string]()
 			}
 		}
 	}
@@ -405,8 +405,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			}
 		}
 		if !seen {
-			if !w.MergeFieldsTier.IsSet() {
-				w.MergeFieldsTier.SetNull()
+			if w.MergeFieldsTier.IsZero() {
+				w.MergeFieldsTier = oas.Null[email.MemberMergeFieldsTier]()
 			}
 		}
 	}
@@ -427,8 +427,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			}
 		}
 		if !seen {
-			if !w.MergeFieldsSender.IsSet() {
-				w.MergeFieldsSender.SetNull()
+			if w.MergeFieldsSender.IsZero() {
+				w.MergeFieldsSender = oas.Null[string]()
 			}
 		}
 	}
@@ -449,8 +449,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			}
 		}
 		if !seen {
-			if !w.SourceID.IsSet() {
-				w.SourceID.SetNull()
+			if w.SourceID.IsZero() {
+				w.SourceID = oas.Null[string]()
 			}
 		}
 	}
@@ -463,8 +463,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			w.LocationLatitude = oas.Value(x)
 		}
 		if !seen {
-			if !w.LocationLatitude.IsSet() {
-				w.LocationLatitude.SetNull()
+			if w.LocationLatitude.IsZero() {
+				w.LocationLatitude = oas.Null[float64]()
 			}
 		}
 	}
@@ -477,8 +477,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			w.MergeFieldsRegion = oas.Value(x)
 		}
 		if !seen {
-			if !w.MergeFieldsRegion.IsSet() {
-				w.MergeFieldsRegion.SetNull()
+			if w.MergeFieldsRegion.IsZero() {
+				w.MergeFieldsRegion = oas.Null[string]()
 			}
 		}
 	}
@@ -501,8 +501,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 			}
 		}
 		if !seen {
-			if !w.MergeFieldsFname.IsSet() {
-				w.MergeFieldsFname.SetNull()
+			if w.MergeFieldsFname.IsZero() {
+				w.MergeFieldsFname = oas.Null[string]()
 			}
 		}
 	}
@@ -517,8 +517,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 		r0 := fmtutil.Initials(m0, m1)
 		w.MergeFieldsMobile = oas.Value(r0)
 		if !seen {
-			if !w.MergeFieldsMobile.IsSet() {
-				w.MergeFieldsMobile.SetNull()
+			if w.MergeFieldsMobile.IsZero() {
+				w.MergeFieldsMobile = oas.Null[string]()
 			}
 		}
 	}
@@ -559,7 +559,7 @@ func leadsEverythingExit(s *crm.Lead) bool {
 func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 	return []engine.Field[LeadsEverythingWrite]{{
 		Clear: func(w *LeadsEverythingWrite) {
-			w.EmailAddress.Unset()
+			w.EmailAddress = oas.Nullable[string]{}
 		},
 		Path:   "email_address",
 		Policy: engine.LastWriterWins,
@@ -568,7 +568,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.Status.Unset()
+			w.Status = oas.Nullable[email.MemberStatus]{}
 		},
 		CreateOnly: true,
 		Path:       "status",
@@ -578,7 +578,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.Language.Unset()
+			w.Language = oas.Nullable[string]{}
 		},
 		Path:   "language",
 		Policy: engine.LastWriterWins,
@@ -587,7 +587,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.Vip.Unset()
+			w.Vip = oas.Nullable[bool]{}
 		},
 		Path:   "vip",
 		Policy: engine.LastWriterWins,
@@ -596,7 +596,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsCompany.Unset()
+			w.MergeFieldsCompany = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.COMPANY",
 		Policy: engine.Queue,
@@ -605,7 +605,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsAccount.Unset()
+			w.MergeFieldsAccount = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.ACCOUNT",
 		Policy: engine.LastWriterWins,
@@ -614,7 +614,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsLname.Unset()
+			w.MergeFieldsLname = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.LNAME",
 		Policy: engine.LastWriterWins,
@@ -623,7 +623,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsTier.Unset()
+			w.MergeFieldsTier = oas.Nullable[email.MemberMergeFieldsTier]{}
 		},
 		Path:   "merge_fields.TIER",
 		Policy: engine.LastWriterWins,
@@ -632,7 +632,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsSender.Unset()
+			w.MergeFieldsSender = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.SENDER",
 		Policy: engine.LastWriterWins,
@@ -641,7 +641,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.SourceID.Unset()
+			w.SourceID = oas.Nullable[string]{}
 		},
 		Path:   "source_id",
 		Policy: engine.LastWriterWins,
@@ -650,7 +650,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.LocationLatitude.Unset()
+			w.LocationLatitude = oas.Nullable[float64]{}
 		},
 		Path:   "location.latitude",
 		Policy: engine.LastWriterWins,
@@ -659,7 +659,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsRegion.Unset()
+			w.MergeFieldsRegion = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.REGION",
 		Policy: engine.LastWriterWins,
@@ -668,7 +668,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsLandline.Unset()
+			w.MergeFieldsLandline = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.LANDLINE",
 		Policy: engine.LastWriterWins,
@@ -677,7 +677,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsFname.Unset()
+			w.MergeFieldsFname = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.FNAME",
 		Policy: engine.LastWriterWins,
@@ -686,7 +686,7 @@ func leadsEverythingFields() []engine.Field[LeadsEverythingWrite] {
 		},
 	}, {
 		Clear: func(w *LeadsEverythingWrite) {
-			w.MergeFieldsMobile.Unset()
+			w.MergeFieldsMobile = oas.Nullable[string]{}
 		},
 		Path:   "merge_fields.MOBILE",
 		Policy: engine.LastWriterWins,
@@ -712,80 +712,70 @@ func leadsEverythingCreateBody(w *LeadsEverythingWrite) email.AddMemberRequest {
 		b.Vip = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsCompany.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Company = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Company = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsAccount.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Account = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Account = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsLname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Lname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Lname = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsTier.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Tier = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Tier = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsSender.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Sender = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Sender = oas.Some(v)
 	}
 	if v, ok := w.SourceID.Get(); ok {
 		b.SourceID = oas.Value(v)
 	}
 	if v, ok := w.LocationLatitude.Get(); ok {
-		{
-			p1, _ := b.Location.Get()
-			p1.Latitude = oas.Some(v)
-			b.Location = oas.Some(p1)
+		if b.Location == nil {
+			b.Location = new(email.MemberLocation)
 		}
+		b.Location.Latitude = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsRegion.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			if p1.AdditionalProperties == nil {
-				p1.AdditionalProperties = map[string]string{}
-			}
-			p1.AdditionalProperties["REGION"] = v
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		if b.MergeFields.AdditionalProperties == nil {
+			b.MergeFields.AdditionalProperties = map[string]string{}
+		}
+		b.MergeFields.AdditionalProperties["REGION"] = v
 	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Landline = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Landline = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsFname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Fname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Fname = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsMobile.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Mobile = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Mobile = oas.Some(v)
 	}
 	return b
 }
@@ -813,165 +803,146 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 		b.Vip = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsCompany.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Company = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Company = oas.Some(v)
 	} else if w.MergeFieldsCompany.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Company = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Company = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsAccount.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Account = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Account = oas.Some(v)
 	} else if w.MergeFieldsAccount.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Account = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Account = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsLname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Lname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Lname = oas.Some(v)
 	} else if w.MergeFieldsLname.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Lname = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Lname = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsTier.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Tier = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Tier = oas.Some(v)
 	} else if w.MergeFieldsTier.IsNull() {
 		{
 			v := email.MemberMergeFieldsTier("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Tier = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Tier = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsSender.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Sender = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Sender = oas.Some(v)
 	} else if w.MergeFieldsSender.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Sender = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Sender = oas.Some(v)
 		}
 	}
 	if v, ok := w.SourceID.Get(); ok {
 		b.SourceID = oas.Value(v)
 	} else if w.SourceID.IsNull() {
-		b.SourceID.SetNull()
+		b.SourceID = oas.Null[string]()
 	}
 	if v, ok := w.LocationLatitude.Get(); ok {
-		{
-			p1, _ := b.Location.Get()
-			p1.Latitude = oas.Some(v)
-			b.Location = oas.Some(p1)
+		if b.Location == nil {
+			b.Location = new(email.MemberLocation)
 		}
+		b.Location.Latitude = oas.Some(v)
 	}
 	if v, ok := w.MergeFieldsRegion.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			if p1.AdditionalProperties == nil {
-				p1.AdditionalProperties = map[string]string{}
-			}
-			p1.AdditionalProperties["REGION"] = v
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		if b.MergeFields.AdditionalProperties == nil {
+			b.MergeFields.AdditionalProperties = map[string]string{}
+		}
+		b.MergeFields.AdditionalProperties["REGION"] = v
 	} else if w.MergeFieldsRegion.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				if p1.AdditionalProperties == nil {
-					p1.AdditionalProperties = map[string]string{}
-				}
-				p1.AdditionalProperties["REGION"] = v
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			if b.MergeFields.AdditionalProperties == nil {
+				b.MergeFields.AdditionalProperties = map[string]string{}
+			}
+			b.MergeFields.AdditionalProperties["REGION"] = v
 		}
 	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Landline = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Landline = oas.Some(v)
 	} else if w.MergeFieldsLandline.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Landline = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Landline = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsFname.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Fname = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Fname = oas.Some(v)
 	} else if w.MergeFieldsFname.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Fname = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Fname = oas.Some(v)
 		}
 	}
 	if v, ok := w.MergeFieldsMobile.Get(); ok {
-		{
-			p1, _ := b.MergeFields.Get()
-			p1.Mobile = oas.Some(v)
-			b.MergeFields = oas.Some(p1)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Mobile = oas.Some(v)
 	} else if w.MergeFieldsMobile.IsNull() {
 		{
 			v := string("")
-			{
-				p1, _ := b.MergeFields.Get()
-				p1.Mobile = oas.Some(v)
-				b.MergeFields = oas.Some(p1)
+			if b.MergeFields == nil {
+				b.MergeFields = new(email.MemberMergeFields)
 			}
+			b.MergeFields.Mobile = oas.Some(v)
 		}
 	}
 	return b
@@ -1067,19 +1038,19 @@ func membersBackMap(ctx context.Context, s *email.Member, l engine.Lookups, crea
 	{
 		// last_name ← merge_fields.LNAME
 		seen := false
-		if v0, ok := s.MergeFields.Get(); ok {
-			if v1, ok := v0.Lname.Get(); ok {
+		if s.MergeFields != nil {
+			if v1, ok := s.MergeFields.Lname.Get(); ok {
 				seen = true
 				x := v1
 				w.LastName = oas.Value(x)
 			}
 		}
-		if !w.LastName.IsSet() {
+		if w.LastName.IsZero() {
 			w.LastName = oas.Value("(unknown)")
 		}
 		if !seen {
-			if !w.LastName.IsSet() {
-				w.LastName.SetNull()
+			if w.LastName.IsZero() {
+				w.LastName = oas.Null[string]()
 			}
 		}
 	}
@@ -1091,8 +1062,8 @@ func membersBackMap(ctx context.Context, s *email.Member, l engine.Lookups, crea
 	{
 		// employee_count ← merge_fields.ACCOUNT
 		seen := false
-		if v0, ok := s.MergeFields.Get(); ok {
-			if v1, ok := v0.Account.Get(); ok {
+		if s.MergeFields != nil {
+			if v1, ok := s.MergeFields.Account.Get(); ok {
 				seen = true
 				n, err := strconv.ParseInt(string(v1), 10, 64)
 				if err != nil {
@@ -1103,24 +1074,24 @@ func membersBackMap(ctx context.Context, s *email.Member, l engine.Lookups, crea
 			}
 		}
 		if !seen {
-			if !w.EmployeeCount.IsSet() {
-				w.EmployeeCount.SetNull()
+			if w.EmployeeCount.IsZero() {
+				w.EmployeeCount = oas.Null[int32]()
 			}
 		}
 	}
 	{
 		// custom_fields["member.tier"] ← merge_fields.TIER
 		seen := false
-		if v0, ok := s.MergeFields.Get(); ok {
-			if v1, ok := v0.Tier.Get(); ok {
+		if s.MergeFields != nil {
+			if v1, ok := s.MergeFields.Tier.Get(); ok {
 				seen = true
 				x := string(v1)
 				w.CustomFieldsMemberTier = oas.Value(x)
 			}
 		}
 		if !seen {
-			if !w.CustomFieldsMemberTier.IsSet() {
-				w.CustomFieldsMemberTier.SetNull()
+			if w.CustomFieldsMemberTier.IsZero() {
+				w.CustomFieldsMemberTier = oas.Null[string]()
 			}
 		}
 	}
@@ -1131,7 +1102,7 @@ func membersBackMap(ctx context.Context, s *email.Member, l engine.Lookups, crea
 func membersBackFields() []engine.Field[MembersBackWrite] {
 	return []engine.Field[MembersBackWrite]{{
 		Clear: func(w *MembersBackWrite) {
-			w.Email.Unset()
+			w.Email = oas.Nullable[string]{}
 		},
 		Path:   "email",
 		Policy: engine.SourceWins,
@@ -1140,7 +1111,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		},
 	}, {
 		Clear: func(w *MembersBackWrite) {
-			w.LastName.Unset()
+			w.LastName = oas.Nullable[string]{}
 		},
 		Path:   "last_name",
 		Policy: engine.SourceWins,
@@ -1149,7 +1120,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		},
 	}, {
 		Clear: func(w *MembersBackWrite) {
-			w.FirstName.Unset()
+			w.FirstName = oas.Nullable[string]{}
 		},
 		Path:   "first_name",
 		Policy: engine.SourceWins,
@@ -1158,7 +1129,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		},
 	}, {
 		Clear: func(w *MembersBackWrite) {
-			w.EmployeeCount.Unset()
+			w.EmployeeCount = oas.Nullable[int32]{}
 		},
 		Path:   "employee_count",
 		Policy: engine.SourceWins,
@@ -1167,7 +1138,7 @@ func membersBackFields() []engine.Field[MembersBackWrite] {
 		},
 	}, {
 		Clear: func(w *MembersBackWrite) {
-			w.CustomFieldsMemberTier.Unset()
+			w.CustomFieldsMemberTier = oas.Nullable[string]{}
 		},
 		Path:   "custom_fields[\"member.tier\"]",
 		Policy: engine.SourceWins,

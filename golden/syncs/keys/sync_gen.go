@@ -126,11 +126,10 @@ func TicketsToIssues(c Clients) *engine.Sync[desk.Ticket, TicketsToIssuesWrite] 
 		Find: func(ctx context.Context, naturalKey string) (string, bool, error) {
 			var fb tracker.IssueSearch
 			v := naturalKey
-			{
-				p1, _ := fb.Filter.Get()
-				p1.ExternalRef = oas.Some(v)
-				fb.Filter = oas.Some(p1)
+			if fb.Filter == nil {
+				fb.Filter = new(tracker.IssueSearchFilter)
 			}
+			fb.Filter.ExternalRef = oas.Some(v)
 			r, err := c.Tracker.SearchIssues(ctx, fb)
 			if err != nil {
 				return "", false, err
@@ -206,8 +205,8 @@ func ticketsToIssuesMap(ctx context.Context, s *desk.Ticket, l engine.Lookups, c
 			w.Priority = oas.Value(x)
 		}
 		if !seen {
-			if !w.Priority.IsSet() {
-				w.Priority.SetNull()
+			if w.Priority.IsZero() {
+				w.Priority = oas.Null[int64]()
 			}
 		}
 	}
@@ -218,7 +217,7 @@ func ticketsToIssuesMap(ctx context.Context, s *desk.Ticket, l engine.Lookups, c
 func ticketsToIssuesFields() []engine.Field[TicketsToIssuesWrite] {
 	return []engine.Field[TicketsToIssuesWrite]{{
 		Clear: func(w *TicketsToIssuesWrite) {
-			w.Summary.Unset()
+			w.Summary = oas.Nullable[string]{}
 		},
 		Path:   "summary",
 		Policy: engine.SourceWins,
@@ -227,7 +226,7 @@ func ticketsToIssuesFields() []engine.Field[TicketsToIssuesWrite] {
 		},
 	}, {
 		Clear: func(w *TicketsToIssuesWrite) {
-			w.ExternalRef.Unset()
+			w.ExternalRef = oas.Nullable[string]{}
 		},
 		Path:   "external_ref",
 		Policy: engine.SourceWins,
@@ -236,7 +235,7 @@ func ticketsToIssuesFields() []engine.Field[TicketsToIssuesWrite] {
 		},
 	}, {
 		Clear: func(w *TicketsToIssuesWrite) {
-			w.Priority.Unset()
+			w.Priority = oas.Nullable[int64]{}
 		},
 		Path:   "priority",
 		Policy: engine.SourceWins,
@@ -387,7 +386,7 @@ func ticketsUpsertedMap(ctx context.Context, s *desk.Ticket, l engine.Lookups, c
 func ticketsUpsertedFields() []engine.Field[TicketsUpsertedWrite] {
 	return []engine.Field[TicketsUpsertedWrite]{{
 		Clear: func(w *TicketsUpsertedWrite) {
-			w.Summary.Unset()
+			w.Summary = oas.Nullable[string]{}
 		},
 		Path:   "summary",
 		Policy: engine.SourceWins,
@@ -396,7 +395,7 @@ func ticketsUpsertedFields() []engine.Field[TicketsUpsertedWrite] {
 		},
 	}, {
 		Clear: func(w *TicketsUpsertedWrite) {
-			w.ExternalRef.Unset()
+			w.ExternalRef = oas.Nullable[string]{}
 		},
 		Path:   "external_ref",
 		Policy: engine.SourceWins,
@@ -585,7 +584,7 @@ func ticketsBulkMap(ctx context.Context, s *desk.Ticket, l engine.Lookups, creat
 func ticketsBulkFields() []engine.Field[TicketsBulkWrite] {
 	return []engine.Field[TicketsBulkWrite]{{
 		Clear: func(w *TicketsBulkWrite) {
-			w.Summary.Unset()
+			w.Summary = oas.Nullable[string]{}
 		},
 		Path:   "summary",
 		Policy: engine.SourceWins,
@@ -594,7 +593,7 @@ func ticketsBulkFields() []engine.Field[TicketsBulkWrite] {
 		},
 	}, {
 		Clear: func(w *TicketsBulkWrite) {
-			w.ExternalRef.Unset()
+			w.ExternalRef = oas.Nullable[string]{}
 		},
 		Path:   "external_ref",
 		Policy: engine.SourceWins,
@@ -769,7 +768,7 @@ func openTicketsEnter(s *desk.Ticket) bool {
 func openTicketsFields() []engine.Field[OpenTicketsWrite] {
 	return []engine.Field[OpenTicketsWrite]{{
 		Clear: func(w *OpenTicketsWrite) {
-			w.Summary.Unset()
+			w.Summary = oas.Nullable[string]{}
 		},
 		Path:   "summary",
 		Policy: engine.SourceWins,
@@ -778,7 +777,7 @@ func openTicketsFields() []engine.Field[OpenTicketsWrite] {
 		},
 	}, {
 		Clear: func(w *OpenTicketsWrite) {
-			w.State.Unset()
+			w.State = oas.Nullable[tracker.IssueInputState]{}
 		},
 		Path:   "state",
 		Policy: engine.SourceWins,
@@ -941,7 +940,7 @@ func openTicketsOnlyEnter(s *desk.Ticket) bool {
 func openTicketsOnlyFields() []engine.Field[OpenTicketsOnlyWrite] {
 	return []engine.Field[OpenTicketsOnlyWrite]{{
 		Clear: func(w *OpenTicketsOnlyWrite) {
-			w.Summary.Unset()
+			w.Summary = oas.Nullable[string]{}
 		},
 		Path:   "summary",
 		Policy: engine.SourceWins,
@@ -1151,7 +1150,7 @@ func openTicketsBulkEnter(s *desk.Ticket) bool {
 func openTicketsBulkFields() []engine.Field[OpenTicketsBulkWrite] {
 	return []engine.Field[OpenTicketsBulkWrite]{{
 		Clear: func(w *OpenTicketsBulkWrite) {
-			w.Summary.Unset()
+			w.Summary = oas.Nullable[string]{}
 		},
 		Path:   "summary",
 		Policy: engine.SourceWins,
@@ -1160,7 +1159,7 @@ func openTicketsBulkFields() []engine.Field[OpenTicketsBulkWrite] {
 		},
 	}, {
 		Clear: func(w *OpenTicketsBulkWrite) {
-			w.ExternalRef.Unset()
+			w.ExternalRef = oas.Nullable[string]{}
 		},
 		Path:   "external_ref",
 		Policy: engine.SourceWins,

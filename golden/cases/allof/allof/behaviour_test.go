@@ -24,12 +24,12 @@ func TestMergedPropertyKeepsEveryField(t *testing.T) {
 	if err := json.Unmarshal([]byte(in), &v); err != nil {
 		t.Fatal(err)
 	}
-	acl, ok := v.ACL.Get()
-	if !ok || !acl.Enabled || acl.Revision.Or("") != "r1" {
+	acl, ok := v.ACL, v.ACL != nil
+	if !ok || !acl.Enabled || oas.Or(acl.Revision, "") != "r1" {
 		t.Fatalf("acl = %+v", v.ACL)
 	}
-	addr, _ := acl.Addresses.Get()
-	if len(addr.IPv4) != 1 || len(addr.IPv6) != 1 {
+	addr := acl.Addresses
+	if addr == nil || len(addr.IPv4) != 1 || len(addr.IPv6) != 1 {
 		t.Errorf("addresses = %+v", addr)
 	}
 	out, _ := json.Marshal(v)
@@ -37,7 +37,7 @@ func TestMergedPropertyKeepsEveryField(t *testing.T) {
 		t.Errorf("round trip:\n in  %s\n out %s", in, out)
 	}
 	// enabled and ipv6 are required: they are sent even when zero.
-	out, _ = json.Marshal(allof.ACLCluster{ACL: oas.Some(allof.ACLClusterACL{Addresses: oas.Some(allof.ACLClusterACLAddresses{IPv6: []string{}})})})
+	out, _ = json.Marshal(allof.ACLCluster{ACL: &allof.ACLClusterACL{Addresses: &allof.ACLClusterACLAddresses{IPv6: []string{}}}})
 	if want := `{"acl":{"enabled":false,"addresses":{"ipv6":[]}}}`; string(out) != want {
 		t.Errorf("got %s, want %s", out, want)
 	}

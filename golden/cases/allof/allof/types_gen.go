@@ -7,8 +7,8 @@ import "github.com/connectorgen/connectorgen/runtime/oas"
 
 // ACL: the "ACL" schema.
 type ACL struct {
-	Enabled   oas.Opt[bool]         `json:"enabled,omitzero"`
-	Addresses oas.Opt[ACLAddresses] `json:"addresses,omitzero"`
+	Enabled   oas.Opt[bool] `json:"enabled,omitzero"`
+	Addresses *ACLAddresses `json:"addresses,omitzero"`
 }
 
 // ACLAddresses is generated from the API description.
@@ -18,14 +18,14 @@ type ACLAddresses struct {
 
 // ACLCluster: the "ACLCluster" schema.
 type ACLCluster struct {
-	ACL oas.Opt[ACLClusterACL] `json:"acl,omitzero"`
+	ACL *ACLClusterACL `json:"acl,omitzero"`
 }
 
 // ACLClusterACL is generated from the API description.
 type ACLClusterACL struct {
-	Enabled   bool                            `json:"enabled"`
-	Addresses oas.Opt[ACLClusterACLAddresses] `json:"addresses,omitzero"`
-	Revision  oas.Opt[string]                 `json:"revision,omitzero"`
+	Enabled   bool                    `json:"enabled"`
+	Addresses *ACLClusterACLAddresses `json:"addresses,omitzero"`
+	Revision  oas.Opt[string]         `json:"revision,omitzero"`
 }
 
 // ACLClusterACLAddresses is generated from the API description.
@@ -49,9 +49,9 @@ type CreateVPCRequest struct {
 
 // Holder: the "Holder" schema.
 type Holder struct {
-	Named  oas.Opt[NamedSubnet]   `json:"named,omitzero"`
-	Clash  oas.Opt[Contradiction] `json:"clash,omitzero"`
-	Scalar oas.Opt[ScalarClash]   `json:"scalar,omitzero"`
+	Named  *NamedSubnet         `json:"named,omitzero"`
+	Clash  *Contradiction       `json:"clash,omitzero"`
+	Scalar oas.Opt[ScalarClash] `json:"scalar,omitzero"`
 }
 
 // NamedSubnet: the "NamedSubnet" schema.

@@ -61,7 +61,7 @@ func TestJSON(t *testing.T) {
 	if want := `{"id":"i\u003c1\u003e\u0026","qty":2}`; string(g.body) != want {
 		t.Errorf("sent %s, want %s", g.body, want)
 	}
-	if out.ID.Or("") != "i<1>&" || out.Qty.Or(0) != 2 {
+	if oas.Or(out.ID, "") != "i<1>&" || oas.Or(out.Qty, 0) != 2 {
 		t.Errorf("decoded %+v", out)
 	}
 }
@@ -89,7 +89,7 @@ func TestForm(t *testing.T) {
 		Count: oas.Some(int64(2)),
 		Tags:  []string{"t1", "t 2"},
 		CSV:   []string{"a", "b"},
-		Meta:  oas.Some(bodies.SendFormRequestMeta{A: oas.Some("x"), B: oas.Some(int64(1))}),
+		Meta:  &bodies.SendFormRequestMeta{A: oas.Some("x"), B: oas.Some(int64(1))},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -144,14 +144,14 @@ func TestMultipart(t *testing.T) {
 		Title:  oas.Some("hello"),
 		Count:  oas.Some(int64(3)),
 		Labels: []string{"a", "b"},
-		Meta:   oas.Some(bodies.Item{ID: oas.Some("m")}),
+		Meta:   &bodies.Item{ID: oas.Some("m")},
 		File:   oas.File{Name: "report \"q\".csv", ContentType: "text/csv", Content: strings.NewReader("a,b\n1,2\n")},
 		Extra:  []oas.File{{Content: bytes.NewReader([]byte{0, 1, 2})}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.ID.Or("") != "stored" {
+	if oas.Or(out.ID, "") != "stored" {
 		t.Errorf("decoded %+v", out)
 	}
 	type part struct{ name, file, ctype, content string }
@@ -227,7 +227,7 @@ func TestAnyMediaType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.contentType != "application/json" || string(g.body) != `{"id":"j"}` || item.ID.Or("") != "j" {
+	if g.contentType != "application/json" || string(g.body) != `{"id":"j"}` || oas.Or(item.ID, "") != "j" {
 		t.Errorf("sent %s (%s), decoded %+v", g.body, g.contentType, item)
 	}
 }

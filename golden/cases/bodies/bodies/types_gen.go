@@ -13,11 +13,11 @@ type Item struct {
 
 // SendFormRequest is generated from the API description.
 type SendFormRequest struct {
-	Name  string                       `json:"name"`
-	Count oas.Opt[int64]               `json:"count,omitzero"`
-	Tags  []string                     `json:"tags,omitzero"`
-	CSV   []string                     `json:"csv,omitzero"`
-	Meta  oas.Opt[SendFormRequestMeta] `json:"meta,omitzero"`
+	Name  string               `json:"name"`
+	Count oas.Opt[int64]       `json:"count,omitzero"`
+	Tags  []string             `json:"tags,omitzero"`
+	CSV   []string             `json:"csv,omitzero"`
+	Meta  *SendFormRequestMeta `json:"meta,omitzero"`
 }
 
 // SendFormRequestMeta is generated from the API description.
@@ -31,7 +31,7 @@ type UploadRequest struct {
 	Title  oas.Opt[string] `json:"title,omitzero"`
 	Count  oas.Opt[int64]  `json:"count,omitzero"`
 	Labels []string        `json:"labels,omitzero"`
-	Meta   oas.Opt[Item]   `json:"meta,omitzero"`
+	Meta   *Item           `json:"meta,omitzero"`
 	File   oas.File        `json:"file,omitzero"`
 	Extra  []oas.File      `json:"extra,omitzero"`
 }

@@ -231,9 +231,9 @@ type Named struct {
 type Owner struct {
 	Pet Animal `json:"pet,omitzero"`
 	// Only makes name required.
-	Nickname oas.Opt[RequiredName] `json:"nickname,omitzero"`
+	Nickname *RequiredName `json:"nickname,omitzero"`
 	// Nested allOf - a Pet with trophies.
-	Champion oas.Opt[Champion] `json:"champion,omitzero"`
+	Champion *Champion `json:"champion,omitzero"`
 }
 
 // Pet: A pet is a Base and Named thing with a kind.

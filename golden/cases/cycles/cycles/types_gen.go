@@ -17,12 +17,12 @@ type AnyB = AnyA
 
 // Holder: the "Holder" schema.
 type Holder struct {
-	Self          oas.Opt[SelfAllOf]      `json:"self,omitzero"`
-	SelfWithProps oas.Opt[SelfAllOfProps] `json:"selfWithProps,omitzero"`
-	Mutual        oas.Opt[MutualA]        `json:"mutual,omitzero"`
-	Any           AnyA                    `json:"any,omitzero"`
-	SelfAny       oas.Opt[SelfAny]        `json:"selfAny,omitzero"`
-	Mixed         MixedD                  `json:"mixed,omitzero"`
+	Self          oas.Opt[SelfAllOf] `json:"self,omitzero"`
+	SelfWithProps *SelfAllOfProps    `json:"selfWithProps,omitzero"`
+	Mutual        oas.Opt[MutualA]   `json:"mutual,omitzero"`
+	Any           AnyA               `json:"any,omitzero"`
+	SelfAny       oas.Opt[SelfAny]   `json:"selfAny,omitzero"`
+	Mixed         MixedD             `json:"mixed,omitzero"`
 }
 
 // MixedD: the "MixedD" schema.

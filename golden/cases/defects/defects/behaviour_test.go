@@ -58,7 +58,7 @@ func TestRepairedOperations(t *testing.T) {
 	}
 	// "required: true" on the property made id a required field.
 	var _ string = u.ID
-	if u.ID != "u2" || u.Name.Or("") != "42" || !u.Active.Or(false) {
+	if u.ID != "u2" || oas.Or(u.Name, "") != "42" || !oas.Or(u.Active, false) {
 		t.Errorf("decoded %+v", u)
 	}
 

@@ -120,8 +120,8 @@ func TestUnknownValuesDecode(t *testing.T) {
 	if len(u.Tags) != 2 || !u.Tags[0].IsKnown() || u.Tags[1].IsKnown() {
 		t.Errorf("tags %v", u.Tags)
 	}
-	if k.Status != enums.StatusOpen2 || !k.Status.IsKnown() || k.Priority.Or(0) != enums.Priority1 ||
-		k.Symbol.Or("") != enums.SymbolAB2 || !k.Mark.IsNull() || k.Channel.Or("") != enums.OrderChannelWeb || !k.Flag.Or(false) {
+	if k.Status != enums.StatusOpen2 || !k.Status.IsKnown() || oas.Or(k.Priority, 0) != enums.Priority1 ||
+		oas.Or(k.Symbol, "") != enums.SymbolAB2 || !k.Mark.IsNull() || oas.Or(k.Channel, "") != enums.OrderChannelWeb || !oas.Or(k.Flag, false) {
 		t.Errorf("known order decoded as %+v", k)
 	}
 	b, err := json.Marshal(orders)
@@ -163,7 +163,7 @@ func TestUnknownValuesEncode(t *testing.T) {
 	if want := `{"id":"n","status":"draft","priority":0,"mark":null}`; got != want {
 		t.Errorf("sent %s, want %s", got, want)
 	}
-	if out.Status != "draft" || out.Status.IsKnown() || !out.Priority.IsSet() || !out.Mark.IsNull() {
+	if out.Status != "draft" || out.Status.IsKnown() || out.Priority.IsZero() || !out.Mark.IsNull() {
 		t.Errorf("decoded %+v", out)
 	}
 }

@@ -60,8 +60,8 @@ func TestFormatsRoundTrip(t *testing.T) {
 	if (*got)[0] != want {
 		t.Fatalf("sent %s\nwant %s", (*got)[0], want)
 	}
-	if !out.At.Equal(at) || out.Day != in.Day || out.Big != math.MaxInt64 || out.Unsigned.Or(0) != math.MaxUint64 ||
-		out.ID != in.ID || string(out.Blob) != string(in.Blob) || out.Amount.Or("") != in.Amount.Or("x") {
+	if !out.At.Equal(at) || out.Day != in.Day || out.Big != math.MaxInt64 || oas.Or(out.Unsigned, 0) != math.MaxUint64 ||
+		out.ID != in.ID || string(out.Blob) != string(in.Blob) || oas.Or(out.Amount, "") != oas.Or(in.Amount, "x") {
 		t.Errorf("decoded %+v", out)
 	}
 	if _, off := out.At.Zone(); off != -5*3600 {
@@ -112,7 +112,7 @@ func TestExtraFields(t *testing.T) {
 	if err := json.Unmarshal([]byte(doc), &o); err != nil {
 		t.Fatal(err)
 	}
-	if o.Name.Or("") != "n" || string(o.AdditionalProperties["z"]) != `{"deep":[true]}` || string(o.AdditionalProperties["a"]) != "null" {
+	if oas.Or(o.Name, "") != "n" || string(o.AdditionalProperties["z"]) != `{"deep":[true]}` || string(o.AdditionalProperties["a"]) != "null" {
 		t.Errorf("decoded %+v", o)
 	}
 	b, err := json.Marshal(o)

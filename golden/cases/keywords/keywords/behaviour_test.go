@@ -99,7 +99,7 @@ func TestParamsNamedLikeLocals(t *testing.T) {
 	if gotDefault != "dflt" || gotCookie != "select=sel" {
 		t.Errorf("default header %q, cookie %q", gotDefault, gotCookie)
 	}
-	if out.Type != "x" || out.Func != "y" || out.Len.Or(0) != 5 {
+	if out.Type != "x" || out.Func != "y" || oas.Or(out.Len, 0) != 5 {
 		t.Errorf("decoded %+v", out)
 	}
 
@@ -112,7 +112,7 @@ func TestParamsNamedLikeLocals(t *testing.T) {
 	if !ok {
 		t.Fatalf("Model = %T, want *keywords.Error", apiErr.Model)
 	}
-	if model.Error.Or("") != "lower" || model.Error2.Or("") != "upper" {
+	if oas.Or(model.Error, "") != "lower" || oas.Or(model.Error2, "") != "upper" {
 		t.Errorf("model = %+v", model)
 	}
 }
@@ -144,7 +144,7 @@ func TestMethodsNamedLikeAPI(t *testing.T) {
 		t.Fatalf("Func = %+v, %v", m, err)
 	}
 	nc, err := c.NewClient(ctx)
-	if err != nil || nc.Go.Or("") != "yes" {
+	if err != nil || oas.Or(nc.Go, "") != "yes" {
 		t.Fatalf("NewClient = %+v, %v", nc, err)
 	}
 	o, err := c.Option(ctx)

@@ -54,7 +54,7 @@ func TestSiblingFiles(t *testing.T) {
 	if paths[0] != "GET /widgets/w%201" {
 		t.Errorf("request %s", paths[0])
 	}
-	if w.ID != "w 1" || w.Parts[0].Sub.SKU.Or("") != "q" || w.Color.Or("") != multifile.ColorGreen {
+	if w.ID != "w 1" || oas.Or(w.Parts[0].Sub.SKU, "") != "q" || oas.Or(w.Color, "") != multifile.ColorGreen {
 		t.Errorf("decoded %+v", w)
 	}
 
@@ -62,7 +62,7 @@ func TestSiblingFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bodies[1] != `{"id":"w2","color":"red"}` || out.Color.Or("") != multifile.ColorRed {
+	if bodies[1] != `{"id":"w2","color":"red"}` || oas.Or(out.Color, "") != multifile.ColorRed {
 		t.Errorf("sent %s, decoded %+v", bodies[1], out)
 	}
 
@@ -72,7 +72,7 @@ func TestSiblingFiles(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
 		t.Fatalf("err = %v", err)
 	}
-	if p, ok := apiErr.Model.(*multifile.Problem); !ok || p.Title.Or("") != "no such widget" {
+	if p, ok := apiErr.Model.(*multifile.Problem); !ok || oas.Or(p.Title, "") != "no such widget" {
 		t.Errorf("Model = %#v", apiErr.Model)
 	}
 }

@@ -140,11 +140,11 @@ func TestMethodsReachTheirOperations(t *testing.T) {
 	})
 	ctx := context.Background()
 	v1, err := c.ListUsers(ctx)
-	if err != nil || len(v1) != 1 || v1[0].Name.Or("") != "one" {
+	if err != nil || len(v1) != 1 || oas.Or(v1[0].Name, "") != "one" {
 		t.Fatalf("ListUsers = %+v, %v", v1, err)
 	}
 	v2, err := c.ListUsersGetV2Users(ctx)
-	if err != nil || len(v2) != 1 || v2[0].Nickname.Or("") != "two" {
+	if err != nil || len(v2) != 1 || oas.Or(v2[0].Nickname, "") != "two" {
 		t.Fatalf("ListUsersGetV2Users = %+v, %v", v2, err)
 	}
 	if err := c.GetHealth(ctx); err != nil {
@@ -162,7 +162,7 @@ func TestMethodsReachTheirOperations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.ID2.Or(0) != 7 || u.AtType.Or("") != "person" {
+	if oas.Or(u.ID2, 0) != 7 || oas.Or(u.AtType, "") != "person" {
 		t.Errorf("GetUserByID = %+v", u)
 	}
 	if err := c.Paint(ctx, naming.PaintParams2{DryRun: oas.Some(true)}, naming.PaintRequest2{Color: oas.Some(naming.ColorAB)}); err != nil {

@@ -62,7 +62,7 @@ func TestTypeArraysAndConst(t *testing.T) {
 	if (*got)[0] != want {
 		t.Fatalf("sent %s\nwant %s", (*got)[0], want)
 	}
-	if !out.Name.IsNull() || out.Score.Or(0) != 0.25 || out.IDOrName.Which() != "Int64" || !out.Kind.IsKnown() || out.Version.Or(0) != 2 {
+	if !out.Name.IsNull() || oas.Or(out.Score, 0) != 0.25 || out.IDOrName.Which() != "Int64" || !out.Kind.IsKnown() || oas.Or(out.Version, 0) != 2 {
 		t.Errorf("decoded %+v", out)
 	}
 	if tags, ok := out.Tags.Get(); !ok || tags == nil || len(tags) != 0 {
@@ -84,7 +84,7 @@ func TestTypeArraysAndConst(t *testing.T) {
 	if s, err := out.IDOrName.AsString(); err != nil || s != "abc" || out.IDOrName.Which() != "String" {
 		t.Errorf("idOrName %s (%s)", out.IDOrName.Raw(), out.IDOrName.Which())
 	}
-	if !out.Score.IsNull() || !out.Owner.IsNull() || !out.Tags.IsNull() || out.Name.Or("") != "n" {
+	if !out.Score.IsNull() || !out.Owner.IsNull() || !out.Tags.IsNull() || oas.Or(out.Name, "") != "n" {
 		t.Errorf("decoded %+v", out)
 	}
 
@@ -93,7 +93,7 @@ func TestTypeArraysAndConst(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"kind":"other","name":null,"count":1,"version":3}`), &th); err != nil {
 		t.Fatal(err)
 	}
-	if th.Kind.IsKnown() || th.Version.Or(0).IsKnown() {
+	if th.Kind.IsKnown() || oas.Or(th.Version, 0).IsKnown() {
 		t.Errorf("unexpected consts reported as known: %+v", th)
 	}
 }

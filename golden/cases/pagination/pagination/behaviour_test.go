@@ -251,7 +251,7 @@ func TestResumeFromSavedCursor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		saved = page.NextCursor.Or("")
+		saved = oas.Or(page.NextCursor, "")
 		break // the process stops after the first page
 	}
 	if saved != "3" {

@@ -409,8 +409,8 @@ func (c *Client) ListByNextURLPage(ctx context.Context, p ListByNextURLParams, n
 		if err := rest.DecodeJSON(resp, &out); err != nil {
 			return nil, "", err
 		}
-		if v0, ok := out.Links.Get(); ok {
-			if v1, ok := v0.Next.Get(); ok {
+		if out.Links != nil {
+			if v1, ok := out.Links.Next.Get(); ok {
 				nextLink = string(v1)
 			}
 		}
@@ -548,7 +548,7 @@ func (c *Client) ListByOffsetPages(ctx context.Context, p ListByOffsetParams) it
 			if int64(len(items)) < int64(p.Limit) {
 				return
 			}
-			p.Offset = oas.Some(int64(p.Offset.Or(0) + int64(len(items))))
+			p.Offset = oas.Some(int64(oas.Or(p.Offset, 0) + int64(len(items))))
 		}
 	}
 }
@@ -648,7 +648,7 @@ func (c *Client) ListByPagePages(ctx context.Context, p ListByPageParams) iter.S
 			if lim, ok := p.PerPage.Get(); ok && int64(len(items)) < int64(lim) {
 				return
 			}
-			p.Page = oas.Some(int64(p.Page.Or(0) + 1))
+			p.Page = oas.Some(int64(oas.Or(p.Page, 0) + 1))
 		}
 	}
 }
@@ -738,8 +738,8 @@ func (c *Client) ListDeclaredPages(ctx context.Context, p ListDeclaredParams) it
 			}
 			var cursor string
 			found := false
-			if v0, ok := page.Page.Get(); ok {
-				if v1, ok := v0.Token.Get(); ok {
+			if page.Page != nil {
+				if v1, ok := page.Page.Token.Get(); ok {
 					cursor = string(v1)
 					found = true
 				}
@@ -769,8 +769,8 @@ func (c *Client) ListDeclaredItems(ctx context.Context, p ListDeclaredParams) it
 				continue
 			}
 			var items []Item
-			if v0, ok := page.Page.Get(); ok {
-				items = v0.Entries
+			if page.Page != nil {
+				items = page.Page.Entries
 			}
 			for _, it := range items {
 				if !yield(it, nil) {

@@ -25,8 +25,8 @@ type ListByCursorResponse struct {
 
 // ListByNextURLResponse is generated from the API description.
 type ListByNextURLResponse struct {
-	Values []Item                              `json:"values,omitzero"`
-	Links  oas.Opt[ListByNextURLResponseLinks] `json:"links,omitzero"`
+	Values []Item                      `json:"values,omitzero"`
+	Links  *ListByNextURLResponseLinks `json:"links,omitzero"`
 }
 
 // ListByNextURLResponseLinks is generated from the API description.
@@ -47,7 +47,7 @@ type ListByPageResponse struct {
 
 // ListDeclaredResponse is generated from the API description.
 type ListDeclaredResponse struct {
-	Page oas.Opt[ListDeclaredResponsePage] `json:"page,omitzero"`
+	Page *ListDeclaredResponsePage `json:"page,omitzero"`
 }
 
 // ListDeclaredResponsePage is generated from the API description.

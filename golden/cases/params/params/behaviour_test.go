@@ -104,7 +104,7 @@ func TestQueryStyles(t *testing.T) {
 		CSV:      []int64{1, 2},
 		Spaced:   []string{"a", "b"},
 		Piped:    []string{"a", "b|c"},
-		Filter:   oas.Some(params.Filter{Name: oas.Some("n"), Tags: []string{"t1", "t2"}, Range: oas.Some(params.FilterRange{From: oas.Some(int64(1)), To: oas.Some(int64(9))})}),
+		Filter:   oas.Some(params.Filter{Name: oas.Some("n"), Tags: []string{"t1", "t2"}, Range: &params.FilterRange{From: oas.Some(int64(1)), To: oas.Some(int64(9))}}),
 		Point:    oas.Some(pt),
 		PointCSV: oas.Some(ptL),
 		Days:     days,

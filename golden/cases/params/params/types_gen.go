@@ -7,10 +7,10 @@ import "github.com/connectorgen/connectorgen/runtime/oas"
 
 // Filter: the "Filter" schema.
 type Filter struct {
-	Name  oas.Opt[string]      `json:"name,omitzero"`
-	Min   oas.Opt[int64]       `json:"min,omitzero"`
-	Tags  []string             `json:"tags,omitzero"`
-	Range oas.Opt[FilterRange] `json:"range,omitzero"`
+	Name  oas.Opt[string] `json:"name,omitzero"`
+	Min   oas.Opt[int64]  `json:"min,omitzero"`
+	Tags  []string        `json:"tags,omitzero"`
+	Range *FilterRange    `json:"range,omitzero"`
 }
 
 // FilterRange is generated from the API description.

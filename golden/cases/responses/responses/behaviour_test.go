@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/connectorgen/connectorgen/golden/cases/responses/responses"
+	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
 	"github.com/connectorgen/connectorgen/runtime/transport"
 )
@@ -48,10 +49,10 @@ func TestSeveralTypedResults(t *testing.T) {
 		check func(*responses.SubmitJobResult) bool
 	}{
 		{reply{200, "application/json", `{"value":3}`}, func(o *responses.SubmitJobResult) bool {
-			return o.Status200 != nil && o.Status200.Value.Or(0) == 3 && o.Status202 == nil && o.Status203 == nil
+			return o.Status200 != nil && oas.Or(o.Status200.Value, 0) == 3 && o.Status202 == nil && o.Status203 == nil
 		}},
 		{reply{202, "application/json", `{"jobId":"j1"}`}, func(o *responses.SubmitJobResult) bool {
-			return o.Status202 != nil && o.Status202.JobID.Or("") == "j1" && o.Status200 == nil
+			return o.Status202 != nil && oas.Or(o.Status202.JobID, "") == "j1" && o.Status200 == nil
 		}},
 		{reply{203, "text/plain", "see you later"}, func(o *responses.SubmitJobResult) bool {
 			return o.Status203 != nil && *o.Status203 == "see you later" && o.Status200 == nil
@@ -84,15 +85,15 @@ func TestTypedErrors(t *testing.T) {
 	}{
 		{reply{404, "application/json", `{"missing":"item"}`}, func(m any) bool {
 			nf, ok := m.(*responses.NotFound)
-			return ok && nf.Missing.Or("") == "item"
+			return ok && oas.Or(nf.Missing, "") == "item"
 		}},
 		{reply{503, "application/json", `{"title":"down","status":503}`}, func(m any) bool {
 			p, ok := m.(*responses.Problem)
-			return ok && p.Title.Or("") == "down" && p.Status.Or(0) == 503
+			return ok && oas.Or(p.Title, "") == "down" && oas.Or(p.Status, 0) == 503
 		}},
 		{reply{418, "application/json", `{"message":"teapot"}`}, func(m any) bool {
 			e, ok := m.(*responses.Error)
-			return ok && e.Message.Or("") == "teapot"
+			return ok && oas.Or(e.Message, "") == "teapot"
 		}},
 		// A body that is not JSON has no model, but is kept raw.
 		{reply{404, "text/html", `<h1>gone</h1>`}, func(m any) bool { return m == nil }},
@@ -127,7 +128,7 @@ func TestNoContentAndProblemJSON(t *testing.T) {
 	if !errors.As(err, &apiErr) {
 		t.Fatalf("err = %v", err)
 	}
-	if p, ok := apiErr.Model.(*responses.Problem); !ok || p.Title.Or("") != "in use" {
+	if p, ok := apiErr.Model.(*responses.Problem); !ok || oas.Or(p.Title, "") != "in use" {
 		t.Errorf("Model = %#v", apiErr.Model)
 	}
 	// An error model documented for one status is not used for another.
@@ -140,7 +141,7 @@ func TestNoContentAndProblemJSON(t *testing.T) {
 // A spec whose only response is "default" describes success.
 func TestDefaultOnly(t *testing.T) {
 	out, err := server(t, reply{200, "application/json", `{"value":5}`}).GetStatus(ctx)
-	if err != nil || out.Value.Or(0) != 5 {
+	if err != nil || oas.Or(out.Value, 0) != 5 {
 		t.Fatalf("%+v, %v", out, err)
 	}
 	if _, err := server(t, reply{400, "application/json", `{"value":5}`}).GetStatus(ctx); err == nil {

@@ -86,7 +86,7 @@ func TestCollectionFormats(t *testing.T) {
 	if g.key != "k-123" || g.accept != "application/json" {
 		t.Errorf("X-API-Key %q, Accept %q", g.key, g.accept)
 	}
-	if len(pets) != 1 || pets[0].ID.Or(0) != 1 || !pets[0].Tag.IsNull() || pets[0].Born.Or(oas.Date{}) != oas.NewDate(2020, 2, 29) {
+	if len(pets) != 1 || oas.Or(pets[0].ID, 0) != 1 || !pets[0].Tag.IsNull() || oas.Or(pets[0].Born, oas.Date{}) != oas.NewDate(2020, 2, 29) {
 		t.Errorf("decoded %+v", pets)
 	}
 }
@@ -100,7 +100,7 @@ func TestBodyParameterAndDefaultError(t *testing.T) {
 	if g.method != "POST" || g.contentType != "application/json" || g.body != `{"name":"Rex","tag":"good"}` || g.reqID != "r1" {
 		t.Errorf("%s %s %q %s", g.method, g.contentType, g.body, g.reqID)
 	}
-	if pet.ID.Or(0) != 7 {
+	if oas.Or(pet.ID, 0) != 7 {
 		t.Errorf("decoded %+v", pet)
 	}
 
@@ -111,7 +111,7 @@ func TestBodyParameterAndDefaultError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	m, ok := apiErr.Model.(*swagger2.Error)
-	if !ok || m.Code.Or(0) != 17 || m.Message.Or("") != "exists" {
+	if !ok || oas.Or(m.Code, 0) != 17 || oas.Or(m.Message, "") != "exists" {
 		t.Errorf("Model = %#v", apiErr.Model)
 	}
 }

@@ -28,10 +28,10 @@ func TestVariantNames(t *testing.T) {
 	var c unionnames.Commit
 	json.Unmarshal([]byte(`{"author":{"kind":"bot","name":"dep"},"reset2fa":true}`), &c)
 	bot, err := c.Author.AsBot()
-	if err != nil || bot.Name != "dep" || !c.Reset2FA.Or(false) {
+	if err != nil || bot.Name != "dep" || !oas.Or(c.Reset2FA, false) {
 		t.Errorf("AsBot = %+v, %v; reset2fa %v", bot, err, c.Reset2FA)
 	}
 }
 
 // A nested type is named without repeating its owner's last word.
-var _ = unionnames.Commit{CommitStats: oas.Some(unionnames.CommitStats{Additions: oas.Some(int64(1))})}
+var _ = unionnames.Commit{CommitStats: &unionnames.CommitStats{Additions: oas.Some(int64(1))}}

@@ -13,7 +13,7 @@ import (
 type Commit struct {
 	Author CommitAuthor `json:"author"`
 	// owner Commit + field CommitStats names the type CommitStats, not CommitCommitStats
-	CommitStats oas.Opt[CommitStats] `json:"commitStats,omitzero"`
+	CommitStats *CommitStats `json:"commitStats,omitzero"`
 	// can_reset_2fa spelled with its initialism
 	Reset2FA oas.Opt[bool] `json:"reset2fa,omitzero"`
 }

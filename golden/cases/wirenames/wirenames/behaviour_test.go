@@ -50,7 +50,7 @@ func TestOddNamesOnTheWire(t *testing.T) {
 			t.Errorf("sent[%q] = %v, want %v (whole body %v)", k, sent[k], v, sent)
 		}
 	}
-	if got.AB.Or("") != "x" || got.Plain.Or("") != "p" || got.AdditionalProperties["n"] != 3 || len(got.AdditionalProperties) != 1 {
+	if oas.Or(got.AB, "") != "x" || oas.Or(got.Plain, "") != "p" || got.AdditionalProperties["n"] != 3 || len(got.AdditionalProperties) != 1 {
 		t.Errorf("decoded %+v", got)
 	}
 }
@@ -63,7 +63,7 @@ func TestOddNamesRoundTrip(t *testing.T) {
 	if err := json.Unmarshal([]byte(in), &v); err != nil {
 		t.Fatal(err)
 	}
-	if v.Param1 != 7 || v.Field != "e" || v.Minus.Or(true) != false || v.BackSlash.Or(0) != 1 || v.SayHi.Or("") != "h" {
+	if v.Param1 != 7 || v.Field != "e" || oas.Or(v.Minus, true) != false || oas.Or(v.BackSlash, 0) != 1 || oas.Or(v.SayHi, "") != "h" {
 		t.Errorf("decoded %+v", v)
 	}
 	out, err := json.Marshal(v)

@@ -55,8 +55,8 @@ type IssueList struct {
 
 // IssueSearch: the "IssueSearch" schema.
 type IssueSearch struct {
-	Filter oas.Opt[IssueSearchFilter] `json:"filter,omitzero"`
-	Limit  oas.Opt[int64]             `json:"limit,omitzero"`
+	Filter *IssueSearchFilter `json:"filter,omitzero"`
+	Limit  oas.Opt[int64]     `json:"limit,omitzero"`
 }
 
 // IssueSearchFilter is generated from the API description.
