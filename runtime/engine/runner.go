@@ -252,6 +252,7 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 		if err == nil {
 			if out == OutcomeCreated || out == OutcomeUpdated {
 				st.wrote()
+				r.echo(ctx, rec)
 			}
 			t.count(out)
 			r.observe(out, start)

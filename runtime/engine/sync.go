@@ -182,6 +182,10 @@ type Sync[S, W any] struct {
 	// SourceTime returns the record's change time for LastWriterWins.
 	SourceTime func(s *S) time.Time
 
+	// Echo, when set, pairs the sync with the one writing the other way
+	// (echo suppression, see Echo).
+	Echo *Echo[S]
+
 	// ParseEvent decodes one webhook body of the source entity (nil when the
 	// mapping declares no webhook). The engine verifies the signature first.
 	ParseEvent func(body []byte) (Event, error)
