@@ -206,6 +206,9 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 	if from.Webhook != nil {
 		d[jen.Id("ParseEvent")] = e.parseEventFunc(from)
 	}
+	if s.Echo != nil {
+		d[jen.Id("Echo")] = e.echoValue(s)
+	}
 	doc := fmt.Sprintf("%s returns sync %s: %s records become %s writes.", s.FuncName, s.Name, from.Name, to.Name)
 	f.Add(comment(doc))
 	f.Func().Id(s.FuncName).Params(jen.Id("c").Id("Clients")).Op("*").Add(e.syncType(s)).Block(

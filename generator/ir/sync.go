@@ -249,6 +249,12 @@ type Sync struct {
 	Fields  []*WField
 	Assigns []*Assign
 
+	// Echo is the sync writing the other way between the same two
+	// entities when this one declares echo_suppression (nil otherwise):
+	// after each write, the engine records what that sync would find
+	// unchanged (engine.Echo).
+	Echo *Sync
+
 	Every, Freshness time.Duration
 	Realtime         bool
 	MaxAttempts      int
