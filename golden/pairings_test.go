@@ -39,6 +39,10 @@ func TestPairings(t *testing.T) {
 			}
 			work := t.TempDir()
 			writeModule(t, work, root)
+			// with: functions are type-checked from the fresh module, whose
+			// go.sum does not exist before tidy.
+			t.Setenv("GOFLAGS", "-mod=mod")
+			t.Setenv("GOWORK", "off")
 			res := generator.GenerateConfig(cfg, generator.Options{OutputDir: work})
 			if !res.OK() {
 				t.Fatalf("generation failed:\n%s", res.Diagnostics.Errors())

@@ -120,6 +120,11 @@ type Sync[S, W any] struct {
 	// Poll lists the source records whose cursor field is at or after
 	// since, over every page. Records may come in any order.
 	Poll func(ctx context.Context, since Cursor) iter.Seq2[S, error]
+	// Feed, instead of Poll, reads an events feed: every change at or after
+	// since, each event's record re-read by the generated code, with the
+	// event's cursor (the record itself may have no change time, as Stripe
+	// customers). The checkpoint is the largest event cursor read.
+	Feed func(ctx context.Context, since Cursor) iter.Seq2[Change[S], error]
 	// Fetch re-reads one source record by key (webhooks, replay); it returns
 	// an error wrapping ErrNotFound when the record is gone.
 	Fetch func(ctx context.Context, key string) (S, error)
