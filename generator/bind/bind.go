@@ -467,6 +467,9 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 			okAll = false
 		}
 	}
+	if e.Events != nil && !b.events(e, c, ent) {
+		okAll = false
+	}
 	if ent.Find != nil {
 		if !b.findResult(ent, e) {
 			okAll = false

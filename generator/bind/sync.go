@@ -51,12 +51,12 @@ func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 		AlertFailures: cfg.AlertFailures, AlertDeadLetters: cfg.AlertDeadLetters,
 	}
 	sb.s = s
-	if sb.from.List == nil && sb.from.Get == nil {
+	if sb.from.List == nil && sb.from.Events == nil && sb.from.Get == nil {
 		b.errorf(cfg.From.Pos, "%s: source entity %q has no read operations (read: list, get)", sb.what, cfg.From.Text)
 		sb.ok = false
 	}
-	if sb.from.List == nil {
-		b.errorf(cfg.From.Pos, "%s: source entity %q needs a read list operation to poll", sb.what, cfg.From.Text)
+	if sb.from.List == nil && sb.from.Events == nil {
+		b.errorf(cfg.From.Pos, "%s: source entity %q needs a read list operation (or read events) to poll", sb.what, cfg.From.Text)
 		sb.ok = false
 	}
 	if sb.from.List != nil && sb.from.List.SinceParam == nil {

@@ -161,7 +161,37 @@ type Entity struct {
 	// records under Bulk.List.
 	Bulk *Bulk
 
+	// Events, when set, reads the entity's changes from an events feed
+	// (read.events) instead of List.
+	Events *EventsFeed
+
 	Webhook *Webhook
+}
+
+// EventsFeed is a bound read.events: List pages through events of Type;
+// each names a record (Key, of KeyKind) that the entity's Get re-reads,
+// and the checkpoint follows the event's Cursor.
+type EventsFeed struct {
+	List *OpCall
+	Type *TypeRef
+	Key  Path
+	// KeyKind is the key's scalar type in the event.
+	KeyKind    KeyKind
+	Cursor     Path
+	CursorKind CursorKind
+	// Types are the event types sent in TypesParam (nil: none).
+	Types      []string
+	TypesParam *Param
+	// Since takes the cursor's lower bound; SinceField, when set, is the
+	// member of Since's object type (SinceVariant: of that variant of its
+	// union type) that takes it.
+	Since        *Param
+	SinceVariant *Variant
+	// SinceUnion is Since's union type (qualified) when SinceVariant is
+	// set; SinceType the object type holding SinceField.
+	SinceUnion *TypeRef
+	SinceType  *TypeRef
+	SinceField *Field
 }
 
 // Bulk is a bound bulk write (write.bulk).
