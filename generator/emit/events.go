@@ -111,3 +111,12 @@ func (e *syncEmitter) setSince(feed *ir.EventsFeed, change jen.Code) []jen.Code 
 	}
 	return stmts
 }
+
+// feedCursorKind is the engine cursor kind of an entity without a cursor
+// field: its events feed's, else an (unused) integer.
+func feedCursorKind(ent *ir.Entity) string {
+	if ent.Events != nil && ent.Events.CursorKind == ir.CursorTime {
+		return "CursorTime"
+	}
+	return "CursorInt"
+}

@@ -169,13 +169,13 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 		d[jen.Id("Cursor")] = e.cursorFunc(from)
 		d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorInt")
 	default:
-		// No cursor: every poll reads the whole list.
-		d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorInt")
+		// No cursor: every poll reads the whole list (or an events feed,
+		// whose cursor is its events').
+		d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, feedCursorKind(from))
 		d[jen.Id("Cursor")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).Qual(PkgEngine, "Cursor").Block(jen.Return(jen.Qual(PkgEngine, "Cursor").Values()))
 	}
 	if from.Events != nil {
 		d[jen.Id("Feed")] = e.feedFunc(from)
-		d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, map[ir.CursorKind]string{ir.CursorTime: "CursorTime", ir.CursorInt: "CursorInt"}[from.Events.CursorKind])
 	}
 	if from.Lookback > 0 {
 		d[jen.Id("Lookback")] = duration(from.Lookback)
