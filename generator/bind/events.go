@@ -17,7 +17,7 @@ func (b *binder) events(e *config.Entity, c *ir.Client, ent *ir.Entity) bool {
 	ok := true
 	for _, v := range []config.Value{e.List, e.Cursor, e.Since} {
 		if v.IsSet() {
-			b.errorf(v.Pos, "%s replace read list, cursor and since: declare the feed's list, cursor and since under events only", what)
+			b.errorf(v.Pos, "%s replaces read list, cursor and since: declare the feed's list, cursor and since under events only", what)
 			ok = false
 		}
 	}

@@ -224,7 +224,6 @@ func TestTwoWayNoPingPong(t *testing.T) {
 	}
 	round := rounds(t, e)
 	round()
-	t.Helper()
 	if bw, cw := w.writeCounts(); bw != 0 || cw != 5 {
 		t.Fatalf("initial sync: %d billing writes (want 0: the contacts hold the customers' own values), %d CRM writes (want 5 creates)", bw, cw)
 	}
