@@ -57,7 +57,7 @@ func (s *System) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	in := &openapi3filter.RequestValidationInput{
 		Request:    req,
 		PathParams: params,
-		Route:      &routers.Route{Spec: s.doc, Path: r.path, PathItem: r.item, Method: r.method, Operation: r.op},
+		Route:      &routers.Route{Spec: s.doc, Path: r.path, PathItem: r.item, Method: r.method, Operation: r.valOp},
 		Options:    &openapi3filter.Options{AuthenticationFunc: s.authenticate, SchemaValidationOptions: formatOptions(false)},
 	}
 	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
@@ -698,7 +698,11 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 		}
 	}
 	includeDeleted := q.Get("include_deleted") == "true"
+	inRange := rangeFilter(q, func(f string) bool { return props[f] != nil })
 	match := func(rec *record) bool {
+		if !inRange(rec.data) {
+			return false
+		}
 		if e.deleted != "" && !includeDeleted {
 			if d, _ := rec.data[e.deleted].(bool); d {
 				return false

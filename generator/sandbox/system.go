@@ -94,6 +94,7 @@ func newSystem(cfg *config.File, sys *config.System, opts Options, index uint64)
 	}
 	s.deriveEntities()
 	s.classify()
+	s.feedEntities()
 	return s, nil
 }
 
@@ -154,7 +155,7 @@ func buildSystem(spec *load.Spec, name, pkgName string, opts Options, index uint
 			if op == nil {
 				continue
 			}
-			r := &route{method: m, path: p, item: item, op: op, ir: irOps[m+" "+p], segs: splitSegs(p)}
+			r := &route{method: m, path: p, item: item, op: op, ir: irOps[m+" "+p], segs: splitSegs(p), valOp: validatable(op)}
 			r.id = op.OperationID
 			if r.id == "" {
 				r.id = m + " " + p
@@ -284,6 +285,9 @@ type route struct {
 	keyParam string
 	merge    bool // update merges (PATCH) rather than replaces (PUT)
 	declared bool // the role comes from the mapping
+	// valOp is op as the request validator sees it (events.go: without
+	// the deepObject parameters kin-openapi cannot decode).
+	valOp *openapi3.Operation
 }
 
 func (r *route) literalRank() int {
