@@ -92,7 +92,7 @@ func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 	if cfg.OnExit != nil {
 		s.OnExit = sb.exitAction(cfg.OnExit)
 	}
-	if cfg.EchoSuppression.IsSet() && cfg.EchoSuppression.Text == "true" {
+	if cfg.EchoSuppression.IsSet() && strings.EqualFold(cfg.EchoSuppression.Text, "true") {
 		b.echoes[s] = sb.echoSuppression(cfg)
 	}
 	for _, f := range cfg.Fields {
