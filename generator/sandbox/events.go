@@ -136,3 +136,13 @@ func validatable(op *openapi3.Operation) *openapi3.Operation {
 	c.Parameters = keep
 	return &c
 }
+
+// scalarField reports whether a record field can be matched by a query
+// parameter's value: an object or a list cannot (HubSpot's properties=
+// names the properties to answer with, it does not filter on them).
+func scalarField(p *openapi3.SchemaRef) bool {
+	if p == nil || p.Value == nil {
+		return false
+	}
+	return !p.Value.Type.Is("object") && !p.Value.Type.Is("array") && len(p.Value.Properties) == 0
+}

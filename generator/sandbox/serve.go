@@ -693,7 +693,7 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 		if control[k] || k == sinceName || q.Get(k) == "" {
 			continue
 		}
-		if props[k] != nil {
+		if props[k] != nil && scalarField(props[k]) {
 			filters = append(filters, filter{k, q.Get(k)})
 		}
 	}
