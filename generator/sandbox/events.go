@@ -146,3 +146,16 @@ func scalarField(p *openapi3.SchemaRef) bool {
 	}
 	return !p.Value.Type.Is("object") && !p.Value.Type.Is("array") && len(p.Value.Properties) == 0
 }
+
+// absentMatches reports whether a record without the field matches a
+// filter on it: the field's default, or false for a boolean (HubSpot's
+// archived=false lists contacts created without archived).
+func absentMatches(p *openapi3.SchemaRef, value string) bool {
+	if p == nil || p.Value == nil {
+		return false
+	}
+	if d := p.Value.Default; d != nil {
+		return strings.EqualFold(keyString(d), value)
+	}
+	return p.Value.Type.Is("boolean") && value == "false"
+}

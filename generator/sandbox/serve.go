@@ -684,7 +684,7 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 	var filters []filter
 	for k, v := range params {
 		if k != r.keyParam || r.role == roleList || r.role == roleFind {
-			if props[k] != nil {
+			if props[k] != nil && scalarField(props[k]) {
 				filters = append(filters, filter{k, v})
 			}
 		}
@@ -713,6 +713,9 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 		}
 		for _, f := range filters {
 			v, ok := rec.data[f.field]
+			if !ok && absentMatches(props[f.field], f.value) {
+				continue
+			}
 			if !ok || !strings.EqualFold(keyString(v), f.value) {
 				return false
 			}
