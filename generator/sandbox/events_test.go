@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // TestEventsFeed: an entity read through an events feed (read.events)
@@ -63,5 +65,24 @@ func TestEventsFeed(t *testing.T) {
 	}
 	if vs := sb.Violations(); len(vs) > 0 {
 		t.Errorf("violations: %v", vs)
+	}
+}
+
+// TestFiltersOnShapes: object fields are not filters (HubSpot's
+// properties= selects what to answer with); a record without a filtered
+// field matches its default, or false for a boolean.
+func TestFiltersOnShapes(t *testing.T) {
+	obj := &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{"object"}}}
+	str := &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{"string"}}}
+	boolean := &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{"boolean"}}}
+	if scalarField(obj) || !scalarField(str) {
+		t.Errorf("scalarField: object %v, string %v", scalarField(obj), scalarField(str))
+	}
+	if !absentMatches(boolean, "false") || absentMatches(boolean, "true") || absentMatches(str, "x") {
+		t.Errorf("absentMatches wrong")
+	}
+	def := &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{"string"}, Default: "open"}}
+	if !absentMatches(def, "open") || absentMatches(def, "closed") {
+		t.Errorf("absentMatches with a default wrong")
 	}
 }
