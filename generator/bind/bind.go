@@ -38,7 +38,7 @@ type Input struct {
 // mapping cannot be generated; a config without syncs yields an empty
 // connector.
 func Bind(in Input) (*ir.Connector, diag.List) {
-	b := &binder{in: in, failedPkgs: map[string]bool{}, clients: map[string]*ir.Client{}, entities: map[string]*ir.Entity{}, types: map[*ir.Package]map[string]*ir.Type{}}
+	b := &binder{in: in, failedPkgs: map[string]bool{}, echoes: map[*ir.Sync]string{}, clients: map[string]*ir.Client{}, entities: map[string]*ir.Entity{}, types: map[*ir.Package]map[string]*ir.Type{}}
 	// Bind records used operations and auth on the clients: work on copies
 	// so the caller's values stay as they were.
 	clients := make([]*ir.Client, len(in.Clients))
@@ -94,6 +94,7 @@ func Bind(in Input) (*ir.Connector, diag.List) {
 			conn.Syncs = append(conn.Syncs, bs)
 		}
 	}
+	linkEchoes(conn, b.echoes)
 	for _, c := range conn.Clients {
 		slices.Sort(c.Operations)
 		c.Operations = slices.Compact(c.Operations)
@@ -114,6 +115,9 @@ type binder struct {
 	xrefs       map[string]*ir.Xref
 	// failedPkgs are with: packages that did not load, already reported.
 	failedPkgs map[string]bool
+	// echoes are the syncs declaring echo_suppression → the name of the
+	// sync writing the other way (linked once every sync is bound).
+	echoes map[*ir.Sync]string
 }
 
 func (b *binder) errorf(pos diag.Pos, format string, args ...any) {
@@ -470,6 +474,9 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 		if pair.v.IsSet() && pair.oc == nil {
 			okAll = false
 		}
+	}
+	if e.Events != nil && !b.events(e, c, ent) {
+		okAll = false
 	}
 	if ent.Find != nil {
 		if !b.findResult(ent, e) {

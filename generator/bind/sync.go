@@ -51,12 +51,12 @@ func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 		AlertFailures: cfg.AlertFailures, AlertDeadLetters: cfg.AlertDeadLetters,
 	}
 	sb.s = s
-	if sb.from.List == nil && sb.from.Search == nil && sb.from.Get == nil {
+	if sb.from.List == nil && sb.from.Search == nil && sb.from.Events == nil && sb.from.Get == nil {
 		b.errorf(cfg.From.Pos, "%s: source entity %q has no read operations (read: list, get)", sb.what, cfg.From.Text)
 		sb.ok = false
 	}
-	if sb.from.List == nil && sb.from.Search == nil {
-		b.errorf(cfg.From.Pos, "%s: source entity %q needs a read list operation to poll", sb.what, cfg.From.Text)
+	if sb.from.List == nil && sb.from.Search == nil && sb.from.Events == nil {
+		b.errorf(cfg.From.Pos, "%s: source entity %q needs a read list operation (or read search or events) to poll", sb.what, cfg.From.Text)
 		sb.ok = false
 	}
 	if sb.from.List != nil && sb.from.List.SinceParam == nil {
@@ -92,8 +92,8 @@ func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 	if cfg.OnExit != nil {
 		s.OnExit = sb.exitAction(cfg.OnExit)
 	}
-	if cfg.EchoSuppression.IsSet() {
-		sb.echoSuppression(cfg)
+	if cfg.EchoSuppression.IsSet() && strings.EqualFold(cfg.EchoSuppression.Text, "true") {
+		b.echoes[s] = sb.echoSuppression(cfg)
 	}
 	for _, f := range cfg.Fields {
 		sb.fieldMap(f)
@@ -1055,11 +1055,11 @@ func (sb *syncBinder) exitAction(a *config.ExitAction) *ir.ExitAction {
 	return &ir.ExitAction{Kind: kind, Op: oc}
 }
 
-// echoSuppression checks echo_suppression. It only means something when
-// another sync writes the other way between the same two entities; and
-// the engine cannot honour it yet, so it is refused rather than accepted
-// and ignored.
-func (sb *syncBinder) echoSuppression(cfg *config.Sync) {
+// echoSuppression checks echo_suppression and returns the name of the
+// sync writing the other way ("" when there is none, an error). It only
+// means something when another sync writes the other way between the
+// same two entities.
+func (sb *syncBinder) echoSuppression(cfg *config.Sync) string {
 	v := cfg.EchoSuppression
 	var back string
 	for _, o := range sb.in.Config.Syncs {
@@ -1070,8 +1070,7 @@ func (sb *syncBinder) echoSuppression(cfg *config.Sync) {
 	}
 	if back == "" {
 		sb.errorf(v.Pos, "%s: echo-suppression config on a one-way sync: no sync writes %s back to %s", sb.what, cfg.To.Text, cfg.From.Text)
-	} else {
-		sb.errorf(v.Pos, "%s: echo suppression between %q and %q is not built yet (issue 9); remove echo_suppression rather than rely on it", sb.what, cfg.Name, back)
+		sb.ok = false
 	}
-	sb.ok = false
+	return back
 }

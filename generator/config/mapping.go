@@ -58,6 +58,10 @@ type Entity struct {
 	// records (BulkList, a path into the body) rather than one.
 	Bulk *Bulk
 
+	// Events, when set, reads the entity's changes from an events feed
+	// (read.events) instead of read.list.
+	Events *Events
+
 	Webhook *Webhook
 }
 
@@ -321,6 +325,7 @@ func (d *decoder) entities(n *yaml.Node) []*Entity {
 					"cursor": func(_, v *yaml.Node) { e.Cursor = d.value(v, "cursor") },
 					"since":  func(_, v *yaml.Node) { e.Since = d.value(v, "since") },
 					"search": func(k, v *yaml.Node) { e.Search = d.search(k, v, what) },
+					"events": func(k, v *yaml.Node) { e.Events = d.events(k, v, what) },
 					"lookback": func(_, v *yaml.Node) {
 						e.Lookback = d.value(v, "lookback")
 						e.LookbackDur = d.duration(v, "lookback")

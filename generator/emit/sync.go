@@ -172,9 +172,13 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 		d[jen.Id("Cursor")] = e.cursorFunc(from)
 		d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorInt")
 	default:
-		// No cursor: every poll reads the whole list.
-		d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, "CursorInt")
+		// No cursor: every poll reads the whole list (or an events feed,
+		// whose cursor is its events').
+		d[jen.Id("CursorKind")] = jen.Qual(PkgEngine, feedCursorKind(from))
 		d[jen.Id("Cursor")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).Qual(PkgEngine, "Cursor").Block(jen.Return(jen.Qual(PkgEngine, "Cursor").Values()))
+	}
+	if from.Events != nil {
+		d[jen.Id("Feed")] = e.feedFunc(from)
 	}
 	if from.Lookback > 0 {
 		d[jen.Id("Lookback")] = duration(from.Lookback)
@@ -212,6 +216,9 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 	}
 	if from.Webhook != nil {
 		d[jen.Id("ParseEvent")] = e.parseEventFunc(from)
+	}
+	if s.Echo != nil {
+		d[jen.Id("Echo")] = e.echoValue(s)
 	}
 	doc := fmt.Sprintf("%s returns sync %s: %s records become %s writes.", s.FuncName, s.Name, from.Name, to.Name)
 	f.Add(comment(doc))
@@ -391,6 +398,10 @@ func callArgs(oc *ir.OpCall, set map[*ir.Param]jen.Code, body jen.Code) []jen.Co
 	}
 	if body != nil {
 		args = append(args, body)
+	} else if b := oc.Op.Body; b != nil && !b.Required {
+		// An optional body the sync does not send (Stripe's GETs declare
+		// an empty form body).
+		args = append(args, jen.Nil())
 	}
 	return args
 }
@@ -419,7 +430,11 @@ func (e *syncEmitter) pollFunc(ent *ir.Entity) jen.Code {
 		} else {
 			body = append(body, jen.Id("_").Op("=").Id("since").Comment("the list operation takes no lower bound: every poll reads everything"))
 		}
-		body = append(body, jen.Return(call.Call(jen.Id("ctx"), jen.Id("p"))))
+		args := []jen.Code{jen.Id("ctx"), jen.Id("p")}
+		if b := oc.Op.Body; b != nil && !b.Required {
+			args = append(args, jen.Nil())
+		}
+		body = append(body, jen.Return(call.Call(args...)))
 	}
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("since").Qual(PkgEngine, "Cursor")).
 		Qual("iter", "Seq2").Types(typeCode(ent.Type), jen.Error()).Block(body...)
@@ -551,10 +566,17 @@ func (e *syncEmitter) createFunc(s *ir.Sync) jen.Code {
 	if oc.IdemParam != nil {
 		set[oc.IdemParam] = jen.Id("idempotencyKey")
 	}
+	var bodyArg jen.Code = jen.Id(s.Funcs.CreateBody).Call(jen.Id("w"))
+	var pre []jen.Code
+	if oc.Op.Body != nil && oc.Op.Body.Type.Kind == ir.Pointer {
+		pre = append(pre, jen.Id("reqBody").Op(":=").Add(bodyArg))
+		bodyArg = jen.Op("&").Id("reqBody")
+	}
 	body := []jen.Code{
-		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, jen.Id(s.Funcs.CreateBody).Call(jen.Id("w")))...),
+		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, bodyArg)...),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.Qual(PkgSyncUtil, "Rejected").Call(jen.Err()))),
 	}
+	body = append(pre, body...)
 	if oc.IdemParam == nil {
 		body = append([]jen.Code{jen.Id("_").Op("=").Id("idempotencyKey").Comment(oc.Op.ID + " takes no idempotency key: the engine finds an earlier create by natural key or xref")}, body...)
 	}
@@ -575,6 +597,12 @@ func (e *syncEmitter) updateFunc(s *ir.Sync) jen.Code {
 		}
 	}
 	var bodyArg jen.Code = jen.Id(s.Funcs.UpdateBody).Call(jen.Id("w"))
+	if s.To.Bulk == nil && oc.Op.Body != nil && oc.Op.Body.Type.Kind == ir.Pointer {
+		// An optional body (Stripe's form-encoded POSTs) is taken by
+		// pointer.
+		pre = append(pre, jen.Id("reqBody").Op(":=").Add(bodyArg))
+		bodyArg = jen.Op("&").Id("reqBody")
+	}
 	if s.To.Bulk != nil {
 		var stmts []jen.Code
 		stmts, bodyArg = bulkBody(s.To.Bulk, s.Funcs.UpdateBody)

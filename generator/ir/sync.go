@@ -163,7 +163,37 @@ type Entity struct {
 	// records under Bulk.List.
 	Bulk *Bulk
 
+	// Events, when set, reads the entity's changes from an events feed
+	// (read.events) instead of List.
+	Events *EventsFeed
+
 	Webhook *Webhook
+}
+
+// EventsFeed is a bound read.events: List pages through events of Type;
+// each names a record (Key, of KeyKind) that the entity's Get re-reads,
+// and the checkpoint follows the event's Cursor.
+type EventsFeed struct {
+	List *OpCall
+	Type *TypeRef
+	Key  Path
+	// KeyKind is the key's scalar type in the event.
+	KeyKind    KeyKind
+	Cursor     Path
+	CursorKind CursorKind
+	// Types are the event types sent in TypesParam (nil: none).
+	Types      []string
+	TypesParam *Param
+	// Since takes the cursor's lower bound; SinceField, when set, is the
+	// member of Since's object type (SinceVariant: of that variant of its
+	// union type) that takes it.
+	Since        *Param
+	SinceVariant *Variant
+	// SinceUnion is Since's union type (qualified) when SinceVariant is
+	// set; SinceType the object type holding SinceField.
+	SinceUnion *TypeRef
+	SinceType  *TypeRef
+	SinceField *Field
 }
 
 // Bulk is a bound bulk write (write.bulk).
@@ -261,6 +291,12 @@ type Sync struct {
 
 	Fields  []*WField
 	Assigns []*Assign
+
+	// Echo is the sync writing the other way between the same two
+	// entities when this one declares echo_suppression (nil otherwise):
+	// after each write, the engine records what that sync would find
+	// unchanged (engine.Echo).
+	Echo *Sync
 
 	Every, Freshness time.Duration
 	Realtime         bool

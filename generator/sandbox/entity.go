@@ -60,6 +60,10 @@ type entity struct {
 	hint       Hint
 	webhook    *config.Webhook
 	declared   bool // by the mapping (else derived from the spec)
+	// feed is the events list operation of read.events (events.go);
+	// feedLast the last event time of an events entity.
+	feed     string
+	feedLast int64
 
 	mu    sync.Mutex
 	recs  map[string]*record
@@ -161,6 +165,9 @@ func (s *System) declareEntity(cfg *config.File, e *config.Entity) error {
 	ent.deleted = e.Deleted.Text
 	ent.since = e.Since.Text
 	ent.webhook = e.Webhook
+	if e.Events != nil {
+		ent.feed = e.Events.List.Text
+	}
 	for _, p := range e.Params {
 		ent.params[p.Name] = p.Value.Text
 	}

@@ -57,7 +57,7 @@ func (s *System) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	in := &openapi3filter.RequestValidationInput{
 		Request:    req,
 		PathParams: params,
-		Route:      &routers.Route{Spec: s.doc, Path: r.path, PathItem: r.item, Method: r.method, Operation: r.op},
+		Route:      &routers.Route{Spec: s.doc, Path: r.path, PathItem: r.item, Method: r.method, Operation: r.valOp},
 		Options:    &openapi3filter.Options{AuthenticationFunc: s.authenticate, SchemaValidationOptions: formatOptions(false)},
 	}
 	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
@@ -759,7 +759,7 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 	var filters []filter
 	for k, v := range params {
 		if k != r.keyParam || r.role == roleList || r.role == roleFind {
-			if props[k] != nil {
+			if props[k] != nil && scalarField(props[k]) {
 				filters = append(filters, filter{k, v})
 			}
 		}
@@ -768,7 +768,7 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 		if control[k] || k == sinceName || q.Get(k) == "" {
 			continue
 		}
-		if props[k] != nil {
+		if props[k] != nil && scalarField(props[k]) {
 			filters = append(filters, filter{k, q.Get(k)})
 		}
 	}
@@ -778,8 +778,12 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 		s.errorAnswer(w, req, r, http.StatusBadRequest, "invalid_jql", err.Error())
 		return
 	}
+	inRange := rangeFilter(q, func(f string) bool { return props[f] != nil })
 	match := func(rec *record) bool {
 		if jql != nil && !jqlMatch(rec.data, jql) {
+			return false
+		}
+		if !inRange(rec.data) {
 			return false
 		}
 		if e.deleted != "" && !includeDeleted {
@@ -792,6 +796,9 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 		}
 		for _, f := range filters {
 			v, ok := rec.data[f.field]
+			if !ok && absentMatches(props[f.field], f.value) {
+				continue
+			}
 			if !ok || !strings.EqualFold(keyString(v), f.value) {
 				return false
 			}

@@ -95,6 +95,7 @@ func newSystem(cfg *config.File, sys *config.System, opts Options, index uint64)
 	}
 	s.deriveEntities()
 	s.classify()
+	s.feedEntities()
 	return s, nil
 }
 
@@ -157,7 +158,7 @@ func buildSystem(spec *load.Spec, name, pkgName string, opts Options, index uint
 				continue
 			}
 			op.Parameters = withoutIgnoredHeaders(op.Parameters)
-			r := &route{method: m, path: p, item: item, op: op, ir: irOps[m+" "+p], segs: splitSegs(p)}
+			r := &route{method: m, path: p, item: item, op: op, ir: irOps[m+" "+p], segs: splitSegs(p), valOp: validatable(op)}
 			r.id = op.OperationID
 			if r.id == "" {
 				r.id = m + " " + p
@@ -303,6 +304,9 @@ type route struct {
 	keyParam string
 	merge    bool // update merges (PATCH) rather than replaces (PUT)
 	declared bool // the role comes from the mapping
+	// valOp is op as the request validator sees it (events.go: without
+	// the deepObject parameters kin-openapi cannot decode).
+	valOp *openapi3.Operation
 }
 
 func (r *route) literalRank() int {

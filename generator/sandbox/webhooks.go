@@ -77,6 +77,7 @@ type webhooks struct {
 
 // changed records an event for a change of rec (called without e.mu).
 func (h *webhooks) changed(s *System, e *entity, rec Record, kind string) {
+	s.feedChanged(e, rec, kind)
 	h.mu.Lock()
 	h.seq++
 	id := fmt.Sprintf("evt_%08d", h.seq)

@@ -181,8 +181,8 @@ func Add[S, W any](e *Engine, s *Sync[S, W]) error {
 		return errors.New("engine: Add: sync without a name")
 	}
 	var missing []string
-	if s.Poll == nil && s.ParseEvent == nil {
-		missing = append(missing, "Poll or ParseEvent")
+	if s.Poll == nil && s.Feed == nil && s.ParseEvent == nil {
+		missing = append(missing, "Poll, Feed or ParseEvent")
 	}
 	if s.Key == nil {
 		missing = append(missing, "Key")

@@ -258,6 +258,7 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 		if err == nil {
 			if out == OutcomeCreated || out == OutcomeUpdated {
 				st.wrote()
+				r.echo(ctx, rec)
 			}
 			t.count(out)
 			r.observe(out, start)
@@ -732,7 +733,7 @@ const commitTimeout = 30 * time.Second
 // pass did not complete.
 func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 	s, e := r.s, r.e
-	if s.Poll == nil {
+	if s.Poll == nil && s.Feed == nil {
 		return nil, nil
 	}
 	cp, hasCP, err := e.store.LoadCursor(ctx, s.Name)
@@ -795,7 +796,7 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 	pctx, cancelPoll := context.WithTimeout(ctx, e.cfg.pollTimeout)
 	defer cancelPoll()
 	var pollErr error
-	for rec, err := range s.Poll(pctx, since) {
+	for ch, err := range r.changes(pctx, since) {
 		if err != nil {
 			pollErr = err
 			break
@@ -807,7 +808,7 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 			pollErr = pctx.Err()
 			break
 		}
-		j := &job{rec: rec, cur: s.Cursor(&rec)}
+		j := &job{rec: ch.Record, cur: ch.Cursor}
 		t.see(j.cur)
 		jobs <- j
 	}

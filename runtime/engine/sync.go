@@ -120,6 +120,11 @@ type Sync[S, W any] struct {
 	// Poll lists the source records whose cursor field is at or after
 	// since, over every page. Records may come in any order.
 	Poll func(ctx context.Context, since Cursor) iter.Seq2[S, error]
+	// Feed, instead of Poll, reads an events feed: every change at or after
+	// since, each event's record re-read by the generated code, with the
+	// event's cursor (the record itself may have no change time, as Stripe
+	// customers). The checkpoint is the largest event cursor read.
+	Feed func(ctx context.Context, since Cursor) iter.Seq2[Change[S], error]
 	// Fetch re-reads one source record by key (webhooks, replay); it returns
 	// an error wrapping ErrNotFound when the record is gone.
 	Fetch func(ctx context.Context, key string) (S, error)
@@ -187,6 +192,10 @@ type Sync[S, W any] struct {
 	Current func(ctx context.Context, targetKey string) (fields map[string]string, changed time.Time, err error)
 	// SourceTime returns the record's change time for LastWriterWins.
 	SourceTime func(s *S) time.Time
+
+	// Echo, when set, pairs the sync with the one writing the other way
+	// (echo suppression, see Echo).
+	Echo *Echo[S]
 
 	// ParseEvent decodes one webhook body of the source entity (nil when the
 	// mapping declares no webhook). The engine verifies the signature first.

@@ -1,0 +1,161 @@
+package sandbox
+
+import (
+	"regexp"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// An entity read through an events feed (read.events in the connector
+// config, Stripe's GET /v1/events) gets an event in that feed for every
+// change, as the vendor would record it: type "<entity>.<created|updated>",
+// created (unix seconds), and the record under data.object. The events
+// live in the entity the feed's list operation serves.
+
+// feedEntities gives every events list of read.events an entity to serve
+// its events from when the spec declares none (no GET /events/{id}): the
+// component schema of the list's items.
+func (s *System) feedEntities() {
+	for _, e := range s.entities {
+		if e.feed == "" {
+			continue
+		}
+		r := s.routeByID(e.feed)
+		if r == nil || r.ent != nil {
+			continue
+		}
+		for _, name := range sortedKeys(schemaProps(successSchema(r.op))) {
+			p := schemaProps(successSchema(r.op))[name]
+			if p == nil || p.Value == nil || p.Value.Items == nil || p.Value.Items.Value == nil {
+				continue
+			}
+			item := p.Value.Items.Value
+			cn := s.componentName(item)
+			if cn == "" {
+				continue
+			}
+			ent := newEntity(s.name+"."+cn, cn, item)
+			s.applyHints(ent)
+			s.completeEntity(ent)
+			s.entities = append(s.entities, ent)
+			r.ent, r.role = ent, roleList
+			break
+		}
+	}
+}
+
+// feedChanged appends an event for a change of rec to e's events feed
+// (called without e.mu).
+func (s *System) feedChanged(e *entity, rec Record, kind string) {
+	if e.feed == "" || kind == "deleted" {
+		return
+	}
+	r := s.routeByID(e.feed)
+	if r == nil || r.ent == nil || r.ent == e {
+		return
+	}
+	ev := r.ent
+	m, _ := s.newGen().value(ev.schema, "", 0).(map[string]any)
+	if m == nil {
+		m = map[string]any{}
+	}
+	delete(m, ev.key)
+	m["type"] = strings.ToLower(e.name) + "." + kind
+	m["data"] = map[string]any{"object": deepCopy(rec)}
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	// created never goes back (events are ordered by it).
+	now := time.Now().Unix()
+	if now < ev.feedLast {
+		now = ev.feedLast
+	}
+	ev.feedLast = now
+	m["created"] = now
+	_, _, _ = s.insertLocked(ev, normalize(m))
+}
+
+var rangeParam = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\[(gt|gte|lt|lte)\]$`)
+
+// rangeFilter reads deepObject range parameters on integer fields
+// (Stripe's created[gte]=…) into a predicate on records.
+func rangeFilter(q map[string][]string, isField func(string) bool) func(Record) bool {
+	type bound struct {
+		field, op string
+		v         float64
+	}
+	var bs []bound
+	for k, vs := range q {
+		m := rangeParam.FindStringSubmatch(k)
+		if m == nil || len(vs) == 0 || !isField(m[1]) {
+			continue
+		}
+		v, err := strconv.ParseFloat(vs[0], 64)
+		if err != nil {
+			continue
+		}
+		bs = append(bs, bound{m[1], m[2], v})
+	}
+	return func(r Record) bool {
+		for _, b := range bs {
+			f, err := strconv.ParseFloat(keyString(r[b.field]), 64)
+			if err != nil {
+				return false
+			}
+			switch {
+			case b.op == "gt" && !(f > b.v), b.op == "gte" && !(f >= b.v), b.op == "lt" && !(f < b.v), b.op == "lte" && !(f <= b.v):
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// validatable returns op without the query parameters kin-openapi's
+// request validator cannot decode (deepObject lists and deepObject
+// unions, as Stripe's types[] and created[gte]): it answers every request
+// naming them 400 "invalid serialization method", which would fail valid
+// requests. The rest of the request is validated as usual.
+func validatable(op *openapi3.Operation) *openapi3.Operation {
+	keep := make(openapi3.Parameters, 0, len(op.Parameters))
+	for _, p := range op.Parameters {
+		if v := p.Value; v != nil && v.In == "query" && v.Style == "deepObject" && v.Schema != nil && v.Schema.Value != nil {
+			sch := v.Schema.Value
+			if sch.Type.Is("array") || len(sch.AnyOf) > 0 || len(sch.OneOf) > 0 || len(sch.AllOf) > 0 {
+				continue
+			}
+		}
+		keep = append(keep, p)
+	}
+	if len(keep) == len(op.Parameters) {
+		return op
+	}
+	c := *op
+	c.Parameters = keep
+	return &c
+}
+
+// scalarField reports whether a record field can be matched by a query
+// parameter's value: an object or a list cannot (HubSpot's properties=
+// names the properties to answer with, it does not filter on them).
+func scalarField(p *openapi3.SchemaRef) bool {
+	if p == nil || p.Value == nil {
+		return false
+	}
+	return !p.Value.Type.Is("object") && !p.Value.Type.Is("array") && len(p.Value.Properties) == 0
+}
+
+// absentMatches reports whether a record without the field matches a
+// filter on it: the field's default, or false for a boolean (HubSpot's
+// archived=false lists contacts created without archived).
+func absentMatches(p *openapi3.SchemaRef, value string) bool {
+	if p == nil || p.Value == nil {
+		return false
+	}
+	if d := p.Value.Default; d != nil {
+		return strings.EqualFold(keyString(d), value)
+	}
+	return p.Value.Type.Is("boolean") && value == "false"
+}

@@ -1,0 +1,87 @@
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+)
+
+// Echo pairs a sync with the sync that writes the other way between the
+// same two entities (a two-way integration, echo_suppression in the
+// mapping), so that a write made by one direction does not come back as a
+// change in the other.
+//
+// After this sync wrote target record T from source record R, the engine
+// records in the reverse sync's state, for source record T: the link T → R
+// (its xref and target key) and, as its field snapshot, the values R holds
+// in the reverse sync's target fields (Fields). When the reverse sync next
+// reads T (the echo of this write: T's change time moved), the fields it
+// maps equal that snapshot unless someone changed them in T, so it writes
+// nothing. A real change to one of those fields in T differs from the
+// snapshot and is written, as always. Nothing is suppressed by time or by
+// guess: only values equal to what the reverse target already holds.
+type Echo[S any] struct {
+	// Reverse is the name of the sync writing the other way; ReverseXref
+	// its xref table (its name when it declares none).
+	Reverse, ReverseXref string
+	// Fields returns the reverse sync's target fields as source record s
+	// holds them: target path of the reverse sync → canonical JSON (as
+	// Field.Value), absent fields left out.
+	Fields func(s *S) map[string]string
+}
+
+// echo records, after a write of rec, what the reverse sync would find
+// unchanged (see Echo). It runs after the record's own commit and outside
+// its key lock. A failure only costs the reverse sync one redundant write
+// of equal values, so it is logged, not returned.
+func (r *runner[S, W]) echo(ctx context.Context, rec *S) {
+	s, e := r.s, r.e
+	if s.Echo == nil || s.Echo.Fields == nil || e.cfg.dryRun {
+		return
+	}
+	key := s.Key(rec)
+	st, found, err := e.store.LoadRecord(ctx, s.Name, key)
+	if err != nil || !found || st.TargetKey == "" {
+		if err != nil {
+			r.echoFailed(ctx, key, err)
+		}
+		return
+	}
+	back, tk := s.Echo.Reverse, st.TargetKey
+	xref := s.Echo.ReverseXref
+	if xref == "" {
+		xref = back
+	}
+	unlock := e.lockKey(back, tk)
+	defer unlock()
+	rs, found, err := e.store.LoadRecord(ctx, back, tk)
+	if err != nil {
+		r.echoFailed(ctx, key, err)
+		return
+	}
+	ns := RecordState{Sync: back, SourceKey: tk}
+	if found {
+		ns = rs
+		if rs.TargetKey != key {
+			// Linked to another record before: its pending writes were
+			// to that one.
+			ns.Pending = nil
+		}
+	}
+	ns.TargetKey, ns.Snapshot, ns.UpdatedAt = key, s.Echo.Fields(rec), e.cfg.now()
+	if found && rs.TargetKey == key && maps.Equal(rs.Snapshot, ns.Snapshot) {
+		return
+	}
+	c := &Commit{Sync: back, SourceKey: tk, State: &ns}
+	if !found || rs.TargetKey != key {
+		c.Xref = &Xref{Table: xref, SourceKey: tk, TargetKey: key}
+	}
+	if err := e.store.Commit(ctx, c); err != nil {
+		r.echoFailed(ctx, key, err)
+	}
+}
+
+func (r *runner[S, W]) echoFailed(ctx context.Context, key string, err error) {
+	r.e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "engine: echo suppression state not recorded (the reverse sync may write equal values once)",
+		slog.String("sync", r.s.Name), slog.String("key", key), slog.String("error", redactError(err)))
+}

@@ -1,0 +1,300 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"maps"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/connectorgen/connectorgen/runtime/engine"
+)
+
+// twoWay is an in-memory system for the two-way tests: records are string
+// maps; every change takes the next sequence number as its version and
+// cursor, and every write through the connector is counted.
+type twoWay struct {
+	mu     sync.Mutex
+	recs   map[string]map[string]string
+	ver    map[string]int64
+	seq    *int64
+	next   int
+	prefix string
+	writes int
+}
+
+type twoRec struct {
+	ID  string
+	F   map[string]string
+	Ver int64
+}
+
+func newTwoWay(prefix string, seq *int64) *twoWay {
+	return &twoWay{recs: map[string]map[string]string{}, ver: map[string]int64{}, seq: seq, prefix: prefix}
+}
+
+func (s *twoWay) set(id string, f map[string]string) {
+	*s.seq++
+	if s.recs[id] == nil {
+		s.recs[id] = map[string]string{}
+	}
+	maps.Copy(s.recs[id], f)
+	s.ver[id] = *s.seq
+}
+
+// put is a user's change.
+func (s *twoWay) put(id string, f map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.set(id, f)
+}
+
+func (s *twoWay) get(id string) map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.recs[id])
+}
+
+func (s *twoWay) poll(_ context.Context, since engine.Cursor) iter.Seq2[twoRec, error] {
+	s.mu.Lock()
+	var out []twoRec
+	for id, f := range s.recs {
+		if s.ver[id] >= since.Int {
+			out = append(out, twoRec{ID: id, F: maps.Clone(f), Ver: s.ver[id]})
+		}
+	}
+	s.mu.Unlock()
+	return func(yield func(twoRec, error) bool) {
+		for _, r := range out {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (s *twoWay) create(_ context.Context, w *write, _ string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next++
+	id := s.prefix + strconv.Itoa(s.next)
+	s.set(id, unquote(w.F))
+	s.writes++
+	return id, nil
+}
+
+func (s *twoWay) update(_ context.Context, id string, w *write, _ string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.recs[id] == nil {
+		return fmt.Errorf("%s: %w", id, engine.ErrNotFound)
+	}
+	s.set(id, unquote(w.F))
+	s.writes++
+	return nil
+}
+
+func (s *twoWay) writeCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes
+}
+
+func unquote(f map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range f {
+		u, err := strconv.Unquote(v)
+		if err != nil {
+			panic(err)
+		}
+		out[k] = u
+	}
+	return out
+}
+
+// quoted returns the named fields of f as canonical JSON strings, renamed.
+func quoted(f map[string]string, names map[string]string) map[string]string {
+	out := map[string]string{}
+	for from, to := range names {
+		if v, ok := f[from]; ok {
+			out[to] = strconv.Quote(v)
+		}
+	}
+	return out
+}
+
+func field(path string, createOnly bool) engine.Field[write] {
+	return engine.Field[write]{Path: path, CreateOnly: createOnly,
+		Value: func(w *write) (string, bool) { v, ok := w.F[path]; return v, ok },
+		Clear: func(w *write) { delete(w.F, path) }}
+}
+
+// twoWaySyncs are a customer ⇄ contact pair in the shape of pairing 3:
+// billing goes from customers to contacts (and the name once, when a
+// contact is created), the name from contacts back to customers, only for
+// contacts the first sync linked.
+func twoWaySyncs(cust, cont *twoWay, echo bool) (*engine.Sync[twoRec, write], *engine.Sync[twoRec, write]) {
+	common := func(s *engine.Sync[twoRec, write]) {
+		s.Key = func(r *twoRec) string { return r.ID }
+		s.Version = func(r *twoRec) int64 { return r.Ver }
+		s.CursorKind = engine.CursorInt
+		s.Cursor = func(r *twoRec) engine.Cursor { return engine.Cursor{Int: r.Ver} }
+	}
+	out := &engine.Sync[twoRec, write]{Name: "customers_to_contacts", Source: "billing.Customer", Target: "crm.Contact",
+		Poll: cust.poll, Create: cont.create, Update: cont.update,
+		Map: func(_ context.Context, r *twoRec, _ engine.Lookups, create bool) (write, error) {
+			names := map[string]string{"balance": "billing_balance"}
+			if create {
+				names["name"] = "fullname"
+			}
+			return write{F: quoted(r.F, names)}, nil
+		},
+		Fields: []engine.Field[write]{field("billing_balance", false), field("fullname", true)},
+		Match:  []engine.MatchStep{engine.MatchXref, engine.MatchCreate}}
+	back := &engine.Sync[twoRec, write]{Name: "contacts_to_customers", Source: "crm.Contact", Target: "billing.Customer",
+		Poll: cont.poll, Update: cust.update,
+		Map: func(_ context.Context, r *twoRec, _ engine.Lookups, _ bool) (write, error) {
+			return write{F: quoted(r.F, map[string]string{"fullname": "name", "phone": "phone"})}, nil
+		},
+		Fields: []engine.Field[write]{field("name", false), field("phone", false)},
+		// Only contacts linked to a customer: no create.
+		Match: []engine.MatchStep{engine.MatchXref}}
+	common(out)
+	common(back)
+	if echo {
+		// Each side's Fields read the other sync's target fields from its
+		// own source record (the generated code does this from the
+		// mapping's read paths).
+		out.Echo = &engine.Echo[twoRec]{Reverse: back.Name, Fields: func(r *twoRec) map[string]string {
+			return quoted(r.F, map[string]string{"name": "name", "phone": "phone"})
+		}}
+		back.Echo = &engine.Echo[twoRec]{Reverse: out.Name, Fields: func(r *twoRec) map[string]string {
+			return quoted(r.F, map[string]string{"billing_balance": "billing_balance"})
+		}}
+	}
+	return out, back
+}
+
+func runBoth(t *testing.T, e *engine.Engine) {
+	t.Helper()
+	for _, n := range []string{"customers_to_contacts", "contacts_to_customers"} {
+		if _, err := e.RunOnce(t.Context(), n); err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+	}
+}
+
+// TestEchoSuppressionTwoWay: with echo suppression, the contacts the first
+// direction created are not written back to the customers they came from
+// (they hold the customers' own values), rounds without a user change
+// write nothing, and real changes on either side go across once, without
+// coming back.
+func TestEchoSuppressionTwoWay(t *testing.T) {
+	var seq int64
+	cust, cont := newTwoWay("cus_", &seq), newTwoWay("ct_", &seq)
+	for i := range 3 {
+		cust.put(fmt.Sprintf("cus_%d", i), map[string]string{"name": fmt.Sprintf("Ann %d", i), "phone": "+1555000" + strconv.Itoa(i), "balance": strconv.Itoa(100 * i)})
+	}
+	// The customer has a phone; the created contact does not (the forward
+	// sync does not map it): the reverse sync must not clear it either.
+	e := engine.New(engine.NewMemoryStore())
+	out, back := twoWaySyncs(cust, cont, true)
+	if err := engine.Add(e, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Add(e, back); err != nil {
+		t.Fatal(err)
+	}
+	runBoth(t, e)
+	if cont.writeCount() != 3 || cust.writeCount() != 0 {
+		t.Fatalf("initial sync: %d contact writes (want 3 creates), %d customer writes (want 0: the contacts hold the customers' own names)", cont.writeCount(), cust.writeCount())
+	}
+	for range 3 {
+		runBoth(t, e)
+	}
+	if cont.writeCount() != 3 || cust.writeCount() != 0 {
+		t.Fatalf("rounds without change wrote: %d contact writes, %d customer writes", cont.writeCount()-3, cust.writeCount())
+	}
+	// Sales fix a name in the CRM: it goes to billing once, and the
+	// customer's change (its version moved) does not come back.
+	var ct string
+	for id, f := range cont.recs {
+		if f["fullname"] == "Ann 1" {
+			ct = id
+		}
+	}
+	cont.put(ct, map[string]string{"fullname": "Ann Lee"})
+	runBoth(t, e)
+	runBoth(t, e)
+	if got := cust.get("cus_1")["name"]; got != "Ann Lee" {
+		t.Fatalf("customer name = %q, want the contact's", got)
+	}
+	if cust.writeCount() != 1 || cont.writeCount() != 3 {
+		t.Fatalf("after a name change: %d customer writes (want 1), %d contact writes (want 3)", cust.writeCount(), cont.writeCount())
+	}
+	// Billing changes the balance: it goes to the CRM once.
+	cust.put("cus_2", map[string]string{"balance": "999"})
+	runBoth(t, e)
+	runBoth(t, e)
+	if cont.writeCount() != 4 || cust.writeCount() != 1 {
+		t.Fatalf("after a balance change: %d contact writes (want 4), %d customer writes (want 1)", cont.writeCount(), cust.writeCount())
+	}
+	// Billing changes the name (the CRM owns it): the echo snapshot now
+	// holds billing's value, so the contact's next change of another field
+	// writes the CRM's name back (the CRM wins).
+	cust.put("cus_0", map[string]string{"name": "Typo"})
+	runBoth(t, e)
+	for id, f := range cont.recs {
+		if f["fullname"] == "Ann 0" {
+			ct = id
+		}
+	}
+	cont.put(ct, map[string]string{"phone": "+15559999"})
+	runBoth(t, e)
+	if got := cust.get("cus_0"); got["name"] != "Ann 0" || got["phone"] != "+15559999" {
+		t.Fatalf("customer cus_0 = %v, want the contact's name and phone", got)
+	}
+}
+
+// TestNoEchoSuppressionWritesBack is the same pair without echo
+// suppression: the reverse sync writes every created contact back to its
+// customer (equal values), the ping the test above proves is gone. It
+// keeps that test honest: it must fail if Echo did nothing.
+func TestNoEchoSuppressionWritesBack(t *testing.T) {
+	var seq int64
+	cust, cont := newTwoWay("cus_", &seq), newTwoWay("ct_", &seq)
+	for i := range 3 {
+		cust.put(fmt.Sprintf("cus_%d", i), map[string]string{"name": fmt.Sprintf("Ann %d", i), "balance": "1"})
+	}
+	e := engine.New(engine.NewMemoryStore())
+	out, back := twoWaySyncs(cust, cont, false)
+	// Without the echo there is no link either: give the reverse sync the
+	// forward sync's xref reversed, as a hand-written pair would.
+	back.Match = []engine.MatchStep{engine.MatchXref}
+	if err := engine.Add(e, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Add(e, back); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.RunOnce(t.Context(), out.Name); err != nil {
+		t.Fatal(err)
+	}
+	st := e.Store()
+	for i := range 3 {
+		src := fmt.Sprintf("cus_%d", i)
+		tk, ok, err := st.LookupXref(t.Context(), "customers_to_contacts", src)
+		if err != nil || !ok {
+			t.Fatalf("xref of %s: %v %v", src, ok, err)
+		}
+		if err := st.Commit(t.Context(), &engine.Commit{Sync: back.Name, SourceKey: tk, Xref: &engine.Xref{Table: back.Name, SourceKey: tk, TargetKey: src}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runBoth(t, e)
+	if cust.writeCount() != 3 {
+		t.Fatalf("without echo suppression: %d customer writes, want 3 (one echo per created contact)", cust.writeCount())
+	}
+}
