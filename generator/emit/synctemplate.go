@@ -96,7 +96,7 @@ func prependAbsent(a *ir.Assign) []jen.Code {
 	for _, l := range a.Prepend {
 		lits = append(lits, literal(l))
 	}
-	return []jen.Code{jen.If(jen.Op("!").Id("w").Dot(a.Target.GoName).Dot("IsSet").Call()).Block(
+	return []jen.Code{jen.If(jen.Id("w").Dot(a.Target.GoName).Dot("IsZero").Call()).Block(
 		set(a.Target, jen.Add(typeCode(a.Target.Type)).Values(lits...)))}
 }
 

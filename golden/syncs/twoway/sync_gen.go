@@ -244,8 +244,8 @@ func customersToContactsMap(ctx context.Context, s *billing.Customer, l engine.L
 			w.PropertiesEmail = oas.Value(x)
 		}
 		if !seen {
-			if !w.PropertiesEmail.IsSet() {
-				w.PropertiesEmail.SetNull()
+			if w.PropertiesEmail.IsZero() {
+				w.PropertiesEmail = oas.Null[string]()
 			}
 		}
 	}
@@ -263,8 +263,8 @@ func customersToContactsMap(ctx context.Context, s *billing.Customer, l engine.L
 			w.PropertiesBalance = oas.Value(x)
 		}
 		if !seen {
-			if !w.PropertiesBalance.IsSet() {
-				w.PropertiesBalance.SetNull()
+			if w.PropertiesBalance.IsZero() {
+				w.PropertiesBalance = oas.Null[string]()
 			}
 		}
 	}
@@ -277,8 +277,8 @@ func customersToContactsMap(ctx context.Context, s *billing.Customer, l engine.L
 			w.PropertiesName = oas.Value(x)
 		}
 		if !seen {
-			if !w.PropertiesName.IsSet() {
-				w.PropertiesName.SetNull()
+			if w.PropertiesName.IsZero() {
+				w.PropertiesName = oas.Null[string]()
 			}
 		}
 	}
@@ -291,8 +291,8 @@ func customersToContactsMap(ctx context.Context, s *billing.Customer, l engine.L
 			w.PropertiesPhone = oas.Value(x)
 		}
 		if !seen {
-			if !w.PropertiesPhone.IsSet() {
-				w.PropertiesPhone.SetNull()
+			if w.PropertiesPhone.IsZero() {
+				w.PropertiesPhone = oas.Null[string]()
 			}
 		}
 	}
@@ -313,7 +313,7 @@ func customersToContactsEnter(s *billing.Customer) bool {
 func customersToContactsFields() []engine.Field[CustomersToContactsWrite] {
 	return []engine.Field[CustomersToContactsWrite]{{
 		Clear: func(w *CustomersToContactsWrite) {
-			w.PropertiesEmail.Unset()
+			w.PropertiesEmail = oas.Nullable[string]{}
 		},
 		Path:   "properties.email",
 		Policy: engine.SourceWins,
@@ -322,7 +322,7 @@ func customersToContactsFields() []engine.Field[CustomersToContactsWrite] {
 		},
 	}, {
 		Clear: func(w *CustomersToContactsWrite) {
-			w.PropertiesBillingID.Unset()
+			w.PropertiesBillingID = oas.Nullable[string]{}
 		},
 		Path:   "properties.billing_id",
 		Policy: engine.SourceWins,
@@ -331,7 +331,7 @@ func customersToContactsFields() []engine.Field[CustomersToContactsWrite] {
 		},
 	}, {
 		Clear: func(w *CustomersToContactsWrite) {
-			w.PropertiesBalance.Unset()
+			w.PropertiesBalance = oas.Nullable[string]{}
 		},
 		Path:   "properties.balance",
 		Policy: engine.SourceWins,
@@ -340,7 +340,7 @@ func customersToContactsFields() []engine.Field[CustomersToContactsWrite] {
 		},
 	}, {
 		Clear: func(w *CustomersToContactsWrite) {
-			w.PropertiesName.Unset()
+			w.PropertiesName = oas.Nullable[string]{}
 		},
 		Path:   "properties.name",
 		Policy: engine.TargetWins,
@@ -349,7 +349,7 @@ func customersToContactsFields() []engine.Field[CustomersToContactsWrite] {
 		},
 	}, {
 		Clear: func(w *CustomersToContactsWrite) {
-			w.PropertiesPhone.Unset()
+			w.PropertiesPhone = oas.Nullable[string]{}
 		},
 		Path:   "properties.phone",
 		Policy: engine.TargetWins,
@@ -585,8 +585,8 @@ func contactsToCustomersMap(ctx context.Context, s *crm.Contact, l engine.Lookup
 			w.Name = oas.Value(x)
 		}
 		if !seen {
-			if !w.Name.IsSet() {
-				w.Name.SetNull()
+			if w.Name.IsZero() {
+				w.Name = oas.Null[string]()
 			}
 		}
 	}
@@ -599,8 +599,8 @@ func contactsToCustomersMap(ctx context.Context, s *crm.Contact, l engine.Lookup
 			w.Phone = oas.Value(x)
 		}
 		if !seen {
-			if !w.Phone.IsSet() {
-				w.Phone.SetNull()
+			if w.Phone.IsZero() {
+				w.Phone = oas.Null[string]()
 			}
 		}
 	}
@@ -621,7 +621,7 @@ func contactsToCustomersEnter(s *crm.Contact) bool {
 func contactsToCustomersFields() []engine.Field[ContactsToCustomersWrite] {
 	return []engine.Field[ContactsToCustomersWrite]{{
 		Clear: func(w *ContactsToCustomersWrite) {
-			w.Name.Unset()
+			w.Name = oas.Nullable[string]{}
 		},
 		Path:   "name",
 		Policy: engine.SourceWins,
@@ -630,7 +630,7 @@ func contactsToCustomersFields() []engine.Field[ContactsToCustomersWrite] {
 		},
 	}, {
 		Clear: func(w *ContactsToCustomersWrite) {
-			w.Phone.Unset()
+			w.Phone = oas.Nullable[string]{}
 		},
 		Path:   "phone",
 		Policy: engine.SourceWins,
