@@ -1,12 +1,12 @@
 package sandbox
 
 import (
-	"regexp"
-
-	"github.com/getkin/kin-openapi/openapi3"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // An entity read through an events feed (read.events in the connector
@@ -77,7 +77,26 @@ func (s *System) feedChanged(e *entity, rec Record, kind string) {
 	_, _, _ = s.insertLocked(ev, normalize(m))
 }
 
-var rangeParam = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\[(gt|gte|lt|lte)\]$`)
+// rangeParam splits a deepObject range parameter name such as
+// created[gte] into its field and comparison.
+func rangeParam(k string) (field, op string, ok bool) {
+	open := strings.IndexByte(k, '[')
+	if open <= 0 || !strings.HasSuffix(k, "]") {
+		return "", "", false
+	}
+	field, op = k[:open], k[open+1:len(k)-1]
+	switch op {
+	case "gt", "gte", "lt", "lte":
+	default:
+		return "", "", false
+	}
+	for i, c := range field {
+		if c != '_' && !unicode.IsLetter(c) && (i == 0 || !unicode.IsDigit(c)) {
+			return "", "", false
+		}
+	}
+	return field, op, true
+}
 
 // rangeFilter reads deepObject range parameters on integer fields
 // (Stripe's created[gte]=…) into a predicate on records.
@@ -88,15 +107,15 @@ func rangeFilter(q map[string][]string, isField func(string) bool) func(Record) 
 	}
 	var bs []bound
 	for k, vs := range q {
-		m := rangeParam.FindStringSubmatch(k)
-		if m == nil || len(vs) == 0 || !isField(m[1]) {
+		field, op, ok := rangeParam(k)
+		if !ok || len(vs) == 0 || !isField(field) {
 			continue
 		}
 		v, err := strconv.ParseFloat(vs[0], 64)
 		if err != nil {
 			continue
 		}
-		bs = append(bs, bound{m[1], m[2], v})
+		bs = append(bs, bound{field, op, v})
 	}
 	return func(r Record) bool {
 		for _, b := range bs {
