@@ -245,9 +245,13 @@ func (e *emitter) method(f *jen.File, op *ir.Operation) {
 	}
 	r := methodRet(op)
 	body = append(body, e.buildRequest(op, false, r)...)
-	body = append(body, e.send(r)...)
-	body = append(body, e.handleSuccess(op, false)...)
-	body = append(body, ret(op, e.newError(op)))
+	if op.Result.Kind == ir.ResultMulti {
+		body = append(body, e.send(r)...)
+		body = append(body, e.handleSuccess(op, false)...)
+		body = append(body, ret(op, e.newError(op)))
+	} else {
+		body = append(body, e.call(op)...)
+	}
 	f.Add(comment(methodDoc(op)))
 	f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id(op.MethodName).Params(params...).Params(results...).Block(body...)
 }
@@ -429,6 +433,48 @@ func (e *emitter) bodyStmts(op *ir.Operation, r retFn) []jen.Code {
 		return []jen.Code{jen.If(jen.Op("!").Id("body").Dot("IsZero").Call()).Block(set...)}
 	}
 	return set
+}
+
+// call emits the statements sending req through the runtime's Call
+// helpers and returning the result, for an operation with at most one
+// success body (a multi-status result keeps its own status switch).
+func (e *emitter) call(op *ir.Operation) []jen.Code {
+	decoder := jen.Nil()
+	if op.ErrorDecoder != "" {
+		decoder = jen.Id(op.ErrorDecoder)
+	}
+	if op.Result.Kind == ir.ResultNone {
+		return []jen.Code{jen.Return(jen.Id("c").Dot("rc").Dot("Call").Call(jen.Id("req"), decoder))}
+	}
+	r := op.Result.Single
+	args := []jen.Code{jen.Id("req")}
+	var empty []jen.Code
+	for _, other := range op.Result.Responses {
+		if other.Content == ir.ContentNone && other.Status != 0 && other.Status != 204 {
+			empty = append(empty, jen.Lit(other.Status))
+		}
+	}
+	switch r.Content {
+	case ir.ContentText:
+		args = append(append(args, decoder), empty...)
+		return []jen.Code{
+			jen.List(jen.Id("b"), jen.Err()).Op(":=").Id("c").Dot("rc").Dot("CallBytes").Call(args...),
+			jen.Return(jen.String().Call(jen.Id("b")), jen.Err()),
+		}
+	case ir.ContentBinary:
+		args = append(append(args, decoder), empty...)
+		return []jen.Code{jen.Return(jen.Id("c").Dot("rc").Dot("CallBytes").Call(args...))}
+	}
+	args = append(append(args, jen.Op("&").Id("out"), decoder), empty...)
+	out := jen.Id("out")
+	if r.Pointer {
+		out = jen.Op("&").Id("out")
+	}
+	return []jen.Code{
+		jen.Var().Id("out").Add(typeCode(r.Type)),
+		jen.If(jen.List(jen.Id("ok"), jen.Err()).Op(":=").Id("c").Dot("rc").Dot("CallJSON").Call(args...), jen.Op("!").Id("ok")).Block(ret(op, jen.Err())),
+		jen.Return(out, jen.Nil()),
+	}
 }
 
 // send emits the Do call and the deferred close.
