@@ -11,6 +11,7 @@ import (
 )
 
 func (e *emitter) operationsFile(f *jen.File) {
+	mergeErrorDecoders(e.pkg.Operations)
 	decoders := map[string]bool{}
 	for _, op := range e.pkg.Operations {
 		e.opDescriptor(f, op)
@@ -615,6 +616,38 @@ func decodeMulti(r *ir.Response, errRet func(jen.Code) jen.Code) []jen.Code {
 	return stmts
 }
 
+// mergeErrorDecoders makes operations whose error models are the same
+// (statuses and Go types, as emitted: structural deduplication may have
+// made types equal after lowering named the decoders) share one decoder,
+// the first one by name.
+func mergeErrorDecoders(ops []*ir.Operation) {
+	byKey := map[string]string{}
+	for _, op := range ops {
+		if op.ErrorDecoder == "" {
+			continue
+		}
+		key := errorDecoderKey(op.Errors)
+		if name, ok := byKey[key]; ok && name < op.ErrorDecoder {
+			op.ErrorDecoder = name
+		} else {
+			byKey[key] = op.ErrorDecoder
+		}
+	}
+	for _, op := range ops {
+		if op.ErrorDecoder != "" {
+			op.ErrorDecoder = byKey[errorDecoderKey(op.Errors)]
+		}
+	}
+}
+
+func errorDecoderKey(errs []*ir.ErrorModel) string {
+	var b strings.Builder
+	for _, m := range errs {
+		fmt.Fprintf(&b, "%d/%d/%v/%s;", m.Status, m.Class, m.Default, m.Type)
+	}
+	return b.String()
+}
+
 // errorDecoder emits the function decoding documented error models.
 func (e *emitter) errorDecoder(f *jen.File, op *ir.Operation) {
 	var cases []jen.Code
@@ -625,15 +658,25 @@ func (e *emitter) errorDecoder(f *jen.File, op *ir.Operation) {
 			jen.If(jen.Qual("encoding/json", "Unmarshal").Call(jen.Id("body"), jen.Op("&").Id("m")).Op("==").Nil()).Block(jen.Return(jen.Op("&").Id("m"))),
 		}
 	}
-	for _, m := range op.Errors {
+	// Consecutive statuses decoding the same type share one case.
+	var conds []jen.Code
+	for i, m := range op.Errors {
 		switch {
 		case m.Status != 0:
-			cases = append(cases, jen.Case(jen.Id("status").Op("==").Lit(m.Status)).Block(decode(m.Type)...))
+			conds = append(conds, jen.Id("status").Op("==").Lit(m.Status))
 		case m.Class != 0:
-			cases = append(cases, jen.Case(jen.Id("status").Op("/").Lit(100).Op("==").Lit(m.Class)).Block(decode(m.Type)...))
+			conds = append(conds, jen.Id("status").Op("/").Lit(100).Op("==").Lit(m.Class))
 		default:
 			fallback = decode(m.Type)
+			continue
 		}
+		if i+1 < len(op.Errors) {
+			if next := op.Errors[i+1]; (next.Status != 0 || next.Class != 0) && next.Type.String() == m.Type.String() {
+				continue
+			}
+		}
+		cases = append(cases, jen.Case(conds...).Block(decode(m.Type)...))
+		conds = nil
 	}
 	var body []jen.Code
 	if len(cases) > 0 {
