@@ -292,12 +292,12 @@ func (e *emitter) buildRequest(op *ir.Operation, next bool, r retFn) []jen.Code 
 		}
 	}
 	if accept := acceptHeader(op); accept != "" {
-		stmts = append(stmts, jen.Id("req").Dot("SetHeader").Call(jen.Lit("Accept"), jen.False(), jen.Qual(ir.PkgRest, "Scalar").Call(jen.Lit(accept))))
+		stmts = append(stmts, jen.Id("req").Dot("HeaderString").Call(jen.Lit("Accept"), jen.Lit(accept)))
 	}
 	if op.Body != nil {
 		stmts = append(stmts, e.bodyStmts(op, r)...)
 	} else if op.ContentType != "" {
-		stmts = append(stmts, jen.Id("req").Dot("SetHeader").Call(jen.Lit("Content-Type"), jen.False(), jen.Qual(ir.PkgRest, "Scalar").Call(jen.Lit(op.ContentType))))
+		stmts = append(stmts, jen.Id("req").Dot("HeaderString").Call(jen.Lit("Content-Type"), jen.Lit(op.ContentType)))
 	}
 	return stmts
 }
@@ -322,6 +322,18 @@ func (e *emitter) paramStmts(p *ir.Param, r retFn) []jen.Code {
 	if p.Type.Kind == ir.Opt {
 		valueType = p.Type.Elem
 	}
+	// addString adds a scalar through the runtime's String variants.
+	addString := func(s jen.Code) jen.Code {
+		switch p.In {
+		case ir.InPath:
+			return jen.Id("req").Dot("PathString").Call(jen.Lit(p.Name), style(p.Style), jen.Lit(p.Explode), s)
+		case ir.InQuery:
+			return jen.Id("req").Dot("QueryString").Call(jen.Lit(p.Name), style(p.Style), jen.Lit(p.Explode), s)
+		case ir.InHeader:
+			return jen.Id("req").Dot("HeaderString").Call(jen.Lit(p.Name), s)
+		}
+		return jen.Id("req").Dot("CookieString").Call(jen.Lit(p.Name), s)
+	}
 	add := func(v jen.Code) jen.Code {
 		switch p.In {
 		case ir.InPath:
@@ -339,7 +351,7 @@ func (e *emitter) paramStmts(p *ir.Param, r retFn) []jen.Code {
 			return []jen.Code{jen.Block(
 				jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(v),
 				jen.If(jen.Err().Op("!=").Nil()).Block(r(jen.Err())),
-				add(jen.Qual(ir.PkgRest, "Scalar").Call(jen.String().Call(jen.Id("b")))),
+				addString(jen.String().Call(jen.Id("b"))),
 			)}
 		case p.Format.Any:
 			return []jen.Code{jen.Block(
@@ -347,6 +359,9 @@ func (e *emitter) paramStmts(p *ir.Param, r retFn) []jen.Code {
 				jen.If(jen.Err().Op("!=").Nil()).Block(r(jen.Err())),
 				add(jen.Id("pv")),
 			)}
+		}
+		if !p.Format.List {
+			return []jen.Code{addString(formatScalar(p.Format, valueType, v))}
 		}
 		return []jen.Code{add(formatParam(p.Format, valueType, v))}
 	}
@@ -380,28 +395,34 @@ func formatParam(pf ir.ParamFormat, t *ir.TypeRef, v jen.Code) jen.Code {
 			return rest("List", rest("FormatTimes", v))
 		}
 	}
+	return rest("Scalar", formatScalar(pf, t, v))
+}
+
+// formatScalar converts a scalar value to its string form.
+func formatScalar(pf ir.ParamFormat, t *ir.TypeRef, v jen.Code) jen.Code {
+	rest := func(name string, args ...jen.Code) jen.Code { return jen.Qual(ir.PkgRest, name).Call(args...) }
 	plain := t.Kind == ir.Builtin
 	switch pf.Scalar {
 	case ir.ScalarString:
 		if plain {
-			return rest("Scalar", v)
+			return v
 		}
-		return rest("Scalar", jen.String().Call(v))
+		return jen.String().Call(v)
 	case ir.ScalarInt:
-		return rest("Scalar", rest("FormatInt", v))
+		return rest("FormatInt", v)
 	case ir.ScalarUint:
-		return rest("Scalar", rest("FormatUint", v))
+		return rest("FormatUint", v)
 	case ir.ScalarFloat:
-		return rest("Scalar", rest("FormatFloat", v))
+		return rest("FormatFloat", v)
 	case ir.ScalarBool:
 		if plain {
-			return rest("Scalar", rest("FormatBool", v))
+			return rest("FormatBool", v)
 		}
-		return rest("Scalar", rest("FormatBool", jen.Bool().Call(v)))
+		return rest("FormatBool", jen.Bool().Call(v))
 	case ir.ScalarTime:
-		return rest("Scalar", rest("FormatTime", v))
+		return rest("FormatTime", v)
 	}
-	return rest("Scalar", jen.Add(v).Dot("String").Call())
+	return jen.Add(v).Dot("String").Call()
 }
 
 // bodyStmts emits the statements setting the request body.

@@ -74,3 +74,21 @@ func (c *Client) CallBytes(r *Request, decodeErr func(status int, body []byte) a
 }
 
 func success(resp *http.Response) bool { return resp.StatusCode >= 200 && resp.StatusCode < 300 }
+
+// PathString is AppendPathParam with a scalar value. Generated methods call
+// the String variants for scalar parameters: a string argument is cheaper
+// to compile at each call site than a Param.
+func (r *Request) PathString(name string, style Style, explode bool, s string) {
+	r.AppendPathParam(name, style, explode, Scalar(s))
+}
+
+// QueryString is AddQuery with a scalar value.
+func (r *Request) QueryString(name string, style Style, explode bool, s string) {
+	r.AddQuery(name, style, explode, Scalar(s))
+}
+
+// HeaderString is SetHeader with a scalar value.
+func (r *Request) HeaderString(name, s string) { r.SetHeader(name, false, Scalar(s)) }
+
+// CookieString is AddCookie with a scalar value.
+func (r *Request) CookieString(name, s string) { r.AddCookie(name, false, Scalar(s)) }

@@ -33,26 +33,14 @@ func (c *Client) ListAfter(ctx context.Context, p ListAfterParams) (*ListAfterRe
 	req := c.rc.NewRequest(ctx, &opListAfter)
 	req.AppendPath("/after")
 	if v, ok := p.StartingAfter.Get(); ok {
-		req.AddQuery("starting_after", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("starting_after", rest.StyleForm, true, v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ListAfterResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListAfterResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // ListAfterPages calls ListAfter for each page in turn (item_cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -148,29 +136,17 @@ func (c *Client) ListByCursor(ctx context.Context, p ListByCursorParams) (*ListB
 	req := c.rc.NewRequest(ctx, &opListByCursor)
 	req.AppendPath("/cursor")
 	if v, ok := p.Cursor.Get(); ok {
-		req.AddQuery("cursor", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("cursor", rest.StyleForm, true, v)
 	}
 	if v, ok := p.Limit.Get(); ok {
-		req.AddQuery("limit", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ListByCursorResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListByCursorResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // ListByCursorPages calls ListByCursor for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -277,10 +253,10 @@ func (c *Client) ListByLinkPage(ctx context.Context, p ListByLinkParams, next st
 	} else {
 		req.AppendPath("/linked")
 		if v, ok := p.PerPage.Get(); ok {
-			req.AddQuery("per_page", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+			req.QueryString("per_page", rest.StyleForm, true, rest.FormatInt(v))
 		}
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	resp, err := c.rc.Do(req)
 	if err != nil {
 		return zero, "", err
@@ -390,10 +366,10 @@ func (c *Client) ListByNextURLPage(ctx context.Context, p ListByNextURLParams, n
 	} else {
 		req.AppendPath("/next")
 		if v, ok := p.Q.Get(); ok {
-			req.AddQuery("q", rest.StyleForm, true, rest.Scalar(v))
+			req.QueryString("q", rest.StyleForm, true, v)
 		}
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	resp, err := c.rc.Do(req)
 	if err != nil {
 		return nil, "", err
@@ -502,27 +478,15 @@ func (c *Client) ListByOffset(ctx context.Context, p ListByOffsetParams) (*ListB
 	req := c.rc.NewRequest(ctx, &opListByOffset)
 	req.AppendPath("/offset")
 	if v, ok := p.Offset.Get(); ok {
-		req.AddQuery("offset", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("offset", rest.StyleForm, true, rest.FormatInt(v))
 	}
-	req.AddQuery("limit", rest.StyleForm, true, rest.Scalar(rest.FormatInt(p.Limit)))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(p.Limit))
+	req.HeaderString("Accept", "application/json")
+	var out ListByOffsetResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListByOffsetResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // ListByOffsetPages calls ListByOffset for each page in turn (offset pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -600,29 +564,17 @@ func (c *Client) ListByPage(ctx context.Context, p ListByPageParams) (*ListByPag
 	req := c.rc.NewRequest(ctx, &opListByPage)
 	req.AppendPath("/pages")
 	if v, ok := p.Page.Get(); ok {
-		req.AddQuery("page", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("page", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.PerPage.Get(); ok {
-		req.AddQuery("per_page", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("per_page", rest.StyleForm, true, rest.FormatInt(v))
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ListByPageResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListByPageResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // ListByPagePages calls ListByPage for each page in turn (page pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -698,26 +650,14 @@ func (c *Client) ListDeclared(ctx context.Context, p ListDeclaredParams) (*ListD
 	req := c.rc.NewRequest(ctx, &opListDeclared)
 	req.AppendPath("/declared")
 	if v, ok := p.Token.Get(); ok {
-		req.AddQuery("token", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("token", rest.StyleForm, true, v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ListDeclaredResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListDeclaredResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // ListDeclaredPages calls ListDeclared for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
