@@ -2,6 +2,7 @@ package rest
 
 import (
 	"io"
+	"iter"
 	"net/http"
 	"slices"
 )
@@ -92,3 +93,24 @@ func (r *Request) HeaderString(name, s string) { r.SetHeader(name, false, Scalar
 
 // CookieString is AddCookie with a scalar value.
 func (r *Request) CookieString(name, s string) { r.AddCookie(name, false, Scalar(s)) }
+
+// Items yields every item of every page pages yields, in order: items
+// returns a page's items (none for a nil page). The first error is yielded
+// with the zero item and ends the sequence. Generated XItems methods are
+// Items over XPages.
+func Items[P, I any](pages iter.Seq2[P, error], items func(P) []I) iter.Seq2[I, error] {
+	return func(yield func(I, error) bool) {
+		for page, err := range pages {
+			if err != nil {
+				var zero I
+				yield(zero, err)
+				return
+			}
+			for _, it := range items(page) {
+				if !yield(it, nil) {
+					return
+				}
+			}
+		}
+	}
+}

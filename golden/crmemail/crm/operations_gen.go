@@ -432,25 +432,14 @@ func (c *Client) ListCompaniesPages(ctx context.Context, p ListCompaniesParams) 
 
 // ListCompaniesItems yields every item of every page of ListCompanies, fetching pages as it goes.
 func (c *Client) ListCompaniesItems(ctx context.Context, p ListCompaniesParams) iter.Seq2[Company, error] {
-	return func(yield func(Company, error) bool) {
-		for page, err := range c.ListCompaniesPages(ctx, p) {
-			if err != nil {
-				var zero Company
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Company
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListCompaniesPages(ctx, p), func(page *CompanyPage) []Company {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Company
+		items = page.Data
+		return items
+	})
 }
 
 // errorsError decodes the error models documented for a status; the result becomes rest.Error.Model.
@@ -573,25 +562,14 @@ func (c *Client) ListContactsPages(ctx context.Context, p ListContactsParams) it
 
 // ListContactsItems yields every item of every page of ListContacts, fetching pages as it goes.
 func (c *Client) ListContactsItems(ctx context.Context, p ListContactsParams) iter.Seq2[Contact, error] {
-	return func(yield func(Contact, error) bool) {
-		for page, err := range c.ListContactsPages(ctx, p) {
-			if err != nil {
-				var zero Contact
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Contact
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListContactsPages(ctx, p), func(page *ContactPage) []Contact {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Contact
+		items = page.Data
+		return items
+	})
 }
 
 // opListLeads describes GET /leads to the runtime. It is never modified.
@@ -718,25 +696,14 @@ func (c *Client) ListLeadsPages(ctx context.Context, p ListLeadsParams) iter.Seq
 
 // ListLeadsItems yields every item of every page of ListLeads, fetching pages as it goes.
 func (c *Client) ListLeadsItems(ctx context.Context, p ListLeadsParams) iter.Seq2[Lead, error] {
-	return func(yield func(Lead, error) bool) {
-		for page, err := range c.ListLeadsPages(ctx, p) {
-			if err != nil {
-				var zero Lead
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Lead
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListLeadsPages(ctx, p), func(page *LeadPage) []Lead {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Lead
+		items = page.Data
+		return items
+	})
 }
 
 // opListOwners describes GET /owners to the runtime. It is never modified.
@@ -839,25 +806,14 @@ func (c *Client) ListOwnersPages(ctx context.Context, p ListOwnersParams) iter.S
 
 // ListOwnersItems yields every item of every page of ListOwners, fetching pages as it goes.
 func (c *Client) ListOwnersItems(ctx context.Context, p ListOwnersParams) iter.Seq2[Owner, error] {
-	return func(yield func(Owner, error) bool) {
-		for page, err := range c.ListOwnersPages(ctx, p) {
-			if err != nil {
-				var zero Owner
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Owner
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListOwnersPages(ctx, p), func(page *OwnerPage) []Owner {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Owner
+		items = page.Data
+		return items
+	})
 }
 
 // opSearchLeads describes POST /leads/search to the runtime. It is never modified.

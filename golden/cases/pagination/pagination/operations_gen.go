@@ -91,25 +91,14 @@ func (c *Client) ListAfterPages(ctx context.Context, p ListAfterParams) iter.Seq
 
 // ListAfterItems yields every item of every page of ListAfter, fetching pages as it goes.
 func (c *Client) ListAfterItems(ctx context.Context, p ListAfterParams) iter.Seq2[Item, error] {
-	return func(yield func(Item, error) bool) {
-		for page, err := range c.ListAfterPages(ctx, p) {
-			if err != nil {
-				var zero Item
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Item
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListAfterPages(ctx, p), func(page *ListAfterResponse) []Item {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Item
+		items = page.Data
+		return items
+	})
 }
 
 // opListByCursor describes GET /cursor to the runtime. It is never modified.
@@ -196,25 +185,14 @@ func (c *Client) ListByCursorPages(ctx context.Context, p ListByCursorParams) it
 
 // ListByCursorItems yields every item of every page of ListByCursor, fetching pages as it goes.
 func (c *Client) ListByCursorItems(ctx context.Context, p ListByCursorParams) iter.Seq2[Item, error] {
-	return func(yield func(Item, error) bool) {
-		for page, err := range c.ListByCursorPages(ctx, p) {
-			if err != nil {
-				var zero Item
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Item
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListByCursorPages(ctx, p), func(page *ListByCursorResponse) []Item {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Item
+		items = page.Data
+		return items
+	})
 }
 
 // opListByLink describes GET /linked to the runtime. It is never modified.
@@ -313,22 +291,11 @@ func (c *Client) ListByLinkPagesFrom(ctx context.Context, p ListByLinkParams, st
 
 // ListByLinkItems yields every item of every page of ListByLink, fetching pages as it goes.
 func (c *Client) ListByLinkItems(ctx context.Context, p ListByLinkParams) iter.Seq2[Item, error] {
-	return func(yield func(Item, error) bool) {
-		for page, err := range c.ListByLinkPages(ctx, p) {
-			if err != nil {
-				var zero Item
-				yield(zero, err)
-				return
-			}
-			var items []Item
-			items = page
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
-		}
-	}
+	return rest.Items(c.ListByLinkPages(ctx, p), func(page []Item) []Item {
+		var items []Item
+		items = page
+		return items
+	})
 }
 
 // opListByNextURL describes GET /next to the runtime. It is never modified.
@@ -433,25 +400,14 @@ func (c *Client) ListByNextURLPagesFrom(ctx context.Context, p ListByNextURLPara
 
 // ListByNextURLItems yields every item of every page of ListByNextURL, fetching pages as it goes.
 func (c *Client) ListByNextURLItems(ctx context.Context, p ListByNextURLParams) iter.Seq2[Item, error] {
-	return func(yield func(Item, error) bool) {
-		for page, err := range c.ListByNextURLPages(ctx, p) {
-			if err != nil {
-				var zero Item
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Item
-			items = page.Values
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListByNextURLPages(ctx, p), func(page *ListByNextURLResponse) []Item {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Item
+		items = page.Values
+		return items
+	})
 }
 
 // opListByOffset describes GET /offset to the runtime. It is never modified.
@@ -519,25 +475,14 @@ func (c *Client) ListByOffsetPages(ctx context.Context, p ListByOffsetParams) it
 
 // ListByOffsetItems yields every item of every page of ListByOffset, fetching pages as it goes.
 func (c *Client) ListByOffsetItems(ctx context.Context, p ListByOffsetParams) iter.Seq2[Item, error] {
-	return func(yield func(Item, error) bool) {
-		for page, err := range c.ListByOffsetPages(ctx, p) {
-			if err != nil {
-				var zero Item
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Item
-			items = page.Items
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListByOffsetPages(ctx, p), func(page *ListByOffsetResponse) []Item {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Item
+		items = page.Items
+		return items
+	})
 }
 
 // opListByPage describes GET /pages to the runtime. It is never modified.
@@ -607,25 +552,14 @@ func (c *Client) ListByPagePages(ctx context.Context, p ListByPageParams) iter.S
 
 // ListByPageItems yields every item of every page of ListByPage, fetching pages as it goes.
 func (c *Client) ListByPageItems(ctx context.Context, p ListByPageParams) iter.Seq2[Item, error] {
-	return func(yield func(Item, error) bool) {
-		for page, err := range c.ListByPagePages(ctx, p) {
-			if err != nil {
-				var zero Item
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Item
-			items = page.Results
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListByPagePages(ctx, p), func(page *ListByPageResponse) []Item {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Item
+		items = page.Results
+		return items
+	})
 }
 
 // opListDeclared describes GET /declared to the runtime. It is never modified.
@@ -698,25 +632,14 @@ func (c *Client) ListDeclaredPages(ctx context.Context, p ListDeclaredParams) it
 
 // ListDeclaredItems yields every item of every page of ListDeclared, fetching pages as it goes.
 func (c *Client) ListDeclaredItems(ctx context.Context, p ListDeclaredParams) iter.Seq2[Item, error] {
-	return func(yield func(Item, error) bool) {
-		for page, err := range c.ListDeclaredPages(ctx, p) {
-			if err != nil {
-				var zero Item
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Item
-			if page.Page != nil {
-				items = page.Page.Entries
-			}
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListDeclaredPages(ctx, p), func(page *ListDeclaredResponse) []Item {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Item
+		if page.Page != nil {
+			items = page.Page.Entries
+		}
+		return items
+	})
 }

@@ -607,25 +607,14 @@ func (c *Client) ListListsPages(ctx context.Context, p ListListsParams) iter.Seq
 
 // ListListsItems yields every item of every page of ListLists, fetching pages as it goes.
 func (c *Client) ListListsItems(ctx context.Context, p ListListsParams) iter.Seq2[List, error] {
-	return func(yield func(List, error) bool) {
-		for page, err := range c.ListListsPages(ctx, p) {
-			if err != nil {
-				var zero List
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []List
-			items = page.Lists
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListListsPages(ctx, p), func(page *ListCollection) []List {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []List
+		items = page.Lists
+		return items
+	})
 }
 
 // errorsAPIError3 decodes the error models documented for a status; the result becomes rest.Error.Model.
@@ -748,25 +737,14 @@ func (c *Client) ListMembersPages(ctx context.Context, p ListMembersParams) iter
 
 // ListMembersItems yields every item of every page of ListMembers, fetching pages as it goes.
 func (c *Client) ListMembersItems(ctx context.Context, p ListMembersParams) iter.Seq2[Member, error] {
-	return func(yield func(Member, error) bool) {
-		for page, err := range c.ListMembersPages(ctx, p) {
-			if err != nil {
-				var zero Member
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Member
-			items = page.Members
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListMembersPages(ctx, p), func(page *MemberCollection) []Member {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Member
+		items = page.Members
+		return items
+	})
 }
 
 // opListSenders describes GET /senders to the runtime. It is never modified.
@@ -854,25 +832,14 @@ func (c *Client) ListSendersPages(ctx context.Context, p ListSendersParams) iter
 
 // ListSendersItems yields every item of every page of ListSenders, fetching pages as it goes.
 func (c *Client) ListSendersItems(ctx context.Context, p ListSendersParams) iter.Seq2[Sender, error] {
-	return func(yield func(Sender, error) bool) {
-		for page, err := range c.ListSendersPages(ctx, p) {
-			if err != nil {
-				var zero Sender
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Sender
-			items = page.Senders
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListSendersPages(ctx, p), func(page *SenderCollection) []Sender {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Sender
+		items = page.Senders
+		return items
+	})
 }
 
 // errorsAPIError8 decodes the error models documented for a status; the result becomes rest.Error.Model.
@@ -971,25 +938,14 @@ func (c *Client) ListTagsPages(ctx context.Context, p ListTagsParams) iter.Seq2[
 
 // ListTagsItems yields every item of every page of ListTags, fetching pages as it goes.
 func (c *Client) ListTagsItems(ctx context.Context, p ListTagsParams) iter.Seq2[Tag, error] {
-	return func(yield func(Tag, error) bool) {
-		for page, err := range c.ListTagsPages(ctx, p) {
-			if err != nil {
-				var zero Tag
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Tag
-			items = page.Tags
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListTagsPages(ctx, p), func(page *TagCollection) []Tag {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Tag
+		items = page.Tags
+		return items
+	})
 }
 
 // opPing describes GET /ping to the runtime. It is never modified.

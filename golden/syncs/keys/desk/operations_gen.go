@@ -110,23 +110,12 @@ func (c *Client) ListTicketsPages(ctx context.Context, p ListTicketsParams) iter
 
 // ListTicketsItems yields every item of every page of ListTickets, fetching pages as it goes.
 func (c *Client) ListTicketsItems(ctx context.Context, p ListTicketsParams) iter.Seq2[Ticket, error] {
-	return func(yield func(Ticket, error) bool) {
-		for page, err := range c.ListTicketsPages(ctx, p) {
-			if err != nil {
-				var zero Ticket
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Ticket
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListTicketsPages(ctx, p), func(page *TicketPage) []Ticket {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Ticket
+		items = page.Data
+		return items
+	})
 }

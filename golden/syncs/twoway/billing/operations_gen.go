@@ -135,25 +135,14 @@ func (c *Client) ListEventsPages(ctx context.Context, p ListEventsParams) iter.S
 
 // ListEventsItems yields every item of every page of ListEvents, fetching pages as it goes.
 func (c *Client) ListEventsItems(ctx context.Context, p ListEventsParams) iter.Seq2[Event, error] {
-	return func(yield func(Event, error) bool) {
-		for page, err := range c.ListEventsPages(ctx, p) {
-			if err != nil {
-				var zero Event
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Event
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListEventsPages(ctx, p), func(page *ListEventsResponse) []Event {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Event
+		items = page.Data
+		return items
+	})
 }
 
 // opUpdateCustomer describes POST /v1/customers/{customer} to the runtime. It is never modified.

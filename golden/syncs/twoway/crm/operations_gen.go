@@ -132,25 +132,14 @@ func (c *Client) ListContactsPages(ctx context.Context, p ListContactsParams) it
 
 // ListContactsItems yields every item of every page of ListContacts, fetching pages as it goes.
 func (c *Client) ListContactsItems(ctx context.Context, p ListContactsParams) iter.Seq2[Contact, error] {
-	return func(yield func(Contact, error) bool) {
-		for page, err := range c.ListContactsPages(ctx, p) {
-			if err != nil {
-				var zero Contact
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Contact
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListContactsPages(ctx, p), func(page *ContactPage) []Contact {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Contact
+		items = page.Data
+		return items
+	})
 }
 
 // opUpdateContact describes PATCH /contacts/{id} to the runtime. It is never modified.
