@@ -11,6 +11,7 @@ import (
 )
 
 func (e *emitter) operationsFile(f *jen.File) {
+	mergeErrorDecoders(e.pkg.Operations)
 	decoders := map[string]bool{}
 	for _, op := range e.pkg.Operations {
 		e.opDescriptor(f, op)
@@ -245,9 +246,13 @@ func (e *emitter) method(f *jen.File, op *ir.Operation) {
 	}
 	r := methodRet(op)
 	body = append(body, e.buildRequest(op, false, r)...)
-	body = append(body, e.send(r)...)
-	body = append(body, e.handleSuccess(op, false)...)
-	body = append(body, ret(op, e.newError(op)))
+	if op.Result.Kind == ir.ResultMulti {
+		body = append(body, e.send(r)...)
+		body = append(body, e.handleSuccess(op, false)...)
+		body = append(body, ret(op, e.newError(op)))
+	} else {
+		body = append(body, e.call(op)...)
+	}
 	f.Add(comment(methodDoc(op)))
 	f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id(op.MethodName).Params(params...).Params(results...).Block(body...)
 }
@@ -287,12 +292,12 @@ func (e *emitter) buildRequest(op *ir.Operation, next bool, r retFn) []jen.Code 
 		}
 	}
 	if accept := acceptHeader(op); accept != "" {
-		stmts = append(stmts, jen.Id("req").Dot("SetHeader").Call(jen.Lit("Accept"), jen.False(), jen.Qual(ir.PkgRest, "Scalar").Call(jen.Lit(accept))))
+		stmts = append(stmts, jen.Id("req").Dot("HeaderString").Call(jen.Lit("Accept"), jen.Lit(accept)))
 	}
 	if op.Body != nil {
 		stmts = append(stmts, e.bodyStmts(op, r)...)
 	} else if op.ContentType != "" {
-		stmts = append(stmts, jen.Id("req").Dot("SetHeader").Call(jen.Lit("Content-Type"), jen.False(), jen.Qual(ir.PkgRest, "Scalar").Call(jen.Lit(op.ContentType))))
+		stmts = append(stmts, jen.Id("req").Dot("HeaderString").Call(jen.Lit("Content-Type"), jen.Lit(op.ContentType)))
 	}
 	return stmts
 }
@@ -317,6 +322,18 @@ func (e *emitter) paramStmts(p *ir.Param, r retFn) []jen.Code {
 	if p.Type.Kind == ir.Opt {
 		valueType = p.Type.Elem
 	}
+	// addString adds a scalar through the runtime's String variants.
+	addString := func(s jen.Code) jen.Code {
+		switch p.In {
+		case ir.InPath:
+			return jen.Id("req").Dot("PathString").Call(jen.Lit(p.Name), style(p.Style), jen.Lit(p.Explode), s)
+		case ir.InQuery:
+			return jen.Id("req").Dot("QueryString").Call(jen.Lit(p.Name), style(p.Style), jen.Lit(p.Explode), s)
+		case ir.InHeader:
+			return jen.Id("req").Dot("HeaderString").Call(jen.Lit(p.Name), s)
+		}
+		return jen.Id("req").Dot("CookieString").Call(jen.Lit(p.Name), s)
+	}
 	add := func(v jen.Code) jen.Code {
 		switch p.In {
 		case ir.InPath:
@@ -334,7 +351,7 @@ func (e *emitter) paramStmts(p *ir.Param, r retFn) []jen.Code {
 			return []jen.Code{jen.Block(
 				jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual("encoding/json", "Marshal").Call(v),
 				jen.If(jen.Err().Op("!=").Nil()).Block(r(jen.Err())),
-				add(jen.Qual(ir.PkgRest, "Scalar").Call(jen.String().Call(jen.Id("b")))),
+				addString(jen.String().Call(jen.Id("b"))),
 			)}
 		case p.Format.Any:
 			return []jen.Code{jen.Block(
@@ -342,6 +359,9 @@ func (e *emitter) paramStmts(p *ir.Param, r retFn) []jen.Code {
 				jen.If(jen.Err().Op("!=").Nil()).Block(r(jen.Err())),
 				add(jen.Id("pv")),
 			)}
+		}
+		if !p.Format.List {
+			return []jen.Code{addString(formatScalar(p.Format, valueType, v))}
 		}
 		return []jen.Code{add(formatParam(p.Format, valueType, v))}
 	}
@@ -375,28 +395,34 @@ func formatParam(pf ir.ParamFormat, t *ir.TypeRef, v jen.Code) jen.Code {
 			return rest("List", rest("FormatTimes", v))
 		}
 	}
+	return rest("Scalar", formatScalar(pf, t, v))
+}
+
+// formatScalar converts a scalar value to its string form.
+func formatScalar(pf ir.ParamFormat, t *ir.TypeRef, v jen.Code) jen.Code {
+	rest := func(name string, args ...jen.Code) jen.Code { return jen.Qual(ir.PkgRest, name).Call(args...) }
 	plain := t.Kind == ir.Builtin
 	switch pf.Scalar {
 	case ir.ScalarString:
 		if plain {
-			return rest("Scalar", v)
+			return v
 		}
-		return rest("Scalar", jen.String().Call(v))
+		return jen.String().Call(v)
 	case ir.ScalarInt:
-		return rest("Scalar", rest("FormatInt", v))
+		return rest("FormatInt", v)
 	case ir.ScalarUint:
-		return rest("Scalar", rest("FormatUint", v))
+		return rest("FormatUint", v)
 	case ir.ScalarFloat:
-		return rest("Scalar", rest("FormatFloat", v))
+		return rest("FormatFloat", v)
 	case ir.ScalarBool:
 		if plain {
-			return rest("Scalar", rest("FormatBool", v))
+			return rest("FormatBool", v)
 		}
-		return rest("Scalar", rest("FormatBool", jen.Bool().Call(v)))
+		return rest("FormatBool", jen.Bool().Call(v))
 	case ir.ScalarTime:
-		return rest("Scalar", rest("FormatTime", v))
+		return rest("FormatTime", v)
 	}
-	return rest("Scalar", jen.Add(v).Dot("String").Call())
+	return jen.Add(v).Dot("String").Call()
 }
 
 // bodyStmts emits the statements setting the request body.
@@ -429,6 +455,48 @@ func (e *emitter) bodyStmts(op *ir.Operation, r retFn) []jen.Code {
 		return []jen.Code{jen.If(jen.Op("!").Id("body").Dot("IsZero").Call()).Block(set...)}
 	}
 	return set
+}
+
+// call emits the statements sending req through the runtime's Call
+// helpers and returning the result, for an operation with at most one
+// success body (a multi-status result keeps its own status switch).
+func (e *emitter) call(op *ir.Operation) []jen.Code {
+	decoder := jen.Nil()
+	if op.ErrorDecoder != "" {
+		decoder = jen.Id(op.ErrorDecoder)
+	}
+	if op.Result.Kind == ir.ResultNone {
+		return []jen.Code{jen.Return(jen.Id("c").Dot("rc").Dot("Call").Call(jen.Id("req"), decoder))}
+	}
+	r := op.Result.Single
+	args := []jen.Code{jen.Id("req")}
+	var empty []jen.Code
+	for _, other := range op.Result.Responses {
+		if other.Content == ir.ContentNone && other.Status != 0 && other.Status != 204 {
+			empty = append(empty, jen.Lit(other.Status))
+		}
+	}
+	switch r.Content {
+	case ir.ContentText:
+		args = append(append(args, decoder), empty...)
+		return []jen.Code{
+			jen.List(jen.Id("b"), jen.Err()).Op(":=").Id("c").Dot("rc").Dot("CallBytes").Call(args...),
+			jen.Return(jen.String().Call(jen.Id("b")), jen.Err()),
+		}
+	case ir.ContentBinary:
+		args = append(append(args, decoder), empty...)
+		return []jen.Code{jen.Return(jen.Id("c").Dot("rc").Dot("CallBytes").Call(args...))}
+	}
+	args = append(append(args, jen.Op("&").Id("out"), decoder), empty...)
+	out := jen.Id("out")
+	if r.Pointer {
+		out = jen.Op("&").Id("out")
+	}
+	return []jen.Code{
+		jen.Var().Id("out").Add(typeCode(r.Type)),
+		jen.If(jen.List(jen.Id("ok"), jen.Err()).Op(":=").Id("c").Dot("rc").Dot("CallJSON").Call(args...), jen.Op("!").Id("ok")).Block(ret(op, jen.Err())),
+		jen.Return(out, jen.Nil()),
+	}
 }
 
 // send emits the Do call and the deferred close.
@@ -569,6 +637,38 @@ func decodeMulti(r *ir.Response, errRet func(jen.Code) jen.Code) []jen.Code {
 	return stmts
 }
 
+// mergeErrorDecoders makes operations whose error models are the same
+// (statuses and Go types, as emitted: structural deduplication may have
+// made types equal after lowering named the decoders) share one decoder,
+// the first one by name.
+func mergeErrorDecoders(ops []*ir.Operation) {
+	byKey := map[string]string{}
+	for _, op := range ops {
+		if op.ErrorDecoder == "" {
+			continue
+		}
+		key := errorDecoderKey(op.Errors)
+		if name, ok := byKey[key]; ok && name < op.ErrorDecoder {
+			op.ErrorDecoder = name
+		} else {
+			byKey[key] = op.ErrorDecoder
+		}
+	}
+	for _, op := range ops {
+		if op.ErrorDecoder != "" {
+			op.ErrorDecoder = byKey[errorDecoderKey(op.Errors)]
+		}
+	}
+}
+
+func errorDecoderKey(errs []*ir.ErrorModel) string {
+	var b strings.Builder
+	for _, m := range errs {
+		fmt.Fprintf(&b, "%d/%d/%v/%s;", m.Status, m.Class, m.Default, m.Type)
+	}
+	return b.String()
+}
+
 // errorDecoder emits the function decoding documented error models.
 func (e *emitter) errorDecoder(f *jen.File, op *ir.Operation) {
 	var cases []jen.Code
@@ -579,15 +679,25 @@ func (e *emitter) errorDecoder(f *jen.File, op *ir.Operation) {
 			jen.If(jen.Qual("encoding/json", "Unmarshal").Call(jen.Id("body"), jen.Op("&").Id("m")).Op("==").Nil()).Block(jen.Return(jen.Op("&").Id("m"))),
 		}
 	}
-	for _, m := range op.Errors {
+	// Consecutive statuses decoding the same type share one case.
+	var conds []jen.Code
+	for i, m := range op.Errors {
 		switch {
 		case m.Status != 0:
-			cases = append(cases, jen.Case(jen.Id("status").Op("==").Lit(m.Status)).Block(decode(m.Type)...))
+			conds = append(conds, jen.Id("status").Op("==").Lit(m.Status))
 		case m.Class != 0:
-			cases = append(cases, jen.Case(jen.Id("status").Op("/").Lit(100).Op("==").Lit(m.Class)).Block(decode(m.Type)...))
+			conds = append(conds, jen.Id("status").Op("/").Lit(100).Op("==").Lit(m.Class))
 		default:
 			fallback = decode(m.Type)
+			continue
 		}
+		if i+1 < len(op.Errors) {
+			if next := op.Errors[i+1]; (next.Status != 0 || next.Class != 0) && next.Type.String() == m.Type.String() {
+				continue
+			}
+		}
+		cases = append(cases, jen.Case(conds...).Block(decode(m.Type)...))
+		conds = nil
 	}
 	var body []jen.Code
 	if len(cases) > 0 {

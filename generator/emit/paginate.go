@@ -351,20 +351,17 @@ func (e *emitter) itemsIterator(f *jen.File, op *ir.Operation) {
 		args = append(args, jen.Id("body"))
 	}
 	item := typeCode(pg.ItemType)
-	body := []jen.Code{
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Var().Id("zero").Add(typeCode(pg.ItemType)), jen.Id("yield").Call(jen.Id("zero"), jen.Err()), jen.Return()),
-	}
+	var body []jen.Code
 	if op.Result.Single.Pointer {
-		body = append(body, jen.If(jen.Id("page").Op("==").Nil()).Block(jen.Continue()))
+		body = append(body, jen.If(jen.Id("page").Op("==").Nil()).Block(jen.Return(jen.Nil())))
 	}
 	body = append(body, itemsOf(op, pg)...)
-	body = append(body, jen.For(jen.List(jen.Id("_"), jen.Id("it")).Op(":=").Range().Id("items")).Block(
-		jen.If(jen.Op("!").Id("yield").Call(jen.Id("it"), jen.Nil())).Block(jen.Return()),
-	))
+	body = append(body, jen.Return(jen.Id("items")))
 	f.Add(comment(pg.ItemsMethod + " yields every item of every page of " + op.MethodName + ", fetching pages as it goes."))
 	f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id(pg.ItemsMethod).Params(params...).Qual("iter", "Seq2").Types(item, jen.Error()).Block(
-		jen.Return(jen.Func().Params(jen.Id("yield").Func().Params(item, jen.Error()).Bool()).Block(
-			jen.For(jen.List(jen.Id("page"), jen.Err()).Op(":=").Range().Id("c").Dot(pg.PagesMethod).Call(args...)).Block(body...),
+		jen.Return(jen.Qual(ir.PkgRest, "Items").Call(
+			jen.Id("c").Dot(pg.PagesMethod).Call(args...),
+			jen.Func().Params(jen.Id("page").Add(pageType(op))).Index().Add(item).Block(body...),
 		)),
 	)
 }

@@ -8,9 +8,7 @@ import (
 	"encoding/json"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"io"
 	"iter"
-	"net/http"
 	"time"
 )
 
@@ -30,68 +28,21 @@ var opCreateCompany = rest.Operation{
 func (c *Client) CreateCompany(ctx context.Context, body CompanyCreate) (*Company, error) {
 	req := c.rc.NewRequest(ctx, &opCreateCompany)
 	req.AppendPath("/companies")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Company
+	if ok, err := c.rc.CallJSON(req, &out, errorsError2); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Company
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError2)
+	return &out, nil
 }
 
 // errorsError2 decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsError2(status int, body []byte) any {
 	switch {
-	case status == 400:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 401:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 403:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 409:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 422:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 429:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 400, status == 401, status == 403, status == 409, status == 422, status == 429, status == 500, status == 503:
 		var m Error
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -116,27 +67,15 @@ var opCreateContact = rest.Operation{
 func (c *Client) CreateContact(ctx context.Context, body ContactCreate) (*Contact, error) {
 	req := c.rc.NewRequest(ctx, &opCreateContact)
 	req.AppendPath("/contacts")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Contact
+	if ok, err := c.rc.CallJSON(req, &out, errorsError2); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Contact
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError2)
+	return &out, nil
 }
 
 // opCreateLead describes POST /leads to the runtime. It is never modified.
@@ -155,27 +94,15 @@ var opCreateLead = rest.Operation{
 func (c *Client) CreateLead(ctx context.Context, body LeadCreate) (*Lead, error) {
 	req := c.rc.NewRequest(ctx, &opCreateLead)
 	req.AppendPath("/leads")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Lead
+	if ok, err := c.rc.CallJSON(req, &out, errorsError2); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Lead
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError2)
+	return &out, nil
 }
 
 // opDeleteLead describes DELETE /leads/{lead_id} to the runtime. It is never modified.
@@ -204,48 +131,14 @@ type DeleteLeadParams struct {
 func (c *Client) DeleteLead(ctx context.Context, p DeleteLeadParams) error {
 	req := c.rc.NewRequest(ctx, &opDeleteLead)
 	req.AppendPath("/leads/")
-	req.AppendPathParam("lead_id", rest.StyleSimple, false, rest.Scalar(p.LeadID))
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, errorsError3)
+	req.PathString("lead_id", rest.StyleSimple, false, p.LeadID)
+	return c.rc.Call(req, errorsError3)
 }
 
 // errorsError3 decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsError3(status int, body []byte) any {
 	switch {
-	case status == 401:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 403:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 404:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 429:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 401, status == 403, status == 404, status == 429, status == 500, status == 503:
 		var m Error
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -280,25 +173,13 @@ type GetCompanyParams struct {
 func (c *Client) GetCompany(ctx context.Context, p GetCompanyParams) (*Company, error) {
 	req := c.rc.NewRequest(ctx, &opGetCompany)
 	req.AppendPath("/companies/")
-	req.AppendPathParam("company_id", rest.StyleSimple, false, rest.Scalar(p.CompanyID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("company_id", rest.StyleSimple, false, p.CompanyID)
+	req.HeaderString("Accept", "application/json")
+	var out Company
+	if ok, err := c.rc.CallJSON(req, &out, errorsError3); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Company
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError3)
+	return &out, nil
 }
 
 // opGetContact describes GET /contacts/{contact_id} to the runtime. It is never modified.
@@ -327,25 +208,13 @@ type GetContactParams struct {
 func (c *Client) GetContact(ctx context.Context, p GetContactParams) (*Contact, error) {
 	req := c.rc.NewRequest(ctx, &opGetContact)
 	req.AppendPath("/contacts/")
-	req.AppendPathParam("contact_id", rest.StyleSimple, false, rest.Scalar(p.ContactID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("contact_id", rest.StyleSimple, false, p.ContactID)
+	req.HeaderString("Accept", "application/json")
+	var out Contact
+	if ok, err := c.rc.CallJSON(req, &out, errorsError3); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Contact
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError3)
+	return &out, nil
 }
 
 // opGetLead describes GET /leads/{lead_id} to the runtime. It is never modified.
@@ -374,25 +243,13 @@ type GetLeadParams struct {
 func (c *Client) GetLead(ctx context.Context, p GetLeadParams) (*Lead, error) {
 	req := c.rc.NewRequest(ctx, &opGetLead)
 	req.AppendPath("/leads/")
-	req.AppendPathParam("lead_id", rest.StyleSimple, false, rest.Scalar(p.LeadID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("lead_id", rest.StyleSimple, false, p.LeadID)
+	req.HeaderString("Accept", "application/json")
+	var out Lead
+	if ok, err := c.rc.CallJSON(req, &out, errorsError3); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Lead
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError3)
+	return &out, nil
 }
 
 // opGetLeadLegacy describes GET /leads/by-email/{email} to the runtime. It is never modified.
@@ -423,25 +280,13 @@ type GetLeadLegacyParams struct {
 func (c *Client) GetLeadLegacy(ctx context.Context, p GetLeadLegacyParams) (*Lead, error) {
 	req := c.rc.NewRequest(ctx, &opGetLeadLegacy)
 	req.AppendPath("/leads/by-email/")
-	req.AppendPathParam("email", rest.StyleSimple, false, rest.Scalar(p.Email))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("email", rest.StyleSimple, false, p.Email)
+	req.HeaderString("Accept", "application/json")
+	var out Lead
+	if ok, err := c.rc.CallJSON(req, &out, errorsError3); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Lead
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError3)
+	return &out, nil
 }
 
 // opGetOwner describes GET /owners/{owner_id} to the runtime. It is never modified.
@@ -470,25 +315,13 @@ type GetOwnerParams struct {
 func (c *Client) GetOwner(ctx context.Context, p GetOwnerParams) (*Owner, error) {
 	req := c.rc.NewRequest(ctx, &opGetOwner)
 	req.AppendPath("/owners/")
-	req.AppendPathParam("owner_id", rest.StyleSimple, false, rest.Scalar(p.OwnerID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("owner_id", rest.StyleSimple, false, p.OwnerID)
+	req.HeaderString("Accept", "application/json")
+	var out Owner
+	if ok, err := c.rc.CallJSON(req, &out, errorsError3); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Owner
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError3)
+	return &out, nil
 }
 
 // opListCompanies describes GET /companies to the runtime. It is never modified.
@@ -535,35 +368,23 @@ func (c *Client) ListCompanies(ctx context.Context, p ListCompaniesParams) (*Com
 	req := c.rc.NewRequest(ctx, &opListCompanies)
 	req.AppendPath("/companies")
 	if v, ok := p.Cursor.Get(); ok {
-		req.AddQuery("cursor", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("cursor", rest.StyleForm, true, v)
 	}
 	if v, ok := p.Limit.Get(); ok {
-		req.AddQuery("limit", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.UpdatedSince.Get(); ok {
-		req.AddQuery("updated_since", rest.StyleForm, true, rest.Scalar(rest.FormatTime(v)))
+		req.QueryString("updated_since", rest.StyleForm, true, rest.FormatTime(v))
 	}
 	if v, ok := p.Domain.Get(); ok {
-		req.AddQuery("domain", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("domain", rest.StyleForm, true, v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out CompanyPage
+	if ok, err := c.rc.CallJSON(req, &out, errorsError); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out CompanyPage
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError)
+	return &out, nil
 }
 
 // ListCompaniesPages calls ListCompanies for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -611,56 +432,20 @@ func (c *Client) ListCompaniesPages(ctx context.Context, p ListCompaniesParams) 
 
 // ListCompaniesItems yields every item of every page of ListCompanies, fetching pages as it goes.
 func (c *Client) ListCompaniesItems(ctx context.Context, p ListCompaniesParams) iter.Seq2[Company, error] {
-	return func(yield func(Company, error) bool) {
-		for page, err := range c.ListCompaniesPages(ctx, p) {
-			if err != nil {
-				var zero Company
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Company
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListCompaniesPages(ctx, p), func(page *CompanyPage) []Company {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Company
+		items = page.Data
+		return items
+	})
 }
 
 // errorsError decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsError(status int, body []byte) any {
 	switch {
-	case status == 400:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 401:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 403:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 429:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 400, status == 401, status == 403, status == 429, status == 500, status == 503:
 		var m Error
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -713,35 +498,23 @@ func (c *Client) ListContacts(ctx context.Context, p ListContactsParams) (*Conta
 	req := c.rc.NewRequest(ctx, &opListContacts)
 	req.AppendPath("/contacts")
 	if v, ok := p.Cursor.Get(); ok {
-		req.AddQuery("cursor", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("cursor", rest.StyleForm, true, v)
 	}
 	if v, ok := p.Limit.Get(); ok {
-		req.AddQuery("limit", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.UpdatedSince.Get(); ok {
-		req.AddQuery("updated_since", rest.StyleForm, true, rest.Scalar(rest.FormatTime(v)))
+		req.QueryString("updated_since", rest.StyleForm, true, rest.FormatTime(v))
 	}
 	if v, ok := p.CompanyID.Get(); ok {
-		req.AddQuery("company_id", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("company_id", rest.StyleForm, true, v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ContactPage
+	if ok, err := c.rc.CallJSON(req, &out, errorsError); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ContactPage
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError)
+	return &out, nil
 }
 
 // ListContactsPages calls ListContacts for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -789,25 +562,14 @@ func (c *Client) ListContactsPages(ctx context.Context, p ListContactsParams) it
 
 // ListContactsItems yields every item of every page of ListContacts, fetching pages as it goes.
 func (c *Client) ListContactsItems(ctx context.Context, p ListContactsParams) iter.Seq2[Contact, error] {
-	return func(yield func(Contact, error) bool) {
-		for page, err := range c.ListContactsPages(ctx, p) {
-			if err != nil {
-				var zero Contact
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Contact
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListContactsPages(ctx, p), func(page *ContactPage) []Contact {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Contact
+		items = page.Data
+		return items
+	})
 }
 
 // opListLeads describes GET /leads to the runtime. It is never modified.
@@ -864,41 +626,29 @@ func (c *Client) ListLeads(ctx context.Context, p ListLeadsParams) (*LeadPage, e
 	req := c.rc.NewRequest(ctx, &opListLeads)
 	req.AppendPath("/leads")
 	if v, ok := p.Cursor.Get(); ok {
-		req.AddQuery("cursor", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("cursor", rest.StyleForm, true, v)
 	}
 	if v, ok := p.Limit.Get(); ok {
-		req.AddQuery("limit", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.UpdatedSince.Get(); ok {
-		req.AddQuery("updated_since", rest.StyleForm, true, rest.Scalar(rest.FormatTime(v)))
+		req.QueryString("updated_since", rest.StyleForm, true, rest.FormatTime(v))
 	}
 	if v, ok := p.Status.Get(); ok {
-		req.AddQuery("status", rest.StyleForm, true, rest.Scalar(string(v)))
+		req.QueryString("status", rest.StyleForm, true, string(v))
 	}
 	if v, ok := p.OwnerID.Get(); ok {
-		req.AddQuery("owner_id", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("owner_id", rest.StyleForm, true, v)
 	}
 	if v, ok := p.IncludeDeleted.Get(); ok {
-		req.AddQuery("include_deleted", rest.StyleForm, true, rest.Scalar(rest.FormatBool(v)))
+		req.QueryString("include_deleted", rest.StyleForm, true, rest.FormatBool(v))
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out LeadPage
+	if ok, err := c.rc.CallJSON(req, &out, errorsError); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out LeadPage
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError)
+	return &out, nil
 }
 
 // ListLeadsPages calls ListLeads for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -946,25 +696,14 @@ func (c *Client) ListLeadsPages(ctx context.Context, p ListLeadsParams) iter.Seq
 
 // ListLeadsItems yields every item of every page of ListLeads, fetching pages as it goes.
 func (c *Client) ListLeadsItems(ctx context.Context, p ListLeadsParams) iter.Seq2[Lead, error] {
-	return func(yield func(Lead, error) bool) {
-		for page, err := range c.ListLeadsPages(ctx, p) {
-			if err != nil {
-				var zero Lead
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Lead
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListLeadsPages(ctx, p), func(page *LeadPage) []Lead {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Lead
+		items = page.Data
+		return items
+	})
 }
 
 // opListOwners describes GET /owners to the runtime. It is never modified.
@@ -1006,32 +745,20 @@ func (c *Client) ListOwners(ctx context.Context, p ListOwnersParams) (*OwnerPage
 	req := c.rc.NewRequest(ctx, &opListOwners)
 	req.AppendPath("/owners")
 	if v, ok := p.Cursor.Get(); ok {
-		req.AddQuery("cursor", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("cursor", rest.StyleForm, true, v)
 	}
 	if v, ok := p.Limit.Get(); ok {
-		req.AddQuery("limit", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.Active.Get(); ok {
-		req.AddQuery("active", rest.StyleForm, true, rest.Scalar(rest.FormatBool(v)))
+		req.QueryString("active", rest.StyleForm, true, rest.FormatBool(v))
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out OwnerPage
+	if ok, err := c.rc.CallJSON(req, &out, errorsError); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out OwnerPage
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError)
+	return &out, nil
 }
 
 // ListOwnersPages calls ListOwners for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -1079,25 +806,14 @@ func (c *Client) ListOwnersPages(ctx context.Context, p ListOwnersParams) iter.S
 
 // ListOwnersItems yields every item of every page of ListOwners, fetching pages as it goes.
 func (c *Client) ListOwnersItems(ctx context.Context, p ListOwnersParams) iter.Seq2[Owner, error] {
-	return func(yield func(Owner, error) bool) {
-		for page, err := range c.ListOwnersPages(ctx, p) {
-			if err != nil {
-				var zero Owner
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Owner
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListOwnersPages(ctx, p), func(page *OwnerPage) []Owner {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Owner
+		items = page.Data
+		return items
+	})
 }
 
 // opSearchLeads describes POST /leads/search to the runtime. It is never modified.
@@ -1117,63 +833,21 @@ var opSearchLeads = rest.Operation{
 func (c *Client) SearchLeads(ctx context.Context, body LeadSearchRequest) (*LeadPage, error) {
 	req := c.rc.NewRequest(ctx, &opSearchLeads)
 	req.AppendPath("/leads/search")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out LeadPage
+	if ok, err := c.rc.CallJSON(req, &out, errorsError5); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out LeadPage
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError5)
+	return &out, nil
 }
 
 // errorsError5 decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsError5(status int, body []byte) any {
 	switch {
-	case status == 400:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 401:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 403:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 422:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 429:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 400, status == 401, status == 403, status == 422, status == 429, status == 500, status == 503:
 		var m Error
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -1212,82 +886,25 @@ type UpdateCompanyParams struct {
 func (c *Client) UpdateCompany(ctx context.Context, p UpdateCompanyParams, body CompanyUpdate) (*Company, error) {
 	req := c.rc.NewRequest(ctx, &opUpdateCompany)
 	req.AppendPath("/companies/")
-	req.AppendPathParam("company_id", rest.StyleSimple, false, rest.Scalar(p.CompanyID))
+	req.PathString("company_id", rest.StyleSimple, false, p.CompanyID)
 	if v, ok := p.IfMatch.Get(); ok {
-		req.SetHeader("If-Match", false, rest.Scalar(v))
+		req.HeaderString("If-Match", v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Company
+	if ok, err := c.rc.CallJSON(req, &out, errorsError4); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Company
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError4)
+	return &out, nil
 }
 
 // errorsError4 decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsError4(status int, body []byte) any {
 	switch {
-	case status == 400:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 401:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 403:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 404:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 409:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 412:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 422:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 429:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m Error
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 400, status == 401, status == 403, status == 404, status == 409, status == 412, status == 422, status == 429, status == 500, status == 503:
 		var m Error
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -1326,29 +943,17 @@ type UpdateLeadParams struct {
 func (c *Client) UpdateLead(ctx context.Context, p UpdateLeadParams, body LeadUpdate) (*Lead, error) {
 	req := c.rc.NewRequest(ctx, &opUpdateLead)
 	req.AppendPath("/leads/")
-	req.AppendPathParam("lead_id", rest.StyleSimple, false, rest.Scalar(p.LeadID))
+	req.PathString("lead_id", rest.StyleSimple, false, p.LeadID)
 	if v, ok := p.IfMatch.Get(); ok {
-		req.SetHeader("If-Match", false, rest.Scalar(v))
+		req.HeaderString("If-Match", v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Lead
+	if ok, err := c.rc.CallJSON(req, &out, errorsError4); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Lead
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError4)
+	return &out, nil
 }

@@ -8,9 +8,7 @@ import (
 	"encoding/json"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"io"
 	"iter"
-	"net/http"
 	"time"
 )
 
@@ -45,73 +43,26 @@ type AddMemberParams struct {
 func (c *Client) AddMember(ctx context.Context, p AddMemberParams, body AddMemberRequest) (*Member, error) {
 	req := c.rc.NewRequest(ctx, &opAddMember)
 	req.AppendPath("/lists/")
-	req.AppendPathParam("list_id", rest.StyleSimple, false, rest.Scalar(p.ListID))
+	req.PathString("list_id", rest.StyleSimple, false, p.ListID)
 	req.AppendPath("/members")
 	if v, ok := p.IdempotencyKey.Get(); ok {
-		req.SetHeader("Idempotency-Key", false, rest.Scalar(v))
+		req.HeaderString("Idempotency-Key", v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Member
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError5); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Member
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError5)
+	return &out, nil
 }
 
 // errorsAPIError5 decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsAPIError5(status int, body []byte) any {
 	switch {
-	case status == 400:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 401:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 404:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 409:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 422:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 429:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 400, status == 401, status == 404, status == 409, status == 422, status == 429, status == 500, status == 503:
 		var m APIError
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -156,62 +107,23 @@ type AddMemberTagsParams struct {
 func (c *Client) AddMemberTags(ctx context.Context, p AddMemberTagsParams, body MemberTagsUpdate) error {
 	req := c.rc.NewRequest(ctx, &opAddMemberTags)
 	req.AppendPath("/lists/")
-	req.AppendPathParam("list_id", rest.StyleSimple, false, rest.Scalar(p.ListID))
+	req.PathString("list_id", rest.StyleSimple, false, p.ListID)
 	req.AppendPath("/members/")
-	req.AppendPathParam("member_id", rest.StyleSimple, false, rest.Scalar(p.MemberID))
+	req.PathString("member_id", rest.StyleSimple, false, p.MemberID)
 	req.AppendPath("/tags")
 	if v, ok := p.IdempotencyKey.Get(); ok {
-		req.SetHeader("Idempotency-Key", false, rest.Scalar(v))
+		req.HeaderString("Idempotency-Key", v)
 	}
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, errorsAPIError6)
+	return c.rc.Call(req, errorsAPIError6)
 }
 
 // errorsAPIError6 decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsAPIError6(status int, body []byte) any {
 	switch {
-	case status == 400:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 401:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 404:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 422:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 429:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 400, status == 401, status == 404, status == 422, status == 429, status == 500, status == 503:
 		var m APIError
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -247,60 +159,23 @@ func (c *Client) CreateBatch(ctx context.Context, p CreateBatchParams, body Batc
 	req := c.rc.NewRequest(ctx, &opCreateBatch)
 	req.AppendPath("/batches")
 	if v, ok := p.IdempotencyKey.Get(); ok {
-		req.SetHeader("Idempotency-Key", false, rest.Scalar(v))
+		req.HeaderString("Idempotency-Key", v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Batch
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Batch
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError)
+	return &out, nil
 }
 
 // errorsAPIError decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsAPIError(status int, body []byte) any {
 	switch {
-	case status == 400:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 401:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 422:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 429:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 400, status == 401, status == 422, status == 429, status == 500, status == 503:
 		var m APIError
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -336,29 +211,17 @@ func (c *Client) CreateList(ctx context.Context, p CreateListParams, body ListWr
 	req := c.rc.NewRequest(ctx, &opCreateList)
 	req.AppendPath("/lists")
 	if v, ok := p.IdempotencyKey.Get(); ok {
-		req.SetHeader("Idempotency-Key", false, rest.Scalar(v))
+		req.HeaderString("Idempotency-Key", v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out List
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out List
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError)
+	return &out, nil
 }
 
 // opCreateSender describes POST /senders to the runtime. It is never modified.
@@ -388,65 +251,23 @@ func (c *Client) CreateSender(ctx context.Context, p CreateSenderParams, body Se
 	req := c.rc.NewRequest(ctx, &opCreateSender)
 	req.AppendPath("/senders")
 	if v, ok := p.IdempotencyKey.Get(); ok {
-		req.SetHeader("Idempotency-Key", false, rest.Scalar(v))
+		req.HeaderString("Idempotency-Key", v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Sender
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError9); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Sender
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError9)
+	return &out, nil
 }
 
 // errorsAPIError9 decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsAPIError9(status int, body []byte) any {
 	switch {
-	case status == 400:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 401:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 409:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 422:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 429:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 400, status == 401, status == 409, status == 422, status == 429, status == 500, status == 503:
 		var m APIError
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -486,45 +307,16 @@ type DeleteMemberParams struct {
 func (c *Client) DeleteMember(ctx context.Context, p DeleteMemberParams) error {
 	req := c.rc.NewRequest(ctx, &opDeleteMember)
 	req.AppendPath("/lists/")
-	req.AppendPathParam("list_id", rest.StyleSimple, false, rest.Scalar(p.ListID))
+	req.PathString("list_id", rest.StyleSimple, false, p.ListID)
 	req.AppendPath("/members/")
-	req.AppendPathParam("member_id", rest.StyleSimple, false, rest.Scalar(p.MemberID))
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, errorsAPIError2)
+	req.PathString("member_id", rest.StyleSimple, false, p.MemberID)
+	return c.rc.Call(req, errorsAPIError2)
 }
 
 // errorsAPIError2 decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsAPIError2(status int, body []byte) any {
 	switch {
-	case status == 401:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 404:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 429:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 401, status == 404, status == 429, status == 500, status == 503:
 		var m APIError
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -564,58 +356,21 @@ type FindMembersParams struct {
 func (c *Client) FindMembers(ctx context.Context, p FindMembersParams) (*MemberSearchResult, error) {
 	req := c.rc.NewRequest(ctx, &opFindMembers)
 	req.AppendPath("/lists/")
-	req.AppendPathParam("list_id", rest.StyleSimple, false, rest.Scalar(p.ListID))
+	req.PathString("list_id", rest.StyleSimple, false, p.ListID)
 	req.AppendPath("/members/search")
-	req.AddQuery("email_address", rest.StyleForm, true, rest.Scalar(p.EmailAddress))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.QueryString("email_address", rest.StyleForm, true, p.EmailAddress)
+	req.HeaderString("Accept", "application/json")
+	var out MemberSearchResult
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError4); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out MemberSearchResult
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError4)
+	return &out, nil
 }
 
 // errorsAPIError4 decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsAPIError4(status int, body []byte) any {
 	switch {
-	case status == 400:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 401:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 404:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 429:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 400, status == 401, status == 404, status == 429, status == 500, status == 503:
 		var m APIError
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -650,25 +405,13 @@ type GetBatchParams struct {
 func (c *Client) GetBatch(ctx context.Context, p GetBatchParams) (*Batch, error) {
 	req := c.rc.NewRequest(ctx, &opGetBatch)
 	req.AppendPath("/batches/")
-	req.AppendPathParam("batch_id", rest.StyleSimple, false, rest.Scalar(p.BatchID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("batch_id", rest.StyleSimple, false, p.BatchID)
+	req.HeaderString("Accept", "application/json")
+	var out Batch
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError2); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Batch
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError2)
+	return &out, nil
 }
 
 // opGetList describes GET /lists/{list_id} to the runtime. It is never modified.
@@ -697,25 +440,13 @@ type GetListParams struct {
 func (c *Client) GetList(ctx context.Context, p GetListParams) (*List, error) {
 	req := c.rc.NewRequest(ctx, &opGetList)
 	req.AppendPath("/lists/")
-	req.AppendPathParam("list_id", rest.StyleSimple, false, rest.Scalar(p.ListID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("list_id", rest.StyleSimple, false, p.ListID)
+	req.HeaderString("Accept", "application/json")
+	var out List
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError2); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out List
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError2)
+	return &out, nil
 }
 
 // opGetMember describes GET /lists/{list_id}/members/{member_id} to the runtime. It is never modified.
@@ -749,27 +480,15 @@ type GetMemberParams struct {
 func (c *Client) GetMember(ctx context.Context, p GetMemberParams) (*Member, error) {
 	req := c.rc.NewRequest(ctx, &opGetMember)
 	req.AppendPath("/lists/")
-	req.AppendPathParam("list_id", rest.StyleSimple, false, rest.Scalar(p.ListID))
+	req.PathString("list_id", rest.StyleSimple, false, p.ListID)
 	req.AppendPath("/members/")
-	req.AppendPathParam("member_id", rest.StyleSimple, false, rest.Scalar(p.MemberID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("member_id", rest.StyleSimple, false, p.MemberID)
+	req.HeaderString("Accept", "application/json")
+	var out Member
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError2); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Member
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError2)
+	return &out, nil
 }
 
 // opGetMemberAvatar describes GET /lists/{list_id}/members/{member_id}/avatar to the runtime. It is never modified.
@@ -803,28 +522,12 @@ type GetMemberAvatarParams struct {
 func (c *Client) GetMemberAvatar(ctx context.Context, p GetMemberAvatarParams) ([]byte, error) {
 	req := c.rc.NewRequest(ctx, &opGetMemberAvatar)
 	req.AppendPath("/lists/")
-	req.AppendPathParam("list_id", rest.StyleSimple, false, rest.Scalar(p.ListID))
+	req.PathString("list_id", rest.StyleSimple, false, p.ListID)
 	req.AppendPath("/members/")
-	req.AppendPathParam("member_id", rest.StyleSimple, false, rest.Scalar(p.MemberID))
+	req.PathString("member_id", rest.StyleSimple, false, p.MemberID)
 	req.AppendPath("/avatar")
-	req.SetHeader("Accept", false, rest.Scalar("image/png"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		out, err := rest.ReadBody(resp)
-		if err != nil {
-			return nil, err
-		}
-		return out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError2)
+	req.HeaderString("Accept", "image/png")
+	return c.rc.CallBytes(req, errorsAPIError2)
 }
 
 // opListLists describes GET /lists to the runtime. It is never modified.
@@ -861,29 +564,17 @@ func (c *Client) ListLists(ctx context.Context, p ListListsParams) (*ListCollect
 	req := c.rc.NewRequest(ctx, &opListLists)
 	req.AppendPath("/lists")
 	if v, ok := p.Offset.Get(); ok {
-		req.AddQuery("offset", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("offset", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.Count.Get(); ok {
-		req.AddQuery("count", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("count", rest.StyleForm, true, rest.FormatInt(v))
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ListCollection
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError3); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListCollection
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError3)
+	return &out, nil
 }
 
 // ListListsPages calls ListLists for each page in turn (offset pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -916,51 +607,20 @@ func (c *Client) ListListsPages(ctx context.Context, p ListListsParams) iter.Seq
 
 // ListListsItems yields every item of every page of ListLists, fetching pages as it goes.
 func (c *Client) ListListsItems(ctx context.Context, p ListListsParams) iter.Seq2[List, error] {
-	return func(yield func(List, error) bool) {
-		for page, err := range c.ListListsPages(ctx, p) {
-			if err != nil {
-				var zero List
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []List
-			items = page.Lists
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListListsPages(ctx, p), func(page *ListCollection) []List {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []List
+		items = page.Lists
+		return items
+	})
 }
 
 // errorsAPIError3 decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsAPIError3(status int, body []byte) any {
 	switch {
-	case status == 400:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 401:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 429:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 400, status == 401, status == 429, status == 500, status == 503:
 		var m APIError
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -1022,41 +682,29 @@ type ListMembersParams struct {
 func (c *Client) ListMembers(ctx context.Context, p ListMembersParams) (*MemberCollection, error) {
 	req := c.rc.NewRequest(ctx, &opListMembers)
 	req.AppendPath("/lists/")
-	req.AppendPathParam("list_id", rest.StyleSimple, false, rest.Scalar(p.ListID))
+	req.PathString("list_id", rest.StyleSimple, false, p.ListID)
 	req.AppendPath("/members")
 	if v, ok := p.Offset.Get(); ok {
-		req.AddQuery("offset", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("offset", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.Count.Get(); ok {
-		req.AddQuery("count", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("count", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.Status.Get(); ok {
-		req.AddQuery("status", rest.StyleForm, true, rest.Scalar(string(v)))
+		req.QueryString("status", rest.StyleForm, true, string(v))
 	}
 	if v, ok := p.SinceLastChanged.Get(); ok {
-		req.AddQuery("since_last_changed", rest.StyleForm, true, rest.Scalar(rest.FormatTime(v)))
+		req.QueryString("since_last_changed", rest.StyleForm, true, rest.FormatTime(v))
 	}
 	if v, ok := p.SortDir.Get(); ok {
-		req.AddQuery("sort_dir", rest.StyleForm, true, rest.Scalar(string(v)))
+		req.QueryString("sort_dir", rest.StyleForm, true, string(v))
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out MemberCollection
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError4); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out MemberCollection
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError4)
+	return &out, nil
 }
 
 // ListMembersPages calls ListMembers for each page in turn (offset pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -1089,25 +737,14 @@ func (c *Client) ListMembersPages(ctx context.Context, p ListMembersParams) iter
 
 // ListMembersItems yields every item of every page of ListMembers, fetching pages as it goes.
 func (c *Client) ListMembersItems(ctx context.Context, p ListMembersParams) iter.Seq2[Member, error] {
-	return func(yield func(Member, error) bool) {
-		for page, err := range c.ListMembersPages(ctx, p) {
-			if err != nil {
-				var zero Member
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Member
-			items = page.Members
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListMembersPages(ctx, p), func(page *MemberCollection) []Member {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Member
+		items = page.Members
+		return items
+	})
 }
 
 // opListSenders describes GET /senders to the runtime. It is never modified.
@@ -1149,32 +786,20 @@ func (c *Client) ListSenders(ctx context.Context, p ListSendersParams) (*SenderC
 	req := c.rc.NewRequest(ctx, &opListSenders)
 	req.AppendPath("/senders")
 	if v, ok := p.Offset.Get(); ok {
-		req.AddQuery("offset", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("offset", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.Count.Get(); ok {
-		req.AddQuery("count", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("count", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.Email.Get(); ok {
-		req.AddQuery("email", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("email", rest.StyleForm, true, v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out SenderCollection
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError8); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out SenderCollection
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError8)
+	return &out, nil
 }
 
 // ListSendersPages calls ListSenders for each page in turn (offset pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -1207,46 +832,20 @@ func (c *Client) ListSendersPages(ctx context.Context, p ListSendersParams) iter
 
 // ListSendersItems yields every item of every page of ListSenders, fetching pages as it goes.
 func (c *Client) ListSendersItems(ctx context.Context, p ListSendersParams) iter.Seq2[Sender, error] {
-	return func(yield func(Sender, error) bool) {
-		for page, err := range c.ListSendersPages(ctx, p) {
-			if err != nil {
-				var zero Sender
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Sender
-			items = page.Senders
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListSendersPages(ctx, p), func(page *SenderCollection) []Sender {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Sender
+		items = page.Senders
+		return items
+	})
 }
 
 // errorsAPIError8 decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsAPIError8(status int, body []byte) any {
 	switch {
-	case status == 401:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 429:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 401, status == 429, status == 500, status == 503:
 		var m APIError
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -1293,32 +892,20 @@ type ListTagsParams struct {
 func (c *Client) ListTags(ctx context.Context, p ListTagsParams) (*TagCollection, error) {
 	req := c.rc.NewRequest(ctx, &opListTags)
 	req.AppendPath("/lists/")
-	req.AppendPathParam("list_id", rest.StyleSimple, false, rest.Scalar(p.ListID))
+	req.PathString("list_id", rest.StyleSimple, false, p.ListID)
 	req.AppendPath("/tags")
 	if v, ok := p.Offset.Get(); ok {
-		req.AddQuery("offset", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("offset", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.Count.Get(); ok {
-		req.AddQuery("count", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("count", rest.StyleForm, true, rest.FormatInt(v))
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out TagCollection
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError4); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out TagCollection
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError4)
+	return &out, nil
 }
 
 // ListTagsPages calls ListTags for each page in turn (offset pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -1351,25 +938,14 @@ func (c *Client) ListTagsPages(ctx context.Context, p ListTagsParams) iter.Seq2[
 
 // ListTagsItems yields every item of every page of ListTags, fetching pages as it goes.
 func (c *Client) ListTagsItems(ctx context.Context, p ListTagsParams) iter.Seq2[Tag, error] {
-	return func(yield func(Tag, error) bool) {
-		for page, err := range c.ListTagsPages(ctx, p) {
-			if err != nil {
-				var zero Tag
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Tag
-			items = page.Tags
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListTagsPages(ctx, p), func(page *TagCollection) []Tag {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Tag
+		items = page.Tags
+		return items
+	})
 }
 
 // opPing describes GET /ping to the runtime. It is never modified.
@@ -1388,40 +964,18 @@ var opPing = rest.Operation{
 func (c *Client) Ping(ctx context.Context) (*Ping, error) {
 	req := c.rc.NewRequest(ctx, &opPing)
 	req.AppendPath("/ping")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out Ping
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError7); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Ping
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError7)
+	return &out, nil
 }
 
 // errorsAPIError7 decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsAPIError7(status int, body []byte) any {
 	switch {
-	case status == 429:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 429, status == 500, status == 503:
 		var m APIError
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -1460,30 +1014,18 @@ type UpdateMemberParams struct {
 func (c *Client) UpdateMember(ctx context.Context, p UpdateMemberParams, body MemberWrite) (*Member, error) {
 	req := c.rc.NewRequest(ctx, &opUpdateMember)
 	req.AppendPath("/lists/")
-	req.AppendPathParam("list_id", rest.StyleSimple, false, rest.Scalar(p.ListID))
+	req.PathString("list_id", rest.StyleSimple, false, p.ListID)
 	req.AppendPath("/members/")
-	req.AppendPathParam("member_id", rest.StyleSimple, false, rest.Scalar(p.MemberID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.PathString("member_id", rest.StyleSimple, false, p.MemberID)
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Member
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError5); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Member
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError5)
+	return &out, nil
 }
 
 // opUpdateSender describes PATCH /senders/{sender_id} to the runtime. It is never modified.
@@ -1509,59 +1051,22 @@ type UpdateSenderParams struct {
 func (c *Client) UpdateSender(ctx context.Context, p UpdateSenderParams, body SenderWrite) (*Sender, error) {
 	req := c.rc.NewRequest(ctx, &opUpdateSender)
 	req.AppendPath("/senders/")
-	req.AppendPathParam("sender_id", rest.StyleSimple, false, rest.Scalar(p.SenderID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.PathString("sender_id", rest.StyleSimple, false, p.SenderID)
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Sender
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError10); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Sender
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError10)
+	return &out, nil
 }
 
 // errorsAPIError10 decodes the error models documented for a status; the result becomes rest.Error.Model.
 func errorsAPIError10(status int, body []byte) any {
 	switch {
-	case status == 401:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 404:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 422:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 429:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 500:
-		var m APIError
-		if json.Unmarshal(body, &m) == nil {
-			return &m
-		}
-	case status == 503:
+	case status == 401, status == 404, status == 422, status == 429, status == 500, status == 503:
 		var m APIError
 		if json.Unmarshal(body, &m) == nil {
 			return &m
@@ -1601,28 +1106,16 @@ type UpsertMemberParams struct {
 func (c *Client) UpsertMember(ctx context.Context, p UpsertMemberParams, body UpsertMemberRequest) (*Member, error) {
 	req := c.rc.NewRequest(ctx, &opUpsertMember)
 	req.AppendPath("/lists/")
-	req.AppendPathParam("list_id", rest.StyleSimple, false, rest.Scalar(p.ListID))
+	req.PathString("list_id", rest.StyleSimple, false, p.ListID)
 	req.AppendPath("/members/")
-	req.AppendPathParam("member_id", rest.StyleSimple, false, rest.Scalar(p.MemberID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.PathString("member_id", rest.StyleSimple, false, p.MemberID)
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Member
+	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError6); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Member
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsAPIError6)
+	return &out, nil
 }

@@ -6,7 +6,6 @@ package allof
 import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"net/http"
 )
 
 // opCreateVPC describes POST /vpcs to the runtime. It is never modified.
@@ -20,25 +19,13 @@ var opCreateVPC = rest.Operation{
 func (c *Client) CreateVPC(ctx context.Context, body CreateVPCRequest) (*ACLCluster, error) {
 	req := c.rc.NewRequest(ctx, &opCreateVPC)
 	req.AppendPath("/vpcs")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out ACLCluster
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ACLCluster
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

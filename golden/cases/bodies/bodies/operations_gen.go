@@ -7,7 +7,6 @@ import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/rest"
 	"io"
-	"net/http"
 	"strings"
 )
 
@@ -27,16 +26,7 @@ func (c *Client) PatchItem(ctx context.Context, body *Item) error {
 			return err
 		}
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opPostAnyJSON describes POST /anything-json to the runtime. It is never modified.
@@ -52,27 +42,15 @@ var opPostAnyJSON = rest.Operation{
 func (c *Client) PostAnyJSON(ctx context.Context, body Item) (*Item, error) {
 	req := c.rc.NewRequest(ctx, &opPostAnyJSON)
 	req.AppendPath("/anything-json")
-	req.SetHeader("Accept", false, rest.Scalar("*/*"))
+	req.HeaderString("Accept", "*/*")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Item
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Item
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opPostAnything describes POST /anything to the runtime. It is never modified.
@@ -86,27 +64,11 @@ var opPostAnything = rest.Operation{
 func (c *Client) PostAnything(ctx context.Context, body io.Reader) ([]byte, error) {
 	req := c.rc.NewRequest(ctx, &opPostAnything)
 	req.AppendPath("/anything")
-	req.SetHeader("Accept", false, rest.Scalar("*/*"))
+	req.HeaderString("Accept", "*/*")
 	if body != nil {
 		req.SetBody("application/octet-stream", body)
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		out, err := rest.ReadBody(resp)
-		if err != nil {
-			return nil, err
-		}
-		return out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return c.rc.CallBytes(req, nil)
 }
 
 // opPutBlob describes PUT /blob to the runtime. It is never modified.
@@ -121,27 +83,11 @@ var opPutBlob = rest.Operation{
 func (c *Client) PutBlob(ctx context.Context, body io.Reader) ([]byte, error) {
 	req := c.rc.NewRequest(ctx, &opPutBlob)
 	req.AppendPath("/blob")
-	req.SetHeader("Accept", false, rest.Scalar("application/octet-stream"))
+	req.HeaderString("Accept", "application/octet-stream")
 	if body != nil {
 		req.SetBody("application/octet-stream", body)
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		out, err := rest.ReadBody(resp)
-		if err != nil {
-			return nil, err
-		}
-		return out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return c.rc.CallBytes(req, nil)
 }
 
 // opPutNote describes PUT /note to the runtime. It is never modified.
@@ -156,26 +102,10 @@ var opPutNote = rest.Operation{
 func (c *Client) PutNote(ctx context.Context, body string) (string, error) {
 	req := c.rc.NewRequest(ctx, &opPutNote)
 	req.AppendPath("/note")
-	req.SetHeader("Accept", false, rest.Scalar("text/plain"))
+	req.HeaderString("Accept", "text/plain")
 	req.SetBody("text/plain", strings.NewReader(body))
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return "", nil
-		}
-		b, err := rest.ReadBody(resp)
-		if err != nil {
-			return "", err
-		}
-		out := string(b)
-		return out, nil
-	}
-	return "", c.rc.NewError(req, resp, nil)
+	b, err := c.rc.CallBytes(req, nil)
+	return string(b), err
 }
 
 // opSendForm describes POST /form to the runtime. It is never modified.
@@ -196,16 +126,7 @@ func (c *Client) SendForm(ctx context.Context, body SendFormRequest) error {
 	}); err != nil {
 		return err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opSendJSON describes POST /json to the runtime. It is never modified.
@@ -219,27 +140,15 @@ var opSendJSON = rest.Operation{
 func (c *Client) SendJSON(ctx context.Context, body Item) (*Item, error) {
 	req := c.rc.NewRequest(ctx, &opSendJSON)
 	req.AppendPath("/json")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Item
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Item
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opUpload describes POST /upload to the runtime. It is never modified.
@@ -253,25 +162,13 @@ var opUpload = rest.Operation{
 func (c *Client) Upload(ctx context.Context, body UploadRequest) (*Item, error) {
 	req := c.rc.NewRequest(ctx, &opUpload)
 	req.AppendPath("/upload")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetMultipartBody(body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Item
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Item
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

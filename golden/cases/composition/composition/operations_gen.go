@@ -6,7 +6,6 @@ package composition
 import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"net/http"
 )
 
 // opCreatePet describes POST /pets to the runtime. It is never modified.
@@ -20,27 +19,15 @@ var opCreatePet = rest.Operation{
 func (c *Client) CreatePet(ctx context.Context, body Pet) (*Pet, error) {
 	req := c.rc.NewRequest(ctx, &opCreatePet)
 	req.AppendPath("/pets")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Pet
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Pet
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opEchoAnimal describes POST /animals to the runtime. It is never modified.
@@ -55,27 +42,15 @@ func (c *Client) EchoAnimal(ctx context.Context, body Animal) (Animal, error) {
 	var zero Animal
 	req := c.rc.NewRequest(ctx, &opEchoAnimal)
 	req.AppendPath("/animals")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return zero, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Animal
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return zero, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return zero, nil
-		}
-		var out Animal
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return zero, err
-		}
-		return out, nil
-	}
-	return zero, c.rc.NewError(req, resp, nil)
+	return out, nil
 }
 
 // opEchoValue describes POST /values to the runtime. It is never modified.
@@ -90,27 +65,15 @@ func (c *Client) EchoValue(ctx context.Context, body Value) (Value, error) {
 	var zero Value
 	req := c.rc.NewRequest(ctx, &opEchoValue)
 	req.AppendPath("/values")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return zero, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Value
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return zero, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return zero, nil
-		}
-		var out Value
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return zero, err
-		}
-		return out, nil
-	}
-	return zero, c.rc.NewError(req, resp, nil)
+	return out, nil
 }
 
 // opGetOwner describes GET /owners/{id} to the runtime. It is never modified.
@@ -131,23 +94,11 @@ type GetOwnerParams struct {
 func (c *Client) GetOwner(ctx context.Context, p GetOwnerParams) (*Owner, error) {
 	req := c.rc.NewRequest(ctx, &opGetOwner)
 	req.AppendPath("/owners/")
-	req.AppendPathParam("id", rest.StyleSimple, false, rest.Scalar(p.ID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("id", rest.StyleSimple, false, p.ID)
+	req.HeaderString("Accept", "application/json")
+	var out Owner
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Owner
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"io"
-	"net/http"
 )
 
 // opCreateLinode describes POST /linodes to the runtime. It is never modified.
@@ -26,16 +24,7 @@ func (c *Client) CreateLinode(ctx context.Context, body LinodeSpec) error {
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opCreateVolume describes POST /volumes to the runtime. It is never modified.
@@ -49,27 +38,15 @@ var opCreateVolume = rest.Operation{
 func (c *Client) CreateVolume(ctx context.Context, body CreateVolumeRequest) (*ListVolumesResponseDataItem, error) {
 	req := c.rc.NewRequest(ctx, &opCreateVolume)
 	req.AppendPath("/volumes")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out ListVolumesResponseDataItem
+	if ok, err := c.rc.CallJSON(req, &out, errorsCreateVolumeErrorDefault); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListVolumesResponseDataItem
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsCreateVolumeErrorDefault)
+	return &out, nil
 }
 
 // errorsCreateVolumeErrorDefault decodes the error models documented for a status; the result becomes rest.Error.Model.
@@ -100,35 +77,14 @@ func (c *Client) ListLinodes(ctx context.Context, p ListLinodesParams) (*ListLin
 	req := c.rc.NewRequest(ctx, &opListLinodes)
 	req.AppendPath("/linodes")
 	if v, ok := p.Order.Get(); ok {
-		req.AddQuery("order", rest.StyleForm, true, rest.Scalar(string(v)))
+		req.QueryString("order", rest.StyleForm, true, string(v))
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ListLinodesResponse
+	if ok, err := c.rc.CallJSON(req, &out, errorsCreateVolumeErrorDefault); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListLinodesResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsListLinodesErrorDefault)
-}
-
-// errorsListLinodesErrorDefault decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorsListLinodesErrorDefault(status int, body []byte) any {
-	var m ErrorDefault
-	if json.Unmarshal(body, &m) == nil {
-		return &m
-	}
-	return nil
+	return &out, nil
 }
 
 // opListVolumes describes GET /volumes to the runtime. It is never modified.
@@ -150,33 +106,12 @@ func (c *Client) ListVolumes(ctx context.Context, p ListVolumesParams) (*ListVol
 	req := c.rc.NewRequest(ctx, &opListVolumes)
 	req.AppendPath("/volumes")
 	if v, ok := p.Order.Get(); ok {
-		req.AddQuery("order", rest.StyleForm, true, rest.Scalar(string(v)))
+		req.QueryString("order", rest.StyleForm, true, string(v))
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ListVolumesResponse
+	if ok, err := c.rc.CallJSON(req, &out, errorsCreateVolumeErrorDefault); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListVolumesResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsListVolumesErrorDefault)
-}
-
-// errorsListVolumesErrorDefault decodes the error models documented for a status; the result becomes rest.Error.Model.
-func errorsListVolumesErrorDefault(status int, body []byte) any {
-	var m ErrorDefault
-	if json.Unmarshal(body, &m) == nil {
-		return &m
-	}
-	return nil
+	return &out, nil
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"net/http"
 )
 
 // opGetUser describes GET /accounts/{accountId}/users/{userId} to the runtime. It is never modified.
@@ -36,36 +35,24 @@ type GetUserParams struct {
 func (c *Client) GetUser(ctx context.Context, p GetUserParams) (*User, error) {
 	req := c.rc.NewRequest(ctx, &opGetUser)
 	req.AppendPath("/accounts/")
-	req.AppendPathParam("accountId", rest.StyleSimple, false, rest.Scalar(rest.FormatInt(p.AccountID)))
+	req.PathString("accountId", rest.StyleSimple, false, rest.FormatInt(p.AccountID))
 	req.AppendPath("/users/")
-	req.AppendPathParam("userId", rest.StyleSimple, false, rest.Scalar(p.UserID))
+	req.PathString("userId", rest.StyleSimple, false, p.UserID)
 	if v, ok := p.Page.Get(); ok {
-		req.AddQuery("page", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("page", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.Sort.Get(); ok {
-		req.AddQuery("sort", rest.StyleForm, true, rest.Scalar(string(v)))
+		req.QueryString("sort", rest.StyleForm, true, string(v))
 	}
 	if v, ok := p.Size.Get(); ok {
-		req.AddQuery("size", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("size", rest.StyleForm, true, v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out User
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out User
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opListUsers describes GET /users to the runtime. It is never modified.
@@ -82,24 +69,12 @@ func (c *Client) ListUsers(ctx context.Context) (Users, error) {
 	var zero Users
 	req := c.rc.NewRequest(ctx, &opListUsers)
 	req.AppendPath("/users")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out Users
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return zero, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return zero, nil
-		}
-		var out Users
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return zero, err
-		}
-		return out, nil
-	}
-	return zero, c.rc.NewError(req, resp, nil)
+	return out, nil
 }
 
 // opListUsersPostUsers describes POST /users to the runtime. It is never modified.
@@ -113,27 +88,15 @@ var opListUsersPostUsers = rest.Operation{
 func (c *Client) ListUsersPostUsers(ctx context.Context, body *NewUser) (*User, error) {
 	req := c.rc.NewRequest(ctx, &opListUsersPostUsers)
 	req.AppendPath("/users")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if body != nil {
 		if err := req.SetJSONBody("application/json", body); err != nil {
 			return nil, err
 		}
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out User
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out User
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

@@ -6,8 +6,6 @@ package docs
 import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"io"
-	"net/http"
 )
 
 // opGetMD describes GET /md to the runtime. It is never modified.
@@ -40,16 +38,7 @@ var opGetMD = rest.Operation{
 func (c *Client) GetMD(ctx context.Context) error {
 	req := c.rc.NewRequest(ctx, &opGetMD)
 	req.AppendPath("/md")
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opGetThing describes GET /thing to the runtime. It is never modified.
@@ -64,24 +53,12 @@ var opGetThing = rest.Operation{
 func (c *Client) GetThing(ctx context.Context) (*Thing, error) {
 	req := c.rc.NewRequest(ctx, &opGetThing)
 	req.AppendPath("/thing")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out Thing
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Thing
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opPostCustomers describes POST /customers to the runtime. It is never modified.
@@ -104,14 +81,5 @@ var opPostCustomers = rest.Operation{
 func (c *Client) PostCustomers(ctx context.Context) error {
 	req := c.rc.NewRequest(ctx, &opPostCustomers)
 	req.AppendPath("/customers")
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"net/http"
 )
 
 // opCreateOrder describes POST /orders to the runtime. It is never modified.
@@ -21,27 +20,15 @@ var opCreateOrder = rest.Operation{
 func (c *Client) CreateOrder(ctx context.Context, body Order) (*Order, error) {
 	req := c.rc.NewRequest(ctx, &opCreateOrder)
 	req.AppendPath("/orders")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Order
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Order
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opListOrders describes GET /orders to the runtime. It is never modified.
@@ -68,30 +55,18 @@ func (c *Client) ListOrders(ctx context.Context, p ListOrdersParams) ([]Order, e
 	req := c.rc.NewRequest(ctx, &opListOrders)
 	req.AppendPath("/orders")
 	if v, ok := p.Status.Get(); ok {
-		req.AddQuery("status", rest.StyleForm, true, rest.Scalar(string(v)))
+		req.QueryString("status", rest.StyleForm, true, string(v))
 	}
 	if p.Priorities != nil {
 		req.AddQuery("priorities", rest.StyleForm, true, rest.List(rest.FormatInts(p.Priorities)))
 	}
 	if v, ok := p.Sort.Get(); ok {
-		req.AddQuery("sort", rest.StyleForm, true, rest.Scalar(string(v)))
+		req.QueryString("sort", rest.StyleForm, true, string(v))
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out []Order
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return zero, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return zero, nil
-		}
-		var out []Order
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return zero, err
-		}
-		return out, nil
-	}
-	return zero, c.rc.NewError(req, resp, nil)
+	return out, nil
 }

@@ -6,7 +6,6 @@ package formats
 import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"net/http"
 )
 
 // opEchoCounters describes POST /counters to the runtime. It is never modified.
@@ -20,27 +19,15 @@ var opEchoCounters = rest.Operation{
 func (c *Client) EchoCounters(ctx context.Context, body Counters) (*Counters, error) {
 	req := c.rc.NewRequest(ctx, &opEchoCounters)
 	req.AppendPath("/counters")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Counters
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Counters
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opEchoRecord describes POST /records to the runtime. It is never modified.
@@ -54,25 +41,13 @@ var opEchoRecord = rest.Operation{
 func (c *Client) EchoRecord(ctx context.Context, body Record) (*Record, error) {
 	req := c.rc.NewRequest(ctx, &opEchoRecord)
 	req.AppendPath("/records")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Record
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Record
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

@@ -6,7 +6,6 @@ package hints
 import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"net/http"
 )
 
 // opGetA describes GET /a to the runtime. It is never modified.
@@ -21,22 +20,10 @@ var opGetA = rest.Operation{
 func (c *Client) GetA(ctx context.Context) (*GetAResponse, error) {
 	req := c.rc.NewRequest(ctx, &opGetA)
 	req.AppendPath("/a")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out GetAResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out GetAResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

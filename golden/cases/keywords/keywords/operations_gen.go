@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"net/http"
 )
 
 // opFunc describes POST /func to the runtime. It is never modified.
@@ -23,27 +22,15 @@ func (c *Client) Func(ctx context.Context, body String) (Map, error) {
 	var zero Map
 	req := c.rc.NewRequest(ctx, &opFunc)
 	req.AppendPath("/func")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return zero, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Map
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return zero, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return zero, nil
-		}
-		var out Map
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return zero, err
-		}
-		return out, nil
-	}
-	return zero, c.rc.NewError(req, resp, nil)
+	return out, nil
 }
 
 // opNewClient describes GET /new-client to the runtime. It is never modified.
@@ -58,24 +45,12 @@ var opNewClient = rest.Operation{
 func (c *Client) NewClient(ctx context.Context) (*ClientModel, error) {
 	req := c.rc.NewRequest(ctx, &opNewClient)
 	req.AppendPath("/new-client")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ClientModel
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ClientModel
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opOption describes GET /option to the runtime. It is never modified.
@@ -91,24 +66,12 @@ func (c *Client) Option(ctx context.Context) (OptionModel, error) {
 	var zero OptionModel
 	req := c.rc.NewRequest(ctx, &opOption)
 	req.AppendPath("/option")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out OptionModel
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return zero, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return zero, nil
-		}
-		var out OptionModel
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return zero, err
-		}
-		return out, nil
-	}
-	return zero, c.rc.NewError(req, resp, nil)
+	return out, nil
 }
 
 // opRange describes GET /range/{type} to the runtime. It is never modified.
@@ -149,55 +112,43 @@ type RangeParams struct {
 func (c *Client) Range(ctx context.Context, p RangeParams) (*Type, error) {
 	req := c.rc.NewRequest(ctx, &opRange)
 	req.AppendPath("/range/")
-	req.AppendPathParam("type", rest.StyleSimple, false, rest.Scalar(p.Type))
+	req.PathString("type", rest.StyleSimple, false, p.Type)
 	if v, ok := p.Func.Get(); ok {
-		req.AddQuery("func", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("func", rest.StyleForm, true, v)
 	}
 	if v, ok := p.Map.Get(); ok {
-		req.AddQuery("map", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("map", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.Ctx.Get(); ok {
-		req.AddQuery("ctx", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("ctx", rest.StyleForm, true, v)
 	}
 	if v, ok := p.P.Get(); ok {
-		req.AddQuery("p", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("p", rest.StyleForm, true, v)
 	}
 	if v, ok := p.Req.Get(); ok {
-		req.AddQuery("req", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("req", rest.StyleForm, true, v)
 	}
 	if v, ok := p.Resp.Get(); ok {
-		req.AddQuery("resp", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("resp", rest.StyleForm, true, v)
 	}
 	if v, ok := p.Err.Get(); ok {
-		req.AddQuery("err", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("err", rest.StyleForm, true, v)
 	}
 	if v, ok := p.Body.Get(); ok {
-		req.AddQuery("body", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("body", rest.StyleForm, true, v)
 	}
 	if v, ok := p.Default.Get(); ok {
-		req.SetHeader("default", false, rest.Scalar(v))
+		req.HeaderString("default", v)
 	}
 	if v, ok := p.Select.Get(); ok {
-		req.AddCookie("select", true, rest.Scalar(v))
+		req.CookieString("select", v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out Type
+	if ok, err := c.rc.CallJSON(req, &out, errorsError); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Type
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError)
+	return &out, nil
 }
 
 // errorsError decodes the error models documented for a status; the result becomes rest.Error.Model.

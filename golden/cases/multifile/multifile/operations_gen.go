@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"net/http"
 )
 
 // opGetWidget describes GET /widgets/{id} to the runtime. It is never modified.
@@ -28,25 +27,13 @@ type GetWidgetParams struct {
 func (c *Client) GetWidget(ctx context.Context, p GetWidgetParams) (*Widget, error) {
 	req := c.rc.NewRequest(ctx, &opGetWidget)
 	req.AppendPath("/widgets/")
-	req.AppendPathParam("id", rest.StyleSimple, false, rest.Scalar(p.ID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("id", rest.StyleSimple, false, p.ID)
+	req.HeaderString("Accept", "application/json")
+	var out Widget
+	if ok, err := c.rc.CallJSON(req, &out, errorsProblem); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Widget
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsProblem)
+	return &out, nil
 }
 
 // errorsProblem decodes the error models documented for a status; the result becomes rest.Error.Model.
@@ -79,26 +66,14 @@ type PutWidgetParams struct {
 func (c *Client) PutWidget(ctx context.Context, p PutWidgetParams, body Widget) (*Widget, error) {
 	req := c.rc.NewRequest(ctx, &opPutWidget)
 	req.AppendPath("/widgets/")
-	req.AppendPathParam("id", rest.StyleSimple, false, rest.Scalar(p.ID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.PathString("id", rest.StyleSimple, false, p.ID)
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Widget
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Widget
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

@@ -7,8 +7,6 @@ import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"io"
-	"net/http"
 )
 
 // opBaseURLGetBaseURL describes GET /base-url to the runtime. It is never modified.
@@ -30,18 +28,9 @@ func (c *Client) BaseURLGetBaseURL(ctx context.Context, p BaseURLGetBaseURLParam
 	req := c.rc.NewRequest(ctx, &opBaseURLGetBaseURL)
 	req.AppendPath("/base-url")
 	if v, ok := p.Q.Get(); ok {
-		req.AddQuery("q", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("q", rest.StyleForm, true, v)
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opGetHealth describes GET /health to the runtime. It is never modified.
@@ -56,16 +45,7 @@ var opGetHealth = rest.Operation{
 func (c *Client) GetHealth(ctx context.Context) error {
 	req := c.rc.NewRequest(ctx, &opGetHealth)
 	req.AppendPath("/health")
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opGetUserByID describes GET /users/{user_id} to the runtime. It is never modified.
@@ -92,34 +72,22 @@ type GetUserByIDParams struct {
 func (c *Client) GetUserByID(ctx context.Context, p GetUserByIDParams) (*UserModel2, error) {
 	req := c.rc.NewRequest(ctx, &opGetUserByID)
 	req.AppendPath("/users/")
-	req.AppendPathParam("user_id", rest.StyleSimple, false, rest.Scalar(p.UserID))
+	req.PathString("user_id", rest.StyleSimple, false, p.UserID)
 	if v, ok := p.Type.Get(); ok {
-		req.AddQuery("type", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("type", rest.StyleForm, true, v)
 	}
 	if v, ok := p.QueryType.Get(); ok {
-		req.AddQuery("@type", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("@type", rest.StyleForm, true, v)
 	}
 	if v, ok := p.HeaderType.Get(); ok {
-		req.SetHeader("Type", false, rest.Scalar(v))
+		req.HeaderString("Type", v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out UserModel2
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out UserModel2
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opListUsers describes GET /v1/users to the runtime. It is never modified.
@@ -135,24 +103,12 @@ func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 	var zero []User
 	req := c.rc.NewRequest(ctx, &opListUsers)
 	req.AppendPath("/v1/users")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out []User
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return zero, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return zero, nil
-		}
-		var out []User
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return zero, err
-		}
-		return out, nil
-	}
-	return zero, c.rc.NewError(req, resp, nil)
+	return out, nil
 }
 
 // opListUsersGetV2Users describes GET /v2/users to the runtime. It is never modified.
@@ -168,24 +124,12 @@ func (c *Client) ListUsersGetV2Users(ctx context.Context) ([]UserModel, error) {
 	var zero []UserModel
 	req := c.rc.NewRequest(ctx, &opListUsersGetV2Users)
 	req.AppendPath("/v2/users")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out []UserModel
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return zero, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return zero, nil
-		}
-		var out []UserModel
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return zero, err
-		}
-		return out, nil
-	}
-	return zero, c.rc.NewError(req, resp, nil)
+	return out, nil
 }
 
 // opPaint describes POST /colors to the runtime. It is never modified.
@@ -206,19 +150,10 @@ func (c *Client) Paint(ctx context.Context, p PaintParams2, body PaintRequest2) 
 	req := c.rc.NewRequest(ctx, &opPaint)
 	req.AppendPath("/colors")
 	if v, ok := p.DryRun.Get(); ok {
-		req.AddQuery("dry-run", rest.StyleForm, true, rest.Scalar(rest.FormatBool(v)))
+		req.QueryString("dry-run", rest.StyleForm, true, rest.FormatBool(v))
 	}
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }

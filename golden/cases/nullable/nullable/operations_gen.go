@@ -6,7 +6,6 @@ package nullable
 import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"net/http"
 )
 
 // opPatchNote describes PATCH /notes to the runtime. It is never modified.
@@ -20,29 +19,17 @@ var opPatchNote = rest.Operation{
 func (c *Client) PatchNote(ctx context.Context, body *Note) (*Note, error) {
 	req := c.rc.NewRequest(ctx, &opPatchNote)
 	req.AppendPath("/notes")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if body != nil {
 		if err := req.SetJSONBody("application/json", body); err != nil {
 			return nil, err
 		}
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Note
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Note
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opPutRecord describes PUT /records to the runtime. It is never modified.
@@ -57,25 +44,13 @@ var opPutRecord = rest.Operation{
 func (c *Client) PutRecord(ctx context.Context, body Record) (*Record, error) {
 	req := c.rc.NewRequest(ctx, &opPutRecord)
 	req.AppendPath("/records")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Record
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Record
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

@@ -6,7 +6,6 @@ package openapi31
 import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"net/http"
 )
 
 // opEchoThing describes POST /things to the runtime. It is never modified.
@@ -20,25 +19,13 @@ var opEchoThing = rest.Operation{
 func (c *Client) EchoThing(ctx context.Context, body Thing) (*Thing, error) {
 	req := c.rc.NewRequest(ctx, &opEchoThing)
 	req.AppendPath("/things")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Thing
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Thing
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

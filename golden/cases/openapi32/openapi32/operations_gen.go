@@ -6,7 +6,6 @@ package openapi32
 import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"io"
 )
 
 // opGetSearch describes GET /search to the runtime. It is never modified.
@@ -21,14 +20,5 @@ var opGetSearch = rest.Operation{
 func (c *Client) GetSearch(ctx context.Context) error {
 	req := c.rc.NewRequest(ctx, &opGetSearch)
 	req.AppendPath("/search")
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }

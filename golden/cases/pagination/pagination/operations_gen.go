@@ -33,26 +33,14 @@ func (c *Client) ListAfter(ctx context.Context, p ListAfterParams) (*ListAfterRe
 	req := c.rc.NewRequest(ctx, &opListAfter)
 	req.AppendPath("/after")
 	if v, ok := p.StartingAfter.Get(); ok {
-		req.AddQuery("starting_after", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("starting_after", rest.StyleForm, true, v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ListAfterResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListAfterResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // ListAfterPages calls ListAfter for each page in turn (item_cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -103,25 +91,14 @@ func (c *Client) ListAfterPages(ctx context.Context, p ListAfterParams) iter.Seq
 
 // ListAfterItems yields every item of every page of ListAfter, fetching pages as it goes.
 func (c *Client) ListAfterItems(ctx context.Context, p ListAfterParams) iter.Seq2[Item, error] {
-	return func(yield func(Item, error) bool) {
-		for page, err := range c.ListAfterPages(ctx, p) {
-			if err != nil {
-				var zero Item
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Item
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListAfterPages(ctx, p), func(page *ListAfterResponse) []Item {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Item
+		items = page.Data
+		return items
+	})
 }
 
 // opListByCursor describes GET /cursor to the runtime. It is never modified.
@@ -148,29 +125,17 @@ func (c *Client) ListByCursor(ctx context.Context, p ListByCursorParams) (*ListB
 	req := c.rc.NewRequest(ctx, &opListByCursor)
 	req.AppendPath("/cursor")
 	if v, ok := p.Cursor.Get(); ok {
-		req.AddQuery("cursor", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("cursor", rest.StyleForm, true, v)
 	}
 	if v, ok := p.Limit.Get(); ok {
-		req.AddQuery("limit", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ListByCursorResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListByCursorResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // ListByCursorPages calls ListByCursor for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -220,25 +185,14 @@ func (c *Client) ListByCursorPages(ctx context.Context, p ListByCursorParams) it
 
 // ListByCursorItems yields every item of every page of ListByCursor, fetching pages as it goes.
 func (c *Client) ListByCursorItems(ctx context.Context, p ListByCursorParams) iter.Seq2[Item, error] {
-	return func(yield func(Item, error) bool) {
-		for page, err := range c.ListByCursorPages(ctx, p) {
-			if err != nil {
-				var zero Item
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Item
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListByCursorPages(ctx, p), func(page *ListByCursorResponse) []Item {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Item
+		items = page.Data
+		return items
+	})
 }
 
 // opListByLink describes GET /linked to the runtime. It is never modified.
@@ -277,10 +231,10 @@ func (c *Client) ListByLinkPage(ctx context.Context, p ListByLinkParams, next st
 	} else {
 		req.AppendPath("/linked")
 		if v, ok := p.PerPage.Get(); ok {
-			req.AddQuery("per_page", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+			req.QueryString("per_page", rest.StyleForm, true, rest.FormatInt(v))
 		}
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	resp, err := c.rc.Do(req)
 	if err != nil {
 		return zero, "", err
@@ -337,22 +291,11 @@ func (c *Client) ListByLinkPagesFrom(ctx context.Context, p ListByLinkParams, st
 
 // ListByLinkItems yields every item of every page of ListByLink, fetching pages as it goes.
 func (c *Client) ListByLinkItems(ctx context.Context, p ListByLinkParams) iter.Seq2[Item, error] {
-	return func(yield func(Item, error) bool) {
-		for page, err := range c.ListByLinkPages(ctx, p) {
-			if err != nil {
-				var zero Item
-				yield(zero, err)
-				return
-			}
-			var items []Item
-			items = page
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
-		}
-	}
+	return rest.Items(c.ListByLinkPages(ctx, p), func(page []Item) []Item {
+		var items []Item
+		items = page
+		return items
+	})
 }
 
 // opListByNextURL describes GET /next to the runtime. It is never modified.
@@ -390,10 +333,10 @@ func (c *Client) ListByNextURLPage(ctx context.Context, p ListByNextURLParams, n
 	} else {
 		req.AppendPath("/next")
 		if v, ok := p.Q.Get(); ok {
-			req.AddQuery("q", rest.StyleForm, true, rest.Scalar(v))
+			req.QueryString("q", rest.StyleForm, true, v)
 		}
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	resp, err := c.rc.Do(req)
 	if err != nil {
 		return nil, "", err
@@ -457,25 +400,14 @@ func (c *Client) ListByNextURLPagesFrom(ctx context.Context, p ListByNextURLPara
 
 // ListByNextURLItems yields every item of every page of ListByNextURL, fetching pages as it goes.
 func (c *Client) ListByNextURLItems(ctx context.Context, p ListByNextURLParams) iter.Seq2[Item, error] {
-	return func(yield func(Item, error) bool) {
-		for page, err := range c.ListByNextURLPages(ctx, p) {
-			if err != nil {
-				var zero Item
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Item
-			items = page.Values
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListByNextURLPages(ctx, p), func(page *ListByNextURLResponse) []Item {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Item
+		items = page.Values
+		return items
+	})
 }
 
 // opListByOffset describes GET /offset to the runtime. It is never modified.
@@ -502,27 +434,15 @@ func (c *Client) ListByOffset(ctx context.Context, p ListByOffsetParams) (*ListB
 	req := c.rc.NewRequest(ctx, &opListByOffset)
 	req.AppendPath("/offset")
 	if v, ok := p.Offset.Get(); ok {
-		req.AddQuery("offset", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("offset", rest.StyleForm, true, rest.FormatInt(v))
 	}
-	req.AddQuery("limit", rest.StyleForm, true, rest.Scalar(rest.FormatInt(p.Limit)))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(p.Limit))
+	req.HeaderString("Accept", "application/json")
+	var out ListByOffsetResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListByOffsetResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // ListByOffsetPages calls ListByOffset for each page in turn (offset pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -555,25 +475,14 @@ func (c *Client) ListByOffsetPages(ctx context.Context, p ListByOffsetParams) it
 
 // ListByOffsetItems yields every item of every page of ListByOffset, fetching pages as it goes.
 func (c *Client) ListByOffsetItems(ctx context.Context, p ListByOffsetParams) iter.Seq2[Item, error] {
-	return func(yield func(Item, error) bool) {
-		for page, err := range c.ListByOffsetPages(ctx, p) {
-			if err != nil {
-				var zero Item
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Item
-			items = page.Items
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListByOffsetPages(ctx, p), func(page *ListByOffsetResponse) []Item {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Item
+		items = page.Items
+		return items
+	})
 }
 
 // opListByPage describes GET /pages to the runtime. It is never modified.
@@ -600,29 +509,17 @@ func (c *Client) ListByPage(ctx context.Context, p ListByPageParams) (*ListByPag
 	req := c.rc.NewRequest(ctx, &opListByPage)
 	req.AppendPath("/pages")
 	if v, ok := p.Page.Get(); ok {
-		req.AddQuery("page", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("page", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.PerPage.Get(); ok {
-		req.AddQuery("per_page", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("per_page", rest.StyleForm, true, rest.FormatInt(v))
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ListByPageResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListByPageResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // ListByPagePages calls ListByPage for each page in turn (page pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -655,25 +552,14 @@ func (c *Client) ListByPagePages(ctx context.Context, p ListByPageParams) iter.S
 
 // ListByPageItems yields every item of every page of ListByPage, fetching pages as it goes.
 func (c *Client) ListByPageItems(ctx context.Context, p ListByPageParams) iter.Seq2[Item, error] {
-	return func(yield func(Item, error) bool) {
-		for page, err := range c.ListByPagePages(ctx, p) {
-			if err != nil {
-				var zero Item
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Item
-			items = page.Results
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListByPagePages(ctx, p), func(page *ListByPageResponse) []Item {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Item
+		items = page.Results
+		return items
+	})
 }
 
 // opListDeclared describes GET /declared to the runtime. It is never modified.
@@ -698,26 +584,14 @@ func (c *Client) ListDeclared(ctx context.Context, p ListDeclaredParams) (*ListD
 	req := c.rc.NewRequest(ctx, &opListDeclared)
 	req.AppendPath("/declared")
 	if v, ok := p.Token.Get(); ok {
-		req.AddQuery("token", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("token", rest.StyleForm, true, v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ListDeclaredResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListDeclaredResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // ListDeclaredPages calls ListDeclared for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -758,25 +632,14 @@ func (c *Client) ListDeclaredPages(ctx context.Context, p ListDeclaredParams) it
 
 // ListDeclaredItems yields every item of every page of ListDeclared, fetching pages as it goes.
 func (c *Client) ListDeclaredItems(ctx context.Context, p ListDeclaredParams) iter.Seq2[Item, error] {
-	return func(yield func(Item, error) bool) {
-		for page, err := range c.ListDeclaredPages(ctx, p) {
-			if err != nil {
-				var zero Item
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Item
-			if page.Page != nil {
-				items = page.Page.Entries
-			}
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListDeclaredPages(ctx, p), func(page *ListDeclaredResponse) []Item {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Item
+		if page.Page != nil {
+			items = page.Page.Entries
+		}
+		return items
+	})
 }

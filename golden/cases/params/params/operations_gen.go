@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"io"
-	"net/http"
 	"time"
 )
 
@@ -35,20 +33,11 @@ type GetFileParams struct {
 func (c *Client) GetFile(ctx context.Context, p GetFileParams) error {
 	req := c.rc.NewRequest(ctx, &opGetFile)
 	req.AppendPath("/files/")
-	req.AppendPathParam("name", rest.StyleSimple, false, rest.Scalar(p.Name))
+	req.PathString("name", rest.StyleSimple, false, p.Name)
 	if v, ok := p.V.Get(); ok {
-		req.AddQuery("v", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("v", rest.StyleForm, true, v)
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opHeaders describes GET /headers to the runtime. It is never modified.
@@ -86,9 +75,9 @@ func (c *Client) Headers(ctx context.Context, p HeadersParams) error {
 	req := c.rc.NewRequest(ctx, &opHeaders)
 	req.AppendPath("/headers")
 	if v, ok := p.XID.Get(); ok {
-		req.SetHeader("X-Id", false, rest.Scalar(v))
+		req.HeaderString("X-Id", v)
 	}
-	req.SetHeader("X-Count", false, rest.Scalar(rest.FormatInt(p.XCount)))
+	req.HeaderString("X-Count", rest.FormatInt(p.XCount))
 	if p.XTags != nil {
 		req.SetHeader("X-Tags", false, rest.List(rest.FormatStrings(p.XTags)))
 	}
@@ -114,7 +103,7 @@ func (c *Client) Headers(ctx context.Context, p HeadersParams) error {
 		}
 	}
 	if v, ok := p.Session.Get(); ok {
-		req.AddCookie("session", true, rest.Scalar(v))
+		req.CookieString("session", v)
 	}
 	if p.Prefs != nil {
 		req.AddCookie("prefs", false, rest.List(rest.FormatStrings(p.Prefs)))
@@ -122,16 +111,7 @@ func (c *Client) Headers(ctx context.Context, p HeadersParams) error {
 	if p.IDs != nil {
 		req.AddCookie("ids", true, rest.List(rest.FormatInts(p.IDs)))
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opLabelPath describes GET /label/{id}/{ids}/{idsEx}/{obj}/{objEx} to the runtime. It is never modified.
@@ -160,7 +140,7 @@ type LabelPathParams struct {
 func (c *Client) LabelPath(ctx context.Context, p LabelPathParams) error {
 	req := c.rc.NewRequest(ctx, &opLabelPath)
 	req.AppendPath("/label/")
-	req.AppendPathParam("id", rest.StyleLabel, false, rest.Scalar(p.ID))
+	req.PathString("id", rest.StyleLabel, false, p.ID)
 	req.AppendPath("/")
 	req.AppendPathParam("ids", rest.StyleLabel, false, rest.List(rest.FormatStrings(p.IDs)))
 	req.AppendPath("/")
@@ -181,16 +161,7 @@ func (c *Client) LabelPath(ctx context.Context, p LabelPathParams) error {
 		}
 		req.AppendPathParam("objEx", rest.StyleLabel, true, pv)
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opMatrixPath describes GET /matrix/{id}/{ids}/{idsEx}/{obj}/{objEx} to the runtime. It is never modified.
@@ -219,7 +190,7 @@ type MatrixPathParams struct {
 func (c *Client) MatrixPath(ctx context.Context, p MatrixPathParams) error {
 	req := c.rc.NewRequest(ctx, &opMatrixPath)
 	req.AppendPath("/matrix/")
-	req.AppendPathParam("id", rest.StyleMatrix, false, rest.Scalar(rest.FormatInt(p.ID)))
+	req.PathString("id", rest.StyleMatrix, false, rest.FormatInt(p.ID))
 	req.AppendPath("/")
 	req.AppendPathParam("ids", rest.StyleMatrix, false, rest.List(rest.FormatStrings(p.IDs)))
 	req.AppendPath("/")
@@ -240,16 +211,7 @@ func (c *Client) MatrixPath(ctx context.Context, p MatrixPathParams) error {
 		}
 		req.AppendPathParam("objEx", rest.StyleMatrix, true, pv)
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opQuery describes GET /query to the runtime. It is never modified.
@@ -305,27 +267,27 @@ func (c *Client) Query(ctx context.Context, p QueryParams) error {
 	req := c.rc.NewRequest(ctx, &opQuery)
 	req.AppendPath("/query")
 	if v, ok := p.Q.Get(); ok {
-		req.AddQuery("q", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("q", rest.StyleForm, true, v)
 	}
 	if v, ok := p.N.Get(); ok {
-		req.AddQuery("n", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("n", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.F.Get(); ok {
-		req.AddQuery("f", rest.StyleForm, true, rest.Scalar(rest.FormatFloat(v)))
+		req.QueryString("f", rest.StyleForm, true, rest.FormatFloat(v))
 	}
 	if v, ok := p.B.Get(); ok {
-		req.AddQuery("b", rest.StyleForm, true, rest.Scalar(rest.FormatBool(v)))
+		req.QueryString("b", rest.StyleForm, true, rest.FormatBool(v))
 	}
 	if v, ok := p.When.Get(); ok {
-		req.AddQuery("when", rest.StyleForm, true, rest.Scalar(rest.FormatTime(v)))
+		req.QueryString("when", rest.StyleForm, true, rest.FormatTime(v))
 	}
 	if v, ok := p.Day.Get(); ok {
-		req.AddQuery("day", rest.StyleForm, true, rest.Scalar(v.String()))
+		req.QueryString("day", rest.StyleForm, true, v.String())
 	}
 	if v, ok := p.UID.Get(); ok {
-		req.AddQuery("uid", rest.StyleForm, true, rest.Scalar(v.String()))
+		req.QueryString("uid", rest.StyleForm, true, v.String())
 	}
-	req.AddQuery("req", rest.StyleForm, true, rest.Scalar(rest.FormatInt(p.Req)))
+	req.QueryString("req", rest.StyleForm, true, rest.FormatInt(p.Req))
 	if p.Tags != nil {
 		req.AddQuery("tags", rest.StyleForm, true, rest.List(rest.FormatStrings(p.Tags)))
 	}
@@ -374,22 +336,13 @@ func (c *Client) Query(ctx context.Context, p QueryParams) error {
 			if err != nil {
 				return err
 			}
-			req.AddQuery("doc", rest.StyleForm, true, rest.Scalar(string(b)))
+			req.QueryString("doc", rest.StyleForm, true, string(b))
 		}
 	}
 	if p.Times != nil {
 		req.AddQuery("times", rest.StyleForm, false, rest.List(rest.FormatTimes(p.Times)))
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opSimplePath describes GET /simple/{id}/{ids}/{idsEx}/{obj}/{objEx} to the runtime. It is never modified.
@@ -418,7 +371,7 @@ type SimplePathParams struct {
 func (c *Client) SimplePath(ctx context.Context, p SimplePathParams) error {
 	req := c.rc.NewRequest(ctx, &opSimplePath)
 	req.AppendPath("/simple/")
-	req.AppendPathParam("id", rest.StyleSimple, false, rest.Scalar(p.ID))
+	req.PathString("id", rest.StyleSimple, false, p.ID)
 	req.AppendPath("/")
 	req.AppendPathParam("ids", rest.StyleSimple, false, rest.List(rest.FormatStrings(p.IDs)))
 	req.AppendPath("/")
@@ -439,16 +392,7 @@ func (c *Client) SimplePath(ctx context.Context, p SimplePathParams) error {
 		}
 		req.AppendPathParam("objEx", rest.StyleSimple, true, pv)
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opVersioned describes GET /versioned to the runtime. It is never modified.
@@ -465,25 +409,13 @@ var opVersioned = rest.Operation{
 func (c *Client) Versioned(ctx context.Context) (*VersionedResponse, error) {
 	req := c.rc.NewRequest(ctx, &opVersioned)
 	req.AppendPath("/versioned")
-	req.SetHeader("Accept", false, rest.Scalar("application/vnd.example+json;version=2"))
-	req.SetHeader("Content-Type", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/vnd.example+json;version=2")
+	req.HeaderString("Content-Type", "application/json")
+	var out VersionedResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out VersionedResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opVersionedCreate describes POST /versioned to the runtime. It is never modified.
@@ -500,14 +432,5 @@ func (c *Client) VersionedCreate(ctx context.Context, body VersionedCreateReques
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }

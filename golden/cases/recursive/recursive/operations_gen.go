@@ -6,7 +6,6 @@ package recursive
 import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"net/http"
 )
 
 // opEchoExpr describes POST /expr to the runtime. It is never modified.
@@ -21,27 +20,15 @@ func (c *Client) EchoExpr(ctx context.Context, body Expr) (Expr, error) {
 	var zero Expr
 	req := c.rc.NewRequest(ctx, &opEchoExpr)
 	req.AppendPath("/expr")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return zero, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Expr
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return zero, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return zero, nil
-		}
-		var out Expr
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return zero, err
-		}
-		return out, nil
-	}
-	return zero, c.rc.NewError(req, resp, nil)
+	return out, nil
 }
 
 // opEchoJSON describes POST /json to the runtime. It is never modified.
@@ -56,27 +43,15 @@ func (c *Client) EchoJSON(ctx context.Context, body JSONValue) (JSONValue, error
 	var zero JSONValue
 	req := c.rc.NewRequest(ctx, &opEchoJSON)
 	req.AppendPath("/json")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return zero, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out JSONValue
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return zero, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return zero, nil
-		}
-		var out JSONValue
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return zero, err
-		}
-		return out, nil
-	}
-	return zero, c.rc.NewError(req, resp, nil)
+	return out, nil
 }
 
 // opEchoOrg describes POST /org to the runtime. It is never modified.
@@ -90,27 +65,15 @@ var opEchoOrg = rest.Operation{
 func (c *Client) EchoOrg(ctx context.Context, body Person) (*Person, error) {
 	req := c.rc.NewRequest(ctx, &opEchoOrg)
 	req.AppendPath("/org")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Person
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Person
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opEchoTree describes POST /tree to the runtime. It is never modified.
@@ -124,25 +87,13 @@ var opEchoTree = rest.Operation{
 func (c *Client) EchoTree(ctx context.Context, body Node) (*Node, error) {
 	req := c.rc.NewRequest(ctx, &opEchoTree)
 	req.AppendPath("/tree")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Node
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Node
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

@@ -7,8 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"io"
-	"net/http"
 )
 
 // opDeleteItem describes DELETE /items/{id} to the runtime. It is never modified.
@@ -29,17 +27,8 @@ type DeleteItemParams struct {
 func (c *Client) DeleteItem(ctx context.Context, p DeleteItemParams) error {
 	req := c.rc.NewRequest(ctx, &opDeleteItem)
 	req.AppendPath("/items/")
-	req.AppendPathParam("id", rest.StyleSimple, false, rest.Scalar(p.ID))
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, errorsProblem)
+	req.PathString("id", rest.StyleSimple, false, p.ID)
+	return c.rc.Call(req, errorsProblem)
 }
 
 // errorsProblem decodes the error models documented for a status; the result becomes rest.Error.Model.
@@ -72,25 +61,13 @@ type GetItemParams struct {
 func (c *Client) GetItem(ctx context.Context, p GetItemParams) (*Result, error) {
 	req := c.rc.NewRequest(ctx, &opGetItem)
 	req.AppendPath("/items/")
-	req.AppendPathParam("id", rest.StyleSimple, false, rest.Scalar(p.ID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("id", rest.StyleSimple, false, p.ID)
+	req.HeaderString("Accept", "application/json")
+	var out Result
+	if ok, err := c.rc.CallJSON(req, &out, errorsNotFoundEtc); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Result
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsNotFoundEtc)
+	return &out, nil
 }
 
 // errorsNotFoundEtc decodes the error models documented for a status; the result becomes rest.Error.Model.
@@ -126,25 +103,9 @@ var opGetMotd = rest.Operation{
 func (c *Client) GetMotd(ctx context.Context) (string, error) {
 	req := c.rc.NewRequest(ctx, &opGetMotd)
 	req.AppendPath("/motd")
-	req.SetHeader("Accept", false, rest.Scalar("text/plain"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return "", nil
-		}
-		b, err := rest.ReadBody(resp)
-		if err != nil {
-			return "", err
-		}
-		out := string(b)
-		return out, nil
-	}
-	return "", c.rc.NewError(req, resp, nil)
+	req.HeaderString("Accept", "text/plain")
+	b, err := c.rc.CallBytes(req, nil)
+	return string(b), err
 }
 
 // opGetReport describes GET /report to the runtime. It is never modified.
@@ -159,24 +120,8 @@ var opGetReport = rest.Operation{
 func (c *Client) GetReport(ctx context.Context) ([]byte, error) {
 	req := c.rc.NewRequest(ctx, &opGetReport)
 	req.AppendPath("/report")
-	req.SetHeader("Accept", false, rest.Scalar("application/pdf"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		out, err := rest.ReadBody(resp)
-		if err != nil {
-			return nil, err
-		}
-		return out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	req.HeaderString("Accept", "application/pdf")
+	return c.rc.CallBytes(req, nil)
 }
 
 // opGetStatus describes GET /status to the runtime. It is never modified.
@@ -191,24 +136,12 @@ var opGetStatus = rest.Operation{
 func (c *Client) GetStatus(ctx context.Context) (*Result, error) {
 	req := c.rc.NewRequest(ctx, &opGetStatus)
 	req.AppendPath("/status")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out Result
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Result
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opSubmitJob describes POST /jobs to the runtime. It is never modified.
@@ -234,7 +167,7 @@ type SubmitJobResult struct {
 func (c *Client) SubmitJob(ctx context.Context) (*SubmitJobResult, error) {
 	req := c.rc.NewRequest(ctx, &opSubmitJob)
 	req.AppendPath("/jobs")
-	req.SetHeader("Accept", false, rest.Scalar("application/json, text/plain"))
+	req.HeaderString("Accept", "application/json, text/plain")
 	resp, err := c.rc.Do(req)
 	if err != nil {
 		return nil, err

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"io"
 )
 
 // opGetA describes GET /a/{id to the runtime. It is never modified.
@@ -32,21 +31,12 @@ func (c *Client) GetA(ctx context.Context, p GetAParams) error {
 	req := c.rc.NewRequest(ctx, &opGetA)
 	req.AppendPath("/a/{id")
 	if v, ok := p.Foo.Get(); ok {
-		req.AddQuery("foo", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("foo", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.XBoo.Get(); ok {
-		req.SetHeader("x-boo", false, rest.Scalar(v))
+		req.HeaderString("x-boo", v)
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opPostB describes POST /b
@@ -67,16 +57,7 @@ func (c *Client) PostB(ctx context.Context, body json.RawMessage) error {
 			return err
 		}
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opPostC describes POST /c to the runtime. It is never modified.
@@ -90,14 +71,5 @@ var opPostC = rest.Operation{
 func (c *Client) PostC(ctx context.Context) error {
 	req := c.rc.NewRequest(ctx, &opPostC)
 	req.AppendPath("/c")
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }

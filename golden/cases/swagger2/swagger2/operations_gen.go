@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"io"
-	"net/http"
 )
 
 // opCreatePet describes POST /pets to the runtime. It is never modified.
@@ -31,29 +29,17 @@ func (c *Client) CreatePet(ctx context.Context, p CreatePetParams, body Pet) (*P
 	req := c.rc.NewRequest(ctx, &opCreatePet)
 	req.AppendPath("/pets")
 	if v, ok := p.XRequestID.Get(); ok {
-		req.SetHeader("X-Request-Id", false, rest.Scalar(v))
+		req.HeaderString("X-Request-Id", v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Pet
+	if ok, err := c.rc.CallJSON(req, &out, errorsError); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Pet
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsError)
+	return &out, nil
 }
 
 // errorsError decodes the error models documented for a status; the result becomes rest.Error.Model.
@@ -84,27 +70,11 @@ type ExportPetParams struct {
 func (c *Client) ExportPet(ctx context.Context, p ExportPetParams) (string, error) {
 	req := c.rc.NewRequest(ctx, &opExportPet)
 	req.AppendPath("/pets/")
-	req.AppendPathParam("petId", rest.StyleSimple, false, rest.Scalar(rest.FormatInt(p.PetID)))
+	req.PathString("petId", rest.StyleSimple, false, rest.FormatInt(p.PetID))
 	req.AppendPath("/export")
-	req.SetHeader("Accept", false, rest.Scalar("text/csv"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return "", nil
-		}
-		b, err := rest.ReadBody(resp)
-		if err != nil {
-			return "", err
-		}
-		out := string(b)
-		return out, nil
-	}
-	return "", c.rc.NewError(req, resp, nil)
+	req.HeaderString("Accept", "text/csv")
+	b, err := c.rc.CallBytes(req, nil)
+	return string(b), err
 }
 
 // opListPets describes GET /pets to the runtime. It is never modified.
@@ -143,26 +113,14 @@ func (c *Client) ListPets(ctx context.Context, p ListPetsParams) ([]Pet, error) 
 		req.AddQuery("piped", rest.StylePipeDelimited, false, rest.List(rest.FormatStrings(p.Piped)))
 	}
 	if v, ok := p.Limit.Get(); ok {
-		req.AddQuery("limit", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out []Pet
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return zero, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return zero, nil
-		}
-		var out []Pet
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return zero, err
-		}
-		return out, nil
-	}
-	return zero, c.rc.NewError(req, resp, nil)
+	return out, nil
 }
 
 // opRenamePet describes POST /pets/{petId}/rename to the runtime. It is never modified.
@@ -183,21 +141,12 @@ type RenamePetParams struct {
 func (c *Client) RenamePet(ctx context.Context, p RenamePetParams, body RenamePetRequest) error {
 	req := c.rc.NewRequest(ctx, &opRenamePet)
 	req.AppendPath("/pets/")
-	req.AppendPathParam("petId", rest.StyleSimple, false, rest.Scalar(rest.FormatInt(p.PetID)))
+	req.PathString("petId", rest.StyleSimple, false, rest.FormatInt(p.PetID))
 	req.AppendPath("/rename")
 	if err := req.SetFormBody(body); err != nil {
 		return err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	return c.rc.Call(req, nil)
 }
 
 // opUploadPhoto describes POST /pets/{petId}/photo to the runtime. It is never modified.
@@ -218,27 +167,15 @@ type UploadPhotoParams struct {
 func (c *Client) UploadPhoto(ctx context.Context, p UploadPhotoParams, body UploadPhotoRequest) (*Pet, error) {
 	req := c.rc.NewRequest(ctx, &opUploadPhoto)
 	req.AppendPath("/pets/")
-	req.AppendPathParam("petId", rest.StyleSimple, false, rest.Scalar(rest.FormatInt(p.PetID)))
+	req.PathString("petId", rest.StyleSimple, false, rest.FormatInt(p.PetID))
 	req.AppendPath("/photo")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetMultipartBody(body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Pet
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Pet
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

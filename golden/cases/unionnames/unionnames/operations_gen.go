@@ -6,7 +6,6 @@ package unionnames
 import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"net/http"
 )
 
 // opGetCommit describes GET /commits/{id} to the runtime. It is never modified.
@@ -27,23 +26,11 @@ type GetCommitParams struct {
 func (c *Client) GetCommit(ctx context.Context, p GetCommitParams) (*Commit, error) {
 	req := c.rc.NewRequest(ctx, &opGetCommit)
 	req.AppendPath("/commits/")
-	req.AppendPathParam("id", rest.StyleSimple, false, rest.Scalar(p.ID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("id", rest.StyleSimple, false, p.ID)
+	req.HeaderString("Accept", "application/json")
+	var out Commit
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Commit
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
 	"iter"
-	"net/http"
 	"time"
 )
 
@@ -30,25 +29,13 @@ type GetTicketParams struct {
 func (c *Client) GetTicket(ctx context.Context, p GetTicketParams) (*GetTicketResponse, error) {
 	req := c.rc.NewRequest(ctx, &opGetTicket)
 	req.AppendPath("/tickets/")
-	req.AppendPathParam("id", rest.StyleSimple, false, rest.Scalar(rest.FormatInt(p.ID)))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("id", rest.StyleSimple, false, rest.FormatInt(p.ID))
+	req.HeaderString("Accept", "application/json")
+	var out GetTicketResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out GetTicketResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opListTickets describes GET /tickets to the runtime. It is never modified.
@@ -74,29 +61,17 @@ func (c *Client) ListTickets(ctx context.Context, p ListTicketsParams) (*TicketP
 	req := c.rc.NewRequest(ctx, &opListTickets)
 	req.AppendPath("/tickets")
 	if v, ok := p.UpdatedSince.Get(); ok {
-		req.AddQuery("updated_since", rest.StyleForm, true, rest.Scalar(rest.FormatTime(v)))
+		req.QueryString("updated_since", rest.StyleForm, true, rest.FormatTime(v))
 	}
 	if v, ok := p.Cursor.Get(); ok {
-		req.AddQuery("cursor", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("cursor", rest.StyleForm, true, v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out TicketPage
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out TicketPage
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // ListTicketsPages calls ListTickets for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -135,23 +110,12 @@ func (c *Client) ListTicketsPages(ctx context.Context, p ListTicketsParams) iter
 
 // ListTicketsItems yields every item of every page of ListTickets, fetching pages as it goes.
 func (c *Client) ListTicketsItems(ctx context.Context, p ListTicketsParams) iter.Seq2[Ticket, error] {
-	return func(yield func(Ticket, error) bool) {
-		for page, err := range c.ListTicketsPages(ctx, p) {
-			if err != nil {
-				var zero Ticket
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Ticket
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListTicketsPages(ctx, p), func(page *TicketPage) []Ticket {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Ticket
+		items = page.Data
+		return items
+	})
 }

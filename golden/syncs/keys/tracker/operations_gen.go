@@ -7,8 +7,6 @@ import (
 	"context"
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
-	"io"
-	"net/http"
 )
 
 // opBulkUpsertIssues describes PUT /issues/bulk to the runtime. It is never modified.
@@ -25,27 +23,15 @@ var opBulkUpsertIssues = rest.Operation{
 func (c *Client) BulkUpsertIssues(ctx context.Context, body IssueBulk) (*Job, error) {
 	req := c.rc.NewRequest(ctx, &opBulkUpsertIssues)
 	req.AppendPath("/issues/bulk")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Job
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Job
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opCreateIssue describes POST /issues to the runtime. It is never modified.
@@ -59,27 +45,15 @@ var opCreateIssue = rest.Operation{
 func (c *Client) CreateIssue(ctx context.Context, body IssueInput) (*Issue, error) {
 	req := c.rc.NewRequest(ctx, &opCreateIssue)
 	req.AppendPath("/issues")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Issue
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Issue
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opDeleteIssue describes DELETE /issues/{issue_id} to the runtime. It is never modified.
@@ -100,17 +74,8 @@ type DeleteIssueParams struct {
 func (c *Client) DeleteIssue(ctx context.Context, p DeleteIssueParams) error {
 	req := c.rc.NewRequest(ctx, &opDeleteIssue)
 	req.AppendPath("/issues/")
-	req.AppendPathParam("issue_id", rest.StyleSimple, false, rest.Scalar(p.IssueID.String()))
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 65536))
-		return nil
-	}
-	return c.rc.NewError(req, resp, nil)
+	req.PathString("issue_id", rest.StyleSimple, false, p.IssueID.String())
+	return c.rc.Call(req, nil)
 }
 
 // opGetIssue describes GET /issues/{issue_id} to the runtime. It is never modified.
@@ -131,25 +96,13 @@ type GetIssueParams struct {
 func (c *Client) GetIssue(ctx context.Context, p GetIssueParams) (*Issue, error) {
 	req := c.rc.NewRequest(ctx, &opGetIssue)
 	req.AppendPath("/issues/")
-	req.AppendPathParam("issue_id", rest.StyleSimple, false, rest.Scalar(p.IssueID.String()))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("issue_id", rest.StyleSimple, false, p.IssueID.String())
+	req.HeaderString("Accept", "application/json")
+	var out Issue
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Issue
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opSearchIssues describes POST /issues/search to the runtime. It is never modified.
@@ -163,27 +116,15 @@ var opSearchIssues = rest.Operation{
 func (c *Client) SearchIssues(ctx context.Context, body IssueSearch) (*IssueList, error) {
 	req := c.rc.NewRequest(ctx, &opSearchIssues)
 	req.AppendPath("/issues/search")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out IssueList
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out IssueList
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opUpdateIssue describes PATCH /issues/{issue_id} to the runtime. It is never modified.
@@ -203,28 +144,16 @@ type UpdateIssueParams struct {
 func (c *Client) UpdateIssue(ctx context.Context, p UpdateIssueParams, body IssueInput) (*Issue, error) {
 	req := c.rc.NewRequest(ctx, &opUpdateIssue)
 	req.AppendPath("/issues/")
-	req.AppendPathParam("issue_id", rest.StyleSimple, false, rest.Scalar(p.IssueID.String()))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.PathString("issue_id", rest.StyleSimple, false, p.IssueID.String())
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Issue
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Issue
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opUpsertIssue describes PUT /issues to the runtime. It is never modified.
@@ -241,25 +170,13 @@ var opUpsertIssue = rest.Operation{
 func (c *Client) UpsertIssue(ctx context.Context, body IssueInput) (*Issue, error) {
 	req := c.rc.NewRequest(ctx, &opUpsertIssue)
 	req.AppendPath("/issues")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Issue
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Issue
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

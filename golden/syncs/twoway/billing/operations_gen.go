@@ -8,7 +8,6 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
 	"iter"
-	"net/http"
 )
 
 // opGetCustomer describes GET /v1/customers/{customer} to the runtime. It is never modified.
@@ -29,25 +28,13 @@ type GetCustomerParams struct {
 func (c *Client) GetCustomer(ctx context.Context, p GetCustomerParams) (*Customer, error) {
 	req := c.rc.NewRequest(ctx, &opGetCustomer)
 	req.AppendPath("/v1/customers/")
-	req.AppendPathParam("customer", rest.StyleSimple, false, rest.Scalar(p.Customer))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("customer", rest.StyleSimple, false, p.Customer)
+	req.HeaderString("Accept", "application/json")
+	var out Customer
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Customer
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opListEvents describes GET /v1/events to the runtime. It is never modified.
@@ -89,29 +76,17 @@ func (c *Client) ListEvents(ctx context.Context, p ListEventsParams) (*ListEvent
 		req.AddQuery("types", rest.StyleDeepObject, true, rest.List(rest.FormatStrings(p.Types)))
 	}
 	if v, ok := p.Limit.Get(); ok {
-		req.AddQuery("limit", rest.StyleForm, true, rest.Scalar(rest.FormatInt(v)))
+		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
 	}
 	if v, ok := p.StartingAfter.Get(); ok {
-		req.AddQuery("starting_after", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("starting_after", rest.StyleForm, true, v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ListEventsResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ListEventsResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // ListEventsPages calls ListEvents for each page in turn (item_cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -160,25 +135,14 @@ func (c *Client) ListEventsPages(ctx context.Context, p ListEventsParams) iter.S
 
 // ListEventsItems yields every item of every page of ListEvents, fetching pages as it goes.
 func (c *Client) ListEventsItems(ctx context.Context, p ListEventsParams) iter.Seq2[Event, error] {
-	return func(yield func(Event, error) bool) {
-		for page, err := range c.ListEventsPages(ctx, p) {
-			if err != nil {
-				var zero Event
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Event
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListEventsPages(ctx, p), func(page *ListEventsResponse) []Event {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Event
+		items = page.Data
+		return items
+	})
 }
 
 // opUpdateCustomer describes POST /v1/customers/{customer} to the runtime. It is never modified.
@@ -198,28 +162,16 @@ type UpdateCustomerParams struct {
 func (c *Client) UpdateCustomer(ctx context.Context, p UpdateCustomerParams, body *UpdateCustomerRequest) (*Customer, error) {
 	req := c.rc.NewRequest(ctx, &opUpdateCustomer)
 	req.AppendPath("/v1/customers/")
-	req.AppendPathParam("customer", rest.StyleSimple, false, rest.Scalar(p.Customer))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.PathString("customer", rest.StyleSimple, false, p.Customer)
+	req.HeaderString("Accept", "application/json")
 	if body != nil {
 		if err := req.SetFormBody(body); err != nil {
 			return nil, err
 		}
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Customer
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Customer
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
 	"iter"
-	"net/http"
 	"time"
 )
 
@@ -23,27 +22,15 @@ var opCreateContact = rest.Operation{
 func (c *Client) CreateContact(ctx context.Context, body ContactInput) (*Contact, error) {
 	req := c.rc.NewRequest(ctx, &opCreateContact)
 	req.AppendPath("/contacts")
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Contact
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Contact
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opGetContact describes GET /contacts/{id} to the runtime. It is never modified.
@@ -64,25 +51,13 @@ type GetContactParams struct {
 func (c *Client) GetContact(ctx context.Context, p GetContactParams) (*Contact, error) {
 	req := c.rc.NewRequest(ctx, &opGetContact)
 	req.AppendPath("/contacts/")
-	req.AppendPathParam("id", rest.StyleSimple, false, rest.Scalar(p.ID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.PathString("id", rest.StyleSimple, false, p.ID)
+	req.HeaderString("Accept", "application/json")
+	var out Contact
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Contact
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // opListContacts describes GET /contacts to the runtime. It is never modified.
@@ -108,29 +83,17 @@ func (c *Client) ListContacts(ctx context.Context, p ListContactsParams) (*Conta
 	req := c.rc.NewRequest(ctx, &opListContacts)
 	req.AppendPath("/contacts")
 	if v, ok := p.UpdatedSince.Get(); ok {
-		req.AddQuery("updated_since", rest.StyleForm, true, rest.Scalar(rest.FormatTime(v)))
+		req.QueryString("updated_since", rest.StyleForm, true, rest.FormatTime(v))
 	}
 	if v, ok := p.Cursor.Get(); ok {
-		req.AddQuery("cursor", rest.StyleForm, true, rest.Scalar(v))
+		req.QueryString("cursor", rest.StyleForm, true, v)
 	}
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	req.HeaderString("Accept", "application/json")
+	var out ContactPage
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out ContactPage
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }
 
 // ListContactsPages calls ListContacts for each page in turn (cursor pagination), starting from the page p selects, and yields each page. To resume later, save the cursor of the last page you processed and set it in p.
@@ -169,25 +132,14 @@ func (c *Client) ListContactsPages(ctx context.Context, p ListContactsParams) it
 
 // ListContactsItems yields every item of every page of ListContacts, fetching pages as it goes.
 func (c *Client) ListContactsItems(ctx context.Context, p ListContactsParams) iter.Seq2[Contact, error] {
-	return func(yield func(Contact, error) bool) {
-		for page, err := range c.ListContactsPages(ctx, p) {
-			if err != nil {
-				var zero Contact
-				yield(zero, err)
-				return
-			}
-			if page == nil {
-				continue
-			}
-			var items []Contact
-			items = page.Data
-			for _, it := range items {
-				if !yield(it, nil) {
-					return
-				}
-			}
+	return rest.Items(c.ListContactsPages(ctx, p), func(page *ContactPage) []Contact {
+		if page == nil {
+			return nil
 		}
-	}
+		var items []Contact
+		items = page.Data
+		return items
+	})
 }
 
 // opUpdateContact describes PATCH /contacts/{id} to the runtime. It is never modified.
@@ -207,26 +159,14 @@ type UpdateContactParams struct {
 func (c *Client) UpdateContact(ctx context.Context, p UpdateContactParams, body ContactInput) (*Contact, error) {
 	req := c.rc.NewRequest(ctx, &opUpdateContact)
 	req.AppendPath("/contacts/")
-	req.AppendPathParam("id", rest.StyleSimple, false, rest.Scalar(p.ID))
-	req.SetHeader("Accept", false, rest.Scalar("application/json"))
+	req.PathString("id", rest.StyleSimple, false, p.ID)
+	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
 	}
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out Contact
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nil
-		}
-		var out Contact
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	}
-	return nil, c.rc.NewError(req, resp, nil)
+	return &out, nil
 }

@@ -1,0 +1,116 @@
+package rest
+
+import (
+	"io"
+	"iter"
+	"net/http"
+	"slices"
+)
+
+// The Call helpers hold what every generated operation method would
+// otherwise repeat: send the request, close the body, tell a 2xx from an
+// error, decode the success body and build the typed *Error. Keeping this
+// here rather than in each method makes a generated client much cheaper to
+// compile.
+
+// Call sends r for an operation without a documented success body. A 2xx
+// response's body is drained (at most 64 KiB) and closed; any other status
+// becomes an *Error whose Model is decodeErr(status, body) when decodeErr is
+// not nil.
+func (c *Client) Call(r *Request, decodeErr func(status int, body []byte) any) error {
+	resp, err := c.Do(r)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		return nil
+	}
+	return c.NewError(r, resp, decodeErr)
+}
+
+// CallJSON sends r and decodes a 2xx JSON body into out. It reports false
+// with a nil error for 204 No Content and for the statuses in empty, which
+// have no documented body, and false with the error when sending, the
+// status or decoding fails (out may then be partly filled).
+func (c *Client) CallJSON(r *Request, out any, decodeErr func(status int, body []byte) any, empty ...int) (bool, error) {
+	resp, err := c.Do(r)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	if !success(resp) {
+		return false, c.NewError(r, resp, decodeErr)
+	}
+	if resp.StatusCode == http.StatusNoContent || slices.Contains(empty, resp.StatusCode) {
+		return false, nil
+	}
+	if err := DecodeJSON(resp, out); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// CallBytes sends r and reads a 2xx body whole (text or binary content).
+// It returns nil and a nil error for 204 No Content and for the statuses in
+// empty, and nil with the error when sending, the status or reading fails.
+func (c *Client) CallBytes(r *Request, decodeErr func(status int, body []byte) any, empty ...int) ([]byte, error) {
+	resp, err := c.Do(r)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if !success(resp) {
+		return nil, c.NewError(r, resp, decodeErr)
+	}
+	if resp.StatusCode == http.StatusNoContent || slices.Contains(empty, resp.StatusCode) {
+		return nil, nil
+	}
+	b, err := ReadBody(resp)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func success(resp *http.Response) bool { return resp.StatusCode >= 200 && resp.StatusCode < 300 }
+
+// PathString is AppendPathParam with a scalar value. Generated methods call
+// the String variants for scalar parameters: a string argument is cheaper
+// to compile at each call site than a Param.
+func (r *Request) PathString(name string, style Style, explode bool, s string) {
+	r.AppendPathParam(name, style, explode, Scalar(s))
+}
+
+// QueryString is AddQuery with a scalar value.
+func (r *Request) QueryString(name string, style Style, explode bool, s string) {
+	r.AddQuery(name, style, explode, Scalar(s))
+}
+
+// HeaderString is SetHeader with a scalar value.
+func (r *Request) HeaderString(name, s string) { r.SetHeader(name, false, Scalar(s)) }
+
+// CookieString is AddCookie with a scalar value.
+func (r *Request) CookieString(name, s string) { r.AddCookie(name, false, Scalar(s)) }
+
+// Items yields every item of every page pages yields, in order: items
+// returns a page's items (none for a nil page). The first error is yielded
+// with the zero item and ends the sequence. Generated XItems methods are
+// Items over XPages.
+func Items[P, I any](pages iter.Seq2[P, error], items func(P) []I) iter.Seq2[I, error] {
+	return func(yield func(I, error) bool) {
+		for page, err := range pages {
+			if err != nil {
+				var zero I
+				yield(zero, err)
+				return
+			}
+			for _, it := range items(page) {
+				if !yield(it, nil) {
+					return
+				}
+			}
+		}
+	}
+}
