@@ -660,7 +660,13 @@ func (sb *syncBinder) match() {
 				sb.ok = false
 			}
 		case ir.MatchNaturalKey:
-			if sb.to.Find == nil {
+			prop, bySearch := strings.CutPrefix(m.By.Text, "search.")
+			bySearch = bySearch && m.By.IsSet()
+			if bySearch && !sb.findSearch(m, prop) {
+				sb.ok = false
+				continue
+			}
+			if !bySearch && sb.to.Find == nil {
 				sb.errorf(m.Kind.Pos, "%s: match by natural key needs a find operation on %q", sb.what, sb.to.Name)
 				sb.ok = false
 				continue
@@ -684,10 +690,46 @@ func (sb *syncBinder) match() {
 				}
 			}
 			s.NaturalKey = wf
+			if bySearch {
+				s.FindSearch = prop
+				continue
+			}
 			sb.findBy(m)
 			sb.findFilter(m)
 		}
 	}
+}
+
+// findSearch checks a match step finding the target through its entity's
+// search read (by: search.PROPERTY): the entity must read by search, and
+// the search's operator enum must have EQ.
+func (sb *syncBinder) findSearch(m config.MatchStep, prop string) bool {
+	se := sb.to.Search
+	if se == nil {
+		sb.errorf(m.By.Pos, "%s: by: %q finds the target through its search read, but %q has no read.search", sb.what, m.By.Text, sb.to.Name)
+		return false
+	}
+	if prop == "" || strings.ContainsAny(prop, " .[]") {
+		sb.errorf(m.By.Pos, "%s: by: %q must name one search property (search.PROPERTY)", sb.what, m.By.Text)
+		return false
+	}
+	if m.Filter.IsSet() {
+		sb.errorf(m.Filter.Pos, "%s: filter: does not apply to a search match (by: %q compares the property with the key)", sb.what, m.By.Text)
+		return false
+	}
+	if et := sb.typeOf(sb.to.Client, se.Op.Steps[len(se.Op.Steps)-1].Type.Unwrapped()); et != nil && et.Kind == ir.Enum {
+		var vals []string
+		for _, ev := range et.EnumValues {
+			if v := fmt.Sprint(ev.Value); v == "EQ" {
+				return true
+			} else {
+				vals = append(vals, v)
+			}
+		}
+		sb.errorf(m.By.Pos, "%s: by: %q needs the search operator EQ, which %q does not have (%s)", sb.what, m.By.Text, se.Call.Op.ID, strings.Join(vals, ", "))
+		return false
+	}
+	return true
 }
 
 // findBy decides where the find operation takes the natural key: the

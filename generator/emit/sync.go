@@ -471,6 +471,9 @@ func convertResult(oc *ir.OpCall, ent *ir.Entity, v jen.Code) jen.Code {
 }
 
 func (e *syncEmitter) findFunc(s *ir.Sync) jen.Code {
+	if s.FindSearch != "" {
+		return e.searchFindFunc(s)
+	}
 	ent := s.To
 	oc := ent.Find
 	set := map[*ir.Param]jen.Code{}

@@ -115,3 +115,49 @@ func (e *syncEmitter) searchPollFunc(ent *ir.Entity) jen.Code {
 		Qual("iter", "Seq2").Types(rec, jen.Error()).Block(
 		jen.Return(jen.Func().Params(jen.Id("yield").Func().Params(rec, jen.Error()).Bool()).Block(body...)))
 }
+
+// searchFindFunc emits Find for a match through the target's search read
+// (by: search.PROPERTY): one filter, PROPERTY EQ the key, and the first
+// record of the answer.
+func (e *syncEmitter) searchFindFunc(s *ir.Sync) jen.Code {
+	ent := s.To
+	se := ent.Search
+	oc := se.Call
+	body := []jen.Code{jen.Var().Id("body").Add(typeCode(oc.BodyType))}
+	for _, c := range se.Consts {
+		var v jen.Code = jen.Lit(c.Values[0])
+		if c.List {
+			var items []jen.Code
+			for _, x := range c.Values {
+				items = append(items, jen.Lit(x))
+			}
+			v = jen.Index().String().Values(items...)
+		}
+		body = append(body, setConst("body", c.Path, v))
+	}
+	body = append(body,
+		setConst("body", se.Limit, jen.Lit(1)),
+		// An empty list, not null: the body's sorts is required.
+		setConst("body", se.Sorts, jen.Index().String().Values()),
+		jen.Var().Id("f").Add(typeCode(se.FilterType)),
+		setConst("f", se.Prop, jen.Lit(s.FindSearch)),
+		setConst("f", se.Op, jen.Lit("EQ")),
+		setConst("f", se.Value, jen.Id("naturalKey")),
+		jen.Var().Id("g").Add(typeCode(se.GroupType)),
+		setConst("g", se.Filters, jen.Index().Add(typeCode(se.FilterType)).Values(jen.Id("f"))),
+		setConst("body", se.Groups, jen.Index().Add(typeCode(se.GroupType)).Values(jen.Id("g"))),
+		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, map[*ir.Param]jen.Code{}, bodyRef(oc, jen.Id("body")))...),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Lit(""), jen.False(), jen.Err())),
+	)
+	if oc.Op.Result.Single.Pointer {
+		body = append(body, jen.If(jen.Id("r").Op("==").Nil()).Block(jen.Return(jen.Lit(""), jen.False(), jen.Nil())))
+	}
+	body = append(body, returnAt("r", se.Results, func(v jen.Code) jen.Code {
+		return jen.For(jen.List(jen.Id("_"), jen.Id("x")).Op(":=").Range().Add(v)).Block(
+			append([]jen.Code{jen.Id("rec").Op(":=").Op("&").Id("x")}, returnAt("rec", ent.Key,
+				func(k jen.Code) jen.Code { return jen.Return(keyString(ent.KeyKind, k), jen.True(), jen.Nil()) },
+				jen.Null())...)...)
+	}, jen.Null())...)
+	body = append(body, jen.Return(jen.Lit(""), jen.False(), jen.Nil()))
+	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("naturalKey").String()).Params(jen.String(), jen.Bool(), jen.Error()).Block(body...)
+}

@@ -288,6 +288,10 @@ type Sync struct {
 	// "{key}" in it replaced by the key, escaped for a double-quoted
 	// string (a JQL query).
 	FindFilter string
+	// FindSearch, when set, finds the target through its entity's search
+	// read (read.search) instead of write.find: one filter, FindSearch EQ
+	// the key (match by: search.PROPERTY).
+	FindSearch string
 
 	Fields  []*WField
 	Assigns []*Assign

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -513,5 +514,56 @@ func TestWebhookRetries(t *testing.T) {
 	}
 	if count() != 2 {
 		t.Errorf("auto delivery: %d deliveries, want 2 (a 503, then the redelivery)", count())
+	}
+}
+
+// TestWebhookNestedKey: a webhook key that is a path (Stripe's
+// data.object.id) is written nested in the event, not as one flat key.
+func TestWebhookNestedKey(t *testing.T) {
+	const cfg = "../../specs/stripe-hubspot/connector.yaml"
+	if _, err := os.Stat("../../../shared/corpus/stripe__api__2023-09-12.yaml"); err != nil {
+		t.Skip("no ../shared/corpus")
+	}
+	sb, err := Load(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sb.Close)
+	st := sb.System("stripe")
+	ch := make(chan []byte, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		ch <- b
+	}))
+	defer srv.Close()
+	c, err := st.Create("Customer", Record{"object": "customer", "email": "a@b.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := c["id"].(string)
+	st.Subscribe(Subscription{URL: srv.URL, Secret: "whsec", Scheme: SignStripe})
+	if _, _, err := st.Update("Customer", id, func(r Record) { r["name"] = "Ann Lee" }); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.Flush(context.Background()); n != 1 || err != nil {
+		t.Fatalf("flush %d %v", n, err)
+	}
+	body := <-ch
+	var ev struct {
+		ID   string `json:"id"`
+		Type string `json:"type"`
+		Data struct {
+			Object map[string]any `json:"object"`
+		} `json:"data"`
+	}
+	var flat map[string]any
+	if err := json.Unmarshal(body, &ev); err != nil || json.Unmarshal(body, &flat) != nil {
+		t.Fatalf("event %s: %v", body, err)
+	}
+	if ev.Data.Object["id"] != id || ev.Type != "customer.updated" || ev.ID == "" {
+		t.Errorf("event %s: want data.object.id %s, type customer.updated", body, id)
+	}
+	if _, ok := flat["data.object.id"]; ok {
+		t.Errorf("event %s has a flat key data.object.id", body)
 	}
 }

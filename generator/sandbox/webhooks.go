@@ -92,14 +92,16 @@ func (h *webhooks) changed(s *System, e *entity, rec Record, kind string) {
 			m = map[string]any{}
 		}
 		props := schemaProps(s.schemaByName(w.Event.Text))
+		// The id, key and version are paths into the event (Stripe's
+		// data.object.id), not flat keys.
 		if w.ID.Text != "" {
-			m[w.ID.Text] = id
+			setPath(m, w.ID.Text, id)
 		}
 		if w.Key.Text != "" {
-			m[w.Key.Text] = kv
+			setPath(m, w.Key.Text, kv)
 		}
 		if w.Version.Text != "" && e.version != "" {
-			m[w.Version.Text] = rec[e.version]
+			setPath(m, w.Version.Text, rec[e.version])
 		}
 		if p := props["type"]; p != nil {
 			m["type"] = typ
