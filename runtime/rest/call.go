@@ -18,16 +18,13 @@ import (
 // becomes an *Error whose Model is decodeErr(status, body) when decodeErr is
 // not nil.
 func (c *Client) Call(r *Request, decodeErr func(status int, body []byte) any) error {
-	resp, err := c.Do(r)
+	resp, _, err := c.send(r, decodeErr, nil)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		return nil
-	}
-	return c.NewError(r, resp, decodeErr)
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	return nil
 }
 
 // CallJSON sends r and decodes a 2xx JSON body into out. It reports false
@@ -35,15 +32,12 @@ func (c *Client) Call(r *Request, decodeErr func(status int, body []byte) any) e
 // have no documented body, and false with the error when sending, the
 // status or decoding fails (out may then be partly filled).
 func (c *Client) CallJSON(r *Request, out any, decodeErr func(status int, body []byte) any, empty ...int) (bool, error) {
-	resp, err := c.Do(r)
+	resp, hasBody, err := c.send(r, decodeErr, empty)
 	if err != nil {
 		return false, err
 	}
 	defer resp.Body.Close()
-	if !success(resp) {
-		return false, c.NewError(r, resp, decodeErr)
-	}
-	if resp.StatusCode == http.StatusNoContent || slices.Contains(empty, resp.StatusCode) {
+	if !hasBody {
 		return false, nil
 	}
 	if err := DecodeJSON(resp, out); err != nil {
@@ -56,15 +50,12 @@ func (c *Client) CallJSON(r *Request, out any, decodeErr func(status int, body [
 // It returns nil and a nil error for 204 No Content and for the statuses in
 // empty, and nil with the error when sending, the status or reading fails.
 func (c *Client) CallBytes(r *Request, decodeErr func(status int, body []byte) any, empty ...int) ([]byte, error) {
-	resp, err := c.Do(r)
+	resp, hasBody, err := c.send(r, decodeErr, empty)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	if !success(resp) {
-		return nil, c.NewError(r, resp, decodeErr)
-	}
-	if resp.StatusCode == http.StatusNoContent || slices.Contains(empty, resp.StatusCode) {
+	if !hasBody {
 		return nil, nil
 	}
 	b, err := ReadBody(resp)
@@ -72,6 +63,22 @@ func (c *Client) CallBytes(r *Request, decodeErr func(status int, body []byte) a
 		return nil, err
 	}
 	return b, nil
+}
+
+// send is what the Call methods share: it sends r, turns a non-2xx status
+// into an *Error (closing that response), and reports whether a 2xx answer
+// carries a body (it is not 204 No Content nor one of the empty statuses).
+// With a nil error the caller closes resp.Body.
+func (c *Client) send(r *Request, decodeErr func(status int, body []byte) any, empty []int) (*http.Response, bool, error) {
+	resp, err := c.Do(r)
+	if err != nil {
+		return nil, false, err
+	}
+	if !success(resp) {
+		defer resp.Body.Close()
+		return nil, false, c.NewError(r, resp, decodeErr)
+	}
+	return resp, resp.StatusCode != http.StatusNoContent && !slices.Contains(empty, resp.StatusCode), nil
 }
 
 func success(resp *http.Response) bool { return resp.StatusCode >= 200 && resp.StatusCode < 300 }
