@@ -691,8 +691,10 @@ func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("time", "Time").Values(), jen.Err())),
 		jen.Id("fields").Op(":=").Map(jen.String()).String().Values(),
 	}...)
+	// Every readable field, not only those with a policy: the engine skips
+	// writing values the target already holds (runtime/engine, apply).
 	for _, w := range s.Fields {
-		if w.Policy == ir.SourceWins || len(w.Read.Steps) == 0 {
+		if len(w.Read.Steps) == 0 {
 			continue
 		}
 		body = append(body, walk(func() jen.Code { return jen.Id("r") }, w.Read.Steps, func(v func() jen.Code) []jen.Code {

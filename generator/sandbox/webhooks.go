@@ -69,6 +69,9 @@ type webhooks struct {
 	events    []Event
 	delivered int
 	attempts  int
+	// accepted and refused count the deliveries answered 2xx and those
+	// refused for good (a 4xx other than 429: a bad signature, say).
+	accepted, refused int
 	sub       Subscription
 	header    string
 	hc        *http.Client
@@ -244,10 +247,12 @@ func (s *System) deliverRetrying(ctx context.Context, ev Event) error {
 		case derr != nil:
 			err = derr
 		case status/100 == 2:
+			s.hooks.count(true)
 			return nil
 		case status == http.StatusTooManyRequests || status >= 500:
 			err = fmt.Errorf("status %d", status)
 		default:
+			s.hooks.count(false)
 			return fmt.Errorf("webhook %s: refused with status %d", ev.ID, status)
 		}
 	}
@@ -260,6 +265,25 @@ func (s *System) DeliveryAttempts() int {
 	s.hooks.mu.Lock()
 	defer s.hooks.mu.Unlock()
 	return s.hooks.attempts
+}
+
+func (h *webhooks) count(accepted bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if accepted {
+		h.accepted++
+	} else {
+		h.refused++
+	}
+}
+
+// DeliveryResults is how many events the subscriber accepted (2xx) and
+// how many it refused for good (a 4xx other than 429), over Flush and
+// Auto deliveries.
+func (s *System) DeliveryResults() (accepted, refused int) {
+	s.hooks.mu.Lock()
+	defer s.hooks.mu.Unlock()
+	return s.hooks.accepted, s.hooks.refused
 }
 
 // Sign returns the signature header value for body under scheme.

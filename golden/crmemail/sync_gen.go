@@ -328,10 +328,63 @@ func QualifiedLeadsToNurture(c Clients) *engine.Sync[crm.Lead, QualifiedLeadsToN
 				return nil, time.Time{}, err
 			}
 			fields := map[string]string{}
+			if j, ok := syncutil.FieldJSON(oas.Value(r.EmailAddress)); ok {
+				fields["email_address"] = j
+			}
+			if j, ok := syncutil.FieldJSON(oas.Value(r.Status)); ok {
+				fields["status"] = j
+			}
+			if v0, ok := r.SourceID.Get(); ok {
+				if j, ok := syncutil.FieldJSON(oas.Value(v0)); ok {
+					fields["source_id"] = j
+				}
+			}
 			if r.MergeFields != nil {
 				if v1, ok := r.MergeFields.Fname.Get(); ok {
 					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
 						fields["merge_fields.FNAME"] = j
+					}
+				}
+			}
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Lname.Get(); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
+						fields["merge_fields.LNAME"] = j
+					}
+				}
+			}
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Company.Get(); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
+						fields["merge_fields.COMPANY"] = j
+					}
+				}
+			}
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Tier.Get(); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
+						fields["merge_fields.TIER"] = j
+					}
+				}
+			}
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Sender.Get(); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
+						fields["merge_fields.SENDER"] = j
+					}
+				}
+			}
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Mobile.Get(); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
+						fields["merge_fields.MOBILE"] = j
+					}
+				}
+			}
+			if r.MergeFields != nil {
+				if v1, ok := r.MergeFields.Landline.Get(); ok {
+					if j, ok := syncutil.FieldJSON(oas.Value(v1)); ok {
+						fields["merge_fields.LANDLINE"] = j
 					}
 				}
 			}

@@ -262,18 +262,23 @@ func Execute(t *testing.T, p Pairing, o Options) Figures {
 	}
 	fig.Total = time.Since(start)
 
+	// Let the last round's work finish first: the oracle can match while
+	// a write whose answer was lost (a fault after the write applied) is
+	// still waiting for its retry. Writes that never stop (ping-pong) fail
+	// here.
+	r.settle()
+
 	// Quiet round: no user change; several polls must write nothing.
 	writes, byOp := r.targetWrites(), r.targetWritesByOp()
+	quietLog := len(r.proc.log())
 	time.Sleep(4*o.Every + time.Second)
 	if after := r.targetWrites(); after != writes {
-		var ops []string
-		for k, v := range r.targetWritesByOp() {
-			if v != byOp[k] {
-				ops = append(ops, fmt.Sprintf("%s: %d", k, v-byOp[k]))
-			}
+		log := r.proc.log()
+		if quietLog > len(log) {
+			quietLog = 0 // the buffer was trimmed meanwhile
 		}
-		sort.Strings(ops)
-		t.Errorf("a round with no user change wrote %d requests to %s (ping-pong or rewrite of unchanged records): %s", after-writes, strings.Join(p.Targets, ", "), strings.Join(ops, ", "))
+		t.Errorf("a round with no user change wrote %d requests to %s (ping-pong or rewrite of unchanged records): %s\nconnector log of the quiet round (tail):\n%s",
+			after-writes, strings.Join(p.Targets, ", "), r.writesSince(byOp), tail(withoutReads(log[quietLog:])))
 	}
 	if probs := r.Check(); len(probs) > 0 {
 		t.Errorf("after the quiet round: %d discrepancies:\n%s", len(probs), head(probs))
@@ -286,6 +291,15 @@ func Execute(t *testing.T, p Pairing, o Options) Figures {
 		fig.Requests[s.Name()] = st.Total
 		for k, v := range st.Faults {
 			fig.Faults[k] += v
+		}
+	}
+	for _, wh := range p.Webhooks {
+		// A subscription that delivered nothing, or whose events the
+		// connector refused (a signature it does not verify), proves
+		// nothing about the webhook path.
+		acc, ref := sb.System(wh.System).DeliveryResults()
+		if acc == 0 || ref > 0 {
+			t.Errorf("webhooks from %s to %s: %d accepted, %d refused; want some accepted and none refused", wh.System, wh.Sync, acc, ref)
 		}
 	}
 	if vs := sb.Violations(); len(vs) > 0 {
@@ -302,8 +316,13 @@ func Execute(t *testing.T, p Pairing, o Options) Figures {
 	if o.FaultRate > 0 && faults == 0 {
 		t.Errorf("no fault was injected: the run proves nothing about recovery")
 	}
-	t.Logf("%s: %d records, initial sync %v (%.0f records/s), all rounds %v, requests %v, faults %v",
-		p.Name, fig.Records, fig.Initial.Round(time.Millisecond), fig.RecordsPerSecond(), fig.Total.Round(time.Millisecond), fig.Requests, fig.Faults)
+	var hooks []string
+	for _, wh := range p.Webhooks {
+		acc, _ := sb.System(wh.System).DeliveryResults()
+		hooks = append(hooks, fmt.Sprintf("%s: %d accepted", wh.System, acc))
+	}
+	t.Logf("%s: %d records, initial sync %v (%.0f records/s), all rounds %v, requests %v, faults %v, webhooks %v",
+		p.Name, fig.Records, fig.Initial.Round(time.Millisecond), fig.RecordsPerSecond(), fig.Total.Round(time.Millisecond), fig.Requests, fig.Faults, hooks)
 	return fig
 }
 
@@ -325,6 +344,49 @@ func (r *Run) converge(what string) {
 	}
 	r.T.Fatalf("%s: the target did not converge to the oracle within %v; %d discrepancies:\n%s\nconnector log (tail):\n%s",
 		what, r.opts.Converge, len(probs), head(probs), tail(r.proc.log()))
+}
+
+// settle waits until the target systems have received no write for two
+// polling intervals and a second (bounded by Options.Converge).
+func (r *Run) settle() {
+	r.T.Helper()
+	quiet := 2*r.opts.Every + time.Second
+	start, w0, byOp, logAt := time.Now(), r.targetWrites(), r.targetWritesByOp(), len(r.proc.log())
+	last, lastChange := w0, time.Now()
+	for time.Since(lastChange) < quiet {
+		if time.Since(start) > r.opts.Converge {
+			r.T.Fatalf("the connector kept writing for %v after the oracle matched (%d writes): ping-pong between the directions?\nconnector log (tail):\n%s",
+				r.opts.Converge, r.targetWrites()-w0, tail(withoutReads(r.proc.log())))
+		}
+		time.Sleep(50 * time.Millisecond)
+		if n := r.targetWrites(); n != last {
+			last, lastChange = n, time.Now()
+		}
+	}
+	if last != w0 {
+		var why []string
+		if log := r.proc.log(); logAt <= len(log) {
+			for line := range strings.SplitSeq(log[logAt:], "\n") {
+				if strings.Contains(line, "engine: writing record") || strings.Contains(line, "record attempt failed") {
+					why = append(why, line)
+				}
+			}
+		}
+		r.T.Logf("settling before the quiet round: %d trailing writes: %s\n%s", last-w0, r.writesSince(byOp), strings.Join(why, "\n"))
+	}
+}
+
+// writesSince lists the write operations counted since byOp with their
+// counts.
+func (r *Run) writesSince(byOp map[string]int64) string {
+	var ops []string
+	for k, v := range r.targetWritesByOp() {
+		if v != byOp[k] {
+			ops = append(ops, fmt.Sprintf("%s: %d", k, v-byOp[k]))
+		}
+	}
+	sort.Strings(ops)
+	return strings.Join(ops, ", ")
 }
 
 // targetWrites counts write requests (any method but GET and HEAD) the
@@ -468,6 +530,11 @@ func (r *Run) start() {
 	r.T.Helper()
 	args := append([]string{"run", "-addr", "127.0.0.1:0", "-state", "sqlite://" + filepath.ToSlash(r.state),
 		"-every", r.opts.Every.String(), "-retry-base-delay", "10ms", "-drain-timeout", "2s"}, r.opts.Args...)
+	if lvl := os.Getenv("CONNECTORGEN_E2E_LOG_LEVEL"); lvl != "" {
+		// For diagnosis: debug logs name every write and the fields that
+		// made it (shown by the quiet round when it fails).
+		args = append(args, "-log-level", lvl)
+	}
 	cmd := exec.Command(r.bin, args...)
 	cmd.Env = append(os.Environ(), r.env...)
 	stderr, err := cmd.StderrPipe()
@@ -564,6 +631,18 @@ func head(lines []string) string {
 		lines = append(lines[:15:15], fmt.Sprintf("... and %d more", len(lines)-15))
 	}
 	return "  " + strings.Join(lines, "\n  ")
+}
+
+// withoutReads drops the log lines of GET requests, which a quiet round
+// is full of, to leave its writes and what led to them.
+func withoutReads(log string) string {
+	var b strings.Builder
+	for line := range strings.SplitSeq(log, "\n") {
+		if !strings.Contains(line, `"method":"GET"`) {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
 }
 
 func tail(s string) string {

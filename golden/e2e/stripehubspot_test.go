@@ -41,19 +41,14 @@ func stripeHubSpotPairing() Pairing {
 		Env: func(r *Run) []string {
 			return []string{"STRIPE_SECRET_KEY=sk_test_e2e", "HUBSPOT_PRIVATE_APP_TOKEN=pat-e2e", "STRIPE_WEBHOOK_SECRET=whsec_e2e"}
 		},
-		// HubSpot fails before applying writes only: with after-write
-		// faults the contacts are found by email (no duplicate) but the
-		// quiet round sees 2 unchanged PATCHes (see the RUNBOOK's
-		// compromises).
-		AdjustFaults: func(system string, f *sandbox.Faults) {
-			if system == "hubspot" {
-				f.AfterWrite = -1
-			}
-		},
-		Seed:    shSeed,
-		Change:  shChange,
-		Check:   shCheck,
-		Targets: []string{"stripe", "hubspot"},
+		// Stripe signs its webhooks with Stripe-Signature (t=…,v1=…):
+		// every customer change is also delivered to the running
+		// connector, which re-reads the customer (the feed reconciles).
+		Webhooks: []Webhook{{System: "stripe", Sync: "customers_to_contacts", Secret: "whsec_e2e", Scheme: sandbox.SignStripe}},
+		Seed:     shSeed,
+		Change:   shChange,
+		Check:    shCheck,
+		Targets:  []string{"stripe", "hubspot"},
 		// HubSpot's search (the contacts' read and the find by email) is
 		// a POST that writes nothing.
 		Reads: []string{"post-/crm/v3/objects/contacts/search_doSearch"},
@@ -102,6 +97,23 @@ func shSeed(r *Run) error {
 		}
 	}
 	r.Vars["next"] = 20 * Scale()
+	// Contacts sales created before the customer existed, carrying the
+	// customer's email in another case: the connector finds them by email
+	// and links them instead of creating a second contact (which HubSpot
+	// would refuse with 409).
+	custs := records(r, "stripe", "stripe.Customer")
+	for i, pre := 0, 0; i < len(custs) && pre < 3; i++ {
+		email, ok := custs[i]["email"].(string)
+		if !ok {
+			continue
+		}
+		now := time.Now().UTC().Format(time.RFC3339)
+		if _, err := hs.Create("Contact", sandbox.Record{"archived": false, "createdAt": now, "updatedAt": now,
+			"properties": map[string]any{"email": strings.ToUpper(strings.TrimSpace(email)), "firstname": "Pre", "lastname": fmt.Sprintf("Seeded%d", pre)}}); err != nil {
+			return err
+		}
+		pre++
+	}
 	// Contacts of people who are not customers: left alone.
 	var untouched []sandbox.Record
 	for i := range 3 {

@@ -53,6 +53,11 @@ const commitFanOut = 32
 // counted yet, and not durable until the batch is written.
 const outcomeQueued Outcome = "queued"
 
+// outcomeAbsorbed is apply's outcome for a record whose changed values the
+// target already held (runner.go): unchanged, but the reverse sync of a
+// two-way pair learns the values as after a write (echo.go).
+const outcomeAbsorbed Outcome = "absorbed"
+
 // pollJob is one record read by a poll and its cursor value.
 type pollJob[S any] struct {
 	rec S

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/connectorgen/connectorgen/runtime/engine"
 )
@@ -16,6 +17,10 @@ import (
 // maps; every change takes the next sequence number as its version and
 // cursor, and every write through the connector is counted.
 type twoWay struct {
+	// failAfterApply makes the next n updates apply and then answer an
+	// error (a 500 after the write, a lost answer).
+	failAfterApply int
+
 	mu     sync.Mutex
 	recs   map[string]map[string]string
 	ver    map[string]int64
@@ -93,7 +98,24 @@ func (s *twoWay) update(_ context.Context, id string, w *write, _ string) error 
 	}
 	s.set(id, unquote(w.F))
 	s.writes++
+	if s.failAfterApply > 0 {
+		s.failAfterApply--
+		return fmt.Errorf("500 after the write applied")
+	}
 	return nil
+}
+
+// current reads a record's fields as the target's Current does, renamed
+// to target paths.
+func (s *twoWay) current(names map[string]string) func(context.Context, string) (map[string]string, time.Time, error) {
+	return func(_ context.Context, id string) (map[string]string, time.Time, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.recs[id] == nil {
+			return nil, time.Time{}, fmt.Errorf("%s: %w", id, engine.ErrNotFound)
+		}
+		return quoted(s.recs[id], names), time.Time{}, nil
+	}
 }
 
 func (s *twoWay) writeCount() int {
@@ -296,5 +318,69 @@ func TestNoEchoSuppressionWritesBack(t *testing.T) {
 	runBoth(t, e)
 	if cust.writeCount() != 3 {
 		t.Fatalf("without echo suppression: %d customer writes, want 3 (one echo per created contact)", cust.writeCount())
+	}
+}
+
+// TestEchoOfAWriteWhoseAnswerWasLost: the reverse sync's write to the
+// customer lands but its answer is lost (a 500 after the write), so no echo
+// is recorded before the forward sync reads the changed customer. The
+// forward sync, which reads the contact for its conflict policy, finds the
+// contact already holding the value and writes nothing; it records the
+// echo the failed write could not, so the reverse sync's retry writes
+// nothing either, and quiet rounds stay quiet.
+func TestEchoOfAWriteWhoseAnswerWasLost(t *testing.T) {
+	var seq int64
+	cust, cont := newTwoWay("cus_", &seq), newTwoWay("ct_", &seq)
+	cust.put("cus_0", map[string]string{"name": "Ann 0", "balance": "1"})
+	e := engine.New(engine.NewMemoryStore(), engine.WithRetryBackoff(time.Millisecond, time.Millisecond))
+	out, back := twoWaySyncs(cust, cont, true)
+	// The forward sync also keeps the name current, the CRM winning it
+	// (pairing 3's target_wins), so it reads the contact before writing.
+	out.Map = func(_ context.Context, r *twoRec, _ engine.Lookups, _ bool) (write, error) {
+		return write{F: quoted(r.F, map[string]string{"balance": "billing_balance", "name": "fullname"})}, nil
+	}
+	name := field("fullname", false)
+	name.Policy = engine.TargetWins
+	out.Fields = []engine.Field[write]{field("billing_balance", false), name}
+	out.Current = cont.current(map[string]string{"billing_balance": "billing_balance", "fullname": "fullname"})
+	out.Echo.Fields = func(r *twoRec) map[string]string {
+		return quoted(r.F, map[string]string{"name": "name", "phone": "phone"})
+	}
+	back.Echo.Fields = func(r *twoRec) map[string]string {
+		return quoted(r.F, map[string]string{"balance": "billing_balance", "name": "fullname"})
+	}
+	back.Retry.MaxAttempts = 1
+	for _, s := range []*engine.Sync[twoRec, write]{out, back} {
+		if err := engine.Add(e, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runBoth(t, e)
+	runBoth(t, e)
+	if cont.writeCount() != 1 || cust.writeCount() != 0 {
+		t.Fatalf("initial sync: %d contact writes (want 1 create), %d customer writes (want 0)", cont.writeCount(), cust.writeCount())
+	}
+	ct := "ct_1"
+	cont.put(ct, map[string]string{"fullname": "Ann Lee"})
+	cust.failAfterApply = 1
+	if _, err := e.RunOnce(t.Context(), back.Name); err == nil {
+		t.Log("the reverse run reported no error; the record failed alone")
+	}
+	if got := cust.get("cus_0")["name"]; got != "Ann Lee" || cust.writeCount() != 1 {
+		t.Fatalf("the lost-answer write: customer name %q after %d writes, want \"Ann Lee\" after 1", got, cust.writeCount())
+	}
+	// The forward sync sees the customer's change (its version moved)
+	// before any echo of it was recorded.
+	for range 3 {
+		runBoth(t, e)
+	}
+	if cont.writeCount() != 1 {
+		t.Fatalf("the forward sync wrote the contact %d times after the lost answer, want 0 (it holds the name already)", cont.writeCount()-1)
+	}
+	if cust.writeCount() != 1 {
+		t.Fatalf("the reverse sync wrote the customer %d more times, want 0 (the forward sync recorded the echo)", cust.writeCount()-1)
+	}
+	if got := cont.get(ct)["fullname"]; got != "Ann Lee" {
+		t.Fatalf("contact name %q, want the user's", got)
 	}
 }

@@ -89,6 +89,69 @@ func TestNaturalKeyMatch(t *testing.T) {
 	}
 }
 
+// TestNaturalKeyMatchTargetWins: on the first write to a target record
+// found by its natural key, a field the target wins keeps the value the
+// target holds (sales named the contact before billing knew it); an
+// empty one is filled; values the target already holds are not written.
+func TestNaturalKeyMatchTargetWins(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore())
+	f.sync.Fields[1].Policy = engine.TargetWins
+	f.add(t)
+	ctx := context.Background()
+	named, _ := f.tgt.Create(ctx, &write{F: map[string]string{"email": `"a@x.io"`, "name": `"Sales name"`}}, "manual-a")
+	empty, _ := f.tgt.Create(ctx, &write{F: map[string]string{"email": `"b@x.io"`, "name": `""`}}, "manual-b")
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "Billing name"})
+	f.src.put(lead{ID: "b", Email: "b@x.io", Name: "Bo"})
+	rep := f.run(t)
+	if rep.Created != 0 || rep.Updated != 1 || rep.Unchanged != 1 {
+		t.Fatalf("want b updated (its empty name filled) and a unchanged (it holds its email, keeps its name): %+v", rep)
+	}
+	if _, m := f.tgt.byEmail("a@x.io"); m["name"] != `"Sales name"` {
+		t.Fatalf("member a: %v, want the target's name kept", m)
+	}
+	if _, m := f.tgt.byEmail("b@x.io"); m["name"] != `"Bo"` {
+		t.Fatalf("member b: %v, want the empty name filled", m)
+	}
+	for src, tk := range map[string]string{"a": named, "b": empty} {
+		if got, ok, _ := f.store.LookupXref(ctx, "leads_members", src); !ok || got != tk {
+			t.Fatalf("xref of %s = %q %v, want %s", src, got, ok, tk)
+		}
+	}
+	_, updates, _ := f.tgt.counts()
+	f.run(t)
+	if _, u, _ := f.tgt.counts(); u != updates {
+		t.Fatalf("a second run wrote %d updates", u-updates)
+	}
+}
+
+// TestLostCreateAnswerFoundByNaturalKey: a create that landed but whose
+// answer was lost is found by its natural key on the retry, and, the
+// target holding the values already, not written a second time.
+func TestLostCreateAnswerFoundByNaturalKey(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore())
+	f.sync.Fields[1].Policy = engine.TargetWins
+	lost := true
+	f.sync.Create = func(ctx context.Context, w *write, idem string) (string, error) {
+		id, err := f.tgt.Create(ctx, w, idem)
+		if err == nil && lost {
+			lost = false
+			return "", errors.New("500 after the create applied")
+		}
+		return id, err
+	}
+	f.add(t)
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "Ann"})
+	f.run(t)
+	creates, updates, n := f.tgt.counts()
+	if creates != 1 || updates != 0 || n != 1 {
+		t.Fatalf("%d creates, %d updates, %d members; want the one create and no rewrite", creates, updates, n)
+	}
+	id, _ := f.tgt.byEmail("a@x.io")
+	if tk, ok, _ := f.store.LookupXref(context.Background(), "leads_members", "a"); !ok || tk != id {
+		t.Fatalf("xref %q %v, want %s", tk, ok, id)
+	}
+}
+
 func TestTriggerEnterExit(t *testing.T) {
 	f := setup(t, engine.NewMemoryStore())
 	// Leaving needs status "lost"; "contacted" keeps a record that was in.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -256,9 +257,16 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 			return out, nil // counted when its batch is written
 		}
 		if err == nil {
-			if out == OutcomeCreated || out == OutcomeUpdated {
+			switch out {
+			case OutcomeCreated, OutcomeUpdated:
 				st.wrote()
 				r.echo(ctx, rec)
+			case outcomeAbsorbed:
+				// The target held the values already (the write landed
+				// before, or came from the other direction): the reverse
+				// sync must learn them as it would after a write.
+				r.echo(ctx, rec)
+				out = OutcomeUnchanged
 			}
 			t.count(out)
 			r.observe(out, start)
@@ -499,7 +507,7 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	// values; reading the target (conflict policies) resolves pending values
 	// into snap (the target shows the write landed) or drops them (it shows
 	// something else). resolved says they differ from the stored ones.
-	snap, pend, resolved := st.Snapshot, st.Pending, false
+	snap, pend, resolved, absorbed := st.Snapshot, st.Pending, false, false
 	newState := func() *RecordState {
 		var ns map[string]string
 		var np map[string]string
@@ -521,8 +529,12 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 		return &RecordState{Sync: s.Name, SourceKey: key, TargetKey: targetKey, In: true, Version: ver, Snapshot: ns, Pending: np, UpdatedAt: e.cfg.now()}
 	}
 	sameTarget := found && st.TargetKey == targetKey && targetKey != ""
+	// compared says snap holds what the target is known to hold: this
+	// sync's last write to the same target, or what reading the target
+	// showed (conflict policies, below).
+	compared := sameTarget
 	changed := func() bool {
-		if !sameTarget {
+		if !compared {
 			return true
 		}
 		for p, v := range vals {
@@ -561,13 +573,23 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 
 	// Conflict policies: a field the target changed since this sync last
 	// wrote it (its current value differs from the snapshot, and from a
-	// pending write of this sync whose commit was lost).
+	// pending write of this sync whose commit was lost), or, on the first
+	// write to a target record found by match (a natural key), a field the
+	// target already holds another value of.
 	var conflicts []Conflict
-	if !create && r.policies && sameTarget {
+	if !create && r.policies {
 		cur, changedAt, err := s.Current(ctx, targetKey)
 		if err != nil {
 			return "", tag(stageTarget, err)
 		}
+		if !sameTarget && st.TargetKey != "" {
+			// Linked to another target record before: its snapshot and
+			// pending values say nothing about this one. (A create whose
+			// answer was lost left no target key and its values pending:
+			// they are checked against this record below.)
+			snap, pend = nil, nil
+		}
+		compared = true
 		if len(pend) > 0 {
 			snap, pend = maps.Clone(snap), maps.Clone(pend)
 			if snap == nil {
@@ -589,6 +611,22 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 				pend = nil
 			}
 		}
+		// A value the target already holds needs no write, whoever put it
+		// there: the other direction's write coming back before its echo
+		// was recorded (echo.go), or this sync's own write whose answer
+		// was lost and is now retried. It becomes the snapshot.
+		for p, v := range vals {
+			if tv, has := cur[p]; has && tv == v && snap[p] != v {
+				if !resolved {
+					snap = maps.Clone(snap)
+					if snap == nil {
+						snap = map[string]string{}
+					}
+				}
+				snap[p] = v
+				resolved, absorbed = true, true
+			}
+		}
 		for _, f := range s.Fields {
 			if f.Policy == SourceWins || f.CreateOnly {
 				continue
@@ -596,7 +634,7 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 			v, set := vals[f.Path]
 			base, had := snap[f.Path]
 			tv, has := cur[f.Path]
-			if !set || !had || !has || tv == base || tv == v {
+			if !set || !has || tv == v || had && tv == base || !had && isEmptyJSON(tv) {
 				continue
 			}
 			keep := false
@@ -619,7 +657,11 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 			t.do(func(r *Report) { r.Conflicts += len(conflicts) })
 		}
 		if !changed() {
-			return unchanged(conflicts)
+			out, err := unchanged(conflicts)
+			if err == nil && absorbed {
+				out = outcomeAbsorbed
+			}
+			return out, err
 		}
 	}
 
@@ -663,6 +705,7 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 		}
 		return o.done(c)
 	}
+	r.logWrite(ctx, action, key, targetKey, vals, snap, sameTarget)
 	if b, ok := o.batch.(*batcher[S, W]); ok && !r.policies {
 		b.add(&batchItem[S, W]{key: key, w: w, create: create, targetKey: targetKey, out: out, finish: finish})
 		return outcomeQueued, nil
@@ -723,6 +766,30 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 		return "", err
 	}
 	return out, nil
+}
+
+// isEmptyJSON says a canonical JSON value holds nothing a conflict policy
+// would keep: null or the empty string.
+func isEmptyJSON(v string) bool { return v == "null" || v == `""` }
+
+// logWrite says at debug level why a record is written: the fields whose
+// values differ from what this sync last wrote (all of them for a create
+// or a newly linked target), so that an operator can tell a real change
+// from a rewrite of equal values.
+func (r *runner[S, W]) logWrite(ctx context.Context, action, key, targetKey string, vals, snap map[string]string, sameTarget bool) {
+	lg := r.e.cfg.logger
+	if !lg.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	var changed []string
+	for p, v := range vals {
+		if sv, ok := snap[p]; !sameTarget || !ok || sv != v {
+			changed = append(changed, p)
+		}
+	}
+	slices.Sort(changed)
+	lg.LogAttrs(ctx, slog.LevelDebug, "engine: writing record", slog.String("sync", r.s.Name), slog.String("action", action),
+		slog.String("key", key), slog.String("target_key", targetKey), slog.Any("changed_fields", changed))
 }
 
 // commitTimeout bounds the commit that follows a successful write, which

@@ -187,8 +187,10 @@ type Sync[S, W any] struct {
 	WriteBatch func(ctx context.Context, ws []BatchWrite[W]) (BatchResult, error)
 	BatchSize  int
 	// Current reads the target's current field values (path → canonical
-	// JSON, as Field.Value) and its last change time, for conflict
-	// policies other than SourceWins; nil when every field is SourceWins.
+	// JSON, as Field.Value, for every field the target's read answers) and
+	// its last change time, for conflict policies other than SourceWins;
+	// nil when every field is SourceWins. Values the target already holds
+	// are not written again.
 	Current func(ctx context.Context, targetKey string) (fields map[string]string, changed time.Time, err error)
 	// SourceTime returns the record's change time for LastWriterWins.
 	SourceTime func(s *S) time.Time

@@ -105,6 +105,21 @@ func CustomersToContacts(c Clients) *engine.Sync[billing.Customer, CustomersToCo
 				return nil, time.Time{}, err
 			}
 			fields := map[string]string{}
+			if k1, ok := r.Properties["email"]; ok {
+				if j, ok := syncutil.FieldJSON(oas.Value(k1)); ok {
+					fields["properties.email"] = j
+				}
+			}
+			if k1, ok := r.Properties["billing_id"]; ok {
+				if j, ok := syncutil.FieldJSON(oas.Value(k1)); ok {
+					fields["properties.billing_id"] = j
+				}
+			}
+			if k1, ok := r.Properties["balance"]; ok {
+				if j, ok := syncutil.FieldJSON(oas.Value(k1)); ok {
+					fields["properties.balance"] = j
+				}
+			}
 			if k1, ok := r.Properties["name"]; ok {
 				if j, ok := syncutil.FieldJSON(oas.Value(k1)); ok {
 					fields["properties.name"] = j
