@@ -84,10 +84,10 @@ func (b *binder) sync(cfg *config.Sync, scope *naming.Scope) *ir.Sync {
 		}
 	}
 	if cfg.Enter != nil {
-		s.Enter = sb.pred(cfg.Enter, true)
+		s.Enter = sb.pred(cfg.Enter, true, "trigger")
 	}
 	if cfg.Exit != nil {
-		s.Exit = sb.pred(cfg.Exit, false)
+		s.Exit = sb.pred(cfg.Exit, false, "trigger")
 	}
 	if cfg.OnExit != nil {
 		s.OnExit = sb.exitAction(cfg.OnExit)
@@ -130,6 +130,16 @@ func (b *binder) syncNames(cfg *config.Sync, s *ir.Sync, scope *naming.Scope) bo
 	s.Funcs = ir.SyncFuncs{Map: stem + "Map", Enter: stem + "Enter", Exit: stem + "Exit", Fields: stem + "Fields", CreateBody: stem + "CreateBody", UpdateBody: stem + "UpdateBody"}
 	s.Funcs.Webhook = exported + "Webhook"
 	names := []string{s.FuncName, s.WriteType, s.Funcs.Webhook, s.Funcs.Map, s.Funcs.Enter, s.Funcs.Exit, s.Funcs.Fields, s.Funcs.CreateBody, s.Funcs.UpdateBody}
+	if a := cfg.OnExit; a != nil {
+		if a.When != nil {
+			s.Funcs.ExitWhen = stem + "ExitWhen"
+			names = append(names, s.Funcs.ExitWhen)
+		}
+		if len(a.Set) > 0 {
+			s.Funcs.ExitBody = stem + "ExitBody"
+			names = append(names, s.Funcs.ExitBody)
+		}
+	}
 	for _, n := range names {
 		if owner, taken := scope.Owner(n); taken {
 			b.errorf(cfg.Pos, "sync %q: its generated name %s is already %s; rename the sync", cfg.Name, n, owner)
@@ -142,23 +152,25 @@ func (b *binder) syncNames(cfg *config.Sync, s *ir.Sync, scope *naming.Scope) bo
 	return true
 }
 
-// pred binds a predicate; top-level conjunctions of the enter trigger
-// record which source fields they guarantee present.
-func (sb *syncBinder) pred(p *config.Predicate, top bool) *ir.Pred {
+// pred binds a predicate on the source record (of the trigger, or of
+// on_exit's when: where says which, for diagnostics); top-level
+// conjunctions of the enter trigger record which source fields they
+// guarantee present.
+func (sb *syncBinder) pred(p *config.Predicate, top bool, where string) *ir.Pred {
 	out := &ir.Pred{}
 	for _, q := range p.All {
-		out.All = append(out.All, sb.pred(q, top))
+		out.All = append(out.All, sb.pred(q, top, where))
 	}
 	for _, q := range p.Any {
-		out.Any = append(out.Any, sb.pred(q, false))
+		out.Any = append(out.Any, sb.pred(q, false, where))
 	}
 	if p.Not != nil {
-		out.Not = sb.pred(p.Not, false)
+		out.Not = sb.pred(p.Not, false, where)
 	}
 	if !p.Field.IsSet() {
 		return out
 	}
-	path, f, ok := sb.path(sb.from.Client, sb.from.Type, p.Field, sb.what+": trigger field")
+	path, f, ok := sb.path(sb.from.Client, sb.from.Type, p.Field, sb.what+": "+where+" field")
 	if !ok {
 		sb.ok = false
 		return out
@@ -186,7 +198,7 @@ func (sb *syncBinder) pred(p *config.Predicate, top bool) *ir.Pred {
 			}
 			continue
 		}
-		lit := sb.literal(sb.from.Client, leaf, v, fmt.Sprintf("%s: trigger on %q", sb.what, p.Field.Text))
+		lit := sb.literal(sb.from.Client, leaf, v, fmt.Sprintf("%s: %s on %q", sb.what, where, p.Field.Text))
 		if lit == nil {
 			sb.ok = false
 			continue
@@ -991,8 +1003,21 @@ func indexFrom(s string, c byte, i int) int {
 }
 
 // exitAction binds on_exit: a final write of constants through the
-// target's update, or an archive/delete operation taking the target key.
+// target's update, or an archive/delete operation taking the target key,
+// and its condition on the source record leaving (when).
 func (sb *syncBinder) exitAction(a *config.ExitAction) *ir.ExitAction {
+	out := sb.exitOp(a)
+	if a.When != nil {
+		when := sb.pred(a.When, false, "on_exit when")
+		if out != nil {
+			out.When = when
+		}
+	}
+	return out
+}
+
+// exitOp binds on_exit's action.
+func (sb *syncBinder) exitOp(a *config.ExitAction) *ir.ExitAction {
 	to := sb.to
 	what := sb.what + ": on_exit"
 	if len(a.Set) > 0 {

@@ -94,11 +94,13 @@ type Webhook struct {
 
 // ExitAction is a sync's on_exit: exactly one of Set (a final write of
 // constants through the target's update), Archive or Delete (an
-// operation of the target taking the record key).
+// operation of the target taking the record key), and When, a condition
+// on the source record leaving (nil: always).
 type ExitAction struct {
 	Pos             diag.Pos
 	Set             []Pair
 	Archive, Delete Value
+	When            *Predicate
 }
 
 // Xref is a persisted ID cross-reference table between two entities.
@@ -418,6 +420,7 @@ func (d *decoder) exitAction(k, n *yaml.Node, what string) *ExitAction {
 		},
 		"archive": func(_, v *yaml.Node) { a.Archive = d.value(v, "archive") },
 		"delete":  func(_, v *yaml.Node) { a.Delete = d.value(v, "delete") },
+		"when":    func(_, v *yaml.Node) { a.When = d.predicate(v, what+": when") },
 	})
 	n2 := 0
 	for _, b := range []bool{len(a.Set) > 0, a.Archive.IsSet(), a.Delete.IsSet()} {

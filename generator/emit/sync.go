@@ -46,10 +46,16 @@ func Syncs(c *ir.Connector) (File, error) {
 		e.constructor(f, s)
 		e.mapFunc(f, s)
 		if s.Enter != nil {
-			e.predFunc(f, s, s.Funcs.Enter, "enter", s.Enter)
+			e.predFunc(f, s, s.Funcs.Enter, "the enter trigger", s.Enter)
 		}
 		if s.Exit != nil {
-			e.predFunc(f, s, s.Funcs.Exit, "exit", s.Exit)
+			e.predFunc(f, s, s.Funcs.Exit, "the exit trigger", s.Exit)
+		}
+		if s.OnExit != nil && s.OnExit.When != nil {
+			e.predFunc(f, s, s.Funcs.ExitWhen, "the exit action's condition (on_exit when)", s.OnExit.When)
+		}
+		if s.OnExit != nil && s.OnExit.Kind == ir.ExitSet && s.To.Bulk != nil {
+			e.exitBodyFunc(f, s)
 		}
 		e.fieldsFunc(f, s)
 		if s.From.Webhook != nil {
@@ -207,9 +213,16 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 	if bk := to.Bulk; bk != nil && bk.Batch > 1 {
 		d[jen.Id("WriteBatch")] = e.batchFunc(s)
 		d[jen.Id("BatchSize")] = jen.Lit(bk.Batch)
+		if s.OnExit != nil && s.OnExit.Kind == ir.ExitSet {
+			// The exit write goes in the poll's batches.
+			d[jen.Id("BatchExit")] = jen.True()
+		}
 	}
 	if s.OnExit != nil {
 		d[jen.Id("OnExit")] = e.exitFunc(s)
+		if s.OnExit.When != nil {
+			d[jen.Id("OnExitWhen")] = jen.Id(s.Funcs.ExitWhen)
+		}
 	}
 	if s.HasConflicts && to.Get != nil {
 		d[jen.Id("Current")] = e.currentFunc(s)
@@ -645,24 +658,18 @@ func (e *syncEmitter) exitFunc(s *ir.Sync) jen.Code {
 	}
 	var reqBody jen.Code
 	if a.Kind == ir.ExitSet {
-		body = append(body, jen.Var().Id("b").Add(typeCode(oc.BodyType)))
-		for _, f := range a.Set {
-			leaf := f.Path.Steps[len(f.Path.Steps)-1].Type.Unwrapped()
-			body = append(body, jen.Block(append([]jen.Code{jen.Var().Id("v").Add(typeCode(leaf)).Op("=").Add(literal(f.Value))},
-				setPath(jen.Id("b"), f.Path.Steps, 1, storeValue)...)...))
-		}
-		reqBody = jen.Id("b")
 		if bk := s.To.Bulk; bk != nil {
-			// A bulk upsert finds the record by the key in its body: write
-			// the target key there and send the record as a list of one.
-			leaf := bk.ItemKey.Steps[len(bk.ItemKey.Steps)-1].Type.Unwrapped()
-			body = append(body, jen.Block(append([]jen.Code{jen.Var().Id("v").Add(typeCode(leaf)).Op("=").Add(typeCode(leaf)).Call(jen.Id("key"))},
-				setPath(jen.Id("b"), bk.ItemKey.Steps, 1, storeValue)...)...))
+			// A bulk upsert finds the record by the key in its body
+			// (ExitBody writes it there): send the record as a list of one.
+			body = append(body, jen.Id("b").Op(":=").Id(s.Funcs.ExitBody).Call(jen.Id("key")))
 			body = append(body, jen.Var().Id("bb").Add(typeCode(bk.BodyType)))
 			body = append(body, bodyConsts(bk.Consts, "bb")...)
 			body = append(body, jen.Id("v").Op(":=").Index().Add(typeCode(bk.ItemType)).Values(jen.Id("b")))
 			body = append(body, setPath(jen.Id("bb"), bk.List.Steps, 1, storeValue)...)
 			reqBody = jen.Id("bb")
+		} else {
+			body = append(body, exitSetBody(oc, a)...)
+			reqBody = jen.Id("b")
 		}
 		reqBody = bodyRef(oc, reqBody)
 	}
@@ -680,6 +687,32 @@ func (e *syncEmitter) exitFunc(s *ir.Sync) jen.Code {
 	}
 	body = append(body, jen.Return(jen.Qual(PkgSyncUtil, "Rejected").Call(jen.Err())))
 	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Error().Block(body...)
+}
+
+// exitSetBody declares b, the exit write's body with its constants.
+func exitSetBody(oc *ir.OpCall, a *ir.ExitAction) []jen.Code {
+	body := []jen.Code{jen.Var().Id("b").Add(typeCode(oc.BodyType))}
+	for _, f := range a.Set {
+		leaf := f.Path.Steps[len(f.Path.Steps)-1].Type.Unwrapped()
+		body = append(body, jen.Block(append([]jen.Code{jen.Var().Id("v").Add(typeCode(leaf)).Op("=").Add(literal(f.Value))},
+			setPath(jen.Id("b"), f.Path.Steps, 1, storeValue)...)...))
+	}
+	return body
+}
+
+// exitBodyFunc emits ExitBody for a bulk target: the record of the exit
+// write, its constants and the target key (the bulk upsert finds the
+// record by the key in its body). OnExit sends it alone; WriteBatch
+// carries it in a batch (BatchWrite.Exit).
+func (e *syncEmitter) exitBodyFunc(f *jen.File, s *ir.Sync) {
+	a, bk := s.OnExit, s.To.Bulk
+	body := exitSetBody(a.Op, a)
+	leaf := bk.ItemKey.Steps[len(bk.ItemKey.Steps)-1].Type.Unwrapped()
+	body = append(body, jen.Block(append([]jen.Code{jen.Var().Id("v").Add(typeCode(leaf)).Op("=").Add(typeCode(leaf)).Call(jen.Id("key"))},
+		setPath(jen.Id("b"), bk.ItemKey.Steps, 1, storeValue)...)...))
+	body = append(body, jen.Return(jen.Id("b")))
+	f.Add(comment(fmt.Sprintf("%s is the exit write of sync %s (on_exit set) to the %s record with key key.", s.Funcs.ExitBody, s.Name, s.To.Name)))
+	f.Func().Id(s.Funcs.ExitBody).Params(jen.Id("key").String()).Add(typeCode(a.Op.BodyType)).Block(body...)
 }
 
 func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {

@@ -13,6 +13,17 @@ import (
 func (e *syncEmitter) batchFunc(s *ir.Sync) jen.Code {
 	oc, bk := s.To.Create, s.To.Bulk
 	item := typeCode(bk.ItemType)
+	pick := jen.If(jen.Id("x").Dot("Create")).Block(
+		jen.Id("v").Index(jen.Id("i")).Op("=").Id(s.Funcs.CreateBody).Call(jen.Id("x").Dot("W")),
+	).Else().Block(
+		jen.Id("v").Index(jen.Id("i")).Op("=").Id(s.Funcs.UpdateBody).Call(jen.Id("x").Dot("W")),
+	)
+	if s.OnExit != nil && s.OnExit.Kind == ir.ExitSet {
+		// The exit action's final write (Sync.BatchExit).
+		pick = jen.If(jen.Id("x").Dot("Exit")).Block(
+			jen.Id("v").Index(jen.Id("i")).Op("=").Id(s.Funcs.ExitBody).Call(jen.Id("x").Dot("TargetKey")),
+		).Else().Add(pick)
+	}
 	keyOf := jen.Func().Params(jen.Id("item").Op("*").Add(item)).String().Block(
 		returnAt("item", bk.ItemKey,
 			func(v jen.Code) jen.Code { return jen.Return(keyString(s.To.KeyKind, v)) },
@@ -21,11 +32,7 @@ func (e *syncEmitter) batchFunc(s *ir.Sync) jen.Code {
 		jen.Id("res").Op(":=").Qual(PkgEngine, "BatchResult").Values(jen.Dict{jen.Id("Keys"): jen.Make(jen.Index().String(), jen.Len(jen.Id("ws")))}),
 		jen.Id("v").Op(":=").Make(jen.Index().Add(item), jen.Len(jen.Id("ws"))),
 		jen.For(jen.List(jen.Id("i"), jen.Id("x")).Op(":=").Range().Id("ws")).Block(
-			jen.If(jen.Id("x").Dot("Create")).Block(
-				jen.Id("v").Index(jen.Id("i")).Op("=").Id(s.Funcs.CreateBody).Call(jen.Id("x").Dot("W")),
-			).Else().Block(
-				jen.Id("v").Index(jen.Id("i")).Op("=").Id(s.Funcs.UpdateBody).Call(jen.Id("x").Dot("W")),
-			),
+			pick,
 			jen.Id("res").Dot("Keys").Index(jen.Id("i")).Op("=").Id("keyOf").Call(jen.Op("&").Id("v").Index(jen.Id("i"))),
 		),
 		jen.Var().Id("bb").Add(typeCode(bk.BodyType)),

@@ -311,7 +311,7 @@ func (e *syncEmitter) convert(a *ir.Assign, v jen.Code) []jen.Code {
 }
 
 func (e *syncEmitter) predFunc(f *jen.File, s *ir.Sync, name, which string, p *ir.Pred) {
-	f.Add(comment(fmt.Sprintf("%s is the %s trigger of sync %s.", name, which, s.Name)))
+	f.Add(comment(fmt.Sprintf("%s is %s of sync %s.", name, which, s.Name)))
 	f.Func().Id(name).Params(jen.Id("s").Op("*").Add(typeCode(s.From.Type))).Bool().Block(jen.Return(predExpr(p)))
 }
 

@@ -241,6 +241,9 @@ type ExitAction struct {
 	Op *OpCall
 	// Set are the constants ExitSet writes, paths into Op.BodyType.
 	Set []ExitField
+	// When is the action's condition on the source record leaving (nil:
+	// every record leaving gets the action).
+	When *Pred
 }
 
 // ExitField is one constant of an ExitSet action.
@@ -314,6 +317,10 @@ type Sync struct {
 // SyncFuncs are the names of a sync's unexported top-level functions.
 type SyncFuncs struct {
 	Map, Enter, Exit, Fields, CreateBody, UpdateBody string
+	// ExitWhen is the on_exit condition; ExitBody builds the final write
+	// of an on_exit set into a bulk target's record (shared by OnExit and
+	// WriteBatch). "" when the sync has none.
+	ExitWhen, ExitBody string
 	// Webhook (exported) builds the engine's webhook configuration.
 	Webhook string
 }

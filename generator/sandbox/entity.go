@@ -206,6 +206,9 @@ func (s *System) declareEntity(cfg *config.File, e *config.Entity) error {
 		if d.r == roleCreate && r.method == "PUT" {
 			r.role = roleUpsert // a collection PUT: bulk create-or-update
 		}
+		if d.r == roleUpsert && e.Bulk != nil {
+			r.list = e.Bulk.List.Text
+		}
 	}
 	return nil
 }

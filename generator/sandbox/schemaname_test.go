@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -204,6 +205,89 @@ components:
 	}
 	if got, _ := s.Record("Contact", "a@x.example"); got["first_name"] != "Grace" {
 		t.Errorf("a@x.example after the second upsert: %v; want first_name Grace", got)
+	}
+	if v := s.Violations(); len(v) > 0 {
+		t.Errorf("violations: %v", v)
+	}
+}
+
+// An array beside a bulk upsert's record list (SendGrid's list_ids: the
+// lists the contacts join) is kept per record as a set: each upsert adds
+// its members, lists joined before stay, a repeat adds nothing, and only
+// the request's records join.
+func TestUpsertJoinsLists(t *testing.T) {
+	spec := `openapi: 3.0.3
+info: { title: t, version: "1" }
+paths:
+  /contacts:
+    put:
+      operationId: upsertContacts
+      requestBody:
+        content: { application/json: { schema: { type: object, required: [contacts], properties: {
+          list_ids: { type: array, items: { type: string } },
+          contacts: { type: array, items: { $ref: '#/components/schemas/Contact' } } } } } }
+      responses:
+        "202": { description: queued, content: { application/json: { schema: { type: object, properties: { job_id: { type: string } } } } } }
+components:
+  schemas:
+    Contact:
+      type: object
+      properties: { email: { type: string }, first_name: { type: string } }
+`
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "spec.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "version: 1\npackage: p\noutput: .\nsystems:\n  s: { spec: spec.yaml }\n" +
+		"entities:\n  s.Contact:\n    key: email\n    write: { upsert: upsertContacts, bulk: { list: contacts } }\n"
+	if err := os.WriteFile(filepath.Join(dir, "connector.yaml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sb, err := Load(filepath.Join(dir, "connector.yaml"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	s := sb.System("s")
+	for _, body := range []string{
+		`{"list_ids":["L1"],"contacts":[{"email":"a@x.example"},{"email":"b@x.example"}]}`,
+		`{"list_ids":["L2","L1"],"contacts":[{"email":"a@x.example","first_name":"Ada"}]}`,
+		`{"list_ids":["L2"],"contacts":[{"email":"a@x.example"}]}`,
+		`{"contacts":[{"email":"c@x.example"}]}`,
+	} {
+		req, err := http.NewRequest("PUT", s.BaseURL()+"/contacts", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("PUT /contacts %s: %d %s", body, resp.StatusCode, b)
+		}
+	}
+	for email, want := range map[string][]any{"a@x.example": {"L1", "L2"}, "b@x.example": {"L1"}, "c@x.example": nil} {
+		got, ok := s.Record("Contact", email)
+		if !ok {
+			t.Fatalf("no contact %s", email)
+		}
+		lists, has := got["list_ids"]
+		if want == nil {
+			if has {
+				t.Errorf("%s joined lists %v without a list_ids in its request", email, lists)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(lists, want) {
+			t.Errorf("%s: list_ids %v, want %v (record %v)", email, lists, want, got)
+		}
+	}
+	if got, _ := s.Record("Contact", "a@x.example"); got["first_name"] != "Ada" {
+		t.Errorf("a@x.example: %v; want first_name Ada kept", got)
 	}
 	if v := s.Violations(); len(v) > 0 {
 		t.Errorf("violations: %v", v)

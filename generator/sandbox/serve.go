@@ -11,6 +11,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -592,9 +594,15 @@ func (s *System) applyLocked(e *entity, rec *record, patch Record, merge bool) (
 }
 
 // upsert serves a collection PUT: every record in the body (the body, or
-// the first array in it) is matched on the entity's unique fields and
-// updated or created. The answer is generated from the schema (bulk APIs
-// answer with a job id).
+// its record list: the mapping's write.bulk.list, else the first array in
+// it) is matched on the entity's unique fields and updated or created. The
+// answer is generated from the schema (bulk APIs answer with a job id).
+//
+// An array beside the record list in the body applies to every record of
+// the request: its members are added to the record's field of the same
+// name, as a set (SendGrid's list_ids, "the lists these contacts will be
+// added to": a repeated write adds nothing, lists joined before are kept).
+// A record carrying that field itself keeps its own value.
 func (s *System) upsert(w http.ResponseWriter, req *http.Request, r *route, params map[string]string, body []byte) {
 	v, err := decodeBody(req, body)
 	if err != nil {
@@ -602,18 +610,34 @@ func (s *System) upsert(w http.ResponseWriter, req *http.Request, r *route, para
 		return
 	}
 	var items []any
+	joins := map[string][]any{}
 	switch x := v.(type) {
 	case []any:
 		items = x
 	case map[string]any:
-		for _, k := range sortedKeys(x) {
-			if a, ok := x[k].([]any); ok {
-				items = a
-				break
+		list := ""
+		if r.list != "" {
+			if a, ok := getPath(x, r.list); ok {
+				items, _ = a.([]any)
+				list = r.list
 			}
 		}
-		if items == nil {
+		for _, k := range sortedKeys(x) {
+			if list != "" {
+				break
+			}
+			if a, ok := x[k].([]any); ok {
+				items, list = a, k
+			}
+		}
+		if list == "" {
 			items = []any{x}
+			break
+		}
+		for k, sv := range x {
+			if a, ok := sv.([]any); ok && k != list && !strings.HasPrefix(list, k+".") {
+				joins[k] = a
+			}
 		}
 	}
 	e := r.ent
@@ -631,6 +655,16 @@ func (s *System) upsert(w http.ResponseWriter, req *http.Request, r *route, para
 			if k, ok := getPath(data, e.key); ok {
 				existing = e.recs[keyString(k)]
 			}
+		}
+		for k, a := range joins {
+			if _, own := data[k]; own {
+				continue
+			}
+			var had []any
+			if existing != nil {
+				had, _ = existing.data[k].([]any)
+			}
+			data[k] = joinSet(had, a)
 		}
 		if existing != nil {
 			if out, st, _ := s.applyLocked(e, existing, data, true); st == 0 {
@@ -667,6 +701,21 @@ func (s *System) upsert(w http.ResponseWriter, req *http.Request, r *route, para
 		}
 	}
 	writeJSON(w, status, s.successType(r), out)
+}
+
+// joinSet is had with the members of add it lacks appended (compared as
+// JSON values), a new slice.
+func joinSet(had, add []any) []any {
+	out := deepCopy(had).([]any)
+	if out == nil {
+		out = []any{}
+	}
+	for _, v := range add {
+		if !slices.ContainsFunc(out, func(x any) bool { return reflect.DeepEqual(x, v) }) {
+			out = append(out, deepCopy(v))
+		}
+	}
+	return out
 }
 
 func (s *System) remove(w http.ResponseWriter, req *http.Request, r *route, params map[string]string) {

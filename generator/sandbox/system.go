@@ -304,6 +304,9 @@ type route struct {
 	keyParam string
 	merge    bool // update merges (PATCH) rather than replaces (PUT)
 	declared bool // the role comes from the mapping
+	// list is the body field holding a bulk upsert's records (the
+	// mapping's write.bulk.list; "" for the first array of the body).
+	list string
 	// valOp is op as the request validator sees it (events.go: without
 	// the deepObject parameters kin-openapi cannot decode).
 	valOp *openapi3.Operation

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/connectorgen/connectorgen/generator/config"
 	"github.com/connectorgen/connectorgen/generator/sandbox"
 )
 
@@ -18,9 +19,13 @@ import (
 // (specs/hubspot-sendgrid/connector.yaml over the vendor specs in
 // ../shared/corpus). Reads go through HubSpot's search (filtered and sorted
 // on lastmodifieddate, paged with after), writes through SendGrid's bulk
-// upsert, batched. SendGrid finds contacts by email, so the oracle pairs
-// by email; a contact that leaves the scope by becoming a customer keeps
-// its SendGrid contact, marked lifecycle=customer by the exit write.
+// upsert, batched, into the nurture list the config names (the upsert's
+// list_ids, which the sandbox keeps per contact). SendGrid finds contacts
+// by email, so the oracle pairs by email; a contact that leaves the scope
+// by becoming a customer keeps its SendGrid contact, marked
+// lifecycle=customer by the exit write (on_exit when), and one that
+// leaves otherwise (back to lead, or its email removed) keeps its SendGrid
+// contact as last written: no exit write.
 
 const (
 	hubspotToken = "pat-e2e-hubspot"
@@ -182,7 +187,34 @@ func hsSeed(r *Run) error {
 	}
 	r.Vars["untouched"] = untouched
 	r.Vars["customers"] = map[string]bool{} // contact ids that left the scope as customers
+	r.Vars["left"] = map[string]hsLeft{}    // contact ids that left the scope otherwise
+	list, err := hsNurtureList(r)
+	if err != nil {
+		return err
+	}
+	r.Vars["list"] = list
 	return nil
+}
+
+// hsLeft is a synced contact that left the scope other than as a customer:
+// its SendGrid contact (by the email it had) keeps the stage it had.
+type hsLeft struct{ email, stage string }
+
+// hsNurtureList is the list the config puts contacts on: the list_ids
+// param of sendgrid.Contact.
+func hsNurtureList(r *Run) (string, error) {
+	cfg, diags := config.Load(filepath.Join(r.Root, r.p.Config))
+	if cfg == nil || diags.HasErrors() {
+		return "", fmt.Errorf("config: %s", diags)
+	}
+	for _, e := range cfg.Entities {
+		for _, p := range e.Params {
+			if e.Name == "sendgrid.Contact" && p.Name == "list_ids" {
+				return p.Value.Text, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%s: sendgrid.Contact has no list_ids param", r.p.Config)
 }
 
 func hsProps(c sandbox.Record) map[string]any {
@@ -202,12 +234,14 @@ func contactInScope(c sandbox.Record) bool {
 }
 
 // hsChange makes one round of CRM changes: in-scope contacts that were
-// synced become customers (leaving the scope: the exit write), others are
+// synced become customers (leaving the scope: the exit write) or leave
+// otherwise (back to lead, email removed: no exit write), others are
 // edited or move between the two qualified stages, out-of-scope contacts
 // become qualified, new contacts arrive.
 func hsChange(r *Run, round int) error {
 	hs := r.SB.System("hubspot")
 	customers := r.Vars["customers"].(map[string]bool)
+	left := r.Vars["left"].(map[string]hsLeft)
 	var in, out []sandbox.Record
 	for _, c := range records(r, "hubspot", "hubspot.Contact") {
 		stage, _ := hsProp(c, "lifecyclestage")
@@ -239,6 +273,30 @@ func hsChange(r *Run, round int) error {
 		in = slices.Delete(in, i, i+1)
 		customers[keyOf(c["id"])] = true
 		if err := update(c, func(p map[string]any) { p["lifecyclestage"] = "customer" }); err != nil {
+			return err
+		}
+	}
+	// Synced, now out of scope for another reason: back to lead, or the
+	// email removed. Left alone afterwards, so the oracle knows what their
+	// SendGrid contacts hold.
+	for i := range 2 * Scale() {
+		if len(in) == 0 {
+			break
+		}
+		j := r.Rand.IntN(len(in))
+		c := in[j]
+		in = slices.Delete(in, j, j+1)
+		email, _ := hsProp(c, "email")
+		stage, _ := hsProp(c, "lifecyclestage")
+		left[keyOf(c["id"])] = hsLeft{email: strings.ToLower(strings.TrimSpace(email)), stage: stage}
+		err := update(c, func(p map[string]any) {
+			if i%2 == 0 {
+				p["lifecyclestage"] = "lead"
+			} else {
+				delete(p, "email")
+			}
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -277,10 +335,14 @@ func hsChange(r *Run, round int) error {
 		if _, ok := hsProp(c, "email"); !ok || touched[keyOf(c["id"])] {
 			continue
 		}
+		if _, gone := left[keyOf(c["id"])]; gone {
+			continue
+		}
 		if err := update(c, func(p map[string]any) { p["lifecyclestage"] = pick(r, hsInStages) }); err != nil {
 			return err
 		}
 	}
+	r.T.Logf("round %d: %d contacts left the scope as customers so far, %d otherwise", round, len(customers), len(left))
 	n := r.Vars["n"].(int)
 	for range 5 * Scale() {
 		n++
@@ -297,6 +359,20 @@ func hsCheck(r *Run) []string {
 	var probs []string
 	bad := func(f string, a ...any) { probs = append(probs, fmt.Sprintf(f, a...)) }
 	customers := r.Vars["customers"].(map[string]bool)
+	left := r.Vars["left"].(map[string]hsLeft)
+	list := r.Vars["list"].(string)
+	// The connector's own record of what it wrote: a contact's xref is
+	// committed after its batch was accepted. Converged means committed
+	// too, so a round's changes never race a commit still to come (a
+	// contact written just before the SIGKILL and re-read after it).
+	xrefs, err := r.Xrefs()
+	if err != nil {
+		return []string{"reading the connector's xrefs: " + err.Error()}
+	}
+	xrefOf := map[string]string{} // HubSpot id → SendGrid key (email)
+	for _, x := range xrefs {
+		xrefOf[x.Source] = x.Target
+	}
 	untouched := map[string]sandbox.Record{}
 	for _, u := range r.Vars["untouched"].([]sandbox.Record) {
 		untouched[u["email"].(string)] = u
@@ -324,7 +400,12 @@ func hsCheck(r *Run) []string {
 		raw, _ := hsProp(c, "email")
 		email := strings.ToLower(strings.TrimSpace(raw))
 		in := contactInScope(c)
-		if !in && !customers[id] {
+		stage, _ := hsProp(c, "lifecyclestage")
+		if l, ok := left[id]; ok {
+			// Left as a lead or without an email: its SendGrid contact
+			// keeps what was written while it was in, the stage included.
+			email, stage = l.email, l.stage
+		} else if !in && !customers[id] {
 			if t, ok := targets[email]; ok && email != "" {
 				bad("contact %s (%s, stage %v) is out of scope but has SendGrid contact %v", id, email, hsProps(c)["lifecyclestage"], t["email"])
 			}
@@ -337,8 +418,10 @@ func hsCheck(r *Run) []string {
 			bad("contact %s (%s, stage %v): no SendGrid contact", id, email, hsProps(c)["lifecyclestage"])
 			continue
 		}
-		stage, _ := hsProp(c, "lifecyclestage")
-		if !in {
+		if xrefOf[id] != email {
+			bad("contact %s (%s): the connector's xref names SendGrid contact %q", id, email, xrefOf[id])
+		}
+		if customers[id] {
 			stage = "customer" // the exit write
 		}
 		want := map[string]string{"email": email, "external_id": id, "custom_fields.lifecycle": stage}
@@ -356,6 +439,10 @@ func hsCheck(r *Run) []string {
 		}
 		if d := diffMaps(want, got); d != "" {
 			bad("SendGrid contact %s of HubSpot contact %s: %s", email, id, d)
+		}
+		// On the nurture list the config names, and on no other.
+		if lists, _ := t["list_ids"].([]any); len(lists) != 1 || lists[0] != list {
+			bad("SendGrid contact %s of HubSpot contact %s is on lists %v, want exactly [%s]", email, id, t["list_ids"], list)
 		}
 	}
 	for email := range targets {

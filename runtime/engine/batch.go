@@ -23,6 +23,11 @@ import (
 // one by one through Create and Update, with their own retries and dead
 // letters, so one poison record cannot block the others.
 //
+// A record leaving the scope whose exit action is a final write (on_exit
+// set) is queued the same way when the target's batch write takes exit
+// writes (Sync.BatchExit, exit.go); its state moves out of scope in the
+// commit after the batch.
+//
 // Webhook events and dead-letter replays still write single records.
 
 // BatchWrite is one record of a batch: its mapped write and whether the
@@ -33,6 +38,10 @@ type BatchWrite[W any] struct {
 	// Sync.Create); TargetKey is the known target key of an update.
 	Create    bool
 	TargetKey string
+	// Exit says the write is the sync's exit action (the final write of
+	// on_exit set) on the record TargetKey, queued when Sync.BatchExit is
+	// set; W is nil.
+	Exit bool
 }
 
 // BatchResult is a successful batch call's answer.
@@ -73,8 +82,10 @@ type batchItem[S, W any] struct {
 	w         W
 	create    bool
 	targetKey string
-	out       Outcome
-	finish    func(targetKey, job string) *Commit
+	// exit: the exit action's final write (exit.go), w unused.
+	exit   bool
+	out    Outcome
+	finish func(targetKey, job string) *Commit
 }
 
 // batcher collects one poll's queued writes (a single goroutine uses it).
@@ -208,6 +219,9 @@ func (r *runner[S, W]) flush(ctx context.Context, b *batcher[S, W], t *tally, st
 	ws := make([]BatchWrite[W], len(items))
 	for i, it := range items {
 		ws[i] = BatchWrite[W]{W: &it.w, Create: it.create, TargetKey: it.targetKey}
+		if it.exit {
+			ws[i] = BatchWrite[W]{TargetKey: it.targetKey, Exit: true}
+		}
 	}
 	maxAttempts := s.Retry.MaxAttempts
 	if maxAttempts <= 0 {

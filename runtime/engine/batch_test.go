@@ -20,6 +20,8 @@ type bulkTarget struct {
 	recs    map[string]map[string]string // by email (quoted JSON)
 	batches []int                        // records per batch call
 	singles int
+	exits   int            // exit writes carried in batches
+	onExits int            // exit writes sent alone (Sync.OnExit)
 	writes  map[string]int // writes per email
 	// fail, when set, refuses a whole batch (or single write) that carries
 	// a record it returns an error for.
@@ -62,9 +64,20 @@ func (b *bulkTarget) WriteBatch(_ context.Context, ws []engine.BatchWrite[write]
 	b.batches = append(b.batches, len(ws))
 	res := engine.BatchResult{Job: "job-" + strconv.Itoa(len(b.batches))}
 	for _, w := range ws {
+		if w.Exit {
+			// The exit action's final write, found by its target key.
+			b.exits++
+			res.Keys = append(res.Keys, b.upsertLocked(exitWrite(w.TargetKey)))
+			continue
+		}
 		res.Keys = append(res.Keys, b.upsertLocked(w.W))
 	}
 	return res, nil
+}
+
+// exitWrite is the exit action of the bulk tests: status customer.
+func exitWrite(targetKey string) *write {
+	return &write{F: map[string]string{"email": strconv.Quote(targetKey), "status": `"customer"`}}
 }
 
 func (b *bulkTarget) single(w *write) (string, error) {
@@ -283,5 +296,140 @@ func TestTwoBatchingSyncsAtOnce(t *testing.T) {
 	}
 	if len(bt2.recs) != 1000 {
 		t.Fatalf("second target holds %d contacts", len(bt2.recs))
+	}
+}
+
+// exitFixture is bulkFixture with an exit action (status customer) that
+// runs only for records leaving as customers, and whose batch write takes
+// exit writes.
+func exitFixture(t *testing.T, store engine.Store, batchExit bool) (*fixture, *bulkTarget) {
+	f := setup(t, store)
+	bt := newBulkTarget()
+	s := f.sync
+	s.Match = []engine.MatchStep{engine.MatchXref, engine.MatchCreate}
+	s.Find, s.NaturalKey, s.Current = nil, nil, nil
+	s.Create = func(_ context.Context, w *write, _ string) (string, error) { return bt.single(w) }
+	s.Update = func(_ context.Context, _ string, w *write, _ string) error { _, err := bt.single(w); return err }
+	s.WriteBatch = bt.WriteBatch
+	s.BatchSize = 3
+	s.OnExit = func(_ context.Context, tk string) error {
+		bt.mu.Lock()
+		defer bt.mu.Unlock()
+		bt.onExits++
+		bt.upsertLocked(exitWrite(tk))
+		return nil
+	}
+	s.OnExitWhen = func(l *lead) bool { return l.Status == "customer" }
+	s.BatchExit = batchExit
+	f.add(t)
+	return f, bt
+}
+
+// requests is every target request made so far: batches, single writes
+// and exit writes sent alone.
+func (b *bulkTarget) requests() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.batches) + b.singles + b.onExits
+}
+
+// Exit writes of a batching poll go in its batches (one request for
+// several records leaving), only for records leaving as customers; the
+// state moves out of scope with the batch's commits, and a later run
+// writes nothing. Without BatchExit each exit write is a request of its
+// own.
+func TestBatchExitWrites(t *testing.T) {
+	for _, batchExit := range []bool{true, false} {
+		f, bt := exitFixture(t, engine.NewMemoryStore(), batchExit)
+		for i := range 6 {
+			f.src.put(lead{ID: strconv.Itoa(i), Email: "p" + strconv.Itoa(i) + "@x.io", Name: "P" + strconv.Itoa(i)})
+		}
+		if rep := f.run(t); rep.Created != 6 || bt.requests() != 2 {
+			t.Fatalf("BatchExit=%v: initial run %+v, %d requests", batchExit, rep, bt.requests())
+		}
+		// Four become customers, one goes back to lead (out of scope, no
+		// exit write), one is renamed (an update).
+		for i := range 4 {
+			f.src.put(lead{ID: strconv.Itoa(i), Email: "p" + strconv.Itoa(i) + "@x.io", Name: "P" + strconv.Itoa(i), Status: "customer"})
+		}
+		f.src.put(lead{ID: "4", Email: "p4@x.io", Name: "P4", Status: "lead"})
+		f.src.put(lead{ID: "5", Email: "p5@x.io", Name: "P5 renamed"})
+		before := bt.requests()
+		rep := f.run(t)
+		if rep.Failed != 0 || rep.Updated != 1 || rep.Skipped != 5 {
+			t.Fatalf("BatchExit=%v: report %+v", batchExit, rep)
+		}
+		want := 2 // five writes (four exits, one update), three a batch
+		if !batchExit {
+			want = 1 + 4 // the update batched, each exit alone
+		}
+		if got := bt.requests() - before; got != want {
+			t.Errorf("BatchExit=%v: %d target requests for four exits and one update, want %d (batches %v, singles %d, exits alone %d)",
+				batchExit, got, want, bt.batches, bt.singles, bt.onExits)
+		}
+		if batchExit && (bt.onExits != 0 || bt.exits != 4) {
+			t.Errorf("exit writes: %d in batches, %d alone; want 4 and 0", bt.exits, bt.onExits)
+		}
+		for i := range 5 {
+			email := strconv.Quote("p" + strconv.Itoa(i) + "@x.io")
+			got, want := bt.recs[email]["status"], `"customer"`
+			if i == 4 {
+				want = `"subscribed"` // left as a lead: untouched
+			}
+			if got != want {
+				t.Errorf("BatchExit=%v: %s status %s, want %s", batchExit, email, got, want)
+			}
+			st, ok, err := f.store.LoadRecord(context.Background(), "leads", strconv.Itoa(i))
+			if err != nil || !ok || st.In {
+				t.Errorf("BatchExit=%v: record %d state %+v %v %v, want out of scope", batchExit, i, st, ok, err)
+			}
+		}
+		before = bt.requests()
+		// A record already out becoming a customer gets no exit write: it
+		// did not leave now.
+		f.src.put(lead{ID: "4", Email: "p4@x.io", Name: "P4", Status: "customer"})
+		if rep := f.run(t); rep.Failed != 0 || bt.requests() != before {
+			t.Errorf("BatchExit=%v: a run with no record leaving made %d requests (%+v)", batchExit, bt.requests()-before, rep)
+		}
+	}
+}
+
+// A crash after a batch carrying exit writes was sent and before its
+// commits leaves the records in scope; the next run sends the exit writes
+// again (harmless: an upsert of constants) and then records them out.
+func TestBatchExitLostCommitResends(t *testing.T) {
+	cs := &crashStore{Store: engine.NewMemoryStore()}
+	f, bt := exitFixture(t, cs, true)
+	for i := range 2 {
+		f.src.put(lead{ID: strconv.Itoa(i), Email: "p" + strconv.Itoa(i) + "@x.io", Name: "P" + strconv.Itoa(i)})
+	}
+	f.run(t)
+	for i := range 2 {
+		f.src.put(lead{ID: strconv.Itoa(i), Email: "p" + strconv.Itoa(i) + "@x.io", Name: "P" + strconv.Itoa(i), Status: "customer"})
+	}
+	cs.crashed.Store(true)
+	if _, err := f.eng.RunOnce(context.Background(), "leads"); err == nil {
+		t.Fatal("a run whose commits failed succeeded")
+	}
+	if bt.exits != 2 {
+		t.Fatalf("%d exit writes sent before the crash, want 2 in one batch (batches %v)", bt.exits, bt.batches)
+	}
+	for i := range 2 {
+		if st, _, _ := f.store.LoadRecord(context.Background(), "leads", strconv.Itoa(i)); !st.In {
+			t.Fatalf("record %d is out of scope though its exit write's commit failed", i)
+		}
+	}
+	cs.crashed.Store(false)
+	if rep := f.run(t); rep.Failed != 0 || bt.exits != 4 {
+		t.Fatalf("after restart: %+v, %d exit writes, want 4 (2 again)", rep, bt.exits)
+	}
+	for i := range 2 {
+		if st, _, _ := f.store.LoadRecord(context.Background(), "leads", strconv.Itoa(i)); st.In {
+			t.Fatalf("record %d still in scope after its exit write was committed", i)
+		}
+	}
+	n := bt.requests()
+	if f.run(t); bt.requests() != n {
+		t.Fatalf("a third run sent %d requests", bt.requests()-n)
 	}
 }

@@ -251,10 +251,10 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 		if err == nil {
 			rec = rec2
 			key, ver = s.Key(rec), s.Version(rec)
-			out, err = r.apply(ctx, rec, o, t)
+			out, err = r.apply(withApplying(ctx, rec, o), rec, o, t)
 		}
-		if err == nil && out == outcomeQueued {
-			return out, nil // counted when its batch is written
+		if errors.Is(err, errExitQueued) || err == nil && out == outcomeQueued {
+			return outcomeQueued, nil // counted when its batch is written
 		}
 		if err == nil {
 			switch out {

@@ -157,6 +157,16 @@ type Sync[S, W any] struct {
 	// failure is retried like a write and the state moves only after the
 	// action succeeded. nil: leaving changes nothing in the target.
 	OnExit func(ctx context.Context, targetKey string) error
+	// OnExitWhen, when set, is the exit action's condition (on_exit
+	// when): a record leaving the scope gets the action only when it holds
+	// on the record as read (contacts leaving because they became
+	// customers); the others leave with no action. nil: every record
+	// leaving gets it.
+	OnExitWhen func(s *S) bool
+	// BatchExit says WriteBatch takes the exit action's final writes too
+	// (BatchWrite.Exit): a poll that batches queues them with its other
+	// writes instead of sending one request each.
+	BatchExit bool
 
 	// Map builds the target write from a source record. create says whether
 	// the target record will be created (create-only constants apply).

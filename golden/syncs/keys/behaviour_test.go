@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -299,6 +300,35 @@ func TestExitActions(t *testing.T) {
 				t.Errorf("a run with the ticket still out sent %q, want only the poll", got)
 			}
 		})
+	}
+}
+
+// TestExitActionCondition: open_tickets_only deletes the issue only of a
+// ticket that leaves the scope closed (on_exit when); a ticket leaving as
+// merged keeps its issue, and closing it later, already out, deletes
+// nothing either.
+func TestExitActionCondition(t *testing.T) {
+	rec := &recorder{tickets: `{"data":[{"id":42,"subject":"Printer on fire","status":"open","updated_at":"2026-01-02T03:04:05Z"}]}`}
+	c := clients(t, rec)
+	e := engine.New(engine.NewMemoryStore())
+	if err := Register(e, c); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := e.RunOnce(ctx, "open_tickets_only"); err != nil {
+		t.Fatal(err)
+	}
+	for i, status := range []string{"merged", "closed"} {
+		n := len(rec.seen)
+		rec.mu.Lock()
+		rec.tickets = `{"data":[{"id":42,"subject":"Printer on fire","status":"` + status + `","updated_at":"2026-01-02T0` + strconv.Itoa(4+i) + `:00:00Z"}]}`
+		rec.mu.Unlock()
+		if _, err := e.RunOnce(ctx, "open_tickets_only"); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.seen[n:]; len(got) != 1 || !strings.HasPrefix(got[0], "GET /tickets") {
+			t.Errorf("ticket %s: sent %q, want only the poll (no delete)", status, got)
+		}
 	}
 }
 

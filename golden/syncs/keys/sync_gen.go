@@ -882,6 +882,7 @@ func OpenTicketsOnly(c Clients) *engine.Sync[desk.Ticket, OpenTicketsOnlyWrite] 
 			}
 			return syncutil.Rejected(err)
 		},
+		OnExitWhen: openTicketsOnlyExitWhen,
 		Poll: func(ctx context.Context, since engine.Cursor) iter.Seq2[desk.Ticket, error] {
 			p := desk.ListTicketsParams{}
 			if !since.Time.IsZero() {
@@ -931,6 +932,16 @@ func openTicketsOnlyEnter(s *desk.Ticket) bool {
 	return func() bool {
 		if v0, ok := s.Status.Get(); ok {
 			return v0 == "open"
+		}
+		return false
+	}()
+}
+
+// openTicketsOnlyExitWhen is the exit action's condition (on_exit when) of sync open_tickets_only.
+func openTicketsOnlyExitWhen(s *desk.Ticket) bool {
+	return func() bool {
+		if v0, ok := s.Status.Get(); ok {
+			return v0 == "closed"
 		}
 		return false
 	}()
@@ -989,6 +1000,7 @@ func OpenTicketsBulk(c Clients) *engine.Sync[desk.Ticket, OpenTicketsBulkWrite] 
 			DeadLetters:         0,
 			Freshness:           0 * time.Hour,
 		},
+		BatchExit: true,
 		BatchSize: 50,
 		Create: func(ctx context.Context, w *OpenTicketsBulkWrite, idempotencyKey string) (string, error) {
 			item := openTicketsBulkCreateBody(w)
@@ -1032,19 +1044,7 @@ func OpenTicketsBulk(c Clients) *engine.Sync[desk.Ticket, OpenTicketsBulkWrite] 
 		Match: []engine.MatchStep{engine.MatchXref, engine.MatchCreate},
 		Name:  "open_tickets_bulk",
 		OnExit: func(ctx context.Context, key string) error {
-			var b tracker.IssueInput
-			{
-				var v tracker.IssueInputState = tracker.IssueInputStateDone
-				b.State = oas.Some(v)
-			}
-			{
-				var v string = "Closed in the desk"
-				b.Summary = v
-			}
-			{
-				var v string = string(key)
-				b.ExternalRef = oas.Some(v)
-			}
+			b := openTicketsBulkExitBody(key)
 			var bb tracker.IssueBulk
 			v := []tracker.IssueInput{b}
 			bb.Issues = v
@@ -1092,7 +1092,9 @@ func OpenTicketsBulk(c Clients) *engine.Sync[desk.Ticket, OpenTicketsBulkWrite] 
 			res := engine.BatchResult{Keys: make([]string, len(ws))}
 			v := make([]tracker.IssueInput, len(ws))
 			for i, x := range ws {
-				if x.Create {
+				if x.Exit {
+					v[i] = openTicketsBulkExitBody(x.TargetKey)
+				} else if x.Create {
 					v[i] = openTicketsBulkCreateBody(x.W)
 				} else {
 					v[i] = openTicketsBulkUpdateBody(x.W)
@@ -1144,6 +1146,24 @@ func openTicketsBulkEnter(s *desk.Ticket) bool {
 		}
 		return false
 	}()
+}
+
+// openTicketsBulkExitBody is the exit write of sync open_tickets_bulk (on_exit set) to the tracker.IssueBulk record with key key.
+func openTicketsBulkExitBody(key string) tracker.IssueInput {
+	var b tracker.IssueInput
+	{
+		var v tracker.IssueInputState = tracker.IssueInputStateDone
+		b.State = oas.Some(v)
+	}
+	{
+		var v string = "Closed in the desk"
+		b.Summary = v
+	}
+	{
+		var v string = string(key)
+		b.ExternalRef = oas.Some(v)
+	}
+	return b
 }
 
 // openTicketsBulkFields describes the target fields of sync open_tickets_bulk for snapshots and conflict policies.
