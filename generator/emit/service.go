@@ -144,10 +144,14 @@ func Service(c *ir.Connector, systems map[string]SystemService) (File, error) {
 			d[jen.Id("Every")] = duration(s.Every)
 		}
 		if wh := s.From.Webhook; s.Realtime && wh != nil {
-			d[jen.Id("Webhook")] = jen.Op("&").Qual(PkgService, "Webhook").Values(jen.Dict{
+			whd := jen.Dict{
 				jen.Id("Header"): jen.Lit(wh.SignatureHeader),
 				jen.Id("Secret"): jen.Lit(wh.SecretSource),
-			})
+			}
+			if wh.Scheme != "" {
+				whd[jen.Id("Scheme")] = jen.Qual(PkgEngine, wh.Scheme)
+			}
+			d[jen.Id("Webhook")] = jen.Op("&").Qual(PkgService, "Webhook").Values(whd)
 		}
 		syncVals = append(syncVals, jen.Values(d))
 	}

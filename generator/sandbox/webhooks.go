@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +49,11 @@ type Subscription struct {
 	// Backoff is the wait before the first redelivery (100ms when 0); it
 	// doubles on each further one, up to 5s.
 	Backoff time.Duration
+	// Entities, when set, limits the deliveries to changes of these
+	// entities (as the config names them, "crm.Lead"), as a vendor's
+	// subscription to some event types does; other events are recorded
+	// but not delivered.
+	Entities []string
 }
 
 // Event is one recorded record change.
@@ -72,10 +78,11 @@ type webhooks struct {
 	// accepted and refused count the deliveries answered 2xx and those
 	// refused for good (a 4xx other than 429: a bad signature, say).
 	accepted, refused int
-	sub       Subscription
-	header    string
-	hc        *http.Client
-	autoQ     chan Event
+	lastRefusal       string
+	sub               Subscription
+	header            string
+	hc                *http.Client
+	autoQ             chan Event
 }
 
 // changed records an event for a change of rec (called without e.mu).
@@ -220,6 +227,9 @@ func (s *System) deliverRetrying(ctx context.Context, ev Event) error {
 	s.hooks.mu.Lock()
 	sub := s.hooks.sub
 	s.hooks.mu.Unlock()
+	if len(sub.Entities) > 0 && !slices.Contains(sub.Entities, ev.Entity) {
+		return nil
+	}
 	attempts, wait := sub.MaxAttempts, sub.Backoff
 	if attempts <= 0 {
 		attempts = 5
@@ -247,13 +257,14 @@ func (s *System) deliverRetrying(ctx context.Context, ev Event) error {
 		case derr != nil:
 			err = derr
 		case status/100 == 2:
-			s.hooks.count(true)
+			s.hooks.accept()
 			return nil
 		case status == http.StatusTooManyRequests || status >= 500:
 			err = fmt.Errorf("status %d", status)
 		default:
-			s.hooks.count(false)
-			return fmt.Errorf("webhook %s: refused with status %d", ev.ID, status)
+			err := fmt.Errorf("webhook %s: refused with status %d", ev.ID, status)
+			s.hooks.refuse(err)
+			return err
 		}
 	}
 	return fmt.Errorf("webhook %s: not accepted after %d attempts: %v", ev.ID, attempts, err)
@@ -267,23 +278,26 @@ func (s *System) DeliveryAttempts() int {
 	return s.hooks.attempts
 }
 
-func (h *webhooks) count(accepted bool) {
+func (h *webhooks) accept() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if accepted {
-		h.accepted++
-	} else {
-		h.refused++
-	}
+	h.accepted++
+}
+
+func (h *webhooks) refuse(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.refused++
+	h.lastRefusal = err.Error()
 }
 
 // DeliveryResults is how many events the subscriber accepted (2xx) and
 // how many it refused for good (a 4xx other than 429), over Flush and
-// Auto deliveries.
-func (s *System) DeliveryResults() (accepted, refused int) {
+// Auto deliveries, and the last refusal.
+func (s *System) DeliveryResults() (accepted, refused int, lastRefusal string) {
 	s.hooks.mu.Lock()
 	defer s.hooks.mu.Unlock()
-	return s.hooks.accepted, s.hooks.refused
+	return s.hooks.accepted, s.hooks.refused, s.hooks.lastRefusal
 }
 
 // Sign returns the signature header value for body under scheme.

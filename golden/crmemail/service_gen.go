@@ -7,6 +7,7 @@ import (
 	"context"
 	crm "github.com/connectorgen/connectorgen/golden/crmemail/crm"
 	email "github.com/connectorgen/connectorgen/golden/crmemail/email"
+	"github.com/connectorgen/connectorgen/runtime/engine"
 	"github.com/connectorgen/connectorgen/runtime/service"
 	"time"
 )
@@ -43,6 +44,7 @@ func Service() service.Connector {
 			TargetSystem: "email",
 			Webhook: &service.Webhook{
 				Header: "X-Acme-Signature",
+				Scheme: engine.SchemeTimestamped,
 				Secret: "env://CRM_WEBHOOK_SECRET",
 			},
 		}},

@@ -56,7 +56,7 @@ func crmemailPairing() Pairing {
 				"CRM_WEBHOOK_SECRET=whsec_e2e",
 			}
 		},
-		Webhooks: []Webhook{{System: "crm", Sync: "qualified_leads_to_nurture", Secret: "whsec_e2e"}},
+		Webhooks: []Webhook{{System: "crm", Sync: "qualified_leads_to_nurture", Secret: "whsec_e2e", Entity: "crm.Lead"}},
 		Seed:     crmemailSeed,
 		Change:   crmemailChange,
 		Check:    crmemailCheck,

@@ -172,6 +172,9 @@ func RepoRoot(t *testing.T) string {
 // or SignShopify).
 type Webhook struct {
 	System, Sync, Secret, Scheme string
+	// Entity is the entity whose changes are delivered ("crm.Lead"), as
+	// a vendor subscription names its event types.
+	Entity string
 }
 
 // Figures are what one run measured.
@@ -297,9 +300,16 @@ func Execute(t *testing.T, p Pairing, o Options) Figures {
 		// A subscription that delivered nothing, or whose events the
 		// connector refused (a signature it does not verify), proves
 		// nothing about the webhook path.
-		acc, ref := sb.System(wh.System).DeliveryResults()
+		acc, ref, last := sb.System(wh.System).DeliveryResults()
 		if acc == 0 || ref > 0 {
-			t.Errorf("webhooks from %s to %s: %d accepted, %d refused; want some accepted and none refused", wh.System, wh.Sync, acc, ref)
+			var lines []string
+			for line := range strings.SplitSeq(r.proc.log(), "\n") {
+				if strings.Contains(line, "engine: webhook") {
+					lines = append(lines, line)
+				}
+			}
+			t.Errorf("webhooks from %s to %s: %d accepted, %d refused (last: %s); want some accepted and none refused\nthe connector's webhook log (tail):\n%s",
+				wh.System, wh.Sync, acc, ref, last, tail(strings.Join(lines, "\n")))
 		}
 	}
 	if vs := sb.Violations(); len(vs) > 0 {
@@ -318,7 +328,7 @@ func Execute(t *testing.T, p Pairing, o Options) Figures {
 	}
 	var hooks []string
 	for _, wh := range p.Webhooks {
-		acc, _ := sb.System(wh.System).DeliveryResults()
+		acc, _, _ := sb.System(wh.System).DeliveryResults()
 		hooks = append(hooks, fmt.Sprintf("%s: %d accepted", wh.System, acc))
 	}
 	t.Logf("%s: %d records, initial sync %v (%.0f records/s), all rounds %v, requests %v, faults %v, webhooks %v",
@@ -590,7 +600,7 @@ func (r *Run) start() {
 		// Webhook deliveries follow the process to its new port.
 		for _, wh := range r.p.Webhooks {
 			r.SB.System(wh.System).Subscribe(sandbox.Subscription{URL: "http://" + r.addr + "/webhooks/" + wh.Sync,
-				Secret: wh.Secret, Scheme: wh.Scheme, Auto: true})
+				Secret: wh.Secret, Scheme: wh.Scheme, Auto: true, Entities: []string{wh.Entity}})
 		}
 	case <-p.done:
 		r.T.Fatalf("the connector exited before listening: %v\n%s", p.err, tail(p.log()))

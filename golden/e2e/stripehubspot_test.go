@@ -44,7 +44,7 @@ func stripeHubSpotPairing() Pairing {
 		// Stripe signs its webhooks with Stripe-Signature (t=…,v1=…):
 		// every customer change is also delivered to the running
 		// connector, which re-reads the customer (the feed reconciles).
-		Webhooks: []Webhook{{System: "stripe", Sync: "customers_to_contacts", Secret: "whsec_e2e", Scheme: sandbox.SignStripe}},
+		Webhooks: []Webhook{{System: "stripe", Sync: "customers_to_contacts", Secret: "whsec_e2e", Scheme: sandbox.SignStripe, Entity: "stripe.Customer"}},
 		Seed:     shSeed,
 		Change:   shChange,
 		Check:    shCheck,

@@ -86,6 +86,9 @@ type SyncInfo struct {
 
 // Webhook is a realtime sync's endpoint configuration.
 type Webhook struct {
+	// Scheme is the signature scheme the mapping declares (the engine's
+	// default when zero); Header overrides its signature header.
+	Scheme engine.WebhookScheme
 	Header string
 	// Secret is a reference (env://NAME, file://PATH), resolved at start.
 	Secret string
