@@ -5,21 +5,6 @@ import (
 	"errors"
 )
 
-// applying is the record apply is working on and where it came from,
-// carried in the context apply passes to exit: the exit action's
-// condition reads the record, and a poll that batches queues the exit
-// write in its batch (origin.batch).
-type applying[S any] struct {
-	rec *S
-	o   origin
-}
-
-type applyingKey struct{}
-
-func withApplying[S any](ctx context.Context, rec *S, o origin) context.Context {
-	return context.WithValue(ctx, applyingKey{}, &applying[S]{rec: rec, o: o})
-}
-
 // errExitQueued is exit's answer when it queued the exit write in the
 // poll's batch: apply stops there (the record's state moves out of scope
 // only when the batch is settled), and process reports the record queued.
@@ -36,10 +21,13 @@ var errExitQueued = errors.New("engine: exit write queued in the batch")
 // sent alone: the state that says the record is out is committed after
 // the batch was written (as a queued write's commit), so a crash in
 // between leaves the record in and the exit write is sent again.
-func (r *runner[S, W]) exit(ctx context.Context, sourceKey, targetKey string) error {
+//
+// rec is the record that left, nil when it is gone from the source (a
+// conditioned action then does not run: the condition cannot hold on a
+// record that is no more); o is where it came from.
+func (r *runner[S, W]) exit(ctx context.Context, rec *S, o origin, sourceKey, targetKey string) error {
 	s, e := r.s, r.e
-	a, _ := ctx.Value(applyingKey{}).(*applying[S])
-	if s.OnExitWhen != nil && a != nil && !s.OnExitWhen(a.rec) {
+	if s.OnExitWhen != nil && (rec == nil || !s.OnExitWhen(rec)) {
 		return nil // left for another reason: no exit action
 	}
 	if targetKey == "" {
@@ -52,13 +40,13 @@ func (r *runner[S, W]) exit(ctx context.Context, sourceKey, targetKey string) er
 		}
 		targetKey = tk
 	}
-	if a != nil && s.BatchExit && r.batching() {
-		if b, ok := a.o.batch.(*batcher[S, W]); ok {
+	if rec != nil && s.BatchExit && r.batching() {
+		if b, ok := o.batch.(*batcher[S, W]); ok {
 			st, found, err := e.store.LoadRecord(ctx, s.Name, sourceKey)
 			if err != nil {
 				return tag(stageStore, err)
 			}
-			ver := s.Version(a.rec)
+			ver := s.Version(rec)
 			b.add(&batchItem[S, W]{key: sourceKey, exit: true, targetKey: targetKey, out: OutcomeSkipped,
 				finish: func(string, string) *Commit {
 					c := &Commit{Sync: s.Name, SourceKey: sourceKey}
@@ -68,7 +56,7 @@ func (r *runner[S, W]) exit(ctx context.Context, sourceKey, targetKey string) er
 						c.State = &ns
 						c.ResolveDeadLetters = true
 					}
-					return a.o.done(c)
+					return o.done(c)
 				}})
 			return errExitQueued
 		}

@@ -251,7 +251,7 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 		if err == nil {
 			rec = rec2
 			key, ver = s.Key(rec), s.Version(rec)
-			out, err = r.apply(withApplying(ctx, rec, o), rec, o, t)
+			out, err = r.apply(ctx, rec, o, t)
 		}
 		if errors.Is(err, errExitQueued) || err == nil && out == outcomeQueued {
 			return outcomeQueued, nil // counted when its batch is written
@@ -434,7 +434,7 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	if !in {
 		c := base()
 		if found && st.In && s.OnExit != nil && !dry {
-			if err := r.exit(ctx, key, st.TargetKey); err != nil {
+			if err := r.exit(ctx, rec, o, key, st.TargetKey); err != nil {
 				return "", err
 			}
 		}
