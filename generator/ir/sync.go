@@ -380,6 +380,10 @@ type Assign struct {
 	Source   Path
 	Sources  []Path
 	Optional []bool
+	// AsPointer[i] says the function takes optional source i as a *T
+	// (nil when absent) though the field is an oas.Opt or oas.Nullable,
+	// so that with: functions need not import the runtime.
+	AsPointer []bool
 	// Transforms are applied to string values in order.
 	Transforms []Transform
 	// Conv converts the source leaf value to the target type.
