@@ -108,7 +108,8 @@ func IntoBytes(b *[]byte) Into { return Into{bytes: b} }
 func IntoText(s *string) Into { return Into{text: s} }
 
 // CallStatus sends r for an operation with several documented success
-// statuses. For a 2xx answer into(status) says where its body goes, and
+// statuses. For a 2xx answer into(status) says where its body goes (a nil
+// into discards every body), and
 // CallStatus returns the status; any other status becomes an *Error as with
 // [Client.Call]. When reading or decoding the body fails it returns 0 and
 // the error (the target may then be partly filled).
@@ -118,7 +119,10 @@ func (c *Client) CallStatus(r *Request, into func(status int) Into, decodeErr fu
 		return 0, err
 	}
 	defer resp.Body.Close()
-	t := into(resp.StatusCode)
+	var t Into
+	if into != nil {
+		t = into(resp.StatusCode)
+	}
 	switch {
 	case t.json != nil:
 		err = c.decodeJSON(resp, t.json)
