@@ -510,7 +510,7 @@ func (e *emitter) bodyStmts(op *ir.Operation, r retFn) []jen.Code {
 
 // call emits the statements sending req through the runtime's Call
 // helpers and returning the result, for an operation with at most one
-// success body (a multi-status result keeps its own status switch).
+// success body (a multi-status result goes through callStatus).
 func (e *emitter) call(op *ir.Operation) []jen.Code {
 	decoder := jen.Nil()
 	if op.ErrorDecoder != "" {
