@@ -352,16 +352,27 @@ func (e *emitter) paramStmts(p *ir.Param, r retFn) []jen.Code {
 				addString(jen.String().Call(jen.Id("b"))),
 			)}
 		case p.Format.Any:
-			return []jen.Code{jen.Block(
-				jen.List(jen.Id("pv"), jen.Err()).Op(":=").Qual(ir.PkgRest, "AnyParam").Call(v),
-				jen.If(jen.Err().Op("!=").Nil()).Block(r(jen.Err())),
-				add(jen.Id("pv")),
-			)}
+			// The runtime converts the value (JSON null, as an absent
+			// oas.Opt or a nil map encodes, leaves the parameter out) and
+			// records a conversion error in req, which the send returns.
+			switch p.In {
+			case ir.InPath:
+				return []jen.Code{jen.Id("req").Dot("PathAny").Call(jen.Lit(p.Name), style(p.Style), jen.Lit(p.Explode), v)}
+			case ir.InQuery:
+				return []jen.Code{jen.Id("req").Dot("QueryAny").Call(jen.Lit(p.Name), style(p.Style), jen.Lit(p.Explode), v)}
+			case ir.InHeader:
+				return []jen.Code{jen.Id("req").Dot("HeaderAny").Call(jen.Lit(p.Name), jen.Lit(p.Explode), v)}
+			}
+			return []jen.Code{jen.Id("req").Dot("CookieAny").Call(jen.Lit(p.Name), jen.Lit(p.Explode), v)}
 		}
 		if !p.Format.List {
 			return []jen.Code{addString(formatScalar(p.Format, valueType, v))}
 		}
 		return []jen.Code{add(formatParam(p.Format, valueType, v))}
+	}
+	if p.Format.Any && !p.Format.JSON {
+		// Absent values encode to JSON null: no presence check needed.
+		return encode(field)
 	}
 	switch p.Presence {
 	case ir.ViaGet:

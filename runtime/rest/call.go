@@ -177,6 +177,52 @@ func (r *Request) HeaderString(name, s string) { r.SetHeader(name, false, Scalar
 // CookieString is AddCookie with a scalar value.
 func (r *Request) CookieString(name, s string) { r.AddCookie(name, false, Scalar(s)) }
 
+// PathAny appends the path parameter name with any value (an object, a
+// union, a nested list …) converted by [AnyParam]. A value that cannot be
+// converted is recorded as r's error, which sending returns.
+func (r *Request) PathAny(name string, style Style, explode bool, v any) {
+	if p, ok := r.anyParam(v); ok {
+		r.AppendPathParam(name, style, explode, p)
+	}
+}
+
+// QueryAny adds the query parameter name with any value converted by
+// [AnyParam]: one that encodes to JSON null (an absent oas.Opt, a nil map
+// or slice, an unset union) leaves the parameter out.
+func (r *Request) QueryAny(name string, style Style, explode bool, v any) {
+	if p, ok := r.anyParam(v); ok {
+		r.AddQuery(name, style, explode, p)
+	}
+}
+
+// HeaderAny sets the header name with any value converted by [AnyParam],
+// as QueryAny does.
+func (r *Request) HeaderAny(name string, explode bool, v any) {
+	if p, ok := r.anyParam(v); ok {
+		r.SetHeader(name, explode, p)
+	}
+}
+
+// CookieAny adds the cookie name with any value converted by [AnyParam],
+// as QueryAny does.
+func (r *Request) CookieAny(name string, explode bool, v any) {
+	if p, ok := r.anyParam(v); ok {
+		r.AddCookie(name, explode, p)
+	}
+}
+
+func (r *Request) anyParam(v any) (Param, bool) {
+	if r.err != nil {
+		return Param{}, false
+	}
+	p, err := AnyParam(v)
+	if err != nil {
+		r.fail(err)
+		return Param{}, false
+	}
+	return p, true
+}
+
 // QueryOpt adds the optional query parameter name when v holds a value,
 // formatted by format (FormatString, FormatInt, FormatTime …); an absent
 // parameter is left out. Generated methods call it for each optional scalar

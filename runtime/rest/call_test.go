@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/connectorgen/connectorgen/runtime/oas"
+	"github.com/connectorgen/connectorgen/runtime/transport"
 )
 
 // callServer answers /s/{status} with that status and body `{"n":1}`.
@@ -228,5 +229,40 @@ func TestOptionalParams(t *testing.T) {
 	}
 	if string(r.cookie) != "k=v" {
 		t.Fatalf("cookie %q", r.cookie)
+	}
+}
+
+func TestAnyParams(t *testing.T) {
+	c, err := New("https://api.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type point struct {
+		X int `json:"x"`
+		Y int `json:"y"`
+	}
+	r := c.NewRequest(context.Background(), &Operation{ID: "op"})
+	r.AppendPath("/p/")
+	r.PathAny("pt", StyleSimple, false, point{1, 2})
+	r.QueryAny("f", StyleDeepObject, true, oas.Some(point{3, 4}))
+	r.QueryAny("absent", StyleForm, true, oas.Opt[point]{})
+	r.QueryAny("nilmap", StyleForm, true, map[string]int(nil))
+	r.HeaderAny("X-Pt", true, point{5, 6})
+	r.CookieAny("c", false, []any{"a", 1})
+	r.CookieAny("none", false, oas.Opt[[]int]{})
+	if r.Err() != nil {
+		t.Fatal(r.Err())
+	}
+	if string(r.path) != "/p/x,1,y,2" || string(r.query) != "f[x]=3&f[y]=4" || r.header.Get("X-Pt") != "x=5,y=6" || string(r.cookie) != "c=a,1" {
+		t.Fatalf("path %q query %q header %v cookie %q", r.path, r.query, r.header, r.cookie)
+	}
+	r = c.NewRequest(context.Background(), &Operation{ID: "op"})
+	r.QueryAny("bad", StyleForm, true, func() {})
+	r.QueryAny("after", StyleForm, true, "x")
+	if r.Err() == nil || len(r.query) != 0 {
+		t.Fatalf("unencodable value: err %v, query %q", r.Err(), r.query)
+	}
+	if _, err := c.Do(r); !errors.Is(err, transport.ErrValidation) {
+		t.Fatalf("send: %v", err)
 	}
 }

@@ -76,24 +76,8 @@ func (c *Client) Headers(ctx context.Context, p HeadersParams) error {
 	req.HeaderString("X-Count", rest.FormatInt(p.XCount))
 	req.SetHeader("X-Tags", false, rest.List(rest.FormatStrings(p.XTags)))
 	req.SetHeader("X-Times", false, rest.List(rest.FormatTimes(p.XTimes)))
-	if v, ok := p.XPoint.Get(); ok {
-		{
-			pv, err := rest.AnyParam(v)
-			if err != nil {
-				return err
-			}
-			req.SetHeader("X-Point", false, pv)
-		}
-	}
-	if v, ok := p.XPointEx.Get(); ok {
-		{
-			pv, err := rest.AnyParam(v)
-			if err != nil {
-				return err
-			}
-			req.SetHeader("X-Point-Ex", true, pv)
-		}
-	}
+	req.HeaderAny("X-Point", false, p.XPoint)
+	req.HeaderAny("X-Point-Ex", true, p.XPointEx)
 	rest.CookieOpt(req, "session", p.Session, rest.FormatString)
 	req.AddCookie("prefs", false, rest.List(rest.FormatStrings(p.Prefs)))
 	req.AddCookie("ids", true, rest.List(rest.FormatInts(p.IDs)))
@@ -132,21 +116,9 @@ func (c *Client) LabelPath(ctx context.Context, p LabelPathParams) error {
 	req.AppendPath("/")
 	req.AppendPathParam("idsEx", rest.StyleLabel, true, rest.List(rest.FormatStrings(p.IDsEx)))
 	req.AppendPath("/")
-	{
-		pv, err := rest.AnyParam(p.Obj)
-		if err != nil {
-			return err
-		}
-		req.AppendPathParam("obj", rest.StyleLabel, false, pv)
-	}
+	req.PathAny("obj", rest.StyleLabel, false, p.Obj)
 	req.AppendPath("/")
-	{
-		pv, err := rest.AnyParam(p.ObjEx)
-		if err != nil {
-			return err
-		}
-		req.AppendPathParam("objEx", rest.StyleLabel, true, pv)
-	}
+	req.PathAny("objEx", rest.StyleLabel, true, p.ObjEx)
 	return c.rc.Call(req, nil)
 }
 
@@ -182,21 +154,9 @@ func (c *Client) MatrixPath(ctx context.Context, p MatrixPathParams) error {
 	req.AppendPath("/")
 	req.AppendPathParam("idsEx", rest.StyleMatrix, true, rest.List(rest.FormatStrings(p.IDsEx)))
 	req.AppendPath("/")
-	{
-		pv, err := rest.AnyParam(p.Obj)
-		if err != nil {
-			return err
-		}
-		req.AppendPathParam("obj", rest.StyleMatrix, false, pv)
-	}
+	req.PathAny("obj", rest.StyleMatrix, false, p.Obj)
 	req.AppendPath("/")
-	{
-		pv, err := rest.AnyParam(p.ObjEx)
-		if err != nil {
-			return err
-		}
-		req.AppendPathParam("objEx", rest.StyleMatrix, true, pv)
-	}
+	req.PathAny("objEx", rest.StyleMatrix, true, p.ObjEx)
 	return c.rc.Call(req, nil)
 }
 
@@ -264,33 +224,9 @@ func (c *Client) Query(ctx context.Context, p QueryParams) error {
 	req.AddQuery("csv", rest.StyleForm, false, rest.List(rest.FormatInts(p.CSV)))
 	req.AddQuery("spaced", rest.StyleSpaceDelimited, false, rest.List(rest.FormatStrings(p.Spaced)))
 	req.AddQuery("piped", rest.StylePipeDelimited, false, rest.List(rest.FormatStrings(p.Piped)))
-	if v, ok := p.Filter.Get(); ok {
-		{
-			pv, err := rest.AnyParam(v)
-			if err != nil {
-				return err
-			}
-			req.AddQuery("filter", rest.StyleDeepObject, true, pv)
-		}
-	}
-	if v, ok := p.Point.Get(); ok {
-		{
-			pv, err := rest.AnyParam(v)
-			if err != nil {
-				return err
-			}
-			req.AddQuery("point", rest.StyleForm, true, pv)
-		}
-	}
-	if v, ok := p.PointCSV.Get(); ok {
-		{
-			pv, err := rest.AnyParam(v)
-			if err != nil {
-				return err
-			}
-			req.AddQuery("pointCsv", rest.StyleForm, false, pv)
-		}
-	}
+	req.QueryAny("filter", rest.StyleDeepObject, true, p.Filter)
+	req.QueryAny("point", rest.StyleForm, true, p.Point)
+	req.QueryAny("pointCsv", rest.StyleForm, false, p.PointCSV)
 	req.AddQuery("days", rest.StyleForm, true, rest.List(rest.FormatStringers(p.Days)))
 	if v, ok := p.Doc.Get(); ok {
 		{
@@ -337,21 +273,9 @@ func (c *Client) SimplePath(ctx context.Context, p SimplePathParams) error {
 	req.AppendPath("/")
 	req.AppendPathParam("idsEx", rest.StyleSimple, true, rest.List(rest.FormatInts(p.IDsEx)))
 	req.AppendPath("/")
-	{
-		pv, err := rest.AnyParam(p.Obj)
-		if err != nil {
-			return err
-		}
-		req.AppendPathParam("obj", rest.StyleSimple, false, pv)
-	}
+	req.PathAny("obj", rest.StyleSimple, false, p.Obj)
 	req.AppendPath("/")
-	{
-		pv, err := rest.AnyParam(p.ObjEx)
-		if err != nil {
-			return err
-		}
-		req.AppendPathParam("objEx", rest.StyleSimple, true, pv)
-	}
+	req.PathAny("objEx", rest.StyleSimple, true, p.ObjEx)
 	return c.rc.Call(req, nil)
 }
 
