@@ -109,10 +109,10 @@ func IntoText(s *string) Into { return Into{text: s} }
 
 // CallStatus sends r for an operation with several documented success
 // statuses. For a 2xx answer into(status) says where its body goes (a nil
-// into discards every body), and
-// CallStatus returns the status; any other status becomes an *Error as with
-// [Client.Call]. When reading or decoding the body fails it returns 0 and
-// the error (the target may then be partly filled).
+// into discards every body), and CallStatus returns the status; any other
+// status becomes an *Error as with [Client.Call]. When reading or decoding
+// the body fails it returns 0 and the error (the target may then be partly
+// filled).
 func (c *Client) CallStatus(r *Request, into func(status int) Into, decodeErr func(status int, body []byte) any) (int, error) {
 	resp, _, err := c.send(r, decodeErr, nil)
 	if err != nil {
