@@ -60,12 +60,8 @@ type ListTicketsParams struct {
 func (c *Client) ListTickets(ctx context.Context, p ListTicketsParams) (*TicketPage, error) {
 	req := c.rc.NewRequest(ctx, &opListTickets)
 	req.AppendPath("/tickets")
-	if v, ok := p.UpdatedSince.Get(); ok {
-		req.QueryString("updated_since", rest.StyleForm, true, rest.FormatTime(v))
-	}
-	if v, ok := p.Cursor.Get(); ok {
-		req.QueryString("cursor", rest.StyleForm, true, v)
-	}
+	rest.QueryOpt(req, "updated_since", rest.StyleForm, true, p.UpdatedSince, rest.FormatTime)
+	rest.QueryOpt(req, "cursor", rest.StyleForm, true, p.Cursor, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out TicketPage
 	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
