@@ -836,7 +836,11 @@ func (e *syncEmitter) webhookFunc(f *jen.File, s *ir.Sync) {
 		body = append(body, jen.Id("_").Op("=").Id("ctx"), jen.Id("_").Op("=").Id("r").Comment("no secret declared: the handler refuses every delivery until cfg.Secret is set"))
 	}
 	body = append(body, jen.Return(jen.Id("cfg"), jen.Nil()))
-	f.Add(comment(fmt.Sprintf("%s returns the webhook configuration of sync %s (serve it with engine.Webhook): the signature scheme and header the mapping declares, the header naming each delivery when the body does not, and the signing secret resolved with r.", s.Funcs.Webhook, s.Name)))
+	declares := "the signature scheme and header the mapping declares"
+	if w.IDHeader != "" {
+		declares += ", the header naming each delivery (" + w.IDHeader + ")"
+	}
+	f.Add(comment(fmt.Sprintf("%s returns the webhook configuration of sync %s (serve it with engine.Webhook): %s, and the signing secret resolved with r.", s.Funcs.Webhook, s.Name, declares)))
 	f.Func().Id(s.Funcs.Webhook).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Qual(ir.PkgSecret, "Resolver")).Params(jen.Qual(PkgEngine, "WebhookConfig"), jen.Error()).Block(body...)
 }
 
