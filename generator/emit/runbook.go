@@ -118,8 +118,8 @@ func runbookSyncView(s *ir.Sync) runbookSync {
 	}
 	if s.Realtime {
 		hook := "webhooks trigger re-fetches in real time"
-		if w := s.From.Webhook; w != nil && w.SignatureHeader != "" {
-			hook += fmt.Sprintf(" (signed in the `%s` header; the signing secret comes from `%s`)", w.SignatureHeader, w.SecretSource)
+		if w := s.From.Webhook; w != nil && (w.SignatureHeader != "" || w.SecretSource != "") {
+			hook += fmt.Sprintf(" (signed in the `%s` header; the signing secret comes from `%s`)", signatureHeader(w), w.SecretSource)
 		}
 		if w := s.From.Webhook; w != nil && w.IDHeader != "" {
 			hook += fmt.Sprintf("; each delivery is named by its `%s` header (redeliveries are recognised by it)", w.IDHeader)
