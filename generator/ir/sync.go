@@ -126,6 +126,11 @@ type OpCall struct {
 	// copy of the record's type (an inline schema under another name),
 	// converted with a Go conversion.
 	ConvertResult bool
+	// Envelope, when set, leads from a get's answer to the record: the
+	// answer is an object whose only field holds it (Shopify's
+	// {"customer": {…}}). One step; its type is the record's, or a
+	// pointer to it (nil: the answer has no record, an error).
+	Envelope []Step
 	// ResultKey leads from a create's (or upsert's) response to the new
 	// record's key; the response need not be the record's schema (Jira
 	// answers a create with CreatedIssue).
@@ -262,6 +267,13 @@ type Webhook struct {
 	Scheme          string
 	SignatureHeader string
 	SecretSource    string
+	// IDHeader names the request header carrying the event ID (ID is then
+	// empty): the mapping's id: header.NAME, or the scheme's when id is
+	// left out (X-Shopify-Webhook-Id).
+	IDHeader string
+	// RecordBody says the event schema is the entity's own: the body is
+	// the changed record.
+	RecordBody bool
 }
 
 // Sync is one bound sync.

@@ -30,8 +30,12 @@ func shopifyKlaviyoPairing() Pairing {
 			Hints: map[string]sandbox.Hint{"klaviyo.Profile": {Unique: []string{"data.attributes.email"}}},
 		},
 		Env: func(r *Run) []string {
-			return []string{"SHOPIFY_ACCESS_TOKEN=shpat_e2e", "KLAVIYO_API_KEY=pk_e2e"}
+			return []string{"SHOPIFY_ACCESS_TOKEN=shpat_e2e", "KLAVIYO_API_KEY=pk_e2e", "SHOPIFY_WEBHOOK_SECRET=shpss_e2e"}
 		},
+		// Shopify's customers/create and customers/update webhooks: the
+		// customer itself as the body, X-Shopify-Hmac-Sha256 and
+		// X-Shopify-Webhook-Id.
+		Webhooks: []Webhook{{System: "shopify", Sync: "marketing_customers", Secret: "shpss_e2e", Scheme: sandbox.SignShopify, Entity: "shopify.Customer"}},
 		Seed:    skSeed,
 		Change:  skChange,
 		Check:   skCheck,
