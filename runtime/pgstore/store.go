@@ -47,6 +47,9 @@ type Store struct {
 	mu     sync.Mutex
 	held   map[int64]func()
 	nextID int64
+	// shapes holds the statement of each shape of one-statement commit
+	// (rows.go), built when first needed.
+	shapes map[shape]string
 	// tokLocks queue this handle's LockToken calls, so that one pool
 	// connection per system at most waits for the advisory lock.
 	tokLocks engine.KeyLocks
@@ -543,9 +546,20 @@ func (s *Store) Commit(ctx context.Context, c *engine.Commit) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	stmts, err := s.commitStatements(c)
-	if err != nil || len(stmts) == 0 {
+	one, ok, err := s.oneStatement(c)
+	if err != nil {
 		return err
+	}
+	var stmts []stmt
+	if !ok {
+		if stmts, err = s.commitStatements(c); err != nil {
+			return err
+		}
+	} else if one.sql != "" {
+		stmts = []stmt{one}
+	}
+	if len(stmts) == 0 {
+		return nil
 	}
 	if err := ctx.Err(); err != nil {
 		return err
