@@ -33,6 +33,11 @@ func (t *timed) LoadRecord(ctx context.Context, sync, key string) (engine.Record
 	return t.Store.LoadRecord(ctx, sync, key)
 }
 
+func (t *timed) LoadRecordXref(ctx context.Context, sync, key, table string) (engine.RecordState, bool, string, bool, error) {
+	defer t.add("LoadRecordXref", time.Now())
+	return t.Store.(engine.RecordXrefLoader).LoadRecordXref(ctx, sync, key, table)
+}
+
 func (t *timed) LookupXref(ctx context.Context, table, key string) (string, bool, error) {
 	defer t.add("LookupXref", time.Now())
 	return t.Store.LookupXref(ctx, table, key)
