@@ -36,10 +36,10 @@ func shopifyKlaviyoPairing() Pairing {
 		// customer itself as the body, X-Shopify-Hmac-Sha256 and
 		// X-Shopify-Webhook-Id.
 		Webhooks: []Webhook{{System: "shopify", Sync: "marketing_customers", Secret: "shpss_e2e", Scheme: sandbox.SignShopify, Entity: "shopify.Customer"}},
-		Seed:    skSeed,
-		Change:  skChange,
-		Check:   skCheck,
-		Targets: []string{"klaviyo"},
+		Seed:     skSeed,
+		Change:   skChange,
+		Check:    skCheck,
+		Targets:  []string{"klaviyo"},
 		Records: func(r *Run) int {
 			n := 0
 			for _, c := range records(r, "shopify", "shopify.Customer") {
@@ -145,7 +145,7 @@ func skNewCustomer(r *Run, i int) sandbox.Record {
 	}
 	c := sandbox.Record{"email": email, "first_name": pick(r, crmFirst), "last_name": pick(r, crmLast),
 		"accepts_marketing": r.Rand.IntN(2) == 0,
-		"orders_count": r.Rand.IntN(20), "total_spent": fmt.Sprintf("%d.%02d", r.Rand.IntN(900), r.Rand.IntN(100))}
+		"orders_count":      r.Rand.IntN(20), "total_spent": fmt.Sprintf("%d.%02d", r.Rand.IntN(900), r.Rand.IntN(100))}
 	country := skCountries[r.Rand.IntN(len(skCountries))].Code
 	c["phone"], c["default_address"] = skPhone(r, country), skAddress(r, country)
 	if c["phone"] == nil {
