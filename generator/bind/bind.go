@@ -397,6 +397,9 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 		b.errorf(e.List.Pos, "entity %q: list operation %q has no pagination connectorgen knows; declare it with x-connectorgen-pagination in the spec", e.Name, e.List.Text)
 		okAll = false
 	}
+	if e.PageSize.IsSet() && !b.pageSize(e, ent) {
+		okAll = false
+	}
 	if ent.List != nil && ent.List.Op.Pagination != nil && !sameType(qualify(ent.List.Op.Pagination.ItemType, c.ImportPath), ent.Type) {
 		b.errorf(e.List.Pos, "entity %q: list operation %q returns %s items, not %s", e.Name, e.List.Text, ent.List.Op.Pagination.ItemType, t.Name)
 		okAll = false
@@ -995,4 +998,30 @@ func (b *binder) xrefNames() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// pageSize binds read.page_size: the records per page of read.list, sent
+// in the list's limit parameter, at most the parameter's maximum.
+func (b *binder) pageSize(e *config.Entity, ent *ir.Entity) bool {
+	switch {
+	case e.Search != nil || e.Events != nil:
+		b.errorf(e.PageSize.Pos, "entity %q: read page_size is the page size of read.list; a search declares its own (read.search.page_size) and an events feed takes none", e.Name)
+		return false
+	case !e.List.IsSet():
+		b.errorf(e.PageSize.Pos, "entity %q: read page_size needs read.list", e.Name)
+		return false
+	case ent.List == nil || ent.List.Op.Pagination == nil:
+		return true // the list's own error is reported
+	}
+	pg := ent.List.Op.Pagination
+	if pg.LimitParam == nil {
+		b.errorf(e.PageSize.Pos, "entity %q: list operation %q takes no page size parameter; declare it as limit_param of its x-connectorgen-pagination (an overlay) to use page_size", e.Name, ent.List.Op.ID)
+		return false
+	}
+	if pg.LimitMax > 0 && int64(e.PageSizeN) > pg.LimitMax {
+		b.errorf(e.PageSize.Pos, "entity %q: page_size %d is over the maximum of %q of %q (%d)", e.Name, e.PageSizeN, pg.LimitParam.Name, ent.List.Op.ID, pg.LimitMax)
+		return false
+	}
+	ent.List.PageSize = e.PageSizeN
+	return true
 }

@@ -65,6 +65,9 @@ type Entity struct {
 	Params []Param
 
 	List, Get, Cursor, Since, Lookback Value
+	// PageSize is the records per page of List (its limit parameter).
+	PageSize  Value
+	PageSizeN int
 	// Search reads through a search operation instead of List.
 	Search      *Search
 	LookbackDur time.Duration
@@ -375,6 +378,12 @@ func (d *decoder) entities(n *yaml.Node) []*Entity {
 					"lookback": func(_, v *yaml.Node) {
 						e.Lookback = d.value(v, "lookback")
 						e.LookbackDur = d.duration(v, "lookback")
+					},
+					"page_size": func(_, v *yaml.Node) {
+						e.PageSize = d.value(v, "page_size")
+						if e.PageSizeN = d.integer(v, "page_size"); e.PageSizeN < 1 && e.PageSize.IsSet() {
+							d.diags.Errorf(e.PageSize.Pos, "%s: read page_size must be at least 1", what)
+						}
 					},
 				})
 			},

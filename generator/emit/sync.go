@@ -432,6 +432,9 @@ func (e *syncEmitter) pollFunc(ent *ir.Entity) jen.Code {
 		body = append(body, jen.Return(call.Call(jen.Id("ctx"))))
 	} else {
 		body = append(body, jen.Id("p").Op(":=").Add(params(oc, set)))
+		if lp := oc.Op.Pagination.LimitParam; oc.PageSize > 0 && lp != nil {
+			body = append(body, jen.Id("p").Dot(lp.FieldName).Op("=").Add(paramValue(lp, jen.Add(typeCode(lp.Type.Unwrapped())).Call(jen.Lit(oc.PageSize)))))
+		}
 		if sp := oc.SinceParam; sp != nil {
 			if ent.CursorKind == ir.CursorTime {
 				body = append(body, jen.If(jen.Op("!").Id("since").Dot("Time").Dot("IsZero").Call()).Block(

@@ -297,8 +297,10 @@ type Pagination struct {
 	// ItemID leads from an item to its ID (PageItemCursor).
 	ItemID []Step
 	// OffsetParam / PageParam receive the next offset or page number;
-	// LimitParam, when set, bounds the page size.
+	// LimitParam, when set, bounds the page size; LimitMax is its
+	// schema's maximum (0: none).
 	OffsetParam, PageParam, LimitParam *Param
+	LimitMax                           int64
 	// FirstPage is the number of the first page (PageNumber): the page
 	// parameter's default, else 1.
 	FirstPage int64

@@ -117,6 +117,9 @@ type OpCall struct {
 	// IdemParam receives the idempotency key (create).
 	KeyParam, SinceParam, IdemParam *Param
 	KeyKind                         KeyKind
+	// PageSize, when above 0, goes in the list's limit parameter
+	// (Op.Pagination.LimitParam): read.page_size.
+	PageSize int
 	// Items leads from a find result to the slice of matches (empty when
 	// the result is the record itself).
 	Items []Step

@@ -58,6 +58,7 @@ func Lower(spec *load.Spec, opts Options) (*ir.Package, diag.List) {
 		errorDecoders: map[string]string{},
 		linkHeader:    map[*ir.Operation]bool{},
 		paramDefault:  map[*ir.Param]any{},
+		paramMax:      map[*ir.Param]float64{},
 		memberLocs:    map[*openapi3.Schema][]load.Loc{},
 		formatsSeen:   map[string]bool{},
 		specNamed:     map[*ir.Type]bool{},
@@ -107,8 +108,10 @@ type lowerer struct {
 	// linkHeader marks operations whose success response documents a Link
 	// header.
 	linkHeader map[*ir.Operation]bool
-	// paramDefault holds each parameter's schema default, for pagination.
+	// paramDefault holds each parameter's schema default, for pagination;
+	// paramMax its schema maximum (the largest page a limit takes).
 	paramDefault map[*ir.Param]any
+	paramMax     map[*ir.Param]float64
 	// memberLocs holds the real locations of the members of allOf schemas
 	// the lowerer builds itself (a property declared in two allOf members
 	// becomes the allOf of both declarations).

@@ -402,6 +402,9 @@ func (l *lowerer) lowerParam(op *ir.Operation, ps paramSource, fields *naming.Sc
 	if schema != nil && schema.Value != nil && schema.Value.Default != nil {
 		l.paramDefault[ip] = schema.Value.Default
 	}
+	if schema != nil && schema.Value != nil && schema.Value.Max != nil {
+		l.paramMax[ip] = *schema.Value.Max
+	}
 	ip.Style = p.Style
 	if ip.Style == "" {
 		switch p.In {

@@ -184,6 +184,11 @@ func (l *lowerer) lowerPagination(src *opSource) {
 	}
 	if pg := op.Pagination; pg != nil {
 		pg.FirstPage = 1
+		if pg.LimitParam != nil {
+			if m, ok := l.paramMax[pg.LimitParam]; ok && m >= 1 {
+				pg.LimitMax = int64(m)
+			}
+		}
 		if pg.PageParam != nil {
 			if d, ok := l.paramDefault[pg.PageParam].(float64); ok {
 				pg.FirstPage = int64(d)

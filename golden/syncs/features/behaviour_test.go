@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -132,6 +133,42 @@ func TestLastWriterWinsReadsTargetChangeTime(t *testing.T) {
 	}
 	if fields["merge_fields.FNAME"] != `"Ada"` {
 		t.Errorf("current fields = %v", fields)
+	}
+}
+
+// TestReadPageSize: read.page_size goes in the list's limit parameter on
+// every page, beside the cursor's lower bound.
+func TestReadPageSize(t *testing.T) {
+	var queries []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		queries = append(queries, r.URL.RawQuery)
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("cursor") == "" {
+			_, _ = w.Write([]byte(`{"data":[{"id":"led_1","email":"a@b.example","status":"qualified","version":1,"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}],"next_cursor":"c2","has_more":true}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"data":[],"has_more":false}`))
+	}))
+	defer srv.Close()
+	cc, err := crm.NewClient(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := LeadsEverything(Clients{CRM: cc})
+	n := 0
+	for _, err := range s.Poll(context.Background(), engine.Cursor{Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 1 || len(queries) != 2 {
+		t.Fatalf("%d leads in %d requests (%v), want 1 in 2", n, len(queries), queries)
+	}
+	for _, q := range queries {
+		if v, _ := url.ParseQuery(q); v.Get("limit") != "200" || v.Get("updated_since") == "" {
+			t.Errorf("page request %q: want limit=200 and updated_since", q)
+		}
 	}
 }
 

@@ -270,6 +270,7 @@ func LeadsEverything(c Clients) *engine.Sync[crm.Lead, LeadsEverythingWrite] {
 		},
 		Poll: func(ctx context.Context, since engine.Cursor) iter.Seq2[crm.Lead, error] {
 			p := crm.ListLeadsParams{}
+			p.Limit = oas.Some(int32(200))
 			if !since.Time.IsZero() {
 				p.UpdatedSince = oas.Some(since.Time)
 			}
