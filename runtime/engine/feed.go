@@ -10,9 +10,16 @@ import (
 // through an events feed (Sync.Feed) carries the cursor of the event that
 // named it, since the record itself may have no change time (Stripe
 // customers).
+//
+// A change with Gone set reports a record deleted at the source (an events
+// feed's deletion event, such as Stripe's customer.deleted): Gone is its
+// key and Record is unused, since a deleted record cannot be read. The
+// record leaves the sync's scope with the exit action (Sync.OnExit), as a
+// webhook's deleted record does; the cursor is held until that succeeded.
 type Change[S any] struct {
 	Record S
 	Cursor Cursor
+	Gone   string
 }
 
 // changes is what one poll reads: the Feed's changes, or the Poll's

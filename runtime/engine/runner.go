@@ -838,6 +838,12 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 					t.count(OutcomeFailed)
 					continue
 				}
+				if j.gone != "" {
+					if out := r.gone(ctx, j.gone, origin{}, t, st); out != OutcomeSkipped {
+						t.hold(j.cur)
+					}
+					continue
+				}
 				key := s.Key(&j.rec)
 				get := func(context.Context) (*S, error) { return &j.rec, nil }
 				var out Outcome
@@ -875,7 +881,7 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 			pollErr = pctx.Err()
 			break
 		}
-		j := &job{rec: ch.Record, cur: ch.Cursor}
+		j := &job{rec: ch.Record, cur: ch.Cursor, gone: ch.Gone}
 		t.see(j.cur)
 		jobs <- j
 	}
@@ -1064,27 +1070,87 @@ func stale(got, want int64) error {
 	return nil
 }
 
-// gone handles a source record that no longer exists: it leaves scope.
-func (r *runner[S, W]) gone(ctx context.Context, key string, o origin, t *tally, st *stopper) {
+// gone handles a source record that no longer exists (a fetch answered
+// not found, a webhook's or an events feed's deletion): it leaves scope.
+// When it was in scope, the exit action (Sync.OnExit) runs first on its
+// target record, with no record (a conditioned action does not run, see
+// exit). A failing action is retried with backoff; when it still fails
+// nothing is committed and gone answers OutcomeFailed: the caller keeps the
+// poll's cursor (or the webhook event) so that the deletion is read and
+// tried again. Once the state says out, the same deletion read again does
+// nothing. It answers OutcomeSkipped when done.
+func (r *runner[S, W]) gone(ctx context.Context, key string, o origin, t *tally, st *stopper) Outcome {
 	s, e := r.s, r.e
-	unlock := e.lockKey(s.Name, key)
+	var unlock func()
+	if b, ok := o.batch.(*batcher[S, W]); ok {
+		// The batch holds the record's lock (batchPoll took it).
+		unlock = b.lock(e.stripe(s.Name, key))
+	} else {
+		unlock = e.lockKey(s.Name, key)
+	}
 	defer unlock()
+	maxAttempts := s.Retry.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = 5
+	}
+	start := e.cfg.now()
+	fail := func() Outcome {
+		t.count(OutcomeFailed)
+		r.observe(OutcomeFailed, start)
+		return OutcomeFailed
+	}
 	cur, found, err := e.store.LoadRecord(ctx, s.Name, key)
 	if err != nil {
 		st.stop(r.b.downError(tag(stageStore, err)))
-		return
+		return fail()
+	}
+	in := found && cur.In
+	if in && s.OnExit != nil && !e.cfg.dryRun {
+		for attempt := 1; ; attempt++ {
+			err := r.exit(ctx, nil, o, key, cur.TargetKey)
+			if err == nil {
+				st.wrote()
+				break
+			}
+			if canceled(ctx) {
+				return fail()
+			}
+			cl := classify(err)
+			if cl == classDown && !recordLevel(err) {
+				st.stop(r.b.downError(err))
+				return fail()
+			}
+			if cl == classPermanent || cl == classDeferred || attempt >= maxAttempts {
+				e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "engine: exit action of a deleted record failed; retried on the next run", slog.String("sync", s.Name), slog.String("key", key), slog.Int("attempts", attempt), slog.String("error", redactError(err)))
+				return fail()
+			}
+			e.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "engine: exit action of a deleted record failed", slog.String("sync", s.Name), slog.String("key", key), slog.Int("attempt", attempt), slog.String("error", redactError(err)))
+			if !st.sleep(ctx, r.backoff(attempt)) {
+				return fail()
+			}
+		}
+	}
+	if e.cfg.dryRun {
+		t.count(OutcomeSkipped)
+		return OutcomeSkipped
 	}
 	c := o.done(&Commit{Sync: s.Name, SourceKey: key})
-	if found && cur.In {
+	if in {
 		cur.In = false
 		cur.UpdatedAt = e.cfg.now()
 		c.State = &cur
+		c.ResolveDeadLetters = true
 	}
 	if err := e.store.Commit(ctx, c); err != nil {
 		st.stop(r.b.downError(tag(stageStore, err)))
-		return
+		return fail()
+	}
+	if in {
+		e.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "engine: deleted record left the scope", slog.String("sync", s.Name), slog.String("key", key), slog.Bool("exit_action", s.OnExit != nil))
 	}
 	t.count(OutcomeSkipped)
+	r.observe(OutcomeSkipped, start)
+	return OutcomeSkipped
 }
 
 // replay re-applies a dead letter.
