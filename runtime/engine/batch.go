@@ -73,6 +73,8 @@ type pollJob[S any] struct {
 	rec  S
 	cur  Cursor
 	gone string
+	// key is the record's key (gone's, or the record's).
+	key string
 }
 
 // batchItem is a prepared write waiting for its batch. The record's key
@@ -159,10 +161,7 @@ func (r *runner[S, W]) batchPoll(ctx context.Context, jobs <-chan *pollJob[S], t
 			t.count(OutcomeFailed)
 			continue
 		}
-		key := j.gone
-		if key == "" {
-			key = s.Key(&j.rec)
-		}
+		key := j.key
 		if b.has(key) {
 			// The same record again (it changed while the poll paged):
 			// settle the first write before preparing the second.

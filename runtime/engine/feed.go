@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"iter"
+	"sync"
 )
 
 // Change is one record read from a source with the cursor value it was
@@ -40,4 +41,44 @@ func (r *runner[S, W]) changes(ctx context.Context, since Cursor) iter.Seq2[Chan
 			}
 		}
 	}
+}
+
+// inflight counts, by key, the records of a poll handed to its workers and
+// not applied yet: a deletion (Change.Gone) waits until the changes of its
+// record read before it are applied, so that a change re-read before the
+// deletion cannot be applied after it (bringing the record back in scope).
+type inflight struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	n    map[string]int
+}
+
+func newInflight() *inflight {
+	f := &inflight{n: map[string]int{}}
+	f.cond = sync.NewCond(&f.mu)
+	return f
+}
+
+func (f *inflight) add(key string) {
+	f.mu.Lock()
+	f.n[key]++
+	f.mu.Unlock()
+}
+
+func (f *inflight) done(key string) {
+	f.mu.Lock()
+	if f.n[key]--; f.n[key] <= 0 {
+		delete(f.n, key)
+	}
+	f.mu.Unlock()
+	f.cond.Broadcast()
+}
+
+// wait returns when no record of key is in flight.
+func (f *inflight) wait(key string) {
+	f.mu.Lock()
+	for f.n[key] > 0 {
+		f.cond.Wait()
+	}
+	f.mu.Unlock()
 }

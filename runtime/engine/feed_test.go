@@ -5,6 +5,7 @@ import (
 	"errors"
 	"iter"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,11 +20,19 @@ type feedSource struct {
 	reads  []int64  // the since of every feed read
 	// deleted holds the sequence numbers of deletion events.
 	deleted map[int64]bool
+	// asWas, when set, makes each event carry its record as it was at
+	// the event (read before a later deletion) instead of re-reading it.
+	asWas bool
+	was   map[int64]map[string]string
 }
 
 func (f *feedSource) change(id string, fields map[string]string) {
 	f.put(id, fields)
 	f.events = append(f.events, id)
+	if f.was == nil {
+		f.was = map[int64]map[string]string{}
+	}
+	f.was[int64(len(f.events))] = f.get(id)
 }
 
 // remove deletes a record and appends its deletion event.
@@ -55,6 +64,9 @@ func (f *feedSource) feed(ctx context.Context, since engine.Cursor) iter.Seq2[en
 			}
 			// Each event re-reads its record as it is now.
 			rec := twoRec{ID: id, F: f.get(id)}
+			if f.asWas {
+				rec.F = f.was[seq]
+			}
 			if !yield(engine.Change[twoRec]{Record: rec, Cursor: engine.Cursor{Int: seq}}, nil) {
 				return
 			}
@@ -224,5 +236,57 @@ func TestFeedDeletion(t *testing.T) {
 				t.Fatalf("%d target writes, want 3 (2 creates, cus_2's update)", got)
 			}
 		})
+	}
+}
+
+// TestFeedDeletionAfterChange: a change of a record read before its
+// deletion in the same poll is applied before the deletion, even when
+// records are applied concurrently and that change is slow to write: the
+// record ends out of scope, its exit action run once.
+func TestFeedDeletionAfterChange(t *testing.T) {
+	var seq int64
+	src := &feedSource{twoWay: newTwoWay("cus_", &seq)}
+	dst := newTwoWay("ct_", &seq)
+	src.change("cus_1", map[string]string{"balance": "1", "email": "a@x"})
+	var exits atomic.Int32
+	slow := make(chan struct{})
+	s := &engine.Sync[twoRec, write]{Name: "feed", Source: "billing.Customer", Target: "crm.Contact",
+		Feed: src.feed, Create: dst.create,
+		Update: func(ctx context.Context, id string, w *write, idem string) error {
+			<-slow // the change's write is slow
+			return dst.update(ctx, id, w, idem)
+		},
+		Key:        func(r *twoRec) string { return r.ID },
+		Version:    func(r *twoRec) int64 { return 0 },
+		CursorKind: engine.CursorInt,
+		Enter:      func(r *twoRec) bool { return r.F["email"] != "" },
+		Map: func(_ context.Context, r *twoRec, _ engine.Lookups, _ bool) (write, error) {
+			return write{F: quoted(r.F, map[string]string{"balance": "balance"})}, nil
+		},
+		OnExit: func(context.Context, string) error { exits.Add(1); return nil },
+		Fields: []engine.Field[write]{field("balance", false)}}
+	e := engine.New(engine.NewMemoryStore(), engine.WithConcurrency(4))
+	if err := engine.Add(e, s); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.RunOnce(t.Context(), "feed"); err != nil {
+		t.Fatal(err)
+	}
+	src.asWas = true
+	src.change("cus_1", map[string]string{"balance": "2"})
+	src.remove("cus_1")
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		close(slow)
+	}()
+	if _, err := e.RunOnce(t.Context(), "feed"); err != nil {
+		t.Fatal(err)
+	}
+	st, found, err := e.Store().LoadRecord(t.Context(), "feed", "cus_1")
+	if err != nil || !found {
+		t.Fatalf("state of cus_1: %v %v", found, err)
+	}
+	if st.In || exits.Load() != 1 {
+		t.Fatalf("after a change then a deletion: in scope %v, %d exits; want out, 1 exit", st.In, exits.Load())
 	}
 }

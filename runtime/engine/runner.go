@@ -828,37 +828,14 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 			r.batchPoll(ctx, jobs, t, st)
 		}()
 	}
+	fl := newInflight()
 	for range e.cfg.concurrency * r.unbatched() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				if st.stopped() || canceled(ctx) {
-					t.hold(j.cur)
-					t.count(OutcomeFailed)
-					continue
-				}
-				if j.gone != "" {
-					if out := r.gone(ctx, j.gone, origin{}, t, st); out != OutcomeSkipped {
-						t.hold(j.cur)
-					}
-					continue
-				}
-				key := s.Key(&j.rec)
-				get := func(context.Context) (*S, error) { return &j.rec, nil }
-				var out Outcome
-				_ = e.cfg.executor.Execute(ctx, Unit{Kind: UnitApply, Sync: s.Name,
-					Key: s.Name + "/" + key + "/" + fmt.Sprint(s.Version(&j.rec)),
-					Run: func(ctx context.Context) error {
-						var err error
-						out, err = r.process(ctx, get, origin{}, t, st)
-						return err
-					}})
-				switch out {
-				case OutcomeCreated, OutcomeUpdated, OutcomeUnchanged, OutcomeSkipped, OutcomeDeadLettered:
-				default:
-					t.hold(j.cur)
-				}
+				r.applyJob(ctx, j, t, st)
+				fl.done(j.key)
 			}
 		}()
 	}
@@ -881,8 +858,18 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 			pollErr = pctx.Err()
 			break
 		}
-		j := &job{rec: ch.Record, cur: ch.Cursor, gone: ch.Gone}
+		j := &job{rec: ch.Record, cur: ch.Cursor, gone: ch.Gone, key: ch.Gone}
+		if j.key == "" {
+			j.key = s.Key(&j.rec)
+		}
 		t.see(j.cur)
+		if !r.batching() {
+			// (batchPoll applies a poll's records in order.)
+			if j.gone != "" {
+				fl.wait(j.key)
+			}
+			fl.add(j.key)
+		}
 		jobs <- j
 	}
 	close(jobs)
@@ -934,6 +921,37 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 		return nil, nil
 	}
 	return &next, nil
+}
+
+// applyJob applies one record (or deletion) of a poll that does not batch,
+// holding its cursor when it is not durable.
+func (r *runner[S, W]) applyJob(ctx context.Context, j *pollJob[S], t *tally, st *stopper) {
+	s, e := r.s, r.e
+	if st.stopped() || canceled(ctx) {
+		t.hold(j.cur)
+		t.count(OutcomeFailed)
+		return
+	}
+	if j.gone != "" {
+		if out := r.gone(ctx, j.gone, origin{}, t, st); out != OutcomeSkipped {
+			t.hold(j.cur)
+		}
+		return
+	}
+	get := func(context.Context) (*S, error) { return &j.rec, nil }
+	var out Outcome
+	_ = e.cfg.executor.Execute(ctx, Unit{Kind: UnitApply, Sync: s.Name,
+		Key: s.Name + "/" + j.key + "/" + fmt.Sprint(s.Version(&j.rec)),
+		Run: func(ctx context.Context) error {
+			var err error
+			out, err = r.process(ctx, get, origin{}, t, st)
+			return err
+		}})
+	switch out {
+	case OutcomeCreated, OutcomeUpdated, OutcomeUnchanged, OutcomeSkipped, OutcomeDeadLettered:
+	default:
+		t.hold(j.cur)
+	}
 }
 
 // drain applies queued webhook events: events of one key in order, keys in
