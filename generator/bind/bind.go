@@ -428,8 +428,8 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 	if ent.Get != nil {
 		if ent.Get.KeyParam = b.keyParam(e, ent.Get, e.Get); ent.Get.KeyParam == nil {
 			okAll = false
-		} else if !b.returns(ent.Get, ent.Type) {
-			b.errorf(e.Get.Pos, "entity %q: get operation %q does not return %s", e.Name, e.Get.Text, t.Name)
+		} else if !b.returns(ent.Get, ent.Type) && !b.envelope(ent.Get, ent.Type) {
+			b.errorf(e.Get.Pos, "entity %q: get operation %q returns neither %s nor an object whose only field is one", e.Name, e.Get.Text, t.Name)
 			okAll = false
 		}
 	}
@@ -484,7 +484,7 @@ func (b *binder) entity(e *config.Entity) *ir.Entity {
 		}
 	}
 	if e.Webhook != nil {
-		if ent.Webhook = b.webhook(e, c); ent.Webhook == nil {
+		if ent.Webhook = b.webhook(e, c, ent.Type); ent.Webhook == nil {
 			okAll = false
 		}
 	}
@@ -674,6 +674,31 @@ func (b *binder) returns(oc *ir.OpCall, t *ir.TypeRef) bool {
 	return false
 }
 
+// envelope reports whether oc answers with an object whose only field
+// holds a record of type t (Shopify's get answers {"customer": {…}}), and
+// records the field as oc.Envelope.
+func (b *binder) envelope(oc *ir.OpCall, t *ir.TypeRef) bool {
+	r := oc.Op.Result
+	if r == nil || r.Kind != ir.ResultSingle || r.Single == nil || r.Single.Type == nil {
+		return false
+	}
+	et := b.typeOf(oc.Client, qualify(r.Single.Type, oc.Client.ImportPath))
+	if et == nil || et.Kind != ir.Struct || len(et.Fields) != 1 || et.Extra != nil {
+		return false
+	}
+	f := et.Fields[0]
+	ft := qualify(f.Type, oc.Client.ImportPath)
+	inner := ft
+	if ft.Kind == ir.Pointer {
+		inner = ft.Elem
+	}
+	if !sameType(inner, t) {
+		return false
+	}
+	oc.Envelope = []ir.Step{{Field: f.Name, Type: ft}}
+	return true
+}
+
 // sameStruct reports whether a and b are struct types of client c with the
 // same fields (Go names, JSON names and identical types, in order), so a
 // value of one converts to the other.
@@ -713,10 +738,10 @@ func (b *binder) findResult(ent *ir.Entity, e *config.Entity) bool {
 	return false
 }
 
-func (b *binder) webhook(e *config.Entity, c *ir.Client) *ir.Webhook {
+func (b *binder) webhook(e *config.Entity, c *ir.Client, record *ir.TypeRef) *ir.Webhook {
 	w := e.Webhook
-	if !w.Event.IsSet() || !w.ID.IsSet() || !w.Key.IsSet() {
-		b.errorf(w.Pos, "entity %q: webhook needs event (its schema), id and key fields", e.Name)
+	if !w.Event.IsSet() || !w.Key.IsSet() {
+		b.errorf(w.Pos, "entity %q: webhook needs event (its schema) and key (the record's key in it)", e.Name)
 		return nil
 	}
 	var t *ir.Type
@@ -734,6 +759,32 @@ func (b *binder) webhook(e *config.Entity, c *ir.Client) *ir.Webhook {
 	if out.Scheme == "" {
 		out.Scheme = "SchemeTimestamped"
 	}
+	// The body may be the changed record itself (Shopify posts the
+	// customer): it names no event, so the ID comes from a header.
+	out.RecordBody = sameType(out.Event, record)
+	id := w.ID
+	switch name, isHeader := strings.CutPrefix(id.Text, "header."); {
+	case !id.IsSet():
+		if out.Scheme != "SchemeShopify" {
+			b.errorf(w.Pos, "entity %q: webhook needs id: a field of event %s naming the delivery, or header.NAME when the sender names it in a header (signature scheme shopify does: X-Shopify-Webhook-Id)", e.Name, w.Event.Text)
+			return nil
+		}
+		out.IDHeader = "X-Shopify-Webhook-Id"
+	case isHeader:
+		if !headerToken(name) {
+			b.errorf(id.Pos, "entity %q: webhook id %q: %q is not an HTTP header name", e.Name, id.Text, name)
+			return nil
+		}
+		out.IDHeader = name
+		id = config.Value{}
+	case out.RecordBody:
+		hint := "id: header.NAME"
+		if out.Scheme == "SchemeShopify" {
+			hint += ", or leave id out: scheme shopify uses X-Shopify-Webhook-Id"
+		}
+		b.errorf(id.Pos, "entity %q: webhook id %q is a field of the record itself (event %s is the entity's schema): every change of one record would carry the same id and be dropped as a duplicate; name the header that identifies each delivery (%s)", e.Name, id.Text, w.Event.Text, hint)
+		return nil
+	}
 	root := ir.NamedRef(t.Name)
 	ok := true
 	var f *ir.Field
@@ -742,7 +793,7 @@ func (b *binder) webhook(e *config.Entity, c *ir.Client) *ir.Webhook {
 		v   config.Value
 		dst *ir.Path
 		typ string
-	}{{w.ID, &out.ID, "string"}, {w.Key, &out.Key, "key"}, {w.Version, &out.Version, "int"}} {
+	}{{id, &out.ID, "string"}, {w.Key, &out.Key, "key"}, {w.Version, &out.Version, "int"}} {
 		if !pair.v.IsSet() {
 			continue
 		}
@@ -772,6 +823,20 @@ func (b *binder) webhook(e *config.Entity, c *ir.Client) *ir.Webhook {
 		return nil
 	}
 	return out
+}
+
+// headerToken reports whether name is an HTTP header field name (an RFC
+// 9110 token).
+func headerToken(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 func (b *binder) xref(x *config.Xref, conn *ir.Connector) {

@@ -275,3 +275,80 @@ func TestMergeOptionalParams(t *testing.T) {
 		t.Errorf("diagnostics:\n%s", diags)
 	}
 }
+
+// TestBindWebhookID: a webhook's event id is a field of the event, a
+// request header (id: header.NAME), or, left out, the scheme's header
+// (shopify: X-Shopify-Webhook-Id); a body that is the record itself may
+// not use a record field as its id; each mistake is reported at its line.
+func TestBindWebhookID(t *testing.T) {
+	for _, tc := range []struct {
+		name, webhook  string
+		idHeader, err  string
+		line           int
+		recordBody     bool
+		idPath         string
+		schemeConstant string
+	}{
+		{name: "event field", webhook: "{ event: LeadEvent, id: id, key: lead_id }", idPath: "id", schemeConstant: "SchemeTimestamped"},
+		{name: "shopify default", webhook: "{ event: Lead, key: id, signature: { scheme: shopify } }", idHeader: "X-Shopify-Webhook-Id", recordBody: true, schemeConstant: "SchemeShopify"},
+		{name: "declared header", webhook: "{ event: Lead, id: header.X-Delivery, key: id }", idHeader: "X-Delivery", recordBody: true, schemeConstant: "SchemeTimestamped"},
+		{name: "no id", webhook: "{ event: LeadEvent, key: lead_id }", line: 10, err: "webhook needs id: a field of event LeadEvent"},
+		{name: "bad header", webhook: "{ event: Lead, id: \"header.X Delivery\", key: id }", line: 11, err: `"X Delivery" is not an HTTP header name`},
+		{name: "empty header", webhook: "{ event: Lead, id: header., key: id }", line: 11, err: `"" is not an HTTP header name`},
+		{name: "record field", webhook: "{ event: Lead, id: id, key: id, signature: { scheme: shopify } }", line: 11, err: `webhook id "id" is a field of the record itself`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := `version: 1
+package: conn
+systems:
+  crm: { spec: crm.yaml }
+  email: { spec: email.yaml }
+entities:
+  crm.Lead:
+    key: id
+    read: { list: listLeads, get: getLead, cursor: updated_at, since: updated_since }
+    webhook:
+      ` + tc.webhook + `
+  email.Member:
+    key: id
+    params: { list_id: lst_nurture }
+    read: { get: getMember }
+    write: { create: addMember, update: updateMember }
+syncs:
+  leads:
+    from: crm.Lead
+    to: email.Member
+    fields:
+      email_address: email
+      status: { const: subscribed, on: create }
+`
+			cfg, diags := config.Parse("connector.yaml", []byte(src))
+			if cfg == nil {
+				t.Fatal(diags)
+			}
+			conn, diags := Bind(Input{Config: cfg, Clients: lowered(t), Funcs: classify})
+			if tc.err != "" {
+				found := false
+				for _, d := range diags {
+					if strings.Contains(d.Msg, tc.err) && d.Pos.Line == tc.line {
+						found = true
+					}
+				}
+				if conn != nil || !found {
+					t.Fatalf("want an error at line %d containing %q; got %v", tc.line, tc.err, diags)
+				}
+				return
+			}
+			if conn == nil {
+				t.Fatalf("bind failed: %v", diags)
+			}
+			w := conn.Syncs[0].From.Webhook
+			if w == nil {
+				t.Fatal("webhook not bound")
+			}
+			if w.IDHeader != tc.idHeader || w.RecordBody != tc.recordBody || w.ID.Text != tc.idPath || w.Scheme != tc.schemeConstant {
+				t.Errorf("bound %+v; want id header %q, record body %v, id %q, scheme %s", w, tc.idHeader, tc.recordBody, tc.idPath, tc.schemeConstant)
+			}
+		})
+	}
+}

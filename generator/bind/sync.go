@@ -596,15 +596,27 @@ func (sb *syncBinder) merge(m *config.Merge) {
 	}
 	for i, t := range types {
 		last := a.Sources[i].Steps[len(a.Sources[i].Steps)-1]
-		switch w := wrapped[i]; {
+		w := wrapped[i]
+		optional := (w.Kind == ir.Opt || w.Kind == ir.Nullable || w.Kind == ir.Pointer) && !last.MapKey
+		switch {
 		case sameType(fn.Params[i], t):
 			a.Optional = append(a.Optional, false)
-		case (w.Kind == ir.Opt || w.Kind == ir.Nullable || w.Kind == ir.Pointer) && sameType(fn.Params[i], w) && !last.MapKey:
+			a.AsPointer = append(a.AsPointer, false)
+		case optional && sameType(fn.Params[i], w):
 			// The function takes the optional value itself: it is
 			// called even when this input is absent.
 			a.Optional = append(a.Optional, true)
+			a.AsPointer = append(a.AsPointer, false)
+		case optional && sameType(fn.Params[i], ir.Wrap(ir.Pointer, t)):
+			// The same as a pointer, nil when absent.
+			a.Optional = append(a.Optional, true)
+			a.AsPointer = append(a.AsPointer, w.Kind != ir.Pointer)
 		default:
-			sb.errorf(m.From[i].Pos, "%s: parameter %d of %s is %s but %q is %s (or %s, taken as it is)", where, i+1, m.With.Text, fn.Params[i], m.From[i].Text, t, w)
+			also := ""
+			if optional {
+				also = fmt.Sprintf(" (or %s or %s, taken as it is)", w, ir.Wrap(ir.Pointer, t))
+			}
+			sb.errorf(m.From[i].Pos, "%s: parameter %d of %s is %s but %q is %s%s", where, i+1, m.With.Text, fn.Params[i], m.From[i].Text, t, also)
 			sb.ok = false
 		}
 	}

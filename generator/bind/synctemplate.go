@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/connectorgen/connectorgen/generator/config"
+	"github.com/connectorgen/connectorgen/generator/diag"
 	"github.com/connectorgen/connectorgen/generator/ir"
 )
 
@@ -24,6 +25,8 @@ func (sb *syncBinder) template(f *config.FieldMap, wf *ir.WField, a *ir.Assign, 
 		ok = false
 	}
 	rest, lit := f.Template.Text, ""
+	// at is the position of offset i of rest in the file.
+	at := func(i int) diag.Pos { return f.Template.At(len(f.Template.Text) - len(rest) + i) }
 	for rest != "" {
 		open := strings.IndexAny(rest, "{}")
 		if open < 0 {
@@ -31,25 +34,30 @@ func (sb *syncBinder) template(f *config.FieldMap, wf *ir.WField, a *ir.Assign, 
 			break
 		}
 		if rest[open] == '}' {
-			sb.errorf(f.Template.Pos, "%s: template %q has a } without its {", where, f.Template.Text)
+			sb.errorf(at(open), "%s: template %q has a } without its {", where, f.Template.Text)
 			sb.ok = false
 			return
 		}
 		end := strings.IndexByte(rest[open:], '}')
 		if end < 0 {
-			sb.errorf(f.Template.Pos, "%s: template %q has a { without its }", where, f.Template.Text)
+			sb.errorf(at(open), "%s: template %q has a { without its }", where, f.Template.Text)
 			sb.ok = false
 			return
 		}
 		lit += rest[:open]
-		name := strings.TrimSpace(rest[open+1 : open+end])
+		inner := rest[open+1 : open+end]
+		name := strings.TrimSpace(inner)
+		namePos := at(open + 1 + strings.Index(inner, name))
+		if name == "" {
+			namePos = at(open)
+		}
 		rest = rest[open+end+1:]
 		if name == "" {
-			sb.errorf(f.Template.Pos, "%s: template %q has an empty {} (write {field.path})", where, f.Template.Text)
+			sb.errorf(namePos, "%s: template %q has an empty {} (write {field.path})", where, f.Template.Text)
 			ok = false
 			continue
 		}
-		p, sf, found := sb.path(sb.from.Client, sb.from.Type, config.Value{Text: name, Pos: f.Template.Pos}, where+": template field")
+		p, sf, found := sb.path(sb.from.Client, sb.from.Type, config.Value{Text: name, Pos: namePos}, where+": template field")
 		if !found {
 			ok = false
 			continue
@@ -58,7 +66,7 @@ func (sb *syncBinder) template(f *config.FieldMap, wf *ir.WField, a *ir.Assign, 
 		st := qualify(sf.Type.Unwrapped(), sb.from.Client.ImportPath)
 		conv, cok := conversion(st, ir.BuiltinRef("string"), sb.isEnum(sb.from.Client, sf.Type.Unwrapped()), false)
 		if !cok || conv == ir.ConvToRawJSON || conv == ir.ConvStringToTime {
-			sb.errorf(f.Template.Pos, "%s: template field {%s} is %s, which has no string form", where, name, st)
+			sb.errorf(namePos, "%s: template field {%s} is %s, which has no string form", where, name, st)
 			ok = false
 			continue
 		}

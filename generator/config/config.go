@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v4"
 
@@ -126,7 +127,7 @@ func asPathError(err error, target **os.PathError) bool {
 // Parse decodes configuration text; path is used for diagnostics and to
 // resolve relative paths.
 func Parse(path string, data []byte) (*File, diag.List) {
-	d := &decoder{file: path}
+	d := &decoder{file: path, lines: strings.Split(string(data), "\n")}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		d.diags.Errorf(diag.Pos{File: path}, "cannot parse config: %v", err)
@@ -248,6 +249,9 @@ func (d *decoder) systems(n *yaml.Node) []*System {
 type decoder struct {
 	file  string
 	diags diag.List
+	// lines is the source text by line, to tell where inside a scalar a
+	// part of its value is (Value.At).
+	lines []string
 }
 
 func (d *decoder) pos(n *yaml.Node) diag.Pos {

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v4"
 
@@ -21,10 +22,28 @@ type Value struct {
 	// Tag is the YAML tag (!!str, !!int, !!bool, !!null…), so a bind
 	// stage can tell "1" from 1.
 	Tag string
+	// verbatim is the column offset of Text's first character from Pos
+	// plus one (1 for a plain scalar, 2 for a quoted one) when Text is the
+	// scalar's source text on one line (no escapes, no folding); 0 when
+	// positions inside Text cannot be told.
+	verbatim int
 }
 
 // IsSet reports whether the value was given.
 func (v Value) IsSet() bool { return v.Pos.IsValid() }
+
+// At returns the position of byte offset i of Text in the file, so that a
+// diagnostic about part of a value (a template's placeholder) points at
+// that part; the value's own position where the source text differs
+// from Text (escapes, a multi-line scalar).
+func (v Value) At(i int) diag.Pos {
+	if v.verbatim == 0 || i < 0 || i > len(v.Text) {
+		return v.Pos
+	}
+	p := v.Pos
+	p.Col += v.verbatim - 1 + utf8.RuneCountInString(v.Text[:i])
+	return p
+}
 
 // Entity is one entities entry: a record type of a system and the
 // operations that read and write it.
@@ -233,7 +252,32 @@ func (d *decoder) value(n *yaml.Node, what string) Value {
 	if !d.scalar(n, what) {
 		return Value{}
 	}
-	return Value{Text: n.Value, Pos: d.pos(n), Tag: n.ShortTag()}
+	return Value{Text: n.Value, Pos: d.pos(n), Tag: n.ShortTag(), verbatim: d.verbatimOffset(n)}
+}
+
+// verbatimOffset is Value.verbatim for a scalar node: whether the source
+// holds the value as is on the node's line, after its quote if any.
+func (d *decoder) verbatimOffset(n *yaml.Node) int {
+	if n.Line < 1 || n.Line > len(d.lines) || n.Column < 1 {
+		return 0
+	}
+	line := []rune(d.lines[n.Line-1])
+	if n.Column-1 > len(line) {
+		return 0
+	}
+	src := string(line[n.Column-1:])
+	switch n.Style {
+	case 0:
+		if strings.HasPrefix(src, n.Value) {
+			return 1
+		}
+	case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
+		// Escapes ('' or \t) make the source differ from the value.
+		if q := src[:min(1, len(src))]; q != "" && strings.HasPrefix(src[1:], n.Value+q) {
+			return 2
+		}
+	}
+	return 0
 }
 
 func (d *decoder) mapping(n *yaml.Node, what string) bool {

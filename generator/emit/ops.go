@@ -247,9 +247,7 @@ func (e *emitter) method(f *jen.File, op *ir.Operation) {
 	r := methodRet(op)
 	body = append(body, e.buildRequest(op, false, r)...)
 	if op.Result.Kind == ir.ResultMulti {
-		body = append(body, e.send(r)...)
-		body = append(body, e.handleSuccess(op, false)...)
-		body = append(body, ret(op, e.newError(op)))
+		body = append(body, e.callStatus(op)...)
 	} else {
 		body = append(body, e.call(op)...)
 	}
@@ -354,26 +352,90 @@ func (e *emitter) paramStmts(p *ir.Param, r retFn) []jen.Code {
 				addString(jen.String().Call(jen.Id("b"))),
 			)}
 		case p.Format.Any:
-			return []jen.Code{jen.Block(
-				jen.List(jen.Id("pv"), jen.Err()).Op(":=").Qual(ir.PkgRest, "AnyParam").Call(v),
-				jen.If(jen.Err().Op("!=").Nil()).Block(r(jen.Err())),
-				add(jen.Id("pv")),
-			)}
+			// The runtime converts the value (JSON null, as an absent
+			// oas.Opt or a nil map encodes, leaves the parameter out) and
+			// records a conversion error in req, which the send returns.
+			switch p.In {
+			case ir.InPath:
+				return []jen.Code{jen.Id("req").Dot("PathAny").Call(jen.Lit(p.Name), style(p.Style), jen.Lit(p.Explode), v)}
+			case ir.InQuery:
+				return []jen.Code{jen.Id("req").Dot("QueryAny").Call(jen.Lit(p.Name), style(p.Style), jen.Lit(p.Explode), v)}
+			case ir.InHeader:
+				return []jen.Code{jen.Id("req").Dot("HeaderAny").Call(jen.Lit(p.Name), jen.Lit(p.Explode), v)}
+			}
+			return []jen.Code{jen.Id("req").Dot("CookieAny").Call(jen.Lit(p.Name), jen.Lit(p.Explode), v)}
 		}
 		if !p.Format.List {
 			return []jen.Code{addString(formatScalar(p.Format, valueType, v))}
 		}
 		return []jen.Code{add(formatParam(p.Format, valueType, v))}
 	}
+	if p.Format.Any && !p.Format.JSON {
+		// Absent values encode to JSON null: no presence check needed.
+		return encode(field)
+	}
 	switch p.Presence {
 	case ir.ViaGet:
+		if code, ok := optHelper(p, valueType, field); ok {
+			return []jen.Code{code}
+		}
 		return []jen.Code{jen.If(jen.List(jen.Id("v"), jen.Id("ok")).Op(":=").Add(field).Dot("Get").Call(), jen.Id("ok")).Block(encode(jen.Id("v"))...)}
 	case ir.ViaNil:
+		if p.Format.List && !p.Format.JSON && !p.Format.Any {
+			// A nil list encodes to nothing: no check needed.
+			return encode(field)
+		}
 		return []jen.Code{jen.If(field.Clone().Op("!=").Nil()).Block(encode(field)...)}
 	case ir.ViaIsZero:
 		return []jen.Code{jen.If(jen.Op("!").Add(field.Clone()).Dot("IsZero").Call()).Block(encode(field)...)}
 	}
 	return encode(field)
+}
+
+// optHelper emits the one-line runtime call adding an optional (oas.Opt)
+// scalar query, header or cookie parameter when it is set:
+// rest.QueryOpt(req, name, style, explode, p.F, format). It reports false
+// when the parameter needs more (JSON or generic encoding, a list, a
+// conversion no runtime formatter takes).
+func optHelper(p *ir.Param, t *ir.TypeRef, field jen.Code) (jen.Code, bool) {
+	if p.Format.JSON || p.Format.Any || p.Format.List {
+		return nil, false
+	}
+	format, ok := formatFunc(p.Format, t)
+	if !ok {
+		return nil, false
+	}
+	switch p.In {
+	case ir.InQuery:
+		return jen.Qual(ir.PkgRest, "QueryOpt").Call(jen.Id("req"), jen.Lit(p.Name), style(p.Style), jen.Lit(p.Explode), field, format), true
+	case ir.InHeader:
+		return jen.Qual(ir.PkgRest, "HeaderOpt").Call(jen.Id("req"), jen.Lit(p.Name), field, format), true
+	case ir.InCookie:
+		return jen.Qual(ir.PkgRest, "CookieOpt").Call(jen.Id("req"), jen.Lit(p.Name), field, format), true
+	}
+	return nil, false
+}
+
+// formatFunc is the runtime function (or method expression) formatting a
+// scalar of type t as formatScalar does inline.
+func formatFunc(pf ir.ParamFormat, t *ir.TypeRef) (jen.Code, bool) {
+	switch pf.Scalar {
+	case ir.ScalarString:
+		return jen.Qual(ir.PkgRest, "FormatString"), true
+	case ir.ScalarInt:
+		return jen.Qual(ir.PkgRest, "FormatInt"), true
+	case ir.ScalarUint:
+		return jen.Qual(ir.PkgRest, "FormatUint"), true
+	case ir.ScalarFloat:
+		return jen.Qual(ir.PkgRest, "FormatFloat"), true
+	case ir.ScalarBool:
+		return jen.Qual(ir.PkgRest, "FormatBool"), t.Kind == ir.Builtin
+	case ir.ScalarTime:
+		return jen.Qual(ir.PkgRest, "FormatTime"), t.Kind == ir.Named && t.Pkg == ir.PkgTime && t.Name == "Time"
+	case ir.ScalarStringer:
+		return jen.Add(typeCode(t)).Dot("String"), t.Kind == ir.Named
+	}
+	return nil, false
 }
 
 // formatParam converts a scalar or list value to a rest.Param.
@@ -459,7 +521,7 @@ func (e *emitter) bodyStmts(op *ir.Operation, r retFn) []jen.Code {
 
 // call emits the statements sending req through the runtime's Call
 // helpers and returning the result, for an operation with at most one
-// success body (a multi-status result keeps its own status switch).
+// success body (a multi-status result goes through callStatus).
 func (e *emitter) call(op *ir.Operation) []jen.Code {
 	decoder := jen.Nil()
 	if op.ErrorDecoder != "" {
@@ -499,142 +561,56 @@ func (e *emitter) call(op *ir.Operation) []jen.Code {
 	}
 }
 
-// send emits the Do call and the deferred close.
-func (e *emitter) send(r retFn) []jen.Code {
-	return []jen.Code{
-		jen.List(jen.Id("resp"), jen.Err()).Op(":=").Id("c").Dot("rc").Dot("Do").Call(jen.Id("req")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(r(jen.Err())),
-		jen.Defer().Id("resp").Dot("Body").Dot("Close").Call(),
+// callStatus emits the statements sending req through rest.CallStatus for
+// a multi-status result: a func tells the runtime where each documented
+// status's body goes.
+func (e *emitter) callStatus(op *ir.Operation) []jen.Code {
+	var cases []jen.Code
+	for _, r := range op.Result.Responses {
+		if r.Content == ir.ContentNone {
+			continue
+		}
+		var cond jen.Code
+		switch {
+		case r.Status != 0:
+			cond = jen.Id("status").Op("==").Lit(r.Status)
+		case r.Class != 0:
+			cond = jen.Id("status").Op("/").Lit(100).Op("==").Lit(r.Class)
+		default:
+			cond = jen.True()
+		}
+		field := jen.Id("out").Dot(r.FieldName)
+		var stmts []jen.Code
+		switch {
+		case r.Content == ir.ContentText:
+			stmts = []jen.Code{field.Clone().Op("=").New(jen.String()), jen.Return(jen.Qual(ir.PkgRest, "IntoText").Call(field.Clone()))}
+		case r.Content == ir.ContentBinary:
+			stmts = []jen.Code{jen.Return(jen.Qual(ir.PkgRest, "IntoBytes").Call(jen.Op("&").Add(field.Clone())))}
+		case r.Pointer:
+			stmts = []jen.Code{field.Clone().Op("=").New(typeCode(r.Type)), jen.Return(jen.Qual(ir.PkgRest, "IntoJSON").Call(field.Clone()))}
+		default:
+			stmts = []jen.Code{jen.Return(jen.Qual(ir.PkgRest, "IntoJSON").Call(jen.Op("&").Add(field.Clone())))}
+		}
+		cases = append(cases, jen.Case(cond).Block(stmts...))
 	}
-}
-
-func is2xx() jen.Code {
-	return jen.Id("resp").Dot("StatusCode").Op(">=").Lit(200).Op("&&").Id("resp").Dot("StatusCode").Op("<").Lit(300)
-}
-
-// newError emits the typed error for a non-2xx response.
-func (e *emitter) newError(op *ir.Operation) jen.Code {
+	into := jen.Nil()
+	if len(cases) > 0 {
+		into = jen.Func().Params(jen.Id("status").Int()).Qual(ir.PkgRest, "Into").Block(
+			jen.Switch().Block(cases...),
+			jen.Return(jen.Qual(ir.PkgRest, "Into").Values()),
+		)
+	}
 	decoder := jen.Nil()
 	if op.ErrorDecoder != "" {
 		decoder = jen.Id(op.ErrorDecoder)
 	}
-	return jen.Id("c").Dot("rc").Dot("NewError").Call(jen.Id("req"), jen.Id("resp"), decoder)
-}
-
-// handleSuccess emits the 2xx branch. In a fetch method (withNext) the
-// results also carry the next page's URL.
-func (e *emitter) handleSuccess(op *ir.Operation, withNext bool) []jen.Code {
-	res := op.Result
-	okRet := func(v jen.Code) jen.Code {
-		if withNext {
-			if v == nil {
-				v = jen.Nil()
-			}
-			return jen.Return(v, jen.Id("nextLink"), jen.Nil())
-		}
-		if v == nil {
-			return jen.Return(jen.Nil())
-		}
-		return jen.Return(v, jen.Nil())
-	}
-	errRet := func(err jen.Code) jen.Code {
-		if withNext {
-			return fetchRet(op)(err)
-		}
-		return ret(op, err)
-	}
-	var branch []jen.Code
-	if withNext {
-		if op.Pagination.Kind == ir.PageLinkHeader {
-			branch = append(branch, jen.Id("nextLink").Op(":=").Qual(ir.PkgRest, "NextLinkURL").Call(jen.Id("resp")))
-		} else {
-			branch = append(branch, jen.Id("nextLink").Op(":=").Lit(""))
-		}
-	}
-	switch res.Kind {
-	case ir.ResultNone:
-		branch = append(branch,
-			jen.List(jen.Id("_"), jen.Id("_")).Op("=").Qual("io", "Copy").Call(jen.Qual("io", "Discard"), jen.Qual("io", "LimitReader").Call(jen.Id("resp").Dot("Body"), jen.Lit(1<<16))),
-			okRet(nil))
-	case ir.ResultSingle:
-		r := res.Single
-		var empty []jen.Code
-		has204 := false
-		for _, other := range res.Responses {
-			if other.Content == ir.ContentNone && other.Status != 0 {
-				empty = append(empty, jen.Lit(other.Status))
-				has204 = has204 || other.Status == 204
-			}
-		}
-		if !has204 {
-			empty = append(empty, jen.Qual("net/http", "StatusNoContent"))
-		}
-		branch = append(branch, jen.Switch(jen.Id("resp").Dot("StatusCode")).Block(jen.Case(empty...).Block(okRet(errValue(op)))))
-		branch = append(branch, decodeInto(r, jen.Id("out"), errRet, true)...)
-		if withNext && op.Pagination.Kind == ir.PageNextURL {
-			branch = append(branch, walk(func() jen.Code { return jen.Id("out") }, op.Pagination.NextURL, func(v func() jen.Code) []jen.Code {
-				return []jen.Code{jen.Id("nextLink").Op("=").String().Call(v())}
-			}, 0)...)
-		}
-		if r.Pointer {
-			branch = append(branch, okRet(jen.Op("&").Id("out")))
-		} else {
-			branch = append(branch, okRet(jen.Id("out")))
-		}
-	case ir.ResultMulti:
-		branch = append(branch, jen.Id("out").Op(":=").Op("&").Id(res.TypeName).Values(jen.Dict{jen.Id("StatusCode"): jen.Id("resp").Dot("StatusCode")}))
-		var cases []jen.Code
-		for _, r := range res.Responses {
-			if r.Content == ir.ContentNone {
-				continue
-			}
-			var cond jen.Code
-			switch {
-			case r.Status != 0:
-				cond = jen.Id("resp").Dot("StatusCode").Op("==").Lit(r.Status)
-			case r.Class != 0:
-				cond = jen.Id("resp").Dot("StatusCode").Op("/").Lit(100).Op("==").Lit(r.Class)
-			default:
-				cond = jen.True()
-			}
-			cases = append(cases, jen.Case(cond).Block(decodeMulti(r, errRet)...))
-		}
-		branch = append(branch, jen.Switch().Block(cases...), okRet(jen.Id("out")))
-	}
-	return []jen.Code{jen.If(is2xx()).Block(branch...)}
-}
-
-// decodeInto declares v and decodes the body into it.
-func decodeInto(r *ir.Response, v jen.Code, errRet func(jen.Code) jen.Code, declare bool) []jen.Code {
-	switch r.Content {
-	case ir.ContentText:
-		return []jen.Code{
-			jen.List(jen.Id("b"), jen.Err()).Op(":=").Qual(ir.PkgRest, "ReadBody").Call(jen.Id("resp")),
-			jen.If(jen.Err().Op("!=").Nil()).Block(errRet(jen.Err())),
-			jen.Add(v).Op(":=").String().Call(jen.Id("b")),
-		}
-	case ir.ContentBinary:
-		return []jen.Code{
-			jen.List(v, jen.Err()).Op(":=").Qual(ir.PkgRest, "ReadBody").Call(jen.Id("resp")),
-			jen.If(jen.Err().Op("!=").Nil()).Block(errRet(jen.Err())),
-		}
-	}
 	return []jen.Code{
-		jen.Var().Add(v).Add(typeCode(r.Type)),
-		jen.If(jen.Err().Op(":=").Qual(ir.PkgRest, "DecodeJSON").Call(jen.Id("resp"), jen.Op("&").Add(v)), jen.Err().Op("!=").Nil()).Block(errRet(jen.Err())),
+		jen.Id("out").Op(":=").Op("&").Id(op.Result.TypeName).Values(),
+		jen.List(jen.Id("status"), jen.Err()).Op(":=").Id("c").Dot("rc").Dot("CallStatus").Call(jen.Id("req"), into, decoder),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Id("out").Dot("StatusCode").Op("=").Id("status"),
+		jen.Return(jen.Id("out"), jen.Nil()),
 	}
-}
-
-// decodeMulti decodes one status's body into its result field.
-func decodeMulti(r *ir.Response, errRet func(jen.Code) jen.Code) []jen.Code {
-	stmts := decodeInto(r, jen.Id("v"), errRet, true)
-	switch {
-	case r.Content == ir.ContentText, r.Pointer:
-		stmts = append(stmts, jen.Id("out").Dot(r.FieldName).Op("=").Op("&").Id("v"))
-	default:
-		stmts = append(stmts, jen.Id("out").Dot(r.FieldName).Op("=").Id("v"))
-	}
-	return stmts
 }
 
 // mergeErrorDecoders makes operations whose error models are the same

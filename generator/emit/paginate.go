@@ -51,13 +51,51 @@ func (e *emitter) fetchMethod(f *jen.File, op *ir.Operation) {
 		body = append(body, jen.Var().Id("zero").Add(typeCode(op.Result.Single.Type)))
 	}
 	body = append(body, e.buildRequest(op, true, r)...)
-	body = append(body, e.send(r)...)
-	body = append(body, e.handleSuccess(op, true)...)
-	body = append(body, r(e.newError(op)))
+	body = append(body, e.fetchCall(op)...)
 	f.Add(comment(op.Pagination.PageMethod + " fetches one page of " + op.MethodName + ": the first page p selects when next is \"\", else the page at the URL next,\n" +
 		"and returns it with the URL of the page after it (\"\" after the last page). Save that URL to resume with " + op.Pagination.PagesFromMethod + " later.\n" +
 		"A next URL on another origin than the client's base URL is fetched without credentials."))
 	f.Func().Params(jen.Id("c").Op("*").Id("Client")).Id(op.Pagination.PageMethod).Params(params...).Params(results...).Block(body...)
+}
+
+// fetchCall emits the statements sending a fetch method's request through
+// the runtime's CallJSON (a next URL in the body) or CallJSONLink (a Link
+// header) and returning the page with the URL of the next one.
+func (e *emitter) fetchCall(op *ir.Operation) []jen.Code {
+	r := op.Result.Single
+	decoder := jen.Nil()
+	if op.ErrorDecoder != "" {
+		decoder = jen.Id(op.ErrorDecoder)
+	}
+	args := []jen.Code{jen.Id("req"), jen.Op("&").Id("out"), decoder}
+	for _, other := range op.Result.Responses {
+		if other.Content == ir.ContentNone && other.Status != 0 && other.Status != 204 {
+			args = append(args, jen.Lit(other.Status))
+		}
+	}
+	zero := errValue(op)
+	out := jen.Id("out")
+	if r.Pointer {
+		out = jen.Op("&").Id("out")
+	}
+	stmts := []jen.Code{jen.Var().Id("out").Add(typeCode(r.Type))}
+	if op.Pagination.Kind == ir.PageLinkHeader {
+		return append(stmts,
+			jen.List(jen.Id("ok"), jen.Id("nextLink"), jen.Err()).Op(":=").Id("c").Dot("rc").Dot("CallJSONLink").Call(args...),
+			jen.If(jen.Op("!").Id("ok")).Block(jen.Return(zero, jen.Id("nextLink"), jen.Err())),
+			jen.Return(out, jen.Id("nextLink"), jen.Nil()),
+		)
+	}
+	stmts = append(stmts,
+		jen.If(jen.List(jen.Id("ok"), jen.Err()).Op(":=").Id("c").Dot("rc").Dot("CallJSON").Call(args...), jen.Op("!").Id("ok")).Block(jen.Return(zero, jen.Lit(""), jen.Err())),
+		jen.Id("nextLink").Op(":=").Lit(""),
+	)
+	if op.Pagination.Kind == ir.PageNextURL {
+		stmts = append(stmts, walk(func() jen.Code { return jen.Id("out") }, op.Pagination.NextURL, func(v func() jen.Code) []jen.Code {
+			return []jen.Code{jen.Id("nextLink").Op("=").String().Call(v())}
+		}, 0)...)
+	}
+	return append(stmts, jen.Return(out, jen.Id("nextLink"), jen.Nil()))
 }
 
 // walk emits code that follows steps from root and, when every step is

@@ -22,7 +22,25 @@ type runbookView struct {
 	Webhooks []runbookWebhook
 }
 
-type runbookWebhook struct{ Sync, Header, Secret string }
+type runbookWebhook struct {
+	Sync, Header, Secret, IDHeader string
+	RecordBody                     bool
+}
+
+// signatureHeader is the header a webhook's signature arrives in: the
+// declared one, or its scheme's (runtime/engine's defaults).
+func signatureHeader(w *ir.Webhook) string {
+	if w.SignatureHeader != "" {
+		return w.SignatureHeader
+	}
+	switch w.Scheme {
+	case "SchemeStripe":
+		return "Stripe-Signature"
+	case "SchemeShopify":
+		return "X-Shopify-Hmac-Sha256"
+	}
+	return "X-Signature"
+}
 
 type runbookEnv struct {
 	Name, URL  string
@@ -64,7 +82,7 @@ func Runbook(c *ir.Connector) (File, error) {
 	for _, s := range c.Syncs {
 		v.Syncs = append(v.Syncs, runbookSyncView(s))
 		if wh := s.From.Webhook; s.Realtime && wh != nil {
-			v.Webhooks = append(v.Webhooks, runbookWebhook{Sync: s.Name, Header: wh.SignatureHeader, Secret: wh.SecretSource})
+			v.Webhooks = append(v.Webhooks, runbookWebhook{Sync: s.Name, Header: signatureHeader(wh), Secret: wh.SecretSource, IDHeader: wh.IDHeader, RecordBody: wh.RecordBody})
 		}
 	}
 	var buf bytes.Buffer
@@ -100,8 +118,11 @@ func runbookSyncView(s *ir.Sync) runbookSync {
 	}
 	if s.Realtime {
 		hook := "webhooks trigger re-fetches in real time"
-		if w := s.From.Webhook; w != nil && w.SignatureHeader != "" {
-			hook += fmt.Sprintf(" (signed in the `%s` header; the signing secret comes from `%s`)", w.SignatureHeader, w.SecretSource)
+		if w := s.From.Webhook; w != nil && (w.SignatureHeader != "" || w.SecretSource != "") {
+			hook += fmt.Sprintf(" (signed in the `%s` header; the signing secret comes from `%s`)", signatureHeader(w), w.SecretSource)
+		}
+		if w := s.From.Webhook; w != nil && w.IDHeader != "" {
+			hook += fmt.Sprintf("; each delivery is named by its `%s` header (redeliveries are recognised by it)", w.IDHeader)
 		}
 		sched = append(sched, hook)
 	}

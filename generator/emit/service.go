@@ -151,6 +151,9 @@ func Service(c *ir.Connector, systems map[string]SystemService) (File, error) {
 			if wh.Scheme != "" {
 				whd[jen.Id("Scheme")] = jen.Qual(PkgEngine, wh.Scheme)
 			}
+			if wh.IDHeader != "" {
+				whd[jen.Id("IDHeader")] = jen.Lit(wh.IDHeader)
+			}
 			d[jen.Id("Webhook")] = jen.Op("&").Qual(PkgService, "Webhook").Values(whd)
 		}
 		syncVals = append(syncVals, jen.Values(d))

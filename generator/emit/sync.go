@@ -465,13 +465,33 @@ func (e *syncEmitter) fetchFunc(ent *ir.Entity) jen.Code {
 	oc := ent.Get
 	pre, arg := keyArg(oc, "key", jen.Add(typeCode(ent.Type)).Values())
 	set := map[*ir.Param]jen.Code{oc.KeyParam: arg}
-	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Params(typeCode(ent.Type), jen.Error()).Block(append(pre,
+	body := append(pre,
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, nil)...),
 		jen.If(jen.Qual(PkgSyncUtil, "IsNotFound").Call(jen.Err())).Block(
 			jen.Return(jen.Add(typeCode(ent.Type)).Values(), jen.Qual("fmt", "Errorf").Call(jen.Lit("%w: %w"), jen.Qual(PkgEngine, "ErrNotFound"), jen.Err()))),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Add(typeCode(ent.Type)).Values(), jen.Err())),
+	)
+	if len(oc.Envelope) == 1 {
+		rec, check := unwrapEnvelope(oc, jen.Add(typeCode(ent.Type)).Values())
+		return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Params(typeCode(ent.Type), jen.Error()).Block(append(body,
+			append(check, jen.Return(rec, jen.Nil()))...)...)
+	}
+	return jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("key").String()).Params(typeCode(ent.Type), jen.Error()).Block(append(body,
 		jen.Return(convertResult(oc, ent, deref(oc, jen.Id("r"))), jen.Nil()),
 	)...)
+}
+
+// unwrapEnvelope returns the record inside a get's envelope answer r
+// (oc.Envelope) and, when the envelope's field is a pointer, the check
+// that returns an error with the zero values zero when it is absent.
+func unwrapEnvelope(oc *ir.OpCall, zero ...jen.Code) (jen.Code, []jen.Code) {
+	st := oc.Envelope[0]
+	f := jen.Id("r").Dot(st.Field)
+	if st.Type.Kind != ir.Pointer {
+		return f, nil
+	}
+	return jen.Op("*").Add(f), []jen.Code{jen.If(f.Clone().Op("==").Nil()).Block(
+		jen.Return(append(zero, jen.Qual("errors", "New").Call(jen.Lit(oc.Op.ID+": the answer has no record (field "+st.Field+" absent)")))...))}
 }
 
 // convertResult converts a structurally identical result to the record's
@@ -722,15 +742,21 @@ func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {
 	body := append(pre, []jen.Code{
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(clientCall(oc, oc.Op.MethodName)).Call(callArgs(oc, set, nil)...),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual("time", "Time").Values(), jen.Err())),
-		jen.Id("fields").Op(":=").Map(jen.String()).String().Values(),
 	}...)
+	root := "r"
+	if len(oc.Envelope) == 1 {
+		rec, check := unwrapEnvelope(oc, jen.Nil(), jen.Qual("time", "Time").Values())
+		body = append(append(body, check...), jen.Id("rec").Op(":=").Add(rec))
+		root = "rec"
+	}
+	body = append(body, jen.Id("fields").Op(":=").Map(jen.String()).String().Values())
 	// Every readable field, not only those with a policy: the engine skips
 	// writing values the target already holds (runtime/engine, apply).
 	for _, w := range s.Fields {
 		if len(w.Read.Steps) == 0 {
 			continue
 		}
-		body = append(body, walk(func() jen.Code { return jen.Id("r") }, w.Read.Steps, func(v func() jen.Code) []jen.Code {
+		body = append(body, walk(func() jen.Code { return jen.Id(root) }, w.Read.Steps, func(v func() jen.Code) []jen.Code {
 			return []jen.Code{jen.If(jen.List(jen.Id("j"), jen.Id("ok")).Op(":=").Qual(PkgSyncUtil, "FieldJSON").Call(jen.Qual(ir.PkgOAS, "Value").Call(v())), jen.Id("ok")).Block(
 				jen.Id("fields").Index(jen.Lit(w.Path)).Op("=").Id("j"))}
 		}, 0)...)
@@ -741,7 +767,7 @@ func (e *syncEmitter) currentFunc(s *ir.Sync) jen.Code {
 		body = append(body, jen.Return(jen.Id("fields"), jen.Qual("time", "Time").Values(), jen.Nil()))
 	} else {
 		body = append(body, jen.Var().Id("changed").Qual("time", "Time"))
-		body = append(body, walk(func() jen.Code { return jen.Id("r") }, s.To.Changed.Steps, func(v func() jen.Code) []jen.Code {
+		body = append(body, walk(func() jen.Code { return jen.Id(root) }, s.To.Changed.Steps, func(v func() jen.Code) []jen.Code {
 			return []jen.Code{jen.Id("changed").Op("=").Add(v())}
 		}, 0)...)
 		body = append(body, jen.Return(jen.Id("fields"), jen.Id("changed"), jen.Nil()))
@@ -773,10 +799,19 @@ func (e *syncEmitter) parseEventFunc(ent *ir.Entity) jen.Code {
 			return []jen.Code{jen.Id("out").Dot(pair.field).Op("=").Add(pair.conv(v()))}
 		}, 0)...)
 	}
-	stmts = append(stmts,
-		jen.If(jen.Id("out").Dot("ID").Op("==").Lit("").Op("||").Id("out").Dot("Key").Op("==").Lit("")).Block(
-			jen.Return(jen.Qual(PkgEngine, "Event").Values(), jen.Qual("errors", "New").Call(jen.Lit("webhook event: missing "+w.ID.Text+" or "+w.Key.Text)))),
-		jen.Return(jen.Id("out"), jen.Nil()))
+	if w.IDHeader != "" {
+		// The body is the record (or names no delivery): the engine takes
+		// the event ID from the IDHeader request header.
+		stmts = append(stmts,
+			jen.If(jen.Id("out").Dot("Key").Op("==").Lit("")).Block(
+				jen.Return(jen.Qual(PkgEngine, "Event").Values(), jen.Qual("errors", "New").Call(jen.Lit("webhook event: missing "+w.Key.Text)))),
+			jen.Return(jen.Id("out"), jen.Nil()))
+	} else {
+		stmts = append(stmts,
+			jen.If(jen.Id("out").Dot("ID").Op("==").Lit("").Op("||").Id("out").Dot("Key").Op("==").Lit("")).Block(
+				jen.Return(jen.Qual(PkgEngine, "Event").Values(), jen.Qual("errors", "New").Call(jen.Lit("webhook event: missing "+w.ID.Text+" or "+w.Key.Text)))),
+			jen.Return(jen.Id("out"), jen.Nil()))
+	}
 	return jen.Func().Params(jen.Id("body").Index().Byte()).Params(jen.Qual(PkgEngine, "Event"), jen.Error()).Block(stmts...)
 }
 
@@ -788,6 +823,9 @@ func (e *syncEmitter) webhookFunc(f *jen.File, s *ir.Sync) {
 	if w.SignatureHeader != "" {
 		d[jen.Id("Header")] = jen.Lit(w.SignatureHeader)
 	}
+	if w.IDHeader != "" {
+		d[jen.Id("IDHeader")] = jen.Lit(w.IDHeader)
+	}
 	body := []jen.Code{jen.Id("cfg").Op(":=").Qual(PkgEngine, "WebhookConfig").Values(d)}
 	if w.SecretSource != "" {
 		body = append(body,
@@ -798,7 +836,11 @@ func (e *syncEmitter) webhookFunc(f *jen.File, s *ir.Sync) {
 		body = append(body, jen.Id("_").Op("=").Id("ctx"), jen.Id("_").Op("=").Id("r").Comment("no secret declared: the handler refuses every delivery until cfg.Secret is set"))
 	}
 	body = append(body, jen.Return(jen.Id("cfg"), jen.Nil()))
-	f.Add(comment(fmt.Sprintf("%s returns the webhook configuration of sync %s (serve it with engine.Webhook): the signature scheme and header the mapping declares, and the signing secret resolved with r.", s.Funcs.Webhook, s.Name)))
+	declares := "the signature scheme and header the mapping declares"
+	if w.IDHeader != "" {
+		declares += ", the header naming each delivery (" + w.IDHeader + ")"
+	}
+	f.Add(comment(fmt.Sprintf("%s returns the webhook configuration of sync %s (serve it with engine.Webhook): %s, and the signing secret resolved with r.", s.Funcs.Webhook, s.Name, declares)))
 	f.Func().Id(s.Funcs.Webhook).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("r").Op("*").Qual(ir.PkgSecret, "Resolver")).Params(jen.Qual(PkgEngine, "WebhookConfig"), jen.Error()).Block(body...)
 }
 

@@ -146,8 +146,23 @@ func (e *syncEmitter) assign(s *ir.Sync, a *ir.Assign) []jen.Code {
 				steps := a.Sources[i].Steps
 				last := steps[len(steps)-1]
 				stmts := []jen.Code{jen.Var().Id(id).Add(typeCode(a.Func.Params[i]))}
-				stmts = append(stmts, walk(src, steps[:len(steps)-1], func(v func() jen.Code) []jen.Code {
-					return []jen.Code{jen.Id(id).Op("=").Add(v()).Dot(last.Field)}
+				parents := steps[:len(steps)-1]
+				deref := false
+				if n := len(parents); n > 0 && !parents[n-1].MapKey {
+					t := parents[n-1].Type
+					deref = t.Kind == ir.Pointer || (t.Kind == ir.Opt || t.Kind == ir.Nullable) && t.Elem.Kind == ir.Pointer
+				}
+				stmts = append(stmts, walk(src, parents, func(v func() jen.Code) []jen.Code {
+					// walk dereferences a pointer parent it ends on.
+					parent := v()
+					if deref {
+						parent = jen.Parens(parent)
+					}
+					val := jen.Add(parent).Dot(last.Field)
+					if a.AsPointer[i] {
+						val = jen.Qual(ir.PkgOAS, "Ptr").Call(val)
+					}
+					return []jen.Code{jen.Id(id).Op("=").Add(val)}
 				}, 10*(i+1))...)
 				return append(stmts, nest(i+1)...)
 			}

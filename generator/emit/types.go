@@ -69,17 +69,28 @@ func jsonTag(f *ir.Field) map[string]string {
 	if f.OmitZero {
 		v += ",omitzero"
 	}
-	return map[string]string{"json": v}
+	tags := map[string]string{"json": v}
+	// The runtime's request encoders leave readOnly properties out and
+	// its response decoding ignores writeOnly ones (rest/oneway.go).
+	switch {
+	case f.ReadOnly && f.WriteOnly:
+		tags["oas"] = "readOnly,writeOnly"
+	case f.ReadOnly:
+		tags["oas"] = "readOnly"
+	case f.WriteOnly:
+		tags["oas"] = "writeOnly"
+	}
+	return tags
 }
 
 func fieldDoc(f *ir.Field) string {
 	doc := f.Doc
 	var notes []string
 	if f.ReadOnly {
-		notes = append(notes, "Read-only: set by the server and ignored in requests.")
+		notes = append(notes, "Read-only: set by the server; request bodies leave it out.")
 	}
 	if f.WriteOnly {
-		notes = append(notes, "Write-only: sent in requests, never returned.")
+		notes = append(notes, "Write-only: sent in requests; ignored in responses.")
 	}
 	if len(notes) > 0 {
 		if doc != "" {

@@ -126,6 +126,11 @@ type OpCall struct {
 	// copy of the record's type (an inline schema under another name),
 	// converted with a Go conversion.
 	ConvertResult bool
+	// Envelope, when set, leads from a get's answer to the record: the
+	// answer is an object whose only field holds it (Shopify's
+	// {"customer": {…}}). One step; its type is the record's, or a
+	// pointer to it (nil: the answer has no record, an error).
+	Envelope []Step
 	// ResultKey leads from a create's (or upsert's) response to the new
 	// record's key; the response need not be the record's schema (Jira
 	// answers a create with CreatedIssue).
@@ -269,6 +274,13 @@ type Webhook struct {
 	Scheme          string
 	SignatureHeader string
 	SecretSource    string
+	// IDHeader names the request header carrying the event ID (ID is then
+	// empty): the mapping's id: header.NAME, or the scheme's when id is
+	// left out (X-Shopify-Webhook-Id).
+	IDHeader string
+	// RecordBody says the event schema is the entity's own: the body is
+	// the changed record.
+	RecordBody bool
 }
 
 // Sync is one bound sync.
@@ -387,6 +399,10 @@ type Assign struct {
 	Source   Path
 	Sources  []Path
 	Optional []bool
+	// AsPointer[i] says the function takes optional source i as a *T
+	// (nil when absent) though the field is an oas.Opt or oas.Nullable,
+	// so that with: functions need not import the runtime.
+	AsPointer []bool
 	// Transforms are applied to string values in order.
 	Transforms []Transform
 	// Conv converts the source leaf value to the target type.

@@ -7,11 +7,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -391,6 +393,91 @@ func TestWebhooks(t *testing.T) {
 			if hex.EncodeToString(mac([]byte(ts), []byte("."), g.body)) != v1 || time.Since(time.Unix(sec, 0)) > time.Minute {
 				t.Errorf("%s signature %q in %s", scheme, sig, h)
 			}
+		}
+	}
+}
+
+// TestWebhookRecordBody: when an entity's webhook event schema is its own
+// record schema (Shopify posts the customer itself), the body delivered
+// is the changed record, not a generated value, and the event ID travels
+// in a header: X-Shopify-Webhook-Id for the Shopify scheme (with its
+// topic), or the one the mapping's id: header.NAME names.
+func TestWebhookRecordBody(t *testing.T) {
+	spec, err := filepath.Abs("../../specs/crm/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ id, scheme, header string }{
+		{"", SignShopify, "X-Shopify-Webhook-Id"},
+		{"id: header.X-Delivery-Id,", SignDefault, "X-Delivery-Id"},
+	} {
+		dir := t.TempDir()
+		rel, err := filepath.Rel(dir, spec) // spec paths are relative to the config
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := fmt.Sprintf(`version: 1
+package: hooks
+systems:
+  crm: { spec: %q }
+entities:
+  crm.Lead:
+    key: id
+    read: { list: listLeads, get: getLead }
+    webhook: { event: Lead, key: id, %s signature: { scheme: %s, secret: env://HOOK_SECRET } }
+`, filepath.ToSlash(rel), tc.id, tc.scheme)
+		path := filepath.Join(dir, "connector.yaml")
+		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sb, err := Load(path, Options{Credentials: map[string]Credentials{"crm": {ClientID: "cid", ClientSecret: "csecret"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(sb.Close)
+		crm := sb.System("crm")
+		type got struct {
+			header http.Header
+			body   []byte
+		}
+		ch := make(chan got, 10)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			ch <- got{r.Header.Clone(), b}
+		}))
+		defer srv.Close()
+		if err := crm.Generate("Lead", 1); err != nil {
+			t.Fatal(err)
+		}
+		recs, _ := crm.Records("Lead")
+		id := recs[0]["id"].(string)
+		crm.Subscribe(Subscription{URL: srv.URL, Secret: "whsec", Scheme: tc.scheme})
+		for _, name := range []string{"Ada", "Grace"} {
+			if _, _, err := crm.Update("Lead", id, func(r Record) { r["last_name"] = name }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := crm.Flush(context.Background()); n != 2 || err != nil {
+			t.Fatalf("%s: flush %d %v", tc.scheme, n, err)
+		}
+		recs, _ = crm.Records("Lead")
+		var ids []string
+		for i, want := range []string{"Ada", "Grace"} {
+			g := <-ch
+			var body map[string]any
+			if err := json.Unmarshal(g.body, &body); err != nil {
+				t.Fatal(err)
+			}
+			if body["id"] != id || body["last_name"] != want || body["email"] != recs[0]["email"] {
+				t.Errorf("%s: delivery %d is not the changed lead: %s", tc.scheme, i, g.body)
+			}
+			ids = append(ids, g.header.Get(tc.header))
+			if tc.scheme == SignShopify && g.header.Get("X-Shopify-Topic") != "leads/update" {
+				t.Errorf("shopify topic %q", g.header.Get("X-Shopify-Topic"))
+			}
+		}
+		if ids[0] == "" || ids[0] == ids[1] {
+			t.Errorf("%s: event ids in %s: %q, want two distinct", tc.scheme, tc.header, ids)
 		}
 	}
 }

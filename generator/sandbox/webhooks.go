@@ -64,7 +64,8 @@ type Event struct {
 	Key    string
 	At     time.Time
 	// Body is the JSON payload, shaped by the entity's declared webhook
-	// event schema (or {id, type, data} when none is declared).
+	// event schema (or {id, type, data} when none is declared); when that
+	// schema is the entity's own, the body is the changed record.
 	Body []byte
 }
 
@@ -96,7 +97,12 @@ func (h *webhooks) changed(s *System, e *entity, rec Record, kind string) {
 	key := keyString(kv)
 	var payload any
 	typ := strings.ToLower(e.name) + "." + kind
-	if w := e.webhook; w != nil && s.schemaByName(w.Event.Text) != nil {
+	if w := e.webhook; w != nil && w.Event.Text == e.schemaName {
+		// The event schema is the record's own: the body is the changed
+		// record (Shopify's customers/update posts the customer), the
+		// event ID travels in a header (post).
+		payload = rec
+	} else if w != nil && s.schemaByName(w.Event.Text) != nil {
 		m, _ := s.newGen().value(s.schemaByName(w.Event.Text), "", 0).(map[string]any)
 		if m == nil {
 			m = map[string]any{}
@@ -104,7 +110,7 @@ func (h *webhooks) changed(s *System, e *entity, rec Record, kind string) {
 		props := schemaProps(s.schemaByName(w.Event.Text))
 		// The id, key and version are paths into the event (Stripe's
 		// data.object.id), not flat keys.
-		if w.ID.Text != "" {
+		if w.ID.Text != "" && !strings.HasPrefix(w.ID.Text, "header.") {
 			setPath(m, w.ID.Text, id)
 		}
 		if w.Key.Text != "" {
@@ -319,16 +325,47 @@ func (s *System) Deliver(ctx context.Context, ev Event) (int, error) {
 	s.hooks.mu.Lock()
 	sub := s.hooks.sub
 	s.hooks.mu.Unlock()
-	return s.post(ctx, ev.Body, Sign(sub.Scheme, sub.Secret, time.Now(), ev.Body), ev.ID)
+	return s.post(ctx, ev.Body, Sign(sub.Scheme, sub.Secret, time.Now(), ev.Body), ev)
+}
+
+// eventHeaders are the headers naming a delivery of ev: the event ID in
+// the header the entity's webhook id declares (id: header.NAME), else
+// X-Shopify-Webhook-Id for the Shopify scheme; Shopify's deliveries also
+// carry their topic (X-Shopify-Topic: customers/update).
+func (s *System) eventHeaders(scheme string, ev Event) map[string]string {
+	out := map[string]string{}
+	if ev.ID == "" {
+		return out
+	}
+	var e *entity
+	for _, x := range s.entities {
+		if x.full == ev.Entity {
+			e = x
+		}
+	}
+	if e != nil && e.webhook != nil {
+		if name, ok := strings.CutPrefix(e.webhook.ID.Text, "header."); ok && name != "" {
+			out[name] = ev.ID
+		}
+	}
+	if scheme == SignShopify {
+		if len(out) == 0 {
+			out["X-Shopify-Webhook-Id"] = ev.ID
+		}
+		if e != nil {
+			out["X-Shopify-Topic"] = strings.ToLower(e.name) + "s/" + strings.TrimSuffix(ev.Kind, "d")
+		}
+	}
+	return out
 }
 
 // Post sends body with the given signature to the subscription (for
 // forged or replayed deliveries) and returns the status.
 func (s *System) Post(ctx context.Context, body []byte, signature string) (int, error) {
-	return s.post(ctx, body, signature, "")
+	return s.post(ctx, body, signature, Event{})
 }
 
-func (s *System) post(ctx context.Context, body []byte, signature, eventID string) (int, error) {
+func (s *System) post(ctx context.Context, body []byte, signature string, ev Event) (int, error) {
 	s.hooks.mu.Lock()
 	sub, hc, header := s.hooks.sub, s.hooks.hc, s.hooks.header
 	s.hooks.mu.Unlock()
@@ -343,8 +380,8 @@ func (s *System) post(ctx context.Context, body []byte, signature, eventID strin
 	if signature != "" {
 		req.Header.Set(header, signature)
 	}
-	if sub.Scheme == SignShopify && eventID != "" {
-		req.Header.Set("X-Shopify-Webhook-Id", eventID)
+	for k, v := range s.eventHeaders(sub.Scheme, ev) {
+		req.Header.Set(k, v)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {

@@ -30,12 +30,16 @@ func shopifyKlaviyoPairing() Pairing {
 			Hints: map[string]sandbox.Hint{"klaviyo.Profile": {Unique: []string{"data.attributes.email"}}},
 		},
 		Env: func(r *Run) []string {
-			return []string{"SHOPIFY_ACCESS_TOKEN=shpat_e2e", "KLAVIYO_API_KEY=pk_e2e"}
+			return []string{"SHOPIFY_ACCESS_TOKEN=shpat_e2e", "KLAVIYO_API_KEY=pk_e2e", "SHOPIFY_WEBHOOK_SECRET=shpss_e2e"}
 		},
-		Seed:    skSeed,
-		Change:  skChange,
-		Check:   skCheck,
-		Targets: []string{"klaviyo"},
+		// Shopify's customers/create and customers/update webhooks: the
+		// customer itself as the body, X-Shopify-Hmac-Sha256 and
+		// X-Shopify-Webhook-Id.
+		Webhooks: []Webhook{{System: "shopify", Sync: "marketing_customers", Secret: "shpss_e2e", Scheme: sandbox.SignShopify, Entity: "shopify.Customer"}},
+		Seed:     skSeed,
+		Change:   skChange,
+		Check:    skCheck,
+		Targets:  []string{"klaviyo"},
 		Records: func(r *Run) int {
 			n := 0
 			for _, c := range records(r, "shopify", "shopify.Customer") {
@@ -52,36 +56,86 @@ func TestShopifyKlaviyo(t *testing.T) {
 	Execute(t, shopifyKlaviyoPairing(), Options{})
 }
 
-// skPhone returns a North American phone number as a customer might type
-// it (the with: function phone.E164 normalises it), or none.
-func skPhone(r *Run) any {
+// skCountries are the countries of the seeded customers' addresses.
+var skCountries = []struct{ Name, Code string }{{"Canada", "CA"}, {"France", "FR"}, {"United Kingdom", "GB"}, {"Portugal", "PT"}}
+
+// skPhone returns a phone number as a customer in country might type it
+// (national or international; the with: function phone.E164 reads a
+// national one in the address's country), or none.
+func skPhone(r *Run, country string) any {
 	n := r.Rand.IntN(10000)
-	switch r.Rand.IntN(5) {
-	case 0:
+	if r.Rand.IntN(5) == 0 {
 		return nil
-	case 1:
+	}
+	intl := r.Rand.IntN(3) == 0
+	switch country {
+	case "FR":
+		if intl {
+			return fmt.Sprintf("+33 6 12 34 %02d %02d", n/100, n%100)
+		}
+		return fmt.Sprintf("06 12 34 %02d %02d", n/100, n%100)
+	case "GB":
+		if intl {
+			return fmt.Sprintf("0044 7700 90%04d", n)
+		}
+		return fmt.Sprintf("07700 90%04d", n)
+	case "PT":
+		if intl {
+			return fmt.Sprintf("+351 912 34%04d", n)
+		}
+		return fmt.Sprintf("912 34%04d", n)
+	}
+	switch r.Rand.IntN(4) {
+	case 0:
 		return fmt.Sprintf("(613) 555-%04d", n)
-	case 2:
+	case 1:
 		return fmt.Sprintf("+1 613 555 %04d", n)
-	case 3:
+	case 2:
 		return fmt.Sprintf("1-613-555-%04d", n)
 	}
 	return fmt.Sprintf("+1613555%04d", n)
 }
 
-// skE164 is the oracle's own reading of a phone number in E.164: the
-// seeded numbers are all North American.
-func skE164(phone string) string {
+// skE164 is the oracle's own reading of a seeded phone number in E.164:
+// international numbers keep their country code; national ones get the
+// address country's, without the trunk prefix.
+func skE164(phone, country string) string {
 	var d strings.Builder
 	for _, c := range phone {
 		if c >= '0' && c <= '9' {
 			d.WriteRune(c)
 		}
 	}
-	if d.Len() == 10 {
-		return "+1" + d.String()
+	digits := d.String()
+	switch {
+	case strings.HasPrefix(strings.TrimSpace(phone), "+"):
+		return "+" + digits
+	case strings.HasPrefix(digits, "00"):
+		return "+" + digits[2:]
 	}
-	return "+" + d.String()
+	switch country {
+	case "FR":
+		return "+33" + digits[1:]
+	case "GB":
+		return "+44" + digits[1:]
+	case "PT":
+		return "+351" + digits
+	}
+	if len(digits) == 10 {
+		return "+1" + digits
+	}
+	return "+" + digits
+}
+
+// skAddress is a default address in the customer's country (moves stay in
+// the country: a national phone number is read in it).
+func skAddress(r *Run, country string) map[string]any {
+	for _, c := range skCountries {
+		if c.Code == country {
+			return map[string]any{"city": pick(r, skCities), "country": c.Name, "country_code": c.Code}
+		}
+	}
+	panic("unknown country " + country)
 }
 
 func skNewCustomer(r *Run, i int) sandbox.Record {
@@ -90,9 +144,10 @@ func skNewCustomer(r *Run, i int) sandbox.Record {
 		email = " " + strings.ToUpper(email[:1]) + email[1:]
 	}
 	c := sandbox.Record{"email": email, "first_name": pick(r, crmFirst), "last_name": pick(r, crmLast),
-		"phone": skPhone(r), "accepts_marketing": r.Rand.IntN(2) == 0,
-		"orders_count": r.Rand.IntN(20), "total_spent": fmt.Sprintf("%d.%02d", r.Rand.IntN(900), r.Rand.IntN(100)),
-		"default_address": map[string]any{"city": pick(r, skCities), "country": "Canada"}}
+		"accepts_marketing": r.Rand.IntN(2) == 0,
+		"orders_count":      r.Rand.IntN(20), "total_spent": fmt.Sprintf("%d.%02d", r.Rand.IntN(900), r.Rand.IntN(100))}
+	country := skCountries[r.Rand.IntN(len(skCountries))].Code
+	c["phone"], c["default_address"] = skPhone(r, country), skAddress(r, country)
 	if c["phone"] == nil {
 		delete(c, "phone") // no phone: absent (the spec's phone is not nullable)
 	}
@@ -124,7 +179,13 @@ func skChange(r *Run, round int) error {
 				c["orders_count"] = intOf(c["orders_count"]) + 1
 				c["total_spent"] = fmt.Sprintf("%d.%02d", 900+r.Rand.IntN(900), r.Rand.IntN(100))
 			case 1:
-				c["default_address"] = map[string]any{"city": pick(r, skCities), "country": "Canada"}
+				country := "CA"
+				if a, ok := c["default_address"].(map[string]any); ok {
+					if cc, ok := a["country_code"].(string); ok {
+						country = cc
+					}
+				}
+				c["default_address"] = skAddress(r, country)
 			default:
 				c["accepts_marketing"] = true
 			}
@@ -180,7 +241,8 @@ func skCheck(r *Run) []string {
 			}
 		}
 		if v, ok := str(c, "phone"); ok {
-			want["data.attributes.phone_number"] = skE164(v)
+			cc, _ := str(c, "default_address.country_code")
+			want["data.attributes.phone_number"] = skE164(v, cc)
 		}
 		// Order stats are numbers in Klaviyo: total_spent is Shopify's
 		// decimal string converted.

@@ -105,16 +105,20 @@ func shSeed(r *Run) error {
 	// and links them instead of creating a second contact (which HubSpot
 	// would refuse with 409).
 	custs := records(r, "stripe", "stripe.Customer")
+	preseeded := map[string]string{} // contact id → the name sales gave it
+	r.Vars["preseeded"], r.Vars["renamed"] = preseeded, map[string]bool{}
 	for i, pre := 0, 0; i < len(custs) && pre < 3; i++ {
 		email, ok := custs[i]["email"].(string)
 		if !ok {
 			continue
 		}
 		now := time.Now().UTC().Format(time.RFC3339)
-		if _, err := hs.Create("Contact", sandbox.Record{"archived": false, "createdAt": now, "updatedAt": now,
-			"properties": map[string]any{"email": strings.ToUpper(strings.TrimSpace(email)), "firstname": "Pre", "lastname": fmt.Sprintf("Seeded%d", pre)}}); err != nil {
+		c, err := hs.Create("Contact", sandbox.Record{"archived": false, "createdAt": now, "updatedAt": now,
+			"properties": map[string]any{"email": strings.ToUpper(strings.TrimSpace(email)), "firstname": "Pre", "lastname": fmt.Sprintf("Seeded%d", pre)}})
+		if err != nil {
 			return err
 		}
+		preseeded[keyOf(c["id"])] = fmt.Sprintf("Pre Seeded%d", pre)
 		pre++
 	}
 	// Contacts of people who are not customers: left alone.
@@ -191,13 +195,16 @@ func shChange(r *Run, round int) error {
 			break
 		}
 		id := keyOf(pick(r, linked)["id"])
+		renamed := r.Vars["renamed"].(map[string]bool)
 		if _, _, err := hs.Update("Contact", id, func(c sandbox.Record) {
 			p, _ := c["properties"].(map[string]any)
 			switch r.Rand.IntN(3) {
 			case 0:
 				p["firstname"] = pick(r, shFirst)
+				renamed[id] = true
 			case 1:
 				p["lastname"] = fmt.Sprintf("%s-%d", pick(r, shLast), round)
+				renamed[id] = true
 			default:
 				p["phone"] = fmt.Sprintf("+1444%07d", r.Rand.IntN(10_000_000))
 			}
@@ -317,9 +324,17 @@ func shCheck(r *Run) []string {
 		if d := diffMaps(want, got); d != "" {
 			bad("contact %v of customer %s: %s", ct["id"], id, d)
 		}
-		// HubSpot wins the name and phone: the customer carries them.
+		// HubSpot wins the name and phone: the customer carries them. A
+		// contact sales named before the customer existed keeps that name
+		// (until sales change it).
 		name, _ := cu["name"].(string)
 		phone, _ := cu["phone"].(string)
+		ctID := keyOf(ct["id"])
+		if want, pre := r.Vars["preseeded"].(map[string]string)[ctID]; pre && !r.Vars["renamed"].(map[string]bool)[ctID] {
+			if got := joinName(get("firstname"), get("lastname")); got != want {
+				bad("contact %s, named %q by sales before customer %s existed, is named %q", ctID, want, id, got)
+			}
+		}
 		if w := joinName(get("firstname"), get("lastname")); name != w || phone != get("phone") {
 			bad("customer %s: name %q phone %q, want the contact's %q %q", id, name, phone, w, get("phone"))
 		}

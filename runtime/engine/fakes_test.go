@@ -352,9 +352,8 @@ func parseEvent(body []byte) (engine.Event, error) {
 			ev.Deleted = v == "true"
 		}
 	}
-	if ev.ID == "" {
-		return ev, errors.New("no id")
-	}
+	// No id: the engine takes it from WebhookConfig.IDHeader, or refuses
+	// the event.
 	return ev, nil
 }
 

@@ -31,7 +31,10 @@ type MemoryStore struct {
 	nextID    int64
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store            = (*MemoryStore)(nil)
+	_ RecordXrefLoader = (*MemoryStore)(nil)
+)
 
 // NewMemoryStore returns an empty in-memory store.
 func NewMemoryStore() *MemoryStore {
@@ -69,6 +72,19 @@ func (m *MemoryStore) LoadRecord(_ context.Context, sync, sourceKey string) (Rec
 	st.Snapshot = maps.Clone(st.Snapshot)
 	st.Pending = maps.Clone(st.Pending)
 	return st, ok, nil
+}
+
+// LoadRecordXref implements RecordXrefLoader.
+func (m *MemoryStore) LoadRecordXref(_ context.Context, sync, sourceKey, xrefTable string) (RecordState, bool, string, bool, error) {
+	if err := m.lock(); err != nil {
+		return RecordState{}, false, "", false, err
+	}
+	defer m.mu.Unlock()
+	st, ok := m.records[[2]string{sync, sourceKey}]
+	st.Snapshot = maps.Clone(st.Snapshot)
+	st.Pending = maps.Clone(st.Pending)
+	t, xok := m.xrefs[[2]string{xrefTable, sourceKey}]
+	return st, ok, t, xok, nil
 }
 
 // Commit implements Store.

@@ -409,7 +409,19 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	}
 	defer unlock()
 
-	st, found, err := e.store.LoadRecord(ctx, s.Name, key)
+	var (
+		st             RecordState
+		found          bool
+		err            error
+		xrefTK         string
+		xrefOK, xrefIn bool
+	)
+	if l, ok := e.store.(RecordXrefLoader); ok && r.steps[MatchXref] {
+		st, found, xrefTK, xrefOK, err = l.LoadRecordXref(ctx, s.Name, key, r.xref)
+		xrefIn = true
+	} else {
+		st, found, err = e.store.LoadRecord(ctx, s.Name, key)
+	}
 	if err != nil {
 		return "", tag(stageStore, err)
 	}
@@ -455,9 +467,11 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 
 	targetKey := st.TargetKey
 	if targetKey == "" && r.steps[MatchXref] {
-		tk, ok, err := e.store.LookupXref(ctx, r.xref, key)
-		if err != nil {
-			return "", tag(stageStore, err)
+		tk, ok := xrefTK, xrefOK
+		if !xrefIn {
+			if tk, ok, err = e.store.LookupXref(ctx, r.xref, key); err != nil {
+				return "", tag(stageStore, err)
+			}
 		}
 		if ok {
 			targetKey = tk

@@ -98,6 +98,17 @@ type Store interface {
 	Close() error
 }
 
+// RecordXrefLoader is an optional Store method: a record's state and one
+// xref entry of the same source key, read in one step. The engine needs
+// both for a record without a target key (a new record), which a store on
+// a server (PostgreSQL) then reads in one round trip instead of two.
+// Stores without it are read with LoadRecord and LookupXref.
+type RecordXrefLoader interface {
+	// LoadRecordXref returns what LoadRecord(sync, sourceKey) and
+	// LookupXref(xrefTable, sourceKey) return.
+	LoadRecordXref(ctx context.Context, sync, sourceKey, xrefTable string) (st RecordState, found bool, xrefTarget string, xrefFound bool, err error)
+}
+
 // ErrLocked is returned (wrapped) by Store.Lock, and by the engine's
 // RunOnce, ProcessQueue and Replay, when another engine holds the sync's
 // state: two writers on one state would apply the same records twice.

@@ -26,6 +26,15 @@ type WebhookConfig struct {
 	// Scheme is how the sender signs (webhook_schemes.go): ours by
 	// default, Stripe's or Shopify's.
 	Scheme WebhookScheme
+	// IDHeader names the request header carrying the event ID when the
+	// body has none: a sender that posts the changed record itself
+	// (Shopify's customers/update is the customer) names the delivery in
+	// a header (X-Shopify-Webhook-Id). Default: the scheme's
+	// (X-Shopify-Webhook-Id for SchemeShopify, none for the others). An
+	// event whose body gives its ID (Sync.ParseEvent sets Event.ID) keeps
+	// it; one that has neither is refused (400). Redeliveries repeat the
+	// header, so deduplication is by its value.
+	IDHeader string
 	// Secret is the HMAC key. A handler without one refuses every request.
 	Secret secret.Secret
 	// Tolerance is the largest accepted difference between the signature's
@@ -53,6 +62,10 @@ func sign(key secret.Secret, ts string, body []byte) []byte {
 	m.Write(body)
 	return m.Sum(nil)
 }
+
+// maxEventID bounds an event ID (it is stored and indexed for
+// deduplication; a header can be far longer).
+const maxEventID = 512
 
 var (
 	errNoSignature  = errors.New("missing signature")
@@ -108,14 +121,17 @@ func verify(header string, key secret.Secret, body []byte, now time.Time, tol ti
 // Webhook returns the HTTP handler for a sync's webhook. It accepts POST
 // only, reads at most MaxBody bytes, verifies the HMAC signature over the
 // raw body and its timestamp (forged or stale: 401, nothing queued), decodes
-// the event with Sync.ParseEvent (400 when it cannot), and queues it
-// durably, deduplicated by event ID, before answering 202 (200 for a
-// duplicate). A store failure answers 503 so that the sender redelivers.
+// the event with Sync.ParseEvent (400 when it cannot), takes its ID from
+// cfg.IDHeader when the body has none, and queues it durably, deduplicated
+// by event ID, before answering 202 (200 for a duplicate). A store failure answers 503 so that the sender redelivers.
 // Queued events are applied by ProcessQueue (Run drains the queue as soon
 // as events arrive).
 func (e *Engine) Webhook(sync string, cfg WebhookConfig) http.Handler {
 	if cfg.Header == "" {
 		cfg.Header = cfg.Scheme.defaultHeader()
+	}
+	if cfg.IDHeader == "" {
+		cfg.IDHeader = cfg.Scheme.defaultIDHeader()
 	}
 	if cfg.Tolerance <= 0 {
 		cfg.Tolerance = 5 * time.Minute
@@ -163,10 +179,18 @@ func (e *Engine) Webhook(sync string, cfg WebhookConfig) http.Handler {
 			return
 		}
 		ev, err := r.parseEvent(body)
-		if err != nil || ev.ID == "" || ev.Key == "" {
+		if err == nil && ev.ID == "" && cfg.IDHeader != "" {
+			ev.ID = strings.TrimSpace(req.Header.Get(cfg.IDHeader))
+		}
+		if err != nil || ev.ID == "" || ev.Key == "" || len(ev.ID) > maxEventID {
 			reason := "event without id or key"
-			if err != nil {
+			switch {
+			case err != nil:
 				reason = redactError(err)
+			case len(ev.ID) > maxEventID:
+				reason = "event id longer than " + strconv.Itoa(maxEventID) + " bytes"
+			case ev.ID == "" && cfg.IDHeader != "":
+				reason = "event without id (no " + cfg.IDHeader + " header)"
 			}
 			log("engine: webhook event not understood", slog.String("reason", reason))
 			http.Error(w, "bad event", http.StatusBadRequest)

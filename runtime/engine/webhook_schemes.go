@@ -26,7 +26,9 @@ const (
 	// SchemeShopify is Shopify's X-Shopify-Hmac-Sha256 header: the
 	// base64 HMAC of the raw body, with no timestamp (Shopify signs
 	// none, so replays within the event-ID deduplication are the only
-	// guard). Default header X-Shopify-Hmac-Sha256.
+	// guard). Default header X-Shopify-Hmac-Sha256. The body is the
+	// changed record itself; the event ID is in X-Shopify-Webhook-Id
+	// (WebhookConfig.IDHeader).
 	SchemeShopify
 )
 
@@ -39,6 +41,15 @@ func (s WebhookScheme) defaultHeader() string {
 		return "X-Shopify-Hmac-Sha256"
 	}
 	return "X-Signature"
+}
+
+// defaultIDHeader is the header in which the scheme's senders name each
+// delivery, for bodies that do not ("" when the scheme has none).
+func (s WebhookScheme) defaultIDHeader() string {
+	if s == SchemeShopify {
+		return "X-Shopify-Webhook-Id"
+	}
+	return ""
 }
 
 // verifyScheme checks a delivery's signature header under cfg's scheme.

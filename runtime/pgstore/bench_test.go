@@ -22,7 +22,7 @@ func BenchmarkEngine(b *testing.B) {
 		b.Run("postgres/"+mode, func(b *testing.B) {
 			b.ReportAllocs()
 			b.StopTimer()
-			s := open(b)
+			s, trips := openTraced(b)
 			defer s.Close()
 			base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 			type rec struct {
@@ -60,7 +60,8 @@ func BenchmarkEngine(b *testing.B) {
 				Create: func(_ context.Context, _ *out, idem string) (string, error) { return "t-" + idem[:8], nil },
 				Update: func(context.Context, string, *out, string) error { return nil },
 			}
-			e := engine.New(s, engine.WithClock(func() time.Time { return base.Add(time.Hour) }))
+			tm := &timed{Store: s}
+			e := engine.New(tm, engine.WithClock(func() time.Time { return base.Add(time.Hour) }))
 			if err := engine.Add(e, sy); err != nil {
 				b.Fatal(err)
 			}
@@ -71,6 +72,7 @@ func BenchmarkEngine(b *testing.B) {
 				}
 			}
 			b.StartTimer()
+			trips0, batched0 := trips.total(), trips.batched.Load()
 			start := time.Now()
 			rep, err := e.RunOnce(ctx, "recs")
 			elapsed := time.Since(start)
@@ -82,6 +84,11 @@ func BenchmarkEngine(b *testing.B) {
 				b.Fatalf("%+v", rep)
 			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "records/s")
+			if testing.Verbose() {
+				b.Log(tm)
+			}
+			b.ReportMetric(float64(trips.total()-trips0)/float64(b.N), "roundtrips/record")
+			b.ReportMetric(float64(trips.batched.Load()-batched0)/float64(b.N), "batched-stmts/record")
 		})
 	}
 }

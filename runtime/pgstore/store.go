@@ -47,6 +47,9 @@ type Store struct {
 	mu     sync.Mutex
 	held   map[int64]func()
 	nextID int64
+	// shapes holds the statement of each shape of one-statement commit
+	// (rows.go), built when first needed.
+	shapes map[shape]string
 	// tokLocks queue this handle's LockToken calls, so that one pool
 	// connection per system at most waits for the advisory lock.
 	tokLocks engine.KeyLocks
@@ -57,7 +60,10 @@ type Store struct {
 	wg      sync.WaitGroup
 }
 
-var _ engine.Store = (*Store)(nil)
+var (
+	_ engine.Store            = (*Store)(nil)
+	_ engine.RecordXrefLoader = (*Store)(nil)
+)
 
 // Options tunes Open and New.
 type Options struct {
@@ -418,6 +424,11 @@ func (s *Store) lockSync(ctx context.Context, sync string, wait bool) (func(), e
 
 func queries() map[string]string {
 	return map[string]string{
+		"loadRecordXref": `SELECT r.sync IS NOT NULL, r.target_key, r.in_scope, r.version, r.snapshot, r.pending, r.updated_at,
+	x.tbl IS NOT NULL, x.target_key
+FROM (SELECT) AS one
+LEFT JOIN S.records AS r ON r.sync = $1 AND r.source_key = $2
+LEFT JOIN S.xrefs AS x ON x.tbl = $3 AND x.source_key = $2`,
 		"loadRecord": `SELECT target_key, in_scope, version, snapshot, pending, updated_at FROM S.records WHERE sync = $1 AND source_key = $2`,
 		"upsertRecord": `INSERT INTO S.records (sync, source_key, target_key, in_scope, version, snapshot, pending, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -530,6 +541,43 @@ func (s *Store) LoadRecord(ctx context.Context, sync, sourceKey string) (engine.
 	return st, true, nil
 }
 
+// LoadRecordXref implements engine.RecordXrefLoader in one query, hence
+// one round trip: both reads are primary-key lookups, left-joined to one
+// row.
+func (s *Store) LoadRecordXref(ctx context.Context, sync, sourceKey, xrefTable string) (engine.RecordState, bool, string, bool, error) {
+	if err := s.check(); err != nil {
+		return engine.RecordState{}, false, "", false, err
+	}
+	var (
+		found, xfound bool
+		target, snap  *string
+		pending, xt   *string
+		in            *bool
+		ver, upd      *int64
+	)
+	err := s.read(ctx, s.q["loadRecordXref"], []any{sync, sourceKey, xrefTable}, func(row pgx.Row) error {
+		return row.Scan(&found, &target, &in, &ver, &snap, &pending, &upd, &xfound, &xt)
+	})
+	if err != nil {
+		return engine.RecordState{}, false, "", false, err
+	}
+	var tk string
+	if xfound {
+		tk = *xt
+	}
+	if !found {
+		return engine.RecordState{}, false, tk, xfound, nil
+	}
+	st := engine.RecordState{Sync: sync, SourceKey: sourceKey, TargetKey: *target, In: *in, Version: *ver, UpdatedAt: fromNanos(*upd)}
+	if err := decodeFields(*snap, &st.Snapshot); err != nil {
+		return engine.RecordState{}, false, "", false, fmt.Errorf("pgstore: snapshot of %s/%s: %w", sync, sourceKey, err)
+	}
+	if err := decodeFields(*pending, &st.Pending); err != nil {
+		return engine.RecordState{}, false, "", false, fmt.Errorf("pgstore: pending values of %s/%s: %w", sync, sourceKey, err)
+	}
+	return st, true, tk, xfound, nil
+}
+
 // Commit implements engine.Store. The commit's statements go to the
 // server as one pipelined batch, which PostgreSQL runs as one implicit
 // transaction (no BEGIN and COMMIT round trips). Concurrent commits are
@@ -543,9 +591,20 @@ func (s *Store) Commit(ctx context.Context, c *engine.Commit) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	stmts, err := s.commitStatements(c)
-	if err != nil || len(stmts) == 0 {
+	one, ok, err := s.oneStatement(c)
+	if err != nil {
 		return err
+	}
+	var stmts []stmt
+	if !ok {
+		if stmts, err = s.commitStatements(c); err != nil {
+			return err
+		}
+	} else if one.sql != "" {
+		stmts = []stmt{one}
+	}
+	if len(stmts) == 0 {
+		return nil
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -25,12 +25,14 @@ func (r *Request) setBytes(contentType string, b []byte) {
 
 // SetJSONBody marshals v as the JSON request body, right away, with the
 // media type contentType (application/json when empty). The body is
-// replayable. A marshalling error is returned and recorded.
+// replayable. Properties whose fields are tagged oas:"readOnly" are left
+// out, at any depth (see [Client.CallJSON] for the other direction). A
+// marshalling error is returned and recorded.
 func (r *Request) SetJSONBody(contentType string, v any) error {
 	if r.err != nil {
 		return r.err
 	}
-	b, err := json.Marshal(v)
+	b, err := r.c.encodeJSON(v)
 	if err != nil {
 		r.fail(errors.New("rest: encoding the JSON request body: " + err.Error()))
 		return r.err
@@ -48,12 +50,13 @@ func (r *Request) SetJSONBody(contentType string, v any) error {
 // scalars with form, explode=true (k=a&k=b); objects, and lists holding
 // objects, with deepObject brackets (a[b][c]=v, a[0][b]=v). encodings
 // override the style per property, as an OpenAPI encoding object does.
-// Spaces are encoded as %20.
+// Spaces are encoded as %20. readOnly properties are left out, as in
+// [Request.SetJSONBody].
 func (r *Request) SetFormBody(v any, encodings ...FieldEncoding) error {
 	if r.err != nil {
 		return r.err
 	}
-	b, err := formBody(v, encodings)
+	b, err := r.c.formBody(v, encodings)
 	if err != nil {
 		r.fail(err)
 		return err
@@ -62,8 +65,8 @@ func (r *Request) SetFormBody(v any, encodings ...FieldEncoding) error {
 	return nil
 }
 
-func formBody(v any, encodings []FieldEncoding) ([]byte, error) {
-	j, err := json.Marshal(v)
+func (c *Client) formBody(v any, encodings []FieldEncoding) ([]byte, error) {
+	j, err := c.encodeJSON(v)
 	if err != nil {
 		return nil, errors.New("rest: encoding the form body: " + err.Error())
 	}
@@ -125,6 +128,8 @@ func jsonKind(g any) string {
 //   - oas.File, *oas.File, []oas.File, []byte and io.Reader values become file
 //     parts (filename from File.Name, else the part name; content type from
 //     File.ContentType, else application/octet-stream);
+//   - fields tagged oas:"readOnly" are skipped (and readOnly properties
+//     inside JSON parts left out);
 //   - values whose IsZero method reports true are skipped, as are zero values
 //     of fields tagged omitempty or omitzero, nil pointers, and values that
 //     encode to JSON null;
@@ -141,7 +146,7 @@ func (r *Request) SetMultipartBody(v any) error {
 	}
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
-	if err := writeMultipart(w, v); err != nil {
+	if err := r.c.writeMultipart(w, v); err != nil {
 		r.fail(err)
 		return err
 	}
@@ -155,7 +160,7 @@ func (r *Request) SetMultipartBody(v any) error {
 
 type isZeroer interface{ IsZero() bool }
 
-func writeMultipart(w *multipart.Writer, v any) error {
+func (c *Client) writeMultipart(w *multipart.Writer, v any) error {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface {
 		if rv.IsNil() {
@@ -166,10 +171,10 @@ func writeMultipart(w *multipart.Writer, v any) error {
 	if rv.Kind() != reflect.Struct {
 		return errors.New("rest: a multipart body must be a struct, not " + rv.Kind().String())
 	}
-	return writeStructParts(w, rv, 0)
+	return c.writeStructParts(w, rv, 0)
 }
 
-func writeStructParts(w *multipart.Writer, rv reflect.Value, depth int) error {
+func (c *Client) writeStructParts(w *multipart.Writer, rv reflect.Value, depth int) error {
 	if depth > 8 {
 		return errors.New("rest: multipart body: embedded structs nested too deeply")
 	}
@@ -191,20 +196,20 @@ func writeStructParts(w *multipart.Writer, rv reflect.Value, depth int) error {
 				ft, fv = ft.Elem(), fv.Elem()
 			}
 			if ft.Kind() == reflect.Struct {
-				if err := writeStructParts(w, fv, depth+1); err != nil {
+				if err := c.writeStructParts(w, fv, depth+1); err != nil {
 					return err
 				}
 				continue
 			}
 		}
-		if !sf.IsExported() {
+		if !sf.IsExported() || hasOpt(sf.Tag.Get("oas"), "readOnly") {
 			continue
 		}
 		if name == "" {
 			name = sf.Name
 		}
 		omit := hasOpt(opts, "omitempty") || hasOpt(opts, "omitzero")
-		if err := writeFieldPart(w, name, fv, omit); err != nil {
+		if err := c.writeFieldPart(w, name, fv, omit); err != nil {
 			return err
 		}
 	}
@@ -222,7 +227,7 @@ func hasOpt(opts, want string) bool {
 	return false
 }
 
-func writeFieldPart(w *multipart.Writer, name string, fv reflect.Value, omit bool) error {
+func (c *Client) writeFieldPart(w *multipart.Writer, name string, fv reflect.Value, omit bool) error {
 	if (fv.Kind() == reflect.Pointer || fv.Kind() == reflect.Interface) && fv.IsNil() {
 		return nil
 	}
@@ -255,7 +260,7 @@ func writeFieldPart(w *multipart.Writer, name string, fv reflect.Value, omit boo
 	case io.Reader:
 		return writeFilePart(w, name, oas.File{Content: x})
 	}
-	j, err := json.Marshal(val)
+	j, err := c.encodeJSON(val)
 	if err != nil {
 		return errors.New("rest: multipart part " + strconv.Quote(name) + ": " + err.Error())
 	}

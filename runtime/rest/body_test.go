@@ -248,7 +248,7 @@ func TestFormBody(t *testing.T) {
 	}
 	// Deterministic across runs (map iteration order never leaks).
 	for i := 0; i < 20; i++ {
-		b, err := formBody(in, encs)
+		b, err := (*Client)(nil).formBody(in, encs)
 		if err != nil || string(b) != want {
 			t.Fatalf("run %d differs: %s", i, b)
 		}

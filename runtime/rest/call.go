@@ -5,6 +5,8 @@ import (
 	"iter"
 	"net/http"
 	"slices"
+
+	"github.com/connectorgen/connectorgen/runtime/oas"
 )
 
 // The Call helpers hold what every generated operation method would
@@ -27,7 +29,8 @@ func (c *Client) Call(r *Request, decodeErr func(status int, body []byte) any) e
 	return nil
 }
 
-// CallJSON sends r and decodes a 2xx JSON body into out. It reports false
+// CallJSON sends r and decodes a 2xx JSON body into out, ignoring the
+// properties out's type tags oas:"writeOnly" (a server never returns them). It reports false
 // with a nil error for 204 No Content and for the statuses in empty, which
 // have no documented body, and false with the error when sending, the
 // status or decoding fails (out may then be partly filled).
@@ -40,7 +43,7 @@ func (c *Client) CallJSON(r *Request, out any, decodeErr func(status int, body [
 	if !hasBody {
 		return false, nil
 	}
-	if err := DecodeJSON(resp, out); err != nil {
+	if err := c.decodeJSON(resp, out); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -63,6 +66,79 @@ func (c *Client) CallBytes(r *Request, decodeErr func(status int, body []byte) a
 		return nil, err
 	}
 	return b, nil
+}
+
+// CallJSONLink is CallJSON for one page of a listing paginated by RFC 8288
+// Link headers: it also returns the target of the response's rel="next"
+// link resolved against the request URL (see [NextLinkURL]), "" when there
+// is none, whether or not the 2xx answer has a body. With an error the link
+// is "".
+func (c *Client) CallJSONLink(r *Request, out any, decodeErr func(status int, body []byte) any, empty ...int) (ok bool, next string, err error) {
+	resp, hasBody, err := c.send(r, decodeErr, empty)
+	if err != nil {
+		return false, "", err
+	}
+	defer resp.Body.Close()
+	next = NextLinkURL(resp)
+	if !hasBody {
+		return false, next, nil
+	}
+	if err := c.decodeJSON(resp, out); err != nil {
+		return false, "", err
+	}
+	return true, next, nil
+}
+
+// Into tells [Client.CallStatus] where a success body goes: decoded as
+// JSON into a value ([IntoJSON]), read whole ([IntoBytes], [IntoText]), or
+// nowhere (the zero Into: the body is drained and closed).
+type Into struct {
+	json  any
+	bytes *[]byte
+	text  *string
+}
+
+// IntoJSON decodes the body as JSON into v, a pointer.
+func IntoJSON(v any) Into { return Into{json: v} }
+
+// IntoBytes reads the body whole into *b.
+func IntoBytes(b *[]byte) Into { return Into{bytes: b} }
+
+// IntoText reads the body whole into *s.
+func IntoText(s *string) Into { return Into{text: s} }
+
+// CallStatus sends r for an operation with several documented success
+// statuses. For a 2xx answer into(status) says where its body goes (a nil
+// into discards every body), and CallStatus returns the status; any other
+// status becomes an *Error as with [Client.Call]. When reading or decoding
+// the body fails it returns 0 and the error (the target may then be partly
+// filled).
+func (c *Client) CallStatus(r *Request, into func(status int) Into, decodeErr func(status int, body []byte) any) (int, error) {
+	resp, _, err := c.send(r, decodeErr, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var t Into
+	if into != nil {
+		t = into(resp.StatusCode)
+	}
+	switch {
+	case t.json != nil:
+		err = c.decodeJSON(resp, t.json)
+	case t.bytes != nil:
+		*t.bytes, err = ReadBody(resp)
+	case t.text != nil:
+		var b []byte
+		b, err = ReadBody(resp)
+		*t.text = string(b)
+	default:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	}
+	if err != nil {
+		return 0, err
+	}
+	return resp.StatusCode, nil
 }
 
 // send is what the Call methods share: it sends r, turns a non-2xx status
@@ -100,6 +176,81 @@ func (r *Request) HeaderString(name, s string) { r.SetHeader(name, false, Scalar
 
 // CookieString is AddCookie with a scalar value.
 func (r *Request) CookieString(name, s string) { r.AddCookie(name, false, Scalar(s)) }
+
+// PathAny appends the path parameter name with any value (an object, a
+// union, a nested list …) converted by [AnyParam]. A value that cannot be
+// converted is recorded as r's error, which sending returns.
+func (r *Request) PathAny(name string, style Style, explode bool, v any) {
+	if p, ok := r.anyParam(v); ok {
+		r.AppendPathParam(name, style, explode, p)
+	}
+}
+
+// QueryAny adds the query parameter name with any value converted by
+// [AnyParam]: one that encodes to JSON null (an absent oas.Opt, a nil map
+// or slice, an unset union) leaves the parameter out.
+func (r *Request) QueryAny(name string, style Style, explode bool, v any) {
+	if p, ok := r.anyParam(v); ok {
+		r.AddQuery(name, style, explode, p)
+	}
+}
+
+// HeaderAny sets the header name with any value converted by [AnyParam],
+// as QueryAny does.
+func (r *Request) HeaderAny(name string, explode bool, v any) {
+	if p, ok := r.anyParam(v); ok {
+		r.SetHeader(name, explode, p)
+	}
+}
+
+// CookieAny adds the cookie name with any value converted by [AnyParam],
+// as QueryAny does.
+func (r *Request) CookieAny(name string, explode bool, v any) {
+	if p, ok := r.anyParam(v); ok {
+		r.AddCookie(name, explode, p)
+	}
+}
+
+func (r *Request) anyParam(v any) (Param, bool) {
+	if r.err != nil {
+		return Param{}, false
+	}
+	p, err := AnyParam(v)
+	if err != nil {
+		r.fail(err)
+		return Param{}, false
+	}
+	return p, true
+}
+
+// QueryOpt adds the optional query parameter name when v holds a value,
+// formatted by format (FormatString, FormatInt, FormatTime …); an absent
+// parameter is left out. Generated methods call it for each optional scalar
+// query parameter.
+func QueryOpt[T any](r *Request, name string, style Style, explode bool, v oas.Opt[T], format func(T) string) {
+	if x, ok := v.Get(); ok {
+		r.QueryString(name, style, explode, format(x))
+	}
+}
+
+// HeaderOpt sets the optional header name when v holds a value, formatted
+// by format.
+func HeaderOpt[T any](r *Request, name string, v oas.Opt[T], format func(T) string) {
+	if x, ok := v.Get(); ok {
+		r.HeaderString(name, format(x))
+	}
+}
+
+// CookieOpt adds the optional cookie name when v holds a value, formatted
+// by format.
+func CookieOpt[T any](r *Request, name string, v oas.Opt[T], format func(T) string) {
+	if x, ok := v.Get(); ok {
+		r.CookieString(name, format(x))
+	}
+}
+
+// FormatString converts a value of a string type (an enum, say) to string.
+func FormatString[T ~string](v T) string { return string(v) }
 
 // Items yields every item of every page pages yields, in order: items
 // returns a page's items (none for a nil page). The first error is yielded

@@ -34,6 +34,7 @@ type Client struct {
 	hc         *http.Client        // middleware chain + innermost transport
 	bare       *http.Client        // innermost transport only (cross-origin requests)
 	redact     func([]byte) []byte // replaces the credentials' values in text, or nil
+	shapes     *shapeCache         // one-way property shapes by type (see oneway.go)
 }
 
 type headerKV struct{ name, value string }
@@ -210,6 +211,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		userAgent:  s.userAgent,
 		headers:    s.headers,
 		maxErrBody: s.maxErrorBody,
+		shapes:     &shapeCache{},
 	}
 	set, err := s.chain.buildAuth(base, c.origin, s.insecure)
 	if err != nil {

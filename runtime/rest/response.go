@@ -66,7 +66,11 @@ func readAll(r io.Reader, length int64) ([]byte, error) {
 // JSON into v. A body that is empty, malformed, or does not fit v yields a
 // *DecodeError (kind transport.ErrValidation) carrying the status, content
 // type and the start of the body.
-func DecodeJSON(resp *http.Response, v any) error {
+func DecodeJSON(resp *http.Response, v any) error { return decodeJSON(resp, v, nil) }
+
+// decodeJSON is DecodeJSON leaving out, before decoding, the members s
+// removes (nil: none).
+func decodeJSON(resp *http.Response, v any, s *shape) error {
 	if resp == nil || resp.Body == nil {
 		return &DecodeError{Err: errors.New("no response body")}
 	}
@@ -82,7 +86,11 @@ func DecodeJSON(resp *http.Response, v any) error {
 			kind:        classify(requestContext(resp), err),
 		}
 	}
-	if err := json.Unmarshal(b, v); err != nil {
+	data := b
+	if s != nil {
+		data, _ = s.filter(b)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
 		if len(b) == 0 {
 			err = errors.New("empty body")
 		}

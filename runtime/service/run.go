@@ -279,7 +279,7 @@ func (h *host) serve(ctx context.Context, s *started, addr string, drain, retent
 			ln.Close()
 			return h.fail(fmt.Errorf("sync %s: webhook secret: %w", sy.Name, err))
 		}
-		inner := s.eng.Webhook(sy.Name, engine.WebhookConfig{Scheme: sy.Webhook.Scheme, Header: sy.Webhook.Header, Secret: sec})
+		inner := s.eng.Webhook(sy.Name, engine.WebhookConfig{Scheme: sy.Webhook.Scheme, Header: sy.Webhook.Header, IDHeader: sy.Webhook.IDHeader, Secret: sec})
 		ch := wake[sy.Name]
 		mux.Handle("POST /webhooks/"+sy.Name, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if draining.Load() {

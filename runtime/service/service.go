@@ -92,6 +92,10 @@ type Webhook struct {
 	Header string
 	// Secret is a reference (env://NAME, file://PATH), resolved at start.
 	Secret string
+	// IDHeader names the header carrying the event ID when the body is the
+	// record itself (the mapping's id: header.NAME); empty: the scheme's
+	// (X-Shopify-Webhook-Id for Shopify's).
+	IDHeader string
 }
 
 // Setup is what a connector's Register function receives from the host.

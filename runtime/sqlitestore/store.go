@@ -145,7 +145,10 @@ func (s *Store) prepare(ctx context.Context) error {
 	return nil
 }
 
-var _ engine.Store = (*Store)(nil)
+var (
+	_ engine.Store            = (*Store)(nil)
+	_ engine.RecordXrefLoader = (*Store)(nil)
+)
 
 // Options tunes Open.
 type Options struct {
@@ -583,6 +586,20 @@ func (s *Store) LookupXref(ctx context.Context, table, sourceKey string) (string
 		return "", false, nil
 	}
 	return t, err == nil, err
+}
+
+// LoadRecordXref implements engine.RecordXrefLoader (two reads of the
+// local file: nothing to save in round trips).
+func (s *Store) LoadRecordXref(ctx context.Context, sync, sourceKey, xrefTable string) (engine.RecordState, bool, string, bool, error) {
+	st, found, err := s.LoadRecord(ctx, sync, sourceKey)
+	if err != nil {
+		return engine.RecordState{}, false, "", false, err
+	}
+	t, xok, err := s.LookupXref(ctx, xrefTable, sourceKey)
+	if err != nil {
+		return engine.RecordState{}, false, "", false, err
+	}
+	return st, found, t, xok, nil
 }
 
 // LoadCursor implements engine.Store.

@@ -22,8 +22,8 @@ type Address struct {
 
 // Company: An organisation (account).
 type Company struct {
-	// Read-only: set by the server and ignored in requests.
-	ID   string `json:"id,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	ID   string `json:"id,omitzero" oas:"readOnly"`
 	Name string `json:"name"`
 	// Primary web domain, lower case, without scheme; unique.
 	Domain oas.Opt[string] `json:"domain,omitzero"`
@@ -35,14 +35,14 @@ type Company struct {
 	OwnerID oas.Nullable[string] `json:"owner_id,omitzero"`
 	// A postal address.
 	Address *Address `json:"address,omitzero"`
-	// Read-only: set by the server and ignored in requests.
-	CreatedAt time.Time `json:"created_at,omitzero"`
-	// Read-only: set by the server and ignored in requests.
-	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	CreatedAt time.Time `json:"created_at,omitzero" oas:"readOnly"`
+	// Read-only: set by the server; request bodies leave it out.
+	UpdatedAt time.Time `json:"updated_at,omitzero" oas:"readOnly"`
 	// Incremented by one on every change.
 	//
-	// Read-only: set by the server and ignored in requests.
-	Version int64 `json:"version,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	Version int64 `json:"version,omitzero" oas:"readOnly"`
 }
 
 // CompanyCreate: The fields accepted when creating a company.
@@ -132,8 +132,8 @@ type CompanyUpdate struct {
 
 // Contact: A person at a company that the sales team works with.
 type Contact struct {
-	// Read-only: set by the server and ignored in requests.
-	ID string `json:"id,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	ID string `json:"id,omitzero" oas:"readOnly"`
 	// The company this person works at, if known.
 	CompanyID oas.Nullable[string] `json:"company_id,omitzero"`
 	FirstName oas.Opt[string]      `json:"first_name,omitzero"`
@@ -144,14 +144,14 @@ type Contact struct {
 	// Mobile phone number; null when not known.
 	Mobile   oas.Nullable[string] `json:"mobile,omitzero"`
 	JobTitle oas.Opt[string]      `json:"job_title,omitzero"`
-	// Read-only: set by the server and ignored in requests.
-	CreatedAt time.Time `json:"created_at,omitzero"`
-	// Read-only: set by the server and ignored in requests.
-	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	CreatedAt time.Time `json:"created_at,omitzero" oas:"readOnly"`
+	// Read-only: set by the server; request bodies leave it out.
+	UpdatedAt time.Time `json:"updated_at,omitzero" oas:"readOnly"`
 	// Incremented by one on every change.
 	//
-	// Read-only: set by the server and ignored in requests.
-	Version int64 `json:"version,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	Version int64 `json:"version,omitzero" oas:"readOnly"`
 }
 
 // ContactCreate: The fields accepted when creating a contact.
@@ -198,8 +198,8 @@ type ErrorDetail struct {
 type Lead struct {
 	// Unique, immutable identifier.
 	//
-	// Read-only: set by the server and ignored in requests.
-	ID        string          `json:"id,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	ID        string          `json:"id,omitzero" oas:"readOnly"`
 	FirstName oas.Opt[string] `json:"first_name,omitzero"`
 	LastName  oas.Opt[string] `json:"last_name,omitzero"`
 	// Primary email address; unique among non-deleted leads.
@@ -228,18 +228,18 @@ type Lead struct {
 	Address *Address `json:"address,omitzero"`
 	// Account-specific fields, keyed by field API name. Values are strings.
 	CustomFields map[string]string `json:"custom_fields,omitzero"`
-	// Read-only: set by the server and ignored in requests.
-	CreatedAt time.Time `json:"created_at,omitzero"`
-	// Read-only: set by the server and ignored in requests.
-	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	CreatedAt time.Time `json:"created_at,omitzero" oas:"readOnly"`
+	// Read-only: set by the server; request bodies leave it out.
+	UpdatedAt time.Time `json:"updated_at,omitzero" oas:"readOnly"`
 	// Incremented by one on every change, including deletion.
 	//
-	// Read-only: set by the server and ignored in requests.
-	Version int64 `json:"version,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	Version int64 `json:"version,omitzero" oas:"readOnly"`
 	// True when the lead has been soft-deleted.
 	//
-	// Read-only: set by the server and ignored in requests.
-	Deleted oas.Opt[bool] `json:"deleted,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	Deleted oas.Opt[bool] `json:"deleted,omitzero" oas:"readOnly"`
 }
 
 // LeadCreate: The fields accepted when creating a lead. `status` defaults to `new` when omitted.
@@ -518,8 +518,8 @@ type LeadUpdate struct {
 
 // Owner: A sales rep that records can be assigned to.
 type Owner struct {
-	// Read-only: set by the server and ignored in requests.
-	ID    string `json:"id,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	ID    string `json:"id,omitzero" oas:"readOnly"`
 	Name  string `json:"name"`
 	Email string `json:"email"`
 	// Sales team name; null when the rep is not in a team.

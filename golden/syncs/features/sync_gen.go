@@ -511,8 +511,8 @@ func leadsEverythingMap(ctx context.Context, s *crm.Lead, l engine.Lookups, crea
 		seen := false
 		var m0 oas.Opt[string]
 		m0 = s.FirstName
-		var m1 oas.Opt[string]
-		m1 = s.LastName
+		var m1 *string
+		m1 = oas.Ptr(s.LastName)
 		seen = true
 		r0 := fmtutil.Initials(m0, m1)
 		w.MergeFieldsMobile = oas.Value(r0)

@@ -40,6 +40,10 @@ func (rec *recorder) handler(t *testing.T) http.Handler {
 		rec.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		switch {
+		case r.Method == "GET" && r.URL.Path == "/v2/tickets/42":
+			_, _ = w.Write([]byte(`{"ticket":{"id":42,"subject":"Printer on fire","priority":4,"updated_at":"2026-01-02T03:04:05Z"}}`))
+		case r.Method == "GET" && r.URL.Path == "/v2/tickets/43":
+			_, _ = w.Write([]byte(`{}`)) // an envelope without the ticket
 		case r.Method == "GET" && r.URL.Path == "/tickets/42":
 			_, _ = w.Write([]byte(`{"id":42,"subject":"Printer on fire","priority":4,"updated_at":"2026-01-02T03:04:05Z"}`))
 		case r.Method == "POST" && r.URL.Path == "/issues/search":
@@ -354,5 +358,68 @@ func TestDeclaredLimitsSharedBySyncs(t *testing.T) {
 	}
 	if len(rec.seen) != 1 {
 		t.Errorf("desk got %d requests, want 1", len(rec.seen))
+	}
+}
+
+// TestRecordBodyWebhook: a webhook whose body is the ticket itself,
+// signed Shopify's way, is named by its X-Shopify-Webhook-Id header: the
+// generated configuration verifies the signature, queues the delivery
+// once (a redelivery is a duplicate; one without the header or with a
+// forged signature is refused), and applying it re-fetches the ticket
+// through the get's envelope and writes it.
+func TestRecordBodyWebhook(t *testing.T) {
+	t.Setenv("DESK_WEBHOOK_SECRET", "shpss_test")
+	rec := &recorder{}
+	c := clients(t, rec)
+	e := engine.New(engine.NewMemoryStore())
+	if err := engine.Add(e, PushedTickets(c)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg, err := PushedTicketsWebhook(ctx, secret.NewResolver())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := e.Webhook("pushed_tickets", cfg)
+	body := []byte(`{"id":42,"subject":"Printer on fire","priority":4,"updated_at":"2026-01-02T03:04:05Z"}`)
+	sig := engine.SignWebhookScheme(engine.SchemeShopify, secret.New("shpss_test"), time.Time{}, body)
+	post := func(sig, id string) int {
+		req := httptest.NewRequest(http.MethodPost, "/webhooks/pushed_tickets", strings.NewReader(string(body)))
+		req.Header.Set("X-Shopify-Hmac-Sha256", sig)
+		if id != "" {
+			req.Header.Set("X-Shopify-Webhook-Id", id)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	forged := engine.SignWebhookScheme(engine.SchemeShopify, secret.New("other"), time.Time{}, body)
+	for i, s := range []struct {
+		sig, id string
+		want    int
+	}{
+		{sig, "", http.StatusBadRequest},
+		{forged, "w-1", http.StatusUnauthorized},
+		{sig, "w-1", http.StatusAccepted},
+		{sig, "w-1", http.StatusOK},
+	} {
+		if got := post(s.sig, s.id); got != s.want {
+			t.Errorf("delivery %d (id %q): %d, want %d", i, s.id, got, s.want)
+		}
+	}
+	if len(rec.seen) != 0 {
+		t.Fatalf("deliveries made requests before the queue was processed: %v", rec.seen)
+	}
+	rep, err := e.ProcessQueue(ctx, "pushed_tickets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"GET /v2/tickets/42 ", `PUT /issues {"summary":"Printer on fire","external_ref":"42"}`}
+	if rep.Created != 1 || strings.Join(rec.seen, "\n") != strings.Join(want, "\n") {
+		t.Errorf("queue applied: %+v, requests %q; want one created by %q", rep, rec.seen, want)
+	}
+	// An envelope without the ticket is an error, not an empty ticket.
+	if _, err := PushedTickets(clients(t, rec)).Fetch(ctx, "43"); err == nil || !strings.Contains(err.Error(), "no record") {
+		t.Errorf("Fetch of an empty envelope: %v", err)
 	}
 }

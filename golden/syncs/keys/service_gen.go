@@ -7,6 +7,7 @@ import (
 	"context"
 	desk "github.com/connectorgen/connectorgen/golden/syncs/keys/desk"
 	tracker "github.com/connectorgen/connectorgen/golden/syncs/keys/tracker"
+	"github.com/connectorgen/connectorgen/runtime/engine"
 	"github.com/connectorgen/connectorgen/runtime/service"
 )
 
@@ -61,6 +62,18 @@ func Service() service.Connector {
 			SourceSystem: "desk",
 			Target:       "tracker.IssueBulk",
 			TargetSystem: "tracker",
+		}, {
+			Name:         "pushed_tickets",
+			Source:       "desk.PushedTicket",
+			SourceSystem: "desk",
+			Target:       "tracker.IssueByRef",
+			TargetSystem: "tracker",
+			Webhook: &service.Webhook{
+				Header:   "",
+				IDHeader: "X-Shopify-Webhook-Id",
+				Scheme:   engine.SchemeShopify,
+				Secret:   "env://DESK_WEBHOOK_SECRET",
+			},
 		}},
 		Systems: []service.System{{
 			Environments: []service.Environment{{

@@ -34,6 +34,7 @@ func StoreSuite(t *testing.T, open func(t *testing.T) engine.Store) {
 		{"Lock", testLock},
 		{"LockToken", testLockToken},
 		{"Audit", testAudit},
+		{"RecordXref", testRecordXref},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

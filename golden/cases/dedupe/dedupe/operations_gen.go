@@ -76,9 +76,7 @@ type ListLinodesParams struct {
 func (c *Client) ListLinodes(ctx context.Context, p ListLinodesParams) (*ListLinodesResponse, error) {
 	req := c.rc.NewRequest(ctx, &opListLinodes)
 	req.AppendPath("/linodes")
-	if v, ok := p.Order.Get(); ok {
-		req.QueryString("order", rest.StyleForm, true, string(v))
-	}
+	rest.QueryOpt(req, "order", rest.StyleForm, true, p.Order, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out ListLinodesResponse
 	if ok, err := c.rc.CallJSON(req, &out, errorsCreateVolumeErrorDefault); !ok {
@@ -105,9 +103,7 @@ type ListVolumesParams struct {
 func (c *Client) ListVolumes(ctx context.Context, p ListVolumesParams) (*ListVolumesResponse, error) {
 	req := c.rc.NewRequest(ctx, &opListVolumes)
 	req.AppendPath("/volumes")
-	if v, ok := p.Order.Get(); ok {
-		req.QueryString("order", rest.StyleForm, true, string(v))
-	}
+	rest.QueryOpt(req, "order", rest.StyleForm, true, p.Order, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out ListVolumesResponse
 	if ok, err := c.rc.CallJSON(req, &out, errorsCreateVolumeErrorDefault); !ok {

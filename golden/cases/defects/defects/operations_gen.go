@@ -38,15 +38,9 @@ func (c *Client) GetUser(ctx context.Context, p GetUserParams) (*User, error) {
 	req.PathString("accountId", rest.StyleSimple, false, rest.FormatInt(p.AccountID))
 	req.AppendPath("/users/")
 	req.PathString("userId", rest.StyleSimple, false, p.UserID)
-	if v, ok := p.Page.Get(); ok {
-		req.QueryString("page", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.Sort.Get(); ok {
-		req.QueryString("sort", rest.StyleForm, true, string(v))
-	}
-	if v, ok := p.Size.Get(); ok {
-		req.QueryString("size", rest.StyleForm, true, v)
-	}
+	rest.QueryOpt(req, "page", rest.StyleForm, true, p.Page, rest.FormatInt)
+	rest.QueryOpt(req, "sort", rest.StyleForm, true, p.Sort, rest.FormatString)
+	rest.QueryOpt(req, "size", rest.StyleForm, true, p.Size, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out User
 	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {

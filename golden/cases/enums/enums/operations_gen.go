@@ -54,15 +54,9 @@ func (c *Client) ListOrders(ctx context.Context, p ListOrdersParams) ([]Order, e
 	var zero []Order
 	req := c.rc.NewRequest(ctx, &opListOrders)
 	req.AppendPath("/orders")
-	if v, ok := p.Status.Get(); ok {
-		req.QueryString("status", rest.StyleForm, true, string(v))
-	}
-	if p.Priorities != nil {
-		req.AddQuery("priorities", rest.StyleForm, true, rest.List(rest.FormatInts(p.Priorities)))
-	}
-	if v, ok := p.Sort.Get(); ok {
-		req.QueryString("sort", rest.StyleForm, true, string(v))
-	}
+	rest.QueryOpt(req, "status", rest.StyleForm, true, p.Status, rest.FormatString)
+	req.AddQuery("priorities", rest.StyleForm, true, rest.List(rest.FormatInts(p.Priorities)))
+	rest.QueryOpt(req, "sort", rest.StyleForm, true, p.Sort, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out []Order
 	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {

@@ -113,36 +113,16 @@ func (c *Client) Range(ctx context.Context, p RangeParams) (*Type, error) {
 	req := c.rc.NewRequest(ctx, &opRange)
 	req.AppendPath("/range/")
 	req.PathString("type", rest.StyleSimple, false, p.Type)
-	if v, ok := p.Func.Get(); ok {
-		req.QueryString("func", rest.StyleForm, true, v)
-	}
-	if v, ok := p.Map.Get(); ok {
-		req.QueryString("map", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.Ctx.Get(); ok {
-		req.QueryString("ctx", rest.StyleForm, true, v)
-	}
-	if v, ok := p.P.Get(); ok {
-		req.QueryString("p", rest.StyleForm, true, v)
-	}
-	if v, ok := p.Req.Get(); ok {
-		req.QueryString("req", rest.StyleForm, true, v)
-	}
-	if v, ok := p.Resp.Get(); ok {
-		req.QueryString("resp", rest.StyleForm, true, v)
-	}
-	if v, ok := p.Err.Get(); ok {
-		req.QueryString("err", rest.StyleForm, true, v)
-	}
-	if v, ok := p.Body.Get(); ok {
-		req.QueryString("body", rest.StyleForm, true, v)
-	}
-	if v, ok := p.Default.Get(); ok {
-		req.HeaderString("default", v)
-	}
-	if v, ok := p.Select.Get(); ok {
-		req.CookieString("select", v)
-	}
+	rest.QueryOpt(req, "func", rest.StyleForm, true, p.Func, rest.FormatString)
+	rest.QueryOpt(req, "map", rest.StyleForm, true, p.Map, rest.FormatInt)
+	rest.QueryOpt(req, "ctx", rest.StyleForm, true, p.Ctx, rest.FormatString)
+	rest.QueryOpt(req, "p", rest.StyleForm, true, p.P, rest.FormatString)
+	rest.QueryOpt(req, "req", rest.StyleForm, true, p.Req, rest.FormatString)
+	rest.QueryOpt(req, "resp", rest.StyleForm, true, p.Resp, rest.FormatString)
+	rest.QueryOpt(req, "err", rest.StyleForm, true, p.Err, rest.FormatString)
+	rest.QueryOpt(req, "body", rest.StyleForm, true, p.Body, rest.FormatString)
+	rest.HeaderOpt(req, "default", p.Default, rest.FormatString)
+	rest.CookieOpt(req, "select", p.Select, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out Type
 	if ok, err := c.rc.CallJSON(req, &out, errorsError); !ok {

@@ -27,9 +27,7 @@ type BaseURLGetBaseURLParams struct {
 func (c *Client) BaseURLGetBaseURL(ctx context.Context, p BaseURLGetBaseURLParams) error {
 	req := c.rc.NewRequest(ctx, &opBaseURLGetBaseURL)
 	req.AppendPath("/base-url")
-	if v, ok := p.Q.Get(); ok {
-		req.QueryString("q", rest.StyleForm, true, v)
-	}
+	rest.QueryOpt(req, "q", rest.StyleForm, true, p.Q, rest.FormatString)
 	return c.rc.Call(req, nil)
 }
 
@@ -73,15 +71,9 @@ func (c *Client) GetUserByID(ctx context.Context, p GetUserByIDParams) (*UserMod
 	req := c.rc.NewRequest(ctx, &opGetUserByID)
 	req.AppendPath("/users/")
 	req.PathString("user_id", rest.StyleSimple, false, p.UserID)
-	if v, ok := p.Type.Get(); ok {
-		req.QueryString("type", rest.StyleForm, true, v)
-	}
-	if v, ok := p.QueryType.Get(); ok {
-		req.QueryString("@type", rest.StyleForm, true, v)
-	}
-	if v, ok := p.HeaderType.Get(); ok {
-		req.HeaderString("Type", v)
-	}
+	rest.QueryOpt(req, "type", rest.StyleForm, true, p.Type, rest.FormatString)
+	rest.QueryOpt(req, "@type", rest.StyleForm, true, p.QueryType, rest.FormatString)
+	rest.HeaderOpt(req, "Type", p.HeaderType, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out UserModel2
 	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
@@ -149,9 +141,7 @@ type PaintParams2 struct {
 func (c *Client) Paint(ctx context.Context, p PaintParams2, body PaintRequest2) error {
 	req := c.rc.NewRequest(ctx, &opPaint)
 	req.AppendPath("/colors")
-	if v, ok := p.DryRun.Get(); ok {
-		req.QueryString("dry-run", rest.StyleForm, true, rest.FormatBool(v))
-	}
+	rest.QueryOpt(req, "dry-run", rest.StyleForm, true, p.DryRun, rest.FormatBool)
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/oas"
 	"github.com/connectorgen/connectorgen/runtime/rest"
 	"iter"
-	"net/http"
 )
 
 // opListAfter describes GET /after to the runtime. It is never modified.
@@ -32,9 +31,7 @@ type ListAfterParams struct {
 func (c *Client) ListAfter(ctx context.Context, p ListAfterParams) (*ListAfterResponse, error) {
 	req := c.rc.NewRequest(ctx, &opListAfter)
 	req.AppendPath("/after")
-	if v, ok := p.StartingAfter.Get(); ok {
-		req.QueryString("starting_after", rest.StyleForm, true, v)
-	}
+	rest.QueryOpt(req, "starting_after", rest.StyleForm, true, p.StartingAfter, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out ListAfterResponse
 	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
@@ -124,12 +121,8 @@ type ListByCursorParams struct {
 func (c *Client) ListByCursor(ctx context.Context, p ListByCursorParams) (*ListByCursorResponse, error) {
 	req := c.rc.NewRequest(ctx, &opListByCursor)
 	req.AppendPath("/cursor")
-	if v, ok := p.Cursor.Get(); ok {
-		req.QueryString("cursor", rest.StyleForm, true, v)
-	}
-	if v, ok := p.Limit.Get(); ok {
-		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
-	}
+	rest.QueryOpt(req, "cursor", rest.StyleForm, true, p.Cursor, rest.FormatString)
+	rest.QueryOpt(req, "limit", rest.StyleForm, true, p.Limit, rest.FormatInt)
 	req.HeaderString("Accept", "application/json")
 	var out ListByCursorResponse
 	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
@@ -230,29 +223,15 @@ func (c *Client) ListByLinkPage(ctx context.Context, p ListByLinkParams, next st
 		}
 	} else {
 		req.AppendPath("/linked")
-		if v, ok := p.PerPage.Get(); ok {
-			req.QueryString("per_page", rest.StyleForm, true, rest.FormatInt(v))
-		}
+		rest.QueryOpt(req, "per_page", rest.StyleForm, true, p.PerPage, rest.FormatInt)
 	}
 	req.HeaderString("Accept", "application/json")
-	resp, err := c.rc.Do(req)
-	if err != nil {
-		return zero, "", err
+	var out []Item
+	ok, nextLink, err := c.rc.CallJSONLink(req, &out, nil)
+	if !ok {
+		return zero, nextLink, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		nextLink := rest.NextLinkURL(resp)
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return zero, nextLink, nil
-		}
-		var out []Item
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return zero, "", err
-		}
-		return out, nextLink, nil
-	}
-	return zero, "", c.rc.NewError(req, resp, nil)
+	return out, nextLink, nil
 }
 
 // ListByLinkPages calls ListByLink for each page in turn (link_header pagination), starting from the page p selects, and yields each page.
@@ -332,34 +311,20 @@ func (c *Client) ListByNextURLPage(ctx context.Context, p ListByNextURLParams, n
 		}
 	} else {
 		req.AppendPath("/next")
-		if v, ok := p.Q.Get(); ok {
-			req.QueryString("q", rest.StyleForm, true, v)
-		}
+		rest.QueryOpt(req, "q", rest.StyleForm, true, p.Q, rest.FormatString)
 	}
 	req.HeaderString("Accept", "application/json")
-	resp, err := c.rc.Do(req)
-	if err != nil {
+	var out ListByNextURLResponse
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
 		return nil, "", err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		nextLink := ""
-		switch resp.StatusCode {
-		case http.StatusNoContent:
-			return nil, nextLink, nil
+	nextLink := ""
+	if out.Links != nil {
+		if v1, ok := out.Links.Next.Get(); ok {
+			nextLink = string(v1)
 		}
-		var out ListByNextURLResponse
-		if err := rest.DecodeJSON(resp, &out); err != nil {
-			return nil, "", err
-		}
-		if out.Links != nil {
-			if v1, ok := out.Links.Next.Get(); ok {
-				nextLink = string(v1)
-			}
-		}
-		return &out, nextLink, nil
 	}
-	return nil, "", c.rc.NewError(req, resp, nil)
+	return &out, nextLink, nil
 }
 
 // ListByNextURLPages calls ListByNextURL for each page in turn (next_url pagination), starting from the page p selects, and yields each page.
@@ -433,9 +398,7 @@ type ListByOffsetParams struct {
 func (c *Client) ListByOffset(ctx context.Context, p ListByOffsetParams) (*ListByOffsetResponse, error) {
 	req := c.rc.NewRequest(ctx, &opListByOffset)
 	req.AppendPath("/offset")
-	if v, ok := p.Offset.Get(); ok {
-		req.QueryString("offset", rest.StyleForm, true, rest.FormatInt(v))
-	}
+	rest.QueryOpt(req, "offset", rest.StyleForm, true, p.Offset, rest.FormatInt)
 	req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(p.Limit))
 	req.HeaderString("Accept", "application/json")
 	var out ListByOffsetResponse
@@ -508,12 +471,8 @@ type ListByPageParams struct {
 func (c *Client) ListByPage(ctx context.Context, p ListByPageParams) (*ListByPageResponse, error) {
 	req := c.rc.NewRequest(ctx, &opListByPage)
 	req.AppendPath("/pages")
-	if v, ok := p.Page.Get(); ok {
-		req.QueryString("page", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.PerPage.Get(); ok {
-		req.QueryString("per_page", rest.StyleForm, true, rest.FormatInt(v))
-	}
+	rest.QueryOpt(req, "page", rest.StyleForm, true, p.Page, rest.FormatInt)
+	rest.QueryOpt(req, "per_page", rest.StyleForm, true, p.PerPage, rest.FormatInt)
 	req.HeaderString("Accept", "application/json")
 	var out ListByPageResponse
 	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
@@ -583,9 +542,7 @@ type ListDeclaredParams struct {
 func (c *Client) ListDeclared(ctx context.Context, p ListDeclaredParams) (*ListDeclaredResponse, error) {
 	req := c.rc.NewRequest(ctx, &opListDeclared)
 	req.AppendPath("/declared")
-	if v, ok := p.Token.Get(); ok {
-		req.QueryString("token", rest.StyleForm, true, v)
-	}
+	rest.QueryOpt(req, "token", rest.StyleForm, true, p.Token, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out ListDeclaredResponse
 	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {

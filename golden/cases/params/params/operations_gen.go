@@ -34,9 +34,7 @@ func (c *Client) GetFile(ctx context.Context, p GetFileParams) error {
 	req := c.rc.NewRequest(ctx, &opGetFile)
 	req.AppendPath("/files/")
 	req.PathString("name", rest.StyleSimple, false, p.Name)
-	if v, ok := p.V.Get(); ok {
-		req.QueryString("v", rest.StyleForm, true, v)
-	}
+	rest.QueryOpt(req, "v", rest.StyleForm, true, p.V, rest.FormatString)
 	return c.rc.Call(req, nil)
 }
 
@@ -74,43 +72,15 @@ type HeadersParams struct {
 func (c *Client) Headers(ctx context.Context, p HeadersParams) error {
 	req := c.rc.NewRequest(ctx, &opHeaders)
 	req.AppendPath("/headers")
-	if v, ok := p.XID.Get(); ok {
-		req.HeaderString("X-Id", v)
-	}
+	rest.HeaderOpt(req, "X-Id", p.XID, rest.FormatString)
 	req.HeaderString("X-Count", rest.FormatInt(p.XCount))
-	if p.XTags != nil {
-		req.SetHeader("X-Tags", false, rest.List(rest.FormatStrings(p.XTags)))
-	}
-	if p.XTimes != nil {
-		req.SetHeader("X-Times", false, rest.List(rest.FormatTimes(p.XTimes)))
-	}
-	if v, ok := p.XPoint.Get(); ok {
-		{
-			pv, err := rest.AnyParam(v)
-			if err != nil {
-				return err
-			}
-			req.SetHeader("X-Point", false, pv)
-		}
-	}
-	if v, ok := p.XPointEx.Get(); ok {
-		{
-			pv, err := rest.AnyParam(v)
-			if err != nil {
-				return err
-			}
-			req.SetHeader("X-Point-Ex", true, pv)
-		}
-	}
-	if v, ok := p.Session.Get(); ok {
-		req.CookieString("session", v)
-	}
-	if p.Prefs != nil {
-		req.AddCookie("prefs", false, rest.List(rest.FormatStrings(p.Prefs)))
-	}
-	if p.IDs != nil {
-		req.AddCookie("ids", true, rest.List(rest.FormatInts(p.IDs)))
-	}
+	req.SetHeader("X-Tags", false, rest.List(rest.FormatStrings(p.XTags)))
+	req.SetHeader("X-Times", false, rest.List(rest.FormatTimes(p.XTimes)))
+	req.HeaderAny("X-Point", false, p.XPoint)
+	req.HeaderAny("X-Point-Ex", true, p.XPointEx)
+	rest.CookieOpt(req, "session", p.Session, rest.FormatString)
+	req.AddCookie("prefs", false, rest.List(rest.FormatStrings(p.Prefs)))
+	req.AddCookie("ids", true, rest.List(rest.FormatInts(p.IDs)))
 	return c.rc.Call(req, nil)
 }
 
@@ -146,21 +116,9 @@ func (c *Client) LabelPath(ctx context.Context, p LabelPathParams) error {
 	req.AppendPath("/")
 	req.AppendPathParam("idsEx", rest.StyleLabel, true, rest.List(rest.FormatStrings(p.IDsEx)))
 	req.AppendPath("/")
-	{
-		pv, err := rest.AnyParam(p.Obj)
-		if err != nil {
-			return err
-		}
-		req.AppendPathParam("obj", rest.StyleLabel, false, pv)
-	}
+	req.PathAny("obj", rest.StyleLabel, false, p.Obj)
 	req.AppendPath("/")
-	{
-		pv, err := rest.AnyParam(p.ObjEx)
-		if err != nil {
-			return err
-		}
-		req.AppendPathParam("objEx", rest.StyleLabel, true, pv)
-	}
+	req.PathAny("objEx", rest.StyleLabel, true, p.ObjEx)
 	return c.rc.Call(req, nil)
 }
 
@@ -196,21 +154,9 @@ func (c *Client) MatrixPath(ctx context.Context, p MatrixPathParams) error {
 	req.AppendPath("/")
 	req.AppendPathParam("idsEx", rest.StyleMatrix, true, rest.List(rest.FormatStrings(p.IDsEx)))
 	req.AppendPath("/")
-	{
-		pv, err := rest.AnyParam(p.Obj)
-		if err != nil {
-			return err
-		}
-		req.AppendPathParam("obj", rest.StyleMatrix, false, pv)
-	}
+	req.PathAny("obj", rest.StyleMatrix, false, p.Obj)
 	req.AppendPath("/")
-	{
-		pv, err := rest.AnyParam(p.ObjEx)
-		if err != nil {
-			return err
-		}
-		req.AppendPathParam("objEx", rest.StyleMatrix, true, pv)
-	}
+	req.PathAny("objEx", rest.StyleMatrix, true, p.ObjEx)
 	return c.rc.Call(req, nil)
 }
 
@@ -266,70 +212,22 @@ type QueryParams struct {
 func (c *Client) Query(ctx context.Context, p QueryParams) error {
 	req := c.rc.NewRequest(ctx, &opQuery)
 	req.AppendPath("/query")
-	if v, ok := p.Q.Get(); ok {
-		req.QueryString("q", rest.StyleForm, true, v)
-	}
-	if v, ok := p.N.Get(); ok {
-		req.QueryString("n", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.F.Get(); ok {
-		req.QueryString("f", rest.StyleForm, true, rest.FormatFloat(v))
-	}
-	if v, ok := p.B.Get(); ok {
-		req.QueryString("b", rest.StyleForm, true, rest.FormatBool(v))
-	}
-	if v, ok := p.When.Get(); ok {
-		req.QueryString("when", rest.StyleForm, true, rest.FormatTime(v))
-	}
-	if v, ok := p.Day.Get(); ok {
-		req.QueryString("day", rest.StyleForm, true, v.String())
-	}
-	if v, ok := p.UID.Get(); ok {
-		req.QueryString("uid", rest.StyleForm, true, v.String())
-	}
+	rest.QueryOpt(req, "q", rest.StyleForm, true, p.Q, rest.FormatString)
+	rest.QueryOpt(req, "n", rest.StyleForm, true, p.N, rest.FormatInt)
+	rest.QueryOpt(req, "f", rest.StyleForm, true, p.F, rest.FormatFloat)
+	rest.QueryOpt(req, "b", rest.StyleForm, true, p.B, rest.FormatBool)
+	rest.QueryOpt(req, "when", rest.StyleForm, true, p.When, rest.FormatTime)
+	rest.QueryOpt(req, "day", rest.StyleForm, true, p.Day, oas.Date.String)
+	rest.QueryOpt(req, "uid", rest.StyleForm, true, p.UID, oas.UUID.String)
 	req.QueryString("req", rest.StyleForm, true, rest.FormatInt(p.Req))
-	if p.Tags != nil {
-		req.AddQuery("tags", rest.StyleForm, true, rest.List(rest.FormatStrings(p.Tags)))
-	}
-	if p.CSV != nil {
-		req.AddQuery("csv", rest.StyleForm, false, rest.List(rest.FormatInts(p.CSV)))
-	}
-	if p.Spaced != nil {
-		req.AddQuery("spaced", rest.StyleSpaceDelimited, false, rest.List(rest.FormatStrings(p.Spaced)))
-	}
-	if p.Piped != nil {
-		req.AddQuery("piped", rest.StylePipeDelimited, false, rest.List(rest.FormatStrings(p.Piped)))
-	}
-	if v, ok := p.Filter.Get(); ok {
-		{
-			pv, err := rest.AnyParam(v)
-			if err != nil {
-				return err
-			}
-			req.AddQuery("filter", rest.StyleDeepObject, true, pv)
-		}
-	}
-	if v, ok := p.Point.Get(); ok {
-		{
-			pv, err := rest.AnyParam(v)
-			if err != nil {
-				return err
-			}
-			req.AddQuery("point", rest.StyleForm, true, pv)
-		}
-	}
-	if v, ok := p.PointCSV.Get(); ok {
-		{
-			pv, err := rest.AnyParam(v)
-			if err != nil {
-				return err
-			}
-			req.AddQuery("pointCsv", rest.StyleForm, false, pv)
-		}
-	}
-	if p.Days != nil {
-		req.AddQuery("days", rest.StyleForm, true, rest.List(rest.FormatStringers(p.Days)))
-	}
+	req.AddQuery("tags", rest.StyleForm, true, rest.List(rest.FormatStrings(p.Tags)))
+	req.AddQuery("csv", rest.StyleForm, false, rest.List(rest.FormatInts(p.CSV)))
+	req.AddQuery("spaced", rest.StyleSpaceDelimited, false, rest.List(rest.FormatStrings(p.Spaced)))
+	req.AddQuery("piped", rest.StylePipeDelimited, false, rest.List(rest.FormatStrings(p.Piped)))
+	req.QueryAny("filter", rest.StyleDeepObject, true, p.Filter)
+	req.QueryAny("point", rest.StyleForm, true, p.Point)
+	req.QueryAny("pointCsv", rest.StyleForm, false, p.PointCSV)
+	req.AddQuery("days", rest.StyleForm, true, rest.List(rest.FormatStringers(p.Days)))
 	if v, ok := p.Doc.Get(); ok {
 		{
 			b, err := json.Marshal(v)
@@ -339,9 +237,7 @@ func (c *Client) Query(ctx context.Context, p QueryParams) error {
 			req.QueryString("doc", rest.StyleForm, true, string(b))
 		}
 	}
-	if p.Times != nil {
-		req.AddQuery("times", rest.StyleForm, false, rest.List(rest.FormatTimes(p.Times)))
-	}
+	req.AddQuery("times", rest.StyleForm, false, rest.List(rest.FormatTimes(p.Times)))
 	return c.rc.Call(req, nil)
 }
 
@@ -377,21 +273,9 @@ func (c *Client) SimplePath(ctx context.Context, p SimplePathParams) error {
 	req.AppendPath("/")
 	req.AppendPathParam("idsEx", rest.StyleSimple, true, rest.List(rest.FormatInts(p.IDsEx)))
 	req.AppendPath("/")
-	{
-		pv, err := rest.AnyParam(p.Obj)
-		if err != nil {
-			return err
-		}
-		req.AppendPathParam("obj", rest.StyleSimple, false, pv)
-	}
+	req.PathAny("obj", rest.StyleSimple, false, p.Obj)
 	req.AppendPath("/")
-	{
-		pv, err := rest.AnyParam(p.ObjEx)
-		if err != nil {
-			return err
-		}
-		req.AppendPathParam("objEx", rest.StyleSimple, true, pv)
-	}
+	req.PathAny("objEx", rest.StyleSimple, true, p.ObjEx)
 	return c.rc.Call(req, nil)
 }
 

@@ -168,37 +168,26 @@ func (c *Client) SubmitJob(ctx context.Context) (*SubmitJobResult, error) {
 	req := c.rc.NewRequest(ctx, &opSubmitJob)
 	req.AppendPath("/jobs")
 	req.HeaderString("Accept", "application/json, text/plain")
-	resp, err := c.rc.Do(req)
+	out := &SubmitJobResult{}
+	status, err := c.rc.CallStatus(req, func(status int) rest.Into {
+		switch {
+		case status == 200:
+			out.Status200 = new(Result)
+			return rest.IntoJSON(out.Status200)
+		case status == 202:
+			out.Status202 = new(Job)
+			return rest.IntoJSON(out.Status202)
+		case status == 203:
+			out.Status203 = new(string)
+			return rest.IntoText(out.Status203)
+		}
+		return rest.Into{}
+	}, errorsProblem2)
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		out := &SubmitJobResult{StatusCode: resp.StatusCode}
-		switch {
-		case resp.StatusCode == 200:
-			var v Result
-			if err := rest.DecodeJSON(resp, &v); err != nil {
-				return nil, err
-			}
-			out.Status200 = &v
-		case resp.StatusCode == 202:
-			var v Job
-			if err := rest.DecodeJSON(resp, &v); err != nil {
-				return nil, err
-			}
-			out.Status202 = &v
-		case resp.StatusCode == 203:
-			b, err := rest.ReadBody(resp)
-			if err != nil {
-				return nil, err
-			}
-			v := string(b)
-			out.Status203 = &v
-		}
-		return out, nil
-	}
-	return nil, c.rc.NewError(req, resp, errorsProblem2)
+	out.StatusCode = status
+	return out, nil
 }
 
 // errorsProblem2 decodes the error models documented for a status; the result becomes rest.Error.Model.

@@ -30,12 +30,8 @@ type GetAParams struct {
 func (c *Client) GetA(ctx context.Context, p GetAParams) error {
 	req := c.rc.NewRequest(ctx, &opGetA)
 	req.AppendPath("/a/{id")
-	if v, ok := p.Foo.Get(); ok {
-		req.QueryString("foo", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.XBoo.Get(); ok {
-		req.HeaderString("x-boo", v)
-	}
+	rest.QueryOpt(req, "foo", rest.StyleForm, true, p.Foo, rest.FormatInt)
+	rest.HeaderOpt(req, "x-boo", p.XBoo, rest.FormatString)
 	return c.rc.Call(req, nil)
 }
 

@@ -28,9 +28,7 @@ type CreatePetParams struct {
 func (c *Client) CreatePet(ctx context.Context, p CreatePetParams, body Pet) (*Pet, error) {
 	req := c.rc.NewRequest(ctx, &opCreatePet)
 	req.AppendPath("/pets")
-	if v, ok := p.XRequestID.Get(); ok {
-		req.HeaderString("X-Request-Id", v)
-	}
+	rest.HeaderOpt(req, "X-Request-Id", p.XRequestID, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
@@ -103,18 +101,10 @@ func (c *Client) ListPets(ctx context.Context, p ListPetsParams) ([]Pet, error) 
 	var zero []Pet
 	req := c.rc.NewRequest(ctx, &opListPets)
 	req.AppendPath("/pets")
-	if p.Tags != nil {
-		req.AddQuery("tags", rest.StyleForm, false, rest.List(rest.FormatStrings(p.Tags)))
-	}
-	if p.IDs != nil {
-		req.AddQuery("ids", rest.StyleForm, true, rest.List(rest.FormatInts(p.IDs)))
-	}
-	if p.Piped != nil {
-		req.AddQuery("piped", rest.StylePipeDelimited, false, rest.List(rest.FormatStrings(p.Piped)))
-	}
-	if v, ok := p.Limit.Get(); ok {
-		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
-	}
+	req.AddQuery("tags", rest.StyleForm, false, rest.List(rest.FormatStrings(p.Tags)))
+	req.AddQuery("ids", rest.StyleForm, true, rest.List(rest.FormatInts(p.IDs)))
+	req.AddQuery("piped", rest.StylePipeDelimited, false, rest.List(rest.FormatStrings(p.Piped)))
+	rest.QueryOpt(req, "limit", rest.StyleForm, true, p.Limit, rest.FormatInt)
 	req.HeaderString("Accept", "application/json")
 	var out []Pet
 	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {

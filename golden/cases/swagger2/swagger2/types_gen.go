@@ -13,8 +13,8 @@ type Error struct {
 
 // Pet: the "Pet" schema.
 type Pet struct {
-	// Read-only: set by the server and ignored in requests.
-	ID   oas.Opt[int64]       `json:"id,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	ID   oas.Opt[int64]       `json:"id,omitzero" oas:"readOnly"`
 	Name string               `json:"name"`
 	Tag  oas.Nullable[string] `json:"tag,omitzero"`
 	Born oas.Opt[oas.Date]    `json:"born,omitzero"`

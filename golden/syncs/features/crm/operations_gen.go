@@ -367,18 +367,10 @@ type ListCompaniesParams struct {
 func (c *Client) ListCompanies(ctx context.Context, p ListCompaniesParams) (*CompanyPage, error) {
 	req := c.rc.NewRequest(ctx, &opListCompanies)
 	req.AppendPath("/companies")
-	if v, ok := p.Cursor.Get(); ok {
-		req.QueryString("cursor", rest.StyleForm, true, v)
-	}
-	if v, ok := p.Limit.Get(); ok {
-		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.UpdatedSince.Get(); ok {
-		req.QueryString("updated_since", rest.StyleForm, true, rest.FormatTime(v))
-	}
-	if v, ok := p.Domain.Get(); ok {
-		req.QueryString("domain", rest.StyleForm, true, v)
-	}
+	rest.QueryOpt(req, "cursor", rest.StyleForm, true, p.Cursor, rest.FormatString)
+	rest.QueryOpt(req, "limit", rest.StyleForm, true, p.Limit, rest.FormatInt)
+	rest.QueryOpt(req, "updated_since", rest.StyleForm, true, p.UpdatedSince, rest.FormatTime)
+	rest.QueryOpt(req, "domain", rest.StyleForm, true, p.Domain, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out CompanyPage
 	if ok, err := c.rc.CallJSON(req, &out, errorsError); !ok {
@@ -497,18 +489,10 @@ type ListContactsParams struct {
 func (c *Client) ListContacts(ctx context.Context, p ListContactsParams) (*ContactPage, error) {
 	req := c.rc.NewRequest(ctx, &opListContacts)
 	req.AppendPath("/contacts")
-	if v, ok := p.Cursor.Get(); ok {
-		req.QueryString("cursor", rest.StyleForm, true, v)
-	}
-	if v, ok := p.Limit.Get(); ok {
-		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.UpdatedSince.Get(); ok {
-		req.QueryString("updated_since", rest.StyleForm, true, rest.FormatTime(v))
-	}
-	if v, ok := p.CompanyID.Get(); ok {
-		req.QueryString("company_id", rest.StyleForm, true, v)
-	}
+	rest.QueryOpt(req, "cursor", rest.StyleForm, true, p.Cursor, rest.FormatString)
+	rest.QueryOpt(req, "limit", rest.StyleForm, true, p.Limit, rest.FormatInt)
+	rest.QueryOpt(req, "updated_since", rest.StyleForm, true, p.UpdatedSince, rest.FormatTime)
+	rest.QueryOpt(req, "company_id", rest.StyleForm, true, p.CompanyID, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out ContactPage
 	if ok, err := c.rc.CallJSON(req, &out, errorsError); !ok {
@@ -625,24 +609,12 @@ type ListLeadsParams struct {
 func (c *Client) ListLeads(ctx context.Context, p ListLeadsParams) (*LeadPage, error) {
 	req := c.rc.NewRequest(ctx, &opListLeads)
 	req.AppendPath("/leads")
-	if v, ok := p.Cursor.Get(); ok {
-		req.QueryString("cursor", rest.StyleForm, true, v)
-	}
-	if v, ok := p.Limit.Get(); ok {
-		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.UpdatedSince.Get(); ok {
-		req.QueryString("updated_since", rest.StyleForm, true, rest.FormatTime(v))
-	}
-	if v, ok := p.Status.Get(); ok {
-		req.QueryString("status", rest.StyleForm, true, string(v))
-	}
-	if v, ok := p.OwnerID.Get(); ok {
-		req.QueryString("owner_id", rest.StyleForm, true, v)
-	}
-	if v, ok := p.IncludeDeleted.Get(); ok {
-		req.QueryString("include_deleted", rest.StyleForm, true, rest.FormatBool(v))
-	}
+	rest.QueryOpt(req, "cursor", rest.StyleForm, true, p.Cursor, rest.FormatString)
+	rest.QueryOpt(req, "limit", rest.StyleForm, true, p.Limit, rest.FormatInt)
+	rest.QueryOpt(req, "updated_since", rest.StyleForm, true, p.UpdatedSince, rest.FormatTime)
+	rest.QueryOpt(req, "status", rest.StyleForm, true, p.Status, rest.FormatString)
+	rest.QueryOpt(req, "owner_id", rest.StyleForm, true, p.OwnerID, rest.FormatString)
+	rest.QueryOpt(req, "include_deleted", rest.StyleForm, true, p.IncludeDeleted, rest.FormatBool)
 	req.HeaderString("Accept", "application/json")
 	var out LeadPage
 	if ok, err := c.rc.CallJSON(req, &out, errorsError); !ok {
@@ -744,15 +716,9 @@ type ListOwnersParams struct {
 func (c *Client) ListOwners(ctx context.Context, p ListOwnersParams) (*OwnerPage, error) {
 	req := c.rc.NewRequest(ctx, &opListOwners)
 	req.AppendPath("/owners")
-	if v, ok := p.Cursor.Get(); ok {
-		req.QueryString("cursor", rest.StyleForm, true, v)
-	}
-	if v, ok := p.Limit.Get(); ok {
-		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.Active.Get(); ok {
-		req.QueryString("active", rest.StyleForm, true, rest.FormatBool(v))
-	}
+	rest.QueryOpt(req, "cursor", rest.StyleForm, true, p.Cursor, rest.FormatString)
+	rest.QueryOpt(req, "limit", rest.StyleForm, true, p.Limit, rest.FormatInt)
+	rest.QueryOpt(req, "active", rest.StyleForm, true, p.Active, rest.FormatBool)
 	req.HeaderString("Accept", "application/json")
 	var out OwnerPage
 	if ok, err := c.rc.CallJSON(req, &out, errorsError); !ok {
@@ -887,9 +853,7 @@ func (c *Client) UpdateCompany(ctx context.Context, p UpdateCompanyParams, body 
 	req := c.rc.NewRequest(ctx, &opUpdateCompany)
 	req.AppendPath("/companies/")
 	req.PathString("company_id", rest.StyleSimple, false, p.CompanyID)
-	if v, ok := p.IfMatch.Get(); ok {
-		req.HeaderString("If-Match", v)
-	}
+	rest.HeaderOpt(req, "If-Match", p.IfMatch, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
@@ -944,9 +908,7 @@ func (c *Client) UpdateLead(ctx context.Context, p UpdateLeadParams, body LeadUp
 	req := c.rc.NewRequest(ctx, &opUpdateLead)
 	req.AppendPath("/leads/")
 	req.PathString("lead_id", rest.StyleSimple, false, p.LeadID)
-	if v, ok := p.IfMatch.Get(); ok {
-		req.HeaderString("If-Match", v)
-	}
+	rest.HeaderOpt(req, "If-Match", p.IfMatch, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err

@@ -45,9 +45,7 @@ func (c *Client) AddMember(ctx context.Context, p AddMemberParams, body AddMembe
 	req.AppendPath("/lists/")
 	req.PathString("list_id", rest.StyleSimple, false, p.ListID)
 	req.AppendPath("/members")
-	if v, ok := p.IdempotencyKey.Get(); ok {
-		req.HeaderString("Idempotency-Key", v)
-	}
+	rest.HeaderOpt(req, "Idempotency-Key", p.IdempotencyKey, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
@@ -111,9 +109,7 @@ func (c *Client) AddMemberTags(ctx context.Context, p AddMemberTagsParams, body 
 	req.AppendPath("/members/")
 	req.PathString("member_id", rest.StyleSimple, false, p.MemberID)
 	req.AppendPath("/tags")
-	if v, ok := p.IdempotencyKey.Get(); ok {
-		req.HeaderString("Idempotency-Key", v)
-	}
+	rest.HeaderOpt(req, "Idempotency-Key", p.IdempotencyKey, rest.FormatString)
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return err
 	}
@@ -158,9 +154,7 @@ type CreateBatchParams struct {
 func (c *Client) CreateBatch(ctx context.Context, p CreateBatchParams, body BatchRequest) (*Batch, error) {
 	req := c.rc.NewRequest(ctx, &opCreateBatch)
 	req.AppendPath("/batches")
-	if v, ok := p.IdempotencyKey.Get(); ok {
-		req.HeaderString("Idempotency-Key", v)
-	}
+	rest.HeaderOpt(req, "Idempotency-Key", p.IdempotencyKey, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
@@ -210,9 +204,7 @@ type CreateListParams struct {
 func (c *Client) CreateList(ctx context.Context, p CreateListParams, body ListWrite) (*List, error) {
 	req := c.rc.NewRequest(ctx, &opCreateList)
 	req.AppendPath("/lists")
-	if v, ok := p.IdempotencyKey.Get(); ok {
-		req.HeaderString("Idempotency-Key", v)
-	}
+	rest.HeaderOpt(req, "Idempotency-Key", p.IdempotencyKey, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
@@ -250,9 +242,7 @@ type CreateSenderParams struct {
 func (c *Client) CreateSender(ctx context.Context, p CreateSenderParams, body SenderWrite) (*Sender, error) {
 	req := c.rc.NewRequest(ctx, &opCreateSender)
 	req.AppendPath("/senders")
-	if v, ok := p.IdempotencyKey.Get(); ok {
-		req.HeaderString("Idempotency-Key", v)
-	}
+	rest.HeaderOpt(req, "Idempotency-Key", p.IdempotencyKey, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	if err := req.SetJSONBody("application/json", body); err != nil {
 		return nil, err
@@ -563,12 +553,8 @@ type ListListsParams struct {
 func (c *Client) ListLists(ctx context.Context, p ListListsParams) (*ListCollection, error) {
 	req := c.rc.NewRequest(ctx, &opListLists)
 	req.AppendPath("/lists")
-	if v, ok := p.Offset.Get(); ok {
-		req.QueryString("offset", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.Count.Get(); ok {
-		req.QueryString("count", rest.StyleForm, true, rest.FormatInt(v))
-	}
+	rest.QueryOpt(req, "offset", rest.StyleForm, true, p.Offset, rest.FormatInt)
+	rest.QueryOpt(req, "count", rest.StyleForm, true, p.Count, rest.FormatInt)
 	req.HeaderString("Accept", "application/json")
 	var out ListCollection
 	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError3); !ok {
@@ -684,21 +670,11 @@ func (c *Client) ListMembers(ctx context.Context, p ListMembersParams) (*MemberC
 	req.AppendPath("/lists/")
 	req.PathString("list_id", rest.StyleSimple, false, p.ListID)
 	req.AppendPath("/members")
-	if v, ok := p.Offset.Get(); ok {
-		req.QueryString("offset", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.Count.Get(); ok {
-		req.QueryString("count", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.Status.Get(); ok {
-		req.QueryString("status", rest.StyleForm, true, string(v))
-	}
-	if v, ok := p.SinceLastChanged.Get(); ok {
-		req.QueryString("since_last_changed", rest.StyleForm, true, rest.FormatTime(v))
-	}
-	if v, ok := p.SortDir.Get(); ok {
-		req.QueryString("sort_dir", rest.StyleForm, true, string(v))
-	}
+	rest.QueryOpt(req, "offset", rest.StyleForm, true, p.Offset, rest.FormatInt)
+	rest.QueryOpt(req, "count", rest.StyleForm, true, p.Count, rest.FormatInt)
+	rest.QueryOpt(req, "status", rest.StyleForm, true, p.Status, rest.FormatString)
+	rest.QueryOpt(req, "since_last_changed", rest.StyleForm, true, p.SinceLastChanged, rest.FormatTime)
+	rest.QueryOpt(req, "sort_dir", rest.StyleForm, true, p.SortDir, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out MemberCollection
 	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError4); !ok {
@@ -785,15 +761,9 @@ type ListSendersParams struct {
 func (c *Client) ListSenders(ctx context.Context, p ListSendersParams) (*SenderCollection, error) {
 	req := c.rc.NewRequest(ctx, &opListSenders)
 	req.AppendPath("/senders")
-	if v, ok := p.Offset.Get(); ok {
-		req.QueryString("offset", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.Count.Get(); ok {
-		req.QueryString("count", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.Email.Get(); ok {
-		req.QueryString("email", rest.StyleForm, true, v)
-	}
+	rest.QueryOpt(req, "offset", rest.StyleForm, true, p.Offset, rest.FormatInt)
+	rest.QueryOpt(req, "count", rest.StyleForm, true, p.Count, rest.FormatInt)
+	rest.QueryOpt(req, "email", rest.StyleForm, true, p.Email, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out SenderCollection
 	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError8); !ok {
@@ -894,12 +864,8 @@ func (c *Client) ListTags(ctx context.Context, p ListTagsParams) (*TagCollection
 	req.AppendPath("/lists/")
 	req.PathString("list_id", rest.StyleSimple, false, p.ListID)
 	req.AppendPath("/tags")
-	if v, ok := p.Offset.Get(); ok {
-		req.QueryString("offset", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.Count.Get(); ok {
-		req.QueryString("count", rest.StyleForm, true, rest.FormatInt(v))
-	}
+	rest.QueryOpt(req, "offset", rest.StyleForm, true, p.Offset, rest.FormatInt)
+	rest.QueryOpt(req, "count", rest.StyleForm, true, p.Count, rest.FormatInt)
 	req.HeaderString("Accept", "application/json")
 	var out TagCollection
 	if ok, err := c.rc.CallJSON(req, &out, errorsAPIError4); !ok {

@@ -53,8 +53,8 @@ type AddMemberRequest struct {
 
 // Batch: Progress of a batch.
 type Batch struct {
-	// Read-only: set by the server and ignored in requests.
-	ID              string      `json:"id,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	ID              string      `json:"id,omitzero" oas:"readOnly"`
 	Status          BatchStatus `json:"status"`
 	TotalOperations int32       `json:"total_operations"`
 	// Operations completed, successfully or not.
@@ -127,8 +127,8 @@ type Link struct {
 
 // List: An audience that members subscribe to.
 type List struct {
-	// Read-only: set by the server and ignored in requests.
-	ID                 string `json:"id,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	ID                 string `json:"id,omitzero" oas:"readOnly"`
 	Name               string `json:"name"`
 	PermissionReminder string `json:"permission_reminder"`
 	// Defaults used for new campaigns sent to the list.
@@ -137,12 +137,12 @@ type List struct {
 	DoubleOptin oas.Opt[bool] `json:"double_optin,omitzero"`
 	// Whether the list appears in the public archive (pub) or not (prv).
 	Visibility oas.Opt[ListVisibility] `json:"visibility,omitzero"`
-	// Read-only: set by the server and ignored in requests.
-	DateCreated time.Time `json:"date_created,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	DateCreated time.Time `json:"date_created,omitzero" oas:"readOnly"`
 	// Subscriber counts, refreshed every few minutes.
 	//
-	// Read-only: set by the server and ignored in requests.
-	Stats *ListStats `json:"stats,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	Stats *ListStats `json:"stats,omitzero" oas:"readOnly"`
 }
 
 // ListCollection: One page of lists.
@@ -238,12 +238,12 @@ func (v ListWriteVisibility) IsKnown() bool {
 type Member struct {
 	// MD5 of the lower-cased email address.
 	//
-	// Read-only: set by the server and ignored in requests.
-	ID string `json:"id,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	ID string `json:"id,omitzero" oas:"readOnly"`
 	// The list the member belongs to.
 	//
-	// Read-only: set by the server and ignored in requests.
-	ListID       oas.Opt[string] `json:"list_id,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	ListID       oas.Opt[string] `json:"list_id,omitzero" oas:"readOnly"`
 	EmailAddress string          `json:"email_address"`
 	// Subscription state. `cleaned` (hard-bounced) is set only by Postbox; `pending` means a confirmation email was sent; `transactional` members receive only transactional mail.
 	Status MemberStatus `json:"status"`
@@ -261,12 +261,12 @@ type Member struct {
 	SourceID oas.Nullable[string] `json:"source_id,omitzero"`
 	// When the member was last changed.
 	//
-	// Read-only: set by the server and ignored in requests.
-	LastChanged time.Time `json:"last_changed,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	LastChanged time.Time `json:"last_changed,omitzero" oas:"readOnly"`
 	// Incremented by one on every change.
 	//
-	// Read-only: set by the server and ignored in requests.
-	Version int64 `json:"version,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	Version int64 `json:"version,omitzero" oas:"readOnly"`
 }
 
 // MemberCollection: One page of members.
@@ -476,8 +476,8 @@ type Ping struct {
 
 // Sender: A verified identity campaigns are sent from.
 type Sender struct {
-	// Read-only: set by the server and ignored in requests.
-	ID    string `json:"id,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	ID    string `json:"id,omitzero" oas:"readOnly"`
 	Email string `json:"email"`
 	Name  string `json:"name"`
 }

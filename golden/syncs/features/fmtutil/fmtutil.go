@@ -3,6 +3,7 @@
 package fmtutil
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/connectorgen/connectorgen/runtime/oas"
@@ -20,11 +21,12 @@ func Halves(email string) (local, domain string) {
 }
 
 // Initials takes optional inputs: it is called even when a name is absent
-// (a merge of required inputs is skipped then).
-func Initials(first, last oas.Opt[string]) string {
+// (a merge of required inputs is skipped then). An optional input may be
+// taken as the field's own oas.Opt or as a pointer, nil when absent.
+func Initials(first oas.Opt[string], last *string) string {
 	var b strings.Builder
-	for _, o := range []oas.Opt[string]{first, last} {
-		if v, ok := o.Get(); ok && v != "" {
+	for _, v := range []string{oas.Or(first, ""), *cmp.Or(last, new(string))} {
+		if v != "" {
 			b.WriteString(strings.ToUpper(v[:1]))
 		}
 	}

@@ -29,7 +29,7 @@ const (
 	// OpenAPIVersion is the OpenAPI (or Swagger) version of the spec.
 	OpenAPIVersion = "3.0.3"
 	// SpecHash is the SHA-256 of the spec's files; it changes whenever they do.
-	SpecHash = "sha256:f49c83c1c9f9a777eb1b24e133c510b384d0cd12978dcb3adbacf0019e8b048e"
+	SpecHash = "sha256:af15a582220acc20781dbad8c01a994c6c77b5dfb914395edbd384d2edd48488"
 )
 
 // Base URLs from the spec's servers; pass one to NewClient.

@@ -38,6 +38,33 @@ func (c *Client) GetTicket(ctx context.Context, p GetTicketParams) (*GetTicketRe
 	return &out, nil
 }
 
+// opGetTicketEnveloped describes GET /v2/tickets/{id} to the runtime. It is never modified.
+var opGetTicketEnveloped = rest.Operation{
+	ID:           "getTicketEnveloped",
+	Idempotent:   true,
+	Method:       "GET",
+	PathTemplate: "/v2/tickets/{id}",
+}
+
+// GetTicketEnvelopedParams holds the parameters of GetTicketEnveloped.
+type GetTicketEnvelopedParams struct {
+	// ID is the path parameter "id" (required).
+	ID string
+}
+
+// GetTicketEnveloped: GET /v2/tickets/{id}
+func (c *Client) GetTicketEnveloped(ctx context.Context, p GetTicketEnvelopedParams) (*TicketEnvelope, error) {
+	req := c.rc.NewRequest(ctx, &opGetTicketEnveloped)
+	req.AppendPath("/v2/tickets/")
+	req.PathString("id", rest.StyleSimple, false, p.ID)
+	req.HeaderString("Accept", "application/json")
+	var out TicketEnvelope
+	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // opListTickets describes GET /tickets to the runtime. It is never modified.
 var opListTickets = rest.Operation{
 	ID:           "listTickets",
@@ -60,12 +87,8 @@ type ListTicketsParams struct {
 func (c *Client) ListTickets(ctx context.Context, p ListTicketsParams) (*TicketPage, error) {
 	req := c.rc.NewRequest(ctx, &opListTickets)
 	req.AppendPath("/tickets")
-	if v, ok := p.UpdatedSince.Get(); ok {
-		req.QueryString("updated_since", rest.StyleForm, true, rest.FormatTime(v))
-	}
-	if v, ok := p.Cursor.Get(); ok {
-		req.QueryString("cursor", rest.StyleForm, true, v)
-	}
+	rest.QueryOpt(req, "updated_since", rest.StyleForm, true, p.UpdatedSince, rest.FormatTime)
+	rest.QueryOpt(req, "cursor", rest.StyleForm, true, p.Cursor, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out TicketPage
 	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {

@@ -26,6 +26,11 @@ type Ticket struct {
 	UpdatedAt time.Time       `json:"updated_at"`
 }
 
+// TicketEnvelope: the "TicketEnvelope" schema.
+type TicketEnvelope struct {
+	Ticket *Ticket `json:"ticket,omitzero"`
+}
+
 // TicketPage: the "TicketPage" schema.
 type TicketPage struct {
 	Data       []Ticket        `json:"data"`

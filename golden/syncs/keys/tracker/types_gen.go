@@ -7,8 +7,8 @@ import "github.com/connectorgen/connectorgen/runtime/oas"
 
 // Issue: the "Issue" schema.
 type Issue struct {
-	// Read-only: set by the server and ignored in requests.
-	ID          oas.UUID        `json:"id,omitzero"`
+	// Read-only: set by the server; request bodies leave it out.
+	ID          oas.UUID        `json:"id,omitzero" oas:"readOnly"`
 	Summary     string          `json:"summary"`
 	ExternalRef oas.Opt[string] `json:"external_ref,omitzero"`
 	Priority    oas.Opt[int64]  `json:"priority,omitzero"`

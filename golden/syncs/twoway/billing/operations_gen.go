@@ -63,24 +63,10 @@ type ListEventsParams struct {
 func (c *Client) ListEvents(ctx context.Context, p ListEventsParams) (*ListEventsResponse, error) {
 	req := c.rc.NewRequest(ctx, &opListEvents)
 	req.AppendPath("/v1/events")
-	if !p.Created.IsZero() {
-		{
-			pv, err := rest.AnyParam(p.Created)
-			if err != nil {
-				return nil, err
-			}
-			req.AddQuery("created", rest.StyleDeepObject, true, pv)
-		}
-	}
-	if p.Types != nil {
-		req.AddQuery("types", rest.StyleDeepObject, true, rest.List(rest.FormatStrings(p.Types)))
-	}
-	if v, ok := p.Limit.Get(); ok {
-		req.QueryString("limit", rest.StyleForm, true, rest.FormatInt(v))
-	}
-	if v, ok := p.StartingAfter.Get(); ok {
-		req.QueryString("starting_after", rest.StyleForm, true, v)
-	}
+	req.QueryAny("created", rest.StyleDeepObject, true, p.Created)
+	req.AddQuery("types", rest.StyleDeepObject, true, rest.List(rest.FormatStrings(p.Types)))
+	rest.QueryOpt(req, "limit", rest.StyleForm, true, p.Limit, rest.FormatInt)
+	rest.QueryOpt(req, "starting_after", rest.StyleForm, true, p.StartingAfter, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out ListEventsResponse
 	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {

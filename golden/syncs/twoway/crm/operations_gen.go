@@ -82,12 +82,8 @@ type ListContactsParams struct {
 func (c *Client) ListContacts(ctx context.Context, p ListContactsParams) (*ContactPage, error) {
 	req := c.rc.NewRequest(ctx, &opListContacts)
 	req.AppendPath("/contacts")
-	if v, ok := p.UpdatedSince.Get(); ok {
-		req.QueryString("updated_since", rest.StyleForm, true, rest.FormatTime(v))
-	}
-	if v, ok := p.Cursor.Get(); ok {
-		req.QueryString("cursor", rest.StyleForm, true, v)
-	}
+	rest.QueryOpt(req, "updated_since", rest.StyleForm, true, p.UpdatedSince, rest.FormatTime)
+	rest.QueryOpt(req, "cursor", rest.StyleForm, true, p.Cursor, rest.FormatString)
 	req.HeaderString("Accept", "application/json")
 	var out ContactPage
 	if ok, err := c.rc.CallJSON(req, &out, nil); !ok {
