@@ -2,9 +2,11 @@ package bind
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/connectorgen/connectorgen/generator/config"
+	"github.com/connectorgen/connectorgen/generator/fieldpath"
 	"github.com/connectorgen/connectorgen/generator/ir"
 )
 
@@ -68,8 +70,11 @@ func (b *binder) events(e *config.Entity, c *ir.Client, ent *ir.Entity) bool {
 	} else {
 		ok = false
 	}
-	if len(ev.Types) > 0 || ev.TypesParam.IsSet() {
+	if len(ev.Types) > 0 || len(ev.Deleted) > 0 || ev.TypesParam.IsSet() {
 		name, pos := "types", ev.TypesPos
+		if len(ev.Types) == 0 {
+			pos = ev.DeletedPos
+		}
 		if ev.TypesParam.IsSet() {
 			name, pos = ev.TypesParam.Text, ev.TypesParam.Pos
 		}
@@ -85,6 +90,12 @@ func (b *binder) events(e *config.Entity, c *ir.Client, ent *ir.Entity) bool {
 		for _, t := range ev.Types {
 			feed.Types = append(feed.Types, t.Text)
 		}
+		for _, t := range ev.Deleted {
+			feed.Deleted = append(feed.Deleted, t.Text)
+		}
+	}
+	if !b.eventTypes(ev, c, feed, what) {
+		ok = false
 	}
 	if ev.Since.IsSet() {
 		if !b.eventsSince(ev, oc, feed, cursorLeaf, what) {
@@ -95,6 +106,72 @@ func (b *binder) events(e *config.Entity, c *ir.Client, ent *ir.Entity) bool {
 	}
 	if ok {
 		ent.Events = feed
+	}
+	return ok
+}
+
+// eventTypes binds the event's type field (events.type_field, default
+// "type") and checks the declared types and deletion types against it: a
+// deletion type must not be one of types (an event either names a record
+// to re-read or a deleted one), and when the field is an enum every type
+// must be one of its values. Without deletion types and without
+// type_field, an event with no "type" field is accepted (types are then
+// only sent to the list).
+func (b *binder) eventTypes(ev *config.Events, c *ir.Client, feed *ir.EventsFeed, what string) bool {
+	ok := true
+	types := make(map[string]bool, len(ev.Types))
+	for _, t := range ev.Types {
+		types[t.Text] = true
+	}
+	for _, t := range ev.Deleted {
+		if types[t.Text] {
+			b.errorf(t.Pos, "%s: event type %q is both in types (re-read) and in deleted; a deletion names a record that cannot be read", what, t.Text)
+			ok = false
+		}
+	}
+	tf := ev.TypeField
+	if !tf.IsSet() {
+		tf = config.Value{Text: "type", Pos: ev.DeletedPos}
+		if len(ev.Deleted) == 0 {
+			// Only to check types against an enum, when the event has a
+			// "type" field.
+			if _, err := fieldpath.Resolve(clientTypes{b, c}, feed.Type, tf.Text); err != nil {
+				return ok
+			}
+		}
+	}
+	p, f, pok := b.path(c, feed.Type, tf, what+": type_field")
+	if !pok {
+		return false
+	}
+	leaf := f.Type.Unwrapped()
+	var known []string
+	switch et := b.typeOf(c, leaf); {
+	case isString(leaf):
+	case et != nil && et.Kind == ir.Enum && isString(et.EnumBase):
+		feed.TypeEnum = true
+		for _, v := range et.EnumValues {
+			if s, sok := v.Value.(string); sok {
+				known = append(known, s)
+			}
+		}
+	default:
+		b.errorf(tf.Pos, "%s: type_field %q is %s; an event's type must be a string", what, tf.Text, leaf)
+		return false
+	}
+	feed.TypeField = p
+	if known != nil {
+		for _, list := range []struct {
+			name string
+			vs   []config.Value
+		}{{"types", ev.Types}, {"deleted", ev.Deleted}} {
+			for _, t := range list.vs {
+				if !slices.Contains(known, t.Text) {
+					b.errorf(t.Pos, "%s", suggest(fmt.Sprintf("%s: %s: event type %q is not a value of the event's %s", what, list.name, t.Text, tf.Text), t.Text, known))
+					ok = false
+				}
+			}
+		}
 	}
 	return ok
 }

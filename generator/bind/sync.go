@@ -1075,7 +1075,13 @@ func (sb *syncBinder) exitOp(a *config.ExitAction) *ir.ExitAction {
 				if to.Bulk != nil && f.JSONName == to.Bulk.ItemKey.Text {
 					continue // the bulk record's key is written from the target key
 				}
-				if f.Required && !f.ReadOnly && !slices.ContainsFunc(a.Set, func(pr config.Pair) bool { return pr.Key.Text == f.JSONName }) {
+				// A member set (properties.stripe_customer_id) sends the
+				// field with that member: it is not sent empty.
+				sets := func(pr config.Pair) bool {
+					k := pr.Key.Text
+					return k == f.JSONName || strings.HasPrefix(k, f.JSONName+".") || strings.HasPrefix(k, f.JSONName+"[")
+				}
+				if f.Required && !f.ReadOnly && !slices.ContainsFunc(a.Set, sets) {
 					sb.errorf(a.Pos, "%s: update operation %q requires field %q, which the exit write does not set (it would be sent empty); add it to set", what, to.Update.Op.ID, f.JSONName)
 					sb.ok = false
 					return nil

@@ -19,6 +19,15 @@ type Events struct {
 	Types      []Value
 	TypesPos   diag.Pos
 	TypesParam Value
+	// Deleted are the event types reporting a deleted record (Stripe's
+	// customer.deleted): the record is not re-read (it cannot be) but
+	// leaves the sync's scope with its exit action. They are sent in the
+	// types parameter with Types.
+	Deleted    []Value
+	DeletedPos diag.Pos
+	// TypeField is the path in an event to its type (default "type"),
+	// read to tell deletions apart.
+	TypeField Value
 	// Key is the path in an event to the key of the record it names.
 	Key Value
 	// Cursor is the event's integer or date-time field the checkpoint
@@ -42,17 +51,14 @@ func (d *decoder) events(k, v *yaml.Node, what string) *Events {
 		"cursor":      func(_, v *yaml.Node) { ev.Cursor = d.value(v, "cursor") },
 		"since":       func(_, v *yaml.Node) { ev.Since = d.value(v, "since") },
 		"types_param": func(_, v *yaml.Node) { ev.TypesParam = d.value(v, "types_param") },
+		"type_field":  func(_, v *yaml.Node) { ev.TypeField = d.value(v, "type_field") },
 		"types": func(k, v *yaml.Node) {
 			ev.TypesPos = d.pos(k)
-			if v.Kind != yaml.SequenceNode {
-				d.diags.Errorf(d.pos(v), "%s: types must be a list of event types", what)
-				return
-			}
-			for _, n := range v.Content {
-				if t := d.value(n, "event type"); t.IsSet() {
-					ev.Types = append(ev.Types, t)
-				}
-			}
+			ev.Types = d.eventTypes(v, what, "types")
+		},
+		"deleted": func(k, v *yaml.Node) {
+			ev.DeletedPos = d.pos(k)
+			ev.Deleted = d.eventTypes(v, what, "deleted")
 		},
 	})
 	for _, req := range []struct {
@@ -64,4 +70,19 @@ func (d *decoder) events(k, v *yaml.Node, what string) *Events {
 		}
 	}
 	return ev
+}
+
+// eventTypes decodes a list of event types (events.types, events.deleted).
+func (d *decoder) eventTypes(v *yaml.Node, what, name string) []Value {
+	if v.Kind != yaml.SequenceNode {
+		d.diags.Errorf(d.pos(v), "%s: %s must be a list of event types", what, name)
+		return nil
+	}
+	var out []Value
+	for _, n := range v.Content {
+		if t := d.value(n, "event type"); t.IsSet() {
+			out = append(out, t)
+		}
+	}
+	return out
 }

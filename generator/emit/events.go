@@ -1,6 +1,8 @@
 package emit
 
 import (
+	"slices"
+
 	"github.com/dave/jennifer/jen"
 
 	"github.com/connectorgen/connectorgen/generator/ir"
@@ -10,7 +12,9 @@ import (
 // feed (read.events): it pages through the events at or after since (of
 // the declared types), re-reads each event's record with the entity's get
 // (a record gone since its event is skipped: deletes are never inferred),
-// and yields it with the event's cursor.
+// and yields it with the event's cursor. An event of a deletion type
+// (events.deleted) yields its key as gone (engine.Change.Gone), not
+// re-read.
 func (e *syncEmitter) feedFunc(ent *ir.Entity) jen.Code {
 	feed := ent.Events
 	oc := feed.List
@@ -23,9 +27,9 @@ func (e *syncEmitter) feedFunc(ent *ir.Entity) jen.Code {
 	args := []jen.Code{jen.Id("ctx")}
 	if oc.Op.ParamsType != "" {
 		body = append(body, jen.Id("p").Op(":=").Add(params(oc, map[*ir.Param]jen.Code{})))
-		if tp := feed.TypesParam; tp != nil && len(feed.Types) > 0 {
+		if tp := feed.TypesParam; tp != nil && len(feed.Types)+len(feed.Deleted) > 0 {
 			var items []jen.Code
-			for _, t := range feed.Types {
+			for _, t := range append(slices.Clone(feed.Types), feed.Deleted...) {
 				items = append(items, jen.Lit(t))
 			}
 			body = append(body, jen.Id("p").Dot(tp.FieldName).Op("=").Add(paramValue(tp, jen.Index().String().Values(items...))))
@@ -58,6 +62,20 @@ func (e *syncEmitter) feedFunc(ent *ir.Entity) jen.Code {
 		}
 		return []jen.Code{jen.Id("cur").Dot("Int").Op("=").Int64().Call(v())}
 	}, 0)...)
+	if len(feed.Deleted) > 0 {
+		loop = append(loop, jen.Var().Id("typ").String())
+		loop = append(loop, walk(func() jen.Code { return jen.Id("ev") }, feed.TypeField.Steps, func(v func() jen.Code) []jen.Code {
+			return []jen.Code{jen.Id("typ").Op("=").String().Call(v())}
+		}, 0)...)
+		var types []jen.Code
+		for _, t := range feed.Deleted {
+			types = append(types, jen.Lit(t))
+		}
+		loop = append(loop, jen.Switch(jen.Id("typ")).Block(jen.Case(types...).Block(
+			jen.Comment("a deletion: the record cannot be read; it leaves the scope"),
+			jen.If(jen.Op("!").Id("yield").Call(jen.Add(change).Values(jen.Dict{jen.Id("Gone"): jen.Id("key"), jen.Id("Cursor"): jen.Id("cur")}), jen.Nil())).Block(jen.Return()),
+			jen.Continue())))
+	}
 	loop = append(loop,
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Id("fetch").Call(jen.Id("ctx"), jen.Id("key")),
 		jen.If(jen.Qual("errors", "Is").Call(jen.Err(), jen.Qual(PkgEngine, "ErrNotFound"))).Block(

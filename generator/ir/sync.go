@@ -192,6 +192,13 @@ type EventsFeed struct {
 	// Types are the event types sent in TypesParam (nil: none).
 	Types      []string
 	TypesParam *Param
+	// Deleted are the event types reporting a deleted record (also sent
+	// in TypesParam): the Feed yields the record's key as gone, without
+	// re-reading it. TypeField leads from an event to its type (a string,
+	// or a string enum when TypeEnum).
+	Deleted   []string
+	TypeField Path
+	TypeEnum  bool
 	// Since takes the cursor's lower bound; SinceField, when set, is the
 	// member of Since's object type (SinceVariant: of that variant of its
 	// union type) that takes it.

@@ -123,6 +123,23 @@ func (s *System) Update(entityName, key string, f func(Record)) (Record, Event, 
 	return out, evs[len(evs)-1], nil
 }
 
+// Delete deletes a record as a user would: it is gone from the API (a
+// soft-deleting entity, read.deleted, marks it instead), and a deleted
+// change is recorded: a webhook event, and an event of the entity's
+// ".deleted" type in its events feed (Stripe's customer.deleted).
+func (s *System) Delete(entityName, key string) (Record, error) {
+	e, err := s.entity(entityName)
+	if err != nil {
+		return nil, err
+	}
+	out, ok := s.deleteRecord(e, key)
+	if !ok {
+		return nil, fmt.Errorf("sandbox: %s %s not found", e.full, key)
+	}
+	s.hooks.changed(s, e, out, "deleted")
+	return out, nil
+}
+
 // normalize round-trips a record through JSON so Go values (ints,
 // structs) are stored as the decoder would store them.
 func normalize(rec Record) Record {
@@ -245,6 +262,7 @@ func (s *System) Stats() Stats { return s.in.snapshot() }
 //	GET    /_sandbox/records/{entity}          records (JSON array)
 //	POST   /_sandbox/records/{entity}          create a record (body: object)
 //	PATCH  /_sandbox/records/{entity}/{key}    change a record as a user
+//	DELETE /_sandbox/records/{entity}/{key}    delete a record as a user
 //	POST   /_sandbox/generate/{entity}?n=N     generate N records
 //	GET    /_sandbox/violations                violations
 //	GET    /_sandbox/stats                     request and fault counters
@@ -306,6 +324,13 @@ func (s *System) admin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		out, _, err := s.Update(parts[1], parts[2], func(rec Record) { mergeInto(rec, normalize(patch), nil, "") })
+		if err != nil {
+			fail(http.StatusNotFound, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, "application/json", out)
+	case len(parts) == 3 && parts[0] == "records" && r.Method == http.MethodDelete:
+		out, err := s.Delete(parts[1], parts[2])
 		if err != nil {
 			fail(http.StatusNotFound, err)
 			return

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +12,7 @@ import (
 
 // An entity read through an events feed (read.events in the connector
 // config, Stripe's GET /v1/events) gets an event in that feed for every
-// change, as the vendor would record it: type "<entity>.<created|updated>",
+// change, as the vendor would record it: type "<entity>.<created|updated|deleted>",
 // created (unix seconds), and the record under data.object. The events
 // live in the entity the feed's list operation serves.
 
@@ -48,9 +49,12 @@ func (s *System) feedEntities() {
 }
 
 // feedChanged appends an event for a change of rec to e's events feed
-// (called without e.mu).
+// (called without e.mu): its type is the entity's name and the change,
+// customer.created, customer.updated or customer.deleted (a deletion's
+// data.object is the record as it was last), or the value of the event
+// type's enum ending so when the spec lists the types.
 func (s *System) feedChanged(e *entity, rec Record, kind string) {
-	if e.feed == "" || kind == "deleted" {
+	if e.feed == "" {
 		return
 	}
 	r := s.routeByID(e.feed)
@@ -63,7 +67,7 @@ func (s *System) feedChanged(e *entity, rec Record, kind string) {
 		m = map[string]any{}
 	}
 	delete(m, ev.key)
-	m["type"] = strings.ToLower(e.name) + "." + kind
+	m["type"] = feedEventType(ev.schema, strings.ToLower(e.name), kind)
 	m["data"] = map[string]any{"object": deepCopy(rec)}
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
@@ -75,6 +79,23 @@ func (s *System) feedChanged(e *entity, rec Record, kind string) {
 	ev.feedLast = now
 	m["created"] = now
 	_, _, _ = s.insertLocked(ev, normalize(m))
+}
+
+// feedEventType is the type of an event for a change (kind) of an entity
+// (name, lower case): "name.kind", or when the event schema's type is an
+// enum without it, the enum's value for the entity ending in ".kind".
+func feedEventType(sch *openapi3.Schema, name, kind string) string {
+	typ := name + "." + kind
+	p := schemaProps(sch)["type"]
+	if p == nil || p.Value == nil || len(p.Value.Enum) == 0 || slices.Contains(p.Value.Enum, any(typ)) {
+		return typ
+	}
+	for _, v := range p.Value.Enum {
+		if s, ok := v.(string); ok && strings.HasPrefix(s, name+".") && strings.HasSuffix(s, "."+kind) {
+			return s
+		}
+	}
+	return typ
 }
 
 // rangeParam splits a deepObject range parameter name such as

@@ -86,3 +86,96 @@ func TestFiltersOnShapes(t *testing.T) {
 		t.Errorf("absentMatches with a default wrong")
 	}
 }
+
+// TestEventsFeedDeletion: deleting a record (System.Delete, or DELETE
+// /_sandbox/records/{entity}/{key}) removes it from the API and appends a
+// customer.deleted event naming it to the events feed (the record as it
+// was last under data.object).
+func TestEventsFeedDeletion(t *testing.T) {
+	sb, err := Load("../../golden/syncs/twoway/connector.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sb.Close)
+	b := sb.System("billing")
+	var ids []string
+	for _, email := range []string{"a@example.com", "b@example.com"} {
+		c, err := b.Create("Customer", Record{"email": email, "created": 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, keyString(c["id"]))
+	}
+	if _, err := b.Delete("Customer", ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Delete("Customer", ids[0]); err == nil {
+		t.Error("deleting a deleted record: no error")
+	}
+	req, _ := http.NewRequest(http.MethodDelete, b.BaseURL()+"/_sandbox/records/Customer/"+ids[1], nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("admin DELETE: %d", resp.StatusCode)
+	}
+	for _, id := range ids {
+		if _, ok := b.Record("Customer", id); ok {
+			t.Errorf("%s still readable after its deletion", id)
+		}
+		resp, err := http.Get(b.BaseURL() + "/v1/customers/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET deleted customer %s: %d, want 404", id, resp.StatusCode)
+		}
+	}
+	resp, err = http.Get(b.BaseURL() + "/v1/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Data []struct {
+			Type string
+			Data struct{ Object map[string]any }
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Data) != 4 {
+		t.Fatalf("%d events, want 4 (2 created, 2 deleted): %+v", len(page.Data), page.Data)
+	}
+	for i, ev := range page.Data[2:] {
+		if ev.Type != "customer.deleted" || keyString(ev.Data.Object["id"]) != ids[i] {
+			t.Errorf("event %d: %s naming %v, want customer.deleted naming %s", i, ev.Type, ev.Data.Object["id"], ids[i])
+		}
+	}
+	if vs := sb.Violations(); len(vs) > 0 {
+		t.Errorf("violations: %v", vs)
+	}
+}
+
+// TestFeedEventType: the event type is the entity's name and the change,
+// or the value of the event schema's type enum for them.
+func TestFeedEventType(t *testing.T) {
+	enum := &openapi3.Schema{Properties: openapi3.Schemas{"type": openapi3.NewSchemaRef("", &openapi3.Schema{
+		Enum: []any{"coupon.deleted", "customer.created"}})}}
+	for _, c := range []struct {
+		sch        *openapi3.Schema
+		kind, want string
+	}{
+		{&openapi3.Schema{}, "deleted", "customer.deleted"},
+		{enum, "created", "customer.created"},
+		{enum, "updated", "customer.updated"}, // none in the enum: the plain name
+	} {
+		if got := feedEventType(c.sch, "customer", c.kind); got != c.want {
+			t.Errorf("%s: %q, want %q", c.kind, got, c.want)
+		}
+	}
+}

@@ -721,28 +721,34 @@ func joinSet(had, add []any) []any {
 func (s *System) remove(w http.ResponseWriter, req *http.Request, r *route, params map[string]string) {
 	e := r.ent
 	id := params[r.keyParam]
-	e.mu.Lock()
-	rec := e.recs[id]
-	var out Record
-	if rec != nil {
-		if e.deleted != "" {
-			rec.data[e.deleted] = true
-			e.touchLocked(rec, false)
-		} else {
-			delete(e.recs, id)
-			e.unindexLocked(rec)
-			rec.gone = true
-			e.stale++
-		}
-		out = deepCopy(rec.data).(map[string]any)
-	}
-	e.mu.Unlock()
-	if rec == nil {
+	out, ok := s.deleteRecord(e, id)
+	if !ok {
 		s.errorAnswer(w, req, r, http.StatusNotFound, "not_found", e.name+" "+id+" was not found")
 		return
 	}
 	s.hooks.changed(s, e, out, "deleted")
 	s.answerOne(w, r, out)
+}
+
+// deleteRecord deletes (or, for a soft-deleting entity, marks) the record
+// and returns it as it was last; false when there is none.
+func (s *System) deleteRecord(e *entity, id string) (Record, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rec := e.recs[id]
+	if rec == nil {
+		return nil, false
+	}
+	if e.deleted != "" {
+		rec.data[e.deleted] = true
+		e.touchLocked(rec, false)
+	} else {
+		delete(e.recs, id)
+		e.unindexLocked(rec)
+		rec.gone = true
+		e.stale++
+	}
+	return deepCopy(rec.data).(map[string]any), true
 }
 
 func indexOf(rs []*record, r *record) int {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"sort"
 	"strconv"
@@ -18,7 +19,9 @@ import (
 // facts in Stripe, names and phones in HubSpot. The oracle is written from
 // the config by hand: a contact per customer with an email, carrying the
 // customer's billing facts; the customer carries the contact's name and
-// phone; contacts the connector does not own untouched. The harness's
+// phone; contacts the connector does not own untouched; a deleted
+// customer's contact unlinked (stripe_customer_id cleared) and otherwise
+// as it was. The harness's
 // quiet round checks that neither system is written when nothing changed
 // (no ping-pong between the two directions).
 
@@ -130,13 +133,39 @@ func shSeed(r *Run) error {
 		untouched = append(untouched, c)
 	}
 	r.Vars["untouched"] = untouched
+	// Contacts of deleted customers (contact id → properties when their
+	// customer was deleted), see shChange.
+	r.Vars["deleted"] = map[string]map[string]any{}
 	return nil
 }
 
-// shChange changes billing facts in Stripe and names and phones in
-// HubSpot (each side what it owns), and adds customers.
+// shChange deletes a customer that has a contact, changes billing facts
+// in Stripe and names and phones in HubSpot (each side what it owns), and
+// adds customers.
 func shChange(r *Run, round int) error {
 	st, hs := r.SB.System("stripe"), r.SB.System("hubspot")
+	// A customer deleted in Stripe (a customer.deleted event): its
+	// contact is unlinked (on_exit) and otherwise left as it is. The
+	// contact is remembered as it was (the previous round converged) and
+	// no longer changed by sales here, so the oracle can tell that the
+	// connector wrote nothing else to it.
+	deleted := r.Vars["deleted"].(map[string]map[string]any)
+	var candidates []sandbox.Record
+	for _, c := range records(r, "hubspot", "hubspot.Contact") {
+		if p, ok := c["properties"].(map[string]any); ok {
+			if cid, _ := p["stripe_customer_id"].(string); cid != "" {
+				candidates = append(candidates, c)
+			}
+		}
+	}
+	if len(candidates) > 0 {
+		ct := pick(r, candidates)
+		p := ct["properties"].(map[string]any)
+		if _, err := st.Delete("Customer", p["stripe_customer_id"].(string)); err != nil {
+			return err
+		}
+		deleted[keyOf(ct["id"])] = p
+	}
 	custs := records(r, "stripe", "stripe.Customer")
 	for range 8 * Scale() {
 		id := keyOf(pick(r, custs)["id"])
@@ -157,7 +186,7 @@ func shChange(r *Run, round int) error {
 	}
 	var linked []sandbox.Record
 	for _, c := range records(r, "hubspot", "hubspot.Contact") {
-		if p, ok := c["properties"].(map[string]any); ok && p["stripe_customer_id"] != nil {
+		if p, ok := c["properties"].(map[string]any); ok && p["stripe_customer_id"] != nil && deleted[keyOf(c["id"])] == nil {
 			linked = append(linked, c)
 		}
 	}
@@ -210,6 +239,7 @@ func joinName(first, last string) string { return strings.Join(strings.Fields(fi
 func shCheck(r *Run) []string {
 	var probs []string
 	bad := func(f string, a ...any) { probs = append(probs, fmt.Sprintf(f, a...)) }
+	deleted := r.Vars["deleted"].(map[string]map[string]any)
 	untouched := map[string]sandbox.Record{}
 	for _, u := range r.Vars["untouched"].([]sandbox.Record) {
 		untouched[keyOf(u["id"])] = u
@@ -225,6 +255,23 @@ func shCheck(r *Run) []string {
 		}
 		p, _ := c["properties"].(map[string]any)
 		cid, _ := p["stripe_customer_id"].(string)
+		if was, ok := deleted[id]; ok {
+			// Its customer was deleted: the link cleared, nothing else
+			// written since.
+			// (lastmodifieddate is HubSpot's, moved by the exit write.)
+			want := maps.Clone(was)
+			want["stripe_customer_id"] = ""
+			got := maps.Clone(p)
+			if got["stripe_customer_id"] == nil {
+				got["stripe_customer_id"] = ""
+			}
+			delete(want, "lastmodifieddate")
+			delete(got, "lastmodifieddate")
+			if !reflect.DeepEqual(got, want) {
+				bad("contact %s of deleted customer %v: %v, want %v (the link cleared, nothing else changed)", id, was["stripe_customer_id"], got, want)
+			}
+			continue
+		}
 		if cid == "" {
 			bad("contact %s names no customer: %v", id, p)
 			continue

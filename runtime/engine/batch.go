@@ -67,10 +67,14 @@ const outcomeQueued Outcome = "queued"
 // two-way pair learns the values as after a write (echo.go).
 const outcomeAbsorbed Outcome = "absorbed"
 
-// pollJob is one record read by a poll and its cursor value.
+// pollJob is one record read by a poll and its cursor value; gone is the
+// key of a record the source reported deleted (Change.Gone), rec unused.
 type pollJob[S any] struct {
-	rec S
-	cur Cursor
+	rec  S
+	cur  Cursor
+	gone string
+	// key is the record's key (gone's, or the record's).
+	key string
 }
 
 // batchItem is a prepared write waiting for its batch. The record's key
@@ -157,7 +161,7 @@ func (r *runner[S, W]) batchPoll(ctx context.Context, jobs <-chan *pollJob[S], t
 			t.count(OutcomeFailed)
 			continue
 		}
-		key := s.Key(&j.rec)
+		key := j.key
 		if b.has(key) {
 			// The same record again (it changed while the poll paged):
 			// settle the first write before preparing the second.
@@ -173,6 +177,14 @@ func (r *runner[S, W]) batchPoll(ctx context.Context, jobs <-chan *pollJob[S], t
 				m.Lock()
 			}
 			b.held = append(b.held, m)
+		}
+		if j.gone != "" {
+			// A deletion: its exit action (a write with no record) is
+			// made on its own, under the lock the batch now holds.
+			if out := r.gone(ctx, key, origin{batch: b}, t, st); out != OutcomeSkipped {
+				t.hold(j.cur)
+			}
+			continue
 		}
 		b.rec, b.cur = &j.rec, j.cur
 		get := func(context.Context) (*S, error) { return &j.rec, nil }

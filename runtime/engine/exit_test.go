@@ -3,8 +3,10 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/connectorgen/connectorgen/runtime/engine"
 )
@@ -52,5 +54,63 @@ func TestOnExit(t *testing.T) {
 	defer mu.Unlock()
 	if len(calls) != 3 {
 		t.Errorf("a change while out ran the exit action again: %q", calls)
+	}
+}
+
+// TestWebhookDeletionExit: a webhook event for a record the source no
+// longer has runs the exit action on its target; while the action fails
+// (every attempt of a run) the event stays queued and the record in, and
+// the next drain does it once.
+func TestWebhookDeletionExit(t *testing.T) {
+	f := setup(t, engine.NewMemoryStore(), engine.WithRetryBackoff(time.Millisecond, time.Millisecond))
+	var mu sync.Mutex
+	var calls []string
+	fails := 3 // the sync's MaxAttempts
+	f.sync.OnExit = func(_ context.Context, targetKey string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, targetKey)
+		if fails > 0 {
+			fails--
+			return errors.New("target busy")
+		}
+		return nil
+	}
+	f.add(t)
+	h := newHook(t, f)
+	f.src.put(lead{ID: "a", Email: "a@x.io", Name: "Ann", Status: "qualified"})
+	f.run(t)
+	tk, _ := f.tgt.byEmail("a@x.io")
+	f.src.mu.Lock()
+	delete(f.src.recs, "a")
+	f.src.mu.Unlock()
+	if code := h.send("id=e1;key=a;deleted=true"); code != http.StatusOK && code != http.StatusAccepted {
+		t.Fatalf("webhook: %d", code)
+	}
+	drain := func() {
+		t.Helper()
+		if _, err := f.eng.ProcessQueue(t.Context(), "leads"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := func() bool {
+		t.Helper()
+		st, _, err := f.store.LoadRecord(t.Context(), "leads", "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.In
+	}
+	drain()
+	if n := len(calls); n != 3 || h.depth() != 1 || !state() {
+		t.Fatalf("failing exit: %d calls (want 3), queue %d (want 1), in %v (want true)", n, h.depth(), state())
+	}
+	drain()
+	if len(calls) != 4 || calls[3] != tk || h.depth() != 0 || state() {
+		t.Fatalf("retried: calls %v (want a 4th on %s), queue %d, in %v; want the event done and the record out", calls, tk, h.depth(), state())
+	}
+	drain()
+	if len(calls) != 4 {
+		t.Fatalf("after done: calls %v", calls)
 	}
 }

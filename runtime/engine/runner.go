@@ -842,31 +842,14 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 			r.batchPoll(ctx, jobs, t, st)
 		}()
 	}
+	fl := newInflight()
 	for range e.cfg.concurrency * r.unbatched() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				if st.stopped() || canceled(ctx) {
-					t.hold(j.cur)
-					t.count(OutcomeFailed)
-					continue
-				}
-				key := s.Key(&j.rec)
-				get := func(context.Context) (*S, error) { return &j.rec, nil }
-				var out Outcome
-				_ = e.cfg.executor.Execute(ctx, Unit{Kind: UnitApply, Sync: s.Name,
-					Key: s.Name + "/" + key + "/" + fmt.Sprint(s.Version(&j.rec)),
-					Run: func(ctx context.Context) error {
-						var err error
-						out, err = r.process(ctx, get, origin{}, t, st)
-						return err
-					}})
-				switch out {
-				case OutcomeCreated, OutcomeUpdated, OutcomeUnchanged, OutcomeSkipped, OutcomeDeadLettered:
-				default:
-					t.hold(j.cur)
-				}
+				r.applyJob(ctx, j, t, st)
+				fl.done(j.key)
 			}
 		}()
 	}
@@ -889,8 +872,18 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 			pollErr = pctx.Err()
 			break
 		}
-		j := &job{rec: ch.Record, cur: ch.Cursor}
+		j := &job{rec: ch.Record, cur: ch.Cursor, gone: ch.Gone, key: ch.Gone}
+		if j.key == "" {
+			j.key = s.Key(&j.rec)
+		}
 		t.see(j.cur)
+		if !r.batching() {
+			// (batchPoll applies a poll's records in order.)
+			if j.gone != "" {
+				fl.wait(j.key)
+			}
+			fl.add(j.key)
+		}
 		jobs <- j
 	}
 	close(jobs)
@@ -942,6 +935,37 @@ func (r *runner[S, W]) poll(ctx context.Context, rep *Report) (*Cursor, error) {
 		return nil, nil
 	}
 	return &next, nil
+}
+
+// applyJob applies one record (or deletion) of a poll that does not batch,
+// holding its cursor when it is not durable.
+func (r *runner[S, W]) applyJob(ctx context.Context, j *pollJob[S], t *tally, st *stopper) {
+	s, e := r.s, r.e
+	if st.stopped() || canceled(ctx) {
+		t.hold(j.cur)
+		t.count(OutcomeFailed)
+		return
+	}
+	if j.gone != "" {
+		if out := r.gone(ctx, j.gone, origin{}, t, st); out != OutcomeSkipped {
+			t.hold(j.cur)
+		}
+		return
+	}
+	get := func(context.Context) (*S, error) { return &j.rec, nil }
+	var out Outcome
+	_ = e.cfg.executor.Execute(ctx, Unit{Kind: UnitApply, Sync: s.Name,
+		Key: s.Name + "/" + j.key + "/" + fmt.Sprint(s.Version(&j.rec)),
+		Run: func(ctx context.Context) error {
+			var err error
+			out, err = r.process(ctx, get, origin{}, t, st)
+			return err
+		}})
+	switch out {
+	case OutcomeCreated, OutcomeUpdated, OutcomeUnchanged, OutcomeSkipped, OutcomeDeadLettered:
+	default:
+		t.hold(j.cur)
+	}
 }
 
 // drain applies queued webhook events: events of one key in order, keys in
@@ -1078,27 +1102,87 @@ func stale(got, want int64) error {
 	return nil
 }
 
-// gone handles a source record that no longer exists: it leaves scope.
-func (r *runner[S, W]) gone(ctx context.Context, key string, o origin, t *tally, st *stopper) {
+// gone handles a source record that no longer exists (a fetch answered
+// not found, a webhook's or an events feed's deletion): it leaves scope.
+// When it was in scope, the exit action (Sync.OnExit) runs first on its
+// target record, with no record (a conditioned action does not run, see
+// exit). A failing action is retried with backoff; when it still fails
+// nothing is committed and gone answers OutcomeFailed: the caller keeps the
+// poll's cursor (or the webhook event) so that the deletion is read and
+// tried again. Once the state says out, the same deletion read again does
+// nothing. It answers OutcomeSkipped when done.
+func (r *runner[S, W]) gone(ctx context.Context, key string, o origin, t *tally, st *stopper) Outcome {
 	s, e := r.s, r.e
-	unlock := e.lockKey(s.Name, key)
+	var unlock func()
+	if b, ok := o.batch.(*batcher[S, W]); ok {
+		// The batch holds the record's lock (batchPoll took it).
+		unlock = b.lock(e.stripe(s.Name, key))
+	} else {
+		unlock = e.lockKey(s.Name, key)
+	}
 	defer unlock()
+	maxAttempts := s.Retry.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = 5
+	}
+	start := e.cfg.now()
+	fail := func() Outcome {
+		t.count(OutcomeFailed)
+		r.observe(OutcomeFailed, start)
+		return OutcomeFailed
+	}
 	cur, found, err := e.store.LoadRecord(ctx, s.Name, key)
 	if err != nil {
 		st.stop(r.b.downError(tag(stageStore, err)))
-		return
+		return fail()
+	}
+	in := found && cur.In
+	if in && s.OnExit != nil && !e.cfg.dryRun {
+		for attempt := 1; ; attempt++ {
+			err := r.exit(ctx, nil, o, key, cur.TargetKey)
+			if err == nil {
+				st.wrote()
+				break
+			}
+			if canceled(ctx) {
+				return fail()
+			}
+			cl := classify(err)
+			if cl == classDown && !recordLevel(err) {
+				st.stop(r.b.downError(err))
+				return fail()
+			}
+			if cl == classPermanent || cl == classDeferred || attempt >= maxAttempts {
+				e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "engine: exit action of a deleted record failed; retried on the next run", slog.String("sync", s.Name), slog.String("key", key), slog.Int("attempts", attempt), slog.String("error", redactError(err)))
+				return fail()
+			}
+			e.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "engine: exit action of a deleted record failed", slog.String("sync", s.Name), slog.String("key", key), slog.Int("attempt", attempt), slog.String("error", redactError(err)))
+			if !st.sleep(ctx, r.backoff(attempt)) {
+				return fail()
+			}
+		}
+	}
+	if e.cfg.dryRun {
+		t.count(OutcomeSkipped)
+		return OutcomeSkipped
 	}
 	c := o.done(&Commit{Sync: s.Name, SourceKey: key})
-	if found && cur.In {
+	if in {
 		cur.In = false
 		cur.UpdatedAt = e.cfg.now()
 		c.State = &cur
+		c.ResolveDeadLetters = true
 	}
 	if err := e.store.Commit(ctx, c); err != nil {
 		st.stop(r.b.downError(tag(stageStore, err)))
-		return
+		return fail()
+	}
+	if in {
+		e.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "engine: deleted record left the scope", slog.String("sync", s.Name), slog.String("key", key), slog.Bool("exit_action", s.OnExit != nil))
 	}
 	t.count(OutcomeSkipped)
+	r.observe(OutcomeSkipped, start)
+	return OutcomeSkipped
 }
 
 // replay re-applies a dead letter.

@@ -3,6 +3,7 @@ package twoway
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -58,6 +59,15 @@ func (w *world) putCustomer(id string, f map[string]any) {
 		w.customers[id][k] = v
 	}
 	w.customerChanged(id, typ)
+}
+
+// deleteCustomer deletes a customer: its event is customer.deleted, and
+// the customer can no longer be read (404).
+func (w *world) deleteCustomer(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.customers, id)
+	w.customerChanged(id, "customer.deleted")
 }
 
 func (w *world) putContact(id string, props map[string]string) {
@@ -257,6 +267,60 @@ func TestTwoWayNoPingPong(t *testing.T) {
 	}
 	if !strings.Contains(q, "created%5Bgte%5D=") {
 		t.Errorf("the events feed was read without a lower bound: %s", q)
+	}
+}
+
+// TestTwoWayDeletion: a customer.deleted event (events.deleted) makes the
+// customer leave customers_to_contacts' scope with its exit action, which
+// clears the contact's billing_id (the deleted customer is never re-read);
+// the contact then leaves contacts_to_customers' scope (present: true)
+// and nothing more is written, in either system, on later rounds.
+func TestTwoWayDeletion(t *testing.T) {
+	w := newWorld(t)
+	srv := httptest.NewServer(http.HandlerFunc(w.serve))
+	t.Cleanup(srv.Close)
+	b, _ := billing.NewClient(srv.URL)
+	c, _ := crm.NewClient(srv.URL)
+	for i := range 3 {
+		w.putCustomer(fmt.Sprintf("cus_%d", i), map[string]any{"email": fmt.Sprintf("c%d@example.com", i),
+			"name": fmt.Sprintf("Ann %d", i), "phone": fmt.Sprintf("+1555000%d", i)})
+	}
+	e := engine.New(engine.NewMemoryStore())
+	if err := Register(e, Clients{Billing: b, CRM: c}); err != nil {
+		t.Fatal(err)
+	}
+	round := rounds(t, e)
+	round()
+	if bw, cw := w.writeCounts(); bw != 0 || cw != 3 {
+		t.Fatalf("initial sync: %d billing writes, %d CRM writes (want 0, 3 creates)", bw, cw)
+	}
+	id1, _ := w.contactBy("billing_id", "cus_1")
+	if id1 == "" {
+		t.Fatal("no contact linked to cus_1")
+	}
+	w.deleteCustomer("cus_1")
+	round()
+	w.mu.Lock()
+	p1 := maps.Clone(w.contacts[id1])
+	q := w.queries[len(w.queries)-1]
+	w.mu.Unlock()
+	if p1["billing_id"] != "" || p1["email"] != "c1@example.com" {
+		t.Fatalf("contact of the deleted cus_1: %v, want billing_id cleared and the rest kept", p1)
+	}
+	if !strings.Contains(q, "customer.deleted") {
+		t.Errorf("the events feed was read without the deletion type: %s", q)
+	}
+	if bw, cw := w.writeCounts(); bw != 0 || cw != 4 {
+		t.Fatalf("after the deletion: %d billing writes, %d CRM writes (want 0, 4: 3 creates and the exit write)", bw, cw)
+	}
+	for range 3 {
+		round()
+	}
+	if bw, cw := w.writeCounts(); bw != 0 || cw != 4 {
+		t.Fatalf("rounds after the deletion: %d billing writes, %d CRM writes (want 0, 4)", bw, cw)
+	}
+	if id, _ := w.contactBy("billing_id", "cus_2"); id == "" {
+		t.Error("cus_2's contact lost its link")
 	}
 }
 

@@ -161,7 +161,7 @@ func CustomersToContacts(c Clients) *engine.Sync[billing.Customer, CustomersToCo
 		Feed: func(ctx context.Context, since engine.Cursor) iter.Seq2[engine.Change[billing.Customer], error] {
 			return func(yield func(engine.Change[billing.Customer], error) bool) {
 				p := billing.ListEventsParams{}
-				p.Types = []string{"customer.created", "customer.updated"}
+				p.Types = []string{"customer.created", "customer.updated", "customer.deleted"}
 				if since.Int != 0 {
 					var lower billing.ListEventsParamsCreatedRangeQuerySpecs
 					lower.Gte = oas.Some(int64(since.Int))
@@ -194,6 +194,19 @@ func CustomersToContacts(c Clients) *engine.Sync[billing.Customer, CustomersToCo
 					}
 					var cur engine.Cursor
 					cur.Int = int64(ev.Created)
+					var typ string
+					typ = string(ev.Type)
+					switch typ {
+					case "customer.deleted":
+						// a deletion: the record cannot be read; it leaves the scope
+						if !yield(engine.Change[billing.Customer]{
+							Cursor: cur,
+							Gone:   key,
+						}, nil) {
+							return
+						}
+						continue
+					}
 					r, err := fetch(ctx, key)
 					if errors.Is(err, engine.ErrNotFound) {
 						continue // gone since the event: deletes are never inferred
@@ -225,9 +238,22 @@ func CustomersToContacts(c Clients) *engine.Sync[billing.Customer, CustomersToCo
 		Key: func(s *billing.Customer) string {
 			return string(s.ID)
 		},
-		Map:          customersToContactsMap,
-		Match:        []engine.MatchStep{engine.MatchXref, engine.MatchCreate},
-		Name:         "customers_to_contacts",
+		Map:   customersToContactsMap,
+		Match: []engine.MatchStep{engine.MatchXref, engine.MatchCreate},
+		Name:  "customers_to_contacts",
+		OnExit: func(ctx context.Context, key string) error {
+			var b crm.ContactInput
+			{
+				var v string = ""
+				if b.Properties == nil {
+					b.Properties = map[string]string{}
+				}
+				b.Properties["billing_id"] = v
+			}
+			ctx = transport.WithIdempotent(ctx)
+			_, err := c.CRM.UpdateContact(ctx, crm.UpdateContactParams{ID: key}, b)
+			return syncutil.Rejected(err)
+		},
 		Realtime:     false,
 		Retry:        engine.RetryPolicy{MaxAttempts: 0},
 		Source:       "billing.Customer",
