@@ -26,7 +26,8 @@ type Echo[S any] struct {
 	Reverse, ReverseXref string
 	// Fields returns the reverse sync's target fields as source record s
 	// holds them: target path of the reverse sync → canonical JSON (as
-	// Field.Value), absent fields left out.
+	// Field.Value), absent fields left out (the engine records those the
+	// reverse sync updates as null: an absent value maps to a clear).
 	Fields func(s *S) map[string]string
 }
 
@@ -68,7 +69,20 @@ func (r *runner[S, W]) echo(ctx context.Context, rec *S) {
 			ns.Pending = nil
 		}
 	}
-	ns.TargetKey, ns.Snapshot, ns.UpdatedAt = key, s.Echo.Fields(rec), e.cfg.now()
+	snap := s.Echo.Fields(rec)
+	if rv, err := e.runner(back); err == nil {
+		// A field rec does not hold maps, in the reverse sync, to a clear
+		// (null): what the reverse target already "holds" for it.
+		for _, p := range rv.updatedFields() {
+			if _, ok := snap[p]; !ok {
+				if snap == nil {
+					snap = map[string]string{}
+				}
+				snap[p] = "null"
+			}
+		}
+	}
+	ns.TargetKey, ns.Snapshot, ns.UpdatedAt = key, snap, e.cfg.now()
 	if found && rs.TargetKey == key && maps.Equal(rs.Snapshot, ns.Snapshot) {
 		return
 	}

@@ -172,6 +172,9 @@ type syncRunner interface {
 	drain(ctx context.Context, rep *Report) error
 	replay(ctx context.Context, dl DeadLetter, rep *Report) error
 	parseEvent(body []byte) (Event, error)
+	// updatedFields are the target paths an update of this sync writes
+	// (every field but the create-only ones).
+	updatedFields() []string
 }
 
 // Add registers a sync. It checks that the functions the engine needs are

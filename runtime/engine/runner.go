@@ -25,6 +25,16 @@ type runner[S, W any] struct {
 
 func (r *runner[S, W]) base() *syncBase { return r.b }
 
+func (r *runner[S, W]) updatedFields() []string {
+	var out []string
+	for _, f := range r.s.Fields {
+		if !f.CreateOnly {
+			out = append(out, f.Path)
+		}
+	}
+	return out
+}
+
 func (r *runner[S, W]) parseEvent(body []byte) (Event, error) {
 	if r.s.ParseEvent == nil {
 		return Event{}, errors.New("engine: sync takes no webhooks")
