@@ -152,6 +152,10 @@ type Run struct {
 	env   []string
 	proc  *process
 	addr  string // the running connector's listen address
+	// starts counts the connector's starts and logID names the run (log
+	// file names).
+	starts int
+	logID  string
 }
 
 // RepoRoot is the repository root seen from this package's directory.
@@ -556,6 +560,19 @@ func (r *Run) start() {
 		r.T.Fatal(err)
 	}
 	p := &process{cmd: cmd, done: make(chan struct{})}
+	var logFile *os.File
+	if dir := os.Getenv("CONNECTORGEN_E2E_LOG_DIR"); dir != "" {
+		// For diagnosis: every process's whole log, one file per start.
+		r.starts++
+		if r.logID == "" {
+			r.logID = strconv.FormatInt(time.Now().UnixMilli(), 10)
+		}
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%s-%d.log", r.p.Name, r.logID, r.starts)))
+		if err != nil {
+			r.T.Fatal(err)
+		}
+		logFile = f
+	}
 	listening := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -570,6 +587,9 @@ func (r *Run) start() {
 			}
 			p.logs.WriteString(line + "\n")
 			p.mu.Unlock()
+			if logFile != nil {
+				_, _ = logFile.WriteString(line + "\n")
+			}
 			var m map[string]any
 			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "listening" {
 				a, _ := m["addr"].(string)
@@ -580,6 +600,9 @@ func (r *Run) start() {
 			}
 		}
 		err := cmd.Wait()
+		if logFile != nil {
+			_ = logFile.Close()
+		}
 		p.mu.Lock()
 		p.exited, p.err = true, err
 		p.mu.Unlock()
