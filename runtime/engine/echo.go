@@ -35,7 +35,13 @@ type Echo[S any] struct {
 // unchanged (see Echo). It runs after the record's own commit and outside
 // its key lock. A failure only costs the reverse sync one redundant write
 // of equal values, so it is logged, not returned.
-func (r *runner[S, W]) echo(ctx context.Context, rec *S) {
+func (r *runner[S, W]) echo(ctx context.Context, rec *S) { r.echoIf(ctx, rec, false) }
+
+// relink records the echo of rec only when the reverse sync does not link
+// its target record back to rec: an echo lost before (see process).
+func (r *runner[S, W]) relink(ctx context.Context, rec *S) { r.echoIf(ctx, rec, true) }
+
+func (r *runner[S, W]) echoIf(ctx context.Context, rec *S, unlinkedOnly bool) {
 	s, e := r.s, r.e
 	if s.Echo == nil || s.Echo.Fields == nil || e.cfg.dryRun {
 		return
@@ -58,6 +64,9 @@ func (r *runner[S, W]) echo(ctx context.Context, rec *S) {
 	rs, found, err := e.store.LoadRecord(ctx, back, tk)
 	if err != nil {
 		r.echoFailed(ctx, key, err)
+		return
+	}
+	if unlinkedOnly && found && rs.TargetKey == key {
 		return
 	}
 	ns := RecordState{Sync: back, SourceKey: tk}

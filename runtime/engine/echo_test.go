@@ -384,3 +384,41 @@ func TestEchoOfAWriteWhoseAnswerWasLost(t *testing.T) {
 		t.Fatalf("contact name %q, want the user's", got)
 	}
 }
+
+// TestLostEchoIsRestored: the echo that links a created contact back to
+// its customer was lost (here: the first engine ran without echo
+// suppression, as a crash between the create's commit and the echo
+// leaves it). The next time the forward sync sees the customer unchanged
+// it restores the link, so a later change made in the CRM still reaches
+// billing instead of being skipped for want of a link.
+func TestLostEchoIsRestored(t *testing.T) {
+	var seq int64
+	cust, cont := newTwoWay("cus_", &seq), newTwoWay("ct_", &seq)
+	cust.put("cus_0", map[string]string{"name": "Ann 0", "balance": "1"})
+	store := engine.NewMemoryStore()
+	add := func(e *engine.Engine, echo bool) {
+		out, back := twoWaySyncs(cust, cont, echo)
+		for _, s := range []*engine.Sync[twoRec, write]{out, back} {
+			if err := engine.Add(e, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	lost := engine.New(store)
+	add(lost, false)
+	runBoth(t, lost)
+	if cont.writeCount() != 1 {
+		t.Fatalf("%d contact writes, want the create", cont.writeCount())
+	}
+	e := engine.New(store)
+	add(e, true)
+	// Billing touches the customer without changing a mapped field: the
+	// forward sync sees it unchanged.
+	cust.put("cus_0", map[string]string{"note": "x"})
+	runBoth(t, e)
+	cont.put("ct_1", map[string]string{"fullname": "Ann Lee"})
+	runBoth(t, e)
+	if got := cust.get("cus_0")["name"]; got != "Ann Lee" {
+		t.Fatalf("customer name %q, want the CRM's change (the reverse sync found no link)", got)
+	}
+}

@@ -277,6 +277,12 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 				// sync must learn them as it would after a write.
 				r.echo(ctx, rec)
 				out = OutcomeUnchanged
+			case OutcomeUnchanged:
+				// An echo lost with its process (a crash between the
+				// write's commit and the echo's) left the reverse sync
+				// without the link; restore it when the record is seen
+				// again.
+				r.relink(ctx, rec)
 			}
 			t.count(out)
 			r.observe(out, start)
