@@ -156,6 +156,8 @@ type Run struct {
 	// file names).
 	starts int
 	logID  string
+	// pastLogs are the logs of the processes before the current one.
+	pastLogs string
 }
 
 // RepoRoot is the repository root seen from this package's directory.
@@ -356,8 +358,32 @@ func (r *Run) converge(what string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	r.T.Fatalf("%s: the target did not converge to the oracle within %v; %d discrepancies:\n%s\nconnector log (tail):\n%s",
-		what, r.opts.Converge, len(probs), head(probs), tail(r.proc.log()))
+	r.T.Fatalf("%s: the target did not converge to the oracle within %v; %d discrepancies:\n%s\nconnector log (tail):\n%s\nconnector log lines naming the first discrepancy's records, every process (tail):\n%s",
+		what, r.opts.Converge, len(probs), head(probs), tail(r.proc.log()), tail(r.linesAbout(probs[0])))
+}
+
+// linesAbout returns the log lines of every connector process so far
+// that name one of the record ids (word_digits, as cus_000019) in text:
+// the history of a record that did not converge.
+func (r *Run) linesAbout(text string) string {
+	var ids []string
+	for _, f := range strings.FieldsFunc(text, func(c rune) bool {
+		return !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z')
+	}) {
+		if i := strings.LastIndexByte(f, '_'); i > 0 && i < len(f)-1 && strings.Trim(f[i+1:], "0123456789") == "" {
+			ids = append(ids, f)
+		}
+	}
+	var b strings.Builder
+	for line := range strings.SplitSeq(r.pastLogs+r.proc.log(), "\n") {
+		for _, id := range ids {
+			if strings.Contains(line, id) {
+				b.WriteString(line + "\n")
+				break
+			}
+		}
+	}
+	return b.String()
 }
 
 // settle waits until the target systems have received no write for two
@@ -617,6 +643,9 @@ func (r *Run) start() {
 			<-p.done
 		}
 	})
+	if r.proc != nil {
+		r.pastLogs += r.proc.log()
+	}
 	r.proc = p
 	select {
 	case r.addr = <-listening:

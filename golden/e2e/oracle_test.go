@@ -56,3 +56,15 @@ func TestCRMEmailOracleReports(t *testing.T) {
 		t.Errorf("the oracle missed a changed foreign member or a member of an out-of-scope lead:\n%s", head(probs))
 	}
 }
+
+// TestLinesAbout: a convergence failure shows the log lines, of every
+// process so far, that name the records of its first discrepancy.
+func TestLinesAbout(t *testing.T) {
+	r := &Run{pastLogs: "a cus_000019 before the kill\nother cus_000190\n", proc: &process{}}
+	r.proc.logs.WriteString("after con_000007 restart\nnothing here\n")
+	got := r.linesAbout(`customer cus_000019: name "Cy Vance", contact con_000007`)
+	want := "a cus_000019 before the kill\nafter con_000007 restart\n"
+	if got != want {
+		t.Errorf("linesAbout = %q, want %q", got, want)
+	}
+}
