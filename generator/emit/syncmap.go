@@ -457,15 +457,23 @@ func (e *syncEmitter) bodyFunc(f *jen.File, s *ir.Sync, name string, update bool
 
 // storeValue assigns v to a field, wrapped as the field's type needs.
 func storeValue(field *jen.Statement, t *ir.TypeRef) jen.Code {
-	switch t.Kind {
-	case ir.Opt:
-		return jen.Add(field).Op("=").Qual(ir.PkgOAS, "Some").Call(jen.Id("v"))
-	case ir.Nullable:
-		return jen.Add(field).Op("=").Qual(ir.PkgOAS, "Value").Call(jen.Id("v"))
-	case ir.Pointer:
-		return jen.Add(field).Op("=").Op("&").Id("v")
+	return storeExpr(jen.Id("v"))(field, t)
+}
+
+// storeExpr is storeValue for the value x (a pointer field takes its
+// address, so x must then be addressable).
+func storeExpr(x jen.Code) func(field *jen.Statement, t *ir.TypeRef) jen.Code {
+	return func(field *jen.Statement, t *ir.TypeRef) jen.Code {
+		switch t.Kind {
+		case ir.Opt:
+			return jen.Add(field).Op("=").Qual(ir.PkgOAS, "Some").Call(x)
+		case ir.Nullable:
+			return jen.Add(field).Op("=").Qual(ir.PkgOAS, "Value").Call(x)
+		case ir.Pointer:
+			return jen.Add(field).Op("=").Op("&").Add(x)
+		}
+		return jen.Add(field).Op("=").Add(x)
 	}
-	return jen.Add(field).Op("=").Id("v")
 }
 
 // storeNull sets a nullable field to null.
@@ -480,10 +488,7 @@ func setPath(base *jen.Statement, steps []ir.Step, depth int, store func(field *
 	if s.MapKey {
 		// Bind allows map keys only as the last step of a target path.
 		// The map is created on first use.
-		return []jen.Code{
-			jen.If(jen.Add(base).Op("==").Nil()).Block(jen.Add(base).Op("=").Map(jen.String()).Add(typeCode(s.Type)).Values()),
-			store(jen.Add(base).Index(jen.Lit(s.Key)), s.Type),
-		}
+		return []jen.Code{store(jen.Qual(PkgSyncUtil, "Map").Call(jen.Op("&").Add(base)).Index(jen.Lit(s.Key)), s.Type)}
 	}
 	field := jen.Add(base).Dot(s.Field)
 	if len(steps) == 1 {
@@ -512,6 +517,11 @@ func clearPath(base *jen.Statement, steps []ir.Step, how ir.ClearKind) []jen.Cod
 	if how == ir.ClearNull {
 		return setPath(base, steps, 1, storeNull)
 	}
-	zero := jen.Add(typeCode(steps[len(steps)-1].Type.Unwrapped())).Call(jen.Lit(""))
+	leaf := steps[len(steps)-1].Type
+	zero := jen.Add(typeCode(leaf.Unwrapped())).Call(jen.Lit(""))
+	if leaf.Kind != ir.Pointer {
+		return setPath(base, steps, 1, storeExpr(zero))
+	}
+	// A pointer takes the address of a variable.
 	return []jen.Code{jen.Block(append([]jen.Code{jen.Id("v").Op(":=").Add(zero)}, setPath(base, steps, 1, storeValue)...)...)}
 }

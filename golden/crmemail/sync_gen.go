@@ -261,18 +261,12 @@ func ownersToSendersUpdateBody(w *OwnersToSendersWrite) email.SenderWrite {
 	if v, ok := w.Email.Get(); ok {
 		b.Email = v
 	} else if w.Email.IsNull() {
-		{
-			v := string("")
-			b.Email = v
-		}
+		b.Email = string("")
 	}
 	if v, ok := w.Name.Get(); ok {
 		b.Name = v
 	} else if w.Name.IsNull() {
-		{
-			v := string("")
-			b.Name = v
-		}
+		b.Name = string("")
 	}
 	return b
 }
@@ -797,10 +791,7 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 	if v, ok := w.EmailAddress.Get(); ok {
 		b.EmailAddress = oas.Some(v)
 	} else if w.EmailAddress.IsNull() {
-		{
-			v := string("")
-			b.EmailAddress = oas.Some(v)
-		}
+		b.EmailAddress = oas.Some(string(""))
 	}
 	if v, ok := w.SourceID.Get(); ok {
 		b.SourceID = oas.Value(v)
@@ -813,13 +804,10 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 		}
 		b.MergeFields.Fname = oas.Some(v)
 	} else if w.MergeFieldsFname.IsNull() {
-		{
-			v := string("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Fname = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Fname = oas.Some(string(""))
 	}
 	if v, ok := w.MergeFieldsLname.Get(); ok {
 		if b.MergeFields == nil {
@@ -827,13 +815,10 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 		}
 		b.MergeFields.Lname = oas.Some(v)
 	} else if w.MergeFieldsLname.IsNull() {
-		{
-			v := string("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Lname = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Lname = oas.Some(string(""))
 	}
 	if v, ok := w.MergeFieldsCompany.Get(); ok {
 		if b.MergeFields == nil {
@@ -841,13 +826,10 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 		}
 		b.MergeFields.Company = oas.Some(v)
 	} else if w.MergeFieldsCompany.IsNull() {
-		{
-			v := string("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Company = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Company = oas.Some(string(""))
 	}
 	if v, ok := w.MergeFieldsTier.Get(); ok {
 		if b.MergeFields == nil {
@@ -855,13 +837,10 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 		}
 		b.MergeFields.Tier = oas.Some(v)
 	} else if w.MergeFieldsTier.IsNull() {
-		{
-			v := email.MemberMergeFieldsTier("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Tier = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Tier = oas.Some(email.MemberMergeFieldsTier(""))
 	}
 	if v, ok := w.MergeFieldsSender.Get(); ok {
 		if b.MergeFields == nil {
@@ -869,13 +848,10 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 		}
 		b.MergeFields.Sender = oas.Some(v)
 	} else if w.MergeFieldsSender.IsNull() {
-		{
-			v := string("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Sender = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Sender = oas.Some(string(""))
 	}
 	if v, ok := w.MergeFieldsMobile.Get(); ok {
 		if b.MergeFields == nil {
@@ -883,13 +859,10 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 		}
 		b.MergeFields.Mobile = oas.Some(v)
 	} else if w.MergeFieldsMobile.IsNull() {
-		{
-			v := string("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Mobile = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Mobile = oas.Some(string(""))
 	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
 		if b.MergeFields == nil {
@@ -897,13 +870,10 @@ func qualifiedLeadsToNurtureUpdateBody(w *QualifiedLeadsToNurtureWrite) email.Me
 		}
 		b.MergeFields.Landline = oas.Some(v)
 	} else if w.MergeFieldsLandline.IsNull() {
-		{
-			v := string("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Landline = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Landline = oas.Some(string(""))
 	}
 	return b
 }

@@ -235,10 +235,7 @@ func (r *runner[S, W]) flush(ctx context.Context, b *batcher[S, W], t *tally, st
 			ws[i] = BatchWrite[W]{TargetKey: it.targetKey, Exit: true}
 		}
 	}
-	maxAttempts := s.Retry.MaxAttempts
-	if maxAttempts <= 0 {
-		maxAttempts = 5
-	}
+	maxAttempts := r.maxAttempts()
 	start := e.cfg.now()
 	var res BatchResult
 	var err error

@@ -25,6 +25,15 @@ type runner[S, W any] struct {
 
 func (r *runner[S, W]) base() *syncBase { return r.b }
 
+// maxAttempts bounds the attempts at one record (or batch, or exit
+// action): the sync's retry policy, 5 when it sets none.
+func (r *runner[S, W]) maxAttempts() int {
+	if n := r.s.Retry.MaxAttempts; n > 0 {
+		return n
+	}
+	return 5
+}
+
 func (r *runner[S, W]) updatedFields() []string {
 	var out []string
 	for _, f := range r.s.Fields {
@@ -247,10 +256,7 @@ func (r *runner[S, W]) backoff(attempt int) time.Duration {
 // not applied.
 func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*S, error), o origin, t *tally, st *stopper) (Outcome, error) {
 	s := r.s
-	maxAttempts := s.Retry.MaxAttempts
-	if maxAttempts <= 0 {
-		maxAttempts = 5
-	}
+	maxAttempts := r.maxAttempts()
 	var rec *S
 	var key string
 	var ver int64
@@ -1137,10 +1143,7 @@ func (r *runner[S, W]) gone(ctx context.Context, key string, o origin, t *tally,
 		unlock = e.lockKey(s.Name, key)
 	}
 	defer unlock()
-	maxAttempts := s.Retry.MaxAttempts
-	if maxAttempts <= 0 {
-		maxAttempts = 5
-	}
+	maxAttempts := r.maxAttempts()
 	start := e.cfg.now()
 	fail := func() Outcome {
 		t.count(OutcomeFailed)

@@ -19,6 +19,17 @@ import (
 	"github.com/connectorgen/connectorgen/runtime/rest"
 )
 
+// Map returns the map *m, making it first when it is nil, so that generated
+// code writes a key of a map field in one statement:
+//
+//	syncutil.Map(&b.Properties)["email"] = v
+func Map[M ~map[K]V, K comparable, V any](m *M) M {
+	if *m == nil {
+		*m = make(M)
+	}
+	return *m
+}
+
 // FieldJSON renders a set value (or null) as canonical JSON, for the
 // engine's field snapshots; ok is false when the value is absent or does
 // not marshal.

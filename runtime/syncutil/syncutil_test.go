@@ -61,3 +61,13 @@ func TestNonZeroAndSquash(t *testing.T) {
 		t.Errorf("Squash = %q", got)
 	}
 }
+
+func TestMap(t *testing.T) {
+	type props map[string]string
+	var p props
+	Map(&p)["a"] = "1"
+	Map(&p)["b"] = "2"
+	if len(p) != 2 || p["a"] != "1" || p["b"] != "2" {
+		t.Fatalf("map %v", p)
+	}
+}

@@ -755,10 +755,7 @@ func leadsEverythingCreateBody(w *LeadsEverythingWrite) email.AddMemberRequest {
 		if b.MergeFields == nil {
 			b.MergeFields = new(email.MemberMergeFields)
 		}
-		if b.MergeFields.AdditionalProperties == nil {
-			b.MergeFields.AdditionalProperties = map[string]string{}
-		}
-		b.MergeFields.AdditionalProperties["REGION"] = v
+		syncutil.Map(&b.MergeFields.AdditionalProperties)["REGION"] = v
 	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
 		if b.MergeFields == nil {
@@ -787,18 +784,12 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 	if v, ok := w.EmailAddress.Get(); ok {
 		b.EmailAddress = oas.Some(v)
 	} else if w.EmailAddress.IsNull() {
-		{
-			v := string("")
-			b.EmailAddress = oas.Some(v)
-		}
+		b.EmailAddress = oas.Some(string(""))
 	}
 	if v, ok := w.Language.Get(); ok {
 		b.Language = oas.Some(v)
 	} else if w.Language.IsNull() {
-		{
-			v := string("")
-			b.Language = oas.Some(v)
-		}
+		b.Language = oas.Some(string(""))
 	}
 	if v, ok := w.Vip.Get(); ok {
 		b.Vip = oas.Some(v)
@@ -809,13 +800,10 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 		}
 		b.MergeFields.Company = oas.Some(v)
 	} else if w.MergeFieldsCompany.IsNull() {
-		{
-			v := string("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Company = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Company = oas.Some(string(""))
 	}
 	if v, ok := w.MergeFieldsAccount.Get(); ok {
 		if b.MergeFields == nil {
@@ -823,13 +811,10 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 		}
 		b.MergeFields.Account = oas.Some(v)
 	} else if w.MergeFieldsAccount.IsNull() {
-		{
-			v := string("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Account = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Account = oas.Some(string(""))
 	}
 	if v, ok := w.MergeFieldsLname.Get(); ok {
 		if b.MergeFields == nil {
@@ -837,13 +822,10 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 		}
 		b.MergeFields.Lname = oas.Some(v)
 	} else if w.MergeFieldsLname.IsNull() {
-		{
-			v := string("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Lname = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Lname = oas.Some(string(""))
 	}
 	if v, ok := w.MergeFieldsTier.Get(); ok {
 		if b.MergeFields == nil {
@@ -851,13 +833,10 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 		}
 		b.MergeFields.Tier = oas.Some(v)
 	} else if w.MergeFieldsTier.IsNull() {
-		{
-			v := email.MemberMergeFieldsTier("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Tier = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Tier = oas.Some(email.MemberMergeFieldsTier(""))
 	}
 	if v, ok := w.MergeFieldsSender.Get(); ok {
 		if b.MergeFields == nil {
@@ -865,13 +844,10 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 		}
 		b.MergeFields.Sender = oas.Some(v)
 	} else if w.MergeFieldsSender.IsNull() {
-		{
-			v := string("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Sender = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Sender = oas.Some(string(""))
 	}
 	if v, ok := w.SourceID.Get(); ok {
 		b.SourceID = oas.Value(v)
@@ -888,21 +864,12 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 		if b.MergeFields == nil {
 			b.MergeFields = new(email.MemberMergeFields)
 		}
-		if b.MergeFields.AdditionalProperties == nil {
-			b.MergeFields.AdditionalProperties = map[string]string{}
-		}
-		b.MergeFields.AdditionalProperties["REGION"] = v
+		syncutil.Map(&b.MergeFields.AdditionalProperties)["REGION"] = v
 	} else if w.MergeFieldsRegion.IsNull() {
-		{
-			v := string("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			if b.MergeFields.AdditionalProperties == nil {
-				b.MergeFields.AdditionalProperties = map[string]string{}
-			}
-			b.MergeFields.AdditionalProperties["REGION"] = v
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		syncutil.Map(&b.MergeFields.AdditionalProperties)["REGION"] = string("")
 	}
 	if v, ok := w.MergeFieldsLandline.Get(); ok {
 		if b.MergeFields == nil {
@@ -910,13 +877,10 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 		}
 		b.MergeFields.Landline = oas.Some(v)
 	} else if w.MergeFieldsLandline.IsNull() {
-		{
-			v := string("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Landline = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Landline = oas.Some(string(""))
 	}
 	if v, ok := w.MergeFieldsFname.Get(); ok {
 		if b.MergeFields == nil {
@@ -924,13 +888,10 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 		}
 		b.MergeFields.Fname = oas.Some(v)
 	} else if w.MergeFieldsFname.IsNull() {
-		{
-			v := string("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Fname = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Fname = oas.Some(string(""))
 	}
 	if v, ok := w.MergeFieldsMobile.Get(); ok {
 		if b.MergeFields == nil {
@@ -938,13 +899,10 @@ func leadsEverythingUpdateBody(w *LeadsEverythingWrite) email.MemberWrite {
 		}
 		b.MergeFields.Mobile = oas.Some(v)
 	} else if w.MergeFieldsMobile.IsNull() {
-		{
-			v := string("")
-			if b.MergeFields == nil {
-				b.MergeFields = new(email.MemberMergeFields)
-			}
-			b.MergeFields.Mobile = oas.Some(v)
+		if b.MergeFields == nil {
+			b.MergeFields = new(email.MemberMergeFields)
 		}
+		b.MergeFields.Mobile = oas.Some(string(""))
 	}
 	return b
 }
@@ -1165,10 +1123,7 @@ func membersBackCreateBody(w *MembersBackWrite) crm.LeadCreate {
 		b.EmployeeCount = oas.Some(v)
 	}
 	if v, ok := w.CustomFieldsMemberTier.Get(); ok {
-		if b.CustomFields == nil {
-			b.CustomFields = map[string]string{}
-		}
-		b.CustomFields["member.tier"] = v
+		syncutil.Map(&b.CustomFields)["member.tier"] = v
 	}
 	return b
 }
@@ -1179,43 +1134,25 @@ func membersBackUpdateBody(w *MembersBackWrite) crm.LeadUpdate {
 	if v, ok := w.Email.Get(); ok {
 		b.Email = oas.Some(v)
 	} else if w.Email.IsNull() {
-		{
-			v := string("")
-			b.Email = oas.Some(v)
-		}
+		b.Email = oas.Some(string(""))
 	}
 	if v, ok := w.LastName.Get(); ok {
 		b.LastName = oas.Some(v)
 	} else if w.LastName.IsNull() {
-		{
-			v := string("")
-			b.LastName = oas.Some(v)
-		}
+		b.LastName = oas.Some(string(""))
 	}
 	if v, ok := w.FirstName.Get(); ok {
 		b.FirstName = oas.Some(v)
 	} else if w.FirstName.IsNull() {
-		{
-			v := string("")
-			b.FirstName = oas.Some(v)
-		}
+		b.FirstName = oas.Some(string(""))
 	}
 	if v, ok := w.EmployeeCount.Get(); ok {
 		b.EmployeeCount = oas.Some(v)
 	}
 	if v, ok := w.CustomFieldsMemberTier.Get(); ok {
-		if b.CustomFields == nil {
-			b.CustomFields = map[string]string{}
-		}
-		b.CustomFields["member.tier"] = v
+		syncutil.Map(&b.CustomFields)["member.tier"] = v
 	} else if w.CustomFieldsMemberTier.IsNull() {
-		{
-			v := string("")
-			if b.CustomFields == nil {
-				b.CustomFields = map[string]string{}
-			}
-			b.CustomFields["member.tier"] = v
-		}
+		syncutil.Map(&b.CustomFields)["member.tier"] = string("")
 	}
 	return b
 }

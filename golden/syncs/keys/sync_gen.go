@@ -268,18 +268,12 @@ func ticketsToIssuesUpdateBody(w *TicketsToIssuesWrite) tracker.IssueInput {
 	if v, ok := w.Summary.Get(); ok {
 		b.Summary = v
 	} else if w.Summary.IsNull() {
-		{
-			v := string("")
-			b.Summary = v
-		}
+		b.Summary = string("")
 	}
 	if v, ok := w.ExternalRef.Get(); ok {
 		b.ExternalRef = oas.Some(v)
 	} else if w.ExternalRef.IsNull() {
-		{
-			v := string("")
-			b.ExternalRef = oas.Some(v)
-		}
+		b.ExternalRef = oas.Some(string(""))
 	}
 	if v, ok := w.Priority.Get(); ok {
 		b.Priority = oas.Some(v)
@@ -425,18 +419,12 @@ func ticketsUpsertedUpdateBody(w *TicketsUpsertedWrite) tracker.IssueInput {
 	if v, ok := w.Summary.Get(); ok {
 		b.Summary = v
 	} else if w.Summary.IsNull() {
-		{
-			v := string("")
-			b.Summary = v
-		}
+		b.Summary = string("")
 	}
 	if v, ok := w.ExternalRef.Get(); ok {
 		b.ExternalRef = oas.Some(v)
 	} else if w.ExternalRef.IsNull() {
-		{
-			v := string("")
-			b.ExternalRef = oas.Some(v)
-		}
+		b.ExternalRef = oas.Some(string(""))
 	}
 	return b
 }
@@ -623,18 +611,12 @@ func ticketsBulkUpdateBody(w *TicketsBulkWrite) tracker.IssueInput {
 	if v, ok := w.Summary.Get(); ok {
 		b.Summary = v
 	} else if w.Summary.IsNull() {
-		{
-			v := string("")
-			b.Summary = v
-		}
+		b.Summary = string("")
 	}
 	if v, ok := w.ExternalRef.Get(); ok {
 		b.ExternalRef = oas.Some(v)
 	} else if w.ExternalRef.IsNull() {
-		{
-			v := string("")
-			b.ExternalRef = oas.Some(v)
-		}
+		b.ExternalRef = oas.Some(string(""))
 	}
 	return b
 }
@@ -807,18 +789,12 @@ func openTicketsUpdateBody(w *OpenTicketsWrite) tracker.IssueInput {
 	if v, ok := w.Summary.Get(); ok {
 		b.Summary = v
 	} else if w.Summary.IsNull() {
-		{
-			v := string("")
-			b.Summary = v
-		}
+		b.Summary = string("")
 	}
 	if v, ok := w.State.Get(); ok {
 		b.State = oas.Some(v)
 	} else if w.State.IsNull() {
-		{
-			v := tracker.IssueInputState("")
-			b.State = oas.Some(v)
-		}
+		b.State = oas.Some(tracker.IssueInputState(""))
 	}
 	return b
 }
@@ -978,10 +954,7 @@ func openTicketsOnlyUpdateBody(w *OpenTicketsOnlyWrite) tracker.IssueInput {
 	if v, ok := w.Summary.Get(); ok {
 		b.Summary = v
 	} else if w.Summary.IsNull() {
-		{
-			v := string("")
-			b.Summary = v
-		}
+		b.Summary = string("")
 	}
 	return b
 }
@@ -1209,18 +1182,12 @@ func openTicketsBulkUpdateBody(w *OpenTicketsBulkWrite) tracker.IssueInput {
 	if v, ok := w.Summary.Get(); ok {
 		b.Summary = v
 	} else if w.Summary.IsNull() {
-		{
-			v := string("")
-			b.Summary = v
-		}
+		b.Summary = string("")
 	}
 	if v, ok := w.ExternalRef.Get(); ok {
 		b.ExternalRef = oas.Some(v)
 	} else if w.ExternalRef.IsNull() {
-		{
-			v := string("")
-			b.ExternalRef = oas.Some(v)
-		}
+		b.ExternalRef = oas.Some(string(""))
 	}
 	return b
 }
@@ -1388,18 +1355,12 @@ func pushedTicketsUpdateBody(w *PushedTicketsWrite) tracker.IssueInput {
 	if v, ok := w.Summary.Get(); ok {
 		b.Summary = v
 	} else if w.Summary.IsNull() {
-		{
-			v := string("")
-			b.Summary = v
-		}
+		b.Summary = string("")
 	}
 	if v, ok := w.ExternalRef.Get(); ok {
 		b.ExternalRef = oas.Some(v)
 	} else if w.ExternalRef.IsNull() {
-		{
-			v := string("")
-			b.ExternalRef = oas.Some(v)
-		}
+		b.ExternalRef = oas.Some(string(""))
 	}
 	return b
 }

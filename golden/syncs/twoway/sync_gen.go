@@ -245,10 +245,7 @@ func CustomersToContacts(c Clients) *engine.Sync[billing.Customer, CustomersToCo
 			var b crm.ContactInput
 			{
 				var v string = ""
-				if b.Properties == nil {
-					b.Properties = map[string]string{}
-				}
-				b.Properties["billing_id"] = v
+				syncutil.Map(&b.Properties)["billing_id"] = v
 			}
 			ctx = transport.WithIdempotent(ctx)
 			_, err := c.CRM.UpdateContact(ctx, crm.UpdateContactParams{ID: key}, b)
@@ -404,34 +401,19 @@ func customersToContactsFields() []engine.Field[CustomersToContactsWrite] {
 func customersToContactsCreateBody(w *CustomersToContactsWrite) crm.ContactInput {
 	var b crm.ContactInput
 	if v, ok := w.PropertiesEmail.Get(); ok {
-		if b.Properties == nil {
-			b.Properties = map[string]string{}
-		}
-		b.Properties["email"] = v
+		syncutil.Map(&b.Properties)["email"] = v
 	}
 	if v, ok := w.PropertiesBillingID.Get(); ok {
-		if b.Properties == nil {
-			b.Properties = map[string]string{}
-		}
-		b.Properties["billing_id"] = v
+		syncutil.Map(&b.Properties)["billing_id"] = v
 	}
 	if v, ok := w.PropertiesBalance.Get(); ok {
-		if b.Properties == nil {
-			b.Properties = map[string]string{}
-		}
-		b.Properties["balance"] = v
+		syncutil.Map(&b.Properties)["balance"] = v
 	}
 	if v, ok := w.PropertiesName.Get(); ok {
-		if b.Properties == nil {
-			b.Properties = map[string]string{}
-		}
-		b.Properties["name"] = v
+		syncutil.Map(&b.Properties)["name"] = v
 	}
 	if v, ok := w.PropertiesPhone.Get(); ok {
-		if b.Properties == nil {
-			b.Properties = map[string]string{}
-		}
-		b.Properties["phone"] = v
+		syncutil.Map(&b.Properties)["phone"] = v
 	}
 	return b
 }
@@ -440,74 +422,29 @@ func customersToContactsCreateBody(w *CustomersToContactsWrite) crm.ContactInput
 func customersToContactsUpdateBody(w *CustomersToContactsWrite) crm.ContactInput {
 	var b crm.ContactInput
 	if v, ok := w.PropertiesEmail.Get(); ok {
-		if b.Properties == nil {
-			b.Properties = map[string]string{}
-		}
-		b.Properties["email"] = v
+		syncutil.Map(&b.Properties)["email"] = v
 	} else if w.PropertiesEmail.IsNull() {
-		{
-			v := string("")
-			if b.Properties == nil {
-				b.Properties = map[string]string{}
-			}
-			b.Properties["email"] = v
-		}
+		syncutil.Map(&b.Properties)["email"] = string("")
 	}
 	if v, ok := w.PropertiesBillingID.Get(); ok {
-		if b.Properties == nil {
-			b.Properties = map[string]string{}
-		}
-		b.Properties["billing_id"] = v
+		syncutil.Map(&b.Properties)["billing_id"] = v
 	} else if w.PropertiesBillingID.IsNull() {
-		{
-			v := string("")
-			if b.Properties == nil {
-				b.Properties = map[string]string{}
-			}
-			b.Properties["billing_id"] = v
-		}
+		syncutil.Map(&b.Properties)["billing_id"] = string("")
 	}
 	if v, ok := w.PropertiesBalance.Get(); ok {
-		if b.Properties == nil {
-			b.Properties = map[string]string{}
-		}
-		b.Properties["balance"] = v
+		syncutil.Map(&b.Properties)["balance"] = v
 	} else if w.PropertiesBalance.IsNull() {
-		{
-			v := string("")
-			if b.Properties == nil {
-				b.Properties = map[string]string{}
-			}
-			b.Properties["balance"] = v
-		}
+		syncutil.Map(&b.Properties)["balance"] = string("")
 	}
 	if v, ok := w.PropertiesName.Get(); ok {
-		if b.Properties == nil {
-			b.Properties = map[string]string{}
-		}
-		b.Properties["name"] = v
+		syncutil.Map(&b.Properties)["name"] = v
 	} else if w.PropertiesName.IsNull() {
-		{
-			v := string("")
-			if b.Properties == nil {
-				b.Properties = map[string]string{}
-			}
-			b.Properties["name"] = v
-		}
+		syncutil.Map(&b.Properties)["name"] = string("")
 	}
 	if v, ok := w.PropertiesPhone.Get(); ok {
-		if b.Properties == nil {
-			b.Properties = map[string]string{}
-		}
-		b.Properties["phone"] = v
+		syncutil.Map(&b.Properties)["phone"] = v
 	} else if w.PropertiesPhone.IsNull() {
-		{
-			v := string("")
-			if b.Properties == nil {
-				b.Properties = map[string]string{}
-			}
-			b.Properties["phone"] = v
-		}
+		syncutil.Map(&b.Properties)["phone"] = string("")
 	}
 	return b
 }
@@ -687,18 +624,12 @@ func contactsToCustomersUpdateBody(w *ContactsToCustomersWrite) billing.UpdateCu
 	if v, ok := w.Name.Get(); ok {
 		b.Name = oas.Some(v)
 	} else if w.Name.IsNull() {
-		{
-			v := string("")
-			b.Name = oas.Some(v)
-		}
+		b.Name = oas.Some(string(""))
 	}
 	if v, ok := w.Phone.Get(); ok {
 		b.Phone = oas.Some(v)
 	} else if w.Phone.IsNull() {
-		{
-			v := string("")
-			b.Phone = oas.Some(v)
-		}
+		b.Phone = oas.Some(string(""))
 	}
 	return b
 }
