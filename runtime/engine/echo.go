@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+	"strconv"
 )
 
 // Echo pairs a sync with the sync that writes the other way between the
@@ -78,8 +79,9 @@ func (r *runner[S, W]) echoIf(ctx context.Context, rec *S, unlinkedOnly bool) {
 			ns.Pending = nil
 		}
 	}
+	rv, rerr := e.runner(back)
 	snap := s.Echo.Fields(rec)
-	if rv, err := e.runner(back); err == nil {
+	if rerr == nil {
 		// A field rec does not hold maps, in the reverse sync, to a clear
 		// (null): what the reverse target already "holds" for it.
 		for _, p := range rv.updatedFields() {
@@ -101,6 +103,39 @@ func (r *runner[S, W]) echoIf(ctx context.Context, rec *S, unlinkedOnly bool) {
 	}
 	if err := e.store.Commit(ctx, c); err != nil {
 		r.echoFailed(ctx, key, err)
+		return
+	}
+	if found && rs.In && rs.TargetKey == "" {
+		// The reverse sync read tk in scope before this link existed and
+		// skipped it (runner.go: no target record matched): what tk held
+		// then, a change made there meanwhile included, was never
+		// compared with what rec holds. It reads tk again on its next run.
+		r.reread(ctx, rv, tk, rs.Version)
+	}
+}
+
+// reread asks the reverse sync rv to fetch and apply its source record tk
+// on its next run (a queued event, as a webhook's). Without a fetch
+// operation it cannot: tk's values reach rec's record with its next change.
+func (r *runner[S, W]) reread(ctx context.Context, rv syncRunner, tk string, seen int64) {
+	e := r.e
+	if rv == nil {
+		return
+	}
+	b := rv.base()
+	if !b.requeue {
+		e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "engine: a record linked after the reverse sync skipped it cannot be read again (the reverse sync has no fetch operation); its values are applied with its next change",
+			slog.String("sync", b.name), slog.String("key", tk))
+		return
+	}
+	ev := QueuedEvent{Sync: b.name, EventID: "engine:relinked:" + tk + ":" + strconv.FormatInt(seen, 10), SourceKey: tk, ReceivedAt: e.cfg.now()}
+	if _, err := e.store.Enqueue(ctx, ev); err != nil {
+		r.echoFailed(ctx, tk, err)
+		return
+	}
+	select {
+	case b.signal <- struct{}{}:
+	default:
 	}
 }
 

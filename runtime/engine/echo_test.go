@@ -17,9 +17,10 @@ import (
 // maps; every change takes the next sequence number as its version and
 // cursor, and every write through the connector is counted.
 type twoWay struct {
-	// failAfterApply makes the next n updates apply and then answer an
-	// error (a 500 after the write, a lost answer).
-	failAfterApply int
+	// failAfterApply makes the next n updates (failCreateAfterApply:
+	// creates) apply and then answer an error (a 500 after the write, a
+	// lost answer).
+	failAfterApply, failCreateAfterApply int
 
 	mu     sync.Mutex
 	recs   map[string]map[string]string
@@ -87,7 +88,35 @@ func (s *twoWay) create(_ context.Context, w *write, _ string) (string, error) {
 	id := s.prefix + strconv.Itoa(s.next)
 	s.set(id, unquote(w.F))
 	s.writes++
+	if s.failCreateAfterApply > 0 {
+		s.failCreateAfterApply--
+		return "", fmt.Errorf("500 after the create applied")
+	}
 	return id, nil
+}
+
+// find returns the record whose field holds value (a natural-key find).
+func (s *twoWay) find(field string) func(context.Context, string) (string, bool, error) {
+	return func(_ context.Context, value string) (string, bool, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for id, f := range s.recs {
+			if f[field] == value {
+				return id, true, nil
+			}
+		}
+		return "", false, nil
+	}
+}
+
+// fetch reads one record (a webhook's or a re-read's Fetch).
+func (s *twoWay) fetch(_ context.Context, id string) (twoRec, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.recs[id] == nil {
+		return twoRec{}, fmt.Errorf("%s: %w", id, engine.ErrNotFound)
+	}
+	return twoRec{ID: id, F: maps.Clone(s.recs[id]), Ver: s.ver[id]}, nil
 }
 
 func (s *twoWay) update(_ context.Context, id string, w *write, _ string) error {
@@ -420,5 +449,77 @@ func TestLostEchoIsRestored(t *testing.T) {
 	runBoth(t, e)
 	if got := cust.get("cus_0")["name"]; got != "Ann Lee" {
 		t.Fatalf("customer name %q, want the CRM's change (the reverse sync found no link)", got)
+	}
+}
+
+// TestLinkAfterReverseSkipRereads: the forward sync's create landed but its
+// answer was lost, so the contact exists with no link back to its
+// customer. A user renames the contact and the reverse sync reads it then:
+// no link, skipped. The forward sync's retry finds the contact by email,
+// sees it holds its values and links it without a write (nothing moves
+// the contact's change time). The reverse sync must read the contact again
+// when the link arrives, or the rename never reaches billing.
+func TestLinkAfterReverseSkipRereads(t *testing.T) {
+	var seq int64
+	cust, cont := newTwoWay("cus_", &seq), newTwoWay("ct_", &seq)
+	cust.put("cus_0", map[string]string{"name": "Ann 0", "balance": "1", "email": "ann@example.com"})
+	e := engine.New(engine.NewMemoryStore(), engine.WithRetryBackoff(time.Millisecond, time.Millisecond))
+	out, back := twoWaySyncs(cust, cont, true)
+	// Pairing 3's forward sync: found by email, the CRM wins the name.
+	out.Map = func(_ context.Context, r *twoRec, _ engine.Lookups, _ bool) (write, error) {
+		return write{F: quoted(r.F, map[string]string{"balance": "billing_balance", "name": "fullname", "email": "email"})}, nil
+	}
+	name := field("fullname", false)
+	name.Policy = engine.TargetWins
+	out.Fields = []engine.Field[write]{field("billing_balance", false), name, field("email", false)}
+	out.Current = cont.current(map[string]string{"billing_balance": "billing_balance", "fullname": "fullname", "email": "email"})
+	out.Match = []engine.MatchStep{engine.MatchXref, engine.MatchNaturalKey, engine.MatchCreate}
+	out.NaturalKey = func(w *write) string { s, _ := strconv.Unquote(w.F["email"]); return s }
+	out.Find = cont.find("email")
+	out.Retry.MaxAttempts = 1
+	back.Fetch = cont.fetch
+	for _, s := range []*engine.Sync[twoRec, write]{out, back} {
+		if err := engine.Add(e, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cont.failCreateAfterApply = 1
+	if _, err := e.RunOnce(t.Context(), out.Name); err == nil {
+		t.Log("the forward run reported no error; the record failed alone")
+	}
+	if cont.writeCount() != 1 {
+		t.Fatalf("%d contact writes, want the create whose answer was lost", cont.writeCount())
+	}
+	cont.put("ct_1", map[string]string{"fullname": "Ann Lee"})
+	// Another contact changed later moves the reverse sync's cursor past
+	// ct_1 (the source is read from the cursor on).
+	cont.put("ct_9", map[string]string{"fullname": "Bo Ek"})
+	if _, err := e.RunOnce(t.Context(), back.Name); err != nil {
+		t.Fatal(err)
+	}
+	if cust.writeCount() != 0 {
+		t.Fatalf("%d customer writes before the link, want 0", cust.writeCount())
+	}
+	if _, err := e.RunOnce(t.Context(), out.Name); err != nil {
+		t.Fatal(err)
+	}
+	if cont.writeCount() != 1 {
+		t.Fatalf("the retry wrote the contact again (%d writes), want it found and linked without a write", cont.writeCount())
+	}
+	for range 2 {
+		runBoth(t, e)
+	}
+	if got := cust.get("cus_0")["name"]; got != "Ann Lee" {
+		t.Fatalf("customer name %q, want the rename made before the link (%q)", got, "Ann Lee")
+	}
+	if cust.writeCount() != 1 {
+		t.Fatalf("%d customer writes, want 1", cust.writeCount())
+	}
+	writes := cont.writeCount() + cust.writeCount()
+	for range 2 {
+		runBoth(t, e)
+	}
+	if n := cont.writeCount() + cust.writeCount() - writes; n != 0 {
+		t.Fatalf("%d writes in rounds without a change, want 0", n)
 	}
 }

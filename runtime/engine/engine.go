@@ -119,6 +119,9 @@ type syncBase struct {
 	every        time.Duration
 	rules        AlertRules
 	webhook      bool
+	// requeue says a run drains the sync's queue: webhook events, or the
+	// re-reads its echo partner asks for (echo.go).
+	requeue bool
 
 	runMu   sync.Mutex
 	queueMu sync.Mutex
@@ -248,6 +251,7 @@ func Add[S, W any](e *Engine, s *Sync[S, W]) error {
 			every:        s.Every,
 			rules:        s.Alerts,
 			webhook:      s.ParseEvent != nil,
+			requeue:      s.ParseEvent != nil || s.Echo != nil && s.Fetch != nil,
 			signal:       make(chan struct{}, 1),
 		},
 		steps:    steps,
@@ -352,7 +356,7 @@ func (e *Engine) runOnce(ctx context.Context, r syncRunner) (Report, error) {
 	}
 	start := e.cfg.now()
 	cur, runErr := r.poll(ctx, &rep)
-	if runErr == nil && b.webhook && !e.cfg.dryRun {
+	if runErr == nil && b.requeue && !e.cfg.dryRun {
 		runErr = r.drain(ctx, &rep)
 	}
 	rep.Duration = e.cfg.now().Sub(start)

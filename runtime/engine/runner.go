@@ -462,6 +462,7 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 				return "", err
 			}
 		}
+		r.logSkip(ctx, key, "older than the version applied")
 		return OutcomeSkipped, nil
 	}
 	in := r.inScope(rec, found && st.In)
@@ -483,6 +484,7 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 				return "", err
 			}
 		}
+		r.logSkip(ctx, key, "out of scope")
 		return OutcomeSkipped, nil
 	}
 	t.do(func(r *Report) { r.InScope++ })
@@ -520,12 +522,23 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 		}
 	}
 	if create && !r.steps[MatchCreate] {
-		// Update-only sync and no target record: nothing to do.
-		if o.pending() {
-			if err := commit(base()); err != nil {
+		// Update-only sync and no target record: nothing to do. The reverse
+		// of a two-way pair remembers that it saw the record in scope with
+		// no link (In, no target key): the link may be on its way (the
+		// other direction's write whose answer was lost, found again
+		// later), and the echo that brings it asks for the record to be
+		// read again (echo.go), or a change made meanwhile is never
+		// applied.
+		c := base()
+		if s.Echo != nil && (!found || !st.In || st.Version != ver) {
+			c.State = &RecordState{Sync: s.Name, SourceKey: key, In: true, Version: ver, UpdatedAt: e.cfg.now()}
+		}
+		if c.State != nil || o.pending() {
+			if err := commit(c); err != nil {
 				return "", err
 			}
 		}
+		r.logSkip(ctx, key, "no target record matched and the sync does not create")
 		return OutcomeSkipped, nil
 	}
 
@@ -828,6 +841,13 @@ func (r *runner[S, W]) logWrite(ctx context.Context, action, key, targetKey stri
 		slog.String("key", key), slog.String("target_key", targetKey), slog.Any("changed_fields", changed))
 }
 
+// logSkip says at debug level why a record was skipped: a record that
+// never reaches its target is diagnosed from this line.
+func (r *runner[S, W]) logSkip(ctx context.Context, key, reason string) {
+	r.e.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "engine: record skipped", slog.String("sync", r.s.Name),
+		slog.String("key", key), slog.String("reason", reason))
+}
+
 // commitTimeout bounds the commit that follows a successful write, which
 // does not end with the run's context.
 const commitTimeout = 30 * time.Second
@@ -994,7 +1014,7 @@ func (r *runner[S, W]) applyJob(ctx context.Context, j *pollJob[S], t *tally, st
 // parallel.
 func (r *runner[S, W]) drain(ctx context.Context, rep *Report) error {
 	s, e := r.s, r.e
-	if s.ParseEvent == nil {
+	if !r.b.requeue {
 		return nil
 	}
 	r.b.queueMu.Lock()
