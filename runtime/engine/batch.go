@@ -181,7 +181,7 @@ func (r *runner[S, W]) batchPoll(ctx context.Context, jobs <-chan *pollJob[S], t
 		if j.gone != "" {
 			// A deletion: its exit action (a write with no record) is
 			// made on its own, under the lock the batch now holds.
-			if out := r.gone(ctx, key, origin{batch: b}, t, st); out != OutcomeSkipped {
+			if out := r.gone(ctx, key, origin{batch: b}, t, st); out == OutcomeFailed {
 				t.hold(j.cur)
 			}
 			continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,9 +59,10 @@ func TestOnExit(t *testing.T) {
 }
 
 // TestWebhookDeletionExit: a webhook event for a record the source no
-// longer has runs the exit action on its target; while the action fails
-// (every attempt of a run) the event stays queued and the record in, and
-// the next drain does it once.
+// longer has runs the exit action on its target. An action that fails
+// every attempt is dead-lettered (the event is done: a deletion must not
+// hold the queue) with the record still in; replaying the dead letter runs
+// the action once and takes the record out.
 func TestWebhookDeletionExit(t *testing.T) {
 	f := setup(t, engine.NewMemoryStore(), engine.WithRetryBackoff(time.Millisecond, time.Millisecond))
 	var mu sync.Mutex
@@ -102,12 +104,22 @@ func TestWebhookDeletionExit(t *testing.T) {
 		return st.In
 	}
 	drain()
-	if n := len(calls); n != 3 || h.depth() != 1 || !state() {
-		t.Fatalf("failing exit: %d calls (want 3), queue %d (want 1), in %v (want true)", n, h.depth(), state())
+	dls, err := f.eng.DeadLetters(t.Context(), "leads")
+	if err != nil {
+		t.Fatal(err)
 	}
-	drain()
-	if len(calls) != 4 || calls[3] != tk || h.depth() != 0 || state() {
-		t.Fatalf("retried: calls %v (want a 4th on %s), queue %d, in %v; want the event done and the record out", calls, tk, h.depth(), state())
+	if n := len(calls); n != 3 || h.depth() != 0 || !state() || len(dls) != 1 || dls[0].SourceKey != "a" || !strings.Contains(dls[0].Error, "deleted at the source") {
+		t.Fatalf("failing exit: %d calls (want 3), queue %d (want 0), in %v (want true), dead letters %+v (want one for a)", n, h.depth(), state(), dls)
+	}
+	if err := f.eng.Replay(t.Context(), "leads", dls[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	dls, err = f.eng.DeadLetters(t.Context(), "leads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 4 || calls[3] != tk || state() || len(dls) != 0 {
+		t.Fatalf("replayed: calls %v (want a 4th on %s), in %v, dead letters %+v; want the record out and no dead letter", calls, tk, state(), dls)
 	}
 	drain()
 	if len(calls) != 4 {

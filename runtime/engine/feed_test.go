@@ -290,3 +290,86 @@ func TestFeedDeletionAfterChange(t *testing.T) {
 		t.Fatalf("after a change then a deletion: in scope %v, %d exits; want out, 1 exit", st.In, exits.Load())
 	}
 }
+
+// TestFeedDeletionDeadLettered: a deletion whose exit action fails for
+// good (the target record was removed by hand: 404 on every attempt) is
+// dead-lettered instead of holding the feed's checkpoint forever, so later
+// changes still flow; once the target answers again, replaying the dead
+// letter runs the exit action and takes the record out of scope.
+func TestFeedDeletionDeadLettered(t *testing.T) {
+	var seq int64
+	src := &feedSource{twoWay: newTwoWay("cus_", &seq)}
+	dst := newTwoWay("ct_", &seq)
+	src.change("cus_1", map[string]string{"balance": "1", "email": "a@x"})
+	src.change("cus_2", map[string]string{"balance": "2", "email": "b@x"})
+	var mu sync.Mutex
+	var exits []string
+	broken := true
+	s := &engine.Sync[twoRec, write]{Name: "feed", Source: "billing.Customer", Target: "crm.Contact",
+		Feed: src.feed, Fetch: src.fetch, Create: dst.create, Update: dst.update,
+		Key:        func(r *twoRec) string { return r.ID },
+		Version:    func(r *twoRec) int64 { return 0 },
+		CursorKind: engine.CursorInt,
+		Enter:      func(r *twoRec) bool { return r.F["email"] != "" },
+		Retry:      engine.RetryPolicy{MaxAttempts: 3},
+		DeadLetter: true,
+		Map: func(_ context.Context, r *twoRec, _ engine.Lookups, _ bool) (write, error) {
+			return write{F: quoted(r.F, map[string]string{"balance": "balance"})}, nil
+		},
+		OnExit: func(_ context.Context, tk string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if broken {
+				return engine.Permanent(errors.New("target: 404"))
+			}
+			exits = append(exits, tk)
+			return nil
+		},
+		Fields: []engine.Field[write]{field("balance", false)}}
+	e := engine.New(engine.NewMemoryStore(), engine.WithRetryBackoff(time.Millisecond, time.Millisecond))
+	if err := engine.Add(e, s); err != nil {
+		t.Fatal(err)
+	}
+	run := func() engine.Report {
+		t.Helper()
+		rep, err := e.RunOnce(t.Context(), "feed")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	run()
+	src.remove("cus_1")
+	src.change("cus_2", map[string]string{"balance": "20"})
+	rep := run()
+	if rep.Cursor.Int != 4 || rep.DeadLettered != 1 {
+		t.Fatalf("checkpoint %d, %d dead-lettered; want 4 (past the deletion) and 1", rep.Cursor.Int, rep.DeadLettered)
+	}
+	if got := dst.get("ct_2")["balance"]; got != "20" {
+		t.Fatalf("cus_2's change after the failed deletion: contact balance %q, want 20", got)
+	}
+	dls, err := e.DeadLetters(t.Context(), "feed")
+	if err != nil || len(dls) != 1 || dls[0].SourceKey != "cus_1" {
+		t.Fatalf("dead letters %+v (%v), want one for cus_1", dls, err)
+	}
+	// Still broken: the replay fails and the dead letter stays.
+	if err := e.Replay(t.Context(), "feed", dls[0].ID); err == nil {
+		t.Fatal("replay while the target still refuses: no error")
+	}
+	mu.Lock()
+	broken = false
+	mu.Unlock()
+	if err := e.Replay(t.Context(), "feed", dls[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(exits) != 1 || exits[0] != "ct_1" {
+		t.Fatalf("exits %v, want [ct_1]", exits)
+	}
+	if dls, _ := e.DeadLetters(t.Context(), "feed"); len(dls) != 0 {
+		t.Fatalf("dead letters after the replay: %+v", dls)
+	}
+	run()
+	if len(exits) != 1 {
+		t.Fatalf("exits %v after another run, want one", exits)
+	}
+}

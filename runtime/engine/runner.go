@@ -989,7 +989,7 @@ func (r *runner[S, W]) applyJob(ctx context.Context, j *pollJob[S], t *tally, st
 		return
 	}
 	if j.gone != "" {
-		if out := r.gone(ctx, j.gone, origin{}, t, st); out != OutcomeSkipped {
+		if out := r.gone(ctx, j.gone, origin{}, t, st); out == OutcomeFailed {
 			t.hold(j.cur)
 		}
 		return
@@ -1148,11 +1148,14 @@ func stale(got, want int64) error {
 // not found, a webhook's or an events feed's deletion): it leaves scope.
 // When it was in scope, the exit action (Sync.OnExit) runs first on its
 // target record, with no record (a conditioned action does not run, see
-// exit). A failing action is retried with backoff; when it still fails
-// nothing is committed and gone answers OutcomeFailed: the caller keeps the
-// poll's cursor (or the webhook event) so that the deletion is read and
-// tried again. Once the state says out, the same deletion read again does
-// nothing. It answers OutcomeSkipped when done.
+// exit). A failing action is retried with backoff. When the system is
+// down, or the sync keeps no dead letters, nothing is committed and gone
+// answers OutcomeFailed: the caller keeps the poll's cursor (or the webhook
+// event) so that the deletion is read and tried again. An action that
+// fails permanently or exhausts its attempts is dead-lettered
+// (OutcomeDeadLettered; replay runs it again). Once the state says out, the
+// same deletion read again does nothing. It answers OutcomeSkipped when
+// done.
 func (r *runner[S, W]) gone(ctx context.Context, key string, o origin, t *tally, st *stopper) Outcome {
 	s, e := r.s, r.e
 	var unlock func()
@@ -1191,9 +1194,16 @@ func (r *runner[S, W]) gone(ctx context.Context, key string, o origin, t *tally,
 				st.stop(r.b.downError(err))
 				return fail()
 			}
-			if cl == classPermanent || cl == classDeferred || attempt >= maxAttempts {
+			if cl == classDeferred || (cl == classPermanent || attempt >= maxAttempts) && (!s.DeadLetter || e.cfg.dryRun) {
 				e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "engine: exit action of a deleted record failed; retried on the next run", slog.String("sync", s.Name), slog.String("key", key), slog.Int("attempts", attempt), slog.String("error", redactError(err)))
 				return fail()
+			}
+			if cl == classPermanent || attempt >= maxAttempts {
+				// Dead-lettered like a record: the deletion no longer holds
+				// the sync's cursor (a contact deleted in the target by hand
+				// answers 404 forever). The record stays in scope in its
+				// state, so that a replay runs the exit action again.
+				return r.deadLetterGone(ctx, key, o, attempt, err, t, st, start)
 			}
 			e.cfg.logger.LogAttrs(ctx, slog.LevelDebug, "engine: exit action of a deleted record failed", slog.String("sync", s.Name), slog.String("key", key), slog.Int("attempt", attempt), slog.String("error", redactError(err)))
 			if !st.sleep(ctx, r.backoff(attempt)) {
@@ -1224,12 +1234,55 @@ func (r *runner[S, W]) gone(ctx context.Context, key string, o origin, t *tally,
 	return OutcomeSkipped
 }
 
+// deadLetterGone records the deletion of key whose exit action failed
+// for good as a dead letter with no payload (replay finds the record gone
+// and runs the exit action again).
+func (r *runner[S, W]) deadLetterGone(ctx context.Context, key string, o origin, attempt int, err error, t *tally, st *stopper, start time.Time) Outcome {
+	s, e := r.s, r.e
+	now := e.cfg.now()
+	dl := &DeadLetter{Sync: s.Name, SourceKey: key, Attempts: attempt, Error: "deleted at the source; exit action: " + redactError(err), CreatedAt: now, UpdatedAt: now}
+	if o.replay {
+		dl.ID, dl.Version = o.deadLetter.ID, o.deadLetter.Version
+		dl.Attempts += o.deadLetter.Attempts
+	}
+	c := &Commit{Sync: s.Name, SourceKey: key, DeadLetter: dl}
+	c.Audit = []AuditEntry{{Sync: s.Name, RunID: RunID(ctx), SourceKey: key, Outcome: AuditFailed, Error: dl.Error, At: now}}
+	if o.event != 0 {
+		c.DoneEvents = []int64{o.event}
+	}
+	if cerr := e.store.Commit(ctx, c); cerr != nil {
+		st.stop(r.b.downError(tag(stageStore, cerr)))
+		t.count(OutcomeFailed)
+		r.observe(OutcomeFailed, start)
+		return OutcomeFailed
+	}
+	e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "engine: exit action of a deleted record dead-lettered", slog.String("sync", s.Name), slog.String("key", key), slog.Int("attempts", attempt), slog.String("error", dl.Error))
+	t.count(OutcomeDeadLettered)
+	r.observe(OutcomeDeadLettered, start)
+	return OutcomeDeadLettered
+}
+
 // replay re-applies a dead letter.
 func (r *runner[S, W]) replay(ctx context.Context, dl DeadLetter, rep *Report) error {
 	s := r.s
 	t := &tally{rep: rep, kind: s.CursorKind}
 	st := newStopper()
 	o := origin{key: dl.SourceKey, version: dl.Version, deadLetter: dl, replay: true}
+	if s.Fetch != nil {
+		// A record deleted at the source since (or a deletion whose exit
+		// action was dead-lettered) leaves the scope as a deletion does.
+		if _, err := s.Fetch(ctx, dl.SourceKey); errors.Is(err, ErrNotFound) {
+			switch out := r.gone(ctx, dl.SourceKey, o, t, st); out {
+			case OutcomeSkipped:
+				return nil
+			default:
+				if serr := st.error(); serr != nil {
+					return serr
+				}
+				return fmt.Errorf("engine: replay %s/%d: the record is deleted at the source and its exit action failed again", s.Name, dl.ID)
+			}
+		}
+	}
 	get := func(ctx context.Context) (*S, error) {
 		if s.Fetch != nil {
 			rec, err := s.Fetch(ctx, dl.SourceKey)
