@@ -153,6 +153,59 @@ func rangeFilter(q map[string][]string, isField func(string) bool) func(Record) 
 	}
 }
 
+// pluralFilter reads the query's list parameters (lists: the operation's
+// array parameters) named for a scalar field in the plural (Stripe's
+// types[]=customer.created&types[]=… on GET /v1/events, whose events carry
+// type) into a predicate: the record's field is one of the values. The
+// forms are NAME[], NAME[i], NAME repeated and comma-separated values.
+func pluralFilter(q map[string][]string, lists map[string]bool, isField func(string) bool) func(Record) bool {
+	sets := map[string][]string{}
+	for k, vs := range q {
+		name := k
+		if open := strings.IndexByte(k, '['); open > 0 && strings.HasSuffix(k, "]") {
+			if idx := k[open+1 : len(k)-1]; idx != "" {
+				if _, err := strconv.Atoi(idx); err != nil {
+					continue
+				}
+			}
+			name = k[:open]
+		}
+		field, ok := strings.CutSuffix(name, "s")
+		if !ok || field == "" || !lists[name] || isField(name) || !isField(field) {
+			continue
+		}
+		for _, v := range vs {
+			for _, one := range strings.Split(v, ",") {
+				if one != "" {
+					sets[field] = append(sets[field], one)
+				}
+			}
+		}
+	}
+	return func(r Record) bool {
+		for field, vals := range sets {
+			if !slices.Contains(vals, keyString(r[field])) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// listParams names op's query parameters whose schema is an array.
+func listParams(op *openapi3.Operation) map[string]bool {
+	out := map[string]bool{}
+	if op == nil {
+		return out
+	}
+	for _, p := range op.Parameters {
+		if v := p.Value; v != nil && v.In == "query" && v.Schema != nil && v.Schema.Value != nil && v.Schema.Value.Type.Is("array") {
+			out[v.Name] = true
+		}
+	}
+	return out
+}
+
 // validatable returns op without the query parameters kin-openapi's
 // request validator cannot decode (deepObject lists and deepObject
 // unions, as Stripe's types[] and created[gte]): it answers every request

@@ -63,6 +63,18 @@ func TestEventsFeed(t *testing.T) {
 	if got := list("?created%5Bgte%5D=" + keyString(last)); len(got) == 0 {
 		t.Errorf("created[gte] at the last event: no events")
 	}
+	// types[] lists the event types wanted, in each of its forms.
+	for _, q := range []string{"?types%5B%5D=customer.updated", "?types%5B0%5D=customer.updated", "?types=customer.updated"} {
+		if got := list(q); len(got) != 1 || got[0]["type"] != "customer.updated" {
+			t.Errorf("%s: %d events %v, want the update only", q, len(got), got)
+		}
+	}
+	if got := list("?types%5B0%5D=customer.created&types%5B1%5D=customer.updated"); len(got) != 2 {
+		t.Errorf("both types: %d events, want 2", len(got))
+	}
+	if got := list("?types%5B0%5D=customer.deleted"); len(got) != 0 {
+		t.Errorf("customer.deleted: %d events, want none", len(got))
+	}
 	if vs := sb.Violations(); len(vs) > 0 {
 		t.Errorf("violations: %v", vs)
 	}

@@ -834,11 +834,12 @@ func (s *System) list(w http.ResponseWriter, req *http.Request, r *route, params
 		return
 	}
 	inRange := rangeFilter(q, func(f string) bool { return props[f] != nil })
+	ofType := pluralFilter(q, listParams(r.op), func(f string) bool { return props[f] != nil && scalarField(props[f]) })
 	match := func(rec *record) bool {
 		if jql != nil && !jqlMatch(rec.data, jql) {
 			return false
 		}
-		if !inRange(rec.data) {
+		if !inRange(rec.data) || !ofType(rec.data) {
 			return false
 		}
 		if e.deleted != "" && !includeDeleted {
