@@ -324,7 +324,7 @@ func (sb *syncBinder) target(v config.Value, createOnly bool) *ir.WField {
 			}
 		}
 	}
-	if to.Update != nil && !createOnly && len(wf.Update.Steps) == 0 && (slices.Contains(sb.matchKinds(), "xref") || slices.Contains(sb.matchKinds(), "natural_key")) {
+	if to.Update != nil && !createOnly && len(wf.Update.Steps) == 0 && (slices.Contains(sb.matchKinds(), "xref") || slices.Contains(sb.matchKinds(), "natural_key") || slices.Contains(sb.matchKinds(), "key_from")) {
 		sb.errorf(v.Pos, "%s: target field %q cannot be updated through %s; write it on create only (on: create)", sb.what, v.Text, to.Update.Op.ID)
 		sb.ok = false
 		return nil
@@ -683,6 +683,8 @@ func (sb *syncBinder) match() {
 				sb.errorf(m.Kind.Pos, "%s: match step create needs a create operation on %q", sb.what, sb.to.Name)
 				sb.ok = false
 			}
+		case ir.MatchKeyFrom:
+			sb.keyFrom(m)
 		case ir.MatchNaturalKey:
 			prop, bySearch := strings.CutPrefix(m.By.Text, "search.")
 			bySearch = bySearch && m.By.IsSet()
@@ -722,6 +724,35 @@ func (sb *syncBinder) match() {
 			sb.findFilter(m)
 		}
 	}
+}
+
+// keyFrom checks a match step taking the target's key from a source field:
+// the field is readable in the source and holds a key of the target key's
+// type, and the target can be updated (the step finds a record to update,
+// never one to create).
+func (sb *syncBinder) keyFrom(m config.MatchStep) {
+	s := sb.s
+	if sb.to.Update == nil {
+		sb.errorf(m.KeyFrom.Pos, "%s: match by key_from needs an update operation on %q", sb.what, sb.to.Name)
+		sb.ok = false
+		return
+	}
+	p, f, ok := sb.source(m.KeyFrom)
+	if !ok {
+		return
+	}
+	kk, kok := keyKind(f.Type.Unwrapped())
+	switch {
+	case !kok:
+		sb.errorf(m.KeyFrom.Pos, "%s: key_from %q is %s; a key must be a string, an integer or a UUID", sb.what, m.KeyFrom.Text, f.Type.Unwrapped())
+		sb.ok = false
+		return
+	case kk != sb.to.KeyKind:
+		sb.errorf(m.KeyFrom.Pos, "%s: key_from %q is %s, not the type of %s's key %q", sb.what, m.KeyFrom.Text, f.Type.Unwrapped(), sb.to.Name, sb.to.Key.Text)
+		sb.ok = false
+		return
+	}
+	s.KeyFrom, s.KeyFromKind = p, kk
 }
 
 // findSearch checks a match step finding the target through its entity's

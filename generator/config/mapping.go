@@ -166,10 +166,10 @@ type Sync struct {
 	AlertDeadLetters int
 }
 
-// MatchStep is one entry of a sync's match list: "xref", "create", or a
-// natural key.
+// MatchStep is one entry of a sync's match list: "xref", "create", a
+// natural key, or the source field holding the target's key (key_from).
 type MatchStep struct {
-	Kind Value // xref, natural_key, create
+	Kind Value // xref, natural_key, key_from, create
 	// NaturalKey is the target field; From the source field it is
 	// compared with; By names where the find operation takes it: a
 	// parameter name, or body.PATH into its request body (default: the
@@ -181,6 +181,9 @@ type MatchStep struct {
 	// the natural key: "{key}" in it is replaced by the key, escaped for a
 	// double-quoted string (a JQL search: 'cf[10050] = "{key}"').
 	Filter Value
+	// KeyFrom is the source field holding the target record's key (a
+	// foreign key such as a contact's stripe_customer_id).
+	KeyFrom Value
 }
 
 // FieldMap maps one target field.
@@ -683,14 +686,24 @@ func (d *decoder) match(n *yaml.Node, what string) []MatchStep {
 				"from":        func(_, v *yaml.Node) { st.From = d.value(v, "from") },
 				"by":          func(_, v *yaml.Node) { st.By = d.value(v, "by") },
 				"filter":      func(_, v *yaml.Node) { st.Filter = d.value(v, "filter") },
+				"key_from":    func(_, v *yaml.Node) { st.KeyFrom = d.value(v, "key_from") },
 			})
+			if st.KeyFrom.IsSet() {
+				if st.NaturalKey.IsSet() || st.From.IsSet() || st.By.IsSet() || st.Filter.IsSet() {
+					d.diags.Errorf(d.pos(c), "%s: a key_from match step takes no natural_key, from, by or filter (the source field holds the target's key itself)", what)
+					continue
+				}
+				st.Kind.Text = "key_from"
+				out = append(out, st)
+				continue
+			}
 			if !st.NaturalKey.IsSet() {
 				d.diags.Errorf(d.pos(c), "%s: a natural-key match step needs natural_key (the target field whose value finds the record)", what)
 				continue
 			}
 			out = append(out, st)
 		default:
-			d.diags.Errorf(d.pos(c), "%s: match steps are xref, create or {natural_key: F, from: F}", what)
+			d.diags.Errorf(d.pos(c), "%s: match steps are xref, create, {natural_key: F, from: F} or {key_from: F}", what)
 		}
 	}
 	return out

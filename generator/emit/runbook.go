@@ -107,6 +107,8 @@ func runbookSyncView(s *ir.Sync) runbookSync {
 			steps = append(steps, "the xref table")
 		case ir.MatchNaturalKey:
 			steps = append(steps, "natural key `"+s.NaturalKey.Path+"`")
+		case ir.MatchKeyFrom:
+			steps = append(steps, "the key the source holds in `"+s.KeyFrom.Text+"`")
 		case ir.MatchCreate:
 			steps = append(steps, "creating it")
 		}

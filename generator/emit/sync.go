@@ -204,6 +204,10 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 			jen.Return(jen.Id("v")))
 		d[jen.Id("Find")] = e.findFunc(s)
 	}
+	if len(s.KeyFrom.Steps) > 0 {
+		d[jen.Id("KeyFrom")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).String().Block(
+			valueAt("s", s.KeyFrom, jen.Lit(""), func(v jen.Code) jen.Code { return keyString(s.KeyFromKind, v) })...)
+	}
 	if to.Create != nil {
 		d[jen.Id("Create")] = e.createFunc(s)
 	}
@@ -224,7 +228,7 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 			d[jen.Id("OnExitWhen")] = jen.Id(s.Funcs.ExitWhen)
 		}
 	}
-	if s.HasConflicts && to.Get != nil {
+	if (s.HasConflicts || len(s.KeyFrom.Steps) > 0) && to.Get != nil {
 		d[jen.Id("Current")] = e.currentFunc(s)
 	}
 	if from.Webhook != nil {
@@ -263,6 +267,8 @@ func (e *syncEmitter) matchList(s *ir.Sync) jen.Code {
 			steps = append(steps, jen.Qual(PkgEngine, "MatchNaturalKey"))
 		case ir.MatchCreate:
 			steps = append(steps, jen.Qual(PkgEngine, "MatchCreate"))
+		case ir.MatchKeyFrom:
+			steps = append(steps, jen.Qual(PkgEngine, "MatchKeyFrom"))
 		}
 	}
 	return jen.Index().Qual(PkgEngine, "MatchStep").Values(steps...)

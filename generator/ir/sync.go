@@ -317,6 +317,11 @@ type Sync struct {
 	// read (read.search) instead of write.find: one filter, FindSearch EQ
 	// the key (match by: search.PROPERTY).
 	FindSearch string
+	// KeyFrom is the source field holding the target record's key
+	// (match: {key_from: F}), of KeyFromKind; the target key is its
+	// value in the engine's string form.
+	KeyFrom     Path
+	KeyFromKind KeyKind
 
 	Fields  []*WField
 	Assigns []*Assign

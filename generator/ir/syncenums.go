@@ -14,10 +14,12 @@ const (
 	MatchXref MatchStep = iota
 	MatchNaturalKey
 	MatchCreate
+	// MatchKeyFrom takes the target key from a source field (Sync.KeyFrom).
+	MatchKeyFrom
 )
 
 func matchNames() []string {
-	return []string{MatchXref: "xref", MatchNaturalKey: "natural_key", MatchCreate: "create"}
+	return []string{MatchXref: "xref", MatchNaturalKey: "natural_key", MatchCreate: "create", MatchKeyFrom: "key_from"}
 }
 
 func (m MatchStep) String() string { return nameOf(matchNames(), int(m)) }

@@ -5,7 +5,7 @@ import "testing"
 // TestSyncEnumsRoundTrip: every member of each closed set parses back from
 // its mapping-file spelling, and unknown words do not parse.
 func TestSyncEnumsRoundTrip(t *testing.T) {
-	for _, m := range []MatchStep{MatchXref, MatchNaturalKey, MatchCreate} {
+	for _, m := range []MatchStep{MatchXref, MatchNaturalKey, MatchCreate, MatchKeyFrom} {
 		if got, ok := ParseMatchStep(m.String()); !ok || got != m {
 			t.Errorf("match step %v does not round-trip", m)
 		}

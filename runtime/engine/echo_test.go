@@ -523,3 +523,56 @@ func TestLinkAfterReverseSkipRereads(t *testing.T) {
 		t.Fatalf("%d writes in rounds without a change, want 0", n)
 	}
 }
+
+// TestMatchKeyFrom: a sync matching by key_from updates the target record
+// the source names (a contact's customer_id) with no link of its own,
+// reads it first so that values it already holds are not written, and,
+// with key_from listed before xref, follows the source when it names
+// another record; listed after, the stored link wins.
+func TestMatchKeyFrom(t *testing.T) {
+	for _, first := range []bool{true, false} {
+		t.Run(map[bool]string{true: "key_from first", false: "xref first"}[first], func(t *testing.T) {
+			var seq int64
+			cust, cont := newTwoWay("cus_", &seq), newTwoWay("ct_", &seq)
+			cust.put("cus_0", map[string]string{"name": "Ann Lee"})
+			cust.put("cus_1", map[string]string{"name": "Bo Ek"})
+			cont.put("ct_0", map[string]string{"fullname": "Ann Lee", "customer_id": "cus_0"})
+			_, back := twoWaySyncs(cust, cont, false)
+			back.KeyFrom = func(r *twoRec) string { return r.F["customer_id"] }
+			back.Match = []engine.MatchStep{engine.MatchXref, engine.MatchKeyFrom}
+			if first {
+				back.Match = []engine.MatchStep{engine.MatchKeyFrom, engine.MatchXref}
+			}
+			back.Current = cust.current(map[string]string{"name": "name", "phone": "phone"})
+			e := engine.New(engine.NewMemoryStore())
+			if err := engine.Add(e, back); err != nil {
+				t.Fatal(err)
+			}
+			run := func() {
+				t.Helper()
+				if _, err := e.RunOnce(t.Context(), back.Name); err != nil {
+					t.Fatal(err)
+				}
+			}
+			run()
+			if n := cust.writeCount(); n != 0 {
+				t.Fatalf("%d customer writes for a contact holding its customer's name, want 0 (read first)", n)
+			}
+			cont.put("ct_0", map[string]string{"fullname": "Ann Moss"})
+			run()
+			if got := cust.get("cus_0")["name"]; got != "Ann Moss" || cust.writeCount() != 1 {
+				t.Fatalf("rename: customer name %q after %d writes, want \"Ann Moss\" after 1", got, cust.writeCount())
+			}
+			// The contact now names another customer.
+			cont.put("ct_0", map[string]string{"customer_id": "cus_1", "fullname": "Ann Park"})
+			run()
+			want0, want1 := "Ann Moss", "Ann Park"
+			if !first {
+				want0, want1 = "Ann Park", "Bo Ek"
+			}
+			if got0, got1 := cust.get("cus_0")["name"], cust.get("cus_1")["name"]; got0 != want0 || got1 != want1 {
+				t.Fatalf("re-linked contact: customers %q and %q, want %q and %q", got0, got1, want0, want1)
+			}
+		})
+	}
+}

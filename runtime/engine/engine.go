@@ -218,6 +218,10 @@ func Add[S, W any](e *Engine, s *Sync[S, W]) error {
 	if steps[MatchNaturalKey] && (s.Find == nil || s.NaturalKey == nil) {
 		missing = append(missing, "Find and NaturalKey")
 	}
+	if steps[MatchKeyFrom] && s.KeyFrom == nil {
+		missing = append(missing, "KeyFrom")
+	}
+	keyFromFirst := steps[MatchKeyFrom] && slices.Index(s.Match, MatchKeyFrom) < slices.Index(s.Match, MatchXref)
 	if s.Update == nil {
 		missing = append(missing, "Update")
 	}
@@ -254,9 +258,10 @@ func Add[S, W any](e *Engine, s *Sync[S, W]) error {
 			requeue:      s.ParseEvent != nil || s.Echo != nil && s.Fetch != nil,
 			signal:       make(chan struct{}, 1),
 		},
-		steps:    steps,
-		policies: policies,
-		xref:     s.Xref,
+		steps:        steps,
+		keyFromFirst: keyFromFirst,
+		policies:     policies,
+		xref:         s.Xref,
 	}
 	if r.xref == "" {
 		r.xref = s.Name

@@ -20,7 +20,9 @@ type runner[S, W any] struct {
 	b        *syncBase
 	steps    map[MatchStep]bool
 	policies bool
-	xref     string
+	// keyFromFirst: MatchKeyFrom is listed before MatchXref.
+	keyFromFirst bool
+	xref         string
 }
 
 func (r *runner[S, W]) base() *syncBase { return r.b }
@@ -490,6 +492,13 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	t.do(func(r *Report) { r.InScope++ })
 
 	targetKey := st.TargetKey
+	var keyFrom string
+	if r.steps[MatchKeyFrom] {
+		keyFrom = s.KeyFrom(rec)
+		if keyFrom != "" && r.keyFromFirst {
+			targetKey = keyFrom
+		}
+	}
 	if targetKey == "" && r.steps[MatchXref] {
 		tk, ok := xrefTK, xrefOK
 		if !xrefIn {
@@ -501,6 +510,13 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 			targetKey = tk
 		}
 	}
+	if targetKey == "" {
+		targetKey = keyFrom
+	}
+	// read says the target is read before this write: conflict policies,
+	// or the first write to a record the source names (key_from) whose
+	// values this sync does not know yet.
+	read := r.policies || keyFrom != "" && targetKey == keyFrom && !(found && st.TargetKey == keyFrom) && s.Current != nil
 	create := targetKey == ""
 	l := lookups{e.store}
 	w, err := s.Map(ctx, rec, l, create)
@@ -626,7 +642,7 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	// write to a target record found by match (a natural key), a field the
 	// target already holds another value of.
 	var conflicts []Conflict
-	if !create && r.policies {
+	if !create && read {
 		cur, changedAt, err := s.Current(ctx, targetKey)
 		if err != nil {
 			return "", tag(stageTarget, err)

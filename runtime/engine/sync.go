@@ -42,6 +42,14 @@ const (
 	MatchNaturalKey
 	// MatchCreate calls Sync.Create.
 	MatchCreate
+	// MatchKeyFrom takes the target key the source record holds
+	// (Sync.KeyFrom: a foreign key, as a contact's stripe_customer_id).
+	// Listed before MatchXref it wins over a different stored link (the
+	// source re-linked the record); after it, it links only records the
+	// sync has no link for. Before the first write to a record found so,
+	// the target is read (Sync.Current, when set) and values it already
+	// holds are not written.
+	MatchKeyFrom
 )
 
 // Policy decides, per target field, which side wins when both changed.
@@ -182,6 +190,9 @@ type Sync[S, W any] struct {
 	// NaturalKey returns the natural key of a mapped write for
 	// MatchNaturalKey.
 	NaturalKey func(w *W) string
+	// KeyFrom returns the target key source record s holds, "" when none,
+	// for MatchKeyFrom.
+	KeyFrom func(s *S) string
 	// Find returns the target key of the record with the natural key, and
 	// false when none exists.
 	Find func(ctx context.Context, naturalKey string) (targetKey string, ok bool, err error)
