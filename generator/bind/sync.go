@@ -748,7 +748,7 @@ func (sb *syncBinder) keyFrom(m config.MatchStep) {
 		sb.ok = false
 		return
 	case kk != sb.to.KeyKind:
-		sb.errorf(m.KeyFrom.Pos, "%s: key_from %q is %s, not the type of %s's key %q", sb.what, m.KeyFrom.Text, f.Type.Unwrapped(), sb.to.Name, sb.to.Key.Text)
+		sb.errorf(m.KeyFrom.Pos, "%s: key_from %q is %s; %s's key %q is %s", sb.what, m.KeyFrom.Text, f.Type.Unwrapped(), sb.to.Name, sb.to.Key.Text, sb.to.KeyKind)
 		sb.ok = false
 		return
 	}

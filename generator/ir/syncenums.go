@@ -172,6 +172,11 @@ const (
 	KeyUUID
 )
 
+// String names the kind as diagnostics do ("a string").
+func (k KeyKind) String() string {
+	return nameOf([]string{KeyString: "a string", KeyInt: "an integer", KeyUUID: "a UUID"}, int(k))
+}
+
 func nameOf(names []string, i int) string {
 	if i < 0 || i >= len(names) {
 		return "?"
