@@ -47,8 +47,8 @@ const (
 	// Listed before MatchXref it wins over a different stored link (the
 	// source re-linked the record); after it, it links only records the
 	// sync has no link for. Before the first write to a record found so,
-	// the target is read (Sync.Current, when set) and values it already
-	// holds are not written.
+	// the target is read (Sync.Current, when set): one that already holds
+	// every mapped value is linked without a write.
 	MatchKeyFrom
 )
 
