@@ -352,3 +352,63 @@ syncs:
 		})
 	}
 }
+
+// TestEchoReverseWithoutGetWarning: the reverse sync of a two-way pair
+// that only updates records the other direction linked needs a fetch to
+// read a record again once its link arrives; without read.get it is a
+// warning, and a key_from match (or read.get) silences it.
+func TestEchoReverseWithoutGetWarning(t *testing.T) {
+	text := func(read, match string) string {
+		return `version: 1
+package: sync
+systems:
+  crm: { spec: crm.yaml }
+  email: { spec: email.yaml }
+entities:
+  crm.Lead:
+    key: id
+    read: { list: listLeads, get: getLead, cursor: updated_at, since: updated_since }
+    write: { update: updateLead }
+  email.Member:
+    key: id
+    params: { list_id: lst_nurture }
+    read: ` + read + `
+    write: { create: addMember, update: updateMember }
+syncs:
+  leads:
+    from: crm.Lead
+    to: email.Member
+    echo_suppression: true
+    fields:
+      email_address: { from: email }
+      status: { const: subscribed, on: create }
+  members:
+    from: email.Member
+    to: crm.Lead
+    match: ` + match + `
+    echo_suppression: true
+    fields:
+      email: email_address
+`
+	}
+	const want = `sync "members": matches only records leads linked, and "email.Member" has no read.get`
+	for _, c := range []struct {
+		read, match string
+		warn        bool
+	}{
+		{"{ list: listMembers, cursor: last_changed }", "[xref]", true},
+		{"{ list: listMembers, get: getMember, cursor: last_changed }", "[xref]", false},
+		{"{ list: listMembers, cursor: last_changed }", "[xref, { key_from: id }]", false},
+	} {
+		conn, got := bindText(t, text(c.read, c.match), classify)
+		if conn == nil || len(conn.Syncs) != 2 {
+			t.Errorf("read %s, match %s: did not bind:\n%s", c.read, c.match, got)
+		}
+		if strings.Contains(got, "error") {
+			t.Errorf("read %s, match %s: errors:\n%s", c.read, c.match, got)
+		}
+		if strings.Contains(got, want) != c.warn {
+			t.Errorf("read %s, match %s: want the warning %v, got:\n%s", c.read, c.match, c.warn, got)
+		}
+	}
+}

@@ -1187,6 +1187,17 @@ func (sb *syncBinder) echoSuppression(cfg *config.Sync) string {
 	if back == "" {
 		sb.errorf(v.Pos, "%s: echo-suppression config on a one-way sync: no sync writes %s back to %s", sb.what, cfg.To.Text, cfg.From.Text)
 		sb.ok = false
+		return back
+	}
+	kinds := sb.matchKinds()
+	if len(kinds) == 0 {
+		kinds = []string{"xref", "create"} // the default
+	}
+	if !slices.Contains(kinds, "create") && !slices.Contains(kinds, "key_from") && sb.from.Get == nil {
+		// It writes only records the other direction linked; one read
+		// before its link exists is read again when the link arrives
+		// (engine, echo.go), which takes a fetch.
+		sb.diags.Warnf(v.Pos, "%s: matches only records %s linked, and %q has no read.get: a record read before its link exists is not read again until it changes (declare read.get, or match by key_from)", sb.what, back, cfg.From.Text)
 	}
 	return back
 }
