@@ -145,13 +145,16 @@ func bindText(t *testing.T, text string, funcs FuncResolver) (*ir.Connector, str
 	return conn, diags.String()
 }
 
-const cascadeHead = `version: 1
+// specsHead declares the crm and email systems; entities follow.
+const specsHead = `version: 1
 package: sync
 systems:
   crm: { spec: crm.yaml }
   email: { spec: email.yaml }
 entities:
-  crm.Lead:
+`
+
+const cascadeHead = specsHead + `  crm.Lead:
     key: id
     read: { list: listLeads, get: getLead, cursor: updated_at, since: updated_since }
   email.Member:
@@ -359,13 +362,7 @@ syncs:
 // warning, and a key_from match (or read.get) silences it.
 func TestEchoReverseWithoutGetWarning(t *testing.T) {
 	text := func(read, match string) string {
-		return `version: 1
-package: sync
-systems:
-  crm: { spec: crm.yaml }
-  email: { spec: email.yaml }
-entities:
-  crm.Lead:
+		return specsHead + `  crm.Lead:
     key: id
     read: { list: listLeads, get: getLead, cursor: updated_at, since: updated_since }
     write: { update: updateLead }

@@ -205,8 +205,7 @@ func (e *syncEmitter) constructor(f *jen.File, s *ir.Sync) {
 		d[jen.Id("Find")] = e.findFunc(s)
 	}
 	if len(s.KeyFrom.Steps) > 0 {
-		d[jen.Id("KeyFrom")] = jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(from.Type))).String().Block(
-			valueAt("s", s.KeyFrom, jen.Lit(""), func(v jen.Code) jen.Code { return keyString(s.KeyFromKind, v) })...)
+		d[jen.Id("KeyFrom")] = keyAtFunc(from.Type, s.KeyFrom, s.KeyFromKind)
 	}
 	if to.Create != nil {
 		d[jen.Id("Create")] = e.createFunc(s)
@@ -306,8 +305,14 @@ func alwaysReturns(p ir.Path) bool {
 }
 
 func (e *syncEmitter) keyFunc(ent *ir.Entity) jen.Code {
-	return jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(ent.Type))).String().Block(
-		valueAt("s", ent.Key, jen.Lit(""), func(v jen.Code) jen.Code { return keyString(ent.KeyKind, v) })...)
+	return keyAtFunc(ent.Type, ent.Key, ent.KeyKind)
+}
+
+// keyAtFunc emits a func(*T) string returning the key of kind k at path p
+// of a record ("" when a step on the way is absent).
+func keyAtFunc(t *ir.TypeRef, p ir.Path, k ir.KeyKind) jen.Code {
+	return jen.Func().Params(jen.Id("s").Op("*").Add(typeCode(t))).String().Block(
+		valueAt("s", p, jen.Lit(""), func(v jen.Code) jen.Code { return keyString(k, v) })...)
 }
 
 // keyString renders a key value of the given kind as the engine's string

@@ -371,28 +371,40 @@ func (r *runner[S, W]) process(ctx context.Context, get func(context.Context) (*
 		if dl.SourceKey == o.key && o.version > dl.Version {
 			dl.Version = o.version
 		}
-		if o.replay {
-			dl.ID = o.deadLetter.ID
-			dl.Attempts += o.deadLetter.Attempts
-		}
 		if dl.SourceKey == "" {
 			dl.SourceKey = "?"
 		}
-		c := &Commit{Sync: s.Name, SourceKey: dl.SourceKey, DeadLetter: dl}
-		c.Audit = []AuditEntry{{Sync: s.Name, RunID: RunID(ctx), SourceKey: dl.SourceKey, Outcome: AuditFailed, Error: dl.Error, At: dl.UpdatedAt}}
-		if o.event != 0 {
-			c.DoneEvents = []int64{o.event}
-		}
-		if cerr := r.e.store.Commit(ctx, c); cerr != nil {
-			t.count(OutcomeFailed)
-			st.stop(r.b.downError(tag(stageStore, cerr)))
+		if cerr := r.commitDeadLetter(ctx, dl, o, "engine: record dead-lettered", t, st, start); cerr != nil {
 			return OutcomeFailed, cerr
 		}
-		r.e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "engine: record dead-lettered", slog.String("sync", s.Name), slog.String("key", dl.SourceKey), slog.Int("attempts", attempt), slog.String("error", dl.Error))
-		t.count(OutcomeDeadLettered)
-		r.observe(OutcomeDeadLettered, start)
 		return OutcomeDeadLettered, err
 	}
+}
+
+// commitDeadLetter records dl (a replay's dead letter updated in place, a
+// webhook event consumed with it), logs it with msg and counts the
+// outcome: dead-lettered, or failed when the store refused the commit
+// (the run stops; the error is returned).
+func (r *runner[S, W]) commitDeadLetter(ctx context.Context, dl *DeadLetter, o origin, msg string, t *tally, st *stopper, start time.Time) error {
+	s := r.s
+	if o.replay {
+		dl.ID = o.deadLetter.ID
+		dl.Attempts += o.deadLetter.Attempts
+	}
+	c := &Commit{Sync: s.Name, SourceKey: dl.SourceKey, DeadLetter: dl}
+	c.Audit = []AuditEntry{{Sync: s.Name, RunID: RunID(ctx), SourceKey: dl.SourceKey, Outcome: AuditFailed, Error: dl.Error, At: dl.UpdatedAt}}
+	if o.event != 0 {
+		c.DoneEvents = []int64{o.event}
+	}
+	if cerr := r.e.store.Commit(ctx, c); cerr != nil {
+		t.count(OutcomeFailed)
+		st.stop(r.b.downError(tag(stageStore, cerr)))
+		return cerr
+	}
+	r.e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, msg, slog.String("sync", s.Name), slog.String("key", dl.SourceKey), slog.Int("attempts", dl.Attempts), slog.String("error", dl.Error))
+	t.count(OutcomeDeadLettered)
+	r.observe(OutcomeDeadLettered, start)
+	return nil
 }
 
 func (r *runner[S, W]) observe(o Outcome, start time.Time) {
@@ -513,10 +525,6 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 	if targetKey == "" {
 		targetKey = keyFrom
 	}
-	// read says the target is read before this write: conflict policies,
-	// or the first write to a record the source names (key_from) whose
-	// values this sync does not know yet.
-	read := r.policies || keyFrom != "" && targetKey == keyFrom && !(found && st.TargetKey == keyFrom) && s.Current != nil
 	create := targetKey == ""
 	l := lookups{e.store}
 	w, err := s.Map(ctx, rec, l, create)
@@ -594,6 +602,10 @@ func (r *runner[S, W]) apply(ctx context.Context, rec *S, o origin, t *tally) (O
 		return &RecordState{Sync: s.Name, SourceKey: key, TargetKey: targetKey, In: true, Version: ver, Snapshot: ns, Pending: np, UpdatedAt: e.cfg.now()}
 	}
 	sameTarget := found && st.TargetKey == targetKey && targetKey != ""
+	// read says the target is read before this write: conflict policies,
+	// or the first write to a record the source names (key_from) whose
+	// values this sync does not know yet.
+	read := r.policies || !sameTarget && keyFrom != "" && targetKey == keyFrom && s.Current != nil
 	// compared says snap holds what the target is known to hold: this
 	// sync's last write to the same target, or what reading the target
 	// showed (conflict policies, below).
@@ -1254,27 +1266,15 @@ func (r *runner[S, W]) gone(ctx context.Context, key string, o origin, t *tally,
 // for good as a dead letter with no payload (replay finds the record gone
 // and runs the exit action again).
 func (r *runner[S, W]) deadLetterGone(ctx context.Context, key string, o origin, attempt int, err error, t *tally, st *stopper, start time.Time) Outcome {
-	s, e := r.s, r.e
-	now := e.cfg.now()
-	dl := &DeadLetter{Sync: s.Name, SourceKey: key, Attempts: attempt, Error: "deleted at the source; exit action: " + redactError(err), CreatedAt: now, UpdatedAt: now}
+	now := r.e.cfg.now()
+	dl := &DeadLetter{Sync: r.s.Name, SourceKey: key, Attempts: attempt, Error: "deleted at the source; exit action: " + redactError(err), CreatedAt: now, UpdatedAt: now}
 	if o.replay {
-		dl.ID, dl.Version = o.deadLetter.ID, o.deadLetter.Version
-		dl.Attempts += o.deadLetter.Attempts
+		dl.Version = o.deadLetter.Version
 	}
-	c := &Commit{Sync: s.Name, SourceKey: key, DeadLetter: dl}
-	c.Audit = []AuditEntry{{Sync: s.Name, RunID: RunID(ctx), SourceKey: key, Outcome: AuditFailed, Error: dl.Error, At: now}}
-	if o.event != 0 {
-		c.DoneEvents = []int64{o.event}
-	}
-	if cerr := e.store.Commit(ctx, c); cerr != nil {
-		st.stop(r.b.downError(tag(stageStore, cerr)))
-		t.count(OutcomeFailed)
+	if r.commitDeadLetter(ctx, dl, o, "engine: exit action of a deleted record dead-lettered", t, st, start) != nil {
 		r.observe(OutcomeFailed, start)
 		return OutcomeFailed
 	}
-	e.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "engine: exit action of a deleted record dead-lettered", slog.String("sync", s.Name), slog.String("key", key), slog.Int("attempts", attempt), slog.String("error", dl.Error))
-	t.count(OutcomeDeadLettered)
-	r.observe(OutcomeDeadLettered, start)
 	return OutcomeDeadLettered
 }
 
@@ -1284,24 +1284,32 @@ func (r *runner[S, W]) replay(ctx context.Context, dl DeadLetter, rep *Report) e
 	t := &tally{rep: rep, kind: s.CursorKind}
 	st := newStopper()
 	o := origin{key: dl.SourceKey, version: dl.Version, deadLetter: dl, replay: true}
+	// The first attempt's fetch, made up front: a record deleted at the
+	// source since (or a deletion whose exit action was dead-lettered)
+	// leaves the scope as a deletion does.
+	var first S
+	var firstErr error
+	fetched := false
 	if s.Fetch != nil {
-		// A record deleted at the source since (or a deletion whose exit
-		// action was dead-lettered) leaves the scope as a deletion does.
-		if _, err := s.Fetch(ctx, dl.SourceKey); errors.Is(err, ErrNotFound) {
-			switch out := r.gone(ctx, dl.SourceKey, o, t, st); out {
-			case OutcomeSkipped:
+		first, firstErr = s.Fetch(ctx, dl.SourceKey)
+		if errors.Is(firstErr, ErrNotFound) {
+			if r.gone(ctx, dl.SourceKey, o, t, st) == OutcomeSkipped {
 				return nil
-			default:
-				if serr := st.error(); serr != nil {
-					return serr
-				}
-				return fmt.Errorf("engine: replay %s/%d: the record is deleted at the source and its exit action failed again", s.Name, dl.ID)
 			}
+			if serr := st.error(); serr != nil {
+				return serr
+			}
+			return fmt.Errorf("engine: replay %s/%d: the record is deleted at the source and its exit action failed again", s.Name, dl.ID)
 		}
+		fetched = true
 	}
 	get := func(ctx context.Context) (*S, error) {
 		if s.Fetch != nil {
-			rec, err := s.Fetch(ctx, dl.SourceKey)
+			rec, err := first, firstErr
+			if !fetched {
+				rec, err = s.Fetch(ctx, dl.SourceKey)
+			}
+			fetched = false
 			if err != nil {
 				if errors.Is(err, ErrNotFound) {
 					return nil, Permanent(err)
